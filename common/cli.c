@@ -1,0 +1,215 @@
+/* cli.c — the conventions every pmp program follows: --help, --version,
+ * --quiet, progress on a terminal, a --json stats summary, exit codes. */
+#include "pmp_common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+double pmp_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int pmp_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || v < 0 || errno) return -1;
+    uint64_t mult = 1;
+    switch (toupper((unsigned char)*end)) {
+    case '\0': break;
+    case 'K': mult = 1ULL << 10; end++; break;
+    case 'M': mult = 1ULL << 20; end++; break;
+    case 'G': mult = 1ULL << 30; end++; break;
+    case 'T': mult = 1ULL << 40; end++; break;
+    default: return -1;
+    }
+    if (*end == 'i' || *end == 'I') end++;
+    if (*end == 'b' || *end == 'B') end++;
+    if (*end) return -1;
+    double bytes = v * (double)mult;
+    if (bytes > 1.8e19) return -1;
+    *out = (uint64_t)bytes;
+    return 0;
+}
+
+uint64_t pmp_peak_rss(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (uint64_t)ru.ru_maxrss * 1024;   /* Linux reports KiB */
+}
+
+void pmp_cli_init(pmp_cli *cli, const char *prog, const char *usage)
+{
+    memset(cli, 0, sizeof *cli);
+    cli->prog = prog;
+    cli->usage = usage;
+    cli->progress = isatty(STDERR_FILENO);
+    cli->t_start = pmp_now();
+}
+
+int pmp_cli_option(pmp_cli *cli, int opt)
+{
+    switch (opt) {
+    case 'h':
+    case PMP_OPT_HELP:
+        fputs(cli->usage, stdout);
+        return 100 + PMP_EXIT_OK;
+    case PMP_OPT_VERSION:
+        printf("%s %s\n", cli->prog, PMP_VERSION);
+        return 100 + PMP_EXIT_OK;
+    case 'q':
+    case PMP_OPT_QUIET:
+        cli->quiet = 1;
+        cli->progress = 0;
+        return 1;
+    case PMP_OPT_JSON:
+        cli->json = 1;
+        return 1;
+    case '?':
+    case ':':
+        /* getopt already printed what was wrong. */
+        fprintf(stderr, "Try '%s --help' for more information.\n", cli->prog);
+        return 100 + PMP_EXIT_USAGE;
+    default:
+        return 0;
+    }
+}
+
+int pmp_cli_usage_error(pmp_cli *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli->prog);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n", cli->prog);
+    va_end(ap);
+    return PMP_EXIT_USAGE;
+}
+
+int pmp_cli_fail(pmp_cli *cli, const char *fmt, ...)
+{
+    pmp_cli_progress_done(cli);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: error: ", cli->prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return PMP_EXIT_FAIL;
+}
+
+void pmp_cli_warn(pmp_cli *cli, const char *fmt, ...)
+{
+    if (cli->quiet) return;
+    pmp_cli_progress_done(cli);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: warning: ", cli->prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void pmp_cli_progress(pmp_cli *cli, uint64_t in_bytes, uint64_t records, const char *unit)
+{
+    if (!cli->progress) return;
+    double t = pmp_now();
+    if (t - cli->t_last_progress < 0.25) return;
+    cli->t_last_progress = t;
+    double dt = t - cli->t_start;
+    if (dt <= 0) dt = 1e-9;
+    fprintf(stderr, "\r%s: %.1f MB in, %.1f MB/s, %llu %s, %.0f %s/s   ", cli->prog,
+            (double)in_bytes / 1e6, (double)in_bytes / 1e6 / dt,
+            (unsigned long long)records, unit, (double)records / dt, unit);
+    fflush(stderr);
+}
+
+void pmp_cli_progress_done(pmp_cli *cli)
+{
+    if (cli->progress && cli->t_last_progress > 0) {
+        fputs("\r\033[K", stderr);
+        cli->t_last_progress = 0;
+    }
+}
+
+static pmp_stat *stat_slot(pmp_cli *cli, const char *key)
+{
+    for (size_t i = 0; i < cli->n_stats; i++)
+        if (strcmp(cli->stats[i].key, key) == 0) {
+            free(cli->stats[i].str);
+            cli->stats[i].str = NULL;
+            return &cli->stats[i];
+        }
+    if (cli->n_stats == cli->cap_stats) {
+        cli->cap_stats = cli->cap_stats ? cli->cap_stats * 2 : 16;
+        cli->stats = pmp_xrealloc(cli->stats, cli->cap_stats * sizeof *cli->stats);
+    }
+    pmp_stat *s = &cli->stats[cli->n_stats++];
+    memset(s, 0, sizeof *s);
+    s->key = key;
+    return s;
+}
+
+void pmp_cli_stat_num(pmp_cli *cli, const char *key, double v)
+{
+    pmp_stat *s = stat_slot(cli, key);
+    s->is_num = 1;
+    s->num = v;
+}
+
+void pmp_cli_stat_str(pmp_cli *cli, const char *key, const char *v)
+{
+    pmp_stat *s = stat_slot(cli, key);
+    s->is_num = 0;
+    s->str = pmp_xstrdup(v ? v : "");
+}
+
+int pmp_cli_finish(pmp_cli *cli, int rc)
+{
+    pmp_cli_progress_done(cli);
+    double secs = pmp_now() - cli->t_start;
+    pmp_cli_stat_num(cli, "seconds", (double)(int64_t)(secs * 1000) / 1000.0);
+    pmp_cli_stat_num(cli, "peak_rss_mb", (double)(pmp_peak_rss() >> 20));
+    pmp_buf out = PMP_BUF_INIT;
+    if (cli->json) {
+        pmp_buf_appendc(&out, '{');
+        for (size_t i = 0; i < cli->n_stats; i++) {
+            if (i) pmp_buf_appendc(&out, ',');
+            pmp_json_put_string(&out, cli->stats[i].key, strlen(cli->stats[i].key));
+            pmp_buf_appendc(&out, ':');
+            if (cli->stats[i].is_num)
+                pmp_json_put_number(&out, cli->stats[i].num);
+            else
+                pmp_json_put_string(&out, cli->stats[i].str, strlen(cli->stats[i].str));
+        }
+        pmp_buf_appends(&out, "}\n");
+    } else if (!cli->quiet) {
+        pmp_buf_printf(&out, "%s:", cli->prog);
+        for (size_t i = 0; i < cli->n_stats; i++) {
+            pmp_buf_printf(&out, " %s=", cli->stats[i].key);
+            if (cli->stats[i].is_num)
+                pmp_json_put_number(&out, cli->stats[i].num);
+            else
+                pmp_buf_appends(&out, cli->stats[i].str);
+        }
+        pmp_buf_appendc(&out, '\n');
+    }
+    if (out.len) fwrite(out.data, 1, out.len, stderr);
+    pmp_buf_free(&out);
+    for (size_t i = 0; i < cli->n_stats; i++) free(cli->stats[i].str);
+    free(cli->stats);
+    cli->stats = NULL;
+    cli->n_stats = cli->cap_stats = 0;
+    return rc;
+}

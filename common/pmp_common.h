@@ -1,0 +1,167 @@
+/* pmp_common.h — the few things every pmp library and program shares:
+ * an error value, a growable byte buffer, UTF-8 helpers, a JSON string writer,
+ * and the command-line conventions (help, version, quiet, progress, --json stats,
+ * exit codes).
+ *
+ * Error convention (used by every pmp library): functions return 0 on success and
+ * -1 on failure, after filling a caller-provided pmp_err with a message that names
+ * the file and the line or byte offset where the failure was found. Functions that
+ * produce records return 1 (got one), 0 (clean end) or -1 (error). Library code never
+ * prints and never exits.
+ */
+#ifndef PMP_COMMON_H
+#define PMP_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PMP_VERSION "0.1.0"
+
+/* ---------- errors ---------- */
+
+typedef struct pmp_err {
+    char msg[1024];
+} pmp_err;
+
+/* Formats into err->msg (if err is not NULL) and returns -1, so that
+ * `return pmp_err_set(err, "...")` reads naturally. */
+int pmp_err_set(pmp_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prefixes an existing message: "context: old message". Returns -1. */
+int pmp_err_prefix(pmp_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---------- growable byte buffer (the one string type) ---------- */
+
+typedef struct pmp_buf {
+    char *data;     /* always NUL-terminated when data != NULL */
+    size_t len;
+    size_t cap;
+} pmp_buf;
+
+#define PMP_BUF_INIT {NULL, 0, 0}
+
+/* Allocation failure aborts: a toolchain that runs out of memory mid-record has
+ * no useful way to continue, and checking every append would bury the logic. */
+void pmp_buf_reserve(pmp_buf *b, size_t extra);
+void pmp_buf_append(pmp_buf *b, const void *p, size_t n);
+void pmp_buf_appends(pmp_buf *b, const char *s);
+void pmp_buf_appendc(pmp_buf *b, char c);
+void pmp_buf_printf(pmp_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void pmp_buf_clear(pmp_buf *b);   /* len = 0, keeps memory */
+void pmp_buf_free(pmp_buf *b);
+/* Takes ownership of the contents (NUL-terminated, never NULL) and resets b. */
+char *pmp_buf_detach(pmp_buf *b);
+
+void *pmp_xmalloc(size_t n);
+void *pmp_xcalloc(size_t n, size_t size);
+void *pmp_xrealloc(void *p, size_t n);
+char *pmp_xstrdup(const char *s);
+char *pmp_xstrndup(const char *s, size_t n);
+
+/* ---------- UTF-8 ---------- */
+
+/* Returns the byte offset of the first invalid UTF-8 sequence, or len if valid.
+ * Overlong forms, surrogates and code points above U+10FFFF are invalid. */
+size_t pmp_utf8_check(const char *s, size_t len);
+/* Appends s to out with every invalid sequence replaced by U+FFFD. Returns the
+ * number of replacements. */
+size_t pmp_utf8_sanitize(pmp_buf *out, const char *s, size_t len);
+/* Appends code point cp (must be <= 0x10FFFF) as UTF-8. */
+void pmp_utf8_put(pmp_buf *out, uint32_t cp);
+
+/* ---------- JSON writing ---------- */
+
+/* Appends s as a JSON string literal (with quotes). s must be valid UTF-8;
+ * control characters are escaped as \n, \t, ... or \u00XX. */
+void pmp_json_put_string(pmp_buf *out, const char *s, size_t len);
+/* Appends a finite double in the shortest form that reads back exactly
+ * (integers without a fraction). Non-finite values are written as null. */
+void pmp_json_put_number(pmp_buf *out, double v);
+
+/* ---------- misc ---------- */
+
+double pmp_now(void);   /* monotonic seconds */
+/* Parses "64M", "1G", "512K", "1000" (binary multiples). Returns -1 on error. */
+int pmp_parse_size(const char *s, uint64_t *out);
+/* Peak resident set size of this process in bytes (0 if unknown). */
+uint64_t pmp_peak_rss(void);
+
+/* ---------- command-line conventions ---------- */
+
+enum {
+    PMP_EXIT_OK = 0,
+    PMP_EXIT_FAIL = 1,   /* bad input, I/O error, failed check */
+    PMP_EXIT_USAGE = 2,  /* wrong flags or arguments */
+};
+
+/* Long options every program accepts; put PMP_CLI_LONGOPTS inside the
+ * program's `struct option[]` and pass every getopt result to pmp_cli_option(). */
+enum {
+    PMP_OPT_HELP = 0x1000,
+    PMP_OPT_VERSION,
+    PMP_OPT_QUIET,
+    PMP_OPT_JSON,
+    PMP_OPT_FIRST_FREE = 0x1100   /* programs number their own long-only options from here */
+};
+#define PMP_CLI_LONGOPTS                                   \
+    {"help", no_argument, NULL, PMP_OPT_HELP},             \
+    {"version", no_argument, NULL, PMP_OPT_VERSION},       \
+    {"quiet", no_argument, NULL, PMP_OPT_QUIET},           \
+    {"json", no_argument, NULL, PMP_OPT_JSON}
+/* Short options every program accepts (concatenate into the optstring). */
+#define PMP_CLI_SHORTOPTS "hq"
+
+typedef struct pmp_stat {
+    const char *key;   /* static string */
+    int is_num;
+    double num;
+    char *str;
+} pmp_stat;
+
+typedef struct pmp_cli {
+    const char *prog;        /* "pmp-extract hh" */
+    const char *usage;       /* full --help text, with an example */
+    int quiet;
+    int json;
+    int progress;            /* stderr is a terminal and not quiet */
+    double t_start;
+    double t_last_progress;
+    pmp_stat *stats;
+    size_t n_stats, cap_stats;
+} pmp_cli;
+
+void pmp_cli_init(pmp_cli *cli, const char *prog, const char *usage);
+/* Handles a getopt result that belongs to the common set. Returns:
+ *  1: handled, keep parsing;
+ *  0: not a common option, the program handles it;
+ *  otherwise a value >= 100: the program must `return rc - 100` now
+ *  (after --help / --version print, or a usage error '?' was reported). */
+int pmp_cli_option(pmp_cli *cli, int opt);
+/* Prints "prog: message" plus a hint to use --help, and returns PMP_EXIT_USAGE. */
+int pmp_cli_usage_error(pmp_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "prog: message" to stderr and returns PMP_EXIT_FAIL. */
+int pmp_cli_fail(pmp_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints a warning line unless quiet. */
+void pmp_cli_warn(pmp_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Progress on stderr, only when cli->progress; rate-limited to ~4 per second, so
+ * it is cheap to call per record. in_bytes: input consumed so far. */
+void pmp_cli_progress(pmp_cli *cli, uint64_t in_bytes, uint64_t records, const char *unit);
+void pmp_cli_progress_done(pmp_cli *cli);
+
+/* Stats, in insertion order; setting an existing key overwrites it. */
+void pmp_cli_stat_num(pmp_cli *cli, const char *key, double v);
+void pmp_cli_stat_str(pmp_cli *cli, const char *key, const char *v);
+/* Prints the stats: as one JSON object line on stderr with --json, else as a
+ * one-line "prog: key=value ..." summary unless quiet. Adds "seconds" and
+ * "peak_rss_mb". Frees the stats. Returns rc, for `return pmp_cli_finish(&cli, rc)`. */
+int pmp_cli_finish(pmp_cli *cli, int rc);
+
+#endif

@@ -1,0 +1,87 @@
+/* pmp_group.h — comparison groups, the contract between pipeline stages
+ * (docs/records.md): one JSON object per line,
+ *   {"source":..., "id":..., "context":..., "responses":[{"id":...,"text":...,
+ *    "score":..., "created_utc":...}, ...], "meta":{...}}
+ * with at least two responses, finite scores and valid UTF-8 everywhere.
+ * Higher score is better; pairing is decided later (pmp-tokenize), never here.
+ */
+#ifndef PMP_GROUP_H
+#define PMP_GROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pmp_common.h"
+
+typedef struct pmp_response {
+    char *id;              /* optional: NULL when absent */
+    char *text;            /* may contain NUL bytes: use text_len */
+    size_t text_len;
+    double score;
+    double created_utc;    /* seconds since the epoch; NAN when absent */
+} pmp_response;
+
+typedef struct pmp_group {
+    char *source;
+    char *id;
+    char *context;
+    size_t context_len;
+    pmp_response *responses;
+    size_t n_responses;
+    size_t cap_responses;
+    char *meta_json;       /* the "meta" object as compact JSON text, or NULL */
+} pmp_group;
+
+void pmp_group_init(pmp_group *g);
+/* Frees the contents and re-initialises, so a pmp_group can be reused. */
+void pmp_group_clear(pmp_group *g);
+
+/* Setters copy their arguments. */
+void pmp_group_set(pmp_group *g, const char *source, const char *id,
+                   const char *context, size_t context_len);
+pmp_response *pmp_group_add_response(pmp_group *g, const char *id,
+                                     const char *text, size_t text_len, double score);
+/* Takes ownership of meta_json (malloc'd compact JSON object text). */
+void pmp_group_set_meta(pmp_group *g, char *meta_json);
+
+/* Checks the record rules: non-empty source and id, at least 2 responses, finite
+ * scores, valid UTF-8 in every string. Returns 0 or -1 with the reason in err. */
+int pmp_group_validate(const pmp_group *g, pmp_err *err);
+
+/* Appends the group as one JSON line (with the final '\n'). */
+void pmp_group_to_json(pmp_buf *out, const pmp_group *g);
+
+/* Parses one JSON line into g (cleared first) and validates it. */
+int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err);
+
+/* ---- writing JSON objects field by field (for "meta") ---- */
+typedef struct pmp_jobj {
+    pmp_buf *out;
+    int n;
+} pmp_jobj;
+void pmp_jobj_begin(pmp_jobj *j, pmp_buf *out);
+void pmp_jobj_str(pmp_jobj *j, const char *key, const char *s);
+void pmp_jobj_strn(pmp_jobj *j, const char *key, const char *s, size_t len);
+void pmp_jobj_num(pmp_jobj *j, const char *key, double v);
+/* raw: already-serialised JSON (an array or object built by the caller). */
+void pmp_jobj_raw(pmp_jobj *j, const char *key, const char *raw);
+void pmp_jobj_end(pmp_jobj *j);
+
+/* ---- reading a group JSONL stream ---- */
+typedef struct pmp_group_reader pmp_group_reader;
+
+/* path "-" is stdin; any compression pmp_input understands. With skip_bad,
+ * invalid lines are counted and skipped instead of failing. */
+int pmp_group_reader_open(pmp_group_reader **out, const char *path, int skip_bad,
+                          pmp_err *err);
+/* 1 = got a group, 0 = end, -1 = error ("file:line: reason"). Blank lines are
+ * ignored. */
+int pmp_group_reader_next(pmp_group_reader *r, pmp_group *g, pmp_err *err);
+uint64_t pmp_group_reader_skipped(const pmp_group_reader *r);
+/* The last skip reason (for a warning), or "" */
+const char *pmp_group_reader_last_skip(const pmp_group_reader *r);
+uint64_t pmp_group_reader_line(const pmp_group_reader *r);
+uint64_t pmp_group_reader_offset(const pmp_group_reader *r);   /* compressed bytes */
+void pmp_group_reader_close(pmp_group_reader *r);
+
+#endif

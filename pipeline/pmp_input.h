@@ -1,0 +1,54 @@
+/* pmp_input.h — one streaming reader for every stage: a path or "-" (stdin),
+ * with the compression detected from the magic bytes, never from the name.
+ *
+ *   zstd   (multi-frame, skippable frames, windows up to 2 GiB: pushshift dumps)
+ *   bzip2  (multi-stream: Wikipedia's dumps)
+ *   gzip   (multi-member)
+ *   plain
+ *
+ * Memory is bounded by the decoder's window plus two fixed buffers, whatever the
+ * input size. A truncated or corrupt stream is an error naming the file and the
+ * compressed byte offset where decoding failed; it never looks like a clean end.
+ */
+#ifndef PMP_INPUT_H
+#define PMP_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pmp_common.h"
+
+typedef enum pmp_format {
+    PMP_FORMAT_PLAIN = 0,
+    PMP_FORMAT_ZSTD,
+    PMP_FORMAT_BZIP2,
+    PMP_FORMAT_GZIP,
+} pmp_format;
+
+typedef struct pmp_input pmp_input;
+
+/* path "-" reads standard input. */
+int pmp_input_open(pmp_input **out, const char *path, pmp_err *err);
+void pmp_input_close(pmp_input *in);
+
+/* Reads up to cap decoded bytes. Returns the count, 0 at the clean end, -1 on error. */
+ssize_t pmp_input_read(pmp_input *in, void *buf, size_t cap, pmp_err *err);
+
+/* Next line, without its '\n' (a final line without '\n' is returned too).
+ * *line points into an internal buffer valid until the next call; lines may
+ * contain NUL bytes. Returns 1, 0 at the clean end, -1 on error. */
+int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err);
+
+/* 1-based number of the last line pmp_input_line returned. */
+uint64_t pmp_input_line_number(const pmp_input *in);
+/* Compressed bytes consumed so far (for progress and error offsets). */
+uint64_t pmp_input_offset(const pmp_input *in);
+/* Decoded bytes handed out so far. */
+uint64_t pmp_input_decoded(const pmp_input *in);
+/* The name used in messages: the path, or "<stdin>". */
+const char *pmp_input_name(const pmp_input *in);
+pmp_format pmp_input_format(const pmp_input *in);
+const char *pmp_format_name(pmp_format f);
+
+#endif

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Installs the Debian packages pmp needs, and only those that are missing.
+#   scripts/install-deps.sh          build and test dependencies
+#   scripts/install-deps.sh --bench  also the peers the benchmarks compare against
+#   scripts/install-deps.sh --list   print the package list and exit
+# When it cannot install (not root, no sudo), it stops and prints the exact command.
+set -eu
+
+BUILD_PKGS="build-essential cmake pkg-config zstd bzip2 gzip
+ libzstd-dev libbz2-dev zlib1g-dev libxml2-dev libpcre2-dev libjson-c-dev libjansson-dev
+ libxxhash-dev libopenblas-openmp-dev libcmocka-dev python3 python3-numpy"
+BENCH_PKGS="hyperfine sentencepiece python3-torch nodejs npm"
+
+pkgs="$BUILD_PKGS"
+case "${1:-}" in
+  --bench) pkgs="$BUILD_PKGS $BENCH_PKGS" ;;
+  --list) echo $BUILD_PKGS; exit 0 ;;
+  "") ;;
+  *) echo "usage: $0 [--bench|--list]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    # Node from another source (nvm, the image) is as good as Debian's.
+    case "$p" in nodejs|npm) command -v "${p%js}" >/dev/null 2>&1 && continue ;; esac
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "pmp: installing missing packages:$missing" >&2
+if [ "$(id -u)" = 0 ]; then SUDO=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"
+else
+  echo "pmp: cannot install packages (not root, and no password-less sudo). Run:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y$missing" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends $missing; }; then
+  echo "pmp: apt-get failed. Install these packages and run make again:" >&2
+  echo "  ${SUDO:+sudo }apt-get update && ${SUDO:+sudo }apt-get install -y$missing" >&2
+  exit 1
+fi
