@@ -67,6 +67,19 @@ void pmp_jobj_num(pmp_jobj *j, const char *key, double v);
 void pmp_jobj_raw(pmp_jobj *j, const char *key, const char *raw);
 void pmp_jobj_end(pmp_jobj *j);
 
+/* ---- writing a group JSONL stream ---- */
+typedef struct pmp_group_writer pmp_group_writer;
+
+/* path "-" is stdout. Lines are buffered and written whole; every write error
+ * (a full disk, a closed pipe) is reported, never dropped. */
+int pmp_group_writer_open(pmp_group_writer **out, const char *path, pmp_err *err);
+/* Validates the group, then appends it. A group that fails validation is an
+ * error (nothing is written for it). */
+int pmp_group_writer_write(pmp_group_writer *w, const pmp_group *g, pmp_err *err);
+uint64_t pmp_group_writer_count(const pmp_group_writer *w);
+/* Flushes and closes; returns -1 if anything could not be written. Always frees. */
+int pmp_group_writer_close(pmp_group_writer *w, pmp_err *err);
+
 /* ---- reading a group JSONL stream ---- */
 typedef struct pmp_group_reader pmp_group_reader;
 

@@ -1,0 +1,75 @@
+/* group_writer.c — buffered, checked writing of group JSONL (pmp_group.h). */
+#include "pmp_group.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WRITER_FLUSH_AT (1u << 20)
+
+struct pmp_group_writer {
+    int fd;
+    int own_fd;
+    char *name;
+    pmp_buf buf;
+    uint64_t count;
+};
+
+int pmp_group_writer_open(pmp_group_writer **out, const char *path, pmp_err *err)
+{
+    *out = NULL;
+    int fd = STDOUT_FILENO, own = 0;
+    if (strcmp(path, "-") != 0) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) return pmp_err_set(err, "%s: cannot create: %s", path, strerror(errno));
+        own = 1;
+    }
+    pmp_group_writer *w = pmp_xcalloc(1, sizeof *w);
+    w->fd = fd;
+    w->own_fd = own;
+    w->name = pmp_xstrdup(own ? path : "<stdout>");
+    *out = w;
+    return 0;
+}
+
+static int flush(pmp_group_writer *w, pmp_err *err)
+{
+    size_t done = 0;
+    while (done < w->buf.len) {
+        ssize_t n = write(w->fd, w->buf.data + done, w->buf.len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return pmp_err_set(err, "%s: write error: %s", w->name, strerror(errno));
+        done += (size_t)n;
+    }
+    pmp_buf_clear(&w->buf);
+    return 0;
+}
+
+int pmp_group_writer_write(pmp_group_writer *w, const pmp_group *g, pmp_err *err)
+{
+    if (pmp_group_validate(g, err) < 0)
+        return pmp_err_prefix(err, "group %s", g->id ? g->id : "(no id)");
+    pmp_group_to_json(&w->buf, g);
+    w->count++;
+    if (w->buf.len >= WRITER_FLUSH_AT) return flush(w, err);
+    return 0;
+}
+
+uint64_t pmp_group_writer_count(const pmp_group_writer *w)
+{
+    return w->count;
+}
+
+int pmp_group_writer_close(pmp_group_writer *w, pmp_err *err)
+{
+    if (!w) return 0;
+    int rc = flush(w, err);
+    if (w->own_fd && close(w->fd) != 0 && rc == 0)
+        rc = pmp_err_set(err, "%s: close failed: %s", w->name, strerror(errno));
+    pmp_buf_free(&w->buf);
+    free(w->name);
+    free(w);
+    return rc;
+}
