@@ -82,6 +82,26 @@ void pmp_json_put_string(pmp_buf *out, const char *s, size_t len);
  * (integers without a fraction). Non-finite values are written as null. */
 void pmp_json_put_number(pmp_buf *out, double v);
 
+/* ---------- files that appear whole or not at all ---------- */
+
+/* Writes go to "<path>.tmp"; commit fsyncs it, renames it to path and fsyncs the
+ * directory, so after a crash path is either absent, the old file, or the whole
+ * new one. Every failure names the file. */
+typedef struct pmp_afile {
+    int fd;
+    char *path;
+    char *tmp;
+    uint64_t written;
+} pmp_afile;
+
+int pmp_afile_open(pmp_afile *f, const char *path, pmp_err *err);
+int pmp_afile_write(pmp_afile *f, const void *data, size_t len, pmp_err *err);
+int pmp_afile_commit(pmp_afile *f, pmp_err *err);
+/* Closes and removes the temporary file (after a failure). */
+void pmp_afile_abort(pmp_afile *f);
+/* fsyncs the directory that holds path (makes a rename durable). */
+int pmp_fsync_parent(const char *path, pmp_err *err);
+
 /* ---------- misc ---------- */
 
 double pmp_now(void);   /* monotonic seconds */

@@ -1,0 +1,79 @@
+/* pmp_safetensors.h — reading and writing the safetensors format (Hugging Face
+ * model.safetensors), validated so that a hostile file cannot make us read out of
+ * bounds.
+ *
+ * Layout: u64 little-endian N, then N bytes of a JSON object (the header), then
+ * the data buffer. Each header entry other than "__metadata__" is
+ *   "name": {"dtype": "F32", "shape": [d0, d1, ...], "data_offsets": [begin, end]}
+ * with offsets relative to the data buffer. The reader checks: N is at most
+ * 100 MiB and fits in the file, the header is a JSON object, dtypes are known,
+ * dimensions are non-negative and their product times the dtype size equals
+ * end - begin (without overflow), every range lies inside the buffer, the ranges
+ * do not overlap and cover the buffer exactly (no holes, nothing after).
+ */
+#ifndef PMP_SAFETENSORS_H
+#define PMP_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pmp_common.h"
+
+#define PMP_ST_MAX_DIMS 8
+
+typedef enum pmp_st_dtype {
+    PMP_ST_F64, PMP_ST_F32, PMP_ST_F16, PMP_ST_BF16,
+    PMP_ST_I64, PMP_ST_I32, PMP_ST_I16, PMP_ST_I8, PMP_ST_U8, PMP_ST_BOOL,
+    PMP_ST_N_DTYPES
+} pmp_st_dtype;
+
+typedef struct pmp_st_tensor {
+    char *name;
+    pmp_st_dtype dtype;
+    int ndim;
+    int64_t shape[PMP_ST_MAX_DIMS];
+    uint64_t numel;
+    uint64_t begin, end;   /* byte range in the data buffer */
+} pmp_st_tensor;
+
+typedef struct pmp_safetensors pmp_safetensors;
+
+/* Maps the file and validates its header. */
+int pmp_st_open(pmp_safetensors **out, const char *path, pmp_err *err);
+/* Validates an in-memory file (not copied: data must outlive the object). */
+int pmp_st_parse(pmp_safetensors **out, const void *data, size_t len, pmp_err *err);
+void pmp_st_close(pmp_safetensors *st);
+
+size_t pmp_st_count(const pmp_safetensors *st);
+/* Tensors in header order. */
+const pmp_st_tensor *pmp_st_tensor_at(const pmp_safetensors *st, size_t i);
+const pmp_st_tensor *pmp_st_find(const pmp_safetensors *st, const char *name);
+/* Raw bytes of a tensor (little-endian, as stored). */
+const void *pmp_st_data(const pmp_safetensors *st, const pmp_st_tensor *t);
+/* A "__metadata__" string value, or NULL. */
+const char *pmp_st_metadata(const pmp_safetensors *st, const char *key);
+
+/* Copies tensor `name` into dst as float32, converting from F32, F16 or BF16.
+ * The element count must equal n; the shape is the caller's to check. */
+int pmp_st_read_f32(const pmp_safetensors *st, const char *name, float *dst, uint64_t n,
+                    pmp_err *err);
+
+const char *pmp_st_dtype_name(pmp_st_dtype d);
+size_t pmp_st_dtype_size(pmp_st_dtype d);
+
+/* ---- writing ---- */
+typedef struct pmp_st_writer pmp_st_writer;
+
+pmp_st_writer *pmp_st_writer_new(void);
+/* Adds an F32 tensor; data is referenced, not copied, until write. */
+int pmp_st_writer_add_f32(pmp_st_writer *w, const char *name, const int64_t *shape, int ndim,
+                          const float *data, pmp_err *err);
+void pmp_st_writer_metadata(pmp_st_writer *w, const char *key, const char *value);
+/* Writes the file deterministically (tensors sorted by name, compact JSON
+ * header padded with spaces to a multiple of 8 bytes) under a temporary name,
+ * fsyncs and renames it, so that the same tensors always give the same bytes
+ * and a failed write never leaves a file that looks whole. */
+int pmp_st_writer_write(pmp_st_writer *w, const char *path, pmp_err *err);
+void pmp_st_writer_free(pmp_st_writer *w);
+
+#endif
