@@ -1,7 +1,7 @@
 /* test_safetensors.c — the safetensors reader and writer: round trip,
  * determinism, rejection of malformed headers, and random mutations (no crash,
- * no out-of-bounds read: run under ASan). An independent Python reader checks
- * our files (st_check.py, in the e2e test). */
+ * no out-of-bounds read: run under ASan). tests/fuzz/fuzz_safetensors.c fuzzes
+ * the same validator with libFuzzer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
