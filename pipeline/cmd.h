@@ -4,5 +4,8 @@
 #define PMP_CMD_H
 
 int pmp_cmd_hh(int argc, char **argv);
+int pmp_cmd_reddit(int argc, char **argv);
+int pmp_cmd_stackexchange(int argc, char **argv);
+int pmp_cmd_wikipedia(int argc, char **argv);
 
 #endif

@@ -11,6 +11,9 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"hh", pmp_cmd_hh, "Anthropic hh-rlhf chosen/rejected JSONL -> two-response groups"},
+    {"reddit", pmp_cmd_reddit, "pushshift RC_/RS_ NDJSON -> sibling-comment groups"},
+    {"stackexchange", pmp_cmd_stackexchange, "StackExchange Posts.xml (+ Votes.xml) -> scored answer groups"},
+    {"wikipedia", pmp_cmd_wikipedia, "MediaWiki history XML -> vandalism-revert groups"},
 };
 
 static void usage(FILE *f)

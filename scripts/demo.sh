@@ -15,37 +15,49 @@ head -c 400 "$OUT/hh.jsonl"; echo " ..."
 
 if has_source stackexchange && [ -d samples/stackexchange ]; then
   for f in samples/stackexchange/*Posts.xml*; do
+    [ -e "$f" ] || continue
     step "extract: StackExchange ($f)"
-    "$BIN/pmp-extract" stackexchange "$f" > "$OUT/stackexchange.jsonl"
+    "$BIN/pmp-extract" stackexchange "$f" >> "$OUT/stackexchange.jsonl"
   done
 fi
 if has_source reddit && [ -d samples/reddit ]; then
-  rc=$(ls samples/reddit/RC_* | head -1); rs=$(ls samples/reddit/RS_* 2>/dev/null | head -1 || true)
-  step "extract: Reddit ($rc${rs:+ + $rs})"
-  "$BIN/pmp-extract" reddit ${rs:+--submissions "$rs"} "$rc" > "$OUT/reddit.jsonl"
+  rc=$(ls samples/reddit/RC_* 2>/dev/null | head -1 || true); rs=$(ls samples/reddit/RS_* 2>/dev/null | head -1 || true)
+  if [ -n "$rc" ]; then
+    step "extract: Reddit ($rc${rs:+ + $rs})"
+    "$BIN/pmp-extract" reddit ${rs:+--submissions "$rs"} "$rc" > "$OUT/reddit.jsonl"
+  fi
 fi
 if has_source wikipedia && [ -d samples/wikipedia ]; then
-  for f in samples/wikipedia/*; do
+  for f in samples/wikipedia/*.xml*; do
+    [ -e "$f" ] || continue
     step "extract: Wikipedia reverts ($f)"
-    "$BIN/pmp-extract" wikipedia "$f" > "$OUT/wikipedia.jsonl"
+    "$BIN/pmp-extract" wikipedia "$f" >> "$OUT/wikipedia.jsonl"
   done
 fi
 
 cat "$OUT"/*.jsonl > "$OUT/all-groups.jsonl"
 printf '\n%s groups from samples/ in %s\n' "$(wc -l < "$OUT/all-groups.jsonl")" "$OUT/all-groups.jsonl"
 
-if [ -x "$BIN/pmp-bpe" ] && [ -f samples/tokenizer/tokenizer.json ]; then
-  step "tokenize one context with the sample tokenizer"
-  head -1 "$OUT/hh.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.readline())["context"]))' \
-    | "$BIN/pmp-bpe" encode --tokenizer samples/tokenizer/tokenizer.json --jsonl - | cut -c1-200
+if [ -x "$BIN/pmp-bpe" ]; then
+  step "pmp-bpe: learn a 600-token byte-level BPE vocabulary from the sample groups"
+  "$BIN/pmp-bpe" train --vocab-size 600 --special '<|endoftext|>' --groups -o "$OUT/tokenizer.json" \
+    "$OUT/all-groups.jsonl"
+  "$BIN/pmp-bpe" info "$OUT/tokenizer.json"
 fi
-if [ -x "$BIN/pmp-tokenize" ] && [ -f samples/tokenizer/tokenizer.json ]; then
-  step "pmp-tokenize: groups -> shards"
-  "$BIN/pmp-tokenize" --tokenizer samples/tokenizer/tokenizer.json -o "$OUT/shards" "$OUT/all-groups.jsonl"
+if [ -x "$BIN/pmp-tokenize" ] && [ -f "$OUT/tokenizer.json" ]; then
+  step "pmp-tokenize: groups -> ranked-pair shards (20% of groups held out for evaluation)"
+  "$BIN/pmp-tokenize" --tokenizer "$OUT/tokenizer.json" --split eval=0.2 -o "$OUT/shards" "$OUT/all-groups.jsonl"
   "$BIN/pmp-shard" info "$OUT/shards"
+  "$BIN/pmp-shard" verify "$OUT/shards"
 fi
 if [ -x "$BIN/pmp-train" ] && [ -d "$OUT/shards" ]; then
-  step "pmp-train: a few steps of a tiny preference model"
-  "$BIN/pmp-train" --data "$OUT/shards" --objective rank --model tiny --steps 20 --out "$OUT/run"
+  step "pmp-train: 30 steps of a small preference model (rank objective), then evaluation"
+  "$BIN/pmp-train" --data "$OUT/shards" --eval "$OUT/shards/eval" --objective rank \
+    --layers 2 --heads 2 --width 64 --context 128 --batch-pairs 8 --steps 30 --lr 1e-3 \
+    --ckpt-every 10 --out "$OUT/run"
+  tail -1 "$OUT/run/log.jsonl"
+  step "pmp-train export: the model as GPT-2 safetensors"
+  "$BIN/pmp-train" export "$OUT/run" -o "$OUT/run/pm.safetensors" --config-out "$OUT/run/config-hf.json"
+  ls -l "$OUT/run/pm.safetensors"
 fi
 printf '\ndemo finished: outputs in %s\n' "$OUT"

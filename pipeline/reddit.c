@@ -1,0 +1,138 @@
+/* reddit.c — the whole extraction: dump lines -> items keyed by thread through
+ * the external group-by -> one thread at a time -> groups. */
+#include "pmp_reddit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pmp_groupby.h"
+#include "pmp_input.h"
+
+typedef struct run {
+    const pmp_reddit_opts *o;
+    pmp_reddit_stats *st;
+    pmp_groupby *gb;
+    pmp_reddit_parser *parser;
+    pmp_buf rec;
+    pmp_reddit_progress_fn progress;
+    void *ctx;
+    uint64_t base_bytes;   /* decoded bytes of the files already read */
+    uint64_t lines_before; /* lines of the files already read */
+} run;
+
+static int wanted_subreddit(const pmp_reddit_opts *o, const pmp_reddit_item *it)
+{
+    if (!o->subreddits) return 1;
+    for (size_t i = 0; i < o->n_subreddits; i++) {
+        const char *s = o->subreddits[i];
+        if (strlen(s) == it->subreddit_len && !strncasecmp(s, it->subreddit, it->subreddit_len))
+            return 1;
+    }
+    return 0;
+}
+
+/* Reads one dump file into the group-by. */
+static int add_file(run *r, const char *path, int is_submission, pmp_err *err)
+{
+    pmp_input *in;
+    if (pmp_input_open(&in, path, err)) return -1;
+    const char *line;
+    size_t len;
+    int rc;
+    pmp_reddit_item it;
+    pmp_err perr;
+    while ((rc = pmp_input_line(in, &line, &len, err)) == 1) {
+        r->st->lines++;
+        if ((r->st->lines & 0xFFFF) == 0 && r->progress)
+            r->progress(r->ctx, r->base_bytes + pmp_input_decoded(in), r->st->lines);
+        if (r->st->lines == 1 + r->lines_before && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+            line += 3;   /* a UTF-8 byte order mark some tools write */
+            len -= 3;
+        }
+        if (len == 0 || (len == 1 && line[0] == '\r')) continue;   /* blank line */
+        int pr = pmp_reddit_parse(r->parser, line, len, is_submission, &it, &perr);
+        if (pr < 0) {
+            if (r->o->skip_bad) {
+                r->st->bad_lines++;
+                continue;
+            }
+            pmp_err_set(err, "%s:%llu: invalid JSON line: %s", pmp_input_name(in),
+                        (unsigned long long)pmp_input_line_number(in), perr.msg);
+            rc = -1;
+            break;
+        }
+        if (pr == 0) {
+            r->st->missing_fields++;
+            continue;
+        }
+        if (it.repaired) r->st->repaired++;
+        if (!wanted_subreddit(r->o, &it)) {
+            r->st->other_subreddit++;
+            continue;
+        }
+        if (is_submission) r->st->submissions++;
+        else r->st->comments++;
+        unsigned char key[8];
+        pmp_groupby_key_u64(key, it.link);
+        pmp_buf_clear(&r->rec);
+        pmp_reddit_item_encode(&r->rec, &it);
+        if (pmp_groupby_add(r->gb, key, sizeof key, r->rec.data, r->rec.len, err)) {
+            rc = -1;
+            break;
+        }
+    }
+    r->base_bytes += pmp_input_decoded(in);
+    r->lines_before = r->st->lines;
+    pmp_input_close(in);
+    return rc < 0 ? -1 : 0;
+}
+
+int pmp_reddit_extract(const pmp_reddit_opts *o, const char *comments_path,
+                       pmp_reddit_emit_fn emit, pmp_reddit_progress_fn progress, void *ctx,
+                       pmp_reddit_stats *stats, pmp_err *err)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    memset(stats, 0, sizeof *stats);
+    r.o = o;
+    r.st = stats;
+    r.progress = progress;
+    r.ctx = ctx;
+    if (pmp_groupby_open(&r.gb, o->mem, o->tmpdir, err)) return -1;
+    r.parser = pmp_reddit_parser_new();
+    pmp_reddit_thread *t = pmp_reddit_thread_new(o);
+    int rc = -1;
+    /* Submissions first: within a thread the group-by keeps insertion order, and
+     * the first copy of a duplicated id is the one kept. */
+    if (o->submissions && add_file(&r, o->submissions, 1, err)) goto done;
+    if (add_file(&r, comments_path, 0, err)) goto done;
+    if (pmp_groupby_finish(r.gb, err)) goto done;
+    const void *key, *val;
+    size_t klen, vlen;
+    unsigned char cur[8];
+    int have = 0, nr;
+    while ((nr = pmp_groupby_next(r.gb, &key, &klen, &val, &vlen, err)) == 1) {
+        if (klen != 8) {
+            pmp_err_set(err, "reddit: unexpected group-by key length %zu", klen);
+            goto done;
+        }
+        if (have && memcmp(cur, key, 8) != 0) {
+            if (pmp_reddit_thread_flush(t, emit, ctx, stats, err)) goto done;
+        }
+        memcpy(cur, key, 8);
+        have = 1;
+        pmp_reddit_thread_add(t, val, vlen);
+    }
+    if (nr < 0) goto done;
+    if (have && pmp_reddit_thread_flush(t, emit, ctx, stats, err)) goto done;
+    rc = 0;
+done:
+    stats->in_bytes = r.base_bytes;
+    stats->spill_runs = pmp_groupby_runs(r.gb);
+    pmp_reddit_thread_free(t);
+    pmp_reddit_parser_free(r.parser);
+    pmp_buf_free(&r.rec);
+    pmp_groupby_close(r.gb);
+    return rc;
+}
