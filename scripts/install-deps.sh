@@ -19,6 +19,14 @@ case "${1:-}" in
   *) echo "usage: $0 [--bench|--list]" >&2; exit 2 ;;
 esac
 
+# npm peers for the tokenizer benchmarks and reference checks (bench/tokenizer).
+npm_peers() {
+  dir="$(dirname "$0")/../bench/tokenizer"
+  [ -d "$dir/node_modules" ] && return 0
+  command -v npm >/dev/null 2>&1 || { echo "pmp: npm not found; tokenizer peers skipped" >&2; return 0; }
+  (cd "$dir" && npm ci --silent --no-audit --no-fund) || echo "pmp: npm install failed in $dir; peer checks will be skipped" >&2
+}
+
 missing=""
 for p in $pkgs; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -27,7 +35,10 @@ for p in $pkgs; do
     missing="$missing $p"
   fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+  [ "${1:-}" = --bench ] && npm_peers
+  exit 0
+fi
 
 echo "pmp: installing missing packages:$missing" >&2
 if [ "$(id -u)" = 0 ]; then SUDO=""
@@ -43,3 +54,5 @@ if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-rec
   echo "  ${SUDO:+sudo }apt-get update && ${SUDO:+sudo }apt-get install -y$missing" >&2
   exit 1
 fi
+[ "${1:-}" = --bench ] && npm_peers
+exit 0

@@ -1,0 +1,169 @@
+/* bench_bpe — encode throughput of pmp_tokenizer on texts held in memory (the
+ * same texts the npm peers encode in bench_peers.mjs), so that reading and
+ * parsing are not timed.
+ *   bench_bpe TOKENIZER TEXTS.jsonl REPS THREADS...   batch encode, median MB/s
+ *   bench_bpe --line TOKENIZER TEXTS.jsonl MB...       one line of MB megabytes
+ *   bench_bpe --run TOKENIZER MB                       one piece of MB megabytes of 'a'
+ * Prints one JSON object per measurement. */
+#include <json-c/json.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pmp_bpe.h"
+#include "pmp_input.h"
+
+static char **texts;
+static size_t *lens, n_texts, total_bytes;
+
+static void load_texts(const char *path)
+{
+    pmp_input *in;
+    pmp_err err;
+    if (pmp_input_open(&in, path, &err) < 0) { fprintf(stderr, "%s\n", err.msg); exit(1); }
+    const char *line;
+    size_t len, cap = 0;
+    while (pmp_input_line(in, &line, &len, &err) == 1) {
+        json_tokener *tok = json_tokener_new();   /* lines are not NUL-terminated */
+        json_object *o = json_tokener_parse_ex(tok, line, (int)len);
+        json_tokener_free(tok);
+        if (!o) continue;
+        if (n_texts == cap) {
+            cap = cap ? cap * 2 : 1024;
+            texts = realloc(texts, cap * sizeof *texts);
+            lens = realloc(lens, cap * sizeof *lens);
+        }
+        lens[n_texts] = (size_t)json_object_get_string_len(o);
+        texts[n_texts] = malloc(lens[n_texts] + 1);
+        memcpy(texts[n_texts], json_object_get_string(o), lens[n_texts] + 1);
+        total_bytes += lens[n_texts++];
+        json_object_put(o);
+    }
+    pmp_input_close(in);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Returns wall seconds; *cpu gets the CPU seconds of all threads. On a shared
+ * machine CPU time is the steadier figure (waiting for a core is not counted). */
+static double encode_all(const pmp_bpe *b, int threads, uint64_t *tokens, double *cpu)
+{
+    uint64_t tok = 0;
+    double c0 = cpu_now();
+    double t0 = pmp_now();
+#pragma omp parallel num_threads(threads) reduction(+ : tok)
+    {
+        pmp_bpe_scratch *s = pmp_bpe_scratch_new(b);
+        pmp_ids ids = PMP_IDS_INIT;
+#pragma omp for schedule(dynamic, 16)
+        for (size_t i = 0; i < n_texts; i++) {
+            pmp_ids_clear(&ids);
+            pmp_bpe_encode(b, s, texts[i], lens[i], 0, &ids, NULL);
+            tok += ids.len;
+        }
+        pmp_ids_free(&ids);
+        pmp_bpe_scratch_free(s);
+    }
+    *tokens = tok;
+    double dt = pmp_now() - t0;
+    *cpu = cpu_now() - c0;
+    return dt;
+}
+
+static pmp_bpe *load(const char *path)
+{
+    pmp_bpe *b;
+    pmp_err err;
+    if (pmp_bpe_load(&b, path, NULL, &err) < 0) { fprintf(stderr, "%s\n", err.msg); exit(1); }
+    return b;
+}
+
+static void one_text(const pmp_bpe *b, const char *t, size_t len, const char *what, double mb)
+{
+    pmp_bpe_scratch *s = pmp_bpe_scratch_new(b);
+    pmp_ids ids = PMP_IDS_INIT;
+    double t0 = pmp_now();
+    pmp_bpe_encode(b, s, t, len, 0, &ids, NULL);
+    double dt = pmp_now() - t0;
+    printf("{\"what\":\"%s\",\"mb\":%.0f,\"seconds\":%.3f,\"mb_s\":%.2f,\"tokens\":%zu,"
+           "\"peak_rss_mb\":%llu}\n", what, mb, dt, (double)len / 1e6 / dt, ids.len,
+           (unsigned long long)(pmp_peak_rss() >> 20));
+    fflush(stdout);
+    pmp_ids_free(&ids);
+    pmp_bpe_scratch_free(s);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 4 && !strcmp(argv[1], "--line")) {
+        pmp_bpe *b = load(argv[2]);
+        load_texts(argv[3]);
+        for (int a = 4; a < argc; a++) {
+            size_t want = (size_t)(atof(argv[a]) * 1e6);
+            char *t = malloc(want + 1);
+            size_t len = 0;
+            /* The texts joined by spaces, newlines turned into spaces: one line. */
+            for (size_t i = 0; len < want; i = (i + 1) % n_texts) {
+                for (size_t k = 0; k < lens[i] && len < want; k++)
+                    t[len++] = texts[i][k] == '\n' ? ' ' : texts[i][k];
+                if (len < want) t[len++] = ' ';
+            }
+            one_text(b, t, len, "single_line", atof(argv[a]));
+            free(t);
+        }
+        pmp_bpe_free(b);
+        return 0;
+    }
+    if (argc >= 4 && !strcmp(argv[1], "--run")) {
+        pmp_bpe *b = load(argv[2]);
+        for (int a = 3; a < argc; a++) {
+            size_t len = (size_t)(atof(argv[a]) * 1e6);
+            char *t = malloc(len);
+            memset(t, 'a', len);
+            one_text(b, t, len, "one_piece_of_a", atof(argv[a]));
+            free(t);
+        }
+        pmp_bpe_free(b);
+        return 0;
+    }
+    if (argc < 5) {
+        fprintf(stderr, "usage: bench_bpe TOKENIZER TEXTS.jsonl REPS THREADS...\n");
+        return 2;
+    }
+    pmp_bpe *b = load(argv[1]);
+    load_texts(argv[2]);
+    int reps = atoi(argv[3]);
+    double *t = calloc((size_t)reps, sizeof *t), *c = calloc((size_t)reps, sizeof *c);
+    for (int a = 4; a < argc; a++) {
+        int th = atoi(argv[a]);
+        uint64_t tokens = 0;
+        double cpu;
+        encode_all(b, th, &tokens, &cpu);   /* warm-up */
+        for (int r = 0; r < reps; r++) t[r] = encode_all(b, th, &tokens, &c[r]);
+        qsort(t, (size_t)reps, sizeof *t, cmp_d);
+        qsort(c, (size_t)reps, sizeof *c, cmp_d);
+        double med = t[reps / 2], cmed = c[reps / 2];
+        printf("{\"impl\":\"pmp\",\"threads\":%d,\"texts\":%zu,\"bytes\":%zu,\"tokens\":%llu,"
+               "\"median_seconds\":%.4f,\"mb_s\":%.2f,\"cpu_seconds\":%.4f,\"cpu_mb_s\":%.2f,"
+               "\"peak_rss_mb\":%llu}\n", th, n_texts, total_bytes, (unsigned long long)tokens, med,
+               (double)total_bytes / 1e6 / med, cmed, (double)total_bytes / 1e6 / cmed,
+               (unsigned long long)(pmp_peak_rss() >> 20));
+    }
+    free(t);
+    free(c);
+    pmp_bpe_free(b);
+    return 0;
+}

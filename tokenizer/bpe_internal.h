@@ -1,0 +1,156 @@
+/* bpe_internal.h — the pmp_bpe object, shared by the files of tokenizer/.
+ * Not installed; users see only pmp_bpe.h. */
+#ifndef PMP_BPE_INTERNAL_H
+#define PMP_BPE_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "pmp_bpe.h"
+
+#define BPE_NO_RANK UINT32_MAX
+
+enum { TOK_UNUSED = 0, TOK_ORDINARY = 1, TOK_SPECIAL = 2 };
+
+/* One slot of the bytes -> (rank, id) table. Only ranked tokens (the 256 single
+ * bytes and every merge result) are in it: those are the only byte strings the
+ * merge loop may produce, as in tiktoken. len == 0 marks an empty slot. */
+typedef struct bpe_slot {
+    uint64_t head;     /* the first 8 bytes (zero-padded): short tokens never touch pool */
+    uint32_t off;      /* into pool */
+    uint16_t len;
+    uint16_t tag;      /* high bits of the hash: most misses end without a compare */
+    uint32_t rank;
+    uint32_t id;
+} bpe_slot;
+
+struct pmp_bpe {
+    /* per id (0 .. n_ids-1) */
+    uint32_t n_ids, cap_ids;
+    uint32_t *tok_off, *tok_len, *tok_rank;
+    uint8_t *tok_type;
+    pmp_buf pool;
+    uint32_t n_ordinary;
+    uint32_t byte_id[256];     /* id of each single byte; UINT32_MAX if missing */
+
+    bpe_slot *slots;
+    uint32_t slot_mask, n_slots_used;
+
+    /* special tokens, sorted by id */
+    size_t n_specials;
+    char **sp_text;
+    size_t *sp_len;
+    uint32_t *sp_id;
+    unsigned char sp_first[256];  /* 1 if some special starts with this byte */
+
+    char *pattern;             /* as given (the tokenizer's pattern) */
+    char *pattern_name;        /* "gpt2", "cl100k", "o200k", "custom" */
+    pcre2_code *re;            /* compiled from the \s-corrected pattern */
+    int jit;
+    const char *kind;
+    char identity[48];
+    /* Hugging Face trainers keep only the bytes they saw: such a vocabulary
+     * loads, and encoding a byte it lacks is an error (never a silent drop). */
+    int n_missing_bytes;
+};
+
+/* vocab.c: building. */
+pmp_bpe *bpe_new(void);
+/* rank: BPE_NO_RANK for a token that merges never produce (decode only).
+ * Returns 0, or -1 with a message (without file/line: the loader adds them). */
+int bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32_t rank,
+                  pmp_err *err);
+int bpe_add_special(pmp_bpe *b, uint32_t id, const char *text, size_t len, pmp_err *err);
+/* Checks completeness, compiles the pattern (spec: name or regex) and computes
+ * the identity. where: names the source in messages. Missing single bytes are
+ * an error unless the kind is "tokenizer.json". */
+int bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const char *where,
+               pmp_err *err);
+
+/* Keys of up to 8 bytes (most tokens) are hashed and compared as one word,
+ * which keeps a lookup to one cache line of the table. */
+static inline uint64_t load_head(const unsigned char *p, size_t len)
+{
+    uint64_t w = 0;
+    if (len >= 8) memcpy(&w, p, 8);
+    else memcpy(&w, p, len);
+    return w;
+}
+
+static inline uint64_t hash_key(const unsigned char *p, size_t len, uint64_t head)
+{
+    if (len <= 8) {
+        uint64_t h = (head ^ (len * 0x9E3779B97F4A7C15ULL)) * 0xD6E8FEB86659FD93ULL;
+        return h ^ (h >> 29);
+    }
+    return XXH3_64bits(p, len);
+}
+
+/* Lookup with the hash already computed (bpe_key), so that callers can
+ * prefetch the slot first. */
+static inline const bpe_slot *bpe_find_h(const pmp_bpe *b, const unsigned char *p, size_t len,
+                                         uint64_t head, uint64_t h)
+{
+    uint16_t tag = (uint16_t)(h >> 48);
+    for (uint32_t i = (uint32_t)h & b->slot_mask;; i = (i + 1) & b->slot_mask) {
+        const bpe_slot *s = &b->slots[i];
+        if (!s->len) return NULL;
+        if (s->tag == tag && s->len == len && s->head == head &&
+            (len <= 8 || memcmp(b->pool.data + s->off + 8, p + 8, len - 8) == 0))
+            return s;
+    }
+}
+
+static inline const bpe_slot *bpe_find(const pmp_bpe *b, const void *bytes, size_t len)
+{
+    if (len == 0 || len > UINT16_MAX) return NULL;
+    const unsigned char *p = bytes;
+    uint64_t head = load_head(p, len);
+    return bpe_find_h(b, p, len, head, hash_key(p, len, head));
+}
+
+/* pattern.c */
+/* Resolves a name to its regex (or returns spec) and sets *name. */
+const char *bpe_resolve_pattern(const char *spec, const char **name);
+/* Compiles with UTF + UCP, \s rewritten to the White_Space set, JIT when possible. */
+pcre2_code *bpe_compile_pattern(const char *pattern, int *jit, pmp_err *err);
+/* Special tokens of a known encoding, by name ("gpt2", "cl100k", "o200k"). */
+typedef struct bpe_known_special {
+    const char *text;
+    uint32_t id;
+} bpe_known_special;
+size_t bpe_known_specials(const char *encoding, const bpe_known_special **out);
+
+/* encode.c: merges one piece by rank; max_rank bounds the ranks that may merge
+ * (BPE_NO_RANK = all). Writes part boundaries (n_parts+1 offsets) to bounds,
+ * which must hold len+1 entries. Returns n_parts. Used by save.c to recover the
+ * merge that made each token. */
+size_t bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
+                       uint32_t max_rank, uint32_t *bounds);
+
+/* The pattern's per-thread state, and the splitter shared by encoding and
+ * training: calls fn for every piece of text, in order (pieces cover every byte). */
+typedef struct bpe_matcher {
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jstack;
+    int jit;
+} bpe_matcher;
+typedef void (*bpe_piece_fn)(void *ctx, const unsigned char *p, size_t len);
+void bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit);
+void bpe_matcher_free(bpe_matcher *m);
+int bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
+              bpe_piece_fn fn, void *ctx, pmp_err *err);
+
+/* bytelevel.c: GPT-2's byte <-> unicode spelling used by encoder.json,
+ * vocab.bpe and tokenizer.json. */
+void bpe_bytes_to_unicode(pmp_buf *out, const void *bytes, size_t len);
+/* Returns 0, or -1 if s holds a character outside the 256-symbol alphabet. */
+int bpe_unicode_to_bytes(pmp_buf *out, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,419 @@
+/* encode.c — text -> ids, and ids -> bytes.
+ *
+ * For each piece the pattern finds: if the whole piece is a ranked token, that
+ * is its id (tiktoken's shortcut, which can differ from merging); otherwise
+ * adjacent parts are merged, always the pair whose concatenation has the lowest
+ * rank, leftmost first. Short pieces use tiktoken's quadratic scan (fastest for
+ * the usual few bytes); pieces longer than LONG_PIECE use a heap over a linked
+ * list, O(n log n), so a 100 MB run of letters does not take hours. Both give
+ * the same result: the same pair is chosen at every step. */
+#include "bpe_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LONG_PIECE 256
+
+typedef struct heap_ent {
+    uint32_t rank;
+    uint32_t pos;      /* node index = start byte of the left part */
+    uint32_t ver;      /* node version when pushed; stale entries are skipped */
+} heap_ent;
+
+/* Pieces wait in a small queue with their table slot prefetched, so the
+ * cache misses of several lookups overlap instead of following each other. */
+#define QUEUE 16
+typedef struct pending {
+    const unsigned char *p;
+    size_t len;
+    uint64_t head, h;
+} pending;
+
+struct pmp_bpe_scratch {
+    bpe_matcher m;
+    pending q[QUEUE];
+    int nq;
+    /* merge buffers, grown on demand */
+    uint32_t *bounds, *ranks;
+    size_t cap;
+    /* heap path */
+    uint32_t *next, *prev, *ver;
+    heap_ent *heap;
+    size_t cap_long, cap_heap;
+};
+
+pmp_bpe_scratch *pmp_bpe_scratch_new(const pmp_bpe *b)
+{
+    pmp_bpe_scratch *s = pmp_xcalloc(1, sizeof *s);
+    bpe_matcher_init(&s->m, b->re, b->jit);
+    return s;
+}
+
+void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
+{
+    if (!s) return;
+    bpe_matcher_free(&s->m);
+    free(s->bounds);
+    free(s->ranks);
+    free(s->next);
+    free(s->prev);
+    free(s->ver);
+    free(s->heap);
+    free(s);
+}
+
+static inline uint32_t pair_rank(const pmp_bpe *b, const unsigned char *p, uint32_t from,
+                                 uint32_t to, uint32_t max_rank)
+{
+    const bpe_slot *sl = bpe_find(b, p + from, to - from);
+    if (!sl || sl->rank >= max_rank) return BPE_NO_RANK;
+    return sl->rank;
+}
+
+static void reserve_short(pmp_bpe_scratch *s, size_t n)
+{
+    if (n <= s->cap) return;
+    size_t cap = s->cap ? s->cap : 64;
+    while (cap < n) cap *= 2;
+    s->bounds = pmp_xrealloc(s->bounds, cap * sizeof *s->bounds);
+    s->ranks = pmp_xrealloc(s->ranks, cap * sizeof *s->ranks);
+    s->cap = cap;
+}
+
+/* tiktoken's loop: bounds[0..m] are part starts plus the end; ranks[i] is the
+ * rank of parts i and i+1 joined. */
+static size_t merge_short(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
+                          size_t len, uint32_t max_rank, uint32_t *bounds)
+{
+    uint32_t *r = s->ranks;
+    size_t m = len;   /* parts */
+    for (size_t i = 0; i <= len; i++) bounds[i] = (uint32_t)i;
+    for (size_t i = 0; i + 1 < m; i++) r[i] = pair_rank(b, p, bounds[i], bounds[i + 2], max_rank);
+    while (m > 1) {
+        uint32_t best = BPE_NO_RANK;
+        size_t bi = 0;
+        for (size_t i = 0; i + 1 < m; i++)
+            if (r[i] < best) { best = r[i]; bi = i; }
+        if (best == BPE_NO_RANK) break;
+        /* Join parts bi and bi+1: drop boundary bi+1. */
+        memmove(bounds + bi + 1, bounds + bi + 2, (m - bi - 1) * sizeof *bounds);
+        memmove(r + bi + 1, r + bi + 2, (m >= bi + 3 ? m - bi - 3 : 0) * sizeof *r);
+        m--;
+        if (bi + 1 < m) r[bi] = pair_rank(b, p, bounds[bi], bounds[bi + 2], max_rank);
+        else r[bi] = BPE_NO_RANK;
+        if (bi > 0) r[bi - 1] = pair_rank(b, p, bounds[bi - 1], bounds[bi + 1], max_rank);
+    }
+    return m;
+}
+
+static inline int heap_less(heap_ent a, heap_ent b)
+{
+    return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos);
+}
+
+static void heap_push(pmp_bpe_scratch *s, size_t *n, heap_ent e)
+{
+    if (*n == s->cap_heap) {
+        s->cap_heap = s->cap_heap ? s->cap_heap * 2 : 1024;
+        s->heap = pmp_xrealloc(s->heap, s->cap_heap * sizeof *s->heap);
+    }
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (!heap_less(e, s->heap[up])) break;
+        s->heap[i] = s->heap[up];
+        i = up;
+    }
+    s->heap[i] = e;
+}
+
+static heap_ent heap_pop(pmp_bpe_scratch *s, size_t *n)
+{
+    heap_ent top = s->heap[0], last = s->heap[--*n];
+    size_t i = 0, cnt = *n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= cnt) break;
+        if (c + 1 < cnt && heap_less(s->heap[c + 1], s->heap[c])) c++;
+        if (!heap_less(s->heap[c], last)) break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (cnt) s->heap[i] = last;
+    return top;
+}
+
+/* Nodes are byte positions; next[i] is the start of the part after the part
+ * starting at i (len for the last). Merging i with next[i] bumps the versions
+ * of i and of prev[i], which invalidates their old heap entries. */
+static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
+                         size_t len, uint32_t max_rank, uint32_t *bounds)
+{
+    if (len + 1 > s->cap_long) {
+        s->cap_long = len + 1;
+        s->next = pmp_xrealloc(s->next, s->cap_long * sizeof *s->next);
+        s->prev = pmp_xrealloc(s->prev, s->cap_long * sizeof *s->prev);
+        s->ver = pmp_xrealloc(s->ver, s->cap_long * sizeof *s->ver);
+    }
+    uint32_t *next = s->next, *prev = s->prev, *ver = s->ver;
+    size_t hn = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        next[i] = i + 1;
+        prev[i] = i ? i - 1 : UINT32_MAX;
+        ver[i] = 0;
+    }
+    for (uint32_t i = 0; i + 1 < len; i++) {
+        uint32_t r = pair_rank(b, p, i, i + 2, max_rank);
+        if (r != BPE_NO_RANK) heap_push(s, &hn, (heap_ent){r, i, 0});
+    }
+    while (hn) {
+        heap_ent e = heap_pop(s, &hn);
+        if (e.ver != ver[e.pos]) continue;
+        uint32_t i = e.pos, j = next[i];
+        /* Join i and j. */
+        uint32_t k = next[j];
+        next[i] = k;
+        if (k < len) prev[k] = i;
+        ver[i]++;
+        ver[j] = UINT32_MAX;   /* dead */
+        if (k < len) {
+            uint32_t r = pair_rank(b, p, i, next[k], max_rank);
+            if (r != BPE_NO_RANK) heap_push(s, &hn, (heap_ent){r, i, ver[i]});
+        }
+        if (prev[i] != UINT32_MAX) {
+            uint32_t h = prev[i];
+            ver[h]++;
+            uint32_t r = pair_rank(b, p, h, next[i], max_rank);
+            if (r != BPE_NO_RANK) heap_push(s, &hn, (heap_ent){r, h, ver[h]});
+        }
+    }
+    size_t m = 0;
+    for (uint32_t i = 0; i < len; i = next[i]) bounds[m++] = i;
+    bounds[m] = (uint32_t)len;
+    return m;
+}
+
+size_t bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
+                       uint32_t max_rank, uint32_t *bounds)
+{
+    if (len <= LONG_PIECE) {
+        reserve_short(s, len + 1);
+        return merge_short(b, s, p, len, max_rank, bounds);
+    }
+    return merge_long(b, s, p, len, max_rank, bounds);
+}
+
+static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc, pmp_ids *out)
+{
+    const unsigned char *p = pc->p;
+    size_t len = pc->len;
+    if (len == 1) {
+        pmp_ids_push(out, b->byte_id[p[0]]);
+        return;
+    }
+    const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, pc->head, pc->h) : NULL;
+    if (whole) {
+        pmp_ids_push(out, whole->id);
+        return;
+    }
+    reserve_short(s, len + 1);
+    size_t m = bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
+    for (size_t i = 0; i < m; i++) {
+        uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
+        if (n == 1) pmp_ids_push(out, b->byte_id[p[from]]);
+        else pmp_ids_push(out, bpe_find(b, p + from, n)->id);
+    }
+}
+
+/* Runs the pattern over valid UTF-8 text. Text the pattern does not match
+ * (possible only with custom patterns) is a piece of its own, so no byte is
+ * ever dropped (tiktoken drops it). */
+static int split_valid(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t,
+                       size_t len, bpe_piece_fn fn, void *ctx, pmp_err *err)
+{
+    size_t off = 0;
+    while (off < len) {
+        int rc = m->jit ? pcre2_jit_match(re, t, len, off, PCRE2_NO_UTF_CHECK, m->md, m->mctx)
+                        : pcre2_match(re, t, len, off, PCRE2_NO_UTF_CHECK, m->md, NULL);
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            fn(ctx, t + off, len - off);
+            return 0;
+        }
+        if (rc < 0) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(rc, msg, sizeof msg);
+            return pmp_err_set(err, "pattern match failed at byte %zu: %s", off,
+                               (const char *)msg);
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+        size_t ms = ov[0], me = ov[1];
+        if (ms > off) fn(ctx, t + off, ms - off);
+        if (me == ms) {
+            /* Empty match: step over one character as a piece of its own. */
+            size_t n = 1;
+            while (ms + n < len && (t[ms + n] & 0xC0) == 0x80) n++;
+            fn(ctx, t + ms, n);
+            me = ms + n;
+        } else {
+            fn(ctx, t + ms, me - ms);
+        }
+        off = me;
+    }
+    return 0;
+}
+
+/* Length of the valid UTF-8 prefix of t (the strict checker of common/). */
+static size_t valid_prefix(const unsigned char *t, size_t len)
+{
+    return pmp_utf8_check((const char *)t, len);
+}
+
+int bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
+              bpe_piece_fn fn, void *ctx, pmp_err *err)
+{
+    size_t off = 0;
+    while (off < len) {
+        size_t ok = valid_prefix(t + off, len - off);
+        if (ok && split_valid(re, m, t + off, ok, fn, ctx, err) < 0) return -1;
+        off += ok;
+        if (off >= len) break;
+        /* A maximal run of bytes that start no valid sequence: one piece. */
+        size_t bad = 1;
+        while (off + bad < len) {
+            size_t lim = len - off - bad < 4 ? len - off - bad : 4;
+            if (valid_prefix(t + off + bad, lim) > 0) break;
+            bad++;
+        }
+        fn(ctx, t + off, bad);
+        off += bad;
+    }
+    return 0;
+}
+
+void bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit)
+{
+    m->md = pcre2_match_data_create_from_pattern(re, NULL);
+    m->jit = jit;
+    m->mctx = NULL;
+    m->jstack = NULL;
+    if (jit) {
+        /* Long runs of one class can need more than the default 32 KiB. */
+        m->mctx = pcre2_match_context_create(NULL);
+        m->jstack = pcre2_jit_stack_create(32 * 1024, 16 * 1024 * 1024, NULL);
+        pcre2_jit_stack_assign(m->mctx, NULL, m->jstack);
+    }
+}
+
+void bpe_matcher_free(bpe_matcher *m)
+{
+    pcre2_match_data_free(m->md);
+    if (m->mctx) pcre2_match_context_free(m->mctx);
+    if (m->jstack) pcre2_jit_stack_free(m->jstack);
+}
+
+typedef struct encode_ctx {
+    const pmp_bpe *b;
+    pmp_bpe_scratch *s;
+    pmp_ids *out;
+    size_t from;         /* out->len before this text */
+} encode_ctx;
+
+static void flush_queue(encode_ctx *c)
+{
+    for (int i = 0; i < c->s->nq; i++) encode_piece(c->b, c->s, &c->s->q[i], c->out);
+    c->s->nq = 0;
+}
+
+static void encode_cb(void *ctx, const unsigned char *p, size_t len)
+{
+    encode_ctx *c = ctx;
+    pending *pc = &c->s->q[c->s->nq++];
+    pc->p = p;
+    pc->len = len;
+    if (len > 1 && len <= UINT16_MAX) {
+        pc->head = load_head(p, len);
+        pc->h = hash_key(p, len, pc->head);
+        __builtin_prefetch(&c->b->slots[(uint32_t)pc->h & c->b->slot_mask]);
+    }
+    if (c->s->nq == QUEUE) flush_queue(c);
+}
+
+static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *t,
+                           size_t len, pmp_ids *out, pmp_err *err)
+{
+    encode_ctx c = {b, s, out, out->len};
+    s->nq = 0;
+    int rc = bpe_split(b->re, &s->m, t, len, encode_cb, &c, err);
+    flush_queue(&c);
+    if (rc < 0) return -1;
+    if (b->n_missing_bytes) {
+        /* A byte without a token was emitted as UINT32_MAX: report it. */
+        for (size_t i = c.from; i < out->len; i++)
+            if (out->data[i] == UINT32_MAX) {
+                out->len = c.from;
+                for (size_t k = 0; k < len; k++)
+                    if (b->byte_id[t[k]] == UINT32_MAX)
+                        return pmp_err_set(err, "byte 0x%02X (offset %zu) has no token in this "
+                                           "vocabulary", t[k], k);
+                return pmp_err_set(err, "a byte has no token in this vocabulary");
+            }
+    }
+    return 0;
+}
+
+/* The earliest special token at or after pos (longest on a tie), or -1. */
+static long find_special(const pmp_bpe *b, const unsigned char *t, size_t len, size_t pos,
+                         size_t *which)
+{
+    for (size_t i = pos; i < len; i++) {
+        if (!b->sp_first[t[i]]) continue;
+        long best = -1;
+        for (size_t k = 0; k < b->n_specials; k++) {
+            size_t n = b->sp_len[k];
+            if (n <= len - i && memcmp(t + i, b->sp_text[k], n) == 0 &&
+                (best < 0 || n > b->sp_len[best]))
+                best = (long)k;
+        }
+        if (best >= 0) {
+            *which = (size_t)best;
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+int pmp_bpe_encode(const pmp_bpe *b, pmp_bpe_scratch *s, const char *text, size_t len,
+                   int allow_special, pmp_ids *out, pmp_err *err)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t start = out->len;
+    if (!allow_special || !b->n_specials) {
+        if (encode_ordinary(b, s, t, len, out, err) < 0) goto fail;
+        return 0;
+    }
+    size_t pos = 0;
+    while (pos < len) {
+        size_t k;
+        long at = find_special(b, t, len, pos, &k);
+        size_t end = at < 0 ? len : (size_t)at;
+        if (end > pos && encode_ordinary(b, s, t + pos, end - pos, out, err) < 0) goto fail;
+        if (at < 0) break;
+        pmp_ids_push(out, b->sp_id[k]);
+        pos = end + b->sp_len[k];
+    }
+    return 0;
+fail:
+    out->len = start;
+    return -1;
+}
+
+int pmp_bpe_decode(const pmp_bpe *b, const uint32_t *ids, size_t n, pmp_buf *out, pmp_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = ids[i];
+        if (id >= b->n_ids || b->tok_type[id] == TOK_UNUSED)
+            return pmp_err_set(err, "id %u (position %zu) is not in the vocabulary", id, i);
+        pmp_buf_append(out, b->pool.data + b->tok_off[id], b->tok_len[id]);
+    }
+    return 0;
+}
