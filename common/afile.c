@@ -1,4 +1,5 @@
-/* afile.c — files written under a temporary name and renamed when whole. */
+/* afile.c — files written under a temporary name and renamed when whole, and
+ * files mapped for reading. */
 #include "pmp_common.h"
 
 #include <errno.h>
@@ -6,6 +7,8 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int pmp_fsync_parent(const char *path, pmp_err *err)
@@ -82,4 +85,34 @@ void pmp_afile_abort(pmp_afile *f)
     free(f->path);
     f->fd = -1;
     f->tmp = f->path = NULL;
+}
+
+int pmp_map_file(const char *path, const void **data, size_t *len, pmp_err *err)
+{
+    *data = "";
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return pmp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return pmp_err_set(err, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (sb.st_size == 0) {
+        close(fd);
+        return 0;
+    }
+    void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED) return pmp_err_set(err, "%s: cannot map: %s", path, strerror(e));
+    *data = map;
+    *len = (size_t)sb.st_size;
+    return 0;
+}
+
+void pmp_unmap_file(const void *data, size_t len)
+{
+    if (len) munmap((void *)data, len);
 }

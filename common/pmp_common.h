@@ -102,6 +102,13 @@ void pmp_afile_abort(pmp_afile *f);
 /* fsyncs the directory that holds path (makes a rename durable). */
 int pmp_fsync_parent(const char *path, pmp_err *err);
 
+/* ---------- reading whole files ---------- */
+
+/* Maps path read-only. An empty file gives *data = "" and *len = 0 (nothing to
+ * unmap). Errors name the file. */
+int pmp_map_file(const char *path, const void **data, size_t *len, pmp_err *err);
+void pmp_unmap_file(const void *data, size_t len);
+
 /* ---------- misc ---------- */
 
 double pmp_now(void);   /* monotonic seconds */

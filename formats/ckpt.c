@@ -11,11 +11,8 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -38,7 +35,7 @@ struct pmp_ckpt_writer {
 };
 
 struct pmp_ckpt {
-    void *map;
+    const void *map;
     size_t len;
     ck_section *s;
     size_t n;
@@ -159,27 +156,14 @@ static int verify(pmp_ckpt *ck, const char *path, pmp_err *err)
 int pmp_ckpt_open(pmp_ckpt **out, const char *path, pmp_err *err)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return pmp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        close(fd);
-        return pmp_err_set(err, "%s: cannot stat: %s", path, strerror(errno));
-    }
     pmp_ckpt *ck = pmp_xcalloc(1, sizeof *ck);
-    ck->len = (size_t)sb.st_size;
-    if (ck->len) {
-        ck->map = mmap(NULL, ck->len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (ck->map == MAP_FAILED) {
-            ck->map = NULL;
-            close(fd);
-            free(ck);
-            return pmp_err_set(err, "%s: cannot map: %s", path, strerror(errno));
-        }
+    const void *map;
+    if (pmp_map_file(path, &map, &ck->len, err) < 0) {
+        free(ck);
+        return -1;
     }
-    close(fd);
-    if (!ck->map || verify(ck, path, err) < 0) {
-        if (!ck->map) pmp_err_set(err, "%s: empty file", path);
+    ck->map = map;
+    if (verify(ck, path, err) < 0) {
         pmp_ckpt_close(ck);
         return -1;
     }
@@ -200,7 +184,7 @@ const void *pmp_ckpt_section(const pmp_ckpt *ck, const char *name, size_t *len)
 void pmp_ckpt_close(pmp_ckpt *ck)
 {
     if (!ck) return;
-    if (ck->map) munmap(ck->map, ck->len);
+    pmp_unmap_file(ck->map, ck->len);
     free(ck->s);
     free(ck);
 }

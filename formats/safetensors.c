@@ -3,13 +3,9 @@
 #include "pmp_safetensors.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.c assumes a little-endian host"
@@ -33,7 +29,7 @@ size_t pmp_st_dtype_size(pmp_st_dtype d) { return d < PMP_ST_N_DTYPES ? dtypes[d
 struct pmp_safetensors {
     const unsigned char *file;
     size_t file_len;
-    void *map;              /* non-NULL when we mapped the file */
+    int mapped;             /* file/file_len are our mapping */
     const unsigned char *data;
     uint64_t data_len;
     pmp_st_tensor *tensors;
@@ -207,22 +203,14 @@ int pmp_st_parse(pmp_safetensors **out, const void *data, size_t len, pmp_err *e
 int pmp_st_open(pmp_safetensors **out, const char *path, pmp_err *err)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return pmp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        close(fd);
-        return pmp_err_set(err, "%s: cannot stat: %s", path, strerror(errno));
-    }
-    size_t len = (size_t)sb.st_size;
-    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-    close(fd);
-    if (len && map == MAP_FAILED) return pmp_err_set(err, "%s: cannot map: %s", path, strerror(errno));
-    if (pmp_st_parse(out, map ? map : "", len, err) < 0) {
-        if (map) munmap(map, len);
+    const void *map;
+    size_t len;
+    if (pmp_map_file(path, &map, &len, err) < 0) return -1;
+    if (pmp_st_parse(out, map, len, err) < 0) {
+        pmp_unmap_file(map, len);
         return pmp_err_prefix(err, "%s", path);
     }
-    (*out)->map = map;
+    (*out)->mapped = 1;
     return 0;
 }
 
@@ -233,7 +221,7 @@ void pmp_st_close(pmp_safetensors *st)
     free(st->tensors);
     for (size_t i = 0; i < 2 * st->n_meta; i++) free(st->meta[i]);
     free(st->meta);
-    if (st->map) munmap(st->map, st->file_len);
+    if (st->mapped) pmp_unmap_file(st->file, st->file_len);
     free(st);
 }
 

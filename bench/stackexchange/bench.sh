@@ -18,7 +18,7 @@ if [ ! -f "$POSTS" ] || [ "$(stat -c %s "$POSTS")" -lt "$BYTES" ]; then
 fi
 SIZE=$(stat -c %s "$POSTS")
 PMP="$PMP_BIN/pmp-extract"
-BASE="$PMP_BIN/se_sax_baseline"
+BASE="$PMP_BIN/bench_sax_baseline"
 
 # timed NAME CMD...: appends "wall cpu rss_kb" to $PMP_TMP/NAME.times
 timed() {

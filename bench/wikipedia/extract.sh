@@ -1,5 +1,5 @@
 #!/bin/sh
-# pmp-extract wikipedia vs a bare libxml2 SAX2 parse (wiki-sax-baseline) on the
+# pmp-extract wikipedia vs a bare libxml2 SAX2 parse (bench_sax_baseline) on the
 # Anarchism history (1.05 GB of XML, 15,180 revisions), 1 thread each, both fed
 # through pmp_input in 256 KiB chunks, in two setups:
 #   zst:   both decompress the shared .zst themselves
@@ -9,7 +9,7 @@
 # REPS (default 3) sets the number of runs.
 set -eu
 X="$PMP_BIN/pmp-extract"
-SAX="$PMP_BIN/wiki-sax-baseline"
+SAX="$PMP_BIN/bench_sax_baseline"
 F="$PMP_SHARED/wikipedia/enwiki-Anarchism-history-2010.xml.zst"
 T="$PMP_TMP"; rm -rf "$T"; mkdir -p "$T"
 REPS=${REPS:-3}

@@ -1,9 +1,9 @@
-/* sax_baseline.c — the peer for `pmp-extract wikipedia`'s throughput: a bare
+/* sax_baseline.c — the peer for the XML extractors (stackexchange, wikipedia): a bare
  * libxml2 SAX2 push parse of the same XML, fed the same way (pmp_input chunks
  * of the same size), with callbacks that only count. --decode-only skips the
  * parse to show what decompression alone costs.
  *
- * usage: wiki-sax-baseline [--decode-only] FILE
+ * usage: bench_sax_baseline [--decode-only] FILE
  * prints: bytes elements characters seconds
  */
 #include <libxml/parser.h>
@@ -36,7 +36,7 @@ static void on_error(void *ctx, xmlErrorPtr e)
 {
     (void)ctx;
     if (e->level >= XML_ERR_ERROR) {
-        fprintf(stderr, "wiki-sax-baseline: line %d: %s", e->line, e->message);
+        fprintf(stderr, "bench_sax_baseline: line %d: %s", e->line, e->message);
         exit(1);
     }
 }
@@ -45,14 +45,14 @@ int main(int argc, char **argv)
 {
     int decode_only = argc == 3 && !strcmp(argv[1], "--decode-only");
     if (argc != 2 + decode_only) {
-        fprintf(stderr, "usage: wiki-sax-baseline [--decode-only] FILE\n");
+        fprintf(stderr, "usage: bench_sax_baseline [--decode-only] FILE\n");
         return 2;
     }
     const char *path = argv[1 + decode_only];
     pmp_err err;
     pmp_input *in;
     if (pmp_input_open(&in, path, &err) < 0) {
-        fprintf(stderr, "wiki-sax-baseline: %s\n", err.msg);
+        fprintf(stderr, "bench_sax_baseline: %s\n", err.msg);
         return 1;
     }
     double t0 = pmp_now();
@@ -72,12 +72,12 @@ int main(int argc, char **argv)
     do {
         n = pmp_input_read(in, buf, CHUNK, &err);
         if (n < 0) {
-            fprintf(stderr, "wiki-sax-baseline: %s\n", err.msg);
+            fprintf(stderr, "bench_sax_baseline: %s\n", err.msg);
             return 1;
         }
         bytes += (unsigned long long)n;
         if (!decode_only && xmlParseChunk(ctxt, buf, (int)n, n == 0) != 0) {
-            fprintf(stderr, "wiki-sax-baseline: parse error\n");
+            fprintf(stderr, "bench_sax_baseline: parse error\n");
             return 1;
         }
     } while (n > 0);
