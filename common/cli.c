@@ -213,3 +213,39 @@ int pmp_cli_finish(pmp_cli *cli, int rc)
     cli->n_stats = cli->cap_stats = 0;
     return rc;
 }
+
+static void dispatch_usage(FILE *f, const char *synopsis, const char *intro, const char *heading,
+                           const pmp_subcommand *cmds, size_t n, const char *outro)
+{
+    int width = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(cmds[i].name) > width) width = (int)strlen(cmds[i].name);
+    fprintf(f, "Usage: %s\n%s\n\n%s:\n", synopsis, intro, heading);
+    for (size_t i = 0; i < n; i++) fprintf(f, "  %-*s  %s\n", width, cmds[i].name, cmds[i].summary);
+    fprintf(f, "\nEvery %s takes --help, --version, -q/--quiet, --json (stats on stderr).\n"
+               "Exit codes: 0 ok, 1 bad input or failure, 2 usage error.\n\n%s",
+            heading[0] == 'S' ? "source" : "command", outro);
+}
+
+int pmp_cli_dispatch(const char *prog, const char *synopsis, const char *intro,
+                     const char *heading, const pmp_subcommand *cmds, size_t n,
+                     const char *outro, int argc, char **argv)
+{
+    if (argc < 2) {
+        dispatch_usage(stderr, synopsis, intro, heading, cmds, n, outro);
+        return PMP_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        dispatch_usage(stdout, synopsis, intro, heading, cmds, n, outro);
+        return PMP_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("%s %s\n", prog, PMP_VERSION);
+        return PMP_EXIT_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "%s: unknown %s '%s'\nTry '%s --help'.\n", prog,
+            heading[0] == 'S' ? "source" : "command", argv[1], prog);
+    return PMP_EXIT_USAGE;
+}

@@ -168,6 +168,21 @@ void pmp_cli_init(pmp_cli *cli, const char *prog, const char *usage);
  *  otherwise a value >= 100: the program must `return rc - 100` now
  *  (after --help / --version print, or a usage error '?' was reported). */
 int pmp_cli_option(pmp_cli *cli, int opt);
+/* Programs with subcommands (pmp-extract SOURCE, pmp-bpe COMMAND, ...). */
+typedef struct pmp_subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);   /* gets argv from the subcommand's name on */
+    const char *summary;
+} pmp_subcommand;
+
+/* Runs the subcommand named by argv[1]; handles no argument, --help/-h,
+ * --version and unknown names (exit 2). The help text is
+ *   "Usage: <synopsis>\n<intro>\n\n<heading>:\n  name  summary ...\n\n" + the
+ *   common conventions + "\n\n<outro>". */
+int pmp_cli_dispatch(const char *prog, const char *synopsis, const char *intro,
+                     const char *heading, const pmp_subcommand *cmds, size_t n,
+                     const char *outro, int argc, char **argv);
+
 /* Prints "prog: message" plus a hint to use --help, and returns PMP_EXIT_USAGE. */
 int pmp_cli_usage_error(pmp_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
