@@ -82,25 +82,40 @@ void pmp_json_put_string(pmp_buf *out, const char *s, size_t len);
  * (integers without a fraction). Non-finite values are written as null. */
 void pmp_json_put_number(pmp_buf *out, double v);
 
-/* ---------- files that appear whole or not at all ---------- */
+/* ---------- files that appear whole or not at all (durable.c) ---------- */
 
 /* Writes go to "<path>.tmp"; commit fsyncs it, renames it to path and fsyncs the
  * directory, so after a crash path is either absent, the old file, or the whole
- * new one. Every failure names the file. */
-typedef struct pmp_afile {
+ * new one. Every failure names the file.
+ *
+ * Fault injection for tests: PMP_FAULT=kill@N or enospc@N (N >= 1) makes the
+ * N-th durability-relevant call (write, fsync, rename, directory fsync, unlink)
+ * SIGKILL the process or fail with ENOSPC. Read once, at the first call. */
+typedef struct pmp_dfile {
     int fd;
-    char *path;
-    char *tmp;
-    uint64_t written;
-} pmp_afile;
+    char *path;      /* final name */
+    char *tmp;       /* path + ".tmp" */
+    uint64_t bytes;
+    void *xxh;       /* XXH64 state of every byte written */
+} pmp_dfile;
 
-int pmp_afile_open(pmp_afile *f, const char *path, pmp_err *err);
-int pmp_afile_write(pmp_afile *f, const void *data, size_t len, pmp_err *err);
-int pmp_afile_commit(pmp_afile *f, pmp_err *err);
-/* Closes and removes the temporary file (after a failure). */
-void pmp_afile_abort(pmp_afile *f);
-/* fsyncs the directory that holds path (makes a rename durable). */
-int pmp_fsync_parent(const char *path, pmp_err *err);
+/* Creates path.tmp (truncating a stale one). */
+int pmp_dfile_open(pmp_dfile *f, const char *path, pmp_err *err);
+int pmp_dfile_write(pmp_dfile *f, const void *p, size_t n, pmp_err *err);
+/* fsync, close, rename to the final name, fsync the directory. On failure the
+ * temporary file is removed. *xxh64 (may be NULL) = checksum of the whole file. */
+int pmp_dfile_commit(pmp_dfile *f, uint64_t *xxh64, pmp_err *err);
+/* Closes and removes the temporary file (after an error). */
+void pmp_dfile_abort(pmp_dfile *f);
+/* Writes a whole small file durably. */
+int pmp_write_file_durable(const char *path, const void *p, size_t n, pmp_err *err);
+/* unlink counted as a durability-relevant call. */
+int pmp_durable_unlink(const char *path, pmp_err *err);
+int pmp_fsync_dir(const char *dir, pmp_err *err);
+/* Durability-relevant calls so far (to pick PMP_FAULT points in tests). */
+uint64_t pmp_io_count(void);
+/* XXH64 with seed 0. */
+uint64_t pmp_xxh64(const void *p, size_t n);
 
 /* ---------- reading whole files ---------- */
 

@@ -91,17 +91,17 @@ int pmp_ckpt_writer_write(pmp_ckpt_writer *w, const char *path, pmp_err *err)
     }
     put_u64(&head, XXH64(head.data, head.len, 0));
     static const char zeros[ALIGN];
-    pmp_afile f;
-    int rc = pmp_afile_open(&f, path, err);
-    if (rc == 0) rc = pmp_afile_write(&f, head.data, head.len, err);
+    pmp_dfile f;
+    int rc = pmp_dfile_open(&f, path, err);
+    if (rc == 0) rc = pmp_dfile_write(&f, head.data, head.len, err);
     for (size_t i = 0; i < w->n && rc == 0; i++) {
-        rc = pmp_afile_write(&f, zeros, w->s[i].offset - f.written, err);
-        if (rc == 0) rc = pmp_afile_write(&f, w->s[i].data, w->s[i].length, err);
+        rc = pmp_dfile_write(&f, zeros, w->s[i].offset - f.bytes, err);
+        if (rc == 0) rc = pmp_dfile_write(&f, w->s[i].data, w->s[i].length, err);
     }
-    if (rc == 0) rc = pmp_afile_write(&f, zeros, align_up(f.written) - f.written, err);
-    if (rc == 0) rc = pmp_afile_write(&f, TRAILER, 8, err);
-    if (rc == 0) rc = pmp_afile_commit(&f, err);
-    else pmp_afile_abort(&f);
+    if (rc == 0) rc = pmp_dfile_write(&f, zeros, align_up(f.bytes) - f.bytes, err);
+    if (rc == 0) rc = pmp_dfile_write(&f, TRAILER, 8, err);
+    if (rc == 0) rc = pmp_dfile_commit(&f, NULL, err);
+    else pmp_dfile_abort(&f);
     pmp_buf_free(&head);
     return rc;
 }

@@ -395,14 +395,14 @@ int pmp_st_writer_write(pmp_st_writer *w, const char *path, pmp_err *err)
     while ((8 + h.len) % 8) pmp_buf_appendc(&h, ' ');
     uint64_t hlen = h.len;
 
-    pmp_afile f;
-    int rc = pmp_afile_open(&f, path, err);
-    if (rc == 0) rc = pmp_afile_write(&f, &hlen, 8, err);
-    if (rc == 0) rc = pmp_afile_write(&f, h.data, h.len, err);
+    pmp_dfile f;
+    int rc = pmp_dfile_open(&f, path, err);
+    if (rc == 0) rc = pmp_dfile_write(&f, &hlen, 8, err);
+    if (rc == 0) rc = pmp_dfile_write(&f, h.data, h.len, err);
     for (size_t i = 0; i < w->n && rc == 0; i++)
-        rc = pmp_afile_write(&f, w->e[i].data, 4 * w->e[i].numel, err);
-    if (rc == 0) rc = pmp_afile_commit(&f, err);
-    else pmp_afile_abort(&f);
+        rc = pmp_dfile_write(&f, w->e[i].data, 4 * w->e[i].numel, err);
+    if (rc == 0) rc = pmp_dfile_commit(&f, NULL, err);
+    else pmp_dfile_abort(&f);
     pmp_buf_free(&h);
     return rc;
 }

@@ -12,13 +12,13 @@ S="$PMP_SRC"
 CFLAGS="-g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$S/common -I$S/pipeline -I$S/formats"
 echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n){(void)d;(void)n;return 0;}' > "$T/probe.c"
 clang $CFLAGS "$T/probe.c" -o "$T/probe" 2>/dev/null || { echo "skip: clang has no libFuzzer"; exit 77; }
-COMMON="$S/common/buf.c $S/common/utf8.c $S/common/cli.c $S/common/afile.c"
+COMMON="$S/common/buf.c $S/common/utf8.c $S/common/cli.c $S/common/durable.c"
 build() {  # target extra-sources libs
   name=$1; shift; srcs=$1; shift
   clang $CFLAGS "$S/tests/fuzz/$name.c" $COMMON $srcs -o "$T/$name" "$@"
 }
-build fuzz_safetensors "$S/formats/safetensors.c" -ljson-c -lm
-build fuzz_group "$S/formats/group.c $S/pipeline/input.c" -ljson-c -lzstd -lbz2 -lz -lm
+build fuzz_safetensors "$S/formats/safetensors.c" -ljson-c -lxxhash -lm
+build fuzz_group "$S/formats/group.c $S/pipeline/input.c" -ljson-c -lzstd -lbz2 -lz -lxxhash -lm
 for t in fuzz_safetensors fuzz_group; do
   mkdir -p "$T/corpus-$t"
   echo "== $t for ${SECS}s"

@@ -1,0 +1,390 @@
+/* manifest.c — manifest.json: write (fixed key order, no times), load, verify
+ * the listed shards (pmp_manifest.h, docs/shards.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "pmp_manifest.h"
+#include "pmp_shard.h"
+
+void pmp_manifest_init(pmp_manifest *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void pmp_manifest_stats_free(pmp_manifest_stats *s)
+{
+    for (size_t i = 0; i < s->n_sources; i++) free(s->sources[i].name);
+    free(s->sources);
+    memset(s, 0, sizeof *s);
+}
+
+void pmp_manifest_free(pmp_manifest *m)
+{
+    free(m->split);
+    free(m->tok_identity);
+    free(m->tok_path);
+    free(m->tok_kind);
+    free(m->tok_pattern);
+    free(m->input_path);
+    pmp_manifest_stats_free(&m->stats);
+    for (size_t i = 0; i < m->n_shards; i++) free(m->shards[i].name);
+    free(m->shards);
+    memset(m, 0, sizeof *m);
+}
+
+pmp_manifest_shard *pmp_manifest_add_shard(pmp_manifest *m, const char *name)
+{
+    if (m->n_shards == m->cap_shards) {
+        m->cap_shards = m->cap_shards ? 2 * m->cap_shards : 16;
+        m->shards = pmp_xrealloc(m->shards, m->cap_shards * sizeof *m->shards);
+    }
+    pmp_manifest_shard *s = &m->shards[m->n_shards++];
+    memset(s, 0, sizeof *s);
+    s->name = pmp_xstrdup(name);
+    return s;
+}
+
+void pmp_manifest_stats_add_source(pmp_manifest_stats *s, const char *name, size_t len,
+                                   uint64_t groups)
+{
+    size_t lo = 0, hi = s->n_sources;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *mn = s->sources[mid].name;
+        size_t ml = strlen(mn);
+        int c = memcmp(mn, name, ml < len ? ml : len);
+        if (c == 0) c = ml < len ? -1 : ml > len;
+        if (c == 0) {
+            s->sources[mid].groups += groups;
+            return;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    s->sources = pmp_xrealloc(s->sources, (s->n_sources + 1) * sizeof *s->sources);
+    memmove(s->sources + lo + 1, s->sources + lo, (s->n_sources - lo) * sizeof *s->sources);
+    s->sources[lo].name = pmp_xstrndup(name, len);
+    s->sources[lo].groups = groups;
+    s->n_sources++;
+}
+
+void pmp_manifest_stats_add(pmp_manifest_stats *dst, const pmp_manifest_stats *src)
+{
+#define ADD(n) dst->n += src->n;
+    PMP_MANIFEST_STATS(ADD)
+#undef ADD
+    for (size_t i = 0; i < src->n_sources; i++)
+        pmp_manifest_stats_add_source(dst, src->sources[i].name, strlen(src->sources[i].name),
+                                      src->sources[i].groups);
+}
+
+/* ---------- writing ---------- */
+
+static void key(pmp_buf *b, const char *k, int first)
+{
+    if (!first) pmp_buf_appendc(b, ',');
+    pmp_buf_appends(b, "\n    ");
+    pmp_json_put_string(b, k, strlen(k));
+    pmp_buf_appends(b, ": ");
+}
+
+static void kstr(pmp_buf *b, const char *k, const char *v, int first)
+{
+    key(b, k, first);
+    if (v) pmp_json_put_string(b, v, strlen(v));
+    else pmp_buf_appends(b, "null");
+}
+
+static void ku64(pmp_buf *b, const char *k, uint64_t v, int first)
+{
+    key(b, k, first);
+    pmp_buf_printf(b, "%" PRIu64, v);
+}
+
+void pmp_manifest_to_json(pmp_buf *b, const pmp_manifest *m)
+{
+    pmp_buf_printf(b, "{\n  \"format\": \"pmp-shards\",\n  \"version\": %u,\n", PMP_SHARD_VERSION);
+    pmp_buf_printf(b, "  \"complete\": %s,\n", m->complete ? "true" : "false");
+    pmp_buf_appends(b, "  \"split\": ");
+    pmp_json_put_string(b, m->split, strlen(m->split));
+    pmp_buf_appends(b, ",\n  \"tokenizer\": {");
+    kstr(b, "identity", m->tok_identity, 1);
+    kstr(b, "path", m->tok_path, 0);
+    kstr(b, "kind", m->tok_kind, 0);
+    kstr(b, "pattern", m->tok_pattern, 0);
+    ku64(b, "vocab_size", m->tok_vocab_size, 0);
+    pmp_buf_appends(b, "\n  },\n  \"policy\": {");
+    const pmp_manifest_policy *p = &m->policy;
+    ku64(b, "max_pairs_per_group", p->max_pairs_per_group, 1);
+    key(b, "min_score_gap", 0);
+    pmp_json_put_number(b, p->min_score_gap);
+    key(b, "time_rule", 0);
+    pmp_buf_appends(b, p->time_rule ? "true" : "false");
+    ku64(b, "max_context_tokens", p->max_context_tokens, 0);
+    ku64(b, "max_response_tokens", p->max_response_tokens, 0);
+    ku64(b, "shard_size", p->shard_size, 0);
+    key(b, "eval_fraction", 0);
+    pmp_json_put_number(b, p->eval_fraction);
+    ku64(b, "zstd_level", (uint64_t)p->zstd_level, 0);
+    pmp_buf_appends(b, "\n  },\n  \"input\": {");
+    kstr(b, "path", m->input_path, 1);
+    ku64(b, "cursor", m->input_cursor, 0);
+    if (m->complete) {
+        ku64(b, "groups", m->input_groups, 0);
+        ku64(b, "bad_lines", m->input_bad_lines, 0);
+    }
+    pmp_buf_appends(b, "\n  },\n  \"stats\": {");
+    int first = 1;
+#define W(n)                                                                       \
+    ku64(b, #n, m->stats.n, first);                                                \
+    first = 0;
+    PMP_MANIFEST_STATS(W)
+#undef W
+    key(b, "sources", 0);
+    pmp_buf_appendc(b, '{');
+    for (size_t i = 0; i < m->stats.n_sources; i++) {
+        if (i) pmp_buf_appends(b, ", ");
+        pmp_json_put_string(b, m->stats.sources[i].name, strlen(m->stats.sources[i].name));
+        pmp_buf_printf(b, ": %" PRIu64, m->stats.sources[i].groups);
+    }
+    pmp_buf_appends(b, "}\n  },\n  \"shards\": [");
+    for (size_t i = 0; i < m->n_shards; i++) {
+        const pmp_manifest_shard *s = &m->shards[i];
+        pmp_buf_appends(b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+        pmp_json_put_string(b, s->name, strlen(s->name));
+        pmp_buf_printf(b,
+                       ", \"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64 ", \"groups\": %" PRIu64
+                       ", \"pairs\": %" PRIu64 ", \"tokens\": %" PRIu64
+                       ", \"groups_without_pairs\": %" PRIu64 ", \"xxh64\": \"%016" PRIx64 "\"}",
+                       s->bytes, s->blocks, s->groups, s->pairs, s->tokens,
+                       s->groups_without_pairs, s->xxh64);
+    }
+    pmp_buf_appends(b, m->n_shards ? "\n  ]\n}\n" : "]\n}\n");
+}
+
+int pmp_manifest_save(const pmp_manifest *m, const char *dir, pmp_err *err)
+{
+    pmp_buf b = PMP_BUF_INIT, path = PMP_BUF_INIT;
+    pmp_manifest_to_json(&b, m);
+    pmp_buf_printf(&path, "%s/%s", dir, PMP_MANIFEST_NAME);
+    int rc = pmp_write_file_durable(path.data, b.data, b.len, err);
+    pmp_buf_free(&b);
+    pmp_buf_free(&path);
+    return rc;
+}
+
+/* ---------- reading ---------- */
+
+static json_object *get(json_object *o, const char *k)
+{
+    json_object *v = NULL;
+    if (!o || !json_object_object_get_ex(o, k, &v)) return NULL;
+    return v;
+}
+
+static char *dup_str(json_object *o, const char *k)
+{
+    json_object *v = get(o, k);
+    if (!v || !json_object_is_type(v, json_type_string)) return NULL;
+    return pmp_xstrdup(json_object_get_string(v));
+}
+
+static uint64_t u64(json_object *o, const char *k, int *bad)
+{
+    json_object *v = get(o, k);
+    if (!v || !json_object_is_type(v, json_type_int)) {
+        *bad = 1;
+        return 0;
+    }
+    return json_object_get_uint64(v);
+}
+
+static double num(json_object *o, const char *k, int *bad)
+{
+    json_object *v = get(o, k);
+    if (!v || !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))) {
+        *bad = 1;
+        return 0;
+    }
+    return json_object_get_double(v);
+}
+
+int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
+{
+    pmp_manifest_init(m);
+    pmp_buf path = PMP_BUF_INIT;
+    pmp_buf_printf(&path, "%s/%s", dir, PMP_MANIFEST_NAME);
+    if (access(path.data, F_OK) != 0) {
+        pmp_buf_free(&path);
+        return 0;
+    }
+    json_object *root = json_object_from_file(path.data);
+    if (!root) {
+        pmp_err_set(err, "%s: not valid JSON: %s", path.data, json_util_get_last_err());
+        pmp_buf_free(&path);
+        return -1;
+    }
+    int bad = 0;
+    json_object *v = get(root, "format");
+    if (!v || strcmp(json_object_get_string(v), "pmp-shards") != 0 ||
+        u64(root, "version", &bad) != PMP_SHARD_VERSION)
+        bad = 1;
+    m->complete = json_object_get_boolean(get(root, "complete"));
+    m->split = dup_str(root, "split");
+    json_object *t = get(root, "tokenizer");
+    m->tok_identity = dup_str(t, "identity");
+    m->tok_path = dup_str(t, "path");
+    m->tok_kind = dup_str(t, "kind");
+    m->tok_pattern = dup_str(t, "pattern");
+    m->tok_vocab_size = u64(t, "vocab_size", &bad);
+    json_object *p = get(root, "policy");
+    m->policy.max_pairs_per_group = u64(p, "max_pairs_per_group", &bad);
+    m->policy.min_score_gap = num(p, "min_score_gap", &bad);
+    m->policy.time_rule = json_object_get_boolean(get(p, "time_rule"));
+    m->policy.max_context_tokens = u64(p, "max_context_tokens", &bad);
+    m->policy.max_response_tokens = u64(p, "max_response_tokens", &bad);
+    m->policy.shard_size = u64(p, "shard_size", &bad);
+    m->policy.eval_fraction = num(p, "eval_fraction", &bad);
+    m->policy.zstd_level = (int)u64(p, "zstd_level", &bad);
+    json_object *in = get(root, "input");
+    m->input_path = dup_str(in, "path");
+    m->input_cursor = u64(in, "cursor", &bad);
+    if (m->complete) {
+        m->input_groups = u64(in, "groups", &bad);
+        m->input_bad_lines = u64(in, "bad_lines", &bad);
+    }
+    json_object *st = get(root, "stats");
+#define R(n) m->stats.n = u64(st, #n, &bad);
+    PMP_MANIFEST_STATS(R)
+#undef R
+    json_object *src = get(st, "sources");
+    if (src && json_object_is_type(src, json_type_object)) {
+        json_object_object_foreach(src, k, val)
+            pmp_manifest_stats_add_source(&m->stats, k, strlen(k), json_object_get_uint64(val));
+    } else {
+        bad = 1;
+    }
+    json_object *sh = get(root, "shards");
+    if (!sh || !json_object_is_type(sh, json_type_array)) bad = 1;
+    for (size_t i = 0; !bad && i < json_object_array_length(sh); i++) {
+        json_object *o = json_object_array_get_idx(sh, i);
+        char *name = dup_str(o, "name");
+        char *x = dup_str(o, "xxh64");
+        if (!name || !x || strchr(name, '/') || name[0] == '.') {
+            bad = 1;
+        } else {
+            pmp_manifest_shard *s = pmp_manifest_add_shard(m, name);
+            s->bytes = u64(o, "bytes", &bad);
+            s->blocks = u64(o, "blocks", &bad);
+            s->groups = u64(o, "groups", &bad);
+            s->pairs = u64(o, "pairs", &bad);
+            s->tokens = u64(o, "tokens", &bad);
+            s->groups_without_pairs = u64(o, "groups_without_pairs", &bad);
+            s->xxh64 = strtoull(x, NULL, 16);
+        }
+        free(name);
+        free(x);
+    }
+    if (!m->split || !m->tok_identity || !m->tok_kind) bad = 1;
+    json_object_put(root);
+    if (bad) {
+        pmp_err_set(err, "%s: not a pmp-shards manifest (missing or malformed fields)", path.data);
+        pmp_buf_free(&path);
+        pmp_manifest_free(m);
+        return -1;
+    }
+    pmp_buf_free(&path);
+    return 1;
+}
+
+int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_policy *b,
+                            pmp_err *err)
+{
+#define CMP(f, name)                                                                \
+    if (a->f != b->f) return pmp_err_set(err, "%s differs", name);
+    CMP(max_pairs_per_group, "--max-pairs-per-group")
+    CMP(min_score_gap, "--min-score-gap")
+    CMP(time_rule, "--time-rule")
+    CMP(max_context_tokens, "--max-context-tokens")
+    CMP(max_response_tokens, "--max-response-tokens")
+    CMP(shard_size, "--shard-size")
+    CMP(eval_fraction, "--split")
+    CMP(zstd_level, "--zstd-level")
+#undef CMP
+    return 0;
+}
+
+/* ---------- verifying ---------- */
+
+static int file_hash(const char *path, uint64_t *size, uint64_t *h, pmp_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return pmp_err_set(err, "%s: %s", path, strerror(errno));
+    XXH64_state_t *st = XXH64_createState();
+    XXH64_reset(st, 0);
+    static char buf[1 << 16];
+    uint64_t n = 0;
+    for (;;) {
+        ssize_t k = read(fd, buf, sizeof buf);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) {
+            int e = errno;
+            close(fd);
+            XXH64_freeState(st);
+            return pmp_err_set(err, "%s: %s", path, strerror(e));
+        }
+        if (k == 0) break;
+        XXH64_update(st, buf, (size_t)k);
+        n += (uint64_t)k;
+    }
+    close(fd);
+    *size = n;
+    *h = XXH64_digest(st);
+    XXH64_freeState(st);
+    return 0;
+}
+
+int pmp_manifest_verify(const pmp_manifest *m, const char *dir, int full, pmp_err *err)
+{
+    pmp_buf path = PMP_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < m->n_shards && rc == 0; i++) {
+        const pmp_manifest_shard *s = &m->shards[i];
+        pmp_buf_clear(&path);
+        pmp_buf_printf(&path, "%s/%s", dir, s->name);
+        if (full) {
+            /* Structure first, so a damaged byte is reported with its block. */
+            pmp_shard_reader *r;
+            if (pmp_shard_open(&r, path.data, err) < 0) {
+                rc = -1;
+                break;
+            }
+            const pmp_shard_totals *t = pmp_shard_info(r);
+            if (pmp_shard_verify(r, err) < 0) rc = -1;
+            else if (t->groups != s->groups || t->pairs != s->pairs || t->tokens != s->tokens ||
+                     t->blocks != s->blocks || t->groups_without_pairs != s->groups_without_pairs)
+                rc = pmp_err_set(err, "%s: counts differ from the manifest's", path.data);
+            pmp_shard_close(r);
+            if (rc) break;
+        }
+        uint64_t size = 0, h = 0;
+        if (file_hash(path.data, &size, &h, err) < 0) {
+            rc = -1;
+        } else if (size != s->bytes) {
+            rc = pmp_err_set(err, "%s: %llu bytes, the manifest says %llu (truncated or replaced)",
+                             path.data, (unsigned long long)size, (unsigned long long)s->bytes);
+        } else if (h != s->xxh64) {
+            rc = pmp_err_set(err, "%s: file checksum differs from the manifest's", path.data);
+        }
+    }
+    pmp_buf_free(&path);
+    return rc;
+}

@@ -1,0 +1,110 @@
+/* pairing.c — ranked pairs from a group (pmp_pairing.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "pmp_pairing.h"
+
+#define PAIR_SEED 0x706d702d70616972ull   /* "pmp-pair" */
+
+void pmp_pairs_policy_default(pmp_pairs_policy *p)
+{
+    p->max_pairs_per_group = 8;
+    p->min_score_gap = 0;
+    p->time_rule = 0;
+}
+
+/* SHP's first-mover correction: an earlier comment has had more time to collect
+ * votes, so "a beats b" is trusted only if a was posted no later than b, or if
+ * a's score is at least twice b's. Applies only when both times are known. */
+static int time_ok(double sa, double sb, double ta, double tb)
+{
+    if (isnan(ta) || isnan(tb)) return 1;
+    return ta <= tb || sa >= 2 * sb;
+}
+
+/* xxHash64 of le32(a) le32(b), seeded with xxHash64(group id, PAIR_SEED). */
+static uint64_t pair_hash(uint64_t id_hash, uint32_t a, uint32_t b)
+{
+    unsigned char t[8];
+    for (int k = 0; k < 4; k++) {
+        t[k] = (unsigned char)(a >> (8 * k));
+        t[4 + k] = (unsigned char)(b >> (8 * k));
+    }
+    return XXH64(t, 8, id_hash);
+}
+
+typedef struct cand {
+    uint64_t h;
+    uint32_t a, b;
+    size_t order;
+} cand;
+
+static int by_hash(const void *x, const void *y)
+{
+    const cand *p = x, *q = y;
+    if (p->h != q->h) return p->h < q->h ? -1 : 1;
+    return p->order < q->order ? -1 : p->order > q->order;
+}
+
+static int by_order(const void *x, const void *y)
+{
+    const cand *p = x, *q = y;
+    return p->order < q->order ? -1 : p->order > q->order;
+}
+
+size_t pmp_pairs_form(const pmp_pairs_policy *p, const char *group_id, size_t id_len,
+                      const double *scores, const double *created_utc, size_t n,
+                      uint32_t **out, size_t *out_cap, pmp_pairs_stats *st)
+{
+    size_t nc = 0, cap = 16;
+    cand *c = pmp_xmalloc(cap * sizeof *c);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            if (scores[i] == scores[j]) continue;
+            st->candidates++;
+            size_t a = scores[i] > scores[j] ? i : j, b = a == i ? j : i;
+            if (fabs(scores[a] - scores[b]) < p->min_score_gap) {
+                st->dropped_gap++;
+                continue;
+            }
+            if (p->time_rule && created_utc &&
+                !time_ok(scores[a], scores[b], created_utc[a], created_utc[b])) {
+                st->dropped_time++;
+                continue;
+            }
+            if (nc == cap) {
+                cap *= 2;
+                c = pmp_xrealloc(c, cap * sizeof *c);
+            }
+            c[nc] = (cand){0, (uint32_t)a, (uint32_t)b, nc};
+            nc++;
+        }
+    if (p->max_pairs_per_group && nc > p->max_pairs_per_group) {
+        uint64_t idh = XXH64(group_id, id_len, PAIR_SEED);
+        for (size_t k = 0; k < nc; k++) c[k].h = pair_hash(idh, c[k].a, c[k].b);
+        qsort(c, nc, sizeof *c, by_hash);
+        st->dropped_cap += nc - p->max_pairs_per_group;
+        nc = p->max_pairs_per_group;
+        qsort(c, nc, sizeof *c, by_order);
+    }
+    if (2 * nc > *out_cap) {
+        *out_cap = 2 * nc + 16;
+        *out = pmp_xrealloc(*out, *out_cap * sizeof **out);
+    }
+    for (size_t k = 0; k < nc; k++) {
+        (*out)[2 * k] = c[k].a;
+        (*out)[2 * k + 1] = c[k].b;
+    }
+    free(c);
+    return nc;
+}
+
+int pmp_pairs_in_split(const char *group_id, size_t id_len, double fraction)
+{
+    if (fraction <= 0) return 0;
+    if (fraction >= 1) return 1;
+    uint64_t h = XXH64(group_id, id_len, PMP_SPLIT_SEED);
+    return (double)h < fraction * 18446744073709551616.0;
+}

@@ -1,0 +1,63 @@
+/* pmp_tokenize.h — group JSONL -> tokenized ranked-pair shards (the library
+ * behind pmp-tokenize; CLI and policy: docs/tokenize.md).
+ *
+ * Groups are read in batches, tokenized in parallel (OpenMP, one BPE scratch
+ * per thread), then truncated, paired, split and appended serially in input
+ * order, so the output is byte-identical for any thread count. Each shard is
+ * committed durably before the manifest that lists it; --resume continues from
+ * the manifests' input cursors and finishes with the same bytes as an
+ * uninterrupted run.
+ */
+#ifndef PMP_TOKENIZE_H
+#define PMP_TOKENIZE_H
+
+#include <stdint.h>
+
+#include "pmp_common.h"
+#include "pmp_manifest.h"
+
+typedef struct pmp_tokenize_opts {
+    const char *tokenizer;      /* path given to pmp_bpe_load */
+    const char *pattern;        /* NULL = the tokenizer's own */
+    const char *input;          /* path or "-" */
+    const char *out_dir;
+    pmp_manifest_policy policy; /* pmp_tokenize_opts_default fills it */
+    int threads;                /* 0 = OpenMP default */
+    int resume, force, skip_bad;
+    size_t batch_groups;        /* default 4096 */
+    /* Progress (may be NULL): input bytes consumed, groups read. */
+    void (*progress)(void *ctx, uint64_t in_bytes, uint64_t groups);
+    void *ctx;
+} pmp_tokenize_opts;
+
+typedef struct pmp_tokenize_result {
+    uint64_t groups_read;       /* valid groups in the input */
+    uint64_t groups_skipped_resume;
+    uint64_t bad_lines;
+    uint64_t input_bytes;       /* decoded JSONL bytes */
+    uint64_t text_bytes;        /* context + response bytes tokenized this run */
+    uint64_t shards_written;    /* this run, all splits */
+    uint64_t train_groups, train_pairs, train_tokens;   /* final totals of the split */
+    uint64_t eval_groups, eval_pairs, eval_tokens;
+    double encode_seconds;      /* wall time inside the parallel encode */
+    double parse_seconds;       /* wall time inside the parallel JSON parse */
+    double write_seconds;       /* serial: pairing, records, compression, shard writes */
+    int threads;
+    int already_complete;
+} pmp_tokenize_result;
+
+void pmp_tokenize_opts_default(pmp_tokenize_opts *o);
+int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_err *err);
+
+/* ---- the output directory (tokenize_dir.c) ---- */
+
+/* 1 if dir exists and holds any entry, 0 if absent or empty, -1 on error. */
+int pmp_tokenize_dir_nonempty(const char *dir, pmp_err *err);
+/* Removes *.tmp files and shard files (shard-*.pmps) that m does not list
+ * (m may be NULL: all shard files), and with drop_manifest also manifest.json. */
+int pmp_tokenize_dir_clean(const char *dir, const pmp_manifest *m, int drop_manifest,
+                           pmp_err *err);
+/* mkdir -p for one level (parent must exist). */
+int pmp_tokenize_mkdir(const char *dir, pmp_err *err);
+
+#endif

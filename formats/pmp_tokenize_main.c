@@ -1,0 +1,203 @@
+/* pmp-tokenize — group JSONL -> tokenized ranked-pair shards (docs/tokenize.md). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmp_shard.h"
+#include "pmp_tokenize.h"
+
+static const char usage[] =
+    "Usage: pmp-tokenize --tokenizer T -o DIR [OPTIONS] [FILE|-]\n"
+    "Reads comparison groups (JSONL from any pmp-extract; plain or compressed),\n"
+    "tokenizes them in parallel, forms ranked pairs and writes checksummed shards\n"
+    "plus manifest.json into DIR (format: docs/shards.md; options: docs/tokenize.md).\n"
+    "The output is byte-identical for any thread count and after --resume.\n\n"
+    "Options:\n"
+    "  -t, --tokenizer PATH         tokenizer.json, *.tiktoken or a GPT-2 directory (required)\n"
+    "      --pattern P              pre-tokenisation pattern (name or regex; default: the file's)\n"
+    "  -o, --output DIR             output directory (required)\n"
+    "      --shard-size SIZE        tokens per shard, in bytes at 4 per token (default 64M; K/M/G)\n"
+    "      --max-pairs-per-group K  keep at most K pairs per group, chosen by a hash of\n"
+    "                               (group id, i, j) (default 8; 0 = all)\n"
+    "      --min-score-gap X        keep a pair only if the scores differ by at least X\n"
+    "      --time-rule              SHP first-mover rule: keep A > B only if A was posted no\n"
+    "                               later than B or A's score is at least twice B's\n"
+    "      --max-context-tokens N   keep the last N context tokens (default: all)\n"
+    "      --max-response-tokens N  keep the first N tokens of each response (default: all)\n"
+    "      --split eval=F           put a fraction F of the groups (by a hash of the group id)\n"
+    "                               into DIR/eval/ (its own shards and manifest)\n"
+    "  -j, --threads N              encoding threads (default: OpenMP's, e.g. OMP_NUM_THREADS)\n"
+    "      --zstd-level N           block compression level (default 1: fastest;\n"
+    "                               3 makes hh-rlhf shards ~8% smaller for ~10% more CPU)\n"
+    "      --resume                 continue an interrupted run in DIR (same options)\n"
+    "      --force                  overwrite the shards and manifests already in DIR\n"
+    "      --skip-bad               count and skip invalid input lines (default: fail)\n"
+    "  -q, --quiet                  no progress or summary on stderr\n"
+    "      --json                   print the final stats as one JSON object on stderr\n"
+    "  -h, --help                   this help;  --version  the version\n\n"
+    "Example:\n"
+    "  pmp-extract hh train.jsonl.gz | pmp-tokenize -t gpt2/ -o shards/ --split eval=0.05\n";
+
+enum {
+    OPT_PATTERN = PMP_OPT_FIRST_FREE,
+    OPT_SHARD_SIZE,
+    OPT_MAX_PAIRS,
+    OPT_MIN_GAP,
+    OPT_TIME_RULE,
+    OPT_MAX_CTX,
+    OPT_MAX_RESP,
+    OPT_SPLIT,
+    OPT_ZSTD,
+    OPT_RESUME,
+    OPT_FORCE,
+    OPT_SKIP_BAD,
+    OPT_BATCH,
+};
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!*s || *s == '-') return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end) return -1;
+    *out = v;
+    return 0;
+}
+
+static void on_progress(void *ctx, uint64_t in_bytes, uint64_t groups)
+{
+    pmp_cli_progress(ctx, in_bytes, groups, "groups");
+}
+
+int main(int argc, char **argv)
+{
+    pmp_cli cli;
+    pmp_cli_init(&cli, "pmp-tokenize", usage);
+    static const struct option longopts[] = {
+        PMP_CLI_LONGOPTS,
+        {"tokenizer", required_argument, NULL, 't'},
+        {"output", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 'j'},
+        {"pattern", required_argument, NULL, OPT_PATTERN},
+        {"shard-size", required_argument, NULL, OPT_SHARD_SIZE},
+        {"max-pairs-per-group", required_argument, NULL, OPT_MAX_PAIRS},
+        {"min-score-gap", required_argument, NULL, OPT_MIN_GAP},
+        {"time-rule", no_argument, NULL, OPT_TIME_RULE},
+        {"max-context-tokens", required_argument, NULL, OPT_MAX_CTX},
+        {"max-response-tokens", required_argument, NULL, OPT_MAX_RESP},
+        {"split", required_argument, NULL, OPT_SPLIT},
+        {"zstd-level", required_argument, NULL, OPT_ZSTD},
+        {"resume", no_argument, NULL, OPT_RESUME},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {NULL, 0, NULL, 0},
+    };
+    pmp_tokenize_opts o;
+    pmp_tokenize_opts_default(&o);
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "t:o:j:", longopts, NULL)) != -1) {
+        int r = pmp_cli_option(&cli, c);
+        if (r >= 100) return r - 100;
+        if (r == 1) continue;
+        char *end;
+        switch (c) {
+        case 't': o.tokenizer = optarg; break;
+        case 'o': o.out_dir = optarg; break;
+        case 'j':
+            if (parse_u64(optarg, &v) < 0 || v < 1 || v > 1024)
+                return pmp_cli_usage_error(&cli, "--threads: expected 1..1024, got '%s'", optarg);
+            o.threads = (int)v;
+            break;
+        case OPT_PATTERN: o.pattern = optarg; break;
+        case OPT_SHARD_SIZE:
+            if (pmp_parse_size(optarg, &o.policy.shard_size) < 0 || o.policy.shard_size < 4)
+                return pmp_cli_usage_error(&cli, "--shard-size: expected a size like 64M, got '%s'",
+                                           optarg);
+            break;
+        case OPT_MAX_PAIRS:
+            if (parse_u64(optarg, &o.policy.max_pairs_per_group) < 0 ||
+                o.policy.max_pairs_per_group > UINT32_MAX)
+                return pmp_cli_usage_error(&cli, "--max-pairs-per-group: expected a count");
+            break;
+        case OPT_MIN_GAP:
+            o.policy.min_score_gap = strtod(optarg, &end);
+            if (*end || !(o.policy.min_score_gap >= 0))
+                return pmp_cli_usage_error(&cli, "--min-score-gap: expected a number >= 0");
+            break;
+        case OPT_TIME_RULE: o.policy.time_rule = 1; break;
+        case OPT_MAX_CTX:
+            if (parse_u64(optarg, &o.policy.max_context_tokens) < 0)
+                return pmp_cli_usage_error(&cli, "--max-context-tokens: expected a count");
+            break;
+        case OPT_MAX_RESP:
+            if (parse_u64(optarg, &o.policy.max_response_tokens) < 0)
+                return pmp_cli_usage_error(&cli, "--max-response-tokens: expected a count");
+            break;
+        case OPT_SPLIT:
+            if (strncmp(optarg, "eval=", 5) != 0)
+                return pmp_cli_usage_error(&cli, "--split: expected eval=FRACTION");
+            o.policy.eval_fraction = strtod(optarg + 5, &end);
+            if (*end || !(o.policy.eval_fraction >= 0 && o.policy.eval_fraction < 1))
+                return pmp_cli_usage_error(&cli, "--split: the fraction must be in [0, 1)");
+            break;
+        case OPT_ZSTD:
+            if (parse_u64(optarg, &v) < 0 || v < 1 || v > 19)
+                return pmp_cli_usage_error(&cli, "--zstd-level: expected 1..19");
+            o.policy.zstd_level = (int)v;
+            break;
+        case OPT_RESUME: o.resume = 1; break;
+        case OPT_FORCE: o.force = 1; break;
+        case OPT_SKIP_BAD: o.skip_bad = 1; break;
+        case OPT_BATCH:
+            if (parse_u64(optarg, &v) < 0 || v < 1)
+                return pmp_cli_usage_error(&cli, "--batch: expected a count >= 1");
+            o.batch_groups = (size_t)v;
+            break;
+        default: return pmp_cli_usage_error(&cli, "unexpected option");
+        }
+    }
+    if (!o.tokenizer) return pmp_cli_usage_error(&cli, "--tokenizer is required");
+    if (!o.out_dir) return pmp_cli_usage_error(&cli, "-o DIR is required");
+    if (o.resume && o.force) return pmp_cli_usage_error(&cli, "--resume and --force exclude each other");
+    if (argc - optind > 1) return pmp_cli_usage_error(&cli, "expected at most one input file");
+    if (optind < argc) o.input = argv[optind];
+    if (!o.policy.zstd_level) o.policy.zstd_level = 1;
+    o.progress = on_progress;
+    o.ctx = &cli;
+
+    pmp_err err;
+    pmp_tokenize_result res;
+    double t0 = pmp_now();
+    int rc = pmp_tokenize_run(&o, &res, &err);
+    double secs = pmp_now() - t0;
+    pmp_cli_progress_done(&cli);
+    pmp_cli_stat_str(&cli, "input", o.input);
+    pmp_cli_stat_str(&cli, "output", o.out_dir);
+    pmp_cli_stat_num(&cli, "groups_read", (double)res.groups_read);
+    pmp_cli_stat_num(&cli, "groups_skipped_resume", (double)res.groups_skipped_resume);
+    pmp_cli_stat_num(&cli, "bad_lines", (double)res.bad_lines);
+    pmp_cli_stat_num(&cli, "train_groups", (double)res.train_groups);
+    pmp_cli_stat_num(&cli, "train_pairs", (double)res.train_pairs);
+    pmp_cli_stat_num(&cli, "train_tokens", (double)res.train_tokens);
+    if (o.policy.eval_fraction > 0) {
+        pmp_cli_stat_num(&cli, "eval_groups", (double)res.eval_groups);
+        pmp_cli_stat_num(&cli, "eval_pairs", (double)res.eval_pairs);
+        pmp_cli_stat_num(&cli, "eval_tokens", (double)res.eval_tokens);
+    }
+    pmp_cli_stat_num(&cli, "shards_written", (double)res.shards_written);
+    pmp_cli_stat_num(&cli, "threads", res.threads);
+    pmp_cli_stat_num(&cli, "text_bytes", (double)res.text_bytes);
+    pmp_cli_stat_num(&cli, "parse_seconds", res.parse_seconds);
+    pmp_cli_stat_num(&cli, "encode_seconds", res.encode_seconds);
+    pmp_cli_stat_num(&cli, "write_seconds", res.write_seconds);
+    pmp_cli_stat_num(&cli, "text_mb_s", secs > 0 ? (double)res.text_bytes / 1e6 / secs : 0);
+    pmp_cli_stat_num(&cli, "pairs_per_s",
+                     secs > 0 ? (double)(res.train_pairs + res.eval_pairs) / secs : 0);
+    pmp_cli_stat_num(&cli, "io_ops", (double)pmp_io_count());
+    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
+    if (res.bad_lines)
+        pmp_cli_warn(&cli, "skipped %llu bad lines (--skip-bad)", (unsigned long long)res.bad_lines);
+    return pmp_cli_finish(&cli, PMP_EXIT_OK);
+}

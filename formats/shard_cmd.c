@@ -1,0 +1,503 @@
+/* shard_cmd.c — pmp-shard info / verify / cat / head / merge. */
+#include <dirent.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pmp_bpe.h"
+#include "pmp_group.h"
+#include "pmp_tokenize.h"
+#include "shard_cmd.h"
+
+int pmp_shard_cmd_each(const pmp_manifest *m, const char *dir, pmp_shard_group_fn fn, void *ctx,
+                       pmp_err *err)
+{
+    pmp_buf path = PMP_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < m->n_shards && rc == 0; i++) {
+        pmp_buf_clear(&path);
+        pmp_buf_printf(&path, "%s/%s", dir, m->shards[i].name);
+        pmp_shard_reader *r;
+        if (pmp_shard_open(&r, path.data, err) < 0) {
+            rc = -1;
+            break;
+        }
+        pmp_shard_group g;
+        int got;
+        while ((got = pmp_shard_next(r, &g, err)) == 1) {
+            int k = fn(ctx, &g, err);
+            if (k) {
+                rc = k;
+                break;
+            }
+        }
+        if (got < 0) rc = -1;
+        pmp_shard_close(r);
+    }
+    pmp_buf_free(&path);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Parses the common options plus -n (head) and -o / -t. Returns -1 to go on,
+ * or an exit code. */
+typedef struct args {
+    pmp_cli cli;
+    const char *out, *tokenizer;
+    uint64_t n;
+    int first;     /* optind after parsing */
+} args;
+
+static int parse(args *a, int argc, char **argv, const char *prog, const char *usage)
+{
+    pmp_cli_init(&a->cli, prog, usage);
+    a->n = 10;
+    static const struct option longopts[] = {
+        PMP_CLI_LONGOPTS,
+        {"output", required_argument, NULL, 'o'},
+        {"tokenizer", required_argument, NULL, 't'},
+        {"lines", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "o:t:n:", longopts, NULL)) != -1) {
+        int r = pmp_cli_option(&a->cli, c);
+        if (r >= 100) return r - 100;
+        if (r == 1) continue;
+        char *end;
+        switch (c) {
+        case 'o': a->out = optarg; break;
+        case 't': a->tokenizer = optarg; break;
+        case 'n':
+            a->n = strtoull(optarg, &end, 10);
+            if (*end || *optarg == '-') return pmp_cli_usage_error(&a->cli, "-n: expected a count");
+            break;
+        default: return pmp_cli_usage_error(&a->cli, "unexpected option");
+        }
+    }
+    a->first = optind;
+    if (optind >= argc) return pmp_cli_usage_error(&a->cli, "expected a shard directory");
+    return -1;
+}
+
+static int load(pmp_manifest *m, const char *dir, pmp_err *err)
+{
+    int got = pmp_manifest_load(m, dir, err);
+    if (got == 0) return pmp_err_set(err, "%s: no %s (not a shard directory)", dir, PMP_MANIFEST_NAME);
+    return got < 0 ? -1 : 0;
+}
+
+/* ---------- info ---------- */
+
+static const char info_usage[] =
+    "Usage: pmp-shard info DIR...\n"
+    "Prints counts, sizes, tokenizer, pairing policy and sources of each shard directory.\n\n"
+    "Example:\n  pmp-shard info shards/ shards/eval\n";
+
+int pmp_shard_cmd_info(int argc, char **argv)
+{
+    args a = {0};
+    int rc = parse(&a, argc, argv, "pmp-shard info", info_usage);
+    if (rc >= 0) return rc;
+    for (int i = a.first; i < argc; i++) {
+        pmp_manifest m;
+        pmp_err err;
+        if (load(&m, argv[i], &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+        uint64_t bytes = 0;
+        for (size_t s = 0; s < m.n_shards; s++) bytes += m.shards[s].bytes;
+        const pmp_manifest_stats *st = &m.stats;
+        printf("%s: split %s, %s\n", argv[i], m.split, m.complete ? "complete" : "INCOMPLETE");
+        printf("  tokenizer: %s (%s, %s, pattern %s, vocab %" PRIu64 ")\n", m.tok_identity,
+               m.tok_path ? m.tok_path : "?", m.tok_kind, m.tok_pattern ? m.tok_pattern : "?",
+               m.tok_vocab_size);
+        printf("  shards: %zu, %" PRIu64 " bytes (%.2f bytes/token)\n", m.n_shards, bytes,
+               st->tokens ? (double)bytes / (double)st->tokens : 0.0);
+        printf("  groups: %" PRIu64 " (%" PRIu64 " without pairs), responses: %" PRIu64
+               ", pairs: %" PRIu64 ", tokens: %" PRIu64 "\n",
+               st->groups, st->groups_without_pairs, st->responses, st->pairs, st->tokens);
+        printf("  truncated: %" PRIu64 " contexts (-%" PRIu64 " tokens), %" PRIu64
+               " responses (-%" PRIu64 " tokens)\n",
+               st->contexts_truncated, st->context_tokens_dropped, st->responses_truncated,
+               st->response_tokens_dropped);
+        printf("  policy: max_pairs_per_group %" PRIu64 ", min_score_gap %g, time_rule %s, "
+               "eval_fraction %g\n",
+               m.policy.max_pairs_per_group, m.policy.min_score_gap,
+               m.policy.time_rule ? "on" : "off", m.policy.eval_fraction);
+        printf("  pairs: %" PRIu64 " candidates, dropped %" PRIu64 " (gap) %" PRIu64
+               " (time rule) %" PRIu64 " (cap)\n",
+               st->pair_candidates, st->pairs_dropped_gap, st->pairs_dropped_time,
+               st->pairs_dropped_cap);
+        printf("  input: %s, %" PRIu64 " groups%s\n", m.input_path ? m.input_path : "?",
+               m.complete ? m.input_groups : m.input_cursor, m.complete ? "" : " (cursor)");
+        printf("  sources:");
+        for (size_t s = 0; s < st->n_sources; s++)
+            printf(" %s=%" PRIu64, st->sources[s].name, st->sources[s].groups);
+        printf("\n");
+        pmp_manifest_free(&m);
+    }
+    return PMP_EXIT_OK;
+}
+
+/* ---------- verify ---------- */
+
+static const char verify_usage[] =
+    "Usage: pmp-shard verify DIR...\n"
+    "Checks every shard the manifest lists: header, footer and index checksums, every\n"
+    "block's xxHash64 and decoded size, every record's structure and the counts, then\n"
+    "the file's size and checksum against the manifest. Names the shard and block that\n"
+    "fail; exit 1. Also reports shard or temporary files the manifest does not list.\n\n"
+    "Example:\n  pmp-shard verify shards/ shards/eval\n";
+
+static int unlisted(const pmp_manifest *m, const char *dir, pmp_buf *out)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *name = e->d_name;
+        size_t len = strlen(name);
+        int tmp = len > 4 && !strcmp(name + len - 4, ".tmp");
+        int shard = !strncmp(name, "shard-", 6) && len > 5 && !strcmp(name + len - 5, PMP_SHARD_EXT);
+        if (!tmp && !shard) continue;
+        int found = 0;
+        for (size_t i = 0; i < m->n_shards && !found; i++) found = !strcmp(m->shards[i].name, name);
+        if (found) continue;
+        pmp_buf_printf(out, " %s", name);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+int pmp_shard_cmd_verify(int argc, char **argv)
+{
+    args a = {0};
+    int rc = parse(&a, argc, argv, "pmp-shard verify", verify_usage);
+    if (rc >= 0) return rc;
+    int fail = 0;
+    for (int i = a.first; i < argc; i++) {
+        pmp_manifest m;
+        pmp_err err;
+        if (load(&m, argv[i], &err) < 0 || pmp_manifest_verify(&m, argv[i], 1, &err) < 0) {
+            pmp_cli_fail(&a.cli, "%s", err.msg);
+            fail = 1;
+            pmp_manifest_free(&m);
+            continue;
+        }
+        pmp_buf extra = PMP_BUF_INIT;
+        if (unlisted(&m, argv[i], &extra))
+            pmp_cli_warn(&a.cli, "%s: files not listed in the manifest:%s", argv[i], extra.data);
+        pmp_buf_free(&extra);
+        if (!a.cli.quiet)
+            printf("%s: ok: %zu shards, %" PRIu64 " groups, %" PRIu64 " pairs%s\n", argv[i],
+                   m.n_shards, m.stats.groups, m.stats.pairs,
+                   m.complete ? "" : " (run not complete)");
+        pmp_manifest_free(&m);
+    }
+    return fail ? PMP_EXIT_FAIL : PMP_EXIT_OK;
+}
+
+/* ---------- cat / head ---------- */
+
+typedef struct cat_ctx {
+    const pmp_bpe *bpe;
+    pmp_group_writer *w;
+    pmp_group g;
+    pmp_buf dec, clean;
+    uint64_t left;        /* groups still to print (head) */
+    uint64_t repaired;    /* texts cut inside a UTF-8 sequence by truncation */
+} cat_ctx;
+
+/* Decodes tokens to valid UTF-8 (truncation may cut a character in half). */
+static int decode(cat_ctx *c, const uint32_t *t, size_t n, pmp_err *err)
+{
+    pmp_buf_clear(&c->dec);
+    pmp_buf_clear(&c->clean);
+    if (pmp_bpe_decode(c->bpe, t, n, &c->dec, err) < 0) return -1;
+    if (c->dec.len == 0) pmp_buf_reserve(&c->dec, 1);
+    if (pmp_utf8_check(c->dec.data, c->dec.len) == c->dec.len) return 0;
+    c->repaired++;
+    pmp_utf8_sanitize(&c->clean, c->dec.data, c->dec.len);
+    pmp_buf tmp = c->dec;
+    c->dec = c->clean;
+    c->clean = tmp;
+    return 0;
+}
+
+static int cat_one(void *ctx, const pmp_shard_group *sg, pmp_err *err)
+{
+    cat_ctx *c = ctx;
+    if (c->left == 0) return 1;
+    c->left--;
+    pmp_group *g = &c->g;
+    pmp_group_clear(g);
+    if (decode(c, sg->ctx, sg->n_ctx, err) < 0) return -1;
+    char *src = pmp_xstrndup(sg->source, sg->source_len), *id = pmp_xstrndup(sg->id, sg->id_len);
+    pmp_group_set(g, src, id, c->dec.data, c->dec.len);
+    free(src);
+    free(id);
+    for (uint32_t i = 0; i < sg->n_resp; i++) {
+        const pmp_shard_resp *r = &sg->resp[i];
+        if (decode(c, r->tokens, r->n_tokens, err) < 0) return -1;
+        char *rid = r->id ? pmp_xstrndup(r->id, r->id_len) : NULL;
+        pmp_response *gr = pmp_group_add_response(g, rid, c->dec.data, c->dec.len, r->score);
+        gr->created_utc = r->created_utc;
+        free(rid);
+    }
+    if (sg->meta) pmp_group_set_meta(g, pmp_xstrndup(sg->meta, sg->meta_len));
+    return pmp_group_writer_write(c->w, g, err) < 0 ? -1 : 0;
+}
+
+static int load_tokenizer(pmp_bpe **bpe, const pmp_manifest *m, const char *override, pmp_err *err)
+{
+    const char *path = override ? override : m->tok_path;
+    if (!path) return pmp_err_set(err, "the manifest names no tokenizer path; use --tokenizer");
+    const char *pat = m->tok_pattern && strcmp(m->tok_pattern, "custom") ? m->tok_pattern : NULL;
+    if (pmp_bpe_load(bpe, path, pat, err) < 0) return -1;
+    if (strcmp(pmp_bpe_identity(*bpe), m->tok_identity) != 0) {
+        pmp_err_set(err, "%s: tokenizer identity %s differs from the manifest's %s", path,
+                    pmp_bpe_identity(*bpe), m->tok_identity);
+        pmp_bpe_free(*bpe);
+        return -1;
+    }
+    return 0;
+}
+
+static int cat_common(int argc, char **argv, const char *prog, const char *usage, int head)
+{
+    args a = {0};
+    int rc = parse(&a, argc, argv, prog, usage);
+    if (rc >= 0) return rc;
+    cat_ctx c = {0};
+    c.left = head ? a.n : UINT64_MAX;
+    pmp_group_init(&c.g);
+    pmp_err err;
+    if (pmp_group_writer_open(&c.w, "-", &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    rc = 0;
+    for (int i = a.first; i < argc && rc == 0 && c.left; i++) {
+        pmp_manifest m;
+        pmp_bpe *bpe = NULL;
+        if (load(&m, argv[i], &err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (load_tokenizer(&bpe, &m, a.tokenizer, &err) < 0) rc = -1;
+        else {
+            c.bpe = bpe;
+            rc = pmp_shard_cmd_each(&m, argv[i], cat_one, &c, &err);
+        }
+        pmp_bpe_free(bpe);
+        pmp_manifest_free(&m);
+    }
+    pmp_err werr;
+    int wrc = pmp_group_writer_close(c.w, &werr);
+    pmp_group_clear(&c.g);
+    pmp_buf_free(&c.dec);
+    pmp_buf_free(&c.clean);
+    if (c.repaired)
+        pmp_cli_warn(&a.cli, "%llu truncated texts ended inside a UTF-8 character (replaced by U+FFFD)",
+                     (unsigned long long)c.repaired);
+    if (rc < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (wrc < 0) return pmp_cli_fail(&a.cli, "%s", werr.msg);
+    return PMP_EXIT_OK;
+}
+
+static const char cat_usage[] =
+    "Usage: pmp-shard cat [-t TOKENIZER] DIR...\n"
+    "Decodes every group of DIR's shards back to group JSONL (docs/records.md) on stdout,\n"
+    "with the tokenizer the manifest names (or -t, which must have the same identity).\n"
+    "For input that was not truncated, the output equals pmp-tokenize's input groups.\n\n"
+    "Example:\n  pmp-shard cat shards/ | head -n 1\n";
+
+int pmp_shard_cmd_cat(int argc, char **argv)
+{
+    return cat_common(argc, argv, "pmp-shard cat", cat_usage, 0);
+}
+
+static const char head_usage[] =
+    "Usage: pmp-shard head [-n N] [-t TOKENIZER] DIR...\n"
+    "Like cat, but stops after N groups (default 10).\n\n"
+    "Example:\n  pmp-shard head -n 2 shards/\n";
+
+int pmp_shard_cmd_head(int argc, char **argv)
+{
+    return cat_common(argc, argv, "pmp-shard head", head_usage, 1);
+}
+
+/* ---------- pair ---------- */
+
+static const char pair_usage[] =
+    "Usage: pmp-shard pair DIR K...\n"
+    "Finds pair K (0-based, over DIR's shards in manifest order) through the shard\n"
+    "index (one block decompressed) and prints it as one JSON line: shard, group id,\n"
+    "better/worse response indices, scores and token counts.\n\n"
+    "Example:\n  pmp-shard pair shards/ 0 12345\n";
+
+int pmp_shard_cmd_pair(int argc, char **argv)
+{
+    args a = {0};
+    int rc = parse(&a, argc, argv, "pmp-shard pair", pair_usage);
+    if (rc >= 0) return rc;
+    if (argc - a.first < 2) return pmp_cli_usage_error(&a.cli, "expected DIR and K");
+    const char *dir = argv[a.first];
+    pmp_manifest m;
+    pmp_err err;
+    if (load(&m, dir, &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    pmp_buf path = PMP_BUF_INIT, out = PMP_BUF_INIT;
+    rc = PMP_EXIT_OK;
+    for (int i = a.first + 1; i < argc && rc == PMP_EXIT_OK; i++) {
+        char *end;
+        uint64_t k = strtoull(argv[i], &end, 10), base = 0;
+        if (*end || *argv[i] == '-') {
+            rc = pmp_cli_usage_error(&a.cli, "K must be a pair number, got '%s'", argv[i]);
+            break;
+        }
+        size_t s = 0;
+        while (s < m.n_shards && k >= base + m.shards[s].pairs) base += m.shards[s++].pairs;
+        if (s == m.n_shards) {
+            rc = pmp_cli_fail(&a.cli, "%s: pair %s out of range (%" PRIu64 " pairs)", dir, argv[i],
+                              base);
+            break;
+        }
+        pmp_buf_clear(&path);
+        pmp_buf_printf(&path, "%s/%s", dir, m.shards[s].name);
+        pmp_shard_reader *r;
+        pmp_shard_group g;
+        uint32_t which;
+        if (pmp_shard_open(&r, path.data, &err) < 0) {
+            rc = pmp_cli_fail(&a.cli, "%s", err.msg);
+            break;
+        }
+        if (pmp_shard_pair(r, k - base, &g, &which, &err) < 0) {
+            rc = pmp_cli_fail(&a.cli, "%s", err.msg);
+        } else {
+            const pmp_shard_resp *b = &g.resp[g.pairs[2 * which]], *w = &g.resp[g.pairs[2 * which + 1]];
+            pmp_buf_clear(&out);
+            pmp_buf_appends(&out, "{\"shard\":");
+            pmp_json_put_string(&out, m.shards[s].name, strlen(m.shards[s].name));
+            pmp_buf_printf(&out, ",\"pair\":%" PRIu64 ",\"group\":", k);
+            pmp_json_put_string(&out, g.id, g.id_len);
+            pmp_buf_printf(&out, ",\"better\":%u,\"worse\":%u,\"better_score\":", g.pairs[2 * which],
+                           g.pairs[2 * which + 1]);
+            pmp_json_put_number(&out, b->score);
+            pmp_buf_appends(&out, ",\"worse_score\":");
+            pmp_json_put_number(&out, w->score);
+            pmp_buf_printf(&out, ",\"context_tokens\":%u,\"better_tokens\":%u,\"worse_tokens\":%u}\n",
+                           g.n_ctx, b->n_tokens, w->n_tokens);
+            fwrite(out.data, 1, out.len, stdout);
+        }
+        pmp_shard_close(r);
+    }
+    pmp_buf_free(&path);
+    pmp_buf_free(&out);
+    pmp_manifest_free(&m);
+    return rc;
+}
+
+/* ---------- merge ---------- */
+
+static const char merge_usage[] =
+    "Usage: pmp-shard merge DIR... -o OUT\n"
+    "Copies the shards of complete directories (same tokenizer identity) into OUT,\n"
+    "renumbered in argument order, with one manifest summing their stats. The policy\n"
+    "recorded is the first directory's. OUT must be absent or empty.\n\n"
+    "Example:\n  pmp-shard merge shards-a/ shards-b/ -o shards/\n";
+
+static int copy_shard(const char *from, const char *to, pmp_err *err)
+{
+    FILE *f = fopen(from, "rb");
+    if (!f) return pmp_err_set(err, "%s: cannot open", from);
+    pmp_dfile out;
+    if (pmp_dfile_open(&out, to, err) < 0) {
+        fclose(f);
+        return -1;
+    }
+    static char buf[1 << 16];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0) rc = pmp_dfile_write(&out, buf, n, err);
+    if (rc == 0 && ferror(f)) rc = pmp_err_set(err, "%s: read error", from);
+    fclose(f);
+    if (rc < 0) {
+        pmp_dfile_abort(&out);
+        return -1;
+    }
+    return pmp_dfile_commit(&out, NULL, err);
+}
+
+int pmp_shard_cmd_merge(int argc, char **argv)
+{
+    args a = {0};
+    int rc = parse(&a, argc, argv, "pmp-shard merge", merge_usage);
+    if (rc >= 0) return rc;
+    if (!a.out) return pmp_cli_usage_error(&a.cli, "-o OUT is required");
+    pmp_err err;
+    int ne = pmp_tokenize_dir_nonempty(a.out, &err);
+    if (ne < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (ne) return pmp_cli_fail(&a.cli, "%s: directory is not empty", a.out);
+    if (pmp_tokenize_mkdir(a.out, &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    pmp_manifest out;
+    pmp_manifest_init(&out);
+    pmp_buf from = PMP_BUF_INIT, to = PMP_BUF_INIT, name = PMP_BUF_INIT;
+    rc = 0;
+    for (int i = a.first; i < argc && rc == 0; i++) {
+        pmp_manifest m;
+        if (load(&m, argv[i], &err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (!m.complete) rc = pmp_err_set(&err, "%s: the run is not complete", argv[i]);
+        else if (pmp_manifest_verify(&m, argv[i], 0, &err) < 0) rc = -1;
+        else if (i == a.first) {
+            out.split = pmp_xstrdup(m.split);
+            out.tok_identity = pmp_xstrdup(m.tok_identity);
+            out.tok_path = m.tok_path ? pmp_xstrdup(m.tok_path) : NULL;
+            out.tok_kind = pmp_xstrdup(m.tok_kind);
+            out.tok_pattern = m.tok_pattern ? pmp_xstrdup(m.tok_pattern) : NULL;
+            out.tok_vocab_size = m.tok_vocab_size;
+            out.policy = m.policy;
+        } else if (strcmp(m.tok_identity, out.tok_identity) != 0) {
+            rc = pmp_err_set(&err, "%s: tokenizer %s differs from %s's %s", argv[i],
+                             m.tok_identity, argv[a.first], out.tok_identity);
+        }
+        for (size_t s = 0; rc == 0 && s < m.n_shards; s++) {
+            pmp_buf_clear(&from);
+            pmp_buf_clear(&to);
+            pmp_buf_clear(&name);
+            pmp_buf_printf(&name, "shard-%06zu%s", out.n_shards, PMP_SHARD_EXT);
+            pmp_buf_printf(&from, "%s/%s", argv[i], m.shards[s].name);
+            pmp_buf_printf(&to, "%s/%s", a.out, name.data);
+            if (copy_shard(from.data, to.data, &err) < 0) {
+                rc = -1;
+                break;
+            }
+            pmp_manifest_shard *ms = pmp_manifest_add_shard(&out, name.data);
+            char *keep = ms->name;
+            *ms = m.shards[s];
+            ms->name = keep;
+        }
+        if (rc == 0) {
+            pmp_manifest_stats_add(&out.stats, &m.stats);
+            out.input_groups += m.input_groups;
+            out.input_bad_lines += m.input_bad_lines;
+            out.input_cursor += m.input_cursor;
+        }
+        pmp_manifest_free(&m);
+    }
+    if (rc == 0) {
+        out.complete = 1;
+        rc = pmp_manifest_save(&out, a.out, &err);
+    }
+    pmp_buf_free(&from);
+    pmp_buf_free(&to);
+    pmp_buf_free(&name);
+    size_t n = out.n_shards;
+    pmp_manifest_free(&out);
+    if (rc < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (!a.cli.quiet) fprintf(stderr, "pmp-shard merge: %zu shards into %s\n", n, a.out);
+    return PMP_EXIT_OK;
+}

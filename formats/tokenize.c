@@ -1,0 +1,465 @@
+/* tokenize.c — pmp_tokenize_run: read batches of groups, encode them in
+ * parallel, then truncate, pair, split and append them serially in input
+ * order (pmp_tokenize.h). JSON parsing runs in parallel too. Commit order per shard: the shard file (tmp, fsync,
+ * rename, dir fsync), then that split's manifest (same dance). */
+#include <math.h>
+#include <pthread.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pmp_bpe.h"
+#include "pmp_group.h"
+#include "pmp_input.h"
+#include "pmp_pairing.h"
+#include "pmp_shard.h"
+#include "pmp_tokenize.h"
+#include "tokenize_internal.h"
+
+#define BATCH_TEXT_BYTES (32u << 20)
+
+void pmp_tokenize_opts_default(pmp_tokenize_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->input = "-";
+    o->policy.max_pairs_per_group = 8;
+    o->policy.shard_size = 64u << 20;
+    o->batch_groups = 4096;
+}
+
+typedef struct split {
+    const char *name;        /* "train" / "eval" */
+    char *dir;
+    pmp_manifest m;          /* what is committed on disk */
+    pmp_manifest_stats pending;
+    pmp_shard_writer *w;
+    char *w_name;
+    uint64_t last_ordinal;   /* ordinal of the last group appended to w */
+} split;
+
+typedef struct run {
+    const pmp_tokenize_opts *o;
+    pmp_tokenize_result *res;
+    pmp_bpe *bpe;
+    split sp[2];
+    int n_splits;
+    pmp_input *in;
+    uint64_t next_ordinal;   /* valid groups seen so far */
+    uint64_t cursor[2];      /* --resume: groups [0, cursor) of each split are on disk */
+    pmp_tok_batch bat[2];    /* one is written while the other is parsed and encoded */
+    /* the writer thread */
+    pthread_t writer;
+    int writer_running, writer_rc;
+    pmp_tok_batch *writer_batch;
+    pmp_err writer_err;
+    pmp_bpe_scratch **scratch;
+    int n_scratch;
+    /* serial stage */
+    uint32_t *pairs;
+    size_t pairs_cap;
+    double *scores, *times;
+    pmp_shard_resp *resp;
+    size_t resp_cap;
+} run;
+
+static void split_free(split *s)
+{
+    if (s->w) pmp_shard_writer_abort(s->w);
+    free(s->w_name);
+    free(s->dir);
+    pmp_manifest_free(&s->m);
+    pmp_manifest_stats_free(&s->pending);
+}
+
+/* ---------- setting up the splits ---------- */
+
+static void fill_manifest_header(run *r, split *s)
+{
+    pmp_manifest *m = &s->m;
+    free(m->split);
+    free(m->tok_identity);
+    free(m->tok_path);
+    free(m->tok_kind);
+    free(m->tok_pattern);
+    free(m->input_path);
+    m->split = pmp_xstrdup(s->name);
+    m->tok_identity = pmp_xstrdup(pmp_bpe_identity(r->bpe));
+    m->tok_path = pmp_xstrdup(r->o->tokenizer);
+    m->tok_kind = pmp_xstrdup(pmp_bpe_kind(r->bpe));
+    m->tok_pattern = pmp_xstrdup(pmp_bpe_pattern_name(r->bpe));
+    m->tok_vocab_size = pmp_bpe_vocab_size(r->bpe);
+    m->policy = r->o->policy;
+    m->input_path = pmp_xstrdup(r->o->input);
+    m->complete = 0;
+}
+
+static int open_split(run *r, split *s, pmp_err *err)
+{
+    const pmp_tokenize_opts *o = r->o;
+    if (pmp_tokenize_mkdir(s->dir, err) < 0) return -1;
+    if (o->resume) {
+        int got = pmp_manifest_load(&s->m, s->dir, err);
+        if (got < 0) return pmp_err_prefix(err, "--resume");
+        if (got == 1) {
+            if (strcmp(s->m.tok_identity, pmp_bpe_identity(r->bpe)) != 0)
+                return pmp_err_set(err, "%s: --resume with a different tokenizer (%s, was %s)",
+                                   s->dir, pmp_bpe_identity(r->bpe), s->m.tok_identity);
+            if (pmp_manifest_policy_cmp(&s->m.policy, &o->policy, err) < 0)
+                return pmp_err_prefix(err, "%s: --resume with different options", s->dir);
+            if (strcmp(s->m.split, s->name) != 0)
+                return pmp_err_set(err, "%s: manifest is for split \"%s\"", s->dir, s->m.split);
+            if (pmp_manifest_verify(&s->m, s->dir, 0, err) < 0)
+                return pmp_err_prefix(err, "--resume: a listed shard is damaged");
+        }
+        if (pmp_tokenize_dir_clean(s->dir, got == 1 ? &s->m : NULL, 0, err) < 0) return -1;
+    } else if (o->force) {
+        if (pmp_tokenize_dir_clean(s->dir, NULL, 1, err) < 0) return -1;
+    }
+    fill_manifest_header(r, s);
+    return 0;
+}
+
+/* ---------- committing shards ---------- */
+
+static int commit_shard(run *r, split *s, pmp_err *err)
+{
+    pmp_shard_totals t;
+    pmp_buf path = PMP_BUF_INIT;
+    pmp_buf_printf(&path, "%s/%s", s->dir, s->w_name);
+    int rc = pmp_shard_writer_close(s->w, &t, err);
+    s->w = NULL;
+    if (rc < 0) {
+        /* If the rename happened but the directory fsync failed, the file has its
+         * final name without being listed: remove it. */
+        unlink(path.data);
+        pmp_buf_free(&path);
+        return -1;
+    }
+    pmp_manifest_shard *ms = pmp_manifest_add_shard(&s->m, s->w_name);
+    ms->bytes = t.bytes;
+    ms->blocks = t.blocks;
+    ms->groups = t.groups;
+    ms->pairs = t.pairs;
+    ms->tokens = t.tokens;
+    ms->groups_without_pairs = t.groups_without_pairs;
+    ms->xxh64 = t.xxh64;
+    pmp_manifest_stats_add(&s->m.stats, &s->pending);
+    pmp_manifest_stats_free(&s->pending);
+    s->m.input_cursor = s->last_ordinal + 1;
+    r->res->shards_written++;
+    if (pmp_manifest_save(&s->m, s->dir, err) < 0) {
+        /* Keep the shard only if the new manifest made it to disk. */
+        pmp_manifest on_disk;
+        pmp_err e2;
+        int listed = 0;
+        if (pmp_manifest_load(&on_disk, s->dir, &e2) == 1) {
+            for (size_t i = 0; i < on_disk.n_shards; i++)
+                if (!strcmp(on_disk.shards[i].name, s->w_name)) listed = 1;
+            pmp_manifest_free(&on_disk);
+        }
+        if (!listed) unlink(path.data);
+        pmp_buf_free(&path);
+        return -1;
+    }
+    pmp_buf_free(&path);
+    free(s->w_name);
+    s->w_name = NULL;
+    return 0;
+}
+
+/* ---------- writing (the writer thread) ---------- */
+
+static void add_source(pmp_manifest_stats *st, const char *src)
+{
+    pmp_manifest_stats_add_source(st, src, strlen(src), 1);
+}
+
+/* Truncates, pairs and appends group k of the batch. */
+static int place_group(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
+{
+    const pmp_tokenize_opts *o = r->o;
+    const pmp_group *g = &b->groups[b->kidx[k]];
+    split *s = &r->sp[b->which[k]];
+    pmp_manifest_stats *st = &s->pending;
+    const pmp_ids *ids = &b->ids[b->first_text[k]];
+    size_t n = g->n_responses;
+    if (n > r->resp_cap) {
+        r->resp_cap = 2 * n;
+        r->resp = pmp_xrealloc(r->resp, r->resp_cap * sizeof *r->resp);
+        r->scores = pmp_xrealloc(r->scores, r->resp_cap * sizeof *r->scores);
+        r->times = pmp_xrealloc(r->times, r->resp_cap * sizeof *r->times);
+    }
+    pmp_shard_group sg = {0};
+    sg.source = g->source;
+    sg.source_len = strlen(g->source);
+    sg.id = g->id;
+    sg.id_len = strlen(g->id);
+    sg.meta = g->meta_json;
+    sg.meta_len = g->meta_json ? strlen(g->meta_json) : 0;
+    uint64_t mc = o->policy.max_context_tokens, mr = o->policy.max_response_tokens;
+    sg.orig_ctx = (uint32_t)ids[0].len;
+    sg.n_ctx = sg.orig_ctx;
+    sg.ctx = ids[0].data;
+    if (mc && sg.n_ctx > mc) {   /* keep the end of the context: the turn being answered */
+        sg.ctx += sg.n_ctx - mc;
+        sg.n_ctx = (uint32_t)mc;
+        st->contexts_truncated++;
+        st->context_tokens_dropped += sg.orig_ctx - sg.n_ctx;
+    }
+    st->context_tokens += sg.n_ctx;
+    for (size_t i = 0; i < n; i++) {
+        const pmp_response *gr = &g->responses[i];
+        pmp_shard_resp *sr = &r->resp[i];
+        sr->id = gr->id;
+        sr->id_len = gr->id ? strlen(gr->id) : 0;
+        sr->score = gr->score;
+        sr->created_utc = gr->created_utc;
+        sr->tokens = ids[1 + i].data;
+        sr->orig_tokens = (uint32_t)ids[1 + i].len;
+        sr->n_tokens = sr->orig_tokens;
+        if (mr && sr->n_tokens > mr) {
+            sr->n_tokens = (uint32_t)mr;
+            st->responses_truncated++;
+            st->response_tokens_dropped += sr->orig_tokens - sr->n_tokens;
+        }
+        st->response_tokens += sr->n_tokens;
+        r->scores[i] = gr->score;
+        r->times[i] = gr->created_utc;
+    }
+    sg.resp = r->resp;
+    sg.n_resp = (uint32_t)n;
+    pmp_pairs_policy pp = {(uint32_t)o->policy.max_pairs_per_group, o->policy.min_score_gap,
+                           o->policy.time_rule};
+    pmp_pairs_stats ps = {0};
+    sg.n_pairs = (uint32_t)pmp_pairs_form(&pp, g->id, sg.id_len, r->scores, r->times, n,
+                                          &r->pairs, &r->pairs_cap, &ps);
+    sg.pairs = r->pairs;
+    st->pair_candidates += ps.candidates;
+    st->pairs_dropped_gap += ps.dropped_gap;
+    st->pairs_dropped_time += ps.dropped_time;
+    st->pairs_dropped_cap += ps.dropped_cap;
+    st->groups++;
+    st->responses += n;
+    st->pairs += sg.n_pairs;
+    st->tokens += pmp_shard_group_tokens(&sg);
+    if (!sg.n_pairs) st->groups_without_pairs++;
+    add_source(st, g->source);
+
+    if (!s->w) {
+        pmp_buf name = PMP_BUF_INIT, path = PMP_BUF_INIT;
+        pmp_buf_printf(&name, "shard-%06zu%s", s->m.n_shards, PMP_SHARD_EXT);
+        pmp_buf_printf(&path, "%s/%s", s->dir, name.data);
+        int rc = pmp_shard_writer_open(&s->w, path.data, o->policy.zstd_level, err);
+        pmp_buf_free(&path);
+        s->w_name = pmp_buf_detach(&name);
+        if (rc < 0) return -1;
+    }
+    if (pmp_shard_writer_add(s->w, &sg, err) < 0) return -1;
+    s->last_ordinal = b->ordinal[k];
+    if (pmp_shard_writer_tokens(s->w) * 4 >= o->policy.shard_size) return commit_shard(r, s, err);
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    run *r = arg;
+    const pmp_tok_batch *b = r->writer_batch;
+    double t0 = pmp_now();
+    int rc = 0;
+    for (size_t j = 0; rc == 0 && j < b->n; j++) rc = place_group(r, b, j, &r->writer_err);
+    r->res->write_seconds += pmp_now() - t0;
+    r->writer_rc = rc;
+    return NULL;
+}
+
+/* Waits for the writer; returns its result (error in err). */
+static int writer_join(run *r, pmp_err *err)
+{
+    if (!r->writer_running) return 0;
+    pthread_join(r->writer, NULL);
+    r->writer_running = 0;
+    pmp_tok_batch_reset(r->writer_batch);
+    if (r->writer_rc < 0) {
+        *err = r->writer_err;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------- preparing a batch (main thread) ---------- */
+
+/* Parses the batch's lines in parallel, picks the groups to write (in input
+ * order, skipping bad lines with --skip-bad and groups --resume already has),
+ * and encodes their texts in parallel. */
+static int prepare_batch(run *r, pmp_tok_batch *b, pmp_err *err)
+{
+    const pmp_tokenize_opts *o = r->o;
+    double t0 = pmp_now();
+    pmp_tok_batch_parse(b, r->n_scratch);
+    r->res->parse_seconds += pmp_now() - t0;
+    for (size_t k = 0; k < b->nl; k++) {
+        if (b->perr[k]) {
+            if (!o->skip_bad)
+                return pmp_err_set(err, "%s:%llu: %s", pmp_input_name(r->in),
+                                   (unsigned long long)b->lno[k], b->perr[k]);
+            r->res->bad_lines++;
+            continue;
+        }
+        const pmp_group *g = &b->groups[k];
+        int w = r->n_splits > 1 &&
+                pmp_pairs_in_split(g->id, strlen(g->id), o->policy.eval_fraction);
+        uint64_t ord = r->next_ordinal++;
+        if (ord < r->cursor[w]) {
+            r->res->groups_skipped_resume++;
+            continue;
+        }
+        pmp_tok_batch_select(b, k, ord, w);
+        r->res->text_bytes += g->context_len;
+        for (size_t i = 0; i < g->n_responses; i++) r->res->text_bytes += g->responses[i].text_len;
+    }
+    if (b->n == 0) return 0;
+    t0 = pmp_now();
+    int rc = pmp_tok_batch_encode(b, r->bpe, r->scratch, r->n_scratch, err);
+    r->res->encode_seconds += pmp_now() - t0;
+    return rc;
+}
+
+/* Prepares batch b, waits for the writer to finish the previous one, then
+ * hands b to a new writer thread. */
+static int submit_batch(run *r, pmp_tok_batch *b, pmp_err *err)
+{
+    if (b->nl == 0) return 0;
+    int rc = prepare_batch(r, b, err);
+    pmp_err werr;
+    if (writer_join(r, &werr) < 0) {
+        *err = werr;
+        rc = -1;
+    }
+    if (rc < 0) return -1;
+    r->writer_batch = b;
+    r->writer_rc = 0;
+    if (pthread_create(&r->writer, NULL, writer_main, r) != 0)
+        return pmp_err_set(err, "cannot start the writer thread");
+    r->writer_running = 1;
+    return 0;
+}
+
+/* ---------- the run ---------- */
+
+static int run_all(run *r, pmp_err *err)
+{
+    const pmp_tokenize_opts *o = r->o;
+    if (pmp_input_open(&r->in, o->input, err) < 0) return -1;
+    int rc = 0, cur = 0;
+    for (;;) {
+        const char *line;
+        size_t len;
+        int got = pmp_input_line(r->in, &line, &len, err);
+        if (got < 0) {
+            rc = -1;
+            break;
+        }
+        if (got == 0) break;
+        /* As pmp_group_reader: trailing CR / spaces ignored, blank lines skipped. */
+        while (len && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
+        if (len == 0) continue;
+        pmp_tok_batch *b = &r->bat[cur];
+        pmp_tok_batch_add_line(b, line, len, pmp_input_line_number(r->in));
+        if (o->progress) o->progress(o->ctx, pmp_input_offset(r->in), r->next_ordinal + b->nl);
+        if (b->nl >= o->batch_groups || b->lines.len >= BATCH_TEXT_BYTES) {
+            if (submit_batch(r, b, err) < 0) {
+                rc = -1;
+                break;
+            }
+            cur ^= 1;
+        }
+    }
+    if (rc == 0) rc = submit_batch(r, &r->bat[cur], err);
+    pmp_err werr;
+    if (writer_join(r, &werr) < 0 && rc == 0) {
+        *err = werr;
+        rc = -1;
+    }
+    uint64_t ordinal = r->next_ordinal;
+    r->res->groups_read = ordinal;
+    pmp_input_close(r->in);
+    r->in = NULL;
+    if (rc < 0) return -1;
+    for (int i = 0; i < r->n_splits; i++) {
+        split *s = &r->sp[i];
+        if (s->w && commit_shard(r, s, err) < 0) return -1;
+        s->m.complete = 1;
+        s->m.input_cursor = ordinal;
+        s->m.input_groups = ordinal;
+        s->m.input_bad_lines = r->res->bad_lines;
+        if (pmp_manifest_save(&s->m, s->dir, err) < 0) return -1;
+    }
+    return 0;
+}
+
+int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_err *err)
+{
+    memset(res, 0, sizeof *res);
+    run r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.res = res;
+    if (!o->resume && !o->force) {
+        int ne = pmp_tokenize_dir_nonempty(o->out_dir, err);
+        if (ne < 0) return -1;
+        if (ne)
+            return pmp_err_set(err, "%s: directory is not empty (use --resume to continue a run, "
+                               "--force to overwrite)", o->out_dir);
+    }
+    if (o->policy.shard_size < 4) return pmp_err_set(err, "--shard-size must be at least 4 bytes");
+    if (pmp_bpe_load(&r.bpe, o->tokenizer, o->pattern, err) < 0) return -1;
+    r.n_splits = o->policy.eval_fraction > 0 ? 2 : 1;
+    r.sp[0].name = "train";
+    r.sp[0].dir = pmp_xstrdup(o->out_dir);
+    r.sp[1].name = "eval";
+    pmp_buf ed = PMP_BUF_INIT;
+    pmp_buf_printf(&ed, "%s/eval", o->out_dir);
+    r.sp[1].dir = pmp_buf_detach(&ed);
+    int rc = 0;
+    for (int i = 0; i < r.n_splits && rc == 0; i++) rc = open_split(&r, &r.sp[i], err);
+    /* --force without a split: an eval split left by an earlier run would
+     * otherwise look like part of this one. */
+    if (rc == 0 && o->force && r.n_splits == 1)
+        rc = pmp_tokenize_dir_clean(r.sp[1].dir, NULL, 1, err);
+    for (int i = 0; i < r.n_splits; i++) r.cursor[i] = r.sp[i].m.input_cursor;
+    if (rc == 0) {
+        /* json-c seeds its string hash lazily on first use, possibly racily;
+         * parse one group before the parallel parses start. */
+        static const char warm[] = "{\"source\":\"s\",\"id\":\"i\",\"context\":\"\","
+                                   "\"responses\":[{\"text\":\"a\",\"score\":1},"
+                                   "{\"text\":\"b\",\"score\":0}]}";
+        pmp_group wg;
+        pmp_group_init(&wg);
+        pmp_err werr;
+        (void)pmp_group_parse(&wg, warm, sizeof warm - 1, &werr);
+        pmp_group_clear(&wg);
+        r.n_scratch = o->threads > 0 ? o->threads : omp_get_max_threads();
+        res->threads = r.n_scratch;
+        r.scratch = pmp_xcalloc((size_t)r.n_scratch, sizeof *r.scratch);
+        for (int i = 0; i < r.n_scratch; i++) r.scratch[i] = pmp_bpe_scratch_new(r.bpe);
+        rc = run_all(&r, err);
+    }
+    res->train_groups = r.sp[0].m.stats.groups;
+    res->train_pairs = r.sp[0].m.stats.pairs;
+    res->train_tokens = r.sp[0].m.stats.tokens;
+    res->eval_groups = r.sp[1].m.stats.groups;
+    res->eval_pairs = r.sp[1].m.stats.pairs;
+    res->eval_tokens = r.sp[1].m.stats.tokens;
+    for (int i = 0; i < r.n_scratch; i++) pmp_bpe_scratch_free(r.scratch[i]);
+    free(r.scratch);
+    for (int i = 0; i < 2; i++) split_free(&r.sp[i]);
+    pmp_tok_batch_free(&r.bat[0]);
+    pmp_tok_batch_free(&r.bat[1]);
+    free(r.pairs);
+    free(r.scores);
+    free(r.times);
+    free(r.resp);
+    pmp_bpe_free(r.bpe);
+    return rc;
+}

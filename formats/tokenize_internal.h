@@ -1,0 +1,46 @@
+/* tokenize_internal.h — one batch of pmp-tokenize's pipeline (tokenize_batch.c):
+ * raw lines, parsed in parallel into groups, the texts of the groups to write,
+ * encoded in parallel. Two batches alternate, so the serial writer
+ * (tokenize.c) works on one while the next one is parsed and encoded. */
+#ifndef PMP_TOKENIZE_INTERNAL_H
+#define PMP_TOKENIZE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "pmp_bpe.h"
+#include "pmp_group.h"
+
+typedef struct pmp_tok_batch {
+    /* raw lines, parsed in parallel into groups[0..nl) */
+    pmp_buf lines;
+    size_t *loff, *llen;
+    uint64_t *lno;
+    char **perr;             /* parse error of line k, or NULL */
+    pmp_group *groups;
+    size_t nl, cap;
+    /* the groups that are written: kidx[j] indexes groups[] */
+    size_t *kidx;
+    uint64_t *ordinal;
+    int *which;              /* split of each group */
+    size_t n;
+    /* their texts: ctx, r0, r1, ... per group; ids[first_text[j] + i] */
+    const char **txt;
+    size_t *len;
+    pmp_ids *ids;
+    size_t *first_text;      /* n + 1 entries */
+    size_t n_txt, cap_txt, cap_ids;
+} pmp_tok_batch;
+
+void pmp_tok_batch_add_line(pmp_tok_batch *b, const char *line, size_t len, uint64_t lno);
+/* Parses every line in parallel (perr[k] set on failure). */
+void pmp_tok_batch_parse(pmp_tok_batch *b, int threads);
+/* Appends group k (already parsed) to the groups to write. */
+void pmp_tok_batch_select(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which);
+/* Encodes the selected texts in parallel, one scratch per thread. */
+int pmp_tok_batch_encode(pmp_tok_batch *b, const pmp_bpe *bpe, pmp_bpe_scratch **scratch,
+                         int threads, pmp_err *err);
+/* Empties the batch, keeping its memory. */
+void pmp_tok_batch_reset(pmp_tok_batch *b);
+void pmp_tok_batch_free(pmp_tok_batch *b);
+
+#endif
