@@ -231,7 +231,7 @@ static long list_steps(const char *dir, uint64_t **steps, pmp_err *err)
         (*steps)[n++] = s;
     }
     closedir(d);
-    qsort(*steps, n, sizeof **steps, cmp_desc);
+    if (n) qsort(*steps, n, sizeof **steps, cmp_desc);
     return (long)n;
 }
 
