@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Independent check of `pmp-train export`: read the exported model.safetensors
+(parsed here with struct/json/numpy), run GPT-2 in torch float64 with Hugging Face's
+conventions (Conv1D [in, out] weights, LayerNorm eps 1e-5, tanh GELU, score head at
+the last token), and compare with the rewards `pmp-train score --tokens` printed."""
+import json
+import struct
+import sys
+
+import numpy as np
+import torch
+
+
+def load_safetensors(path):
+    data = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        assert t["dtype"] == "F32", name
+        b, e = t["data_offsets"]
+        arr = np.frombuffer(data[base + b:base + e], dtype="<f4").reshape(t["shape"])
+        out[name] = torch.tensor(arr.astype(np.float64))
+    return out
+
+
+def reward(w, cfg, tokens):
+    C, NH = cfg["n_embd"], cfg["n_head"]
+    T = len(tokens)
+    x = w["wte.weight"][tokens] + w["wpe.weight"][:T]
+    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    ln = lambda v, p: torch.nn.functional.layer_norm(v, (C,), w[p + ".weight"], w[p + ".bias"], 1e-5)
+    for l in range(cfg["n_layer"]):
+        p = f"h.{l}."
+        h = ln(x, p + "ln_1")
+        qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
+        q, k, v = qkv.split(C, dim=1)
+        hd = C // NH
+        q, k, v = (z.view(T, NH, hd).transpose(0, 1) for z in (q, k, v))
+        att = (q @ k.transpose(1, 2)) / (hd ** 0.5)
+        att = att.masked_fill(~mask, float("-inf")).softmax(-1)
+        a = (att @ v).transpose(0, 1).reshape(T, C)
+        x = x + a @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
+        h = ln(x, p + "ln_2")
+        m = torch.nn.functional.gelu(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"], approximate="tanh")
+        x = x + m @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+    x = ln(x, "ln_f")
+    return float(x[-1] @ w["score.weight"][0] + w["score.bias"][0])
+
+
+def main():
+    model, config, scores = sys.argv[1:4]
+    w = load_safetensors(model)
+    cfg = json.load(open(config))
+    worst = 0.0
+    n = 0
+    for line in open(scores):
+        s = json.loads(line)
+        for side in ("better", "worse"):
+            ref = reward(w, cfg, s[side + "_tokens"])
+            err = abs(ref - s[side]) / max(1.0, abs(ref))
+            worst = max(worst, err)
+            n += 1
+            if err > 1e-4:
+                sys.exit(f"pair {s['pair']} {side}: ours {s[side]}, torch {ref}")
+    print(f"ok: {n} rewards reproduced by torch, worst relative error {worst:.2e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+#!/bin/sh
+# End-to-end: pmp-train on shards made from samples/ — learning signal, exact resume
+# after kill -9 at several moments, damaged-checkpoint fallback, export determinism
+# and the GPT-2 import/export round trip.
+set -eu
+B="$PMP_BIN"; T="$PMP_TMP"; rm -rf "$T"; mkdir -p "$T"; cd "$T"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+hash_of() { sed -n 's/.*"params_xxh64":"\([0-9a-f]*\)".*/\1/p' "$1"; }
+
+"$B/pmp-extract" hh -q "$PMP_SRC/samples/hh/sample.jsonl.gz" > groups.jsonl
+"$B/pmp-bpe" train -q --vocab-size 320 --special '<|endoftext|>' --groups -o tok.json groups.jsonl
+"$B/pmp-tokenize" -q --tokenizer tok.json -o shards groups.jsonl
+SMALL="--layers 2 --heads 2 --width 32 --context 64 --batch-pairs 4 --threads 2 --seed 7"
+
+# Uninterrupted reference run.
+"$B/pmp-train" $SMALL --data shards --steps 40 --ckpt-every 5 --out ref --json -q 2> ref.json \
+  || { cat ref.json; fail "reference run"; }
+H=$(hash_of ref.json); [ -n "$H" ] || fail "no params hash"
+[ "$(grep -c '"loss"' ref/log.jsonl)" -eq 40 ] || fail "log.jsonl must have 40 step lines"
+first=$(head -1 ref/log.jsonl | sed 's/.*"loss":\([0-9.e-]*\).*/\1/')
+last=$(sed -n '40p' ref/log.jsonl | sed 's/.*"loss":\([0-9.e-]*\).*/\1/')
+awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a) }' || fail "loss did not go down ($first -> $last)"
+
+# kill -9 at several moments, then --resume until done: same final checkpoint bytes.
+for delay in 0.05 0.3 0.7 1.2; do
+  rm -rf run
+  "$B/pmp-train" $SMALL --data shards --steps 40 --ckpt-every 5 --out run -q 2>/dev/null &
+  pid=$!; sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  "$B/pmp-train" $SMALL --data shards --steps 40 --ckpt-every 5 --out run --resume --json -q 2> res.json \
+    || { cat res.json; fail "resume after kill at ${delay}s"; }
+  [ "$(hash_of res.json)" = "$H" ] || fail "weights differ after kill at ${delay}s and resume"
+  cmp -s ref/checkpoints/step-000000040 run/checkpoints/step-000000040 \
+    || fail "final checkpoint bytes differ after kill at ${delay}s"
+  [ "$(grep -c '"loss"' run/log.jsonl)" -eq 40 ] || fail "resumed log must read as one run"
+done
+
+# Without --resume, a run directory with checkpoints is refused.
+if "$B/pmp-train" $SMALL --data shards --steps 40 --out ref -q 2> refuse.err; then fail "reused --out accepted"; fi
+grep -q -- "--resume" refuse.err || fail "refusal must suggest --resume"
+
+# A damaged newest checkpoint: resume uses the previous one, says so, ends the same.
+"$B/pmp-train" $SMALL --data shards --steps 20 --ckpt-every 5 --out short --json -q 2> short.json
+cp -r short dmg
+printf 'X' | dd of=dmg/checkpoints/step-000000020 bs=1 seek=5000 conv=notrunc 2>/dev/null
+"$B/pmp-train" $SMALL --data shards --steps 20 --ckpt-every 5 --out dmg --resume --json 2> dmg.json
+grep -q "skipping damaged checkpoint" dmg.json || fail "no message about the damaged checkpoint"
+grep -q '"start_step":15' dmg.json || fail "should resume from step 15"
+[ "$(hash_of dmg.json)" = "$(hash_of short.json)" ] || fail "resume from the previous checkpoint differs"
+
+# Export: deterministic bytes; GPT-2 import then export with lr 0 gives the same file.
+"$B/pmp-train" export ref -o a.safetensors --config-out config.json -q
+"$B/pmp-train" export ref/checkpoints/step-000000040 -o b.safetensors -q
+cmp -s a.safetensors b.safetensors || fail "export is not deterministic"
+mkdir -p hf && cp a.safetensors hf/model.safetensors && cp config.json hf/config.json
+"$B/pmp-train" --data shards --init hf/model.safetensors --steps 1 --lr 0 --warmup 0 --batch-pairs 4 \
+  --threads 2 --out reimport -q
+"$B/pmp-train" export reimport -o c.safetensors -q
+cmp -s a.safetensors c.safetensors || fail "GPT-2 import/export round trip changed the weights"
+echo "train: all checks passed"

@@ -1,0 +1,341 @@
+/* Gradient checks against central finite differences: every layer on its own
+ * (with a random linear read-out L = sum(out * R), so dL/dout = R), then the whole
+ * model under a loss that mixes all objectives' terms.
+ *
+ * Each check perturbs one tensor along random directions u and compares
+ * (L(x + eps u) - L(x - eps u)) / 2 eps with grad . u. Directional derivatives
+ * aggregate many coordinates, which keeps float32 round-off well below the
+ * tolerance with a modest eps; a few single coordinates are checked too. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pmp_layers.h"
+#include "pmp_model.h"
+
+typedef double (*fwd_fn)(void *ctx);
+
+static pmp_rng rng;
+
+static float *randv(size_t n, float sd)
+{
+    float *v = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        v[i] = sd * pmp_rng_normal(&rng);
+    return v;
+}
+
+static double dotd(const float *a, const float *b, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+/* Checks grad (of f w.r.t. x[0..n)) along 3 random directions and at 3 single
+ * coordinates, with step length eps. Returns the worst relative error (also asserted <= tol). */
+static double check(const char *what, float *x, size_t n, const float *grad, fwd_fn f,
+                    void *ctx, float eps, double tol)
+{
+    float *u = randv(n, 1.0f), *save = malloc(sizeof(float) * n);
+    memcpy(save, x, sizeof(float) * n);
+    double worst = 0.0;
+    for (int k = 0; k < 6; k++) {
+        if (k < 3) {
+            /* unit-norm random direction: eps is then the step's length */
+            double nn = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                u[i] = pmp_rng_normal(&rng);
+                nn += (double)u[i] * u[i];
+            }
+            for (size_t i = 0; i < n; i++)
+                u[i] = (float)(u[i] / sqrt(nn));
+        } else {
+            memset(u, 0, sizeof(float) * n);
+            u[pmp_rng_below(&rng, n)] = 1.0f;
+        }
+        double an = dotd(grad, u, n);
+        for (size_t i = 0; i < n; i++)
+            x[i] = save[i] + eps * u[i];
+        double fp = f(ctx);
+        for (size_t i = 0; i < n; i++)
+            x[i] = save[i] - eps * u[i];
+        double fm = f(ctx);
+        memcpy(x, save, sizeof(float) * n);
+        double fd = (fp - fm) / (2.0 * eps);
+        double scale = fabs(an) > fabs(fd) ? fabs(an) : fabs(fd);
+        /* grad . u can cancel to almost nothing: judge the error against the size
+         * the derivative has in a typical direction (|g| / sqrt(n)) as well */
+        double typ = sqrt(dotd(grad, grad, n) / n);
+        scale = scale > typ ? scale : typ;
+        double err = fabs(an - fd) / (scale > 1e-8 ? scale : 1e-8);
+        if (err > worst)
+            worst = err;
+        if (err > tol)
+            print_error("%s: direction %d analytic %.8g finite-diff %.8g (rel %.3g)\n", what, k,
+                        an, fd, err);
+        assert_true(err <= tol);
+    }
+    if (getenv("PMP_GRAD_VERBOSE"))
+        print_message("%-16s worst relative error %.2e\n", what, worst);
+    free(u);
+    free(save);
+    return worst;
+}
+
+/* ---------- per-layer ---------- */
+
+typedef struct lctx {
+    int N, C, OC, NH, B, V, kind;
+    float *inp, *w, *b, *out, *R, *mean, *rstd, *att;
+    const int32_t *tok, *pos, *seq_start, *tgt;
+    const size_t *att_off;
+    float *wpe;
+    float *logprob;
+} lctx;
+
+enum { K_LN, K_MM, K_GELU, K_ATT, K_ENC, K_CE };
+
+static size_t out_size(const lctx *c)
+{
+    switch (c->kind) {
+    case K_MM: return (size_t)c->N * c->OC;
+    case K_GELU: return (size_t)c->N * c->C;
+    case K_CE: return (size_t)c->N;
+    default: return (size_t)c->N * c->C;
+    }
+}
+
+static double lfwd(void *vc)
+{
+    lctx *c = vc;
+    switch (c->kind) {
+    case K_LN: pmp_layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->N, c->C); break;
+    case K_MM: pmp_matmul_forward(c->out, c->inp, c->w, c->b, c->N, c->C, c->OC, 0); break;
+    case K_GELU: pmp_gelu_forward(c->out, c->inp, (size_t)c->N * c->C); break;
+    case K_ATT:
+        pmp_attention_forward(c->out, c->att, c->inp, c->seq_start, c->att_off, c->B, c->C, c->NH);
+        break;
+    case K_ENC: pmp_encoder_forward(c->out, c->tok, c->pos, c->w, c->wpe, c->N, c->C); break;
+    case K_CE: {
+        float *z = malloc(sizeof(float) * c->N * c->V);
+        memcpy(z, c->inp, sizeof(float) * c->N * c->V);
+        pmp_crossentropy_forward(z, c->out, c->tgt, c->N, c->V);
+        free(z);
+        break;
+    }
+    }
+    return dotd(c->out, c->R, out_size(c));
+}
+
+static void test_layernorm(void **st)
+{
+    (void)st;
+    lctx c = {.N = 7, .C = 70, .kind = K_LN};   /* C not a multiple of the channel block */
+    c.inp = randv(c.N * c.C, 1.0f);
+    for (int i = 0; i < c.N * c.C; i++)
+        c.inp[i] += 0.5f;
+    c.w = randv(c.C, 1.0f);
+    c.b = randv(c.C, 1.0f);
+    c.out = malloc(sizeof(float) * c.N * c.C);
+    c.mean = malloc(sizeof(float) * c.N);
+    c.rstd = malloc(sizeof(float) * c.N);
+    c.R = randv(c.N * c.C, 1.0f);
+    float *din = calloc(c.N * c.C, sizeof(float)), *dw = calloc(c.C, 4), *db = calloc(c.C, 4);
+    lfwd(&c);
+    pmp_layernorm_backward(din, dw, db, c.R, c.inp, c.w, c.mean, c.rstd, c.N, c.C);
+    check("layernorm dinp", c.inp, c.N * c.C, din, lfwd, &c, 1e-2f, 1e-2);
+    check("layernorm dw", c.w, c.C, dw, lfwd, &c, 1e-2f, 1e-2);
+    check("layernorm db", c.b, c.C, db, lfwd, &c, 1e-2f, 1e-2);
+    free(din); free(dw); free(db); free(c.inp); free(c.w); free(c.b); free(c.out);
+    free(c.mean); free(c.rstd); free(c.R);
+}
+
+static void test_matmul(void **st)
+{
+    (void)st;
+    lctx c = {.N = 9, .C = 24, .OC = 40, .kind = K_MM};
+    c.inp = randv(c.N * c.C, 1.0f);
+    c.w = randv(c.OC * c.C, 0.3f);
+    c.b = randv(c.OC, 1.0f);
+    c.out = malloc(sizeof(float) * c.N * c.OC);
+    c.R = randv(c.N * c.OC, 1.0f);
+    float *din = malloc(sizeof(float) * c.N * c.C), *dw = calloc(c.OC * c.C, 4),
+          *db = calloc(c.OC, 4);
+    pmp_matmul_backward(din, dw, db, c.R, c.inp, c.w, c.N, c.C, c.OC);
+    check("matmul dinp", c.inp, c.N * c.C, din, lfwd, &c, 1e-2f, 1e-3);
+    check("matmul dw", c.w, c.OC * c.C, dw, lfwd, &c, 1e-2f, 1e-3);
+    check("matmul db", c.b, c.OC, db, lfwd, &c, 1e-2f, 1e-3);
+    free(din); free(dw); free(db); free(c.inp); free(c.w); free(c.b); free(c.out); free(c.R);
+}
+
+static void test_gelu(void **st)
+{
+    (void)st;
+    lctx c = {.N = 10, .C = 37, .kind = K_GELU};
+    c.inp = randv(c.N * c.C, 2.0f);
+    c.out = malloc(sizeof(float) * c.N * c.C);
+    c.R = randv(c.N * c.C, 1.0f);
+    float *din = malloc(sizeof(float) * c.N * c.C);
+    pmp_gelu_backward(din, c.inp, c.R, (size_t)c.N * c.C);
+    check("gelu", c.inp, c.N * c.C, din, lfwd, &c, 1e-2f, 1e-2);
+    /* against the closed form in double */
+    lfwd(&c);
+    for (int i = 0; i < c.N * c.C; i++) {
+        double x = c.inp[i];
+        double ref = 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+        assert_true(fabs(c.out[i] - ref) <= 1e-5 * (1.0 + fabs(ref)));
+    }
+    free(din); free(c.inp); free(c.out); free(c.R);
+}
+
+static void test_attention(void **st)
+{
+    (void)st;
+    /* three packed sequences of different lengths, incl. a length-1 one */
+    int32_t ss[4] = {0, 5, 6, 13};
+    lctx c = {.N = 13, .C = 16, .NH = 4, .B = 3, .kind = K_ATT, .seq_start = ss};
+    size_t off[3], A = 0;
+    for (int s = 0; s < 3; s++) {
+        off[s] = A;
+        A += (size_t)c.NH * (ss[s + 1] - ss[s]) * (ss[s + 1] - ss[s]);
+    }
+    c.att_off = off;
+    c.inp = randv(c.N * 3 * c.C, 1.0f);
+    c.out = malloc(sizeof(float) * c.N * c.C);
+    c.att = malloc(sizeof(float) * A);
+    c.R = randv(c.N * c.C, 1.0f);
+    float *dqkv = malloc(sizeof(float) * c.N * 3 * c.C), *datt = malloc(sizeof(float) * A);
+    lfwd(&c);
+    /* causality inside each sequence, and no mixing across sequences: changing the
+     * last token of sequence 0 must not move any other output */
+    float *o0 = malloc(sizeof(float) * c.N * c.C);
+    memcpy(o0, c.out, sizeof(float) * c.N * c.C);
+    for (int k = 0; k < 3 * c.C; k++)
+        c.inp[4 * 3 * c.C + k] += 1.0f;
+    lfwd(&c);
+    for (int n = 0; n < c.N; n++)
+        for (int k = 0; k < c.C; k++)
+            if (n != 4)
+                assert_true(c.out[n * c.C + k] == o0[n * c.C + k]);
+    for (int k = 0; k < 3 * c.C; k++)
+        c.inp[4 * 3 * c.C + k] -= 1.0f;
+    lfwd(&c);
+    pmp_attention_backward(dqkv, datt, c.R, c.inp, c.att, ss, off, c.B, c.C, c.NH);
+    check("attention dqkv", c.inp, c.N * 3 * c.C, dqkv, lfwd, &c, 1e-2f, 1e-2);
+    free(o0); free(dqkv); free(datt); free(c.inp); free(c.out); free(c.att); free(c.R);
+}
+
+static void test_encoder(void **st)
+{
+    (void)st;
+    int32_t tok[8] = {3, 1, 3, 3, 0, 2, 1, 3}, pos[8] = {0, 1, 2, 0, 1, 2, 3, 0};
+    lctx c = {.N = 8, .C = 70, .kind = K_ENC, .tok = tok, .pos = pos};
+    c.w = randv(5 * c.C, 1.0f);
+    c.wpe = randv(4 * c.C, 1.0f);
+    c.out = malloc(sizeof(float) * c.N * c.C);
+    c.R = randv(c.N * c.C, 1.0f);
+    float *dwte = calloc(5 * c.C, 4), *dwpe = calloc(4 * c.C, 4);
+    pmp_encoder_backward(dwte, dwpe, c.R, tok, pos, c.N, c.C);
+    check("encoder dwte", c.w, 5 * c.C, dwte, lfwd, &c, 1e-1f, 1e-3);
+    check("encoder dwpe", c.wpe, 4 * c.C, dwpe, lfwd, &c, 1e-1f, 1e-3);
+    free(dwte); free(dwpe); free(c.w); free(c.wpe); free(c.out); free(c.R);
+}
+
+static void test_crossentropy(void **st)
+{
+    (void)st;
+    int32_t tgt[5] = {0, 17, 99, 5, 5};
+    lctx c = {.N = 5, .V = 100, .kind = K_CE, .tgt = tgt};
+    c.inp = randv(c.N * c.V, 3.0f);
+    c.out = malloc(sizeof(float) * c.N);
+    c.R = randv(c.N, 1.0f);
+    float *z = malloc(sizeof(float) * c.N * c.V);
+    memcpy(z, c.inp, sizeof(float) * c.N * c.V);
+    float *lp = malloc(sizeof(float) * c.N);
+    pmp_crossentropy_forward(z, lp, tgt, c.N, c.V);
+    /* log-probs against a double log-sum-exp */
+    for (int i = 0; i < c.N; i++) {
+        double mx = -1e30, s = 0;
+        for (int v = 0; v < c.V; v++)
+            mx = fmax(mx, c.inp[i * c.V + v]);
+        for (int v = 0; v < c.V; v++)
+            s += exp(c.inp[i * c.V + v] - mx);
+        double ref = c.inp[i * c.V + tgt[i]] - mx - log(s);
+        assert_true(fabs(lp[i] - ref) <= 1e-5 * (1.0 + fabs(ref)));
+    }
+    /* d sum(R * logprob) / dz = R * (onehot - p) = (-R) * (p - onehot) */
+    float *ds = malloc(sizeof(float) * c.N);
+    for (int i = 0; i < c.N; i++)
+        ds[i] = -c.R[i];
+    pmp_crossentropy_backward(z, tgt, ds, c.N, c.V);
+    check("crossentropy dlogits", c.inp, c.N * c.V, z, lfwd, &c, 1e-2f, 1e-2);
+    free(z); free(lp); free(ds); free(c.inp); free(c.out); free(c.R);
+}
+
+/* ---------- whole model ---------- */
+
+typedef struct mctx {
+    pmp_model *m;
+    pmp_batch *b;
+    pmp_loss_opts lo;
+} mctx;
+
+static double mfwd(void *vc)
+{
+    mctx *c = vc;
+    pmp_err err;
+    assert_int_equal(pmp_model_forward(c->m, c->b, &c->lo, &err), 0);
+    return c->m->loss.loss;
+}
+
+static void test_whole_model(void **st)
+{
+    (void)st;
+    pmp_config cfg = {.L = 2, .NH = 2, .C = 16, .maxT = 12, .V = 23};
+    pmp_model m;
+    pmp_err err;
+    assert_int_equal(pmp_model_init(&m, &cfg, &rng, &err), 0);
+    for (size_t i = 0; i < m.n_params; i++)
+        m.params_mem[i] += 0.2f * pmp_rng_normal(&rng);
+    int32_t good = 20, bad = 21;
+    /* binarised rank with LM targets: pairs, labels and targets all present, and
+     * the loss weighs all three terms */
+    pmp_batch_opts bo = {.objective = PMP_OBJ_RANK, .binarize = 1, .lm_targets = 1, .eoc = 22,
+                         .good_prefix = &good, .n_good_prefix = 1, .bad_prefix = &bad,
+                         .n_bad_prefix = 1, .maxT = cfg.maxT, .V = cfg.V};
+    pmp_batch b;
+    pmp_batch_init(&b);
+    int32_t ctx[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, r1[] = {10, 11, 12}, r2[] = {13, 14};
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 4, r1, 3, r2, 2, &err), 0);
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx + 2, 7, r2, 2, r1, 1, &err), 0);
+    mctx c = {&m, &b, {1.0f, 0.7f, 0.3f}};
+    mfwd(&c);
+    pmp_model_zero_grad(&m);
+    pmp_model_backward(&m, &b, &c.lo, 1.0f);
+    for (int t = 0; t < PMP_NUM_TENSORS; t++) {
+        const pmp_tensor_info *ti = &m.tensors[t];
+        check(ti->name, m.params_mem + ti->offset, ti->size, m.grads_mem + ti->offset, mfwd, &c,
+              2e-2f, 1e-2);
+    }
+    pmp_batch_free(&b);
+    pmp_model_free(&m);
+}
+
+int main(void)
+{
+    pmp_rng_seed(&rng, 42);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layernorm), cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_gelu),      cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_encoder),   cmocka_unit_test(test_crossentropy),
+        cmocka_unit_test(test_whole_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,285 @@
+/* Packed batches, the binarised view, and the losses of the four objectives. */
+#include "pmp_objective.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const obj_names[] = {"rank", "binary", "imitation", "lm"};
+
+int pmp_objective_parse(const char *name, pmp_objective *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, obj_names[i]) == 0) {
+            *out = (pmp_objective)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *pmp_objective_name(pmp_objective o)
+{
+    return (unsigned)o < 4 ? obj_names[o] : "?";
+}
+
+void pmp_batch_init(pmp_batch *b)
+{
+    memset(b, 0, sizeof *b);
+    b->seq_start = pmp_xcalloc(1, sizeof(int32_t));
+    b->cap_b = 0;
+}
+
+void pmp_batch_clear(pmp_batch *b)
+{
+    b->B = b->N = b->P = b->NT = 0;
+    b->seq_start[0] = 0;
+}
+
+void pmp_batch_free(pmp_batch *b)
+{
+    free(b->tokens);
+    free(b->pos);
+    free(b->targets);
+    free(b->seq_start);
+    free(b->readout);
+    free(b->label);
+    free(b->pair_better);
+    free(b->pair_worse);
+    memset(b, 0, sizeof *b);
+}
+
+static void reserve(pmp_batch *b, int add_n, int add_b, int add_p)
+{
+    if (b->N + add_n > b->cap_n) {
+        int c = b->cap_n ? b->cap_n : 256;
+        while (c < b->N + add_n)
+            c *= 2;
+        b->tokens = pmp_xrealloc(b->tokens, sizeof(int32_t) * c);
+        b->pos = pmp_xrealloc(b->pos, sizeof(int32_t) * c);
+        b->targets = pmp_xrealloc(b->targets, sizeof(int32_t) * c);
+        b->cap_n = c;
+    }
+    if (b->B + add_b > b->cap_b) {
+        int c = b->cap_b ? b->cap_b : 16;
+        while (c < b->B + add_b)
+            c *= 2;
+        b->seq_start = pmp_xrealloc(b->seq_start, sizeof(int32_t) * (c + 1));
+        b->readout = pmp_xrealloc(b->readout, sizeof(int32_t) * c);
+        b->label = pmp_xrealloc(b->label, c);
+        b->cap_b = c;
+    }
+    if (b->P + add_p > b->cap_p) {
+        int c = b->cap_p ? b->cap_p : 16;
+        while (c < b->P + add_p)
+            c *= 2;
+        b->pair_better = pmp_xrealloc(b->pair_better, sizeof(int32_t) * c);
+        b->pair_worse = pmp_xrealloc(b->pair_worse, sizeof(int32_t) * c);
+        b->cap_p = c;
+    }
+}
+
+static int check_ids(const int32_t *t, int n, int V, const char *what, pmp_err *err)
+{
+    for (int i = 0; i < n; i++)
+        if (t[i] < 0 || t[i] >= V)
+            return pmp_err_set(err, "batch: %s token %d at index %d is outside the vocabulary "
+                               "(size %d)", what, t[i], i, V);
+    return 0;
+}
+
+/* Appends prefix + ctx + resp [+ EOC]; resp_targets: next-token targets on the
+ * response tokens (and on the EOC for a PM sequence, so the model learns where
+ * a response ends). Returns the new sequence's index. */
+static int push_seq(pmp_batch *b, const pmp_batch_opts *o, const int32_t *pre, int n_pre,
+                    const int32_t *ctx, int n_ctx, const int32_t *resp, int n_resp, int eoc,
+                    int resp_targets, int8_t label)
+{
+    int budget = o->maxT - n_pre - (eoc ? 1 : 0);
+    if (n_ctx + n_resp > budget) {
+        int cut = n_ctx + n_resp - budget;
+        int cc = cut < n_ctx ? cut : n_ctx;
+        ctx += cc;
+        n_ctx -= cc;
+        cut -= cc;
+        n_resp -= cut;
+    }
+    int T = n_pre + n_ctx + n_resp + (eoc ? 1 : 0);
+    reserve(b, T, 1, 0);
+    int s = b->B, t0 = b->N;
+    int32_t *tok = b->tokens + t0;
+    /* (pointers may be NULL when their count is 0, which memcpy does not allow) */
+    if (n_pre)
+        memcpy(tok, pre, sizeof(int32_t) * n_pre);
+    if (n_ctx)
+        memcpy(tok + n_pre, ctx, sizeof(int32_t) * n_ctx);
+    if (n_resp)
+        memcpy(tok + n_pre + n_ctx, resp, sizeof(int32_t) * n_resp);
+    if (eoc)
+        tok[T - 1] = o->eoc;
+    int r0 = n_pre + n_ctx;   /* first response token */
+    for (int t = 0; t < T; t++) {
+        b->pos[t0 + t] = t;
+        int tgt = -1;
+        /* position t predicts token t+1 */
+        if (t + 1 < T && (resp_targets == 2 || (resp_targets == 1 && t + 1 >= r0)))
+            tgt = tok[t + 1];
+        b->targets[t0 + t] = tgt;
+        b->NT += tgt >= 0;
+    }
+    b->readout[s] = t0 + T - 1;
+    b->label[s] = label;
+    b->N += T;
+    b->B++;
+    b->seq_start[b->B] = b->N;
+    return s;
+}
+
+static void push_pair(pmp_batch *b, int better, int worse)
+{
+    reserve(b, 0, 0, 1);
+    b->pair_better[b->P] = better;
+    b->pair_worse[b->P] = worse;
+    b->P++;
+}
+
+int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx, int n_ctx,
+                       const int32_t *better, int n_better, const int32_t *worse, int n_worse,
+                       pmp_err *err)
+{
+    if (o->objective == PMP_OBJ_LM)
+        return pmp_err_set(err, "batch: the lm objective takes plain text, not pairs");
+    if (check_ids(ctx, n_ctx, o->V, "context", err) || check_ids(better, n_better, o->V,
+        "better response", err) || check_ids(worse, n_worse, o->V, "worse response", err))
+        return -1;
+    if (o->eoc < 0 || o->eoc >= o->V)
+        return pmp_err_set(err, "batch: end-of-context token %d outside the vocabulary", o->eoc);
+    int npre = o->binarize ? (o->n_good_prefix > o->n_bad_prefix ? o->n_good_prefix
+                                                                 : o->n_bad_prefix) : 0;
+    if (o->binarize && (check_ids(o->good_prefix, o->n_good_prefix, o->V, "GOOD prefix", err) ||
+                        check_ids(o->bad_prefix, o->n_bad_prefix, o->V, "BAD prefix", err)))
+        return -1;
+    if (npre + 2 > o->maxT)
+        return pmp_err_set(err, "batch: context length %d leaves no room for a response",
+                           o->maxT);
+
+    if (o->objective == PMP_OBJ_IMITATION) {
+        int sb = push_seq(b, o, NULL, 0, ctx, n_ctx, better, n_better, 1, 1, 0);
+        if (o->eval) {
+            int sw = push_seq(b, o, NULL, 0, ctx, n_ctx, worse, n_worse, 1, 1, 0);
+            push_pair(b, sb, sw);
+        }
+        return 0;
+    }
+    /* the LM term of rank covers the whole better sequence */
+    int lm = o->objective == PMP_OBJ_RANK && o->lm_targets ? 2 : 0;
+    if (!o->binarize) {
+        int sb = push_seq(b, o, NULL, 0, ctx, n_ctx, better, n_better, 1, lm, 1);
+        int sw = push_seq(b, o, NULL, 0, ctx, n_ctx, worse, n_worse, 1, 0, -1);
+        push_pair(b, sb, sw);
+        return 0;
+    }
+    /* Binarised view (paper §4.1): A > B becomes GOOD:A > BAD:A and BAD:B > GOOD:B.
+     * The preferred sequence of each new pair is the one whose label is true; the
+     * LM term (rank + lm_coef) goes on the true-labelled better text GOOD:A. */
+    const int32_t *G = o->good_prefix, *Bp = o->bad_prefix;
+    int nG = o->n_good_prefix, nB = o->n_bad_prefix;
+    int ga = push_seq(b, o, G, nG, ctx, n_ctx, better, n_better, 1, lm, 1);
+    int ba = push_seq(b, o, Bp, nB, ctx, n_ctx, better, n_better, 1, 0, -1);
+    int bb = push_seq(b, o, Bp, nB, ctx, n_ctx, worse, n_worse, 1, 0, 1);
+    int gb = push_seq(b, o, G, nG, ctx, n_ctx, worse, n_worse, 1, 0, -1);
+    push_pair(b, ga, ba);
+    push_pair(b, bb, gb);
+    return 0;
+}
+
+int pmp_batch_add_text(pmp_batch *b, const pmp_batch_opts *o, const int32_t *tok, int n,
+                       pmp_err *err)
+{
+    if (check_ids(tok, n, o->V, "text", err))
+        return -1;
+    if (n > o->maxT)
+        n = o->maxT;
+    if (n < 2)
+        return pmp_err_set(err, "batch: a text needs at least 2 tokens, got %d", n);
+    push_seq(b, o, NULL, 0, NULL, 0, tok, n, 0, 2, 0);
+    return 0;
+}
+
+pmp_loss_opts pmp_loss_for(pmp_objective o, float lm_coef)
+{
+    pmp_loss_opts lo = {0, 0, 0};
+    switch (o) {
+    case PMP_OBJ_RANK: lo.rank_coef = 1; lo.lm_coef = lm_coef; break;
+    case PMP_OBJ_BINARY: lo.binary_coef = 1; break;
+    case PMP_OBJ_IMITATION:
+    case PMP_OBJ_LM: lo.lm_coef = 1; break;
+    }
+    return lo;
+}
+
+/* log(1 + e^x) without overflow */
+static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+void pmp_loss_compute(const pmp_batch *b, const pmp_loss_opts *lo, const float *r,
+                      const float *logprob, float grad_scale, pmp_loss *out, float *dr,
+                      float *dlogprob, float *seq_logprob)
+{
+    memset(out, 0, sizeof *out);
+    for (int s = 0; s < b->B; s++)
+        dr[s] = 0.0f;
+    /* per-sequence mean log-prob, targets are in token order */
+    int k = 0;
+    for (int s = 0; s < b->B; s++) {
+        double acc = 0.0;
+        int cnt = 0;
+        for (int t = b->seq_start[s]; t < b->seq_start[s + 1]; t++)
+            if (b->targets[t] >= 0) {
+                acc += logprob[k++];
+                cnt++;
+            }
+        seq_logprob[s] = cnt ? (float)(acc / cnt) : 0.0f;
+    }
+    int by_logprob = lo->rank_coef == 0 && lo->binary_coef == 0 && b->NT > 0;
+    if (b->P > 0) {
+        double sum = 0.0, g = lo->rank_coef * grad_scale / b->P;
+        for (int p = 0; p < b->P; p++) {
+            int i = b->pair_better[p], j = b->pair_worse[p];
+            double d = (double)r[i] - r[j];
+            sum += softplus(-d);
+            if (lo->rank_coef != 0) {
+                float gd = (float)(-sigmoid(-d) * g);
+                dr[i] += gd;
+                dr[j] -= gd;
+            }
+            out->pairs_correct += by_logprob ? seq_logprob[i] > seq_logprob[j] : d > 0;
+        }
+        out->rank = sum / b->P;
+    }
+    int nl = 0;
+    for (int s = 0; s < b->B; s++)
+        nl += b->label[s] != 0;
+    if (nl > 0) {
+        double sum = 0.0, g = lo->binary_coef * grad_scale / nl;
+        for (int s = 0; s < b->B; s++) {
+            if (!b->label[s])
+                continue;
+            double y = b->label[s], z = y * r[s];
+            sum += softplus(-z);
+            if (lo->binary_coef != 0)
+                dr[s] += (float)(-y * sigmoid(-z) * g);
+            out->labels_correct += z > 0;
+        }
+        out->binary = sum / nl;
+    }
+    if (b->NT > 0) {
+        double sum = 0.0;
+        for (int i = 0; i < b->NT; i++)
+            sum -= logprob[i];
+        out->lm = sum / b->NT;
+        float g = (float)(-(double)lo->lm_coef * grad_scale / b->NT);
+        for (int i = 0; i < b->NT; i++)
+            dlogprob[i] = g;
+    }
+    out->loss = lo->rank_coef * out->rank + lo->binary_coef * out->binary + lo->lm_coef * out->lm;
+}

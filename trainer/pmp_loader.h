@@ -1,0 +1,42 @@
+/* pmp_loader.h — ranked pairs from a shard directory (pmp-tokenize's output),
+ * in a shuffled order that is a pure function of (seed, epoch).
+ *
+ * The order is a full permutation of all pairs, computed on demand: position i
+ * of epoch e maps to pair pmp_loader_permute(seed, e, n, i), a keyed Feistel
+ * network over the next power of four >= n with cycle-walking. It needs no
+ * memory, so a 100-million-pair directory shuffles as well as a small one, and
+ * the data cursor saved in a checkpoint is just (epoch, position).
+ */
+#ifndef PMP_LOADER_H
+#define PMP_LOADER_H
+
+#include <stdint.h>
+
+#include "pmp_common.h"
+
+typedef struct pmp_loader pmp_loader;
+
+/* A pair's tokens; pointers are valid until the next call on the loader. */
+typedef struct pmp_pair_view {
+    const int32_t *ctx, *better, *worse;
+    int n_ctx, n_better, n_worse;
+    uint32_t orig_better, orig_worse;   /* response lengths before truncation */
+} pmp_pair_view;
+
+/* Opens DIR: its manifest must be complete; every listed shard is opened and its
+ * index checked. */
+int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err);
+void pmp_loader_close(pmp_loader *l);
+
+uint64_t pmp_loader_pairs(const pmp_loader *l);
+const char *pmp_loader_tokenizer_identity(const pmp_loader *l);
+const char *pmp_loader_tokenizer_path(const pmp_loader *l);
+uint64_t pmp_loader_vocab_size(const pmp_loader *l);
+
+/* Pair number k in storage order (0 <= k < pmp_loader_pairs). */
+int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err);
+
+/* The shuffle: a bijection of [0, n) chosen by (seed, epoch). */
+uint64_t pmp_loader_permute(uint64_t seed, uint64_t epoch, uint64_t n, uint64_t i);
+
+#endif

@@ -1,0 +1,261 @@
+/* pmp-train — train a preference model on shards (pmp_run.h); `pmp-train export`
+ * writes a checkpoint as GPT-2 safetensors. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmp_common.h"
+#include "pmp_run.h"
+
+static const char usage[] =
+    "Usage: pmp-train --data DIR --out RUN_DIR [OPTIONS]\n"
+    "       pmp-train export CKPT|RUN_DIR -o pm.safetensors [--config-out config.json]\n"
+    "       pmp-train score CKPT|RUN_DIR --data DIR [--pairs N] [--tokens] > rewards.jsonl\n"
+    "Trains a preference model on ranked-pair shards (pmp-tokenize's output): a GPT-2\n"
+    "architecture transformer with a scalar reward head, on CPU threads. RUN_DIR gets\n"
+    "log.jsonl, config.json and checkpoints/step-N; --resume continues the newest whole\n"
+    "checkpoint and ends with the same weights as a run that never stopped.\n\n"
+    "Data and objective:\n"
+    "  --data DIR            training shards (manifest.json + *.pmps)\n"
+    "  --eval DIR            evaluation shards: pair accuracy vs the longer-wins baseline\n"
+    "  --objective NAME      rank (default), binary or imitation\n"
+    "  --binarize            the paper's GOOD:/BAD: view of each pair (rank, binary)\n"
+    "  --lm-coef X           rank: add X times the LM loss on the better sequence\n"
+    "  --tokenizer T         the shards' tokenizer, if its recorded path moved\n"
+    "Model:\n"
+    "  --model NAME          tiny (default), small or gpt2\n"
+    "  --layers N --heads N --width N   instead of --model\n"
+    "  --context N           context length (at most the preset's)\n"
+    "  --init PATH           start from a checkpoint, a run dir, or a GPT-2\n"
+    "                        model.safetensors (config.json beside it)\n"
+    "  --reset-head          new reward head (finetuning: with a fresh optimizer and cursor)\n"
+    "Optimisation:\n"
+    "  --steps N (1000)  --batch-pairs B (8)  --micro-batches K (1, gradient accumulation)\n"
+    "  --lr X (3e-4)  --min-lr X (0)  --warmup N (5%% of steps)  --weight-decay X (0.1)\n"
+    "  --clip X (1.0)  --seed S (1)  --threads T (all cores)\n"
+    "Run:\n"
+    "  --resume              continue RUN_DIR from its newest whole checkpoint\n"
+    "  --ckpt-every N (100)  --keep K (3)  --eval-every N (0: at the end)  --eval-pairs N (all)\n"
+    "  -q, --quiet  --json  -h, --help  --version\n\n"
+    "Example:\n"
+    "  pmp-train --data shards/ --eval shards/eval --objective rank --model tiny \\\n"
+    "            --steps 2000 --out runs/pmp-se\n";
+
+static void on_warn(void *ctx, const char *msg)
+{
+    pmp_cli_warn(ctx, "%s", msg);
+}
+
+static void on_progress(void *ctx, long step, long steps, double tok_s, double steps_s)
+{
+    pmp_cli *cli = ctx;
+    if (!cli->progress) return;
+    double t = pmp_now();
+    if (t - cli->t_last_progress < 0.25 && step != steps) return;
+    cli->t_last_progress = t;
+    double eta = steps_s > 0 ? (double)(steps - step) / steps_s : 0;
+    fprintf(stderr, "\r%s: step %ld/%ld, %.2f steps/s, %.0f tokens/s, ETA %.0fs   ", cli->prog, step, steps,
+            steps_s, tok_s, eta);
+    fflush(stderr);
+}
+
+static int parse_long(const char *s, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_float(const char *s, float *out)
+{
+    char *end;
+    float v = strtof(s, &end);
+    if (end == s || *end) return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    pmp_cli cli;
+    pmp_cli_init(&cli, "pmp-train export", usage);
+    enum { OPT_CONFIG_OUT = PMP_OPT_FIRST_FREE };
+    static const struct option longopts[] = {
+        PMP_CLI_LONGOPTS,
+        {"output", required_argument, NULL, 'o'},
+        {"config-out", required_argument, NULL, OPT_CONFIG_OUT},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *config_out = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+        int r = pmp_cli_option(&cli, c);
+        if (r >= 100) return r - 100;
+        if (r == 1) continue;
+        if (c == 'o') out = optarg;
+        else if (c == OPT_CONFIG_OUT) config_out = optarg;
+        else return pmp_cli_usage_error(&cli, "unexpected option");
+    }
+    if (optind + 1 != argc || !out) return pmp_cli_usage_error(&cli, "expected CKPT and -o OUT");
+    pmp_err err;
+    if (pmp_run_export(argv[optind], out, config_out, &err) < 0) return pmp_cli_fail(&cli, "%s", err.msg);
+    pmp_cli_stat_str(&cli, "checkpoint", argv[optind]);
+    pmp_cli_stat_str(&cli, "output", out);
+    return pmp_cli_finish(&cli, PMP_EXIT_OK);
+}
+
+static int cmd_score(int argc, char **argv)
+{
+    pmp_cli cli;
+    pmp_cli_init(&cli, "pmp-train score", usage);
+    enum { OPT_DATA = PMP_OPT_FIRST_FREE, OPT_PAIRS, OPT_TOKENS, OPT_TOKENIZER };
+    static const struct option longopts[] = {
+        PMP_CLI_LONGOPTS,
+        {"data", required_argument, NULL, OPT_DATA},
+        {"pairs", required_argument, NULL, OPT_PAIRS},
+        {"tokens", no_argument, NULL, OPT_TOKENS},
+        {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL, *tokenizer = NULL;
+    long pairs = 0;
+    int tokens = 0, c;
+    while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+        int r = pmp_cli_option(&cli, c);
+        if (r >= 100) return r - 100;
+        if (r == 1) continue;
+        if (c == OPT_DATA) data = optarg;
+        else if (c == OPT_TOKENIZER) tokenizer = optarg;
+        else if (c == OPT_TOKENS) tokens = 1;
+        else if (c == OPT_PAIRS) {
+            if (parse_long(optarg, &pairs) < 0 || pairs < 0) return pmp_cli_usage_error(&cli, "bad --pairs");
+        } else return pmp_cli_usage_error(&cli, "unexpected option");
+    }
+    if (optind + 1 != argc || !data) return pmp_cli_usage_error(&cli, "expected CKPT and --data DIR");
+    pmp_err err;
+    if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, stdout, &err) < 0 || fflush(stdout) != 0)
+        return pmp_cli_fail(&cli, "%s", err.msg);
+    return pmp_cli_finish(&cli, PMP_EXIT_OK);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "export")) return cmd_export(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "score")) return cmd_score(argc - 1, argv + 1);
+    pmp_cli cli;
+    pmp_cli_init(&cli, "pmp-train", usage);
+    enum {
+        OPT_DATA = PMP_OPT_FIRST_FREE, OPT_EVAL, OPT_OBJECTIVE, OPT_BINARIZE, OPT_LMCOEF, OPT_TOKENIZER,
+        OPT_MODEL, OPT_LAYERS, OPT_HEADS, OPT_WIDTH, OPT_CONTEXT, OPT_INIT, OPT_RESET_HEAD, OPT_STEPS,
+        OPT_BATCH, OPT_MICRO, OPT_LR, OPT_MINLR, OPT_WARMUP, OPT_WD, OPT_CLIP, OPT_SEED, OPT_THREADS,
+        OPT_RESUME, OPT_CKPT_EVERY, OPT_KEEP, OPT_EVAL_EVERY, OPT_EVAL_PAIRS, OPT_OUT,
+    };
+    static const struct option longopts[] = {
+        PMP_CLI_LONGOPTS,
+        {"data", required_argument, NULL, OPT_DATA}, {"eval", required_argument, NULL, OPT_EVAL},
+        {"objective", required_argument, NULL, OPT_OBJECTIVE}, {"binarize", no_argument, NULL, OPT_BINARIZE},
+        {"lm-coef", required_argument, NULL, OPT_LMCOEF}, {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
+        {"model", required_argument, NULL, OPT_MODEL}, {"layers", required_argument, NULL, OPT_LAYERS},
+        {"heads", required_argument, NULL, OPT_HEADS}, {"width", required_argument, NULL, OPT_WIDTH},
+        {"context", required_argument, NULL, OPT_CONTEXT}, {"init", required_argument, NULL, OPT_INIT},
+        {"reset-head", no_argument, NULL, OPT_RESET_HEAD}, {"steps", required_argument, NULL, OPT_STEPS},
+        {"batch-pairs", required_argument, NULL, OPT_BATCH}, {"micro-batches", required_argument, NULL, OPT_MICRO},
+        {"lr", required_argument, NULL, OPT_LR}, {"min-lr", required_argument, NULL, OPT_MINLR},
+        {"warmup", required_argument, NULL, OPT_WARMUP}, {"weight-decay", required_argument, NULL, OPT_WD},
+        {"clip", required_argument, NULL, OPT_CLIP}, {"seed", required_argument, NULL, OPT_SEED},
+        {"threads", required_argument, NULL, OPT_THREADS}, {"resume", no_argument, NULL, OPT_RESUME},
+        {"ckpt-every", required_argument, NULL, OPT_CKPT_EVERY}, {"keep", required_argument, NULL, OPT_KEEP},
+        {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
+        {"eval-pairs", required_argument, NULL, OPT_EVAL_PAIRS}, {"out", required_argument, NULL, OPT_OUT},
+        {NULL, 0, NULL, 0},
+    };
+    pmp_run_opts o;
+    pmp_run_opts_default(&o);
+    o.warn = on_warn;
+    o.progress = on_progress;
+    o.ctx = &cli;
+    int explicit_shape = 0;
+    long v;
+    int c;
+    while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+        int r = pmp_cli_option(&cli, c);
+        if (r >= 100) return r - 100;
+        if (r == 1) continue;
+        const char *a = optarg;
+        int bad = 0;
+        switch (c) {
+        case OPT_DATA: o.data_dir = a; break;
+        case OPT_EVAL: o.eval_dir = a; break;
+        case OPT_OUT: o.out_dir = a; break;
+        case OPT_TOKENIZER: o.tokenizer = a; break;
+        case OPT_OBJECTIVE:
+            if (pmp_objective_parse(a, &o.objective) < 0) return pmp_cli_usage_error(&cli, "unknown objective '%s'", a);
+            break;
+        case OPT_BINARIZE: o.binarize = 1; break;
+        case OPT_LMCOEF: bad = parse_float(a, &o.lm_coef); break;
+        case OPT_MODEL: o.model = a; break;
+        case OPT_LAYERS: bad = parse_long(a, &v); o.cfg.L = (int)v; explicit_shape = 1; break;
+        case OPT_HEADS: bad = parse_long(a, &v); o.cfg.NH = (int)v; explicit_shape = 1; break;
+        case OPT_WIDTH: bad = parse_long(a, &v); o.cfg.C = (int)v; explicit_shape = 1; break;
+        case OPT_CONTEXT: bad = parse_long(a, &v); o.context = (int)v; o.cfg.maxT = (int)v; break;
+        case OPT_INIT: o.init = a; break;
+        case OPT_RESET_HEAD: o.reset_head = 1; break;
+        case OPT_STEPS: bad = parse_long(a, &o.steps) || o.steps < 1; break;
+        case OPT_BATCH: bad = parse_long(a, &v) || v < 1; o.batch_pairs = (int)v; break;
+        case OPT_MICRO: bad = parse_long(a, &v) || v < 1; o.micro_batches = (int)v; break;
+        case OPT_LR: bad = parse_float(a, &o.lr); break;
+        case OPT_MINLR: bad = parse_float(a, &o.min_lr); break;
+        case OPT_WARMUP: bad = parse_long(a, &o.warmup) || o.warmup < 0; break;
+        case OPT_WD: bad = parse_float(a, &o.weight_decay); break;
+        case OPT_CLIP: bad = parse_float(a, &o.clip); break;
+        case OPT_SEED: bad = parse_long(a, &v) || v < 0; o.seed = (uint64_t)v; break;
+        case OPT_THREADS: bad = parse_long(a, &v) || v < 1; o.threads = (int)v; break;
+        case OPT_RESUME: o.resume = 1; break;
+        case OPT_CKPT_EVERY: bad = parse_long(a, &o.ckpt_every) || o.ckpt_every < 0; break;
+        case OPT_KEEP: bad = parse_long(a, &v) || v < 1; o.keep = (unsigned)v; break;
+        case OPT_EVAL_EVERY: bad = parse_long(a, &o.eval_every) || o.eval_every < 0; break;
+        case OPT_EVAL_PAIRS: bad = parse_long(a, &o.eval_pairs) || o.eval_pairs < 0; break;
+        default: return pmp_cli_usage_error(&cli, "unexpected option");
+        }
+        if (bad) {
+            const char *name = "?";
+            for (const struct option *lo = longopts; lo->name; lo++)
+                if (lo->val == c) name = lo->name;
+            return pmp_cli_usage_error(&cli, "bad value '%s' for --%s", a, name);
+        }
+    }
+    if (optind != argc) return pmp_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+    if (!o.data_dir || !o.out_dir) return pmp_cli_usage_error(&cli, "--data and --out are required");
+    if (explicit_shape) {
+        if (!o.cfg.L || !o.cfg.NH || !o.cfg.C || !o.cfg.maxT)
+            return pmp_cli_usage_error(&cli, "--layers, --heads, --width and --context go together");
+        o.model = NULL;
+    }
+    pmp_err err;
+    pmp_run_result res;
+    int rc = pmp_run_train(&o, &res, &err);
+    pmp_cli_progress_done(&cli);
+    pmp_cli_stat_str(&cli, "out", o.out_dir);
+    pmp_cli_stat_num(&cli, "start_step", (double)res.start_step);
+    pmp_cli_stat_num(&cli, "steps", (double)res.steps);
+    pmp_cli_stat_num(&cli, "final_loss", res.last_loss);
+    if (res.seconds > 0) {
+        pmp_cli_stat_num(&cli, "steps_per_s", (double)(res.steps - res.start_step) / res.seconds);
+        pmp_cli_stat_num(&cli, "tokens_per_s", res.tokens / res.seconds);
+    }
+    if (res.evaluated) {
+        pmp_cli_stat_num(&cli, "eval_pairs", (double)res.eval.pairs);
+        pmp_cli_stat_num(&cli, "eval_accuracy", res.eval.accuracy);
+        pmp_cli_stat_num(&cli, "longer_wins_accuracy", res.eval.longer_wins);
+        pmp_cli_stat_num(&cli, "eval_margin", res.eval.margin);
+        pmp_cli_stat_num(&cli, "eval_ece", res.eval.ece);
+    }
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)res.params_xxh64);
+    pmp_cli_stat_str(&cli, "params_xxh64", hash);
+    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
+    return pmp_cli_finish(&cli, PMP_EXIT_OK);
+}

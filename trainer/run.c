@@ -1,0 +1,368 @@
+/* run.c — the training loop over shards, with evaluation, log and exact resume
+ * (pmp_run.h). Checkpoint sections: docs/checkpoint.md. */
+#include "pmp_run.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#include "pmp_bpe.h"
+#include "pmp_ckpt.h"
+#include "pmp_gpt2io.h"
+#include "pmp_loader.h"
+#include "pmp_optim.h"
+#include "run_internal.h"
+
+void pmp_run_opts_default(pmp_run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->objective = PMP_OBJ_RANK;
+    o->steps = 1000;
+    o->batch_pairs = 8;
+    o->micro_batches = 1;
+    o->lr = 3e-4f;
+    o->min_lr = 0;
+    o->weight_decay = 0.1f;
+    o->clip = 1.0f;
+    o->warmup = -1;            /* default: 5% of the steps */
+    o->model = "tiny";
+    o->seed = 1;
+    o->ckpt_every = 100;
+    o->keep = 3;
+    o->eval_pairs = 0;
+}
+
+/* ---------- the tokens a run needs from its tokenizer ---------- */
+
+/* End-of-context token: the tokenizer's <|endoftext|>, or, when it has none, one
+ * extra id past its vocabulary (the model's V grows by one). The binarised
+ * view's labels are the literal texts "GOOD:" and "BAD:" encoded by the
+ * tokenizer (docs/train.md): they work with any vocabulary, GPT-2's included. */
+int run_setup_tokens(run_ctx *r, const char *tokenizer, pmp_err *err)
+{
+    const char *tpath = tokenizer ? tokenizer : pmp_loader_tokenizer_path(r->train);
+    pmp_bpe *bpe;
+    if (!tpath || pmp_bpe_load(&bpe, tpath, NULL, err) < 0)
+        return pmp_err_prefix(err, "loading the data's tokenizer (give it with --tokenizer)");
+    int rc = 0;
+    if (strcmp(pmp_bpe_identity(bpe), pmp_loader_tokenizer_identity(r->train)) != 0)
+        rc = pmp_err_set(err, "tokenizer %s (%s) is not the one the shards were made with (%s)", tpath,
+                         pmp_bpe_identity(bpe), pmp_loader_tokenizer_identity(r->train));
+    if (rc == 0) {
+        r->tok_identity = pmp_xstrdup(pmp_bpe_identity(bpe));
+        r->vocab = (int)pmp_bpe_vocab_size(bpe);
+        int64_t eot = pmp_bpe_special_id(bpe, "<|endoftext|>");
+        r->eoc = eot >= 0 ? (int32_t)eot : r->vocab;
+        r->V = eot >= 0 ? r->vocab : r->vocab + 1;
+        pmp_bpe_scratch *s = pmp_bpe_scratch_new(bpe);
+        pmp_ids g = PMP_IDS_INIT, b = PMP_IDS_INIT;
+        rc = pmp_bpe_encode(bpe, s, "GOOD:", 5, 0, &g, err);
+        if (rc == 0) rc = pmp_bpe_encode(bpe, s, "BAD:", 4, 0, &b, err);
+        r->good = pmp_xmalloc((g.len + 1) * sizeof *r->good);
+        r->bad = pmp_xmalloc((b.len + 1) * sizeof *r->bad);
+        for (size_t i = 0; i < g.len; i++) r->good[i] = (int32_t)g.data[i];
+        for (size_t i = 0; i < b.len; i++) r->bad[i] = (int32_t)b.data[i];
+        r->n_good = (int)g.len;
+        r->n_bad = (int)b.len;
+        pmp_ids_free(&g);
+        pmp_ids_free(&b);
+        pmp_bpe_scratch_free(s);
+    }
+    pmp_bpe_free(bpe);
+    return rc;
+}
+
+static pmp_batch_opts batch_opts(const run_ctx *r, const pmp_run_opts *o, int eval)
+{
+    pmp_batch_opts bo;
+    memset(&bo, 0, sizeof bo);
+    bo.objective = o->objective;
+    bo.binarize = o->binarize;
+    bo.lm_targets = o->objective == PMP_OBJ_RANK && o->lm_coef > 0;
+    bo.eval = eval;
+    bo.eoc = r->eoc;
+    bo.good_prefix = r->good;
+    bo.bad_prefix = r->bad;
+    bo.n_good_prefix = r->n_good;
+    bo.n_bad_prefix = r->n_bad;
+    bo.maxT = r->model.cfg.maxT;
+    bo.V = r->model.cfg.V;
+    return bo;
+}
+
+/* ---------- model set-up: preset, checkpoint or GPT-2 ---------- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
+{
+    pmp_config cfg;
+    int from_gpt2 = o->init && ends_with(o->init, ".safetensors");
+    pmp_ckpt *init_ck = NULL;
+    if (from_gpt2) {
+        pmp_buf cpath = PMP_BUF_INIT;
+        const char *slash = strrchr(o->init, '/');
+        if (slash) pmp_buf_append(&cpath, o->init, (size_t)(slash - o->init + 1));
+        pmp_buf_appends(&cpath, "config.json");
+        int rc = pmp_gpt2_read_config(cpath.data, &cfg, err);
+        pmp_buf_free(&cpath);
+        if (rc < 0) return -1;
+        if (cfg.V != r->V)
+            return pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", o->init, cfg.V, r->V);
+        if (o->context) {
+            if (o->context > cfg.maxT) return pmp_err_set(err, "--context %d exceeds the model's %d", o->context, cfg.maxT);
+            cfg.maxT = o->context;
+        }
+    } else if (o->init) {
+        if (run_open_init_ckpt(o->init, &init_ck, err) < 0) return -1;
+        if (run_ckpt_config(init_ck, &cfg, err) < 0) {
+            pmp_ckpt_close(init_ck);
+            return pmp_err_prefix(err, "%s", o->init);
+        }
+        if (cfg.V != r->V) {
+            pmp_ckpt_close(init_ck);
+            return pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", o->init, cfg.V, r->V);
+        }
+    } else if (o->model) {
+        if (pmp_config_preset(o->model, r->V, o->context, &cfg, err) < 0) return -1;
+    } else {
+        cfg = o->cfg;
+        cfg.V = r->V;
+        if (pmp_config_check(&cfg, err) < 0) return -1;
+    }
+    pmp_rng_seed(&r->rng, o->seed);
+    if (pmp_model_init(&r->model, &cfg, &r->rng, err) < 0) {
+        pmp_ckpt_close(init_ck);
+        return -1;
+    }
+    r->model_ready = 1;
+    int rc = 0;
+    if (from_gpt2) {
+        int has_head;
+        rc = pmp_gpt2_import(&r->model, o->init, &has_head, err);
+    } else if (init_ck) {
+        rc = run_ckpt_load_params(init_ck, &r->model, err);
+        pmp_ckpt_close(init_ck);
+    }
+    if (rc == 0 && o->reset_head) {
+        for (int i = 0; i < cfg.C; i++) r->model.params.rw[i] = 0.02f * pmp_rng_normal(&r->rng);
+        r->model.params.rb[0] = 0;
+    }
+    return rc;
+}
+
+/* ---------- evaluation ---------- */
+
+int run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err)
+{
+    memset(res, 0, sizeof *res);
+    uint64_t n = pmp_loader_pairs(r->eval);
+    if (o->eval_pairs > 0 && (uint64_t)o->eval_pairs < n) n = (uint64_t)o->eval_pairs;
+    pmp_batch_opts bo = batch_opts(r, o, 1);
+    pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
+    pmp_batch b;
+    pmp_batch_init(&b);
+    double bins_n[10] = {0}, bins_p[10] = {0}, bins_c[10] = {0};
+    int chunk = o->batch_pairs > 0 ? o->batch_pairs : 8;
+    int rc = 0;
+    uint32_t *len_b = pmp_xmalloc((size_t)chunk * sizeof *len_b), *len_w = pmp_xmalloc((size_t)chunk * sizeof *len_w);
+    for (uint64_t k0 = 0; k0 < n && rc == 0; k0 += (uint64_t)chunk) {
+        pmp_batch_clear(&b);
+        int m = 0;
+        for (uint64_t k = k0; k < n && k < k0 + (uint64_t)chunk && rc == 0; k++, m++) {
+            pmp_pair_view v;
+            rc = pmp_loader_get(r->eval, k, &v, err);
+            if (rc == 0)
+                rc = pmp_batch_add_pair(&b, &bo, v.ctx, v.n_ctx, v.better, v.n_better, v.worse,
+                                        v.n_worse, err);
+            len_b[m] = v.orig_better;
+            len_w[m] = v.orig_worse;
+        }
+        if (rc == 0) rc = pmp_model_forward(&r->model, &b, &lo, err);
+        for (int i = 0; i < m && rc == 0; i++) {
+            /* The pair's two sequences: without the binarised view, the batch's pair
+             * i; with it, GOOD:A (first of the four) against GOOD:B (last). */
+            int sb, sw;
+            if (o->binarize && o->objective != PMP_OBJ_IMITATION) {
+                sb = 4 * i;
+                sw = 4 * i + 3;
+            } else {
+                sb = b.pair_better[i];
+                sw = b.pair_worse[i];
+            }
+            const float *score = o->objective == PMP_OBJ_IMITATION ? r->model.seq_logprob : r->model.rewards;
+            double d = (double)score[sb] - (double)score[sw];
+            /* Calibration of the side the model favours: it says "this one is better"
+             * with probability sigmoid(|d|) and is right when d > 0. */
+            double p = 1.0 / (1.0 + exp(-fabs(d)));
+            res->accuracy += d > 0;
+            res->margin += d;
+            res->loss += d > 0 ? log1p(exp(-d)) : -d + log1p(exp(d));
+            res->longer_wins += len_b[i] > len_w[i] ? 1.0 : len_b[i] == len_w[i] ? 0.5 : 0.0;
+            int bin = (int)(p * 10);
+            if (bin > 9) bin = 9;
+            bins_n[bin]++;
+            bins_p[bin] += p;
+            bins_c[bin] += d > 0;
+            res->pairs++;
+        }
+    }
+    free(len_b);
+    free(len_w);
+    pmp_batch_free(&b);
+    if (rc < 0) return pmp_err_prefix(err, "evaluation");
+    if (res->pairs) {
+        double np = (double)res->pairs;
+        res->accuracy /= np;
+        res->margin /= np;
+        res->loss /= np;
+        res->longer_wins /= np;
+        for (int i = 0; i < 10; i++)
+            if (bins_n[i]) res->ece += fabs(bins_p[i] - bins_c[i]) / np;
+    }
+    return 0;
+}
+
+/* ---------- the loop ---------- */
+
+/* Builds step s's batches: positions [s*B, (s+1)*B) of the shuffled stream,
+ * split into micro-batches. */
+static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micro, int *tokens,
+                      pmp_err *err)
+{
+    uint64_t n = pmp_loader_pairs(r->train);
+    pmp_batch_opts bo = batch_opts(r, o, 0);
+    int per = (o->batch_pairs + o->micro_batches - 1) / o->micro_batches;
+    *tokens = 0;
+    for (int k = 0; k < o->micro_batches; k++) pmp_batch_clear(&micro[k]);
+    for (int j = 0; j < o->batch_pairs; j++) {
+        uint64_t q = (uint64_t)s * (uint64_t)o->batch_pairs + (uint64_t)j;
+        uint64_t pair = pmp_loader_permute(o->seed, q / n, n, q % n);
+        pmp_pair_view v;
+        if (pmp_loader_get(r->train, pair, &v, err) < 0) return -1;
+        if (pmp_batch_add_pair(&micro[j / per], &bo, v.ctx, v.n_ctx, v.better, v.n_better, v.worse,
+                               v.n_worse, err) < 0)
+            return pmp_err_prefix(err, "pair %llu", (unsigned long long)pair);
+    }
+    for (int k = 0; k < o->micro_batches; k++) *tokens += micro[k].N;
+    return 0;
+}
+
+void run_free(run_ctx *r)
+{
+    pmp_loader_close(r->train);
+    pmp_loader_close(r->eval);
+    if (r->model_ready) pmp_model_free(&r->model);
+    if (r->opt.m) pmp_adamw_free(&r->opt);
+    free(r->good);
+    free(r->bad);
+    free(r->tok_identity);
+    if (r->log) fclose(r->log);
+}
+
+int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
+{
+    memset(res, 0, sizeof *res);
+    if (o->batch_pairs < 1 || o->micro_batches < 1 || o->micro_batches > o->batch_pairs)
+        return pmp_err_set(err, "--batch-pairs must be >= 1 and >= the number of micro-batches");
+    if (o->objective == PMP_OBJ_LM)
+        return pmp_err_set(err, "the lm objective trains on plain text; pmp-train reads pair shards "
+                                "(use rank, binary or imitation)");
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    if (o->threads > 0) pmp_set_threads(o->threads);
+    int rc = pmp_loader_open(&r.train, o->data_dir, err);
+    if (rc == 0 && pmp_loader_pairs(r.train) == 0) rc = pmp_err_set(err, "%s: holds no pairs", o->data_dir);
+    if (rc == 0 && o->eval_dir) {
+        rc = pmp_loader_open(&r.eval, o->eval_dir, err);
+        if (rc == 0 && strcmp(pmp_loader_tokenizer_identity(r.eval), pmp_loader_tokenizer_identity(r.train)))
+            rc = pmp_err_set(err, "%s and %s were tokenized with different tokenizers", o->eval_dir, o->data_dir);
+    }
+    if (rc == 0) rc = run_setup_tokens(&r, o->tokenizer, err);
+    if (rc == 0) rc = run_prepare_dir(o->out_dir, err);
+    if (rc == 0 && !o->resume) {
+        /* Never mix two runs' checkpoints in one directory. */
+        pmp_buf d = PMP_BUF_INIT;
+        pmp_buf_printf(&d, "%s/checkpoints", o->out_dir);
+        uint64_t any;
+        int found = pmp_ckpt_latest(d.data, &any, NULL, NULL, NULL, err);
+        pmp_buf_free(&d);
+        if (found > 0)
+            rc = pmp_err_set(err, "%s already holds checkpoints: add --resume to continue that run, "
+                             "or choose another --out", o->out_dir);
+        else if (found < 0)
+            rc = -1;
+    }
+    long start = 0;
+    if (rc == 0 && o->resume) {
+        rc = run_resume(&r, o, &start, err);
+        if (rc == 1) { rc = 0; }            /* resumed */
+        else if (rc == 0) start = -1;       /* nothing to resume: fresh start */
+    }
+    if (rc == 0 && start <= 0) {
+        start = 0;
+        rc = init_model(&r, o, err);
+        if (rc == 0) pmp_adamw_init(&r.opt, r.model.n_params);
+    }
+    if (rc == 0) rc = run_check_config(&r, o, err);
+    if (rc == 0) rc = run_open_log(&r, o, start, err);
+    r.opt.weight_decay = o->weight_decay;
+    pmp_schedule sched = {o->lr, o->min_lr, o->warmup >= 0 ? o->warmup : o->steps / 20, o->steps};
+    pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
+    pmp_batch *micro = pmp_xcalloc((size_t)o->micro_batches, sizeof *micro);
+    for (int k = 0; k < o->micro_batches; k++) pmp_batch_init(&micro[k]);
+    res->start_step = start;
+    double t0 = pmp_now(), tokens_total = 0;
+    for (long s = start; s < o->steps && rc == 0; s++) {
+        double ts = pmp_now();
+        int tokens;
+        pmp_loss loss;
+        float gnorm;
+        rc = build_step(&r, o, s, micro, &tokens, err);
+        float lr = pmp_schedule_lr(&sched, r.opt.step);
+        if (rc == 0)
+            rc = pmp_train_step(&r.model, &r.opt, &sched, o->clip, micro, o->micro_batches, &lo, &loss,
+                                &gnorm, err);
+        if (rc < 0) {
+            pmp_err_prefix(err, "step %ld", s + 1);
+            break;
+        }
+        if (!isfinite(loss.loss)) {
+            rc = pmp_err_set(err, "step %ld: the loss is not finite (lower --lr?)", s + 1);
+            break;
+        }
+        tokens_total += tokens;
+        res->last_loss = loss.loss;
+        run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000);
+        double el = pmp_now() - t0;
+        if (o->progress)
+            o->progress(o->ctx, s + 1, o->steps, tokens_total / el, (double)(s + 1 - start) / el);
+        int last = s + 1 == o->steps;
+        if (r.eval && ((o->eval_every > 0 && (s + 1) % o->eval_every == 0) || last)) {
+            rc = run_evaluate(&r, o, &res->eval, err);
+            if (rc == 0) {
+                run_log_eval(&r, s + 1, &res->eval);
+                res->evaluated = 1;
+            }
+        }
+        if (rc == 0 && ((o->ckpt_every > 0 && (s + 1) % o->ckpt_every == 0) || last))
+            rc = run_save_checkpoint(&r, o, s + 1, err);
+    }
+    res->steps = o->steps;
+    res->seconds = pmp_now() - t0;
+    res->tokens = tokens_total;
+    if (r.model_ready)
+        res->params_xxh64 = XXH64(r.model.params_mem, r.model.n_params * sizeof(float), 0);
+    for (int k = 0; k < o->micro_batches; k++) pmp_batch_free(&micro[k]);
+    free(micro);
+    run_free(&r);
+    return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,352 @@
+/* run_state.c — a run's durable state: RUN_DIR/config.json, checkpoints (save,
+ * resume, init), log.jsonl, and export. Checkpoint sections (docs/checkpoint.md):
+ *   config  the run configuration (JSON, as in RUN_DIR/config.json)
+ *   params  all parameters (f32, the model's one buffer)
+ *   adam_m, adam_v  AdamW moments (same layout)
+ *   state   {"step", "adam_step", "rng": [4 hex words], "pairs_seen", "tokenizer"}
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pmp_gpt2io.h"
+#include "run_internal.h"
+
+static void ckpt_dir(pmp_buf *b, const char *out_dir)
+{
+    pmp_buf_printf(b, "%s/checkpoints", out_dir);
+}
+
+static int mkdir_p(const char *path, pmp_err *err)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+    return pmp_err_set(err, "%s: cannot create: %s", path, strerror(errno));
+}
+
+int run_prepare_dir(const char *out_dir, pmp_err *err)
+{
+    if (mkdir_p(out_dir, err) < 0) return -1;
+    pmp_buf d = PMP_BUF_INIT;
+    ckpt_dir(&d, out_dir);
+    int rc = mkdir_p(d.data, err);
+    pmp_buf_free(&d);
+    return rc;
+}
+
+/* ---------- configuration ---------- */
+
+static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
+{
+    const pmp_config *c = &r->model.cfg;
+    pmp_buf_printf(out, "{\"layers\":%d,\"heads\":%d,\"width\":%d,\"context\":%d,\"vocab\":%d,", c->L,
+                   c->NH, c->C, c->maxT, c->V);
+    pmp_buf_printf(out, "\"objective\":\"%s\",\"binarize\":%d,\"lm_coef\":", pmp_objective_name(o->objective),
+                   o->binarize);
+    pmp_json_put_number(out, o->lm_coef);
+    pmp_buf_printf(out, ",\"batch_pairs\":%d,\"micro_batches\":%d,\"lr\":", o->batch_pairs, o->micro_batches);
+    pmp_json_put_number(out, o->lr);
+    pmp_buf_appends(out, ",\"min_lr\":");
+    pmp_json_put_number(out, o->min_lr);
+    pmp_buf_appends(out, ",\"weight_decay\":");
+    pmp_json_put_number(out, o->weight_decay);
+    pmp_buf_appends(out, ",\"clip\":");
+    pmp_json_put_number(out, o->clip);
+    pmp_buf_printf(out, ",\"warmup\":%ld,\"steps\":%ld,\"seed\":%llu,\"tokenizer\":",
+                   o->warmup >= 0 ? o->warmup : o->steps / 20, o->steps, (unsigned long long)o->seed);
+    pmp_json_put_string(out, r->tok_identity, strlen(r->tok_identity));
+    pmp_buf_printf(out, ",\"eoc\":%d}\n", r->eoc);
+}
+
+/* Every key of want must be in have with the same value. */
+static int compare_config(const char *have_text, const char *want_text, const char *where, pmp_err *err)
+{
+    json_object *have = json_tokener_parse(have_text), *want = json_tokener_parse(want_text);
+    int rc = 0;
+    if (!have || !want) {
+        rc = pmp_err_set(err, "%s: unreadable run configuration", where);
+    } else {
+        json_object_object_foreach(want, key, val) {
+            json_object *h;
+            if (!json_object_object_get_ex(have, key, &h) ||
+                strcmp(json_object_to_json_string(h), json_object_to_json_string(val)) != 0) {
+                rc = pmp_err_set(err, "%s: the run was started with %s=%s, now %s=%s (use the same flags, "
+                                 "or another --out)", where, key, h ? json_object_to_json_string(h) : "(none)",
+                                 key, json_object_to_json_string(val));
+                break;
+            }
+        }
+    }
+    if (have) json_object_put(have);
+    if (want) json_object_put(want);
+    return rc;
+}
+
+int run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
+{
+    pmp_buf want = PMP_BUF_INIT, path = PMP_BUF_INIT;
+    config_json(r, o, &want);
+    pmp_buf_printf(&path, "%s/config.json", o->out_dir);
+    size_t len = 0;
+    FILE *f = fopen(path.data, "rb");
+    int rc = 0;
+    if (f && o->resume) {
+        pmp_buf have = PMP_BUF_INIT;
+        char chunk[4096];
+        while ((len = fread(chunk, 1, sizeof chunk, f)) > 0) pmp_buf_append(&have, chunk, len);
+        rc = compare_config(have.data ? have.data : "", want.data, path.data, err);
+        pmp_buf_free(&have);
+    } else {
+        pmp_dfile af;
+        rc = pmp_dfile_open(&af, path.data, err);
+        if (rc == 0) rc = pmp_dfile_write(&af, want.data, want.len, err);
+        if (rc == 0) rc = pmp_dfile_commit(&af, NULL, err);
+        else pmp_dfile_abort(&af);
+    }
+    if (f) fclose(f);
+    pmp_buf_free(&want);
+    pmp_buf_free(&path);
+    return rc;
+}
+
+/* ---------- checkpoints ---------- */
+
+int run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_err *err)
+{
+    pmp_buf cfg = PMP_BUF_INIT, state = PMP_BUF_INIT, dir = PMP_BUF_INIT, path = PMP_BUF_INIT;
+    config_json(r, o, &cfg);
+    pmp_buf_printf(&state, "{\"step\":%ld,\"adam_step\":%ld,\"rng\":[", step, r->opt.step);
+    for (int i = 0; i < 4; i++)
+        pmp_buf_printf(&state, "%s\"%016llx\"", i ? "," : "", (unsigned long long)r->rng.s[i]);
+    pmp_buf_printf(&state, "],\"pairs_seen\":%llu,\"tokenizer\":",
+                   (unsigned long long)step * (unsigned long long)o->batch_pairs);
+    pmp_json_put_string(&state, r->tok_identity, strlen(r->tok_identity));
+    pmp_buf_appends(&state, "}\n");
+    ckpt_dir(&dir, o->out_dir);
+    pmp_ckpt_path(&path, dir.data, (uint64_t)step);
+    size_t bytes = r->model.n_params * sizeof(float);
+    pmp_ckpt_writer *w = pmp_ckpt_writer_new();
+    int rc = pmp_ckpt_writer_add(w, "config", cfg.data, cfg.len, err);
+    if (rc == 0) rc = pmp_ckpt_writer_add(w, "params", r->model.params_mem, bytes, err);
+    if (rc == 0) rc = pmp_ckpt_writer_add(w, "adam_m", r->opt.m, bytes, err);
+    if (rc == 0) rc = pmp_ckpt_writer_add(w, "adam_v", r->opt.v, bytes, err);
+    if (rc == 0) rc = pmp_ckpt_writer_add(w, "state", state.data, state.len, err);
+    if (rc == 0) rc = pmp_ckpt_writer_write(w, path.data, err);
+    if (rc == 0) rc = pmp_ckpt_prune(dir.data, o->keep ? o->keep : 1, err);
+    pmp_ckpt_writer_free(w);
+    pmp_buf_free(&cfg);
+    pmp_buf_free(&state);
+    pmp_buf_free(&dir);
+    pmp_buf_free(&path);
+    return rc;
+}
+
+static json_object *section_json(const pmp_ckpt *ck, const char *name)
+{
+    size_t len;
+    const char *p = pmp_ckpt_section(ck, name, &len);
+    if (!p) return NULL;
+    json_tokener *tok = json_tokener_new();
+    json_object *o = json_tokener_parse_ex(tok, p, (int)len);
+    json_tokener_free(tok);
+    return o;
+}
+
+static int json_int(json_object *o, const char *key, long *out)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int)) return -1;
+    *out = (long)json_object_get_int64(v);
+    return 0;
+}
+
+int run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err)
+{
+    json_object *o = section_json(ck, "config");
+    long L = 0, NH = 0, C = 0, T = 0, V = 0;
+    int rc = 0;
+    if (!o || json_int(o, "layers", &L) || json_int(o, "heads", &NH) || json_int(o, "width", &C) ||
+        json_int(o, "context", &T) || json_int(o, "vocab", &V))
+        rc = pmp_err_set(err, "checkpoint has no readable model configuration");
+    if (o) json_object_put(o);
+    if (rc == 0) {
+        cfg->L = (int)L; cfg->NH = (int)NH; cfg->C = (int)C; cfg->maxT = (int)T; cfg->V = (int)V;
+        rc = pmp_config_check(cfg, err);
+    }
+    return rc;
+}
+
+int run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err)
+{
+    size_t len;
+    const void *p = pmp_ckpt_section(ck, "params", &len);
+    if (!p || len != m->n_params * sizeof(float))
+        return pmp_err_set(err, "checkpoint parameters do not match the model (%zu bytes, expected %zu)",
+                           p ? len : 0, m->n_params * sizeof(float));
+    memcpy(m->params_mem, p, len);
+    return 0;
+}
+
+static void warn_cb(void *ctx, const char *msg)
+{
+    const pmp_run_opts *o = ctx;
+    if (o->warn) o->warn(o->ctx, msg);
+}
+
+int run_open_init_ckpt(const char *path, pmp_ckpt **out, pmp_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        /* A run directory (or its checkpoints/): its newest whole checkpoint. */
+        pmp_buf d = PMP_BUF_INIT;
+        ckpt_dir(&d, path);
+        uint64_t step;
+        int found = pmp_ckpt_latest(d.data, &step, out, NULL, NULL, err);
+        if (found == 0) found = pmp_ckpt_latest(path, &step, out, NULL, NULL, err);
+        pmp_buf_free(&d);
+        if (found < 0) return -1;
+        if (found == 0) return pmp_err_set(err, "%s: no checkpoint found", path);
+        return 0;
+    }
+    return pmp_ckpt_open(out, path, err);
+}
+
+int run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
+{
+    pmp_buf d = PMP_BUF_INIT;
+    ckpt_dir(&d, o->out_dir);
+    uint64_t step;
+    pmp_ckpt *ck = NULL;
+    int found = pmp_ckpt_latest(d.data, &step, &ck, warn_cb, (void *)o, err);
+    pmp_buf_free(&d);
+    if (found <= 0) return found;
+    pmp_config cfg;
+    int rc = run_ckpt_config(ck, &cfg, err);
+    json_object *st = rc == 0 ? section_json(ck, "state") : NULL;
+    long s = 0, adam_step = 0;
+    if (rc == 0 && (!st || json_int(st, "step", &s) || json_int(st, "adam_step", &adam_step)))
+        rc = pmp_err_set(err, "checkpoint step %llu: unreadable state", (unsigned long long)step);
+    json_object *rng;
+    if (rc == 0 && (!json_object_object_get_ex(st, "rng", &rng) || json_object_array_length(rng) != 4))
+        rc = pmp_err_set(err, "checkpoint step %llu: no RNG state", (unsigned long long)step);
+    for (int i = 0; rc == 0 && i < 4; i++)
+        r->rng.s[i] = strtoull(json_object_get_string(json_object_array_get_idx(rng, (size_t)i)), NULL, 16);
+    if (rc == 0 && cfg.V != r->V)
+        rc = pmp_err_set(err, "checkpoint vocabulary %d does not match the data's %d", cfg.V, r->V);
+    if (rc == 0) rc = pmp_model_init(&r->model, &cfg, &r->rng, err);
+    if (rc == 0) {
+        r->model_ready = 1;
+        rc = run_ckpt_load_params(ck, &r->model, err);
+    }
+    if (rc == 0) {
+        /* The RNG was advanced by the init above: put back the saved state. */
+        for (int i = 0; i < 4; i++)
+            r->rng.s[i] = strtoull(json_object_get_string(json_object_array_get_idx(rng, (size_t)i)), NULL, 16);
+        pmp_adamw_init(&r->opt, r->model.n_params);
+        size_t lm, lv;
+        const void *m = pmp_ckpt_section(ck, "adam_m", &lm), *v = pmp_ckpt_section(ck, "adam_v", &lv);
+        size_t want = r->model.n_params * sizeof(float);
+        if (!m || !v || lm != want || lv != want) {
+            rc = pmp_err_set(err, "checkpoint step %llu: optimizer state missing or the wrong size",
+                             (unsigned long long)step);
+        } else {
+            memcpy(r->opt.m, m, want);
+            memcpy(r->opt.v, v, want);
+            r->opt.step = adam_step;
+            *start = s;
+        }
+    }
+    if (st) json_object_put(st);
+    pmp_ckpt_close(ck);
+    return rc < 0 ? -1 : 1;
+}
+
+/* ---------- log.jsonl ---------- */
+
+/* On resume, keeps the log lines of steps up to start (later ones will be
+ * written again), so the log reads as if the run never stopped. */
+int run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err)
+{
+    pmp_buf path = PMP_BUF_INIT, kept = PMP_BUF_INIT;
+    pmp_buf_printf(&path, "%s/log.jsonl", o->out_dir);
+    if (start > 0) {
+        FILE *f = fopen(path.data, "r");
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        while (f && (n = getline(&line, &cap, f)) > 0) {
+            json_object *j = json_tokener_parse(line);
+            long s;
+            if (j && json_int(j, "step", &s) == 0 && s <= start) pmp_buf_append(&kept, line, (size_t)n);
+            if (j) json_object_put(j);
+        }
+        free(line);
+        if (f) fclose(f);
+    }
+    r->log = fopen(path.data, "w");
+    int rc = 0;
+    if (!r->log) rc = pmp_err_set(err, "%s: cannot write: %s", path.data, strerror(errno));
+    else if (kept.len) fwrite(kept.data, 1, kept.len, r->log);
+    pmp_buf_free(&path);
+    pmp_buf_free(&kept);
+    return rc;
+}
+
+void run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms)
+{
+    pmp_buf b = PMP_BUF_INIT;
+    pmp_buf_printf(&b, "{\"step\":%ld,\"loss\":", step);
+    pmp_json_put_number(&b, loss);
+    pmp_buf_appends(&b, ",\"lr\":");
+    pmp_json_put_number(&b, lr);
+    pmp_buf_appends(&b, ",\"grad_norm\":");
+    pmp_json_put_number(&b, gnorm);
+    pmp_buf_printf(&b, ",\"tokens\":%d,\"ms\":%.1f}\n", tokens, ms);
+    fwrite(b.data, 1, b.len, r->log);
+    fflush(r->log);
+    pmp_buf_free(&b);
+}
+
+void run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
+{
+    fprintf(r->log,
+            "{\"step\":%ld,\"eval\":true,\"pairs\":%ld,\"accuracy\":%.6f,\"margin\":%.6f,\"loss\":%.6f,"
+            "\"ece\":%.6f,\"longer_wins\":%.6f}\n",
+            step, e->pairs, e->accuracy, e->margin, e->loss, e->ece, e->longer_wins);
+    fflush(r->log);
+}
+
+/* ---------- export ---------- */
+
+int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pmp_err *err)
+{
+    pmp_ckpt *ck;
+    if (run_open_init_ckpt(ckpt, &ck, err) < 0) return -1;
+    pmp_config cfg;
+    pmp_model m;
+    pmp_rng rng;
+    pmp_rng_seed(&rng, 0);
+    int rc = run_ckpt_config(ck, &cfg, err);
+    int ready = 0;
+    if (rc == 0) rc = pmp_model_init(&m, &cfg, &rng, err);
+    if (rc == 0) {
+        ready = 1;
+        rc = run_ckpt_load_params(ck, &m, err);
+    }
+    if (rc == 0) rc = pmp_gpt2_export(&m, out, err);
+    if (rc == 0 && config_out) {
+        pmp_buf j = PMP_BUF_INIT;
+        pmp_gpt2_config_json(&cfg, &j);
+        pmp_dfile af;
+        rc = pmp_dfile_open(&af, config_out, err);
+        if (rc == 0) rc = pmp_dfile_write(&af, j.data, j.len, err);
+        if (rc == 0) rc = pmp_dfile_commit(&af, NULL, err);
+        else pmp_dfile_abort(&af);
+        pmp_buf_free(&j);
+    }
+    if (ready) pmp_model_free(&m);
+    pmp_ckpt_close(ck);
+    return rc;
+}

@@ -1,0 +1,67 @@
+/* score.c — rewards of a trained model on the pairs of a shard directory
+ * (pmp_run_score in pmp_run.h). */
+#include <string.h>
+
+#include "run_internal.h"
+
+int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
+                  int with_tokens, FILE *out, pmp_err *err)
+{
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    pmp_ckpt *ck = NULL;
+    pmp_config cfg;
+    int rc = pmp_loader_open(&r.train, data_dir, err);
+    if (rc == 0) rc = run_setup_tokens(&r, tokenizer, err);
+    if (rc == 0) rc = run_open_init_ckpt(ckpt, &ck, err);
+    if (rc == 0) rc = run_ckpt_config(ck, &cfg, err);
+    if (rc == 0 && cfg.V != r.V)
+        rc = pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", ckpt, cfg.V, r.V);
+    pmp_rng_seed(&r.rng, 0);
+    if (rc == 0) rc = pmp_model_init(&r.model, &cfg, &r.rng, err);
+    if (rc == 0) {
+        r.model_ready = 1;
+        rc = run_ckpt_load_params(ck, &r.model, err);
+    }
+    pmp_ckpt_close(ck);
+    uint64_t n = pmp_loader_pairs(r.train);
+    if (max_pairs > 0 && (uint64_t)max_pairs < n) n = (uint64_t)max_pairs;
+    pmp_batch_opts bo;
+    memset(&bo, 0, sizeof bo);
+    bo.objective = PMP_OBJ_RANK;
+    bo.eoc = r.eoc;
+    bo.maxT = cfg.maxT;
+    bo.V = cfg.V;
+    pmp_loss_opts lo = pmp_loss_for(PMP_OBJ_RANK, 0);
+    pmp_batch b;
+    pmp_batch_init(&b);
+    pmp_buf line = PMP_BUF_INIT;
+    for (uint64_t k = 0; k < n && rc == 0; k++) {
+        pmp_pair_view v;
+        pmp_batch_clear(&b);
+        rc = pmp_loader_get(r.train, k, &v, err);
+        if (rc == 0)
+            rc = pmp_batch_add_pair(&b, &bo, v.ctx, v.n_ctx, v.better, v.n_better, v.worse, v.n_worse, err);
+        if (rc == 0) rc = pmp_model_forward(&r.model, &b, &lo, err);
+        if (rc < 0) break;
+        pmp_buf_clear(&line);
+        pmp_buf_printf(&line, "{\"pair\":%llu,\"better\":", (unsigned long long)k);
+        pmp_json_put_number(&line, r.model.rewards[0]);
+        pmp_buf_appends(&line, ",\"worse\":");
+        pmp_json_put_number(&line, r.model.rewards[1]);
+        if (with_tokens) {
+            for (int s = 0; s < 2; s++) {
+                pmp_buf_appends(&line, s ? "],\"worse_tokens\":[" : ",\"better_tokens\":[");
+                for (int t = b.seq_start[s]; t < b.seq_start[s + 1]; t++)
+                    pmp_buf_printf(&line, "%s%d", t > b.seq_start[s] ? "," : "", b.tokens[t]);
+            }
+            pmp_buf_appendc(&line, ']');
+        }
+        pmp_buf_appends(&line, "}\n");
+        if (fwrite(line.data, 1, line.len, out) != line.len) rc = pmp_err_set(err, "write error on the output");
+    }
+    pmp_buf_free(&line);
+    pmp_batch_free(&b);
+    run_free(&r);
+    return rc < 0 ? -1 : 0;
+}
