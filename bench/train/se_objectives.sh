@@ -9,11 +9,11 @@ SE="$PMP_SHARED/stackexchange"
 B="$PMP_BIN"; T="$PMP_TMP"; rm -rf "$T"; mkdir -p "$T"; cd "$T"
 STEPS="${STEPS:-400}"; THREADS="${THREADS:-2}"; BATCH="${BATCH:-16}"
 for f in "$SE"/*Posts.xml; do "$B/pmp-extract" stackexchange -q "$f"; done > se.jsonl
-"$B/pmp-tokenize" -q --tokenizer "$PMP_SHARED/bpe/gpt2" --max-context-tokens 96 --max-response-tokens 96 \
+"$B/pmp-tokenize" -q --tokenizer "$PMP_SHARED/bpe/gpt2" --max-context-tokens 64 \
   --split eval=0.1 -o shards se.jsonl
-printf 'groups %s, train pairs %s, eval pairs %s\n' "$(wc -l < se.jsonl)" \
-  "$(sed -n 's/.*"pairs":\([0-9]*\).*/\1/p' shards/manifest.json | head -1)" \
-  "$(sed -n 's/.*"pairs":\([0-9]*\).*/\1/p' shards/eval/manifest.json | head -1)"
+printf 'groups %s; train: %s; eval: %s\n' "$(wc -l < se.jsonl)" \
+  "$("$B/pmp-shard" info shards | grep -m1 'pairs:' | sed 's/^ *//')" \
+  "$("$B/pmp-shard" info shards/eval | grep -m1 'pairs:' | sed 's/^ *//')"
 printf '%-22s %8s %10s %9s %12s\n' objective steps/s tokens/s accuracy longer_wins
 for obj in "rank" "binary --binarize" "imitation"; do
   name=$(echo "$obj" | tr -d ' -')
