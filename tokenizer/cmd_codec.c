@@ -221,6 +221,20 @@ static int parse_codec(pmp_cli *cli, int argc, char **argv, codec_args *a, int p
     return -1;
 }
 
+/* Loads the tokenizer and opens the input of encode/decode. Returns -1 when
+ * both are open, else the exit code (after reporting). */
+static int open_codec(pmp_cli *cli, const codec_args *a, pmp_bpe **bpe, pmp_input **in)
+{
+    pmp_err err;
+    if (pmp_bpe_load(bpe, a->tokenizer, a->pattern, &err) < 0)
+        return pmp_cli_finish(cli, pmp_cli_fail(cli, "%s", err.msg));
+    if (pmp_input_open(in, a->input, &err) < 0) {
+        pmp_bpe_free(*bpe);
+        return pmp_cli_finish(cli, pmp_cli_fail(cli, "%s", err.msg));
+    }
+    return -1;
+}
+
 int pmp_bpe_cmd_encode(int argc, char **argv)
 {
     pmp_cli cli;
@@ -230,13 +244,8 @@ int pmp_bpe_cmd_encode(int argc, char **argv)
     if (rc >= 0) return rc;
     pmp_err err;
     pmp_bpe *bpe;
-    if (pmp_bpe_load(&bpe, a.tokenizer, a.pattern, &err) < 0)
-        return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
     pmp_input *in;
-    if (pmp_input_open(&in, a.input, &err) < 0) {
-        pmp_bpe_free(bpe);
-        return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
-    }
+    if ((rc = open_codec(&cli, &a, &bpe, &in)) >= 0) return rc;
     batch b = {0};
     encode_job job = {.bpe = bpe, .jsonl = a.jsonl, .allow_special = a.allow_special};
     pmp_buf out = PMP_BUF_INIT;
@@ -301,13 +310,8 @@ int pmp_bpe_cmd_decode(int argc, char **argv)
     if (rc >= 0) return rc;
     pmp_err err;
     pmp_bpe *bpe;
-    if (pmp_bpe_load(&bpe, a.tokenizer, a.pattern, &err) < 0)
-        return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
     pmp_input *in;
-    if (pmp_input_open(&in, a.input, &err) < 0) {
-        pmp_bpe_free(bpe);
-        return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
-    }
+    if ((rc = open_codec(&cli, &a, &bpe, &in)) >= 0) return rc;
     pmp_ids ids = PMP_IDS_INIT;
     pmp_buf text = PMP_BUF_INIT, out = PMP_BUF_INIT;
     uint64_t lines = 0, replaced = 0;
