@@ -240,7 +240,7 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
 {
     uint64_t n = pmp_loader_pairs(r->train);
     pmp_batch_opts bo = batch_opts(r, o, 0);
-    int per = (o->batch_pairs + o->micro_batches - 1) / o->micro_batches;
+    int per = o->batch_pairs / o->micro_batches;
     *tokens = 0;
     for (int k = 0; k < o->micro_batches; k++) pmp_batch_clear(&micro[k]);
     for (int j = 0; j < o->batch_pairs; j++) {
@@ -271,8 +271,10 @@ void run_free(run_ctx *r)
 int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
 {
     memset(res, 0, sizeof *res);
-    if (o->batch_pairs < 1 || o->micro_batches < 1 || o->micro_batches > o->batch_pairs)
-        return pmp_err_set(err, "--batch-pairs must be >= 1 and >= the number of micro-batches");
+    /* Equal micro-batches: the step's loss is the mean of their means. */
+    if (o->batch_pairs < 1 || o->micro_batches < 1 || o->batch_pairs % o->micro_batches != 0)
+        return pmp_err_set(err, "--batch-pairs (%d) must be a multiple of --micro-batches (%d)",
+                           o->batch_pairs, o->micro_batches);
     if (o->objective == PMP_OBJ_LM)
         return pmp_err_set(err, "the lm objective trains on plain text; pmp-train reads pair shards "
                                 "(use rank, binary or imitation)");

@@ -285,10 +285,12 @@ int run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err)
         free(line);
         if (f) fclose(f);
     }
-    r->log = fopen(path.data, "w");
-    int rc = 0;
-    if (!r->log) rc = pmp_err_set(err, "%s: cannot write: %s", path.data, strerror(errno));
-    else if (kept.len) fwrite(kept.data, 1, kept.len, r->log);
+    /* Replace the log whole (a crash here keeps the old one), then append. */
+    int rc = pmp_write_file_durable(path.data, kept.data ? kept.data : "", kept.len, err);
+    if (rc == 0) {
+        r->log = fopen(path.data, "a");
+        if (!r->log) rc = pmp_err_set(err, "%s: cannot write: %s", path.data, strerror(errno));
+    }
     pmp_buf_free(&path);
     pmp_buf_free(&kept);
     return rc;

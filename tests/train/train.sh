@@ -34,6 +34,13 @@ for delay in 0.05 0.3 0.7 1.2; do
   [ "$(grep -c '"loss"' run/log.jsonl)" -eq 40 ] || fail "resumed log must read as one run"
 done
 
+# Gradient accumulation: 2 equal micro-batches run; unequal ones are refused.
+"$B/pmp-train" $SMALL --data shards --steps 3 --micro-batches 2 --out micro -q || fail "--micro-batches 2"
+if "$B/pmp-train" $SMALL --data shards --steps 3 --micro-batches 3 --out micro3 -q 2> micro3.err; then
+  fail "--batch-pairs 4 with --micro-batches 3 accepted"
+fi
+grep -q "multiple of --micro-batches" micro3.err || fail "unclear micro-batch error"
+
 # Without --resume, a run directory with checkpoints is refused.
 if "$B/pmp-train" $SMALL --data shards --steps 40 --out ref -q 2> refuse.err; then fail "reused --out accepted"; fi
 grep -q -- "--resume" refuse.err || fail "refusal must suggest --resume"
