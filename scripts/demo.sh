@@ -14,10 +14,12 @@ step "extract: hh-rlhf pairs (samples/hh/sample.jsonl.gz)"
 head -c 400 "$OUT/hh.jsonl"; echo " ..."
 
 if has_source stackexchange && [ -d samples/stackexchange ]; then
-  for f in samples/stackexchange/*Posts.xml*; do
+  for f in samples/stackexchange/*Posts.xml* samples/stackexchange/*/Posts.xml*; do
     [ -e "$f" ] || continue
-    step "extract: StackExchange ($f)"
-    "$BIN/pmp-extract" stackexchange "$f" >> "$OUT/stackexchange.jsonl"
+    votes="$(dirname "$f")/Votes.xml"
+    [ -e "$votes" ] || votes=""
+    step "extract: StackExchange ($f${votes:+, votes from $votes})"
+    "$BIN/pmp-extract" stackexchange ${votes:+--votes "$votes"} "$f" >> "$OUT/stackexchange.jsonl"
   done
 fi
 if has_source reddit && [ -d samples/reddit ]; then
