@@ -34,6 +34,15 @@ for delay in 0.05 0.3 0.7 1.2; do
   [ "$(grep -c '"loss"' run/log.jsonl)" -eq 40 ] || fail "resumed log must read as one run"
 done
 
+# Results do not depend on the thread count: killed with 2 threads, resumed with 1.
+rm -rf run
+"$B/pmp-train" $SMALL --data shards --steps 40 --ckpt-every 5 --out run -q 2>/dev/null &
+pid=$!; sleep 0.5; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+ONE=$(echo "$SMALL" | sed 's/--threads 2/--threads 1/')
+"$B/pmp-train" $ONE --data shards --steps 40 --ckpt-every 5 --out run --resume -q
+cmp -s ref/checkpoints/step-000000040 run/checkpoints/step-000000040 \
+  || fail "resuming with 1 thread a run started with 2 changed the weights"
+
 # Gradient accumulation: 2 equal micro-batches run; unequal ones are refused.
 "$B/pmp-train" $SMALL --data shards --steps 3 --micro-batches 2 --out micro -q || fail "--micro-batches 2"
 if "$B/pmp-train" $SMALL --data shards --steps 3 --micro-batches 3 --out micro3 -q 2> micro3.err; then
