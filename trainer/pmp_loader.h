@@ -16,7 +16,9 @@
 
 typedef struct pmp_loader pmp_loader;
 
-/* A pair's tokens; pointers are valid until the next call on the loader. */
+/* A pair's tokens; pointers are valid until the next call on the loader. ctx,
+ * better and worse lie one after another in one buffer, in that order (so ctx with
+ * n_ctx + n_better tokens is the context followed by the better response). */
 typedef struct pmp_pair_view {
     const int32_t *ctx, *better, *worse;
     int n_ctx, n_better, n_worse;

@@ -80,7 +80,8 @@ static pmp_batch_opts batch_opts(const run_ctx *r, const pmp_run_opts *o, int ev
 {
     pmp_batch_opts bo;
     memset(&bo, 0, sizeof bo);
-    bo.objective = o->objective;
+    /* An LM is evaluated like imitation: a pair by its responses' mean log-probability. */
+    bo.objective = eval && o->objective == PMP_OBJ_LM ? PMP_OBJ_IMITATION : o->objective;
     bo.binarize = o->binarize;
     bo.lm_targets = o->objective == PMP_OBJ_RANK && o->lm_coef > 0;
     bo.eval = eval;
@@ -167,7 +168,8 @@ int run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_er
     uint64_t n = pmp_loader_pairs(r->eval);
     if (o->eval_pairs > 0 && (uint64_t)o->eval_pairs < n) n = (uint64_t)o->eval_pairs;
     pmp_batch_opts bo = batch_opts(r, o, 1);
-    pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
+    int by_logprob = o->objective == PMP_OBJ_IMITATION || o->objective == PMP_OBJ_LM;
+    pmp_loss_opts lo = pmp_loss_for(by_logprob ? PMP_OBJ_IMITATION : o->objective, o->lm_coef);
     pmp_batch b;
     pmp_batch_init(&b);
     double bins_n[10] = {0}, bins_p[10] = {0}, bins_c[10] = {0};
@@ -191,14 +193,14 @@ int run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_er
             /* The pair's two sequences: without the binarised view, the batch's pair
              * i; with it, GOOD:A (first of the four) against GOOD:B (last). */
             int sb, sw;
-            if (o->binarize && o->objective != PMP_OBJ_IMITATION) {
+            if (o->binarize && !by_logprob) {
                 sb = 4 * i;
                 sw = 4 * i + 3;
             } else {
                 sb = b.pair_better[i];
                 sw = b.pair_worse[i];
             }
-            const float *score = o->objective == PMP_OBJ_IMITATION ? r->model.seq_logprob : r->model.rewards;
+            const float *score = by_logprob ? r->model.seq_logprob : r->model.rewards;
             double d = (double)score[sb] - (double)score[sw];
             /* Calibration of the side the model favours: it says "this one is better"
              * with probability sigmoid(|d|) and is right when d > 0. */
@@ -248,9 +250,16 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
         uint64_t pair = pmp_loader_permute(o->seed, q / n, n, q % n);
         pmp_pair_view v;
         if (pmp_loader_get(r->train, pair, &v, err) < 0) return -1;
-        if (pmp_batch_add_pair(&micro[j / per], &bo, v.ctx, v.n_ctx, v.better, v.n_better, v.worse,
-                               v.n_worse, err) < 0)
-            return pmp_err_prefix(err, "pair %llu", (unsigned long long)pair);
+        int rc;
+        if (o->objective == PMP_OBJ_LM) {
+            /* Plain text: the context followed by the better response (the view's
+             * tokens are contiguous in that order). */
+            rc = pmp_batch_add_text(&micro[j / per], &bo, v.ctx, v.n_ctx + v.n_better, err);
+        } else {
+            rc = pmp_batch_add_pair(&micro[j / per], &bo, v.ctx, v.n_ctx, v.better, v.n_better,
+                                    v.worse, v.n_worse, err);
+        }
+        if (rc < 0) return pmp_err_prefix(err, "pair %llu", (unsigned long long)pair);
     }
     for (int k = 0; k < o->micro_batches; k++) *tokens += micro[k].N;
     return 0;
@@ -275,9 +284,6 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     if (o->batch_pairs < 1 || o->micro_batches < 1 || o->batch_pairs % o->micro_batches != 0)
         return pmp_err_set(err, "--batch-pairs (%d) must be a multiple of --micro-batches (%d)",
                            o->batch_pairs, o->micro_batches);
-    if (o->objective == PMP_OBJ_LM)
-        return pmp_err_set(err, "the lm objective trains on plain text; pmp-train reads pair shards "
-                                "(use rank, binary or imitation)");
     run_ctx r;
     memset(&r, 0, sizeof r);
     if (o->threads > 0) pmp_set_threads(o->threads);

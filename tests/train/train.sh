@@ -43,6 +43,13 @@ ONE=$(echo "$SMALL" | sed 's/--threads 2/--threads 1/')
 cmp -s ref/checkpoints/step-000000040 run/checkpoints/step-000000040 \
   || fail "resuming with 1 thread a run started with 2 changed the weights"
 
+# The other objectives train and evaluate on the same shards (eval = the training pairs).
+for obj in "binary --binarize" imitation lm; do
+  "$B/pmp-train" $SMALL --data shards --eval shards --objective $obj --steps 12 --lr 3e-3 \
+    --out "obj-$(echo $obj | tr -d ' -')" --json -q 2> obj.json || { cat obj.json; fail "--objective $obj"; }
+  grep -q '"eval_accuracy":' obj.json || fail "--objective $obj: no evaluation"
+done
+
 # Gradient accumulation: 2 equal micro-batches run; unequal ones are refused.
 "$B/pmp-train" $SMALL --data shards --steps 3 --micro-batches 2 --out micro -q || fail "--micro-batches 2"
 if "$B/pmp-train" $SMALL --data shards --steps 3 --micro-batches 3 --out micro3 -q 2> micro3.err; then
