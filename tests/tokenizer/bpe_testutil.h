@@ -28,6 +28,21 @@ static inline int bpe_have_data(void)
     return stat(BPE_DATA "/cl100k_base.tiktoken", &st) == 0;
 }
 
+/* Appends a copy of the JSON string o to the growing arrays (*t, *lens). */
+static inline void bpe_push_text(char ***t, size_t **lens, size_t *n, size_t *cap, json_object *o)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 256;
+        *t = realloc(*t, *cap * sizeof **t);
+        *lens = realloc(*lens, *cap * sizeof **lens);
+    }
+    size_t l = (size_t)json_object_get_string_len(o);
+    (*t)[*n] = malloc(l + 1);
+    memcpy((*t)[*n], json_object_get_string(o), l + 1);
+    (*lens)[*n] = l;
+    (*n)++;
+}
+
 /* Texts from a file of one JSON string per line (count in *n). */
 static inline char **bpe_read_jsonl_strings(const char *path, size_t **lens, size_t *n)
 {
@@ -46,16 +61,7 @@ static inline char **bpe_read_jsonl_strings(const char *path, size_t **lens, siz
     while (pmp_input_line(in, &line, &len, &err) == 1) {
         if (!len) continue;
         json_object *o = bpe_parse_line(line, len);
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 256;
-            t = realloc(t, cap * sizeof *t);
-            *lens = realloc(*lens, cap * sizeof **lens);
-        }
-        size_t l = (size_t)json_object_get_string_len(o);
-        t[*n] = malloc(l + 1);
-        memcpy(t[*n], json_object_get_string(o), l + 1);
-        (*lens)[*n] = l;
-        (*n)++;
+        bpe_push_text(&t, lens, n, &cap, o);
         json_object_put(o);
     }
     pmp_input_close(in);
@@ -82,16 +88,7 @@ static inline char **bpe_read_hh(size_t **lens, size_t *n)
         for (int k = 0; k < 2; k++) {
             json_object *v;
             json_object_object_get_ex(o, keys[k], &v);
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 1024;
-                t = realloc(t, cap * sizeof *t);
-                *lens = realloc(*lens, cap * sizeof **lens);
-            }
-            size_t l = (size_t)json_object_get_string_len(v);
-            t[*n] = malloc(l + 1);
-            memcpy(t[*n], json_object_get_string(v), l + 1);
-            (*lens)[*n] = l;
-            (*n)++;
+            bpe_push_text(&t, lens, n, &cap, v);
         }
         json_object_put(o);
     }
