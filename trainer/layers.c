@@ -241,79 +241,119 @@ void pmp_gelu_backward(float *dinp, const float *inp, const float *dout, size_t 
 
 /* ---------- causal attention inside packed sequences ---------- */
 
-void pmp_attention_forward(float *out, float *att, const float *qkv, const int32_t *seq_start,
-                           const size_t *att_off, int B, int C, int NH)
+/* The keys of sequence s: P shared rows of its root, then its own M rows. The
+ * probabilities of own row i cover keys 0 .. P+i. */
+typedef struct att_seq {
+    int M, P, K;        /* own rows, shared keys, K = P + M */
+    size_t own, prefix; /* token index of the first own row and of the root's first row */
+} att_seq;
+
+static att_seq att_seq_of(const pmp_seq_layout *sl, int s)
 {
-    int hs = C / NH;
+    att_seq a;
+    a.M = sl->start[s + 1] - sl->start[s];
+    a.P = sl->shared ? sl->shared[s] : 0;
+    a.K = a.P + a.M;
+    a.own = (size_t)sl->start[s];
+    a.prefix = a.P ? (size_t)sl->start[sl->root[s]] : 0;
+    return a;
+}
+
+/* C[M,N] (ldc) = alpha * op(A) op(B) + beta C, row-major, beta 0 or 1; empty
+ * products are done here (a BLAS may reject a zero dimension's leading sizes). */
+static void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                 const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) {
+        for (int i = 0; beta == 0.0f && i < M; i++)
+            memset(C + (size_t)i * ldc, 0, sizeof(float) * N);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void pmp_attention_forward(float *out, float *att, const float *qkv, const pmp_seq_layout *sl,
+                           int C, int NH)
+{
+    int hs = C / NH, ld = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
-    /* One (sequence, head) per task; BLAS runs single-threaded inside a parallel
-     * region, so each task's arithmetic is the same whatever the thread count. */
+    /* BLAS runs single-threaded inside a parallel region, so each task's arithmetic
+     * is the same whatever the thread count. */
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int sh = 0; sh < B * NH; sh++) {
-        int s = sh / NH, h = sh % NH;
-        int t0 = seq_start[s], T = seq_start[s + 1] - t0;
-        if (T == 0)
-            continue;
-        const float *q = qkv + (size_t)t0 * 3 * C + (size_t)h * hs;
-        const float *k = q + C, *v = q + 2 * C;
-        float *A = att + att_off[s] + (size_t)h * T * T;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, 3 * C, k, 3 * C,
-                    0.0f, A, T);
-        for (int i = 0; i < T; i++) {
-            float *a = A + (size_t)i * T;
-            float mx = a[0];
-            for (int j = 1; j <= i; j++)
-                mx = a[j] > mx ? a[j] : mx;
-            for (int j = 0; j <= i; j++)
-                a[j] = pmp_expf(a[j] - mx);
-            float inv = 1.0f / sum16(a, i + 1);
-            for (int j = 0; j <= i; j++)
-                a[j] *= inv;
-            for (int j = i + 1; j < T; j++)
-                a[j] = 0.0f;
+    for (int fh = 0; fh < sl->F * NH; fh++) {
+        int f = fh / NH, h = fh % NH;
+        for (int s = sl->family[f]; s < sl->family[f + 1]; s++) {
+            att_seq a = att_seq_of(sl, s);
+            const float *q = qkv + a.own * ld + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
+            const float *kp = qkv + a.prefix * ld + (size_t)h * hs + C, *vp = kp + C;
+            float *A = att + sl->att_off[s] + (size_t)h * a.M * a.K;
+            gemm(0, 1, a.M, a.P, hs, scale, q, ld, kp, ld, 0.0f, A, a.K);
+            gemm(0, 1, a.M, a.M, hs, scale, q, ld, k, ld, 0.0f, A + a.P, a.K);
+            for (int i = 0; i < a.M; i++) {
+                float *r = A + (size_t)i * a.K;
+                int n = a.P + i + 1;   /* visible keys */
+                float mx = r[0];
+                for (int j = 1; j < n; j++)
+                    mx = r[j] > mx ? r[j] : mx;
+                for (int j = 0; j < n; j++)
+                    r[j] = pmp_expf(r[j] - mx);
+                float inv = 1.0f / sum16(r, n);
+                for (int j = 0; j < n; j++)
+                    r[j] *= inv;
+                for (int j = n; j < a.K; j++)
+                    r[j] = 0.0f;
+            }
+            float *o = out + a.own * C + (size_t)h * hs;
+            gemm(0, 0, a.M, hs, a.P, 1.0f, A, a.K, vp, ld, 0.0f, o, C);
+            gemm(0, 0, a.M, hs, a.M, 1.0f, A + a.P, a.K, v, ld, a.P ? 1.0f : 0.0f, o, C);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, A, T, v, 3 * C,
-                    0.0f, out + (size_t)t0 * C + (size_t)h * hs, C);
     }
 }
 
 void pmp_attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
-                            const float *att, const int32_t *seq_start, const size_t *att_off,
-                            int B, int C, int NH)
+                            const float *att, const pmp_seq_layout *sl, int C, int NH)
 {
-    int hs = C / NH;
+    int hs = C / NH, ld = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
+    /* A family's root comes first and overwrites its own dq, dk, dv; the sequences
+     * sharing with it then add into the root's dk, dv rows, in order. */
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int sh = 0; sh < B * NH; sh++) {
-        int s = sh / NH, h = sh % NH;
-        int t0 = seq_start[s], T = seq_start[s + 1] - t0;
-        if (T == 0)
-            continue;
-        size_t qo = (size_t)t0 * 3 * C + (size_t)h * hs;
-        const float *q = qkv + qo, *k = q + C, *v = q + 2 * C;
-        float *dq = dqkv + qo, *dk = dq + C, *dv = dq + 2 * C;
-        const float *dO = dout + (size_t)t0 * C + (size_t)h * hs;
-        const float *A = att + att_off[s] + (size_t)h * T * T;
-        float *dA = datt + att_off[s] + (size_t)h * T * T;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C, v, 3 * C,
-                    0.0f, dA, T);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, A, T, dO, C, 0.0f,
-                    dv, 3 * C);
-        for (int i = 0; i < T; i++) {
-            const float *a = A + (size_t)i * T;
-            float *da = dA + (size_t)i * T;
-            float dot = 0.0f;
-            for (int j = 0; j <= i; j++)
-                dot += a[j] * da[j];
-            for (int j = 0; j <= i; j++)
-                da[j] = a[j] * (da[j] - dot) * scale;
-            for (int j = i + 1; j < T; j++)
-                da[j] = 0.0f;
+    for (int fh = 0; fh < sl->F * NH; fh++) {
+        int f = fh / NH, h = fh % NH;
+        for (int s = sl->family[f]; s < sl->family[f + 1]; s++) {
+            att_seq a = att_seq_of(sl, s);
+            size_t ho = (size_t)h * hs;
+            const float *q = qkv + a.own * ld + ho, *k = q + C, *v = q + 2 * C;
+            const float *kp = qkv + a.prefix * ld + ho + C, *vp = kp + C;
+            float *dq = dqkv + a.own * ld + ho, *dk = dq + C, *dv = dq + 2 * C;
+            float *dkp = dqkv + a.prefix * ld + ho + C, *dvp = dkp + C;
+            const float *dO = dout + a.own * C + ho;
+            const float *A = att + sl->att_off[s] + (size_t)h * a.M * a.K;
+            float *dA = datt + sl->att_off[s] + (size_t)h * a.M * a.K;
+            gemm(0, 1, a.M, a.P, hs, 1.0f, dO, C, vp, ld, 0.0f, dA, a.K);
+            gemm(0, 1, a.M, a.M, hs, 1.0f, dO, C, v, ld, 0.0f, dA + a.P, a.K);
+            gemm(1, 0, a.P, hs, a.M, 1.0f, A, a.K, dO, C, 1.0f, dvp, ld);
+            gemm(1, 0, a.M, hs, a.M, 1.0f, A + a.P, a.K, dO, C, 0.0f, dv, ld);
+            for (int i = 0; i < a.M; i++) {
+                const float *r = A + (size_t)i * a.K;
+                float *dr = dA + (size_t)i * a.K;
+                int n = a.P + i + 1;
+                float dot = 0.0f;
+                for (int j = 0; j < n; j++)
+                    dot += r[j] * dr[j];
+                for (int j = 0; j < n; j++)
+                    dr[j] = r[j] * (dr[j] - dot) * scale;
+                for (int j = n; j < a.K; j++)
+                    dr[j] = 0.0f;
+            }
+            gemm(0, 0, a.M, hs, a.P, 1.0f, dA, a.K, kp, ld, 0.0f, dq, ld);
+            gemm(0, 0, a.M, hs, a.M, 1.0f, dA + a.P, a.K, k, ld, a.P ? 1.0f : 0.0f, dq, ld);
+            gemm(1, 0, a.P, hs, a.M, 1.0f, dA, a.K, q, ld, 1.0f, dkp, ld);
+            gemm(1, 0, a.M, hs, a.M, 1.0f, dA + a.P, a.K, q, ld, 0.0f, dk, ld);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, dA, T, k, 3 * C,
-                    0.0f, dq, 3 * C);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, dA, T, q, 3 * C,
-                    0.0f, dk, 3 * C);
     }
 }
 

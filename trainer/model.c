@@ -90,6 +90,9 @@ struct pmp_acts {
     int cap_n, cap_b, cap_nt;
     size_t cap_att;
     size_t *att_off;                       /* [B] */
+    int32_t *family;                       /* [B+1] */
+    pmp_seq_layout sl;                     /* of the last forward's batch */
+    size_t att_per_layer;
     float *encoded;                        /* [N, C] */
     float *ln1, *ln1_mean, *ln1_rstd;      /* [L, N, C], [L, N] */
     float *qkv;                            /* [L, N, 3C] */
@@ -121,8 +124,10 @@ static void acts_free(pmp_acts *a)
     free(a->tgt);
     free(a->tgt_pos);
     free(a->att_off);
+    free(a->family);
     a->tgt = a->tgt_pos = NULL;
     a->att_off = NULL;
+    a->family = NULL;
     a->cap_n = a->cap_b = a->cap_nt = 0;
     a->cap_att = 0;
 }
@@ -155,10 +160,12 @@ static void acts_reserve(pmp_model *m, int N, int B, size_t A, int NT)
     }
     if (B > a->cap_b) {
         free(a->att_off);
+        free(a->family);
         free(a->dr);
         free(m->rewards);
         free(m->seq_logprob);
         a->att_off = pmp_xmalloc(sizeof(size_t) * B);
+        a->family = pmp_xmalloc(sizeof(int32_t) * (B + 1));
         a->dr = fal(B);
         m->rewards = fal(B);
         m->seq_logprob = fal(B);
@@ -242,14 +249,24 @@ int pmp_model_forward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
     if (B < 1 || N < 1)
         return pmp_err_set(err, "forward: empty batch");
     size_t A = 0;
+    int head = -1;   /* the current family's root */
     for (int s = 0; s < B; s++) {
-        int T = b->seq_start[s + 1] - b->seq_start[s];
-        if (T < 1 || T > cf->maxT)
-            return pmp_err_set(err, "forward: sequence %d has %d tokens (context %d)", s, T,
+        int M = b->seq_start[s + 1] - b->seq_start[s], P = b->shared[s];
+        if (M < 1 || P < 0 || P + M > cf->maxT)
+            return pmp_err_set(err, "forward: sequence %d has %d tokens (context %d)", s, P + M,
                                cf->maxT);
         if (b->readout[s] < b->seq_start[s] || b->readout[s] >= b->seq_start[s + 1])
             return pmp_err_set(err, "forward: readout of sequence %d is outside it", s);
-        A += (size_t)NH * T * T;
+        if (b->root[s] < 0) {
+            if (P != 0)
+                return pmp_err_set(err, "forward: sequence %d shares %d tokens without a root",
+                                   s, P);
+            head = s;
+        } else if (b->root[s] != head || P > b->seq_start[head + 1] - b->seq_start[head]) {
+            return pmp_err_set(err, "forward: sequence %d shares %d tokens of sequence %d, which "
+                               "is not its family's root or is shorter", s, P, b->root[s]);
+        }
+        A += (size_t)NH * M * (P + M);
     }
     for (int n = 0; n < N; n++)
         if (b->tokens[n] < 0 || b->tokens[n] >= V || b->targets[n] >= V)
@@ -259,11 +276,18 @@ int pmp_model_forward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
     pmp_acts *a = m->acts;
     const pmp_params *p = &m->params;
     size_t off = 0;
+    int F = 0;
     for (int s = 0; s < B; s++) {
-        int T = b->seq_start[s + 1] - b->seq_start[s];
+        int M = b->seq_start[s + 1] - b->seq_start[s];
         a->att_off[s] = off;
-        off += (size_t)NH * T * T;
+        off += (size_t)NH * M * (b->shared[s] + M);
+        if (b->root[s] < 0)
+            a->family[F++] = s;
     }
+    a->family[F] = B;
+    a->sl = (pmp_seq_layout){.B = B, .F = F, .start = b->seq_start, .root = b->root,
+                             .shared = b->shared, .family = a->family, .att_off = a->att_off};
+    a->att_per_layer = A;
 
     size_t NC = (size_t)N * C;
     pmp_encoder_forward(a->encoded, b->tokens, b->pos, p->wte, p->wpe, N, C);
@@ -276,7 +300,7 @@ int pmp_model_forward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
         pmp_layernorm_forward(ln1, a->ln1_mean + (size_t)l * N, a->ln1_rstd + (size_t)l * N, res,
                               p->ln1w + l * C, p->ln1b + l * C, N, C);
         pmp_matmul_forward(qkv, ln1, p->qkvw + l * 3 * cc, p->qkvb + l * 3 * C, N, C, 3 * C, 0);
-        pmp_attention_forward(atty, a->att + l * A, qkv, b->seq_start, a->att_off, B, C, NH);
+        pmp_attention_forward(atty, a->att + l * A, qkv, &a->sl, C, NH);
         memcpy(res2, res, sizeof(float) * NC);
         pmp_matmul_forward(res2, atty, p->attprojw + l * cc, p->attprojb + l * C, N, C, C, 1);
         pmp_layernorm_forward(ln2, a->ln2_mean + (size_t)l * N, a->ln2_rstd + (size_t)l * N,
@@ -324,11 +348,7 @@ void pmp_model_backward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *l
     pmp_acts *a = m->acts;
     const pmp_params *p = &m->params;
     pmp_params *g = &m->grads;
-    size_t NC = (size_t)N * C, A = 0;
-    for (int s = 0; s < B; s++) {
-        size_t T = (size_t)(b->seq_start[s + 1] - b->seq_start[s]);
-        A += NH * T * T;
-    }
+    size_t NC = (size_t)N * C, A = a->att_per_layer;
     pmp_loss tmp;
     pmp_loss_compute(b, lo, m->rewards, a->logprob, grad_scale, &tmp, a->dr, a->dlogprob,
                      m->seq_logprob);
@@ -378,8 +398,7 @@ void pmp_model_backward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *l
                                a->ln2_rstd + (size_t)l * N, N, C);
         pmp_matmul_backward(a->datty, g->attprojw + l * cc, g->attprojb + l * C, a->dres, atty,
                             p->attprojw + l * cc, N, C, C);
-        pmp_attention_backward(a->dqkv, a->datt, a->datty, qkv, a->att + l * A, b->seq_start,
-                               a->att_off, B, C, NH);
+        pmp_attention_backward(a->dqkv, a->datt, a->datty, qkv, a->att + l * A, &a->sl, C, NH);
         pmp_matmul_backward(a->dln, g->qkvw + l * 3 * cc, g->qkvb + l * 3 * C, a->dqkv, ln1,
                             p->qkvw + l * 3 * cc, N, C, 3 * C);
         pmp_layernorm_backward(a->dres, g->ln1w + l * C, g->ln1b + l * C, a->dln, res_in,
@@ -396,8 +415,8 @@ double pmp_model_flops(const pmp_model *m, const pmp_batch *b, int lm_head)
     double C = m->cfg.C, L = m->cfg.L;
     double f = 6.0 * b->N * 12.0 * C * C * L;
     for (int s = 0; s < b->B; s++) {
-        double T = b->seq_start[s + 1] - b->seq_start[s];
-        f += 12.0 * T * T * C * L;   /* QK^T, PV forward; four products backward */
+        double M = b->seq_start[s + 1] - b->seq_start[s];
+        f += 12.0 * M * (M + b->shared[s]) * C * L;   /* QK^T, PV forward; four backward */
     }
     if (lm_head)
         f += 6.0 * b->NT * C * m->cfg.V;

@@ -31,7 +31,7 @@ void pmp_batch_init(pmp_batch *b)
 
 void pmp_batch_clear(pmp_batch *b)
 {
-    b->B = b->N = b->P = b->NT = 0;
+    b->B = b->N = b->P = b->NT = b->NL = 0;
     b->seq_start[0] = 0;
 }
 
@@ -42,6 +42,8 @@ void pmp_batch_free(pmp_batch *b)
     free(b->targets);
     free(b->seq_start);
     free(b->readout);
+    free(b->root);
+    free(b->shared);
     free(b->label);
     free(b->pair_better);
     free(b->pair_worse);
@@ -65,6 +67,8 @@ static void reserve(pmp_batch *b, int add_n, int add_b, int add_p)
             c *= 2;
         b->seq_start = pmp_xrealloc(b->seq_start, sizeof(int32_t) * (c + 1));
         b->readout = pmp_xrealloc(b->readout, sizeof(int32_t) * c);
+        b->root = pmp_xrealloc(b->root, sizeof(int32_t) * c);
+        b->shared = pmp_xrealloc(b->shared, sizeof(int32_t) * c);
         b->label = pmp_xrealloc(b->label, c);
         b->cap_b = c;
     }
@@ -88,11 +92,15 @@ static int check_ids(const int32_t *t, int n, int V, const char *what, pmp_err *
 }
 
 /* Appends prefix + ctx + resp [+ EOC]; resp_targets: next-token targets on the
- * response tokens (and on the EOC for a PM sequence, so the model learns where
- * a response ends). Returns the new sequence's index. */
+ * response tokens (1; and on the EOC for a PM sequence, so the model learns where
+ * a response ends) or on every token (2). root >= 0 (with o->share_context): take
+ * the longest common prefix with that earlier, unshared sequence from it instead
+ * of storing it again, short of this sequence's first target (the root's rows
+ * carry the root's targets) and of its last token (the readout stays its own).
+ * Returns the new sequence's index. */
 static int push_seq(pmp_batch *b, const pmp_batch_opts *o, const int32_t *pre, int n_pre,
                     const int32_t *ctx, int n_ctx, const int32_t *resp, int n_resp, int eoc,
-                    int resp_targets, int8_t label)
+                    int resp_targets, int8_t label, int root)
 {
     int budget = o->maxT - n_pre - (eoc ? 1 : 0);
     if (n_ctx + n_resp > budget) {
@@ -116,22 +124,47 @@ static int push_seq(pmp_batch *b, const pmp_batch_opts *o, const int32_t *pre, i
         memcpy(tok + n_pre + n_ctx, resp, sizeof(int32_t) * n_resp);
     if (eoc)
         tok[T - 1] = o->eoc;
-    int r0 = n_pre + n_ctx;   /* first response token */
-    for (int t = 0; t < T; t++) {
-        b->pos[t0 + t] = t;
-        int tgt = -1;
-        /* position t predicts token t+1 */
-        if (t + 1 < T && (resp_targets == 2 || (resp_targets == 1 && t + 1 >= r0)))
-            tgt = tok[t + 1];
-        b->targets[t0 + t] = tgt;
+    int r0 = n_pre + n_ctx;   /* first response token; position t predicts token t+1 */
+    int first_target = resp_targets == 2 ? 0 : resp_targets == 1 ? (r0 > 0 ? r0 - 1 : 0) : T;
+    int P = 0;
+    if (o->share_context && root >= 0) {
+        const int32_t *rt = b->tokens + b->seq_start[root];
+        int lim = b->seq_start[root + 1] - b->seq_start[root];
+        lim = lim < T - 1 ? lim : T - 1;
+        lim = lim < first_target ? lim : first_target;
+        while (P < lim && rt[P] == tok[P])
+            P++;
+        if (P)
+            memmove(tok, tok + P, sizeof(int32_t) * (T - P));
+    }
+    for (int t = P; t < T; t++) {
+        int n = t0 + t - P, tgt = -1;
+        b->pos[n] = t;
+        if (t + 1 < T && t >= first_target)
+            tgt = tok[t + 1 - P];
+        b->targets[n] = tgt;
         b->NT += tgt >= 0;
     }
-    b->readout[s] = t0 + T - 1;
+    b->root[s] = P ? root : -1;
+    b->shared[s] = P;
+    b->readout[s] = t0 + T - P - 1;
     b->label[s] = label;
-    b->N += T;
+    b->N += T - P;
+    b->NL += T;
     b->B++;
     b->seq_start[b->B] = b->N;
     return s;
+}
+
+int pmp_batch_seq_len(const pmp_batch *b, int s)
+{
+    return b->shared[s] + b->seq_start[s + 1] - b->seq_start[s];
+}
+
+int32_t pmp_batch_seq_token(const pmp_batch *b, int s, int t)
+{
+    int P = b->shared[s];
+    return t < P ? b->tokens[b->seq_start[b->root[s]] + t] : b->tokens[b->seq_start[s] + t - P];
 }
 
 static void push_pair(pmp_batch *b, int better, int worse)
@@ -163,9 +196,9 @@ int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx
                            o->maxT);
 
     if (o->objective == PMP_OBJ_IMITATION) {
-        int sb = push_seq(b, o, NULL, 0, ctx, n_ctx, better, n_better, 1, 1, 0);
+        int sb = push_seq(b, o, NULL, 0, ctx, n_ctx, better, n_better, 1, 1, 0, -1);
         if (o->eval) {
-            int sw = push_seq(b, o, NULL, 0, ctx, n_ctx, worse, n_worse, 1, 1, 0);
+            int sw = push_seq(b, o, NULL, 0, ctx, n_ctx, worse, n_worse, 1, 1, 0, sb);
             push_pair(b, sb, sw);
         }
         return 0;
@@ -173,20 +206,22 @@ int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx
     /* the LM term of rank covers the whole better sequence */
     int lm = o->objective == PMP_OBJ_RANK && o->lm_targets ? 2 : 0;
     if (!o->binarize) {
-        int sb = push_seq(b, o, NULL, 0, ctx, n_ctx, better, n_better, 1, lm, 1);
-        int sw = push_seq(b, o, NULL, 0, ctx, n_ctx, worse, n_worse, 1, 0, -1);
+        int sb = push_seq(b, o, NULL, 0, ctx, n_ctx, better, n_better, 1, lm, 1, -1);
+        int sw = push_seq(b, o, NULL, 0, ctx, n_ctx, worse, n_worse, 1, 0, -1, sb);
         push_pair(b, sb, sw);
         return 0;
     }
     /* Binarised view (paper §4.1): A > B becomes GOOD:A > BAD:A and BAD:B > GOOD:B.
      * The preferred sequence of each new pair is the one whose label is true; the
-     * LM term (rank + lm_coef) goes on the true-labelled better text GOOD:A. */
+     * LM term (rank + lm_coef) goes on the true-labelled better text GOOD:A. The
+     * sequences are pushed by label prefix, so each pair of equal prefixes is a
+     * family that can share "prefix context". */
     const int32_t *G = o->good_prefix, *Bp = o->bad_prefix;
     int nG = o->n_good_prefix, nB = o->n_bad_prefix;
-    int ga = push_seq(b, o, G, nG, ctx, n_ctx, better, n_better, 1, lm, 1);
-    int ba = push_seq(b, o, Bp, nB, ctx, n_ctx, better, n_better, 1, 0, -1);
-    int bb = push_seq(b, o, Bp, nB, ctx, n_ctx, worse, n_worse, 1, 0, 1);
-    int gb = push_seq(b, o, G, nG, ctx, n_ctx, worse, n_worse, 1, 0, -1);
+    int ga = push_seq(b, o, G, nG, ctx, n_ctx, better, n_better, 1, lm, 1, -1);
+    int gb = push_seq(b, o, G, nG, ctx, n_ctx, worse, n_worse, 1, 0, -1, ga);
+    int ba = push_seq(b, o, Bp, nB, ctx, n_ctx, better, n_better, 1, 0, -1, -1);
+    int bb = push_seq(b, o, Bp, nB, ctx, n_ctx, worse, n_worse, 1, 0, 1, ba);
     push_pair(b, ga, ba);
     push_pair(b, bb, gb);
     return 0;
@@ -201,7 +236,7 @@ int pmp_batch_add_text(pmp_batch *b, const pmp_batch_opts *o, const int32_t *tok
         n = o->maxT;
     if (n < 2)
         return pmp_err_set(err, "batch: a text needs at least 2 tokens, got %d", n);
-    push_seq(b, o, NULL, 0, NULL, 0, tok, n, 0, 2, 0);
+    push_seq(b, o, NULL, 0, NULL, 0, tok, n, 0, 2, 0, -1);
     return 0;
 }
 

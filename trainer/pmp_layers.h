@@ -59,16 +59,31 @@ void pmp_colsum_acc(float *db, const float *dout, int N, int C);
 void pmp_gelu_forward(float *out, const float *inp, size_t n);
 void pmp_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 
-/* Causal self-attention inside each packed sequence.
- * qkv [N,3C] (q | k | v, heads interleaved as h*hs); out [N,C];
- * att: softmax probabilities, sequence s at att + att_off[s], NH blocks of T_s x T_s
- * (zero above the diagonal). seq_start [B+1]. */
-void pmp_attention_forward(float *out, float *att, const float *qkv, const int32_t *seq_start,
-                           const size_t *att_off, int B, int C, int NH);
+/* Where each packed sequence's attention keys are (pmp_objective.h): sequence s
+ * owns the M_s tokens [start[s], start[s+1]) at positions shared[s] ...; its first
+ * P_s = shared[s] positions are the first P_s tokens of root[s]. A family (a root
+ * and the sequences sharing with it) is contiguous: family f is sequences
+ * family[f] .. family[f+1]-1, and its root comes first. root/shared NULL: no
+ * sharing (every sequence is a family). Sequence s's attention probabilities are
+ * NH blocks of M_s x (P_s + M_s) floats at att + att_off[s]. */
+typedef struct pmp_seq_layout {
+    int B, F;
+    const int32_t *start;    /* [B+1] */
+    const int32_t *root;     /* [B] or NULL */
+    const int32_t *shared;   /* [B] or NULL */
+    const int32_t *family;   /* [F+1] */
+    const size_t *att_off;   /* [B] */
+} pmp_seq_layout;
+
+/* Causal self-attention inside each (logical) sequence.
+ * qkv [N,3C] (q | k | v, heads interleaved as h*hs); out [N,C]; att as above
+ * (zero where the mask hides a key). One (family, head) per task, so the sums do
+ * not depend on the thread count. */
+void pmp_attention_forward(float *out, float *att, const float *qkv, const pmp_seq_layout *sl,
+                           int C, int NH);
 /* dqkv = ...(overwritten); datt: scratch of the same size as att. */
 void pmp_attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
-                            const float *att, const int32_t *seq_start, const size_t *att_off,
-                            int B, int C, int NH);
+                            const float *att, const pmp_seq_layout *sl, int C, int NH);
 
 /* Next-token cross-entropy on the NT rows that have a target: in place, logits [NT,V]
  * become probabilities; lse [NT] saved; logprob[i] = log p(target[i]). */

@@ -4,7 +4,13 @@
  * Attention is causal inside each sequence only; positions restart at 0 for each
  * sequence. Every preference-model sequence is
  *     [label prefix] context response EOC
- * and its reward is read at its last token (the EOC). What the batch carries
+ * and its reward is read at its last token (the EOC). The sequences of one pair
+ * share their context, and causal attention makes the context's activations the
+ * same in both; with share_context the batch stores it once: a sharing sequence
+ * keeps only its own suffix, and its first `shared` positions are read from an
+ * earlier `root` sequence (which shares nothing itself). A root and the sequences
+ * sharing with it are adjacent (a family). The arithmetic is that of the unshared
+ * batch, on fewer tokens. What the batch carries
  * decides which loss terms exist:
  *   pairs   (better, worse) sequence indices     -> rank term  -log sigmoid(r_b - r_w)
  *   label   +1 good / -1 bad per sequence        -> binary term -log sigmoid(label * r)
@@ -39,6 +45,9 @@ typedef struct pmp_batch {
     int32_t *targets;    /* [N] next token to predict at this position, or -1 */
     int32_t *seq_start;  /* [B+1] first token of each sequence; seq_start[B] = N */
     int32_t *readout;    /* [B] absolute token index the reward is read at */
+    int32_t *root;       /* [B] sequence whose first `shared` tokens prefix this one, or -1 */
+    int32_t *shared;     /* [B] positions taken from root (0 when root is -1) */
+    int NL;              /* tokens counting every sequence whole (N + the shared) */
     int8_t *label;       /* [B] +1 good, -1 bad, 0 not labelled */
     int32_t *pair_better, *pair_worse;   /* [P] sequence indices */
     int cap_n, cap_b, cap_p;
@@ -57,6 +66,7 @@ typedef struct pmp_batch_opts {
     int32_t eoc;         /* end-of-context token closing every PM sequence */
     const int32_t *good_prefix, *bad_prefix;   /* binarised label prefixes */
     int n_good_prefix, n_bad_prefix;
+    int share_context;   /* store a pair's common prefix once (see above) */
     int maxT;            /* model context length */
     int V;               /* vocabulary size (token ids are checked against it) */
 } pmp_batch_opts;
@@ -78,6 +88,10 @@ int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx
  * next token. */
 int pmp_batch_add_text(pmp_batch *b, const pmp_batch_opts *o, const int32_t *tok, int n,
                        pmp_err *err);
+/* Length of sequence s counted whole (its shared prefix included), and its token
+ * at position t (0 <= t < that length). */
+int pmp_batch_seq_len(const pmp_batch *b, int s);
+int32_t pmp_batch_seq_token(const pmp_batch *b, int s, int t);
 
 typedef struct pmp_loss_opts {
     float rank_coef;     /* weight of the mean pair loss */

@@ -85,6 +85,7 @@ static pmp_batch_opts batch_opts(const run_ctx *r, const pmp_run_opts *o, int ev
     bo.binarize = o->binarize;
     bo.lm_targets = o->objective == PMP_OBJ_RANK && o->lm_coef > 0;
     bo.eval = eval;
+    bo.share_context = 1;   /* same results, fewer tokens (pmp_objective.h) */
     bo.eoc = r->eoc;
     bo.good_prefix = r->good;
     bo.bad_prefix = r->bad;
@@ -261,7 +262,7 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
         }
         if (rc < 0) return pmp_err_prefix(err, "pair %llu", (unsigned long long)pair);
     }
-    for (int k = 0; k < o->micro_batches; k++) *tokens += micro[k].N;
+    for (int k = 0; k < o->micro_batches; k++) *tokens += micro[k].NL;
     return 0;
 }
 

@@ -1,10 +1,11 @@
 /* Times full training steps (forward + backward + clip + AdamW) of the C trainer on
  * a rank-objective batch, or measures the OpenBLAS SGEMM peak.
- *   pmp-bench-train step PRESET V T PAIRS THREADS STEPS
+ *   pmp-bench-train step PRESET V T PAIRS THREADS STEPS [SHARE]
  *   pmp-bench-train sgemm SIZE THREADS REPS
  * Prints one JSON line. The batch is the one torch_step.py builds: PAIRS pairs of
  * sequences of exactly T tokens (context T/2, responses T/2 - 1, EOC), token ids
- * from a fixed formula. */
+ * from a fixed formula. SHARE 1 (default 0) stores each pair's common context once,
+ * as pmp-train does. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,13 +56,13 @@ int main(int argc, char **argv)
 {
     if (argc == 5 && !strcmp(argv[1], "sgemm"))
         return bench_sgemm(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-    if (argc != 8 || strcmp(argv[1], "step")) {
-        fprintf(stderr, "usage: pmp-bench-train step PRESET V T PAIRS THREADS STEPS\n"
+    if ((argc != 8 && argc != 9) || strcmp(argv[1], "step")) {
+        fprintf(stderr, "usage: pmp-bench-train step PRESET V T PAIRS THREADS STEPS [SHARE]\n"
                         "       pmp-bench-train sgemm SIZE THREADS REPS\n");
         return 2;
     }
     int V = atoi(argv[3]), T = atoi(argv[4]), pairs = atoi(argv[5]), threads = atoi(argv[6]);
-    int steps = atoi(argv[7]);
+    int steps = atoi(argv[7]), share = argc == 9 ? atoi(argv[8]) : 0;
     pmp_set_threads(threads);
     pmp_err err;
     pmp_config cfg;
@@ -79,7 +80,8 @@ int main(int argc, char **argv)
     pmp_adamw o;
     pmp_adamw_init(&o, m.n_params);
     pmp_schedule sch = {.lr = 1e-4f, .min_lr = 1e-5f, .warmup = 0, .total = 1000};
-    pmp_batch_opts bo = {.objective = PMP_OBJ_RANK, .eoc = V - 1, .maxT = T, .V = V};
+    pmp_batch_opts bo = {.objective = PMP_OBJ_RANK, .eoc = V - 1, .share_context = share,
+                         .maxT = T, .V = V};
     pmp_batch b;
     pmp_batch_init(&b);
     int nc = T / 2, nr = T - nc - 1;
@@ -114,9 +116,9 @@ int main(int argc, char **argv)
     char blas[512];
     pmp_blas_info(blas, sizeof blas);
     printf("{\"impl\":\"pmp\",\"preset\":\"%s\",\"V\":%d,\"T\":%d,\"pairs\":%d,\"threads\":%d,"
-           "\"steps\":%d,\"median_step_s\":%.6f,\"gflops\":%.2f,\"flops_per_step\":%.4g,"
+           "\"share\":%d,\"tokens\":%d,\"steps\":%d,\"median_step_s\":%.6f,\"gflops\":%.2f,\"flops_per_step\":%.4g,"
            "\"params\":%zu,\"last_loss\":%.6f,\"peak_rss_mb\":%.1f,\"blas\":\"%s\"}\n",
-           argv[2], V, T, pairs, threads, steps, med, fl / med / 1e9, fl, m.n_params, L.loss,
+           argv[2], V, T, pairs, threads, share, b.N, steps, med, fl / med / 1e9, fl, m.n_params, L.loss,
            pmp_peak_rss() / 1048576.0, blas);
     free(t);
     free(ctx);

@@ -47,25 +47,29 @@ for name in want:
     V, T, pairs, steps = CONFIGS[name]
     for th in (1, 2):
         args = [name, str(V), str(T), str(pairs), str(th), str(steps)]
-        ours, theirs = [], []
+        ours, whole, theirs = [], [], []
         for r in range(rounds):
-            order = ["pmp", "torch"] if r % 2 == 0 else ["torch", "pmp"]
+            order = ["pmp", "whole", "torch"] if r % 2 == 0 else ["torch", "whole", "pmp"]
             sample_peak(th)
             for impl in order:
                 if impl == "pmp":
-                    ours.append(run([BIN, "step"] + args))
+                    ours.append(run([BIN, "step"] + args + ["1"]))
+                elif impl == "whole":
+                    whole.append(run([BIN, "step"] + args + ["0"]))
                 elif have_torch:
                     theirs.append(run([PY, os.path.join(HERE, "torch_step.py")] + args))
         o = statistics.median(x["median_step_s"] for x in ours)
+        w = statistics.median(x["median_step_s"] for x in whole)
         t = statistics.median(x["median_step_s"] for x in theirs) if theirs else float("nan")
         gf = ours[0]["flops_per_step"] / o / 1e9
         peak = max(sgemm[th])
-        rows.append((name, V, T, pairs, th, o, t, t / o, gf, gf / peak,
+        rows.append((name, V, T, pairs, th, o, w, t, t / o, t / w, gf, gf / peak,
                      max(x["peak_rss_mb"] for x in ours),
                      max((x["peak_rss_mb"] for x in theirs), default=float("nan"))))
-        print(f"{name:5s} V={V} T={T} pairs={pairs} threads={th}: pmp {o:.3f} s/step, "
-              f"torch {t:.3f} s/step, speedup {t / o:.2f}x, pmp {gf:.1f} GFLOP/s "
-              f"= {100 * gf / peak:.0f}% of SGEMM peak {peak:.1f}", flush=True)
+        print(f"{name:5s} V={V} T={T} pairs={pairs} threads={th}: pmp {o:.3f} s/step "
+              f"(whole sequences {w:.3f}), torch {t:.3f} s/step, speedup {t / o:.2f}x "
+              f"({t / w:.2f}x), pmp {gf:.1f} GFLOP/s = {100 * gf / peak:.0f}% of SGEMM peak "
+              f"{peak:.1f}", flush=True)
 print()
 for th in (1, 2):
     print(f"OpenBLAS SGEMM 2048^3, {th} thread(s): best {max(sgemm[th]):.1f} GFLOP/s, "
@@ -74,10 +78,12 @@ print("BLAS (pmp):  ", ours[0]["blas"])
 if theirs:
     print("BLAS (torch):", ", ".join(theirs[0]["blas"]), "| torch", theirs[0]["torch"])
 print()
-print("| preset | V | T | pairs | threads | pmp s/step | torch s/step | speedup | pmp GFLOP/s "
-      "| % SGEMM peak (best) | pmp RSS MB | torch RSS MB |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| preset | V | T | pairs | threads | pmp s/step | pmp whole-seq s/step | torch s/step "
+      "| speedup | speedup whole-seq | pmp GFLOP/s | % SGEMM peak (best) | pmp RSS MB "
+      "| torch RSS MB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]:.3f} | {r[6]:.3f} | "
-          f"{r[7]:.2f}x | {r[8]:.1f} | {100 * r[9]:.0f}% | {r[10]:.0f} | {r[11]:.0f} |")
+          f"{r[7]:.3f} | {r[8]:.2f}x | {r[9]:.2f}x | {r[10]:.1f} | {100 * r[11]:.0f}% | "
+          f"{r[12]:.0f} | {r[13]:.0f} |")
 sys.exit(0)

@@ -82,18 +82,28 @@ def forward(p, cfg, batch, coefs):
     seq_logprob [B]) as tensors."""
     starts = batch["seq_start"]
     B = len(starts) - 1
-    tokens = torch.tensor(batch["tokens"], dtype=torch.long)
+    # Each sequence written out whole: a sequence that shares its first P positions
+    # with a root (pmp's shared context) gets them back, without targets there.
+    root = batch.get("root", [-1] * B)
+    shared = batch.get("shared", [0] * B)
+    seqs, tgts, ro = [], [], []
+    for s in range(B):
+        own = batch["tokens"][starts[s]:starts[s + 1]]
+        P = shared[s]
+        pre = batch["tokens"][starts[root[s]]:starts[root[s]] + P] if P else []
+        seqs.append(pre + own)
+        tgts.append([-1] * P + batch["targets"][starts[s]:starts[s + 1]])
+        ro.append(P + batch["readout"][s] - starts[s])
     # group sequences of equal length into one [b, T] run
     groups = {}
     for s in range(B):
-        groups.setdefault(starts[s + 1] - starts[s], []).append(s)
+        groups.setdefault(len(seqs[s]), []).append(s)
     rows = [None] * B
-    for T, seqs in groups.items():
-        tok = torch.stack([tokens[starts[s]:starts[s] + T] for s in seqs])
+    for T, idx in groups.items():
+        tok = torch.tensor([seqs[s] for s in idx], dtype=torch.long)
         h = trunk(p, cfg, tok)
-        for i, s in enumerate(seqs):
+        for i, s in enumerate(idx):
             rows[s] = h[i]
-    ro = [batch["readout"][s] - starts[s] for s in range(B)]
     hr = torch.stack([rows[s][ro[s]] for s in range(B)])
     r = hr @ p["rw"] + p["rb"][0]
     rank_c, bin_c, lm_c = coefs
@@ -108,13 +118,11 @@ def forward(p, cfg, batch, coefs):
         y = torch.tensor([float(v) for _, v in lab], dtype=r.dtype)
         loss = loss + bin_c * F.softplus(-y * r[idx]).mean()
     seq_lp = r.new_zeros(B)
-    tg = batch["targets"]
-    pos = [(s, t - starts[s]) for s in range(B) for t in range(starts[s], starts[s + 1])
-           if tg[t] >= 0]
+    pos = [(s, t) for s in range(B) for t in range(len(seqs[s])) if tgts[s][t] >= 0]
     if pos:
         hs = torch.stack([rows[s][t] for s, t in pos])
         logp = torch.log_softmax(hs @ p["wte"].T, dim=-1)
-        tgt = torch.tensor([tg[starts[s] + t] for s, t in pos])
+        tgt = torch.tensor([tgts[s][t] for s, t in pos])
         lp = logp.gather(1, tgt[:, None])[:, 0]
         if lm_c:
             loss = loss + lm_c * (-lp.mean())

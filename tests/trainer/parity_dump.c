@@ -1,7 +1,8 @@
 /* Writes a small random model, a packed batch built by pmp_batch_add_pair/_text,
  * and our forward/backward results, for tests/trainer/torch_parity.py to redo in
  * PyTorch (float64) and compare.
- *   parity_dump OBJECTIVE BINARIZE LM_COEF OUTDIR
+ *   parity_dump OBJECTIVE BINARIZE LM_COEF SHARE OUTDIR
+ * (SHARE 1: each pair's common context stored once, pmp_batch_opts.share_context)
  * OUTDIR gets params.bin, grads.bin (float32, model layout) and case.json. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +43,8 @@ static int write_file(const char *dir, const char *name, const void *p, size_t n
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: parity_dump OBJECTIVE BINARIZE LM_COEF OUTDIR\n");
+    if (argc != 6) {
+        fprintf(stderr, "usage: parity_dump OBJECTIVE BINARIZE LM_COEF SHARE OUTDIR\n");
         return 2;
     }
     pmp_objective obj;
@@ -53,7 +54,8 @@ int main(int argc, char **argv)
     }
     int binarize = atoi(argv[2]);
     float lm_coef = strtof(argv[3], NULL);
-    const char *dir = argv[4];
+    int share = atoi(argv[4]);
+    const char *dir = argv[5];
     pmp_err err;
     pmp_config cfg = {.L = 2, .NH = 2, .C = 32, .maxT = 24, .V = 53};
     pmp_rng rng;
@@ -70,7 +72,8 @@ int main(int argc, char **argv)
     int32_t good = 50, bad = 51, eoc = 52;
     pmp_batch_opts bo = {.objective = obj, .binarize = binarize, .lm_targets = lm_coef != 0,
                          .eval = 0, .eoc = eoc, .good_prefix = &good, .n_good_prefix = 1,
-                         .bad_prefix = &bad, .n_bad_prefix = 1, .maxT = cfg.maxT, .V = cfg.V};
+                         .bad_prefix = &bad, .n_bad_prefix = 1, .share_context = share,
+                         .maxT = cfg.maxT, .V = cfg.V};
     pmp_batch b;
     pmp_batch_init(&b);
     int32_t ctx[40], r1[40], r2[40];
@@ -101,6 +104,8 @@ int main(int argc, char **argv)
     put_ints(&o, "targets", b.targets, b.N);
     put_ints(&o, "seq_start", b.seq_start, b.B + 1);
     put_ints(&o, "readout", b.readout, b.B);
+    put_ints(&o, "root", b.root, b.B);
+    put_ints(&o, "shared", b.shared, b.B);
     int32_t lab[64];
     for (int s = 0; s < b.B; s++)
         lab[s] = b.label[s];

@@ -94,8 +94,8 @@ static double check(const char *what, float *x, size_t n, const float *grad, fwd
 typedef struct lctx {
     int N, C, OC, NH, B, V, kind;
     float *inp, *w, *b, *out, *R, *mean, *rstd, *att;
-    const int32_t *tok, *pos, *seq_start, *tgt;
-    const size_t *att_off;
+    const int32_t *tok, *pos, *tgt;
+    const pmp_seq_layout *sl;
     float *wpe;
     float *logprob;
 } lctx;
@@ -120,7 +120,7 @@ static double lfwd(void *vc)
     case K_MM: pmp_matmul_forward(c->out, c->inp, c->w, c->b, c->N, c->C, c->OC, 0); break;
     case K_GELU: pmp_gelu_forward(c->out, c->inp, (size_t)c->N * c->C); break;
     case K_ATT:
-        pmp_attention_forward(c->out, c->att, c->inp, c->seq_start, c->att_off, c->B, c->C, c->NH);
+        pmp_attention_forward(c->out, c->att, c->inp, c->sl, c->C, c->NH);
         break;
     case K_ENC: pmp_encoder_forward(c->out, c->tok, c->pos, c->w, c->wpe, c->N, c->C); break;
     case K_CE: {
@@ -195,39 +195,84 @@ static void test_gelu(void **st)
     free(din); free(c.inp); free(c.out); free(c.R);
 }
 
+/* Attention floats and offsets of a layout (M x (P + M) per head and sequence). */
+static size_t att_layout(pmp_seq_layout *sl, size_t *off, int NH)
+{
+    size_t A = 0;
+    for (int s = 0; s < sl->B; s++) {
+        size_t M = (size_t)(sl->start[s + 1] - sl->start[s]), P = sl->shared ? sl->shared[s] : 0;
+        off[s] = A;
+        A += (size_t)NH * M * (P + M);
+    }
+    sl->att_off = off;
+    return A;
+}
+
 static void test_attention(void **st)
 {
     (void)st;
-    /* three packed sequences of different lengths, incl. a length-1 one */
-    int32_t ss[4] = {0, 5, 6, 13};
-    lctx c = {.N = 13, .C = 16, .NH = 4, .B = 3, .kind = K_ATT, .seq_start = ss};
-    size_t off[3], A = 0;
-    for (int s = 0; s < 3; s++) {
-        off[s] = A;
-        A += (size_t)c.NH * (ss[s + 1] - ss[s]) * (ss[s + 1] - ss[s]);
-    }
-    c.att_off = off;
+    /* four packed sequences: 0 (5 tokens), 1 = the first 3 tokens of 0 shared + 4 of
+     * its own, 2 of length 1, 3 of length 3 */
+    int32_t ss[5] = {0, 5, 9, 10, 13}, root[4] = {-1, 0, -1, -1}, shared[4] = {0, 3, 0, 0};
+    int32_t fam[4] = {0, 2, 3, 4};
+    size_t off[4];
+    pmp_seq_layout sl = {.B = 4, .F = 3, .start = ss, .root = root, .shared = shared,
+                         .family = fam};
+    size_t A = att_layout(&sl, off, 4);
+    lctx c = {.N = 13, .C = 16, .NH = 4, .kind = K_ATT, .sl = &sl};
     c.inp = randv(c.N * 3 * c.C, 1.0f);
     c.out = malloc(sizeof(float) * c.N * c.C);
     c.att = malloc(sizeof(float) * A);
     c.R = randv(c.N * c.C, 1.0f);
     float *dqkv = malloc(sizeof(float) * c.N * 3 * c.C), *datt = malloc(sizeof(float) * A);
     lfwd(&c);
-    /* causality inside each sequence, and no mixing across sequences: changing the
-     * last token of sequence 0 must not move any other output */
+    size_t row = 3 * (size_t)c.C;
+    /* The same attention with sequence 1 written out whole (no sharing): its own
+     * rows must come out the same. */
+    {
+        int32_t ss2[5] = {0, 5, 12, 13, 16}, fam2[5] = {0, 1, 2, 3, 4};
+        size_t off2[4];
+        pmp_seq_layout flat = {.B = 4, .F = 4, .start = ss2, .family = fam2};
+        size_t A2 = att_layout(&flat, off2, 4);
+        float *qkv2 = malloc(sizeof(float) * 16 * row), *o2 = malloc(sizeof(float) * 16 * c.C);
+        float *att2 = malloc(sizeof(float) * A2);
+        memcpy(qkv2, c.inp, sizeof(float) * 5 * row);
+        memcpy(qkv2 + 5 * row, c.inp, sizeof(float) * 3 * row);
+        memcpy(qkv2 + 8 * row, c.inp + 5 * row, sizeof(float) * 8 * row);
+        pmp_attention_forward(o2, att2, qkv2, &flat, c.C, c.NH);
+        int map[13] = {0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15};
+        for (int n = 0; n < 13; n++)
+            for (int k = 0; k < c.C; k++)
+                assert_float_equal(c.out[n * c.C + k], o2[map[n] * c.C + k], 1e-5f);
+        free(qkv2); free(o2); free(att2);
+    }
+    /* Causality and no mixing across sequences: changing the last token of
+     * sequence 0 (not shared) must not move any other output; changing its third
+     * token (shared) moves sequence 1 too. */
     float *o0 = malloc(sizeof(float) * c.N * c.C);
     memcpy(o0, c.out, sizeof(float) * c.N * c.C);
     for (int k = 0; k < 3 * c.C; k++)
-        c.inp[4 * 3 * c.C + k] += 1.0f;
+        c.inp[4 * row + k] += 1.0f;
     lfwd(&c);
     for (int n = 0; n < c.N; n++)
         for (int k = 0; k < c.C; k++)
             if (n != 4)
                 assert_true(c.out[n * c.C + k] == o0[n * c.C + k]);
     for (int k = 0; k < 3 * c.C; k++)
-        c.inp[4 * 3 * c.C + k] -= 1.0f;
+        c.inp[4 * row + k] -= 1.0f;
+    for (int k = 0; k < 3 * c.C; k++)
+        c.inp[2 * row + k] += 1.0f;
     lfwd(&c);
-    pmp_attention_backward(dqkv, datt, c.R, c.inp, c.att, ss, off, c.B, c.C, c.NH);
+    for (int n = 0; n < c.N; n++) {
+        int moved = 0;
+        for (int k = 0; k < c.C; k++)
+            moved |= c.out[n * c.C + k] != o0[n * c.C + k];
+        assert_int_equal(moved, (n >= 2 && n <= 4) || (n >= 5 && n <= 8));
+    }
+    for (int k = 0; k < 3 * c.C; k++)
+        c.inp[2 * row + k] -= 1.0f;
+    lfwd(&c);
+    pmp_attention_backward(dqkv, datt, c.R, c.inp, c.att, &sl, c.C, c.NH);
     check("attention dqkv", c.inp, c.N * 3 * c.C, dqkv, lfwd, &c, 1e-2f, 1e-2);
     free(o0); free(dqkv); free(datt); free(c.inp); free(c.out); free(c.att); free(c.R);
 }
@@ -309,12 +354,13 @@ static void test_whole_model(void **st)
      * the loss weighs all three terms */
     pmp_batch_opts bo = {.objective = PMP_OBJ_RANK, .binarize = 1, .lm_targets = 1, .eoc = 22,
                          .good_prefix = &good, .n_good_prefix = 1, .bad_prefix = &bad,
-                         .n_bad_prefix = 1, .maxT = cfg.maxT, .V = cfg.V};
+                         .n_bad_prefix = 1, .share_context = 1, .maxT = cfg.maxT, .V = cfg.V};
     pmp_batch b;
     pmp_batch_init(&b);
     int32_t ctx[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, r1[] = {10, 11, 12}, r2[] = {13, 14};
     assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 4, r1, 3, r2, 2, &err), 0);
     assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx + 2, 7, r2, 2, r1, 1, &err), 0);
+    assert_true(b.N < b.NL);   /* the shared path is the one checked */
     mctx c = {&m, &b, {1.0f, 0.7f, 0.3f}};
     mfwd(&c);
     pmp_model_zero_grad(&m);
@@ -328,6 +374,66 @@ static void test_whole_model(void **st)
     pmp_model_free(&m);
 }
 
+/* A batch that stores each pair's common context once gives the rewards, losses
+ * and gradients of the batch that stores every sequence whole. */
+static void test_shared_context_matches(void **st)
+{
+    (void)st;
+    pmp_config cfg = {.L = 2, .NH = 2, .C = 16, .maxT = 14, .V = 23};
+    pmp_model m[2];
+    pmp_err err;
+    pmp_rng r0 = rng;
+    for (int k = 0; k < 2; k++) {
+        pmp_rng r = r0;
+        assert_int_equal(pmp_model_init(&m[k], &cfg, &r, &err), 0);
+    }
+    int32_t good = 20, bad = 21;
+    int32_t ctx[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, r1[] = {10, 11, 12, 3}, r2[] = {10, 14};
+    struct { pmp_objective obj; int binarize, lm, eval; } cases[] = {
+        {PMP_OBJ_RANK, 0, 1, 0}, {PMP_OBJ_RANK, 1, 1, 0}, {PMP_OBJ_BINARY, 1, 0, 0},
+        {PMP_OBJ_IMITATION, 0, 0, 1}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        pmp_batch b[2];
+        for (int k = 0; k < 2; k++) {
+            pmp_batch_opts bo = {.objective = cases[ci].obj, .binarize = cases[ci].binarize,
+                                 .lm_targets = cases[ci].lm, .eval = cases[ci].eval, .eoc = 22,
+                                 .good_prefix = &good, .n_good_prefix = 1, .bad_prefix = &bad,
+                                 .n_bad_prefix = 1, .share_context = k, .maxT = cfg.maxT,
+                                 .V = cfg.V};
+            pmp_batch_init(&b[k]);
+            /* the last pair is cut to the context: both keep the same context tail */
+            assert_int_equal(pmp_batch_add_pair(&b[k], &bo, ctx, 4, r1, 4, r2, 2, &err), 0);
+            assert_int_equal(pmp_batch_add_pair(&b[k], &bo, ctx, 9, r2, 2, r1, 4, &err), 0);
+            pmp_loss_opts lo = pmp_loss_for(cases[ci].obj, 0.5f);
+            assert_int_equal(pmp_model_forward(&m[k], &b[k], &lo, &err), 0);
+            pmp_model_zero_grad(&m[k]);
+            pmp_model_backward(&m[k], &b[k], &lo, 1.0f);
+        }
+        assert_int_equal(b[0].B, b[1].B);
+        assert_int_equal(b[0].NL, b[1].NL);
+        assert_int_equal(b[0].NT, b[1].NT);
+        assert_true(b[1].N < b[0].N);
+        for (int s = 0; s < b[0].B; s++) {
+            assert_int_equal(pmp_batch_seq_len(&b[0], s), pmp_batch_seq_len(&b[1], s));
+            for (int t = 0; t < pmp_batch_seq_len(&b[0], s); t++)
+                assert_int_equal(pmp_batch_seq_token(&b[0], s, t), pmp_batch_seq_token(&b[1], s, t));
+            assert_float_equal(m[0].rewards[s], m[1].rewards[s], 1e-5f);
+            assert_float_equal(m[0].seq_logprob[s], m[1].seq_logprob[s], 1e-5f);
+        }
+        assert_float_equal(m[0].loss.loss, m[1].loss.loss, 1e-5f);
+        double gmax = 0, dmax = 0;
+        for (size_t i = 0; i < m[0].n_params; i++) {
+            gmax = fmax(gmax, fabs(m[0].grads_mem[i]));
+            dmax = fmax(dmax, fabs(m[0].grads_mem[i] - m[1].grads_mem[i]));
+        }
+        assert_true(gmax > 0 && dmax <= 1e-5 * gmax);
+        pmp_batch_free(&b[0]);
+        pmp_batch_free(&b[1]);
+    }
+    pmp_model_free(&m[0]);
+    pmp_model_free(&m[1]);
+}
+
 int main(void)
 {
     pmp_rng_seed(&rng, 42);
@@ -335,7 +441,7 @@ int main(void)
         cmocka_unit_test(test_layernorm), cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_gelu),      cmocka_unit_test(test_attention),
         cmocka_unit_test(test_encoder),   cmocka_unit_test(test_crossentropy),
-        cmocka_unit_test(test_whole_model),
+        cmocka_unit_test(test_whole_model), cmocka_unit_test(test_shared_context_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,8 +55,8 @@ static void test_batch_rank_and_binarised(void **st)
     assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 3, A, 2, Bw, 1, &err), 0);
     assert_int_equal(b.B, 4);
     assert_int_equal(b.P, 2);
-    int32_t want1[] = {GOOD, 1, 2, 3, 4, 5, EOC, BAD, 1, 2, 3, 4, 5, EOC,
-                       BAD, 1, 2, 3, 6, EOC, GOOD, 1, 2, 3, 6, EOC};
+    int32_t want1[] = {GOOD, 1, 2, 3, 4, 5, EOC, GOOD, 1, 2, 3, 6, EOC,
+                       BAD, 1, 2, 3, 4, 5, EOC, BAD, 1, 2, 3, 6, EOC};
     assert_int_equal(b.N, (int)(sizeof want1 / sizeof want1[0]));
     assert_memory_equal(b.tokens, want1, sizeof want1);
     for (int p = 0; p < 2; p++) {
@@ -68,6 +68,36 @@ static void test_batch_rank_and_binarised(void **st)
         assert_int_equal(b.label[j], -1);
         assert_int_equal(b.seq_start[i + 1] - b.seq_start[i], b.seq_start[j + 1] - b.seq_start[j]);
     }
+    /* shared context: the worse sequence keeps only what differs from the better */
+    pmp_batch_clear(&b);
+    bo.binarize = 0;
+    bo.share_context = 1;
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 3, A, 2, Bw, 1, &err), 0);
+    int32_t want2[] = {1, 2, 3, 4, 5, EOC, 6, EOC};
+    assert_int_equal(b.N, 8);
+    assert_int_equal(b.NL, 11);
+    assert_memory_equal(b.tokens, want2, sizeof want2);
+    assert_int_equal(b.root[0], -1);
+    assert_int_equal(b.root[1], 0);
+    assert_int_equal(b.shared[1], 3);
+    assert_int_equal(b.pos[6], 3);
+    assert_int_equal(b.readout[1], 7);
+    assert_int_equal(pmp_batch_seq_len(&b, 1), 5);
+    for (int t = 0; t < 5; t++)
+        assert_int_equal(pmp_batch_seq_token(&b, 1, t), want0[6 + t]);
+    /* binarised: GOOD A / GOOD B and BAD A / BAD B share "prefix context" */
+    pmp_batch_clear(&b);
+    bo.binarize = 1;
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 3, A, 2, Bw, 1, &err), 0);
+    assert_int_equal(b.NL, 26);
+    assert_int_equal(b.N, 26 - 8);
+    assert_int_equal(b.root[1], 0);
+    assert_int_equal(b.root[3], 2);
+    for (int s = 0; s < 4; s++)
+        for (int t = 0; t < pmp_batch_seq_len(&b, s); t++)
+            assert_int_equal(pmp_batch_seq_token(&b, s, t), want1[(s % 2 ? 7 : 0) + (s / 2) * 13 + t]);
+    bo.share_context = 0;
+
     /* lm targets under rank: the whole better sequence, nothing else */
     pmp_batch_clear(&b);
     bo.binarize = 0;
@@ -145,16 +175,17 @@ static void test_loss_values(void **st)
     pmp_loss_opts lo = {1.0f, 0.5f, 0.0f};
     pmp_loss L;
     pmp_loss_compute(&b, &lo, r, lp, 2.0f, &L, dr, dlp, slp);
-    /* pairs (0 > 1), (2 > 3); labels +1, -1, +1, -1 */
-    double rank = (log1p(exp(-1.5)) + log1p(exp(1.0))) / 2;
-    double bin = (log1p(exp(-0.5)) + log1p(exp(-1.0)) + log1p(exp(-2.0)) + log1p(exp(3.0))) / 4;
+    /* sequences GOOD A, GOOD B, BAD A, BAD B: pairs (0 > 2), (3 > 1); labels +1,
+     * -1, -1, +1 */
+    double rank = (log1p(exp(1.5)) + log1p(exp(-4.0))) / 2;
+    double bin = (log1p(exp(-0.5)) + log1p(exp(-1.0)) + log1p(exp(2.0)) + log1p(exp(-3.0))) / 4;
     assert_true(fabs(L.rank - rank) < 1e-12);
     assert_true(fabs(L.binary - bin) < 1e-12);
     assert_true(fabs(L.loss - (rank + 0.5 * bin)) < 1e-12);
     assert_int_equal(L.pairs_correct, 1);
     assert_int_equal(L.labels_correct, 3);
     /* d/dr0 of 2 * (rank + 0.5 bin) */
-    double sg = 1.0 / (1.0 + exp(1.5));
+    double sg = 1.0 / (1.0 + exp(-1.5));
     double d0 = 2.0 * (-sg / 2 + 0.5 * (-1.0 / (1.0 + exp(0.5))) / 4);
     assert_true(fabs(dr[0] - d0) < 1e-6);
     pmp_batch_free(&b);

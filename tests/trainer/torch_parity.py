@@ -2,7 +2,8 @@
 """Parity of the C trainer with an independent PyTorch model (float64).
 
 For each objective (rank, rank + LM, binarised rank, binary, binarised binary,
-imitation, lm), parity_dump writes random weights, a packed batch and our loss,
+imitation, lm; pairs' common context stored once, and for two cases stored twice),
+parity_dump writes random weights, a packed batch and our loss,
 rewards and gradients; this script recomputes them in PyTorch and requires every
 quantity within 1e-4 relative (per tensor: max abs difference / max abs value).
 Exit 77 (skip) when torch cannot be imported.
@@ -24,8 +25,10 @@ dump, src, tmp = sys.argv[1:4]
 sys.path.insert(0, os.path.join(src, "bench", "trainer"))
 import torch_pm  # noqa: E402
 
-CASES = [("rank", 0, 0.0), ("rank", 0, 0.5), ("rank", 1, 0.0), ("binary", 0, 0.0),
-         ("binary", 1, 0.0), ("imitation", 0, 0.0), ("lm", 0, 0.0)]
+# (objective, binarize, lm_coef, share_context)
+CASES = [("rank", 0, 0.0, 1), ("rank", 0, 0.5, 1), ("rank", 1, 0.0, 1), ("binary", 0, 0.0, 1),
+         ("binary", 1, 0.0, 1), ("imitation", 0, 0.0, 1), ("lm", 0, 0.0, 1),
+         ("rank", 0, 0.5, 0), ("binary", 1, 0.0, 0)]
 TOL = 1e-4
 
 
@@ -38,10 +41,10 @@ def rel(a, b):
 
 torch.set_default_dtype(torch.float64)
 fails = 0
-for obj, binz, lmc in CASES:
-    d = os.path.join(tmp, f"{obj}_{binz}_{lmc}")
+for obj, binz, lmc, share in CASES:
+    d = os.path.join(tmp, f"{obj}_{binz}_{lmc}_{share}")
     os.makedirs(d, exist_ok=True)
-    subprocess.run([dump, obj, str(binz), str(lmc), d], check=True)
+    subprocess.run([dump, obj, str(binz), str(lmc), str(share), d], check=True)
     case = json.load(open(os.path.join(d, "case.json")))
     cfg = tuple(case["cfg"])
     flat = torch.from_numpy(np.fromfile(os.path.join(d, "params.bin"), dtype=np.float32)
@@ -68,7 +71,8 @@ for obj, binz, lmc in CASES:
             worst.append((name, rel(mine, ref)))
     bad = [(k, v) for k, v in worst if not v <= TOL]
     top = max(worst, key=lambda kv: kv[1])
-    print(f"{obj:9s} binarize={binz} lm_coef={lmc}: loss {loss.item():.6f} "
+    shared = sum(case["shared"])
+    print(f"{obj:9s} binarize={binz} lm_coef={lmc} shared={shared}: loss {loss.item():.6f} "
           f"worst {top[0]} {top[1]:.2e} {'FAIL ' + str(bad) if bad else 'ok'}")
     fails += bool(bad)
 sys.exit(1 if fails else 0)
