@@ -153,24 +153,37 @@ void pmp_colsum_acc(float *db, const float *dout, int N, int C)
 
 /* Large products: C[M,N] = A[M,K] B[K,N] (+ beta C), row-major, op() by the flags.
  * OpenBLAS's own threading blocks K differently for 1 and 2 threads, which changes
- * the rounding; here the output is cut into fixed 512 x 512 tiles (from the shape,
- * never from the thread count) and each tile is one single-threaded BLAS call (BLAS
- * runs on one thread inside a parallel region), so the bits do not depend on the
- * thread count. Measured on this machine's 2 cores, these tiles are also faster
- * than OpenBLAS's own threading (the model's 12 product shapes: 84 vs 73 GFLOP/s at
- * width 256, 134 vs 124 at width 768); smaller tiles were no better overall. */
+ * the rounding; here the output is cut into tiles chosen from the shape (never from
+ * the thread count) and each tile is one single-threaded BLAS call (BLAS runs on one
+ * thread inside a parallel region), so the bits do not depend on the thread count.
+ * Tiles are at most GEMM_TILE wide, and an even number along M where there is room,
+ * so that 2 or 4 threads get equal shares. Measured on this machine's 2 cores, such
+ * tiles are also faster than OpenBLAS's own threading (the model's 12 product shapes:
+ * 84 vs 73 GFLOP/s at width 256, 134 vs 124 at width 768). */
 #define GEMM_TILE 512
+
+/* Splits n into parts of at most GEMM_TILE (an even count when even > 0 and n
+ * allows), each a multiple of 16 but the last; returns the part size. */
+static int tile_size(int n, int even)
+{
+    int parts = (n + GEMM_TILE - 1) / GEMM_TILE;
+    if (even && parts % 2 && n >= 256)
+        parts++;
+    int t = (n + parts - 1) / parts;
+    return (t + 15) / 16 * 16;
+}
 
 static void sgemm_tiled(int ta, int tb, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, float beta, float *C, int ldc)
 {
-    int nm = (M + GEMM_TILE - 1) / GEMM_TILE, nn = (N + GEMM_TILE - 1) / GEMM_TILE;
+    int tn = tile_size(N, 0), nn = (N + tn - 1) / tn;
+    int tm = tile_size(M, nn % 2), nm = (M + tm - 1) / tm;
     enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int t = 0; t < nm * nn; t++) {
-        int i0 = (t / nn) * GEMM_TILE, j0 = (t % nn) * GEMM_TILE;
-        int em = M - i0 < GEMM_TILE ? M - i0 : GEMM_TILE;
-        int en = N - j0 < GEMM_TILE ? N - j0 : GEMM_TILE;
+        int i0 = (t / nn) * tm, j0 = (t % nn) * tn;
+        int em = M - i0 < tm ? M - i0 : tm;
+        int en = N - j0 < tn ? N - j0 : tn;
         const float *a = ta ? A + i0 : A + (size_t)i0 * lda;
         const float *b = tb ? B + (size_t)j0 * ldb : B + j0;
         cblas_sgemm(CblasRowMajor, TA, TB, em, en, K, 1.0f, a, lda, b, ldb, beta,
