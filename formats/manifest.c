@@ -133,6 +133,7 @@ void pmp_manifest_to_json(pmp_buf *b, const pmp_manifest *m)
     ku64(b, "shard_size", p->shard_size, 0);
     key(b, "eval_fraction", 0);
     pmp_json_put_number(b, p->eval_fraction);
+    ku64(b, "eval_fold", p->eval_fold, 0);
     ku64(b, "zstd_level", (uint64_t)p->zstd_level, 0);
     pmp_buf_appends(b, "\n  },\n  \"input\": {");
     kstr(b, "path", m->input_path, 1);
@@ -253,6 +254,8 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
     m->policy.max_response_tokens = u64(p, "max_response_tokens", &bad);
     m->policy.shard_size = u64(p, "shard_size", &bad);
     m->policy.eval_fraction = num(p, "eval_fraction", &bad);
+    /* absent from manifests written before folds existed: fold 0 */
+    m->policy.eval_fold = get(p, "eval_fold") ? u64(p, "eval_fold", &bad) : 0;
     m->policy.zstd_level = (int)u64(p, "zstd_level", &bad);
     json_object *in = get(root, "input");
     m->input_path = dup_str(in, "path");
@@ -317,6 +320,7 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
     CMP(max_response_tokens, "--max-response-tokens")
     CMP(shard_size, "--shard-size")
     CMP(eval_fraction, "--split")
+    CMP(eval_fold, "--split fold")
     CMP(zstd_level, "--zstd-level")
 #undef CMP
     return 0;

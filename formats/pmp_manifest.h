@@ -54,6 +54,7 @@ typedef struct pmp_manifest_policy {
     uint64_t max_response_tokens;
     uint64_t shard_size;            /* bytes of tokens (4 per token) */
     double eval_fraction;
+    uint64_t eval_fold;             /* eval = groups hashing into fold K of width eval_fraction */
     int zstd_level;
 } pmp_manifest_policy;
 

@@ -24,8 +24,10 @@ static const char usage[] =
     "                               later than B or A's score is at least twice B's\n"
     "      --max-context-tokens N   keep the last N context tokens (default: all)\n"
     "      --max-response-tokens N  keep the first N tokens of each response (default: all)\n"
-    "      --split eval=F           put a fraction F of the groups (by a hash of the group id)\n"
-    "                               into DIR/eval/ (its own shards and manifest)\n"
+    "      --split eval=F[,fold=K]  put a fraction F of the groups (by a hash of the group id)\n"
+    "                               into DIR/eval/ (its own shards and manifest); fold K\n"
+    "                               takes the K-th such slice instead of the first, so\n"
+    "                               K = 0 .. 1/F - 1 give k-fold cross-validation\n"
     "  -j, --threads N              encoding threads (default: OpenMP's, e.g. OMP_NUM_THREADS)\n"
     "      --zstd-level N           block compression level (default 1: fastest;\n"
     "                               3 makes hh-rlhf shards ~8% smaller for ~10% more CPU)\n"
@@ -137,10 +139,17 @@ int main(int argc, char **argv)
             break;
         case OPT_SPLIT:
             if (strncmp(optarg, "eval=", 5) != 0)
-                return pmp_cli_usage_error(&cli, "--split: expected eval=FRACTION");
+                return pmp_cli_usage_error(&cli, "--split: expected eval=FRACTION[,fold=K]");
             o.policy.eval_fraction = strtod(optarg + 5, &end);
-            if (*end || !(o.policy.eval_fraction >= 0 && o.policy.eval_fraction < 1))
+            if (!(o.policy.eval_fraction >= 0 && o.policy.eval_fraction < 1))
                 return pmp_cli_usage_error(&cli, "--split: the fraction must be in [0, 1)");
+            if (strncmp(end, ",fold=", 6) == 0) {
+                if (parse_u64(end + 6, &o.policy.eval_fold) < 0 ||
+                    (double)o.policy.eval_fold * o.policy.eval_fraction >= 1.0)
+                    return pmp_cli_usage_error(&cli, "--split: fold K must be 0 .. 1/FRACTION - 1");
+            } else if (*end) {
+                return pmp_cli_usage_error(&cli, "--split: expected eval=FRACTION[,fold=K]");
+            }
             break;
         case OPT_ZSTD:
             if (parse_u64(optarg, &v) < 0 || v < 1 || v > 19)

@@ -308,7 +308,8 @@ static int prepare_batch(run *r, pmp_tok_batch *b, pmp_err *err)
         }
         const pmp_group *g = &b->groups[k];
         int w = r->n_splits > 1 &&
-                pmp_pairs_in_split(g->id, strlen(g->id), o->policy.eval_fraction);
+                pmp_pairs_in_split(g->id, strlen(g->id), o->policy.eval_fraction,
+                                   o->policy.eval_fold);
         uint64_t ord = r->next_ordinal++;
         if (ord < r->cursor[w]) {
             r->res->groups_skipped_resume++;

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <xxhash.h>
+
 #include "pmp_pairing.h"
 #include "pmp_shard.h"
 #include "test_util.h"
@@ -308,9 +310,21 @@ static void test_pairing_rules(void **state)
     for (int i = 0; i < 20000; i++) {
         char name[32];
         snprintf(name, sizeof name, "id/%d", i);
-        int a = pmp_pairs_in_split(name, strlen(name), 0.1);
-        assert_int_equal(a, pmp_pairs_in_split(name, strlen(name), 0.1));
+        int a = pmp_pairs_in_split(name, strlen(name), 0.1, 0);
+        assert_int_equal(a, pmp_pairs_in_split(name, strlen(name), 0.1, 0));
         in += a;
+        /* folds of 0.2 partition the ids, fold 0 is the first slice: the ids of
+         * the 0.1 split are all in it */
+        int folds = 0;
+        for (uint64_t k = 0; k < 5; k++)
+            folds += pmp_pairs_in_split(name, strlen(name), 0.2, k);
+        assert_int_equal(folds, 1);
+        if (a)
+            assert_true(pmp_pairs_in_split(name, strlen(name), 0.2, 0));
+        uint64_t h = XXH64(name, strlen(name), PMP_SPLIT_SEED);
+        assert_int_equal(pmp_pairs_in_split(name, strlen(name), 0.2, 2),
+                         (double)h >= 0.4 * 18446744073709551616.0 &&
+                         (double)h < 0.6 * 18446744073709551616.0);
     }
     assert_true(in > 1800 && in < 2200);
 }
