@@ -195,6 +195,18 @@ int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx
         return pmp_err_set(err, "batch: context length %d leaves no room for a response",
                            o->maxT);
 
+    /* Both responses are judged against the same context: when the longer one does
+     * not fit with all of it, the context loses its start for both (then push_seq
+     * cuts a response that alone is too long from its end). Imitation training has
+     * one sequence and keeps what fits it. */
+    int two = o->objective != PMP_OBJ_IMITATION || o->eval;
+    int longest = two && n_worse > n_better ? n_worse : n_better;
+    int room = o->maxT - npre - 1 - longest;
+    if (n_ctx > room) {
+        int keep = room > 0 ? room : 0;
+        ctx += n_ctx - keep;
+        n_ctx = keep;
+    }
     if (o->objective == PMP_OBJ_IMITATION) {
         int sb = push_seq(b, o, NULL, 0, ctx, n_ctx, better, n_better, 1, 1, 0, -1);
         if (o->eval) {

@@ -79,8 +79,9 @@ typedef struct pmp_batch_opts {
  *   imitation:  the better sequence with targets on its response tokens
  *               (eval: the worse one too, and the pair);
  *   lm:         not allowed (use pmp_batch_add_text).
- * Too long for maxT: the context loses tokens from its start, then the response
- * from its end; prefix and EOC always stay. Returns 0, or -1 with err set. */
+ * Too long for maxT: the context loses tokens from its start, the same for both
+ * responses (as many as the longer one needs), then a response still too long
+ * loses its end; prefix and EOC always stay. Returns 0, or -1 with err set. */
 int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx, int n_ctx,
                        const int32_t *better, int n_better, const int32_t *worse, int n_worse,
                        pmp_err *err);

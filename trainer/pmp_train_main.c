@@ -33,7 +33,7 @@ static const char usage[] =
     "  --reset-head          new reward head (finetuning: with a fresh optimizer and cursor)\n"
     "Optimisation:\n"
     "  --steps N (1000)  --batch-pairs B (8)  --micro-batches K (1, gradient accumulation)\n"
-    "  --lr X (3e-4)  --min-lr X (0)  --warmup N (5%% of steps)  --weight-decay X (0.1)\n"
+    "  --lr X (3e-4)  --min-lr X (0)  --warmup N (5% of steps)  --weight-decay X (0.1)\n"
     "  --clip X (1.0)  --seed S (1)  --threads T (all cores)\n"
     "Run:\n"
     "  --resume              continue RUN_DIR from its newest whole checkpoint\n"

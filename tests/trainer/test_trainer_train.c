@@ -144,6 +144,16 @@ static void test_batch_imitation_lm_truncation_errors(void **st)
     int32_t want_s1[] = {GOOD, 9, 10, EOC};
     assert_memory_equal(b.tokens, want_s1, sizeof want_s1);
 
+    /* the pair keeps one context tail, cut for the longer response, and shares it */
+    pmp_batch_clear(&b);
+    bo = opts(PMP_OBJ_RANK, 0, 8);
+    bo.share_context = 1;
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 8, A, 3, Bw, 1, &err), 0);
+    int32_t want_s2[] = {5, 6, 7, 8, 9, 10, 11, EOC, 12, EOC};
+    assert_int_equal(b.N, 10);
+    assert_memory_equal(b.tokens, want_s2, sizeof want_s2);
+    assert_int_equal(b.shared[1], 4);
+
     /* lm: plain text, every next token */
     pmp_batch_clear(&b);
     bo = opts(PMP_OBJ_LM, 0, 5);
