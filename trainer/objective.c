@@ -156,6 +156,17 @@ static int push_seq(pmp_batch *b, const pmp_batch_opts *o, const int32_t *pre, i
     return s;
 }
 
+void pmp_batch_judged_pair(const pmp_batch *b, int binarize, int i, int *better, int *worse)
+{
+    if (binarize) {   /* view pairs 2i: GOOD:A > BAD:A, 2i+1: BAD:B > GOOD:B */
+        *better = b->pair_better[2 * i];
+        *worse = b->pair_worse[2 * i + 1];
+    } else {
+        *better = b->pair_better[i];
+        *worse = b->pair_worse[i];
+    }
+}
+
 int pmp_batch_seq_len(const pmp_batch *b, int s)
 {
     return b->shared[s] + b->seq_start[s + 1] - b->seq_start[s];

@@ -89,6 +89,11 @@ int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx
  * next token. */
 int pmp_batch_add_text(pmp_batch *b, const pmp_batch_opts *o, const int32_t *tok, int n,
                        pmp_err *err);
+/* The two sequences whose scores judge the batch's i-th added pair at evaluation:
+ * its better and worse sequence, or with the binarised view GOOD:better and
+ * GOOD:worse (the score is then r(GOOD:A) - r(GOOD:B)). For batches built by
+ * pmp_batch_add_pair with the same binarize setting. */
+void pmp_batch_judged_pair(const pmp_batch *b, int binarize, int i, int *better, int *worse);
 /* Length of sequence s counted whole (its shared prefix included), and its token
  * at position t (0 <= t < that length). */
 int pmp_batch_seq_len(const pmp_batch *b, int s);

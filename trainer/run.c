@@ -191,16 +191,8 @@ int run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_er
         }
         if (rc == 0) rc = pmp_model_forward(&r->model, &b, &lo, err);
         for (int i = 0; i < m && rc == 0; i++) {
-            /* The pair's two sequences: without the binarised view, the batch's pair
-             * i; with it, GOOD:A (first of the four) against GOOD:B (last). */
             int sb, sw;
-            if (o->binarize && !by_logprob) {
-                sb = 4 * i;
-                sw = 4 * i + 3;
-            } else {
-                sb = b.pair_better[i];
-                sw = b.pair_worse[i];
-            }
+            pmp_batch_judged_pair(&b, o->binarize && !by_logprob, i, &sb, &sw);
             const float *score = by_logprob ? r->model.seq_logprob : r->model.rewards;
             double d = (double)score[sb] - (double)score[sw];
             /* Calibration of the side the model favours: it says "this one is better"

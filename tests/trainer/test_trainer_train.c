@@ -68,6 +68,14 @@ static void test_batch_rank_and_binarised(void **st)
         assert_int_equal(b.label[j], -1);
         assert_int_equal(b.seq_start[i + 1] - b.seq_start[i], b.seq_start[j + 1] - b.seq_start[j]);
     }
+    /* evaluation judges the pair by GOOD A against GOOD B */
+    int jb, jw;
+    pmp_batch_judged_pair(&b, 1, 0, &jb, &jw);
+    for (int t = 0; t < 7; t++)
+        assert_int_equal(pmp_batch_seq_token(&b, jb, t), want1[t]);
+    for (int t = 0; t < 6; t++)
+        assert_int_equal(pmp_batch_seq_token(&b, jw, t), want1[7 + t]);
+
     /* shared context: the worse sequence keeps only what differs from the better */
     pmp_batch_clear(&b);
     bo.binarize = 0;
@@ -96,6 +104,11 @@ static void test_batch_rank_and_binarised(void **st)
     for (int s = 0; s < 4; s++)
         for (int t = 0; t < pmp_batch_seq_len(&b, s); t++)
             assert_int_equal(pmp_batch_seq_token(&b, s, t), want1[(s % 2 ? 7 : 0) + (s / 2) * 13 + t]);
+    pmp_batch_judged_pair(&b, 1, 0, &jb, &jw);
+    assert_int_equal(pmp_batch_seq_token(&b, jb, 0), GOOD);
+    assert_int_equal(pmp_batch_seq_token(&b, jw, 0), GOOD);
+    assert_int_equal(pmp_batch_seq_token(&b, jb, 4), 4);
+    assert_int_equal(pmp_batch_seq_token(&b, jw, 4), 6);
     bo.share_context = 0;
 
     /* lm targets under rank: the whole better sequence, nothing else */
