@@ -56,6 +56,10 @@ typedef struct pmp_eval_result {
     double loss;                /* mean -log sigmoid(margin) */
     double ece;                 /* expected calibration error of sigmoid(margin), 10 bins */
     double longer_wins;         /* accuracy of "the longer response is better" (ties 1/2) */
+    /* accuracy - longer_wins, and its standard error over pairs (paired: the same
+     * pairs judged both ways; pairs of one group are correlated, so it is a lower
+     * bound) */
+    double vs_longer, vs_longer_se;
 } pmp_eval_result;
 
 typedef struct pmp_run_result {

@@ -251,6 +251,8 @@ int main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "eval_pairs", (double)res.eval.pairs);
         pmp_cli_stat_num(&cli, "eval_accuracy", res.eval.accuracy);
         pmp_cli_stat_num(&cli, "longer_wins_accuracy", res.eval.longer_wins);
+        pmp_cli_stat_num(&cli, "eval_vs_longer", res.eval.vs_longer);
+        pmp_cli_stat_num(&cli, "eval_vs_longer_se", res.eval.vs_longer_se);
         pmp_cli_stat_num(&cli, "eval_margin", res.eval.margin);
         pmp_cli_stat_num(&cli, "eval_ece", res.eval.ece);
     }

@@ -173,7 +173,7 @@ int run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_er
     pmp_loss_opts lo = pmp_loss_for(by_logprob ? PMP_OBJ_IMITATION : o->objective, o->lm_coef);
     pmp_batch b;
     pmp_batch_init(&b);
-    double bins_n[10] = {0}, bins_p[10] = {0}, bins_c[10] = {0};
+    double bins_n[10] = {0}, bins_p[10] = {0}, bins_c[10] = {0}, diff_sq = 0.0;
     int chunk = o->batch_pairs > 0 ? o->batch_pairs : 8;
     int rc = 0;
     uint32_t *len_b = pmp_xmalloc((size_t)chunk * sizeof *len_b), *len_w = pmp_xmalloc((size_t)chunk * sizeof *len_w);
@@ -201,7 +201,9 @@ int run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_er
             res->accuracy += d > 0;
             res->margin += d;
             res->loss += d > 0 ? log1p(exp(-d)) : -d + log1p(exp(d));
-            res->longer_wins += len_b[i] > len_w[i] ? 1.0 : len_b[i] == len_w[i] ? 0.5 : 0.0;
+            double lw = len_b[i] > len_w[i] ? 1.0 : len_b[i] == len_w[i] ? 0.5 : 0.0;
+            res->longer_wins += lw;
+            diff_sq += ((d > 0) - lw) * ((d > 0) - lw);
             int bin = (int)(p * 10);
             if (bin > 9) bin = 9;
             bins_n[bin]++;
@@ -220,6 +222,11 @@ int run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_er
         res->margin /= np;
         res->loss /= np;
         res->longer_wins /= np;
+        res->vs_longer = res->accuracy - res->longer_wins;
+        if (res->pairs > 1) {
+            double var = (diff_sq - np * res->vs_longer * res->vs_longer) / (np - 1.0);
+            res->vs_longer_se = sqrt(var > 0 ? var / np : 0.0);
+        }
         for (int i = 0; i < 10; i++)
             if (bins_n[i]) res->ece += fabs(bins_p[i] - bins_c[i]) / np;
     }

@@ -315,8 +315,9 @@ void run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
 {
     fprintf(r->log,
             "{\"step\":%ld,\"eval\":true,\"pairs\":%ld,\"accuracy\":%.6f,\"margin\":%.6f,\"loss\":%.6f,"
-            "\"ece\":%.6f,\"longer_wins\":%.6f}\n",
-            step, e->pairs, e->accuracy, e->margin, e->loss, e->ece, e->longer_wins);
+            "\"ece\":%.6f,\"longer_wins\":%.6f,\"vs_longer\":%.6f,\"vs_longer_se\":%.6f}\n",
+            step, e->pairs, e->accuracy, e->margin, e->loss, e->ece, e->longer_wins, e->vs_longer,
+            e->vs_longer_se);
     fflush(r->log);
 }
 

@@ -79,4 +79,21 @@ mkdir -p hf && cp a.safetensors hf/model.safetensors && cp config.json hf/config
   --threads 2 --out reimport -q
 "$B/pmp-train" export reimport -o c.safetensors -q
 cmp -s a.safetensors c.safetensors || fail "GPT-2 import/export round trip changed the weights"
+# Evaluation against an independent count: the eval accuracy of the reference run equals
+# the share of pairs where `pmp-train score` (one pair at a time, nothing shared) puts
+# the better response above the worse (after 1 step: 6 of the 7 pairs, so a wrong
+# count shows); vs_longer is accuracy - longer_wins.
+"$B/pmp-train" $SMALL --data shards --eval shards --steps 1 --out evrun --json -q 2> ev.json \
+  || { cat ev.json; fail "run with --eval"; }
+"$B/pmp-train" score evrun --data shards > scores.jsonl || fail "score"
+get() { sed -n "s/.*\"$1\":\([0-9.e-]*\).*/\1/p" ev.json; }
+awk -v acc="$(get eval_accuracy)" -v lw="$(get longer_wins_accuracy)" -v vs="$(get eval_vs_longer)" \
+    -v se="$(get eval_vs_longer_se)" -F'[:,}]' '
+  { n++; if ($4 + 0 > $6 + 0) k++ }
+  END {
+    if (n == 0) { print "no scores"; exit 1 }
+    if (k / n - acc > 1e-6 || acc - k / n > 1e-6) { print "accuracy " acc " vs scored " k / n; exit 1 }
+    d = acc - lw - vs; if (d > 1e-6 || d < -1e-6) { print "vs_longer " vs " != " acc " - " lw; exit 1 }
+    if (!(se > 0 && se < 1.5 / sqrt(n))) { print "vs_longer_se " se " implausible for " n " pairs"; exit 1 }
+  }' scores.jsonl || fail "evaluation disagrees with pmp-train score"
 echo "train: all checks passed"
