@@ -92,7 +92,7 @@ static double check(const char *what, float *x, size_t n, const float *grad, fwd
 /* ---------- per-layer ---------- */
 
 typedef struct lctx {
-    int N, C, OC, NH, B, V, kind;
+    int N, C, OC, NH, V, kind;
     float *inp, *w, *b, *out, *R, *mean, *rstd, *att;
     const int32_t *tok, *pos, *tgt;
     const pmp_seq_layout *sl;
