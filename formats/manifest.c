@@ -1,5 +1,5 @@
 /* manifest.c — manifest.json: write (fixed key order, no times), load, verify
- * the listed shards (pmp_manifest.h, docs/shards.md). */
+ * the listed shards (pmp_shard.h, docs/shards.md). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "pmp_manifest.h"
 #include "pmp_shard.h"
 
 void pmp_manifest_init(pmp_manifest *m)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
-#include "pmp_hh.h"
+#include "hh.h"
 
 static const char usage[] =
     "Usage: pmp-extract hh [OPTIONS] [FILE|-]\n"

@@ -8,7 +8,7 @@
 
 #include "cmd.h"
 #include "pmp_common.h"
-#include "pmp_reddit.h"
+#include "reddit.h"
 
 static const char usage[] =
     "Usage: pmp-extract reddit [OPTIONS] [--submissions RS_FILE] RC_FILE|-\n"

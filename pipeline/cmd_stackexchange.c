@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
-#include "pmp_stackexchange.h"
+#include "stackexchange.h"
 
 static const char usage[] =
     "Usage: pmp-extract stackexchange [OPTIONS] [FILE|-]\n"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "pmp_wikipedia.h"
+#include "wikipedia.h"
 
 static const char usage[] =
     "Usage: pmp-extract wikipedia [OPTIONS] [FILE|-]\n"

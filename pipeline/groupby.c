@@ -1,4 +1,4 @@
-/* groupby.c — the external group-by of pmp_groupby.h.
+/* groupby.c — the external group-by of groupby.h.
  *
  * Adding: records are appended to one arena (u32 klen, u32 vlen, key, value) with
  * an index entry each (8-byte key prefix + arena offset). When the next record
@@ -13,7 +13,7 @@
  * batches (which keeps that numbering meaningful) so that open files and read
  * buffers stay bounded however small the budget.
  */
-#include "pmp_groupby.h"
+#include "groupby.h"
 
 #include <errno.h>
 #include <stdio.h>

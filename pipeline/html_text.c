@@ -1,4 +1,4 @@
-/* html_text.c — HTML fragment -> readable text (rules in pmp_html_text.h).
+/* html_text.c — HTML fragment -> readable text (rules in html_text.h).
  *
  * libxml2's HTML parser runs with SAX callbacks of our own, so no tree is built:
  * the parser already balances the start/end events of broken HTML, and building
@@ -9,7 +9,7 @@
  * what keeps the result free of leading, trailing and doubled blank lines however
  * the HTML nests.
  */
-#include "pmp_html_text.h"
+#include "html_text.h"
 
 #include <stdlib.h>
 #include <string.h>

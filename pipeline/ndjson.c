@@ -1,6 +1,6 @@
 /* ndjson.c — validating single-pass scanner that decodes only the wanted
- * top-level fields of a JSON object line (see pmp_ndjson.h for why). */
-#include "pmp_ndjson.h"
+ * top-level fields of a JSON object line (see ndjson.h for why). */
+#include "ndjson.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -1,12 +1,12 @@
 /* reddit_parse.c — one pushshift NDJSON line -> pmp_reddit_item, base36 ids,
  * and the compact binary form items take through the group-by. */
-#include "pmp_reddit.h"
+#include "reddit.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_ndjson.h"
+#include "ndjson.h"
 
 enum { F_ID, F_NAME, F_PARENT, F_LINK, F_BODY, F_SCORE, F_CREATED, F_AUTHOR, F_SUBREDDIT,
        F_STICKIED, F_DISTINGUISHED, F_TITLE, F_SELFTEXT, F_N };

@@ -6,7 +6,7 @@
  * B's (the previous one), whatever the radius.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "pmp_wikipedia.h"
+#include "wikipedia.h"
 
 #include <math.h>
 #include <pcre2.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "pmp_input.h"
-#include "pmp_wikitext.h"
+#include "wikitext.h"
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 

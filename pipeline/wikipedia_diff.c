@@ -7,7 +7,7 @@
  * table (a rewrite, not vandalism), it is treated as one change, which the
  * caller then drops as too large.
  */
-#include "pmp_wikipedia.h"
+#include "wikipedia.h"
 
 #include <stdlib.h>
 #include <string.h>

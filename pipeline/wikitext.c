@@ -11,7 +11,7 @@
  * as MediaWiki renders them, so a stray "{{" never swallows the rest of a page.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "pmp_wikitext.h"
+#include "wikitext.h"
 
 #include <ctype.h>
 #include <pcre2.h>

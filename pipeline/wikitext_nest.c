@@ -5,7 +5,7 @@
  * outermost ones. An opener without a closer never becomes a span, so it is
  * kept as literal text (vandals type "{{" and "[[" a lot).
  */
-#include "pmp_wikitext.h"
+#include "wikitext.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* wikitext_text.c — the character-level passes: HTML entities and whitespace. */
-#include "pmp_wikitext.h"
+#include "wikitext.h"
 
 #include <libxml/HTMLparser.h>
 #include <string.h>

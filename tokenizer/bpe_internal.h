@@ -60,16 +60,16 @@ struct pmp_bpe {
 };
 
 /* vocab.c: building. */
-pmp_bpe *bpe_new(void);
+pmp_bpe *pmp_bpe_new(void);
 /* rank: BPE_NO_RANK for a token that merges never produce (decode only).
  * Returns 0, or -1 with a message (without file/line: the loader adds them). */
-int bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32_t rank,
+int pmp_bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32_t rank,
                   pmp_err *err);
-int bpe_add_special(pmp_bpe *b, uint32_t id, const char *text, size_t len, pmp_err *err);
+int pmp_bpe_add_special(pmp_bpe *b, uint32_t id, const char *text, size_t len, pmp_err *err);
 /* Checks completeness, compiles the pattern (spec: name or regex) and computes
  * the identity. where: names the source in messages. Missing single bytes are
  * an error unless the kind is "tokenizer.json". */
-int bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const char *where,
+int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const char *where,
                pmp_err *err);
 
 /* Keys of up to 8 bytes (most tokens) are hashed and compared as one word,
@@ -116,21 +116,21 @@ static inline const bpe_slot *bpe_find(const pmp_bpe *b, const void *bytes, size
 
 /* pattern.c */
 /* Resolves a name to its regex (or returns spec) and sets *name. */
-const char *bpe_resolve_pattern(const char *spec, const char **name);
+const char *pmp_bpe_resolve_pattern(const char *spec, const char **name);
 /* Compiles with UTF + UCP, \s rewritten to the White_Space set, JIT when possible. */
-pcre2_code *bpe_compile_pattern(const char *pattern, int *jit, pmp_err *err);
+pcre2_code *pmp_bpe_compile_pattern(const char *pattern, int *jit, pmp_err *err);
 /* Special tokens of a known encoding, by name ("gpt2", "cl100k", "o200k"). */
 typedef struct bpe_known_special {
     const char *text;
     uint32_t id;
 } bpe_known_special;
-size_t bpe_known_specials(const char *encoding, const bpe_known_special **out);
+size_t pmp_bpe_known_specials(const char *encoding, const bpe_known_special **out);
 
 /* encode.c: merges one piece by rank; max_rank bounds the ranks that may merge
  * (BPE_NO_RANK = all). Writes part boundaries (n_parts+1 offsets) to bounds,
  * which must hold len+1 entries. Returns n_parts. Used by save.c to recover the
  * merge that made each token. */
-size_t bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
+size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
                        uint32_t max_rank, uint32_t *bounds);
 
 /* The pattern's per-thread state, and the splitter shared by encoding and
@@ -142,15 +142,15 @@ typedef struct bpe_matcher {
     int jit;
 } bpe_matcher;
 typedef void (*bpe_piece_fn)(void *ctx, const unsigned char *p, size_t len);
-void bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit);
-void bpe_matcher_free(bpe_matcher *m);
-int bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
+void pmp_bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit);
+void pmp_bpe_matcher_free(bpe_matcher *m);
+int pmp_bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
               bpe_piece_fn fn, void *ctx, pmp_err *err);
 
 /* bytelevel.c: GPT-2's byte <-> unicode spelling used by encoder.json,
  * vocab.bpe and tokenizer.json. */
-void bpe_bytes_to_unicode(pmp_buf *out, const void *bytes, size_t len);
+void pmp_bpe_bytes_to_unicode(pmp_buf *out, const void *bytes, size_t len);
 /* Returns 0, or -1 if s holds a character outside the 256-symbol alphabet. */
-int bpe_unicode_to_bytes(pmp_buf *out, const char *s, size_t len);
+int pmp_bpe_unicode_to_bytes(pmp_buf *out, const char *s, size_t len);
 
 #endif

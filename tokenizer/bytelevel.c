@@ -28,14 +28,14 @@ static void init_tables(void)
     pthread_once(&once, build_tables);
 }
 
-void bpe_bytes_to_unicode(pmp_buf *out, const void *bytes, size_t len)
+void pmp_bpe_bytes_to_unicode(pmp_buf *out, const void *bytes, size_t len)
 {
     init_tables();
     const unsigned char *p = bytes;
     for (size_t i = 0; i < len; i++) pmp_utf8_put(out, byte_cp[p[i]]);
 }
 
-int bpe_unicode_to_bytes(pmp_buf *out, const char *str, size_t len)
+int pmp_bpe_unicode_to_bytes(pmp_buf *out, const char *str, size_t len)
 {
     init_tables();
     const unsigned char *s = (const unsigned char *)str;

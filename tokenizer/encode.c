@@ -45,14 +45,14 @@ struct pmp_bpe_scratch {
 pmp_bpe_scratch *pmp_bpe_scratch_new(const pmp_bpe *b)
 {
     pmp_bpe_scratch *s = pmp_xcalloc(1, sizeof *s);
-    bpe_matcher_init(&s->m, b->re, b->jit);
+    pmp_bpe_matcher_init(&s->m, b->re, b->jit);
     return s;
 }
 
 void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
 {
     if (!s) return;
-    bpe_matcher_free(&s->m);
+    pmp_bpe_matcher_free(&s->m);
     free(s->bounds);
     free(s->ranks);
     free(s->next);
@@ -193,7 +193,7 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
     return m;
 }
 
-size_t bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
+size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
                        uint32_t max_rank, uint32_t *bounds)
 {
     if (len <= LONG_PIECE) {
@@ -217,7 +217,7 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc
         return;
     }
     reserve_short(s, len + 1);
-    size_t m = bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
+    size_t m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
     for (size_t i = 0; i < m; i++) {
         uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
         if (n == 1) pmp_ids_push(out, b->byte_id[p[from]]);
@@ -268,7 +268,7 @@ static size_t valid_prefix(const unsigned char *t, size_t len)
     return pmp_utf8_check((const char *)t, len);
 }
 
-int bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
+int pmp_bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
               bpe_piece_fn fn, void *ctx, pmp_err *err)
 {
     size_t off = 0;
@@ -290,7 +290,7 @@ int bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t
     return 0;
 }
 
-void bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit)
+void pmp_bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit)
 {
     m->md = pcre2_match_data_create_from_pattern(re, NULL);
     m->jit = jit;
@@ -304,7 +304,7 @@ void bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit)
     }
 }
 
-void bpe_matcher_free(bpe_matcher *m)
+void pmp_bpe_matcher_free(bpe_matcher *m)
 {
     pcre2_match_data_free(m->md);
     if (m->mctx) pcre2_match_context_free(m->mctx);
@@ -343,7 +343,7 @@ static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
 {
     encode_ctx c = {b, s, out, out->len};
     s->nq = 0;
-    int rc = bpe_split(b->re, &s->m, t, len, encode_cb, &c, err);
+    int rc = pmp_bpe_split(b->re, &s->m, t, len, encode_cb, &c, err);
     flush_queue(&c);
     if (rc < 0) return -1;
     if (b->n_missing_bytes) {

@@ -73,10 +73,10 @@ static const char *infer_encoding(const char *path)
 static int add_known_specials(pmp_bpe *b, const char *enc, const char *path, pmp_err *err)
 {
     const bpe_known_special *sp;
-    size_t n = enc ? bpe_known_specials(enc, &sp) : 0;
+    size_t n = enc ? pmp_bpe_known_specials(enc, &sp) : 0;
     for (size_t i = 0; i < n; i++) {
         if (pmp_bpe_special_id(b, sp[i].text) >= 0) continue;
-        if (bpe_add_special(b, sp[i].id, sp[i].text, strlen(sp[i].text), err) < 0)
+        if (pmp_bpe_add_special(b, sp[i].id, sp[i].text, strlen(sp[i].text), err) < 0)
             return pmp_err_prefix(err, "%s", path);
     }
     return 0;
@@ -161,7 +161,7 @@ static int load_tiktoken(pmp_bpe *b, const char *path, pmp_err *err)
             break;
         }
         last = (int64_t)rank;
-        if (bpe_add_token(b, (uint32_t)rank, tok, (size_t)n, (uint32_t)rank, err) < 0) {
+        if (pmp_bpe_add_token(b, (uint32_t)rank, tok, (size_t)n, (uint32_t)rank, err) < 0) {
             rc = pmp_err_prefix(err, "%s:%llu", path, (unsigned long long)ln);
             break;
         }
@@ -174,7 +174,7 @@ static int load_tiktoken(pmp_bpe *b, const char *path, pmp_err *err)
 }
 
 /* Adds the single bytes, looking their ids up in a spelling -> id map. A byte
- * the map lacks is left out here; bpe_finish decides whether that is an error. */
+ * the map lacks is left out here; pmp_bpe_finish decides whether that is an error. */
 static int add_bytes_from(pmp_bpe *b, json_object *vocab, const char *where, pmp_err *err)
 {
     pmp_buf sp = PMP_BUF_INIT;
@@ -182,13 +182,13 @@ static int add_bytes_from(pmp_bpe *b, json_object *vocab, const char *where, pmp
     for (int c = 0; c < 256 && rc == 0; c++) {
         unsigned char byte = (unsigned char)c;
         pmp_buf_clear(&sp);
-        bpe_bytes_to_unicode(&sp, &byte, 1);
+        pmp_bpe_bytes_to_unicode(&sp, &byte, 1);
         json_object *v;
         if (!json_object_object_get_ex(vocab, sp.data, &v)) continue;
         int64_t id = json_object_get_int64(v);
         if (!json_object_is_type(v, json_type_int) || id < 0 || id >= UINT32_MAX)
             rc = pmp_err_set(err, "%s: token \"%s\": id is not a valid integer", where, sp.data);
-        else if (bpe_add_token(b, (uint32_t)id, &byte, 1, 0, err) < 0)
+        else if (pmp_bpe_add_token(b, (uint32_t)id, &byte, 1, 0, err) < 0)
             rc = pmp_err_prefix(err, "%s", where);
     }
     pmp_buf_free(&sp);
@@ -202,10 +202,10 @@ static int add_merge(pmp_bpe *b, json_object *vocab, const char *a, size_t alen,
                      size_t clen, uint32_t k, pmp_buf *tmp, pmp_err *err)
 {
     pmp_buf_clear(tmp);
-    if (bpe_unicode_to_bytes(tmp, a, alen) < 0)
+    if (pmp_bpe_unicode_to_bytes(tmp, a, alen) < 0)
         return pmp_err_set(err, "a symbol is not in GPT-2's byte-level spelling");
     size_t la = tmp->len;
-    if (bpe_unicode_to_bytes(tmp, c, clen) < 0)
+    if (pmp_bpe_unicode_to_bytes(tmp, c, clen) < 0)
         return pmp_err_set(err, "a symbol is not in GPT-2's byte-level spelling");
     if (!bpe_find(b, tmp->data, la) || !bpe_find(b, tmp->data + la, tmp->len - la))
         return pmp_err_set(err, "merge uses a token that no earlier merge made");
@@ -220,7 +220,7 @@ static int add_merge(pmp_bpe *b, json_object *vocab, const char *a, size_t alen,
     if (!ok) return pmp_err_set(err, "merge makes a token that is not in the vocabulary");
     int64_t id = json_object_get_int64(v);
     if (id < 0 || id >= UINT32_MAX) return pmp_err_set(err, "id %lld out of range", (long long)id);
-    return bpe_add_token(b, (uint32_t)id, tmp->data, tmp->len, 256 + k, err);
+    return pmp_bpe_add_token(b, (uint32_t)id, tmp->data, tmp->len, 256 + k, err);
 }
 
 /* Vocabulary entries that neither bytes nor merges made: in GPT-2's encoder.json
@@ -241,7 +241,7 @@ static int add_leftovers(pmp_bpe *b, json_object *vocab, int as_special, const c
             size_t l;
             const char *t = pmp_bpe_token(b, (uint32_t)id, &l);
             pmp_buf_clear(&tmp);
-            bpe_unicode_to_bytes(&tmp, key, strlen(key));
+            pmp_bpe_unicode_to_bytes(&tmp, key, strlen(key));
             if (b->tok_type[id] == TOK_SPECIAL || (tmp.len == l && memcmp(tmp.data, t, l) == 0))
                 continue;
             rc = pmp_err_set(err, "%s: token \"%s\": id %lld is used twice", where, key,
@@ -249,15 +249,15 @@ static int add_leftovers(pmp_bpe *b, json_object *vocab, int as_special, const c
             break;
         }
         if (as_special) {
-            rc = bpe_add_special(b, (uint32_t)id, key, strlen(key), err);
+            rc = pmp_bpe_add_special(b, (uint32_t)id, key, strlen(key), err);
         } else {
             pmp_buf_clear(&tmp);
-            if (bpe_unicode_to_bytes(&tmp, key, strlen(key)) < 0) {
+            if (pmp_bpe_unicode_to_bytes(&tmp, key, strlen(key)) < 0) {
                 rc = pmp_err_set(err, "%s: token \"%s\" is not in GPT-2's byte-level spelling",
                                  where, key);
                 break;
             }
-            rc = bpe_add_token(b, (uint32_t)id, tmp.data, tmp.len, BPE_NO_RANK, err);
+            rc = pmp_bpe_add_token(b, (uint32_t)id, tmp.data, tmp.len, BPE_NO_RANK, err);
         }
         if (rc < 0) {
             pmp_err_prefix(err, "%s", where);
@@ -414,7 +414,7 @@ static int load_hf_json(pmp_bpe *b, const char *path, char **pattern_out, pmp_er
         }
         /* An added token that is also an ordinary token keeps its ordinary role. */
         if ((uint32_t)id < b->n_ids && b->tok_type[id] == TOK_ORDINARY) continue;
-        if (bpe_add_special(b, (uint32_t)id, content, (size_t)json_object_get_string_len(cv), err) < 0) {
+        if (pmp_bpe_add_special(b, (uint32_t)id, content, (size_t)json_object_get_string_len(cv), err) < 0) {
             pmp_err_prefix(err, "%s: added_tokens[%zu]", path, i);
             goto out;
         }
@@ -435,7 +435,7 @@ int pmp_bpe_load(pmp_bpe **out, const char *path, const char *pattern, pmp_err *
     *out = NULL;
     struct stat st;
     if (stat(path, &st) < 0) return pmp_err_set(err, "%s: cannot open: %m", path);
-    pmp_bpe *b = bpe_new();
+    pmp_bpe *b = pmp_bpe_new();
     const char *enc = infer_encoding(path);
     const char *kind;
     char *file_pattern = NULL;
@@ -464,7 +464,7 @@ int pmp_bpe_load(pmp_bpe **out, const char *path, const char *pattern, pmp_err *
     }
     if (rc == 0) {
         const char *spec = pattern ? pattern : file_pattern ? file_pattern : enc ? enc : "gpt2";
-        rc = bpe_finish(b, spec, kind, path, err);
+        rc = pmp_bpe_finish(b, spec, kind, path, err);
     }
     free(file_pattern);
     if (rc < 0) {

@@ -39,7 +39,7 @@ const char *pmp_bpe_named_pattern(const char *name)
     return NULL;
 }
 
-const char *bpe_resolve_pattern(const char *spec, const char **name)
+const char *pmp_bpe_resolve_pattern(const char *spec, const char **name)
 {
     if (!spec) spec = "gpt2";
     const char *p = pmp_bpe_named_pattern(spec);
@@ -105,7 +105,7 @@ static void rewrite_space(pmp_buf *out, const char *p)
     }
 }
 
-pcre2_code *bpe_compile_pattern(const char *pattern, int *jit, pmp_err *err)
+pcre2_code *pmp_bpe_compile_pattern(const char *pattern, int *jit, pmp_err *err)
 {
     pmp_buf fixed = PMP_BUF_INIT;
     rewrite_space(&fixed, pattern);
@@ -133,7 +133,7 @@ static const bpe_known_special SP_CL100K[] = {
 static const bpe_known_special SP_O200K[] = {{"<|endoftext|>", 199999},
                                              {"<|endofprompt|>", 200018}};
 
-size_t bpe_known_specials(const char *enc, const bpe_known_special **out)
+size_t pmp_bpe_known_specials(const char *enc, const bpe_known_special **out)
 {
     if (!strcmp(enc, "gpt2")) { *out = SP_GPT2; return 1; }
     if (!strcmp(enc, "cl100k")) { *out = SP_CL100K; return 5; }

@@ -23,7 +23,7 @@ static int cmp_rank(const void *a, const void *b, void *ctx)
 static void put_spelled(pmp_buf *out, const char *bytes, size_t len)
 {
     pmp_buf sp = PMP_BUF_INIT;
-    bpe_bytes_to_unicode(&sp, bytes, len);
+    pmp_bpe_bytes_to_unicode(&sp, bytes, len);
     pmp_json_put_string(out, sp.data, sp.len);
     pmp_buf_free(&sp);
 }
@@ -81,12 +81,12 @@ static void write_json(const pmp_bpe *b, pmp_buf *out)
     for (size_t k = 0; k < n; k++) {
         uint32_t id = order[k];
         const unsigned char *p = (const unsigned char *)b->pool.data + b->tok_off[id];
-        size_t m = bpe_merge_piece(b, s, p, b->tok_len[id], b->tok_rank[id], bounds);
+        size_t m = pmp_bpe_merge_piece(b, s, p, b->tok_len[id], b->tok_rank[id], bounds);
         if (m != 2) continue;   /* no merge makes it: only whole-piece lookup can */
         pmp_buf sp = PMP_BUF_INIT;
-        bpe_bytes_to_unicode(&sp, p, bounds[1]);
+        pmp_bpe_bytes_to_unicode(&sp, p, bounds[1]);
         pmp_buf_appendc(&sp, ' ');
-        bpe_bytes_to_unicode(&sp, p + bounds[1], b->tok_len[id] - bounds[1]);
+        pmp_bpe_bytes_to_unicode(&sp, p + bounds[1], b->tok_len[id] - bounds[1]);
         pmp_buf_appends(out, first ? "\n      " : ",\n      ");
         first = 0;
         pmp_json_put_string(out, sp.data, sp.len);

@@ -109,9 +109,9 @@ int pmp_bpe_trainer_new(pmp_bpe_trainer **out, const pmp_bpe_train_opts *o, pmp_
         return pmp_err_set(err, "vocabulary size %u is below 256 bytes + %zu special tokens",
                            o->vocab_size, o->n_specials);
     const char *name;
-    const char *pat = bpe_resolve_pattern(o->pattern, &name);
+    const char *pat = pmp_bpe_resolve_pattern(o->pattern, &name);
     int jit;
-    pcre2_code *re = bpe_compile_pattern(pat, &jit, err);
+    pcre2_code *re = pmp_bpe_compile_pattern(pat, &jit, err);
     if (!re) return -1;
     pmp_bpe_trainer *t = pmp_xcalloc(1, sizeof *t);
     t->vocab_size = o->vocab_size;
@@ -161,12 +161,12 @@ int pmp_bpe_trainer_add(pmp_bpe_trainer *t, const char *const *texts, const size
 #pragma omp parallel num_threads(t->n_maps)
     {
         bpe_matcher m;
-        bpe_matcher_init(&m, t->re, t->jit);
+        pmp_bpe_matcher_init(&m, t->re, t->jit);
         piece_map *map = &t->maps[omp_get_thread_num()];
         pmp_err e;
 #pragma omp for schedule(dynamic, 64)
         for (size_t i = 0; i < n; i++) {
-            if (bpe_split(t->re, &m, (const unsigned char *)texts[i], lens[i], count_cb, map, &e) < 0) {
+            if (pmp_bpe_split(t->re, &m, (const unsigned char *)texts[i], lens[i], count_cb, map, &e) < 0) {
 #pragma omp critical
                 if (!failed) {
                     failed = 1;
@@ -174,7 +174,7 @@ int pmp_bpe_trainer_add(pmp_bpe_trainer *t, const char *const *texts, const size
                 }
             }
         }
-        bpe_matcher_free(&m);
+        pmp_bpe_matcher_free(&m);
     }
     if (failed) {
         if (err) *err = first;
@@ -357,11 +357,11 @@ int pmp_bpe_trainer_finish(pmp_bpe_trainer *t, pmp_bpe **out, uint64_t stats[2],
     }
 
     /* Token bytes by id, and the builder that will own them. */
-    pmp_bpe *b = bpe_new();
+    pmp_bpe *b = pmp_bpe_new();
     int rc = 0;
     for (int c = 0; c < 256 && rc == 0; c++) {
         unsigned char byte = (unsigned char)c;
-        rc = bpe_add_token(b, (uint32_t)c, &byte, 1, 0, err);
+        rc = pmp_bpe_add_token(b, (uint32_t)c, &byte, 1, 0, err);
     }
 
     pair_table pt = {0};
@@ -403,7 +403,7 @@ int pmp_bpe_trainer_finish(pmp_bpe_trainer *t, pmp_bpe **out, uint64_t stats[2],
             continue;
         }
         uint32_t z = next_id++;
-        rc = bpe_add_token(b, z, joined.data, joined.len, 256 + merges, err);
+        rc = pmp_bpe_add_token(b, z, joined.data, joined.len, 256 + merges, err);
         merges++;
         uint32_t a = e.a, c = e.b;
         /* The list may grow while we walk it (a == z never happens: z is new). */
@@ -467,8 +467,8 @@ int pmp_bpe_trainer_finish(pmp_bpe_trainer *t, pmp_bpe **out, uint64_t stats[2],
         stats[1] = merges;
     }
     for (size_t i = 0; i < t->n_specials && rc == 0; i++)
-        rc = bpe_add_special(b, next_id++, t->specials[i], strlen(t->specials[i]), err);
-    if (rc == 0) rc = bpe_finish(b, t->pattern_spec, "trained", "training", err);
+        rc = pmp_bpe_add_special(b, next_id++, t->specials[i], strlen(t->specials[i]), err);
+    if (rc == 0) rc = pmp_bpe_finish(b, t->pattern_spec, "trained", "training", err);
     if (rc < 0) {
         pmp_bpe_free(b);
         return -1;

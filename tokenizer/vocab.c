@@ -8,7 +8,7 @@
 
 
 
-pmp_bpe *bpe_new(void)
+pmp_bpe *pmp_bpe_new(void)
 {
     pmp_bpe *b = pmp_xcalloc(1, sizeof *b);
     for (int i = 0; i < 256; i++) b->byte_id[i] = UINT32_MAX;
@@ -82,7 +82,7 @@ static void grow_ids(pmp_bpe *b, uint32_t id)
     b->n_ids = id + 1;
 }
 
-int bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32_t rank,
+int pmp_bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32_t rank,
                   pmp_err *err)
 {
     if (len == 0) return pmp_err_set(err, "empty token (id %u)", id);
@@ -114,7 +114,7 @@ int bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32
     return 0;
 }
 
-int bpe_add_special(pmp_bpe *b, uint32_t id, const char *text, size_t len, pmp_err *err)
+int pmp_bpe_add_special(pmp_bpe *b, uint32_t id, const char *text, size_t len, pmp_err *err)
 {
     if (len == 0) return pmp_err_set(err, "empty special token (id %u)", id);
     if (id == UINT32_MAX) return pmp_err_set(err, "special token id out of range");
@@ -192,7 +192,7 @@ static void compute_identity(pmp_bpe *b)
              (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
-int bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const char *where,
+int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const char *where,
                pmp_err *err)
 {
     int allow_missing = !strcmp(kind, "tokenizer.json");
@@ -209,8 +209,8 @@ int bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const cha
             return pmp_err_set(err, "%s: byte 0x%02X is not a ranked token", where, c);
     }
     const char *name;
-    const char *pat = bpe_resolve_pattern(pattern_spec, &name);
-    b->re = bpe_compile_pattern(pat, &b->jit, err);
+    const char *pat = pmp_bpe_resolve_pattern(pattern_spec, &name);
+    b->re = pmp_bpe_compile_pattern(pat, &b->jit, err);
     if (!b->re) return pmp_err_prefix(err, "%s", where);
     b->pattern = pmp_xstrdup(pat);
     b->pattern_name = pmp_xstrdup(name);

@@ -1,6 +1,6 @@
 /* Layer kernels: each forward next to its backward. Large products go to BLAS;
  * the rest are plain loops laid out so gcc vectorises the inner dimension. */
-#include "pmp_layers.h"
+#include "layers.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -1,11 +1,10 @@
 /* loader.c — pairs from a shard directory in a seeded, memory-free shuffle
- * (pmp_loader.h). */
-#include "pmp_loader.h"
+ * (loader.h). */
+#include "loader.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_manifest.h"
 #include "pmp_shard.h"
 
 typedef struct loader_shard {

@@ -1,5 +1,5 @@
 /* The model: parameter layout, activations, forward and backward over a packed batch. */
-#include "pmp_model.h"
+#include "pmp_trainer.h"
 
 #include <cblas.h>
 #include <dlfcn.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_layers.h"
+#include "layers.h"
 
 /* ---------- config ---------- */
 

@@ -1,5 +1,5 @@
 /* AdamW, learning-rate schedule, clipping, and the training step. */
-#include "pmp_optim.h"
+#include "optim.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "pmp_rng.h"
+#include "pmp_trainer.h"
 
 #include <math.h>
 

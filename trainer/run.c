@@ -1,6 +1,6 @@
 /* run.c — the training loop over shards, with evaluation, log and exact resume
- * (pmp_run.h). Checkpoint sections: docs/checkpoint.md. */
-#include "pmp_run.h"
+ * (pmp_trainer.h). Checkpoint sections: docs/checkpoint.md. */
+#include "pmp_trainer.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -12,9 +12,9 @@
 
 #include "pmp_bpe.h"
 #include "pmp_ckpt.h"
-#include "pmp_gpt2io.h"
-#include "pmp_loader.h"
-#include "pmp_optim.h"
+#include "gpt2io.h"
+#include "loader.h"
+#include "optim.h"
 #include "run_internal.h"
 
 void pmp_run_opts_default(pmp_run_opts *o)
@@ -42,7 +42,7 @@ void pmp_run_opts_default(pmp_run_opts *o)
  * extra id past its vocabulary (the model's V grows by one). The binarised
  * view's labels are the literal texts "GOOD:" and "BAD:" encoded by the
  * tokenizer (docs/train.md): they work with any vocabulary, GPT-2's included. */
-int run_setup_tokens(run_ctx *r, const char *tokenizer, pmp_err *err)
+int pmp_run_setup_tokens(run_ctx *r, const char *tokenizer, pmp_err *err)
 {
     const char *tpath = tokenizer ? tokenizer : pmp_loader_tokenizer_path(r->train);
     pmp_bpe *bpe;
@@ -85,7 +85,7 @@ static pmp_batch_opts batch_opts(const run_ctx *r, const pmp_run_opts *o, int ev
     bo.binarize = o->binarize;
     bo.lm_targets = o->objective == PMP_OBJ_RANK && o->lm_coef > 0;
     bo.eval = eval;
-    bo.share_context = 1;   /* same results, fewer tokens (pmp_objective.h) */
+    bo.share_context = 1;   /* same results, fewer tokens (pmp_trainer.h) */
     bo.eoc = r->eoc;
     bo.good_prefix = r->good;
     bo.bad_prefix = r->bad;
@@ -124,8 +124,8 @@ static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
             cfg.maxT = o->context;
         }
     } else if (o->init) {
-        if (run_open_init_ckpt(o->init, &init_ck, err) < 0) return -1;
-        if (run_ckpt_config(init_ck, &cfg, err) < 0) {
+        if (pmp_run_open_init_ckpt(o->init, &init_ck, err) < 0) return -1;
+        if (pmp_run_ckpt_config(init_ck, &cfg, err) < 0) {
             pmp_ckpt_close(init_ck);
             return pmp_err_prefix(err, "%s", o->init);
         }
@@ -151,7 +151,7 @@ static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
         int has_head;
         rc = pmp_gpt2_import(&r->model, o->init, &has_head, err);
     } else if (init_ck) {
-        rc = run_ckpt_load_params(init_ck, &r->model, err);
+        rc = pmp_run_ckpt_load_params(init_ck, &r->model, err);
         pmp_ckpt_close(init_ck);
     }
     if (rc == 0 && o->reset_head) {
@@ -163,7 +163,7 @@ static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
 
 /* ---------- evaluation ---------- */
 
-int run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err)
+int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err)
 {
     memset(res, 0, sizeof *res);
     uint64_t n = pmp_loader_pairs(r->eval);
@@ -265,7 +265,7 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
     return 0;
 }
 
-void run_free(run_ctx *r)
+void pmp_run_free(run_ctx *r)
 {
     pmp_loader_close(r->train);
     pmp_loader_close(r->eval);
@@ -294,8 +294,8 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         if (rc == 0 && strcmp(pmp_loader_tokenizer_identity(r.eval), pmp_loader_tokenizer_identity(r.train)))
             rc = pmp_err_set(err, "%s and %s were tokenized with different tokenizers", o->eval_dir, o->data_dir);
     }
-    if (rc == 0) rc = run_setup_tokens(&r, o->tokenizer, err);
-    if (rc == 0) rc = run_prepare_dir(o->out_dir, err);
+    if (rc == 0) rc = pmp_run_setup_tokens(&r, o->tokenizer, err);
+    if (rc == 0) rc = pmp_run_prepare_dir(o->out_dir, err);
     if (rc == 0 && !o->resume) {
         /* Never mix two runs' checkpoints in one directory. */
         pmp_buf d = PMP_BUF_INIT;
@@ -311,7 +311,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     }
     long start = 0;
     if (rc == 0 && o->resume) {
-        rc = run_resume(&r, o, &start, err);
+        rc = pmp_run_resume(&r, o, &start, err);
         if (rc == 1) { rc = 0; }            /* resumed */
         else if (rc == 0) start = -1;       /* nothing to resume: fresh start */
     }
@@ -320,8 +320,8 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         rc = init_model(&r, o, err);
         if (rc == 0) pmp_adamw_init(&r.opt, r.model.n_params);
     }
-    if (rc == 0) rc = run_check_config(&r, o, err);
-    if (rc == 0) rc = run_open_log(&r, o, start, err);
+    if (rc == 0) rc = pmp_run_check_config(&r, o, err);
+    if (rc == 0) rc = pmp_run_open_log(&r, o, start, err);
     r.opt.weight_decay = o->weight_decay;
     pmp_schedule sched = {o->lr, o->min_lr, o->warmup >= 0 ? o->warmup : o->steps / 20, o->steps};
     pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
@@ -349,20 +349,20 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         }
         tokens_total += tokens;
         res->last_loss = loss.loss;
-        run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000);
+        pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000);
         double el = pmp_now() - t0;
         if (o->progress)
             o->progress(o->ctx, s + 1, o->steps, tokens_total / el, (double)(s + 1 - start) / el);
         int last = s + 1 == o->steps;
         if (r.eval && ((o->eval_every > 0 && (s + 1) % o->eval_every == 0) || last)) {
-            rc = run_evaluate(&r, o, &res->eval, err);
+            rc = pmp_run_evaluate(&r, o, &res->eval, err);
             if (rc == 0) {
-                run_log_eval(&r, s + 1, &res->eval);
+                pmp_run_log_eval(&r, s + 1, &res->eval);
                 res->evaluated = 1;
             }
         }
         if (rc == 0 && ((o->ckpt_every > 0 && (s + 1) % o->ckpt_every == 0) || last))
-            rc = run_save_checkpoint(&r, o, s + 1, err);
+            rc = pmp_run_save_checkpoint(&r, o, s + 1, err);
     }
     res->steps = o->steps;
     res->seconds = pmp_now() - t0;
@@ -371,6 +371,6 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         res->params_xxh64 = XXH64(r.model.params_mem, r.model.n_params * sizeof(float), 0);
     for (int k = 0; k < o->micro_batches; k++) pmp_batch_free(&micro[k]);
     free(micro);
-    run_free(&r);
+    pmp_run_free(&r);
     return rc < 0 ? -1 : 0;
 }

@@ -5,9 +5,9 @@
 #include <stdio.h>
 
 #include "pmp_ckpt.h"
-#include "pmp_loader.h"
-#include "pmp_optim.h"
-#include "pmp_run.h"
+#include "loader.h"
+#include "optim.h"
+#include "pmp_trainer.h"
 
 typedef struct run_ctx {
     pmp_loader *train, *eval;
@@ -27,25 +27,25 @@ typedef struct run_ctx {
 
 /* Loads the data's tokenizer (or the given one), checks its identity, and sets
  * the end-of-context token, the model vocabulary and the GOOD:/BAD: prefixes. */
-int run_setup_tokens(run_ctx *r, const char *tokenizer, pmp_err *err);
-void run_free(run_ctx *r);
+int pmp_run_setup_tokens(run_ctx *r, const char *tokenizer, pmp_err *err);
+void pmp_run_free(run_ctx *r);
 
-int run_prepare_dir(const char *out_dir, pmp_err *err);
+int pmp_run_prepare_dir(const char *out_dir, pmp_err *err);
 /* 1 = resumed from a checkpoint (model, optimizer, rng restored, *start set),
  * 0 = no checkpoint to resume from, -1 = error. */
-int run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err);
+int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err);
 /* Writes RUN_DIR/config.json on a fresh start; checks it on resume. */
-int run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err);
-int run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_err *err);
+int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err);
+int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_err *err);
 
-int run_open_init_ckpt(const char *path, pmp_ckpt **out, pmp_err *err);
-int run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err);
-int run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err);
+int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, pmp_err *err);
+int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err);
+int pmp_run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err);
 
-int run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err);
-void run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms);
-void run_log_eval(run_ctx *r, long step, const pmp_eval_result *e);
+int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err);
+void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms);
+void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e);
 
-int run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err);
+int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err);
 
 #endif

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pmp_gpt2io.h"
+#include "gpt2io.h"
 #include "run_internal.h"
 
 static void ckpt_dir(pmp_buf *b, const char *out_dir)
@@ -26,7 +26,7 @@ static int mkdir_p(const char *path, pmp_err *err)
     return pmp_err_set(err, "%s: cannot create: %s", path, strerror(errno));
 }
 
-int run_prepare_dir(const char *out_dir, pmp_err *err)
+int pmp_run_prepare_dir(const char *out_dir, pmp_err *err)
 {
     if (mkdir_p(out_dir, err) < 0) return -1;
     pmp_buf d = PMP_BUF_INIT;
@@ -84,7 +84,7 @@ static int compare_config(const char *have_text, const char *want_text, const ch
     return rc;
 }
 
-int run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
+int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
 {
     pmp_buf want = PMP_BUF_INIT, path = PMP_BUF_INIT;
     config_json(r, o, &want);
@@ -113,7 +113,7 @@ int run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
 
 /* ---------- checkpoints ---------- */
 
-int run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_err *err)
+int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_err *err)
 {
     pmp_buf cfg = PMP_BUF_INIT, state = PMP_BUF_INIT, dir = PMP_BUF_INIT, path = PMP_BUF_INIT;
     config_json(r, o, &cfg);
@@ -162,7 +162,7 @@ static int json_int(json_object *o, const char *key, long *out)
     return 0;
 }
 
-int run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err)
+int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err)
 {
     json_object *o = section_json(ck, "config");
     long L = 0, NH = 0, C = 0, T = 0, V = 0;
@@ -178,7 +178,7 @@ int run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err)
     return rc;
 }
 
-int run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err)
+int pmp_run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err)
 {
     size_t len;
     const void *p = pmp_ckpt_section(ck, "params", &len);
@@ -195,7 +195,7 @@ static void warn_cb(void *ctx, const char *msg)
     if (o->warn) o->warn(o->ctx, msg);
 }
 
-int run_open_init_ckpt(const char *path, pmp_ckpt **out, pmp_err *err)
+int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, pmp_err *err)
 {
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -213,7 +213,7 @@ int run_open_init_ckpt(const char *path, pmp_ckpt **out, pmp_err *err)
     return pmp_ckpt_open(out, path, err);
 }
 
-int run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
+int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
 {
     pmp_buf d = PMP_BUF_INIT;
     ckpt_dir(&d, o->out_dir);
@@ -223,7 +223,7 @@ int run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
     pmp_buf_free(&d);
     if (found <= 0) return found;
     pmp_config cfg;
-    int rc = run_ckpt_config(ck, &cfg, err);
+    int rc = pmp_run_ckpt_config(ck, &cfg, err);
     json_object *st = rc == 0 ? section_json(ck, "state") : NULL;
     long s = 0, adam_step = 0;
     if (rc == 0 && (!st || json_int(st, "step", &s) || json_int(st, "adam_step", &adam_step)))
@@ -238,7 +238,7 @@ int run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
     if (rc == 0) rc = pmp_model_init(&r->model, &cfg, &r->rng, err);
     if (rc == 0) {
         r->model_ready = 1;
-        rc = run_ckpt_load_params(ck, &r->model, err);
+        rc = pmp_run_ckpt_load_params(ck, &r->model, err);
     }
     if (rc == 0) {
         /* The RNG was advanced by the init above: put back the saved state. */
@@ -267,7 +267,7 @@ int run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
 
 /* On resume, keeps the log lines of steps up to start (later ones will be
  * written again), so the log reads as if the run never stopped. */
-int run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err)
+int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err)
 {
     pmp_buf path = PMP_BUF_INIT, kept = PMP_BUF_INIT;
     pmp_buf_printf(&path, "%s/log.jsonl", o->out_dir);
@@ -296,7 +296,7 @@ int run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err)
     return rc;
 }
 
-void run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms)
+void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms)
 {
     pmp_buf b = PMP_BUF_INIT;
     pmp_buf_printf(&b, "{\"step\":%ld,\"loss\":", step);
@@ -311,7 +311,7 @@ void run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int
     pmp_buf_free(&b);
 }
 
-void run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
+void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
 {
     fprintf(r->log,
             "{\"step\":%ld,\"eval\":true,\"pairs\":%ld,\"accuracy\":%.6f,\"margin\":%.6f,\"loss\":%.6f,"
@@ -326,17 +326,17 @@ void run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
 int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pmp_err *err)
 {
     pmp_ckpt *ck;
-    if (run_open_init_ckpt(ckpt, &ck, err) < 0) return -1;
+    if (pmp_run_open_init_ckpt(ckpt, &ck, err) < 0) return -1;
     pmp_config cfg;
     pmp_model m;
     pmp_rng rng;
     pmp_rng_seed(&rng, 0);
-    int rc = run_ckpt_config(ck, &cfg, err);
+    int rc = pmp_run_ckpt_config(ck, &cfg, err);
     int ready = 0;
     if (rc == 0) rc = pmp_model_init(&m, &cfg, &rng, err);
     if (rc == 0) {
         ready = 1;
-        rc = run_ckpt_load_params(ck, &m, err);
+        rc = pmp_run_ckpt_load_params(ck, &m, err);
     }
     if (rc == 0) rc = pmp_gpt2_export(&m, out, err);
     if (rc == 0 && config_out) {

@@ -1,5 +1,5 @@
 /* score.c — rewards of a trained model on the pairs of a shard directory
- * (pmp_run_score in pmp_run.h). */
+ * (pmp_run_score in pmp_trainer.h). */
 #include <string.h>
 
 #include "run_internal.h"
@@ -12,16 +12,16 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
     pmp_ckpt *ck = NULL;
     pmp_config cfg;
     int rc = pmp_loader_open(&r.train, data_dir, err);
-    if (rc == 0) rc = run_setup_tokens(&r, tokenizer, err);
-    if (rc == 0) rc = run_open_init_ckpt(ckpt, &ck, err);
-    if (rc == 0) rc = run_ckpt_config(ck, &cfg, err);
+    if (rc == 0) rc = pmp_run_setup_tokens(&r, tokenizer, err);
+    if (rc == 0) rc = pmp_run_open_init_ckpt(ckpt, &ck, err);
+    if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
     if (rc == 0 && cfg.V != r.V)
         rc = pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", ckpt, cfg.V, r.V);
     pmp_rng_seed(&r.rng, 0);
     if (rc == 0) rc = pmp_model_init(&r.model, &cfg, &r.rng, err);
     if (rc == 0) {
         r.model_ready = 1;
-        rc = run_ckpt_load_params(ck, &r.model, err);
+        rc = pmp_run_ckpt_load_params(ck, &r.model, err);
     }
     pmp_ckpt_close(ck);
     uint64_t n = pmp_loader_pairs(r.train);
@@ -62,6 +62,6 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
     }
     pmp_buf_free(&line);
     pmp_batch_free(&b);
-    run_free(&r);
+    pmp_run_free(&r);
     return rc < 0 ? -1 : 0;
 }

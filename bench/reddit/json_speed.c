@@ -14,8 +14,8 @@
 #include <time.h>
 
 #include "pmp_common.h"
-#include "pmp_ndjson.h"
-#include "pmp_reddit.h"
+#include "ndjson.h"
+#include "reddit.h"
 
 static const char *const keys[] = {"id", "parent_id", "link_id", "body", "score",
                                    "created_utc", "author", "subreddit", "stickied",

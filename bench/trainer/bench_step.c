@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_optim.h"
+#include "optim.h"
 
 static int cmp_d(const void *a, const void *b)
 {

@@ -18,7 +18,7 @@ build() {  # target extra-sources libs
   clang $CFLAGS "$S/tests/fuzz/$name.c" $COMMON $srcs -o "$T/$name" "$@"
 }
 build fuzz_safetensors "$S/formats/safetensors.c" -ljson-c -lxxhash -lm
-build fuzz_group "$S/formats/group.c $S/pipeline/input.c" -ljson-c -lzstd -lbz2 -lz -lxxhash -lm
+build fuzz_group "$S/formats/group.c $S/common/input.c" -ljson-c -lzstd -lbz2 -lz -lxxhash -lm
 for t in fuzz_safetensors fuzz_group; do
   mkdir -p "$T/corpus-$t"
   echo "== $t for ${SECS}s"

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_ndjson.h"
-#include "pmp_reddit.h"
+#include "ndjson.h"
+#include "reddit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

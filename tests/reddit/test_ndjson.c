@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "pmp_input.h"
-#include "pmp_ndjson.h"
-#include "pmp_reddit.h"
+#include "ndjson.h"
+#include "reddit.h"
 
 static const char *const K[] = {"a", "b", "c"};
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pmp_groupby.h"
+#include "groupby.h"
 #include "test_util.h"
 
 typedef struct rec {

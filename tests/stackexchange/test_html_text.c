@@ -1,5 +1,5 @@
 /* test_html_text.c — HTML -> text on fragments written here (exact expected
- * text: the rules of pmp_html_text.h) and on real post bodies read at test time
+ * text: the rules of html_text.h) and on real post bodies read at test time
  * from the shared StackExchange dumps (code blocks, nested lists, tables,
  * blockquotes, unbalanced tags: properties every conversion must have), plus the
  * small StackExchange rules: site names, scores, dates, tags. */
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_html_text.h"
-#include "pmp_stackexchange.h"
+#include "html_text.h"
+#include "stackexchange.h"
 #include "test_util.h"
 
 static char *convert(const char *html)

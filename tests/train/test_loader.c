@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_loader.h"
+#include "loader.h"
 
 static void test_bijection(void **state)
 {

@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "pmp_layers.h"
-#include "pmp_model.h"
+#include "layers.h"
+#include "pmp_trainer.h"
 
 typedef double (*fwd_fn)(void *ctx);
 

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "pmp_model.h"
-#include "pmp_optim.h"
+#include "pmp_trainer.h"
+#include "optim.h"
 
 /* synthetic vocabulary: 0..27 content, 28 marker, 29 GOOD, 30 BAD, 31 EOC */
 enum { VOCAB = 32, MARK = 28, GOOD = 29, BAD = 30, EOC = 31 };

@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "pmp_input.h"
-#include "pmp_wikipedia.h"
-#include "pmp_wikitext.h"
+#include "wikipedia.h"
+#include "wikitext.h"
 #include "test_util.h"
 
 static pmp_wikitext *wt;

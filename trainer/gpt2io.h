@@ -1,4 +1,4 @@
-/* pmp_gpt2io.h — Hugging Face GPT-2 weights in and out (model.safetensors +
+/* gpt2io.h — Hugging Face GPT-2 weights in and out (model.safetensors +
  * config.json), so PMP can start from a pretrained language model and a
  * trained preference model can leave pmp.
  *
@@ -13,7 +13,7 @@
 #ifndef PMP_GPT2IO_H
 #define PMP_GPT2IO_H
 
-#include "pmp_model.h"
+#include "pmp_trainer.h"
 
 /* Reads n_layer, n_head, n_embd, n_positions and vocab_size from config.json. */
 int pmp_gpt2_read_config(const char *path, pmp_config *cfg, pmp_err *err);

@@ -1,4 +1,4 @@
-/* pmp_loader.h — ranked pairs from a shard directory (pmp-tokenize's output),
+/* loader.h — ranked pairs from a shard directory (pmp-tokenize's output),
  * in a shuffled order that is a pure function of (seed, epoch).
  *
  * The order is a full permutation of all pairs, computed on demand: position i

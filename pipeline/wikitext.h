@@ -1,4 +1,4 @@
-/* pmp_wikitext.h — MediaWiki wikitext to plain text, deterministic.
+/* wikitext.h — MediaWiki wikitext to plain text, deterministic.
  *
  * Dropped: templates ({{...}}, nested, and {{{params}}}), tables ({| ... |}),
  * <ref>...</ref> and <ref .../>, HTML comments, <gallery>/<math>/<timeline>

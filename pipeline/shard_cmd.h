@@ -3,7 +3,6 @@
 #define PMP_SHARD_CMD_H
 
 #include "pmp_common.h"
-#include "pmp_manifest.h"
 #include "pmp_shard.h"
 
 int pmp_shard_cmd_info(int argc, char **argv);

@@ -12,7 +12,7 @@
 #include "pmp_bpe.h"
 #include "pmp_group.h"
 #include "pmp_input.h"
-#include "pmp_pairing.h"
+#include "pairing.h"
 #include "pmp_shard.h"
 #include "pmp_tokenize.h"
 #include "tokenize_internal.h"

@@ -1,4 +1,4 @@
-/* pmp_ndjson.h — pull a few top-level fields out of one-object-per-line JSON,
+/* ndjson.h — pull a few top-level fields out of one-object-per-line JSON,
  * fast.
  *
  * Why not json-c: building a full DOM for every line of a 200 GB pushshift month

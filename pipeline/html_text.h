@@ -1,4 +1,4 @@
-/* pmp_html_text.h — HTML fragments (StackExchange post bodies) to readable text,
+/* html_text.h — HTML fragments (StackExchange post bodies) to readable text,
  * with libxml2's HTML parser (never the network).
  *
  * The text is Markdown-like and deterministic: paragraphs and other blocks are

@@ -1,4 +1,4 @@
-/* pmp_optim.h — AdamW with decoupled weight decay, warmup + cosine schedule,
+/* optim.h — AdamW with decoupled weight decay, warmup + cosine schedule,
  * global-norm gradient clipping, and one training step with gradient accumulation.
  *
  * The optimizer state is two float buffers (m, v) with the model's parameter layout
@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "pmp_model.h"
+#include "pmp_trainer.h"
 
 typedef struct pmp_adamw {
     float beta1, beta2, eps, weight_decay;

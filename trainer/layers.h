@@ -1,4 +1,4 @@
-/* pmp_layers.h — the transformer's layer kernels, each forward next to its backward.
+/* layers.h — the transformer's layer kernels, each forward next to its backward.
  *
  * Used by the model (model.c) and by the per-layer gradient checks; not needed by
  * programs. Dimensions: N packed tokens (all sequences back to back), C channels,
@@ -59,7 +59,7 @@ void pmp_colsum_acc(float *db, const float *dout, int N, int C);
 void pmp_gelu_forward(float *out, const float *inp, size_t n);
 void pmp_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 
-/* Where each packed sequence's attention keys are (pmp_objective.h): sequence s
+/* Where each packed sequence's attention keys are (pmp_trainer.h): sequence s
  * owns the M_s tokens [start[s], start[s+1]) at positions shared[s] ...; its first
  * P_s = shared[s] positions are the first P_s tokens of root[s]. A family (a root
  * and the sequences sharing with it) is contiguous: family f is sequences

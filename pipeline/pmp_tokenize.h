@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "pmp_common.h"
-#include "pmp_manifest.h"
+#include "pmp_shard.h"
 
 typedef struct pmp_tokenize_opts {
     const char *tokenizer;      /* path given to pmp_bpe_load */

@@ -1,0 +1,54 @@
+#!/bin/bash
+# The layering rules of docs/architecture.md, checked:
+#  1. a source file in a layer folder includes headers of its own folder, or the
+#     public headers (pmp_*.h) of a layer below it; never a header of a layer above,
+#     never another folder's internal header;
+#  2. every symbol a layer's library exports starts with pmp_ (internal functions
+#     too: a static library exports everything that is not static).
+# Usage: layers.sh SRC_DIR [LIBRARY.a ...]
+set -u
+SRC="$1"; shift
+LAYERS=(common formats tokenizer pipeline trainer)   # bottom up
+fail=0
+rank_of() { local i; for i in "${!LAYERS[@]}"; do [ "${LAYERS[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo -1; }
+
+declare -A home   # header name -> folder
+for d in "${LAYERS[@]}"; do
+  for h in "$SRC/$d"/*.h; do
+    [ -e "$h" ] || continue
+    b=$(basename "$h")
+    if [ -n "${home[$b]:-}" ]; then echo "layers: $b exists in both ${home[$b]}/ and $d/"; fail=1; fi
+    home[$b]=$d
+  done
+done
+
+for d in "${LAYERS[@]}"; do
+  r=$(rank_of "$d")
+  for f in "$SRC/$d"/*.c "$SRC/$d"/*.h; do
+    [ -e "$f" ] || continue
+    while IFS=: read -r line inc; do
+      inc=${inc#*\"}; inc=${inc%\"*}
+      owner=${home[$inc]:-}
+      if [ -z "$owner" ]; then
+        echo "layers: $d/$(basename "$f"):$line includes \"$inc\", which is in no layer folder"; fail=1; continue
+      fi
+      [ "$owner" = "$d" ] && continue
+      if [ "$(rank_of "$owner")" -gt "$r" ]; then
+        echo "layers: $d/$(basename "$f"):$line includes $owner/$inc: $owner/ is a layer above $d/"; fail=1
+      elif [[ "$inc" != pmp_*.h ]]; then
+        echo "layers: $d/$(basename "$f"):$line includes $owner/$inc, an internal header of $owner/"; fail=1
+      fi
+    done < <(grep -n '^#include "' "$f" | sed 's/^\([0-9]*\):#include /\1:/')
+  done
+done
+
+for lib in "$@"; do
+  bad=$(nm -g --defined-only "$lib" | awk 'NF == 3 && $3 !~ /^pmp_/ {print $3}' | sort -u | tr '\n' ' ')
+  if [ -n "$bad" ]; then echo "layers: $(basename "$lib") exports symbols without the pmp_ prefix: $bad"; fail=1; fi
+done
+
+if [ "$fail" = 0 ]; then
+  n=$(find "$SRC"/{common,formats,tokenizer,pipeline,trainer} -maxdepth 1 -name "*.[ch]" | wc -l)
+  echo "layers: ok ($n files in ${#LAYERS[@]} layers, $# libraries)"
+fi
+exit $fail

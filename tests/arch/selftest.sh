@@ -1,0 +1,27 @@
+#!/bin/bash
+# The layering check must fail on each kind of violation: an upward include, another
+# folder's internal header, an unprefixed exported symbol. Builds a tiny fake tree.
+set -u
+T="${PMP_TMP:-/tmp/pmp-arch-selftest}"; rm -rf "$T"; mkdir -p "$T"
+CHECK="$(dirname "$0")/layers.sh"
+mk() { mkdir -p "$T/$1"; for d in common formats tokenizer pipeline trainer; do mkdir -p "$T/$1/$d"; done
+       echo '/* x */' > "$T/$1/common/pmp_common.h"; echo '/* x */' > "$T/$1/trainer/pmp_trainer.h"
+       echo '/* x */' > "$T/$1/formats/internal.h"; }
+expect() { # name expected-rc args...
+  local name=$1 want=$2; shift 2
+  out=$("$CHECK" "$@" 2>&1); rc=$?
+  if [ "$rc" != "$want" ]; then echo "FAIL $name: rc $rc, want $want: $out"; exit 1; fi
+  echo "ok $name: $(echo "$out" | head -1)"
+}
+mk good; printf '#include "pmp_common.h"\n#include "internal.h"\n' > "$T/good/formats/a.c"
+expect clean 0 "$T/good"
+mk up; printf '#include "pmp_trainer.h"\n' > "$T/up/formats/a.c"
+expect upward 1 "$T/up"
+mk internal; printf '#include "internal.h"\n' > "$T/internal/trainer/a.c"
+expect internal 1 "$T/internal"
+mk unknown; printf '#include "nowhere.h"\n' > "$T/unknown/common/a.c"
+expect unknown 1 "$T/unknown"
+printf 'int pmp_fine(void){return 0;}\nint leaked(void){return 1;}\n' > "$T/sym.c"
+cc -c "$T/sym.c" -o "$T/sym.o" && ar rcs "$T/libsym.a" "$T/sym.o"
+expect symbol 1 "$T/good" "$T/libsym.a"
+echo "5 passed, 0 failed"

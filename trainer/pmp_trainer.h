@@ -1,0 +1,329 @@
+/* pmp_trainer.h — the trainer's public interface: its random stream, packed batches
+ * and objectives, the GPT-2-architecture preference model, and training runs over
+ * shard directories (docs/trainer.md, docs/train.md, docs/checkpoint.md).
+ * Kernels (layers.h), the optimizer (optim.h), the data loader (loader.h) and GPT-2
+ * weight files (gpt2io.h) are internal to trainer/. */
+#ifndef PMP_TRAINER_H
+#define PMP_TRAINER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pmp_common.h"
+
+/* ---------- the trainer's only source of randomness: an explicit, copyable state.
+ *
+ * All randomness (weight init, and later data order) flows through a pmp_rng that
+ * the caller owns, so a checkpoint saves it as plain bytes and resume continues
+ * the exact same stream. xoshiro256** seeded through splitmix64.
+ */
+typedef struct pmp_rng {
+    uint64_t s[4];
+} pmp_rng;
+
+void pmp_rng_seed(pmp_rng *r, uint64_t seed);
+uint64_t pmp_rng_u64(pmp_rng *r);
+/* Uniform in [0, 1) with 24 random bits (exact in float). */
+float pmp_rng_uniform(pmp_rng *r);
+/* Uniform integer in [0, n), n > 0, without modulo bias. */
+uint64_t pmp_rng_below(pmp_rng *r, uint64_t n);
+/* Standard normal (Box-Muller on two draws; no cached second value, so the
+ * state is the whole story). */
+float pmp_rng_normal(pmp_rng *r);
+
+/* ---------- packed batches, the four objectives and the binarised view.
+ *
+ * A batch is B token sequences packed back to back into N tokens (no padding).
+ * Attention is causal inside each sequence only; positions restart at 0 for each
+ * sequence. Every preference-model sequence is
+ *     [label prefix] context response EOC
+ * and its reward is read at its last token (the EOC). The sequences of one pair
+ * share their context, and causal attention makes the context's activations the
+ * same in both; with share_context the batch stores it once: a sharing sequence
+ * keeps only its own suffix, and its first `shared` positions are read from an
+ * earlier `root` sequence (which shares nothing itself). A root and the sequences
+ * sharing with it are adjacent (a family). The arithmetic is that of the unshared
+ * batch, on fewer tokens. What the batch carries
+ * decides which loss terms exist:
+ *   pairs   (better, worse) sequence indices     -> rank term  -log sigmoid(r_b - r_w)
+ *   label   +1 good / -1 bad per sequence        -> binary term -log sigmoid(label * r)
+ *   targets next-token id per position or -1     -> LM term (mean NLL over targets)
+ * and pmp_loss_opts weighs them. One forward/backward serves every objective.
+ */
+typedef enum pmp_objective {
+    PMP_OBJ_RANK = 0,    /* -log sigmoid(r_better - r_worse) [+ lm_coef * LM on better] */
+    PMP_OBJ_BINARY,      /* each sequence labelled good/bad: -log sigmoid(+-r) */
+    PMP_OBJ_IMITATION,   /* LM loss on the better response only */
+    PMP_OBJ_LM,          /* LM loss on plain text */
+} pmp_objective;
+
+/* "rank" | "binary" | "imitation" | "lm" -> 0, or -1 if unknown. */
+int pmp_objective_parse(const char *name, pmp_objective *out);
+const char *pmp_objective_name(pmp_objective o);
+
+typedef struct pmp_batch {
+    int B;               /* sequences */
+    int N;               /* packed tokens */
+    int P;               /* pairs */
+    int NT;              /* positions with a next-token target */
+    int32_t *tokens;     /* [N] */
+    int32_t *pos;        /* [N] position inside its sequence */
+    int32_t *targets;    /* [N] next token to predict at this position, or -1 */
+    int32_t *seq_start;  /* [B+1] first token of each sequence; seq_start[B] = N */
+    int32_t *readout;    /* [B] absolute token index the reward is read at */
+    int32_t *root;       /* [B] sequence whose first `shared` tokens prefix this one, or -1 */
+    int32_t *shared;     /* [B] positions taken from root (0 when root is -1) */
+    int NL;              /* tokens counting every sequence whole (N + the shared) */
+    int8_t *label;       /* [B] +1 good, -1 bad, 0 not labelled */
+    int32_t *pair_better, *pair_worse;   /* [P] sequence indices */
+    int cap_n, cap_b, cap_p;
+} pmp_batch;
+
+void pmp_batch_init(pmp_batch *b);
+void pmp_batch_clear(pmp_batch *b);   /* empty, keeps memory */
+void pmp_batch_free(pmp_batch *b);
+
+typedef struct pmp_batch_opts {
+    pmp_objective objective;
+    int binarize;        /* paper §4.1 view, rank and binary objectives */
+    int lm_targets;      /* rank: next-token targets on the better sequence (--lm-coef) */
+    int eval;            /* imitation: also add the worse sequence, so pairs can be
+                          * scored by mean log-probability */
+    int32_t eoc;         /* end-of-context token closing every PM sequence */
+    const int32_t *good_prefix, *bad_prefix;   /* binarised label prefixes */
+    int n_good_prefix, n_bad_prefix;
+    int share_context;   /* store a pair's common prefix once (see above) */
+    int maxT;            /* model context length */
+    int V;               /* vocabulary size (token ids are checked against it) */
+} pmp_batch_opts;
+
+/* Adds one ranked pair (better > worse, both answering ctx) as the objective asks:
+ *   rank:       2 sequences, 1 pair; binarised: 4 sequences, 2 pairs
+ *               ("GOOD:"A > "BAD:"A and "BAD:"B > "GOOD:"B);
+ *   binary:     2 sequences labelled +1 / -1; binarised: the same 4 sequences as
+ *               rank, labelled good when the prefix matches the truth;
+ *   imitation:  the better sequence with targets on its response tokens
+ *               (eval: the worse one too, and the pair);
+ *   lm:         not allowed (use pmp_batch_add_text).
+ * Too long for maxT: the context loses tokens from its start, the same for both
+ * responses (as many as the longer one needs), then a response still too long
+ * loses its end; prefix and EOC always stay. Returns 0, or -1 with err set. */
+int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx, int n_ctx,
+                       const int32_t *better, int n_better, const int32_t *worse, int n_worse,
+                       pmp_err *err);
+/* LM objective: one plain-text sequence (first maxT tokens), targets on every
+ * next token. */
+int pmp_batch_add_text(pmp_batch *b, const pmp_batch_opts *o, const int32_t *tok, int n,
+                       pmp_err *err);
+/* The two sequences whose scores judge the batch's i-th added pair at evaluation:
+ * its better and worse sequence, or with the binarised view GOOD:better and
+ * GOOD:worse (the score is then r(GOOD:A) - r(GOOD:B)). For batches built by
+ * pmp_batch_add_pair with the same binarize setting. */
+void pmp_batch_judged_pair(const pmp_batch *b, int binarize, int i, int *better, int *worse);
+/* Length of sequence s counted whole (its shared prefix included), and its token
+ * at position t (0 <= t < that length). */
+int pmp_batch_seq_len(const pmp_batch *b, int s);
+int32_t pmp_batch_seq_token(const pmp_batch *b, int s, int t);
+
+typedef struct pmp_loss_opts {
+    float rank_coef;     /* weight of the mean pair loss */
+    float binary_coef;   /* weight of the mean binary loss */
+    float lm_coef;       /* weight of the mean next-token loss */
+} pmp_loss_opts;
+
+/* The weights an objective uses: rank -> (1, 0, lm_coef); binary -> (0, 1, 0);
+ * imitation and lm -> (0, 0, 1). */
+pmp_loss_opts pmp_loss_for(pmp_objective o, float lm_coef);
+
+typedef struct pmp_loss {
+    double loss;          /* weighted total */
+    double rank, binary, lm;   /* each term's mean (0 when absent) */
+    int pairs_correct;    /* r_better > r_worse (or mean log-prob, see below) */
+    int labels_correct;   /* sign(r) == label */
+} pmp_loss;
+
+/* Computes the loss from rewards r [B] and per-target log-probs (logprob [NT], in
+ * the batch's target order), and the gradients with respect to them, times
+ * grad_scale: dr [B], dlogprob [NT]. seq_logprob [B] gets each sequence's mean
+ * target log-probability (0 if it has none); pairs are judged on it instead of r
+ * when the batch has no rank term but has targets (imitation eval). */
+void pmp_loss_compute(const pmp_batch *b, const pmp_loss_opts *lo, const float *r,
+                      const float *logprob, float grad_scale, pmp_loss *out, float *dr,
+                      float *dlogprob, float *seq_logprob);
+
+/* ---------- a GPT-2-architecture preference model: config, presets, parameters,
+ * forward and backward over packed batches.
+ *
+ * GPT-2 blocks (pre-LayerNorm, causal attention, GELU MLP, learned positions, final
+ * LayerNorm, LM head tied to the token embedding) plus a scalar reward head
+ * r = lnf(x_readout) . rw + rb. Dimensions: L layers, NH heads, C width, maxT
+ * context, V vocabulary; a batch has B sequences packed into N tokens.
+ *
+ * All parameters live in one contiguous float buffer with named pointers into it
+ * (a checkpoint is one write, an all-reduce one call); the gradients are a second
+ * buffer with the same layout. Tensor order and shapes: pmp_param_shapes().
+ */
+typedef struct pmp_config {
+    int L, NH, C, maxT, V;
+} pmp_config;
+
+/* Presets: "tiny" (4 layers, 4 heads, width 256, context 128), "small" (6, 6, 384,
+ * 256), "gpt2" (12, 12, 768, 1024). V comes from the tokenizer. maxT: 0 keeps the
+ * preset's context, otherwise it must not exceed it. */
+int pmp_config_preset(const char *name, int V, int maxT, pmp_config *cfg, pmp_err *err);
+int pmp_config_check(const pmp_config *cfg, pmp_err *err);
+
+#define PMP_NUM_TENSORS 18
+/* Named pointers into one buffer, in this (file) order. */
+typedef struct pmp_params {
+    float *wte;       /* [V, C] token embedding, also the LM head */
+    float *wpe;       /* [maxT, C] */
+    float *ln1w, *ln1b;          /* [L, C] */
+    float *qkvw, *qkvb;          /* [L, 3C, C], [L, 3C] */
+    float *attprojw, *attprojb;  /* [L, C, C], [L, C] */
+    float *ln2w, *ln2b;          /* [L, C] */
+    float *fcw, *fcb;            /* [L, 4C, C], [L, 4C] */
+    float *fcprojw, *fcprojb;    /* [L, C, 4C], [L, C] */
+    float *lnfw, *lnfb;          /* [C] */
+    float *rw, *rb;              /* [C], [1] reward head */
+} pmp_params;
+
+typedef struct pmp_tensor_info {
+    const char *name;   /* "wte", ... as in pmp_params */
+    size_t offset;      /* floats from the start of the buffer */
+    size_t size;        /* floats */
+    int ndim;           /* shape below, outermost first, includes the L axis */
+    int shape[3];
+    int decay;          /* 1: weight decay applies (matrices), 0: biases, norms */
+} pmp_tensor_info;
+
+/* Fills info[PMP_NUM_TENSORS]; returns the total number of floats. */
+size_t pmp_param_shapes(const pmp_config *cfg, pmp_tensor_info info[PMP_NUM_TENSORS]);
+/* Points p's fields into mem (which holds pmp_param_shapes() floats). */
+void pmp_params_point(pmp_params *p, float *mem, const pmp_config *cfg);
+
+typedef struct pmp_acts pmp_acts;   /* activations, sized for the largest batch seen */
+
+typedef struct pmp_model {
+    pmp_config cfg;
+    size_t n_params;
+    pmp_tensor_info tensors[PMP_NUM_TENSORS];
+    float *params_mem;     /* [n_params] */
+    float *grads_mem;      /* [n_params] */
+    pmp_params params, grads;
+    pmp_acts *acts;
+    /* Outputs of the last forward, [B] each (valid until the next forward). */
+    float *rewards;
+    float *seq_logprob;    /* mean target log-probability per sequence */
+    pmp_loss loss;
+} pmp_model;
+
+/* Allocates parameters (GPT-2 init from rng: N(0, 0.02), residual projections
+ * scaled by 1/sqrt(2L), zero biases, unit norms; rng NULL: zeros, for a caller
+ * that loads them) and zeroed gradients. */
+int pmp_model_init(pmp_model *m, const pmp_config *cfg, pmp_rng *rng, pmp_err *err);
+void pmp_model_free(pmp_model *m);
+void pmp_model_zero_grad(pmp_model *m);
+
+/* Forward over a packed batch: rewards, per-sequence log-probs, loss (m->loss).
+ * Computes the LM head only on positions with a target. Fails on a batch that
+ * does not fit the config. */
+int pmp_model_forward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo, pmp_err *err);
+/* Backward of the last forward (same batch and loss opts): adds
+ * grad_scale * d loss / d params to m->grads (grad_scale = 1 / micro-batches for
+ * gradient accumulation). */
+void pmp_model_backward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
+                        float grad_scale);
+
+/* FLOPs of one forward+backward over b (matmuls 6 per multiply-add-weight-token,
+ * attention as computed), for GFLOP/s figures. */
+double pmp_model_flops(const pmp_model *m, const pmp_batch *b, int lm_head);
+
+/* Threads for our loops and for BLAS (both OpenMP here). */
+void pmp_set_threads(int n);
+/* Which BLAS is linked: "OpenBLAS 0.3.21 ... (openmp) /usr/lib/.../libopenblas.so.0".
+ * Returns the threading model: 0 sequential, 1 pthreads, 2 OpenMP, -1 unknown. */
+int pmp_blas_info(char *buf, size_t size);
+
+/* ---------- a training run over shard directories: the loop, evaluation, the
+ * log, checkpoints and exact resume (docs/train.md, docs/checkpoint.md).
+ *
+ * Step s trains on positions [s*B, (s+1)*B) of the endless pair stream
+ * "epoch 0 shuffled, epoch 1 shuffled, ..." (pmp_loader_permute), so the data
+ * cursor is a function of the step, and a run resumed from a checkpoint sees the
+ * same batches as one that never stopped. With the same thread count the
+ * resumed run's weights are bit-identical.
+ */
+typedef struct pmp_run_opts {
+    const char *data_dir;       /* training shards */
+    const char *eval_dir;       /* may be NULL */
+    const char *out_dir;        /* RUN_DIR: log.jsonl, checkpoints/ */
+    const char *tokenizer;      /* NULL: the path in the data manifest */
+    pmp_objective objective;
+    int binarize;
+    float lm_coef;
+    long steps;
+    int batch_pairs;            /* pairs per optimizer step */
+    int micro_batches;          /* gradient accumulation: the step's pairs are split in this many */
+    float lr, min_lr, weight_decay, clip;
+    long warmup;
+    const char *model;          /* preset name, or NULL when cfg is given */
+    pmp_config cfg;             /* layers/heads/width/context when model == NULL (V ignored) */
+    int context;                /* 0 = the preset's */
+    const char *init;           /* checkpoint file, run dir, or model.safetensors; may be NULL */
+    int reset_head;
+    int threads;
+    uint64_t seed;
+    int resume;
+    long ckpt_every;
+    unsigned keep;
+    long eval_every;            /* 0 = only at the end */
+    long eval_pairs;            /* 0 = all eval pairs */
+    /* Reporting (may be NULL). */
+    void (*warn)(void *ctx, const char *msg);
+    void (*progress)(void *ctx, long step, long steps, double tokens_per_s, double steps_per_s);
+    void *ctx;
+} pmp_run_opts;
+
+void pmp_run_opts_default(pmp_run_opts *o);
+
+typedef struct pmp_eval_result {
+    long pairs;
+    double accuracy;            /* better scored above worse */
+    double margin;              /* mean score(better) - score(worse) */
+    double loss;                /* mean -log sigmoid(margin) */
+    double ece;                 /* expected calibration error of sigmoid(margin), 10 bins */
+    double longer_wins;         /* accuracy of "the longer response is better" (ties 1/2) */
+    /* accuracy - longer_wins, and its standard error over pairs (paired: the same
+     * pairs judged both ways; pairs of one group are correlated, so it is a lower
+     * bound) */
+    double vs_longer, vs_longer_se;
+} pmp_eval_result;
+
+typedef struct pmp_run_result {
+    long start_step;            /* > 0 when resumed */
+    long steps;
+    double seconds;
+    double tokens;
+    double last_loss;
+    int evaluated;
+    pmp_eval_result eval;       /* the final evaluation */
+    uint64_t params_xxh64;      /* of the final weights (resume tests compare it) */
+} pmp_run_result;
+
+int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err);
+
+/* Scores pairs with a trained model: for the first max_pairs pairs of data_dir
+ * (0 = all, storage order), writes one JSON line per pair to out:
+ *   {"pair":k,"better":r,"worse":r,"better_tokens":[...],"worse_tokens":[...]}
+ * (the token lists only with with_tokens: the exact sequences the rewards were
+ * read from, end-of-context token included). */
+int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
+                  int with_tokens, FILE *out, pmp_err *err);
+
+/* Writes a checkpoint's weights as a GPT-2 model.safetensors (+ score head), and
+ * config.json when config_out is not NULL. */
+int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pmp_err *err);
+
+#endif
