@@ -115,33 +115,3 @@ char *pmp_buf_detach(pmp_buf *b)
     return d;
 }
 
-int pmp_err_set(pmp_err *err, const char *fmt, ...)
-{
-    if (!err) return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-int pmp_err_prefix(pmp_err *err, const char *fmt, ...)
-{
-    if (!err) return -1;
-    char prefix[512], old[sizeof err->msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    /* Truncation of an over-long message is acceptable; keep the prefix whole. */
-    size_t n = strlen(prefix);
-    if (n > sizeof err->msg - 3) n = sizeof err->msg - 3;
-    memcpy(err->msg, prefix, n);
-    memcpy(err->msg + n, ": ", 2);
-    size_t room = sizeof err->msg - n - 3;
-    size_t m = strnlen(old, room);
-    memcpy(err->msg + n + 2, old, m);
-    err->msg[n + 2 + m] = '\0';
-    return -1;
-}

@@ -17,30 +17,6 @@ double pmp_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int pmp_parse_size(const char *s, uint64_t *out)
-{
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || v < 0 || errno) return -1;
-    uint64_t mult = 1;
-    switch (toupper((unsigned char)*end)) {
-    case '\0': break;
-    case 'K': mult = 1ULL << 10; end++; break;
-    case 'M': mult = 1ULL << 20; end++; break;
-    case 'G': mult = 1ULL << 30; end++; break;
-    case 'T': mult = 1ULL << 40; end++; break;
-    default: return -1;
-    }
-    if (*end == 'i' || *end == 'I') end++;
-    if (*end == 'b' || *end == 'B') end++;
-    if (*end) return -1;
-    double bytes = v * (double)mult;
-    if (bytes > 1.8e19) return -1;
-    *out = (uint64_t)bytes;
-    return 0;
-}
 
 uint64_t pmp_peak_rss(void)
 {
@@ -58,32 +34,41 @@ void pmp_cli_init(pmp_cli *cli, const char *prog, const char *usage)
     cli->t_start = pmp_now();
 }
 
-int pmp_cli_option(pmp_cli *cli, int opt)
+int pmp_cli_option(pmp_cli *cli, int opt, int *exit_code)
 {
     switch (opt) {
     case 'h':
     case PMP_OPT_HELP:
         fputs(cli->usage, stdout);
-        return 100 + PMP_EXIT_OK;
+        *exit_code = PMP_EXIT_OK;
+        return PMP_CLI_EXIT;
     case PMP_OPT_VERSION:
         printf("%s %s\n", cli->prog, PMP_VERSION);
-        return 100 + PMP_EXIT_OK;
+        *exit_code = PMP_EXIT_OK;
+        return PMP_CLI_EXIT;
     case 'q':
     case PMP_OPT_QUIET:
         cli->quiet = 1;
         cli->progress = 0;
-        return 1;
+        return PMP_CLI_HANDLED;
     case PMP_OPT_JSON:
         cli->json = 1;
-        return 1;
+        return PMP_CLI_HANDLED;
     case '?':
     case ':':
         /* getopt already printed what was wrong. */
         fprintf(stderr, "Try '%s --help' for more information.\n", cli->prog);
-        return 100 + PMP_EXIT_USAGE;
+        *exit_code = PMP_EXIT_USAGE;
+        return PMP_CLI_EXIT;
     default:
-        return 0;
+        return PMP_CLI_NOT_OURS;
     }
+}
+
+int pmp_cli_fail_err(pmp_cli *cli, const pmp_err *err)
+{
+    if (err->code == PMP_E_USAGE) return pmp_cli_usage_error(cli, "%s", err->msg);
+    return pmp_cli_fail(cli, "%s", err->msg);
 }
 
 int pmp_cli_usage_error(pmp_cli *cli, const char *fmt, ...)

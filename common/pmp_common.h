@@ -21,17 +21,40 @@
 
 /* ---------- errors ---------- */
 
+/* What kind of failure an error is, so that callers branch on the code and never on
+ * the text. Exit codes come from it in one place (pmp_err_exit_code). */
+typedef enum pmp_errcode {
+    PMP_E_FAIL = 0,      /* a failure not classified more precisely */
+    PMP_E_USAGE,         /* a bad option value or argument given by the user (exit 2) */
+    PMP_E_INPUT,         /* input that does not follow its format (file:line or offset) */
+    PMP_E_IO,            /* a read, write, open or rename failed */
+    PMP_E_NOSPACE,       /* the disk is full (ENOSPC, EDQUOT) */
+    PMP_E_CORRUPT,       /* one of our own files fails its checksums or is truncated */
+    PMP_E_UNSUPPORTED,   /* a format version or feature this build does not read */
+    PMP_E_MISMATCH,      /* inputs that do not belong together (tokenizer vs shards, ...) */
+} pmp_errcode;
+
 typedef struct pmp_err {
+    pmp_errcode code;
     char msg[1024];
 } pmp_err;
 
-/* Formats into err->msg (if err is not NULL) and returns -1, so that
- * `return pmp_err_set(err, "...")` reads naturally. */
+/* Formats into err->msg (if err is not NULL), sets code PMP_E_FAIL and returns -1,
+ * so that `return pmp_err_set(err, "...")` reads naturally. */
 int pmp_err_set(pmp_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Prefixes an existing message: "context: old message". Returns -1. */
+/* The same with a code. */
+int pmp_err_setc(pmp_err *err, pmp_errcode code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* PMP_E_IO, or PMP_E_NOSPACE when errnum says the disk is full. */
+pmp_errcode pmp_errcode_from_errno(int errnum);
+/* Prefixes an existing message: "context: old message"; the code is kept. Returns -1. */
 int pmp_err_prefix(pmp_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The process exit code for an error: PMP_EXIT_USAGE for PMP_E_USAGE, else PMP_EXIT_FAIL. */
+int pmp_err_exit_code(const pmp_err *err);
+/* A short name for the code ("usage", "input", "io", ...), for --json. */
+const char *pmp_errcode_name(pmp_errcode code);
 
 /* ---------- growable byte buffer (the one string type) ---------- */
 
@@ -127,8 +150,17 @@ void pmp_unmap_file(const void *data, size_t len);
 /* ---------- misc ---------- */
 
 double pmp_now(void);   /* monotonic seconds */
-/* Parses "64M", "1G", "512K", "1000" (binary multiples). Returns -1 on error. */
+/* ---------- numbers from the command line and config files ----------
+ * The one set of parsers: each takes the whole string (no trailing text, no empty
+ * string, no overflow) and returns 0, or -1 leaving *out unchanged. Callers word
+ * their own usage message, which names the flag and repeats the text as given. */
+/* "64M", "1G", "512K", "1000" (binary multiples). */
 int pmp_parse_size(const char *s, uint64_t *out);
+/* A decimal integer in [lo, hi]. */
+int pmp_parse_int(const char *s, long long lo, long long hi, long long *out);
+/* A finite number (strtod syntax) in [lo, hi]. */
+int pmp_parse_double(const char *s, double lo, double hi, double *out);
+
 /* Peak resident set size of this process in bytes (0 if unknown). */
 uint64_t pmp_peak_rss(void);
 
@@ -177,12 +209,13 @@ typedef struct pmp_cli {
 } pmp_cli;
 
 void pmp_cli_init(pmp_cli *cli, const char *prog, const char *usage);
-/* Handles a getopt result that belongs to the common set. Returns:
- *  1: handled, keep parsing;
- *  0: not a common option, the program handles it;
- *  otherwise a value >= 100: the program must `return rc - 100` now
- *  (after --help / --version print, or a usage error '?' was reported). */
-int pmp_cli_option(pmp_cli *cli, int opt);
+/* Handles a getopt result that belongs to the common set. Returns
+ *  PMP_CLI_HANDLED   it was one of ours (-q, --json), keep parsing;
+ *  PMP_CLI_NOT_OURS  the program handles it;
+ *  PMP_CLI_EXIT      stop now and exit with *exit_code (after --help or --version
+ *                    printed, or after getopt reported a usage error). */
+enum { PMP_CLI_NOT_OURS = 0, PMP_CLI_HANDLED = 1, PMP_CLI_EXIT = 2 };
+int pmp_cli_option(pmp_cli *cli, int opt, int *exit_code);
 /* Programs with subcommands (pmp-extract SOURCE, pmp-bpe COMMAND, ...). */
 typedef struct pmp_subcommand {
     const char *name;
@@ -204,6 +237,9 @@ int pmp_cli_usage_error(pmp_cli *cli, const char *fmt, ...)
 /* Prints "prog: message" to stderr and returns PMP_EXIT_FAIL. */
 int pmp_cli_fail(pmp_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Prints "prog: <err->msg>" to stderr and returns the exit code its code maps to
+ * (pmp_err_exit_code): the one place an error becomes an exit status. */
+int pmp_cli_fail_err(pmp_cli *cli, const pmp_err *err);
 /* Prints a warning line unless quiet. */
 void pmp_cli_warn(pmp_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

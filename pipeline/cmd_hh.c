@@ -48,9 +48,9 @@ int pmp_cmd_hh(int argc, char **argv)
     opt.ctx = &pctx;
     int c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int r = pmp_cli_option(&cli, c);
-        if (r >= 100) return r - 100;
-        if (r == 1) continue;
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
         switch (c) {
         case OPT_NAME: opt.name = optarg; break;
         case OPT_SKIP_BAD: opt.skip_bad = 1; break;

@@ -152,9 +152,9 @@ int pmp_cmd_reddit(int argc, char **argv)
     int opt, rc = PMP_EXIT_OK;
     optind = 1;
     while ((opt = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int c = pmp_cli_option(&cli, opt);
-        if (c >= 100) { rc = c - 100; goto out; }
-        if (c == 1) continue;
+        int c_exit, c = pmp_cli_option(&cli, opt, &c_exit);
+        if (c == PMP_CLI_EXIT) { rc = c_exit; goto out; }
+        if (c == PMP_CLI_HANDLED) continue;
         double d;
         switch (opt) {
         case OPT_COMMENTS: comments = optarg; break;

@@ -49,9 +49,9 @@ int pmp_cmd_stackexchange(int argc, char **argv)
     pmp_se_options opt = {.on_progress = on_progress, .ctx = &cli};
     int c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int r = pmp_cli_option(&cli, c);
-        if (r >= 100) return r - 100;
-        if (r == 1) continue;
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
         switch (c) {
         case OPT_SITE:
             if (!*optarg) return pmp_cli_usage_error(&cli, "--site needs a non-empty name");

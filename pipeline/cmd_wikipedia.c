@@ -111,9 +111,9 @@ int pmp_cmd_wikipedia(int argc, char **argv)
     int list = 0, c;
     long v;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int r = pmp_cli_option(&cli, c);
-        if (r >= 100) return r - 100;
-        if (r == 1) continue;
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
         switch (c) {
         case OPT_RADIUS:
             if (parse_count(optarg, 2, &v) < 0 || v > 100000)

@@ -100,9 +100,9 @@ int main(int argc, char **argv)
     int c;
     uint64_t v;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "t:o:j:", longopts, NULL)) != -1) {
-        int r = pmp_cli_option(&cli, c);
-        if (r >= 100) return r - 100;
-        if (r == 1) continue;
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
         char *end;
         switch (c) {
         case 't': o.tokenizer = optarg; break;

@@ -64,9 +64,9 @@ static int parse(args *a, int argc, char **argv, const char *prog, const char *u
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "o:t:n:", longopts, NULL)) != -1) {
-        int r = pmp_cli_option(&a->cli, c);
-        if (r >= 100) return r - 100;
-        if (r == 1) continue;
+        int r_exit, r = pmp_cli_option(&a->cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
         char *end;
         switch (c) {
         case 'o': a->out = optarg; break;

@@ -78,9 +78,9 @@ int pmp_shard_cmd_stats(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int r = pmp_cli_option(&cli, c);
-        if (r >= 100) return r - 100;
-        if (r == 0) return pmp_cli_usage_error(&cli, "unexpected option");
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_NOT_OURS) return pmp_cli_usage_error(&cli, "unexpected option");
     }
     if (optind >= argc) return pmp_cli_usage_error(&cli, "expected a shard directory");
     stats_ctx *s = pmp_xcalloc(1, sizeof *s);

@@ -197,9 +197,9 @@ static int parse_codec(pmp_cli *cli, int argc, char **argv, codec_args *a, int p
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "t:p:" PMP_CLI_SHORTOPTS, CODEC_OPTS, NULL)) != -1) {
-        int rc = pmp_cli_option(cli, opt);
-        if (rc >= 100) return rc - 100;
-        if (rc == 1) continue;
+        int rc_exit, rc = pmp_cli_option(cli, opt, &rc_exit);
+        if (rc == PMP_CLI_EXIT) return rc_exit;
+        if (rc == PMP_CLI_HANDLED) continue;
         switch (opt) {
         case 't': a->tokenizer = optarg; break;
         case 'p': a->pattern = optarg; break;

@@ -128,12 +128,12 @@ int pmp_bpe_cmd_train(int argc, char **argv)
     int groups = 0, opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "n:o:p:" PMP_CLI_SHORTOPTS, OPTS, NULL)) != -1) {
-        int rc = pmp_cli_option(&cli, opt);
-        if (rc >= 100) {
+        int rc_exit, rc = pmp_cli_option(&cli, opt, &rc_exit);
+        if (rc == PMP_CLI_EXIT) {
             free(specials);
-            return rc - 100;
+            return rc_exit;
         }
-        if (rc == 1) continue;
+        if (rc == PMP_CLI_HANDLED) continue;
         uint64_t v;
         switch (opt) {
         case 'n':
@@ -243,9 +243,9 @@ int pmp_bpe_cmd_convert(int argc, char **argv)
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "t:p:o:" PMP_CLI_SHORTOPTS, opts, NULL)) != -1) {
-        int rc = pmp_cli_option(&cli, opt);
-        if (rc >= 100) return rc - 100;
-        if (rc == 1) continue;
+        int rc_exit, rc = pmp_cli_option(&cli, opt, &rc_exit);
+        if (rc == PMP_CLI_EXIT) return rc_exit;
+        if (rc == PMP_CLI_HANDLED) continue;
         switch (opt) {
         case 't': tok = optarg; break;
         case 'p': pat = optarg; break;

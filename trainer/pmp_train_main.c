@@ -93,9 +93,9 @@ static int cmd_export(int argc, char **argv)
     const char *out = NULL, *config_out = NULL;
     int c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
-        int r = pmp_cli_option(&cli, c);
-        if (r >= 100) return r - 100;
-        if (r == 1) continue;
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
         if (c == 'o') out = optarg;
         else if (c == OPT_CONFIG_OUT) config_out = optarg;
         else return pmp_cli_usage_error(&cli, "unexpected option");
@@ -125,9 +125,9 @@ static int cmd_score(int argc, char **argv)
     long pairs = 0;
     int tokens = 0, c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int r = pmp_cli_option(&cli, c);
-        if (r >= 100) return r - 100;
-        if (r == 1) continue;
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
         if (c == OPT_DATA) data = optarg;
         else if (c == OPT_TOKENIZER) tokenizer = optarg;
         else if (c == OPT_TOKENS) tokens = 1;
@@ -182,9 +182,9 @@ int main(int argc, char **argv)
     long v;
     int c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int r = pmp_cli_option(&cli, c);
-        if (r >= 100) return r - 100;
-        if (r == 1) continue;
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
         const char *a = optarg;
         int bad = 0;
         switch (c) {

@@ -72,7 +72,7 @@ static void expect_parse_error(const char *json, const char *needle)
 {
     pmp_group g;
     pmp_group_init(&g);
-    pmp_err err = {{0}};
+    pmp_err err = {0};
     if (pmp_group_parse(&g, json, strlen(json), &err) == 0) fail_msg("accepted: %s", json);
     if (!strcasestr(err.msg, needle)) fail_msg("for %s: expected '%s' in '%s'", json, needle, err.msg);
     pmp_group_clear(&g);

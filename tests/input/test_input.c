@@ -50,7 +50,7 @@ static void assert_decodes_like_reference(const char *path)
     size_t ref_len, got_len;
     char *ref = tu_sh_output(&ref_len, "%s '%s'", reference_cmd(path), path);
     assert_non_null(ref);
-    pmp_err err = {{0}};
+    pmp_err err = {0};
     int rc;
     /* Odd chunk sizes shake out boundary bugs. */
     size_t chunks[] = {1u << 20, 4093};
@@ -128,7 +128,7 @@ static void test_multi_frame_stream_member(void **state)
 static void expect_failure_with_offset(const char *path, const char *what)
 {
     size_t len;
-    pmp_err err = {{0}};
+    pmp_err err = {0};
     int rc;
     char *got = decode_all(path, 65536, &len, &err, &rc);
     if (rc == 0) fail_msg("%s (%s) decoded without an error", path, what);

@@ -85,7 +85,7 @@ static void expect_reject(const char *header, size_t data_len, const char *needl
     pmp_buf f = PMP_BUF_INIT;
     make_file(&f, header, data_len);
     pmp_safetensors *st;
-    pmp_err err = {{0}};
+    pmp_err err = {0};
     if (pmp_st_parse(&st, f.data, f.len, &err) == 0) fail_msg("accepted: %s", header);
     if (!strstr(err.msg, needle)) fail_msg("%s: expected '%s' in '%s'", header, needle, err.msg);
     pmp_buf_free(&f);
