@@ -74,15 +74,12 @@ void pmp_buf_appendc(pmp_buf *b, char c)
     b->data[b->len] = '\0';
 }
 
-void pmp_buf_printf(pmp_buf *b, const char *fmt, ...)
+void pmp_buf_vprintf(pmp_buf *b, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
     char small[256];
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
     if (n < 0) { va_end(ap2); return; }
     if ((size_t)n < sizeof small) {
         pmp_buf_append(b, small, (size_t)n);
@@ -92,6 +89,14 @@ void pmp_buf_printf(pmp_buf *b, const char *fmt, ...)
         b->len += (size_t)n;
     }
     va_end(ap2);
+}
+
+void pmp_buf_printf(pmp_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pmp_buf_vprintf(b, fmt, ap);
+    va_end(ap);
 }
 
 void pmp_buf_clear(pmp_buf *b)

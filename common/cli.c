@@ -168,17 +168,14 @@ int pmp_cli_finish(pmp_cli *cli, int rc)
     pmp_cli_stat_num(cli, "peak_rss_mb", (double)(pmp_peak_rss() >> 20));
     pmp_buf out = PMP_BUF_INIT;
     if (cli->json) {
-        pmp_buf_appendc(&out, '{');
+        pmp_jobj j;
+        pmp_jobj_begin(&j, &out);
         for (size_t i = 0; i < cli->n_stats; i++) {
-            if (i) pmp_buf_appendc(&out, ',');
-            pmp_json_put_string(&out, cli->stats[i].key, strlen(cli->stats[i].key));
-            pmp_buf_appendc(&out, ':');
-            if (cli->stats[i].is_num)
-                pmp_json_put_number(&out, cli->stats[i].num);
-            else
-                pmp_json_put_string(&out, cli->stats[i].str, strlen(cli->stats[i].str));
+            if (cli->stats[i].is_num) pmp_jobj_num(&j, cli->stats[i].key, cli->stats[i].num);
+            else pmp_jobj_str(&j, cli->stats[i].key, cli->stats[i].str);
         }
-        pmp_buf_appends(&out, "}\n");
+        pmp_jobj_end(&j);
+        pmp_buf_appendc(&out, '\n');
     } else if (!cli->quiet) {
         pmp_buf_printf(&out, "%s:", cli->prog);
         for (size_t i = 0; i < cli->n_stats; i++) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,8 @@ static int tick(void)
         if (f && *f) {
             const char *at = strchr(f, '@');
             if (at) {
-                fault_at = strtoull(at + 1, NULL, 10);
+                long long n;
+                fault_at = pmp_parse_int(at + 1, 1, LLONG_MAX, &n) == 0 ? (uint64_t)n : 0;
                 if (!strncmp(f, "kill@", 5)) fault_kind = 1;
                 else if (!strncmp(f, "enospc@", 7)) fault_kind = 2;
                 else fault_at = 0;
@@ -66,20 +68,20 @@ static char *dir_of(const char *path)
 
 int pmp_fsync_dir(const char *dir, pmp_err *err)
 {
-    if (tick() < 0) return pmp_err_set(err, "%s: fsync of the directory: %s", dir, strerror(errno));
+    if (tick() < 0) return pmp_err_errno(err, errno, "%s: fsync of the directory", dir);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return pmp_err_set(err, "%s: %s", dir, strerror(errno));
+    if (fd < 0) return pmp_err_errno(err, errno, "%s", dir);
     int rc = fsync(fd);
     int e = errno;
     close(fd);
-    if (rc < 0) return pmp_err_set(err, "%s: fsync of the directory: %s", dir, strerror(e));
+    if (rc < 0) return pmp_err_errno(err, e, "%s: fsync of the directory", dir);
     return 0;
 }
 
 int pmp_durable_unlink(const char *path, pmp_err *err)
 {
     if (tick() < 0 || (unlink(path) < 0 && errno != ENOENT))
-        return pmp_err_set(err, "%s: cannot remove: %s", path, strerror(errno));
+        return pmp_err_errno(err, errno, "%s: cannot remove", path);
     return 0;
 }
 
@@ -93,7 +95,7 @@ int pmp_dfile_open(pmp_dfile *f, const char *path, pmp_err *err)
     f->tmp = pmp_buf_detach(&t);
     f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (f->fd < 0) {
-        pmp_err_set(err, "%s: cannot create: %s", f->tmp, strerror(errno));
+        pmp_err_errno(err, errno, "%s: cannot create", f->tmp);
         free(f->path);
         free(f->tmp);
         memset(f, 0, sizeof *f);
@@ -109,14 +111,14 @@ int pmp_dfile_open(pmp_dfile *f, const char *path, pmp_err *err)
 
 int pmp_dfile_write(pmp_dfile *f, const void *p, size_t n, pmp_err *err)
 {
-    if (tick() < 0) return pmp_err_set(err, "%s: write failed: %s", f->tmp, strerror(errno));
+    if (tick() < 0) return pmp_err_errno(err, errno, "%s: write failed", f->tmp);
     const char *c = p;
     size_t left = n;
     while (left) {
         ssize_t w = write(f->fd, c, left);
         if (w < 0) {
             if (errno == EINTR) continue;
-            return pmp_err_set(err, "%s: write failed: %s", f->tmp, strerror(errno));
+            return pmp_err_errno(err, errno, "%s: write failed", f->tmp);
         }
         c += w;
         left -= (size_t)w;
@@ -147,17 +149,17 @@ int pmp_dfile_commit(pmp_dfile *f, uint64_t *xxh64, pmp_err *err)
 {
     if (xxh64) *xxh64 = XXH64_digest(f->xxh);
     if (tick() < 0 || fsync(f->fd) < 0) {
-        pmp_err_set(err, "%s: fsync failed: %s", f->tmp, strerror(errno));
+        pmp_err_errno(err, errno, "%s: fsync failed", f->tmp);
         goto fail;
     }
     int rc = close(f->fd);
     f->fd = -1;
     if (rc < 0) {
-        pmp_err_set(err, "%s: close failed: %s", f->tmp, strerror(errno));
+        pmp_err_errno(err, errno, "%s: close failed", f->tmp);
         goto fail;
     }
     if (tick() < 0 || rename(f->tmp, f->path) < 0) {
-        pmp_err_set(err, "%s: cannot rename to %s: %s", f->tmp, f->path, strerror(errno));
+        pmp_err_errno(err, errno, "%s: cannot rename to %s", f->tmp, f->path);
         goto fail;
     }
     char *dir = dir_of(f->path);
@@ -192,12 +194,12 @@ int pmp_map_file(const char *path, const void **data, size_t *len, pmp_err *err)
     *data = "";
     *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return pmp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    if (fd < 0) return pmp_err_errno(err, errno, "%s: cannot open", path);
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
         int e = errno;
         close(fd);
-        return pmp_err_set(err, "%s: cannot stat: %s", path, strerror(e));
+        return pmp_err_errno(err, e, "%s: cannot stat", path);
     }
     if (sb.st_size == 0) {
         close(fd);
@@ -206,7 +208,7 @@ int pmp_map_file(const char *path, const void **data, size_t *len, pmp_err *err)
     void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     int e = errno;
     close(fd);
-    if (map == MAP_FAILED) return pmp_err_set(err, "%s: cannot map: %s", path, strerror(e));
+    if (map == MAP_FAILED) return pmp_err_errno(err, e, "%s: cannot map", path);
     *data = map;
     *len = (size_t)sb.st_size;
     return 0;

@@ -49,6 +49,19 @@ int pmp_err_setc(pmp_err *err, pmp_errcode code, const char *fmt, ...)
     return -1;
 }
 
+int pmp_err_errno(pmp_err *err, int errnum, const char *fmt, ...)
+{
+    if (!err) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof err->msg)
+        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errnum));
+    err->code = pmp_errcode_from_errno(errnum);
+    return -1;
+}
+
 pmp_errcode pmp_errcode_from_errno(int errnum)
 {
     return (errnum == ENOSPC || errnum == EDQUOT) ? PMP_E_NOSPACE : PMP_E_IO;

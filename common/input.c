@@ -69,8 +69,8 @@ static int fill(pmp_input *in, pmp_err *err)
         ssize_t n = read(in->fd, in->ibuf + in->ilen, INPUT_BUF_SIZE - in->ilen);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0)
-            return pmp_err_set(err, "%s: read error at byte %llu: %s", in->name,
-                               (unsigned long long)in->iread, strerror(errno));
+            return pmp_err_errno(err, errno, "%s: read error at byte %llu", in->name,
+                                 (unsigned long long)in->iread);
         if (n == 0) in->ieof = 1;
         in->ilen += (size_t)n;
         in->iread += (uint64_t)n;
@@ -80,19 +80,19 @@ static int fill(pmp_input *in, pmp_err *err)
 
 static int corrupt(pmp_input *in, pmp_err *err, const char *what)
 {
-    return pmp_err_set(err, "%s: corrupt %s data at compressed byte offset %llu: %s", in->name,
-                       pmp_format_name(in->format), (unsigned long long)pmp_input_offset(in),
-                       what);
+    return pmp_err_setc(err, PMP_E_INPUT, "%s: corrupt %s data at compressed byte offset %llu: %s",
+                        in->name, pmp_format_name(in->format),
+                        (unsigned long long)pmp_input_offset(in), what);
 }
 
 static int truncated(pmp_input *in, pmp_err *err)
 {
-    return pmp_err_set(err,
-                       "%s: truncated %s stream: input ends at compressed byte offset %llu "
-                       "in the middle of a %s",
-                       in->name, pmp_format_name(in->format),
-                       (unsigned long long)pmp_input_offset(in),
-                       in->format == PMP_FORMAT_ZSTD ? "frame" : "stream");
+    return pmp_err_setc(err, PMP_E_INPUT,
+                        "%s: truncated %s stream: input ends at compressed byte offset %llu "
+                        "in the middle of a %s",
+                        in->name, pmp_format_name(in->format),
+                        (unsigned long long)pmp_input_offset(in),
+                        in->format == PMP_FORMAT_ZSTD ? "frame" : "stream");
 }
 
 /* After a bzip2 stream or gzip member ends: is another one coming? Returns 1 if
@@ -118,8 +118,8 @@ static ssize_t decode_plain(pmp_input *in, unsigned char *out, size_t cap, pmp_e
         ssize_t n = read(in->fd, out, cap);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0)
-            return pmp_err_set(err, "%s: read error at byte %llu: %s", in->name,
-                               (unsigned long long)in->iread, strerror(errno));
+            return pmp_err_errno(err, errno, "%s: read error at byte %llu", in->name,
+                                 (unsigned long long)in->iread);
         if (n == 0) in->ieof = 1;
         in->iread += (uint64_t)n;
         return n;
@@ -221,8 +221,9 @@ static int gzip_next_member(pmp_input *in, pmp_err *err)
         while (in->ipos < in->ilen && in->ibuf[in->ipos] == 0) in->ipos++;
     }
     if (in->ibuf[in->ipos] == 0x1f) return 1;
-    return pmp_err_set(err, "%s: trailing garbage after the last gzip member at byte offset %llu",
-                       in->name, (unsigned long long)pmp_input_offset(in));
+    return pmp_err_setc(err, PMP_E_INPUT,
+                        "%s: trailing garbage after the last gzip member at byte offset %llu",
+                        in->name, (unsigned long long)pmp_input_offset(in));
 }
 
 static ssize_t decode_gzip(pmp_input *in, unsigned char *out, size_t cap, pmp_err *err)
@@ -297,7 +298,7 @@ int pmp_input_open(pmp_input **out, const char *path, pmp_err *err)
         in->fd = open(path, O_RDONLY | O_CLOEXEC);
         in->name = pmp_xstrdup(path);
         if (in->fd < 0) {
-            pmp_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+            pmp_err_errno(err, errno, "%s: cannot open", path);
             free(in->name);
             free(in);
             return -1;

@@ -48,6 +48,10 @@ int pmp_err_setc(pmp_err *err, pmp_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* PMP_E_IO, or PMP_E_NOSPACE when errnum says the disk is full. */
 pmp_errcode pmp_errcode_from_errno(int errnum);
+/* A failed system call: "<fmt>: <strerror(errnum)>" with the code errnum maps to
+ * (pass errno, read before anything can change it). Returns -1. */
+int pmp_err_errno(pmp_err *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Prefixes an existing message: "context: old message"; the code is kept. Returns -1. */
 int pmp_err_prefix(pmp_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -74,6 +78,8 @@ void pmp_buf_appends(pmp_buf *b, const char *s);
 void pmp_buf_appendc(pmp_buf *b, char c);
 void pmp_buf_printf(pmp_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void pmp_buf_vprintf(pmp_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 void pmp_buf_clear(pmp_buf *b);   /* len = 0, keeps memory */
 void pmp_buf_free(pmp_buf *b);
 /* Takes ownership of the contents (NUL-terminated, never NULL) and resets b. */
@@ -96,7 +102,7 @@ size_t pmp_utf8_sanitize(pmp_buf *out, const char *s, size_t len);
 /* Appends code point cp (must be <= 0x10FFFF) as UTF-8. */
 void pmp_utf8_put(pmp_buf *out, uint32_t cp);
 
-/* ---------- JSON writing ---------- */
+/* ---------- JSON writing (json.c) ---------- */
 
 /* Appends s as a JSON string literal (with quotes). s must be valid UTF-8;
  * control characters are escaped as \n, \t, ... or \u00XX. */
@@ -104,6 +110,57 @@ void pmp_json_put_string(pmp_buf *out, const char *s, size_t len);
 /* Appends a finite double in the shortest form that reads back exactly
  * (integers without a fraction). Non-finite values are written as null. */
 void pmp_json_put_number(pmp_buf *out, double v);
+
+/* The one JSON writer: an object (and the objects and arrays inside it) appended to
+ * a pmp_buf member by member; every JSON file and line pmp writes goes through it.
+ *
+ * Compact (pmp_jobj_begin): {"a":1,"b":[2,3]}, for JSONL records and machine files.
+ * Pretty (pmp_jobj_begin_pretty), for files people read (manifest.json,
+ * tokenizer.json): ", " and ": " between members; the root and every container
+ * opened with a _lines function put each member on a line of its own, indented two
+ * spaces past the line the container was opened on, and the closing bracket on a
+ * line of its own unless the container is empty; other containers stay on one line.
+ * pmp_jobj_break() starts the next member, or the closing bracket, on a new line in
+ * any container (no effect when compact).
+ *
+ * key is NULL for array elements. Nothing fails; closing more than was opened or
+ * nesting deeper than PMP_JOBJ_MAX_DEPTH is a bug and aborts. No trailing newline:
+ * callers of line formats append their own '\n'. */
+#define PMP_JOBJ_MAX_DEPTH 16
+typedef struct pmp_jobj {
+    pmp_buf *out;
+    int pretty;
+    int depth;           /* open containers, the root object included */
+    int brk;             /* pmp_jobj_break() pending */
+    int indent;          /* spaces at the start of the current output line */
+    struct pmp_jobj_level {
+        uint32_t n;      /* members written */
+        int lines;       /* one member per line */
+        int indent;      /* of the line the container was opened on */
+        char close;
+    } lv[PMP_JOBJ_MAX_DEPTH];
+} pmp_jobj;
+void pmp_jobj_begin(pmp_jobj *j, pmp_buf *out);
+void pmp_jobj_begin_pretty(pmp_jobj *j, pmp_buf *out);
+void pmp_jobj_str(pmp_jobj *j, const char *key, const char *s);   /* NULL s: null */
+void pmp_jobj_strn(pmp_jobj *j, const char *key, const char *s, size_t len);
+void pmp_jobj_num(pmp_jobj *j, const char *key, double v);         /* pmp_json_put_number */
+void pmp_jobj_int(pmp_jobj *j, const char *key, long long v);
+void pmp_jobj_u64(pmp_jobj *j, const char *key, uint64_t v);
+void pmp_jobj_bool(pmp_jobj *j, const char *key, int v);
+void pmp_jobj_null(pmp_jobj *j, const char *key);
+/* raw: already-serialised JSON (a "meta" object kept as text, ...). */
+void pmp_jobj_raw(pmp_jobj *j, const char *key, const char *raw);
+/* A value formatted by printf, for numbers in a fixed notation ("%.6f"). */
+void pmp_jobj_rawf(pmp_jobj *j, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pmp_jobj_object(pmp_jobj *j, const char *key);
+void pmp_jobj_array(pmp_jobj *j, const char *key);
+void pmp_jobj_object_lines(pmp_jobj *j, const char *key);
+void pmp_jobj_array_lines(pmp_jobj *j, const char *key);
+void pmp_jobj_break(pmp_jobj *j);
+void pmp_jobj_close(pmp_jobj *j);   /* the innermost open container */
+void pmp_jobj_end(pmp_jobj *j);     /* every open container, the root object last */
 
 /* ---------- files that appear whole or not at all (durable.c) ---------- */
 

@@ -1,8 +1,6 @@
-/* utf8.c — strict UTF-8 validation and repair, and JSON string output. */
+/* utf8.c — strict UTF-8 validation and repair. */
 #include "pmp_common.h"
 
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Length of the valid sequence starting at s (1..4), or 0 if invalid. */
@@ -82,52 +80,4 @@ void pmp_utf8_put(pmp_buf *out, uint32_t cp)
         b[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
     }
     pmp_buf_append(out, b, n);
-}
-
-void pmp_json_put_string(pmp_buf *out, const char *str, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)str;
-    pmp_buf_reserve(out, len + 2);
-    pmp_buf_appendc(out, '"');
-    size_t run = 0;   /* start of the pending run that needs no escaping */
-    for (size_t i = 0; i < len; i++) {
-        unsigned c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        pmp_buf_append(out, s + run, i - run);
-        run = i + 1;
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; n = 6;
-        }
-        pmp_buf_append(out, esc, n);
-    }
-    pmp_buf_append(out, s + run, len - run);
-    pmp_buf_appendc(out, '"');
-}
-
-void pmp_json_put_number(pmp_buf *out, double v)
-{
-    if (!isfinite(v)) { pmp_buf_appends(out, "null"); return; }
-    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-        pmp_buf_printf(out, "%.0f", v);
-        return;
-    }
-    /* Shortest of %.15g..%.17g that reads back exactly. */
-    char tmp[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v) break;
-    }
-    pmp_buf_appends(out, tmp);
 }

@@ -118,20 +118,21 @@ static int verify(pmp_ckpt *ck, const char *path, pmp_err *err)
     const unsigned char *p = ck->map;
     size_t len = ck->len;
     if (len < 16 + 8 + 8 || memcmp(p, MAGIC, 8) != 0)
-        return pmp_err_set(err, "%s: not a pmp checkpoint (bad magic)", path);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: not a pmp checkpoint (bad magic)", path);
     uint32_t version, n;
     memcpy(&version, p + 8, 4);
     memcpy(&n, p + 12, 4);
-    if (version != VERSION) return pmp_err_set(err, "%s: unsupported checkpoint version %u", path, version);
+    if (version != VERSION)
+        return pmp_err_setc(err, PMP_E_UNSUPPORTED, "%s: unsupported checkpoint version %u", path, version);
     if (n > MAX_SECTIONS || 16 + (uint64_t)n * ENTRY_SIZE + 8 > len)
-        return pmp_err_set(err, "%s: truncated section table", path);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: truncated section table", path);
     size_t table_end = 16 + (size_t)n * ENTRY_SIZE;
     uint64_t stored;
     memcpy(&stored, p + table_end, 8);
     if (XXH64(p, table_end, 0) != stored)
-        return pmp_err_set(err, "%s: section table checksum mismatch", path);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: section table checksum mismatch", path);
     if (memcmp(p + len - 8, TRAILER, 8) != 0)
-        return pmp_err_set(err, "%s: truncated (no end marker at byte %zu)", path, len - 8);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: truncated (no end marker at byte %zu)", path, len - 8);
     ck->s = pmp_xcalloc(n ? n : 1, sizeof *ck->s);
     ck->n = n;
     for (uint32_t i = 0; i < n; i++) {
@@ -143,12 +144,13 @@ static int verify(pmp_ckpt *ck, const char *path, pmp_err *err)
         memcpy(&s->length, e + 40, 8);
         memcpy(&s->hash, e + 48, 8);
         if (s->offset > len - 8 || s->length > len - 8 - s->offset)
-            return pmp_err_set(err, "%s: section \"%s\" lies past the end of the file", path, s->name);
+            return pmp_err_setc(err, PMP_E_CORRUPT, "%s: section \"%s\" lies past the end of the file", path,
+                                s->name);
         s->data = p + s->offset;
         if (XXH64(s->data, s->length, 0) != s->hash)
-            return pmp_err_set(err, "%s: section \"%s\" (bytes %llu..%llu) checksum mismatch", path,
-                               s->name, (unsigned long long)s->offset,
-                               (unsigned long long)(s->offset + s->length));
+            return pmp_err_setc(err, PMP_E_CORRUPT, "%s: section \"%s\" (bytes %llu..%llu) checksum mismatch",
+                                path, s->name, (unsigned long long)s->offset,
+                                (unsigned long long)(s->offset + s->length));
     }
     return 0;
 }
@@ -220,7 +222,7 @@ static long list_steps(const char *dir, uint64_t **steps, pmp_err *err)
     DIR *d = opendir(dir);
     if (!d) {
         if (errno == ENOENT) return 0;
-        return pmp_err_set(err, "%s: cannot list: %s", dir, strerror(errno));
+        return pmp_err_errno(err, errno, "%s: cannot list", dir);
     }
     size_t n = 0, cap = 0;
     struct dirent *e;
@@ -278,7 +280,7 @@ int pmp_ckpt_prune(const char *dir, unsigned keep, pmp_err *err)
         pmp_buf_clear(&path);
         pmp_ckpt_path(&path, dir, steps[i]);
         if (unlink(path.data) != 0 && errno != ENOENT) {
-            rc = pmp_err_set(err, "%s: cannot delete: %s", path.data, strerror(errno));
+            rc = pmp_err_errno(err, errno, "%s: cannot delete", path.data);
             break;
         }
     }

@@ -99,37 +99,25 @@ int pmp_group_validate(const pmp_group *g, pmp_err *err)
 void pmp_group_to_json(pmp_buf *out, const pmp_group *g)
 {
     pmp_buf_reserve(out, g->context_len + 64 * (g->n_responses + 2));
-    pmp_buf_appends(out, "{\"source\":");
-    pmp_json_put_string(out, g->source, strlen(g->source));
-    pmp_buf_appends(out, ",\"id\":");
-    pmp_json_put_string(out, g->id, strlen(g->id));
-    pmp_buf_appends(out, ",\"context\":");
-    pmp_json_put_string(out, g->context, g->context_len);
-    pmp_buf_appends(out, ",\"responses\":[");
+    pmp_jobj j;
+    pmp_jobj_begin(&j, out);
+    pmp_jobj_str(&j, "source", g->source);
+    pmp_jobj_str(&j, "id", g->id);
+    pmp_jobj_strn(&j, "context", g->context, g->context_len);
+    pmp_jobj_array(&j, "responses");
     for (size_t i = 0; i < g->n_responses; i++) {
         const pmp_response *r = &g->responses[i];
-        pmp_buf_appends(out, i ? ",{" : "{");
-        if (r->id) {
-            pmp_buf_appends(out, "\"id\":");
-            pmp_json_put_string(out, r->id, strlen(r->id));
-            pmp_buf_appendc(out, ',');
-        }
-        pmp_buf_appends(out, "\"text\":");
-        pmp_json_put_string(out, r->text, r->text_len);
-        pmp_buf_appends(out, ",\"score\":");
-        pmp_json_put_number(out, r->score);
-        if (isfinite(r->created_utc)) {
-            pmp_buf_appends(out, ",\"created_utc\":");
-            pmp_json_put_number(out, r->created_utc);
-        }
-        pmp_buf_appendc(out, '}');
+        pmp_jobj_object(&j, NULL);
+        if (r->id) pmp_jobj_str(&j, "id", r->id);
+        pmp_jobj_strn(&j, "text", r->text, r->text_len);
+        pmp_jobj_num(&j, "score", r->score);
+        if (isfinite(r->created_utc)) pmp_jobj_num(&j, "created_utc", r->created_utc);
+        pmp_jobj_close(&j);
     }
-    pmp_buf_appendc(out, ']');
-    if (g->meta_json) {
-        pmp_buf_appends(out, ",\"meta\":");
-        pmp_buf_appends(out, g->meta_json);
-    }
-    pmp_buf_appends(out, "}\n");
+    pmp_jobj_close(&j);
+    if (g->meta_json) pmp_jobj_raw(&j, "meta", g->meta_json);
+    pmp_jobj_end(&j);
+    pmp_buf_appendc(out, '\n');
 }
 
 /* ---------- parsing ---------- */
@@ -252,55 +240,6 @@ int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err)
     int rc = parse_with(tok, g, line, len, err);
     json_tokener_free(tok);
     return rc;
-}
-
-/* ---------- meta objects ---------- */
-
-void pmp_jobj_begin(pmp_jobj *j, pmp_buf *out)
-{
-    j->out = out;
-    j->n = 0;
-    pmp_buf_appendc(out, '{');
-}
-
-static void jobj_key(pmp_jobj *j, const char *key)
-{
-    if (j->n++) pmp_buf_appendc(j->out, ',');
-    pmp_json_put_string(j->out, key, strlen(key));
-    pmp_buf_appendc(j->out, ':');
-}
-
-void pmp_jobj_strn(pmp_jobj *j, const char *key, const char *s, size_t len)
-{
-    jobj_key(j, key);
-    pmp_json_put_string(j->out, s, len);
-}
-
-void pmp_jobj_str(pmp_jobj *j, const char *key, const char *s)
-{
-    if (!s) {
-        jobj_key(j, key);
-        pmp_buf_appends(j->out, "null");
-        return;
-    }
-    pmp_jobj_strn(j, key, s, strlen(s));
-}
-
-void pmp_jobj_num(pmp_jobj *j, const char *key, double v)
-{
-    jobj_key(j, key);
-    pmp_json_put_number(j->out, v);
-}
-
-void pmp_jobj_raw(pmp_jobj *j, const char *key, const char *raw)
-{
-    jobj_key(j, key);
-    pmp_buf_appends(j->out, raw);
-}
-
-void pmp_jobj_end(pmp_jobj *j)
-{
-    pmp_buf_appendc(j->out, '}');
 }
 
 /* ---------- reading a stream ---------- */

@@ -87,87 +87,68 @@ void pmp_manifest_stats_add(pmp_manifest_stats *dst, const pmp_manifest_stats *s
 
 /* ---------- writing ---------- */
 
-static void key(pmp_buf *b, const char *k, int first)
-{
-    if (!first) pmp_buf_appendc(b, ',');
-    pmp_buf_appends(b, "\n    ");
-    pmp_json_put_string(b, k, strlen(k));
-    pmp_buf_appends(b, ": ");
-}
-
-static void kstr(pmp_buf *b, const char *k, const char *v, int first)
-{
-    key(b, k, first);
-    if (v) pmp_json_put_string(b, v, strlen(v));
-    else pmp_buf_appends(b, "null");
-}
-
-static void ku64(pmp_buf *b, const char *k, uint64_t v, int first)
-{
-    key(b, k, first);
-    pmp_buf_printf(b, "%" PRIu64, v);
-}
-
 void pmp_manifest_to_json(pmp_buf *b, const pmp_manifest *m)
 {
-    pmp_buf_printf(b, "{\n  \"format\": \"pmp-shards\",\n  \"version\": %u,\n", PMP_SHARD_VERSION);
-    pmp_buf_printf(b, "  \"complete\": %s,\n", m->complete ? "true" : "false");
-    pmp_buf_appends(b, "  \"split\": ");
-    pmp_json_put_string(b, m->split, strlen(m->split));
-    pmp_buf_appends(b, ",\n  \"tokenizer\": {");
-    kstr(b, "identity", m->tok_identity, 1);
-    kstr(b, "path", m->tok_path, 0);
-    kstr(b, "kind", m->tok_kind, 0);
-    kstr(b, "pattern", m->tok_pattern, 0);
-    ku64(b, "vocab_size", m->tok_vocab_size, 0);
-    pmp_buf_appends(b, "\n  },\n  \"policy\": {");
+    pmp_jobj j;
+    pmp_jobj_begin_pretty(&j, b);
+    pmp_jobj_str(&j, "format", "pmp-shards");
+    pmp_jobj_u64(&j, "version", PMP_SHARD_VERSION);
+    pmp_jobj_bool(&j, "complete", m->complete);
+    pmp_jobj_str(&j, "split", m->split);
+    pmp_jobj_object_lines(&j, "tokenizer");
+    pmp_jobj_str(&j, "identity", m->tok_identity);
+    pmp_jobj_str(&j, "path", m->tok_path);
+    pmp_jobj_str(&j, "kind", m->tok_kind);
+    pmp_jobj_str(&j, "pattern", m->tok_pattern);
+    pmp_jobj_u64(&j, "vocab_size", m->tok_vocab_size);
+    pmp_jobj_close(&j);
     const pmp_manifest_policy *p = &m->policy;
-    ku64(b, "max_pairs_per_group", p->max_pairs_per_group, 1);
-    key(b, "min_score_gap", 0);
-    pmp_json_put_number(b, p->min_score_gap);
-    key(b, "time_rule", 0);
-    pmp_buf_appends(b, p->time_rule ? "true" : "false");
-    ku64(b, "max_context_tokens", p->max_context_tokens, 0);
-    ku64(b, "max_response_tokens", p->max_response_tokens, 0);
-    ku64(b, "shard_size", p->shard_size, 0);
-    key(b, "eval_fraction", 0);
-    pmp_json_put_number(b, p->eval_fraction);
-    ku64(b, "eval_fold", p->eval_fold, 0);
-    ku64(b, "zstd_level", (uint64_t)p->zstd_level, 0);
-    pmp_buf_appends(b, "\n  },\n  \"input\": {");
-    kstr(b, "path", m->input_path, 1);
-    ku64(b, "cursor", m->input_cursor, 0);
+    pmp_jobj_object_lines(&j, "policy");
+    pmp_jobj_u64(&j, "max_pairs_per_group", p->max_pairs_per_group);
+    pmp_jobj_num(&j, "min_score_gap", p->min_score_gap);
+    pmp_jobj_bool(&j, "time_rule", p->time_rule);
+    pmp_jobj_u64(&j, "max_context_tokens", p->max_context_tokens);
+    pmp_jobj_u64(&j, "max_response_tokens", p->max_response_tokens);
+    pmp_jobj_u64(&j, "shard_size", p->shard_size);
+    pmp_jobj_num(&j, "eval_fraction", p->eval_fraction);
+    pmp_jobj_u64(&j, "eval_fold", p->eval_fold);
+    pmp_jobj_u64(&j, "zstd_level", (uint64_t)p->zstd_level);
+    pmp_jobj_close(&j);
+    pmp_jobj_object_lines(&j, "input");
+    pmp_jobj_str(&j, "path", m->input_path);
+    pmp_jobj_u64(&j, "cursor", m->input_cursor);
     if (m->complete) {
-        ku64(b, "groups", m->input_groups, 0);
-        ku64(b, "bad_lines", m->input_bad_lines, 0);
+        pmp_jobj_u64(&j, "groups", m->input_groups);
+        pmp_jobj_u64(&j, "bad_lines", m->input_bad_lines);
     }
-    pmp_buf_appends(b, "\n  },\n  \"stats\": {");
-    int first = 1;
-#define W(n)                                                                       \
-    ku64(b, #n, m->stats.n, first);                                                \
-    first = 0;
+    pmp_jobj_close(&j);
+    pmp_jobj_object_lines(&j, "stats");
+#define W(n) pmp_jobj_u64(&j, #n, m->stats.n);
     PMP_MANIFEST_STATS(W)
 #undef W
-    key(b, "sources", 0);
-    pmp_buf_appendc(b, '{');
-    for (size_t i = 0; i < m->stats.n_sources; i++) {
-        if (i) pmp_buf_appends(b, ", ");
-        pmp_json_put_string(b, m->stats.sources[i].name, strlen(m->stats.sources[i].name));
-        pmp_buf_printf(b, ": %" PRIu64, m->stats.sources[i].groups);
-    }
-    pmp_buf_appends(b, "}\n  },\n  \"shards\": [");
+    pmp_jobj_object(&j, "sources");
+    for (size_t i = 0; i < m->stats.n_sources; i++)
+        pmp_jobj_u64(&j, m->stats.sources[i].name, m->stats.sources[i].groups);
+    pmp_jobj_close(&j);
+    pmp_jobj_close(&j);
+    pmp_jobj_array_lines(&j, "shards");
     for (size_t i = 0; i < m->n_shards; i++) {
         const pmp_manifest_shard *s = &m->shards[i];
-        pmp_buf_appends(b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        pmp_json_put_string(b, s->name, strlen(s->name));
-        pmp_buf_printf(b,
-                       ", \"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64 ", \"groups\": %" PRIu64
-                       ", \"pairs\": %" PRIu64 ", \"tokens\": %" PRIu64
-                       ", \"groups_without_pairs\": %" PRIu64 ", \"xxh64\": \"%016" PRIx64 "\"}",
-                       s->bytes, s->blocks, s->groups, s->pairs, s->tokens,
-                       s->groups_without_pairs, s->xxh64);
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016" PRIx64, s->xxh64);
+        pmp_jobj_object(&j, NULL);
+        pmp_jobj_str(&j, "name", s->name);
+        pmp_jobj_u64(&j, "bytes", s->bytes);
+        pmp_jobj_u64(&j, "blocks", s->blocks);
+        pmp_jobj_u64(&j, "groups", s->groups);
+        pmp_jobj_u64(&j, "pairs", s->pairs);
+        pmp_jobj_u64(&j, "tokens", s->tokens);
+        pmp_jobj_u64(&j, "groups_without_pairs", s->groups_without_pairs);
+        pmp_jobj_str(&j, "xxh64", hex);
+        pmp_jobj_close(&j);
     }
-    pmp_buf_appends(b, m->n_shards ? "\n  ]\n}\n" : "]\n}\n");
+    pmp_jobj_end(&j);
+    pmp_buf_appendc(b, '\n');
 }
 
 int pmp_manifest_save(const pmp_manifest *m, const char *dir, pmp_err *err)

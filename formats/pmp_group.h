@@ -54,18 +54,7 @@ void pmp_group_to_json(pmp_buf *out, const pmp_group *g);
 /* Parses one JSON line into g (cleared first) and validates it. */
 int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err);
 
-/* ---- writing JSON objects field by field (for "meta") ---- */
-typedef struct pmp_jobj {
-    pmp_buf *out;
-    int n;
-} pmp_jobj;
-void pmp_jobj_begin(pmp_jobj *j, pmp_buf *out);
-void pmp_jobj_str(pmp_jobj *j, const char *key, const char *s);
-void pmp_jobj_strn(pmp_jobj *j, const char *key, const char *s, size_t len);
-void pmp_jobj_num(pmp_jobj *j, const char *key, double v);
-/* raw: already-serialised JSON (an array or object built by the caller). */
-void pmp_jobj_raw(pmp_jobj *j, const char *key, const char *raw);
-void pmp_jobj_end(pmp_jobj *j);
+/* "meta" objects are written with pmp_jobj (pmp_common.h). */
 
 /* ---- writing a group JSONL stream ---- */
 typedef struct pmp_group_writer pmp_group_writer;

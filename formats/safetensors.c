@@ -67,35 +67,40 @@ static int parse_tensor(pmp_safetensors *st, const char *name, json_object *o, p
         !json_object_object_get_ex(o, "shape", &shape) || !json_object_is_type(shape, json_type_array) ||
         !json_object_object_get_ex(o, "data_offsets", &offs) ||
         !json_object_is_type(offs, json_type_array))
-        return pmp_err_set(err, "tensor \"%s\": needs dtype, shape and data_offsets", name);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "tensor \"%s\": needs dtype, shape and data_offsets", name);
     if (parse_dtype(json_object_get_string(dt), &t.dtype) < 0)
-        return pmp_err_set(err, "tensor \"%s\": unknown dtype \"%s\"", name, json_object_get_string(dt));
+        return pmp_err_setc(err, PMP_E_UNSUPPORTED, "tensor \"%s\": unknown dtype \"%s\"", name,
+                            json_object_get_string(dt));
     size_t nd = json_object_array_length(shape);
     if (nd > PMP_ST_MAX_DIMS)
-        return pmp_err_set(err, "tensor \"%s\": %zu dimensions (at most %d)", name, nd, PMP_ST_MAX_DIMS);
+        return pmp_err_setc(err, PMP_E_UNSUPPORTED, "tensor \"%s\": %zu dimensions (at most %d)", name, nd,
+                            PMP_ST_MAX_DIMS);
     t.ndim = (int)nd;
     t.numel = 1;
     for (size_t i = 0; i < nd; i++) {
         uint64_t d;
         if (get_u64(json_object_array_get_idx(shape, i), &d) < 0)
-            return pmp_err_set(err, "tensor \"%s\": dimension %zu is not a non-negative integer", name, i);
+            return pmp_err_setc(err, PMP_E_CORRUPT,
+                                "tensor \"%s\": dimension %zu is not a non-negative integer", name, i);
         t.shape[i] = (int64_t)d;
         if (__builtin_mul_overflow(t.numel, d, &t.numel))
-            return pmp_err_set(err, "tensor \"%s\": element count overflows", name);
+            return pmp_err_setc(err, PMP_E_CORRUPT, "tensor \"%s\": element count overflows", name);
     }
     uint64_t bytes;
     if (__builtin_mul_overflow(t.numel, (uint64_t)dtypes[t.dtype].size, &bytes))
-        return pmp_err_set(err, "tensor \"%s\": byte size overflows", name);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "tensor \"%s\": byte size overflows", name);
     if (json_object_array_length(offs) != 2 || get_u64(json_object_array_get_idx(offs, 0), &t.begin) < 0 ||
         get_u64(json_object_array_get_idx(offs, 1), &t.end) < 0 || t.begin > t.end)
-        return pmp_err_set(err, "tensor \"%s\": data_offsets must be [begin, end] with begin <= end", name);
+        return pmp_err_setc(err, PMP_E_CORRUPT,
+                            "tensor \"%s\": data_offsets must be [begin, end] with begin <= end", name);
     if (t.end - t.begin != bytes)
-        return pmp_err_set(err, "tensor \"%s\": %llu bytes for %llu x %s", name,
-                           (unsigned long long)(t.end - t.begin), (unsigned long long)t.numel,
-                           dtypes[t.dtype].name);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "tensor \"%s\": %llu bytes for %llu x %s", name,
+                            (unsigned long long)(t.end - t.begin), (unsigned long long)t.numel,
+                            dtypes[t.dtype].name);
     if (t.end > st->data_len)
-        return pmp_err_set(err, "tensor \"%s\": data_offsets end %llu is past the data (%llu bytes)",
-                           name, (unsigned long long)t.end, (unsigned long long)st->data_len);
+        return pmp_err_setc(err, PMP_E_CORRUPT,
+                            "tensor \"%s\": data_offsets end %llu is past the data (%llu bytes)", name,
+                            (unsigned long long)t.end, (unsigned long long)st->data_len);
     t.name = pmp_xstrdup(name);
     st->tensors[st->n++] = t;
     return 0;
@@ -104,11 +109,11 @@ static int parse_tensor(pmp_safetensors *st, const char *name, json_object *o, p
 static int parse_metadata(pmp_safetensors *st, json_object *o, pmp_err *err)
 {
     if (!json_object_is_type(o, json_type_object))
-        return pmp_err_set(err, "\"__metadata__\" must be an object of strings");
+        return pmp_err_setc(err, PMP_E_CORRUPT, "\"__metadata__\" must be an object of strings");
     st->meta = pmp_xcalloc(2 * (size_t)json_object_object_length(o) + 1, sizeof *st->meta);
     json_object_object_foreach(o, key, val) {
         if (!json_object_is_type(val, json_type_string))
-            return pmp_err_set(err, "\"__metadata__\".\"%s\" must be a string", key);
+            return pmp_err_setc(err, PMP_E_CORRUPT, "\"__metadata__\".\"%s\" must be a string", key);
         st->meta[2 * st->n_meta] = pmp_xstrdup(key);
         st->meta[2 * st->n_meta + 1] = pmp_xstrdup(json_object_get_string(val));
         st->n_meta++;
@@ -134,14 +139,14 @@ static int check_coverage(const pmp_safetensors *st, pmp_err *err)
     int rc = 0;
     for (size_t i = 0; i < st->n && rc == 0; i++) {
         if (sorted[i].begin != at)
-            rc = pmp_err_set(err, "tensor \"%s\" starts at %llu, expected %llu (%s)", sorted[i].name,
-                             (unsigned long long)sorted[i].begin, (unsigned long long)at,
-                             sorted[i].begin < at ? "overlap" : "hole");
+            rc = pmp_err_setc(err, PMP_E_CORRUPT, "tensor \"%s\" starts at %llu, expected %llu (%s)",
+                              sorted[i].name, (unsigned long long)sorted[i].begin, (unsigned long long)at,
+                              sorted[i].begin < at ? "overlap" : "hole");
         at = sorted[i].end;
     }
     if (rc == 0 && at != st->data_len)
-        rc = pmp_err_set(err, "%llu bytes after the last tensor",
-                         (unsigned long long)(st->data_len - at));
+        rc = pmp_err_setc(err, PMP_E_CORRUPT, "%llu bytes after the last tensor",
+                          (unsigned long long)(st->data_len - at));
     free(sorted);
     return rc;
 }
@@ -149,15 +154,18 @@ static int check_coverage(const pmp_safetensors *st, pmp_err *err)
 int pmp_st_parse(pmp_safetensors **out, const void *data, size_t len, pmp_err *err)
 {
     *out = NULL;
-    if (len < 8) return pmp_err_set(err, "file too short for a safetensors header (%zu bytes)", len);
+    if (len < 8)
+        return pmp_err_setc(err, PMP_E_CORRUPT, "file too short for a safetensors header (%zu bytes)", len);
     uint64_t hlen;
     memcpy(&hlen, data, 8);
-    if (hlen > MAX_HEADER) return pmp_err_set(err, "header length %llu is over 100 MiB", (unsigned long long)hlen);
+    if (hlen > MAX_HEADER)
+        return pmp_err_setc(err, PMP_E_UNSUPPORTED, "header length %llu is over 100 MiB", (unsigned long long)hlen);
     if (hlen > len - 8)
-        return pmp_err_set(err, "header length %llu is past the end of the file (%zu bytes)",
-                           (unsigned long long)hlen, len);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "header length %llu is past the end of the file (%zu bytes)",
+                            (unsigned long long)hlen, len);
     const char *header = (const char *)data + 8;
-    if (hlen == 0 || header[0] != '{') return pmp_err_set(err, "the header is not a JSON object");
+    if (hlen == 0 || header[0] != '{')
+        return pmp_err_setc(err, PMP_E_CORRUPT, "the header is not a JSON object");
     pmp_safetensors *st = pmp_xcalloc(1, sizeof *st);
     st->file = data;
     st->file_len = len;
@@ -170,14 +178,15 @@ int pmp_st_parse(pmp_safetensors **out, const void *data, size_t len, pmp_err *e
     size_t end = json_tokener_get_parse_end(tok);
     int rc = 0;
     if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-        rc = pmp_err_set(err, "the header is not valid JSON (at byte %zu of %llu)", end + 8,
-                         (unsigned long long)hlen);
+        rc = pmp_err_setc(err, PMP_E_CORRUPT, "the header is not valid JSON (at byte %zu of %llu)", end + 8,
+                          (unsigned long long)hlen);
     } else if (!json_object_is_type(root, json_type_object)) {
-        rc = pmp_err_set(err, "the header is not a JSON object");
+        rc = pmp_err_setc(err, PMP_E_CORRUPT, "the header is not a JSON object");
     } else {
         for (; end < hlen; end++)   /* writers pad with spaces */
             if (header[end] != ' ') {
-                rc = pmp_err_set(err, "unexpected byte after the header JSON at offset %zu", end + 8);
+                rc = pmp_err_setc(err, PMP_E_CORRUPT, "unexpected byte after the header JSON at offset %zu",
+                                  end + 8);
                 break;
             }
     }
@@ -366,32 +375,29 @@ int pmp_st_writer_write(pmp_st_writer *w, const char *path, pmp_err *err)
 {
     qsort(w->e, w->n, sizeof *w->e, entry_by_name);
     pmp_buf h = PMP_BUF_INIT;
-    pmp_buf_appendc(&h, '{');
-    int first = 1;
+    pmp_jobj j;
+    pmp_jobj_begin(&j, &h);
     if (w->n_meta) {
-        pmp_buf_appends(&h, "\"__metadata__\":{");
-        for (size_t i = 0; i < w->n_meta; i++) {
-            if (i) pmp_buf_appendc(&h, ',');
-            pmp_json_put_string(&h, w->meta[2 * i], strlen(w->meta[2 * i]));
-            pmp_buf_appendc(&h, ':');
-            pmp_json_put_string(&h, w->meta[2 * i + 1], strlen(w->meta[2 * i + 1]));
-        }
-        pmp_buf_appendc(&h, '}');
-        first = 0;
+        pmp_jobj_object(&j, "__metadata__");
+        for (size_t i = 0; i < w->n_meta; i++) pmp_jobj_str(&j, w->meta[2 * i], w->meta[2 * i + 1]);
+        pmp_jobj_close(&j);
     }
     uint64_t at = 0;
     for (size_t i = 0; i < w->n; i++) {
         const st_entry *e = &w->e[i];
-        if (!first) pmp_buf_appendc(&h, ',');
-        first = 0;
-        pmp_json_put_string(&h, e->name, strlen(e->name));
-        pmp_buf_appends(&h, ":{\"dtype\":\"F32\",\"shape\":[");
-        for (int d = 0; d < e->ndim; d++) pmp_buf_printf(&h, "%s%lld", d ? "," : "", (long long)e->shape[d]);
-        pmp_buf_printf(&h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)at,
-                       (unsigned long long)(at + 4 * e->numel));
+        pmp_jobj_object(&j, e->name);
+        pmp_jobj_str(&j, "dtype", "F32");
+        pmp_jobj_array(&j, "shape");
+        for (int d = 0; d < e->ndim; d++) pmp_jobj_int(&j, NULL, (long long)e->shape[d]);
+        pmp_jobj_close(&j);
+        pmp_jobj_array(&j, "data_offsets");
+        pmp_jobj_u64(&j, NULL, at);
+        pmp_jobj_u64(&j, NULL, at + 4 * e->numel);
+        pmp_jobj_close(&j);
+        pmp_jobj_close(&j);
         at += 4 * e->numel;
     }
-    pmp_buf_appendc(&h, '}');
+    pmp_jobj_end(&j);
     while ((8 + h.len) % 8) pmp_buf_appendc(&h, ' ');
     uint64_t hlen = h.len;
 

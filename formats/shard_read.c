@@ -38,11 +38,11 @@ static int pread_all(pmp_shard_reader *r, void *buf, size_t n, uint64_t off, pmp
         ssize_t k = pread(r->fd, (char *)buf + got, n - got, (off_t)(off + got));
         if (k < 0) {
             if (errno == EINTR) continue;
-            return pmp_err_set(err, "%s: read at byte %llu: %s", r->path,
-                               (unsigned long long)(off + got), strerror(errno));
+            return pmp_err_errno(err, errno, "%s: read at byte %llu", r->path,
+                                 (unsigned long long)(off + got));
         }
         if (k == 0)
-            return pmp_err_set(err, "%s: truncated at byte %llu", r->path,
+            return pmp_err_setc(err, PMP_E_CORRUPT, "%s: truncated at byte %llu", r->path,
                                (unsigned long long)(off + got));
         got += (size_t)k;
     }
@@ -76,18 +76,18 @@ int pmp_shard_open(pmp_shard_reader **out, const char *path, pmp_err *err)
     r->cur_block = SIZE_MAX;
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
-        pmp_err_set(err, "%s: %s", path, strerror(errno));
+        pmp_err_errno(err, errno, "%s", path);
         return open_fail(r);
     }
     struct stat st;
     if (fstat(r->fd, &st) < 0) {
-        pmp_err_set(err, "%s: %s", path, strerror(errno));
+        pmp_err_errno(err, errno, "%s", path);
         return open_fail(r);
     }
     r->size = (uint64_t)st.st_size;
     if (r->size < PMP_SHARD_HEADER_SIZE + PMP_SHARD_FOOTER_SIZE) {
-        pmp_err_set(err, "%s: truncated: %llu bytes is too short for a shard", path,
-                    (unsigned long long)r->size);
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: truncated: %llu bytes is too short for a shard", path,
+                     (unsigned long long)r->size);
         return open_fail(r);
     }
     char h[PMP_SHARD_HEADER_SIZE], f[PMP_SHARD_FOOTER_SIZE];
@@ -95,24 +95,24 @@ int pmp_shard_open(pmp_shard_reader **out, const char *path, pmp_err *err)
         pread_all(r, f, sizeof f, r->size - PMP_SHARD_FOOTER_SIZE, err) < 0)
         return open_fail(r);
     if (memcmp(h, "PMPSHRD", 8) != 0) {
-        pmp_err_set(err, "%s: header: not a pmp shard (bad magic)", path);
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: header: not a pmp shard (bad magic)", path);
         return open_fail(r);
     }
     if (pmp_rd32(h + 8) != PMP_SHARD_VERSION || pmp_rd32(h + 12) != 0) {
-        pmp_err_set(err, "%s: header: unsupported version %u or flags 0x%x", path,
-                    pmp_rd32(h + 8), pmp_rd32(h + 12));
+        pmp_err_setc(err, PMP_E_UNSUPPORTED, "%s: header: unsupported version %u or flags 0x%x", path,
+                     pmp_rd32(h + 8), pmp_rd32(h + 12));
         return open_fail(r);
     }
     if (memcmp(f + 88, "PMPSEND", 8) != 0 || memcmp(f, "PMPFOOT", 8) != 0) {
-        pmp_err_set(err, "%s: footer: bad magic (truncated or not a complete shard)", path);
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: footer: bad magic (truncated or not a complete shard)", path);
         return open_fail(r);
     }
     if (pmp_rd64(f + 80) != pmp_xxh64(f, 80)) {
-        pmp_err_set(err, "%s: footer: checksum mismatch", path);
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: footer: checksum mismatch", path);
         return open_fail(r);
     }
     if (pmp_rd32(f + 8) != PMP_SHARD_VERSION || pmp_rd32(f + 12) != 0) {
-        pmp_err_set(err, "%s: footer: unsupported version or flags", path);
+        pmp_err_setc(err, PMP_E_UNSUPPORTED, "%s: footer: unsupported version or flags", path);
         return open_fail(r);
     }
     uint64_t nb = pmp_rd64(f + 16), ioff = pmp_rd64(f + 24), ilen = pmp_rd64(f + 32);
@@ -124,8 +124,8 @@ int pmp_shard_open(pmp_shard_reader **out, const char *path, pmp_err *err)
     r->tot.bytes = r->size;
     if (ilen != nb * PMP_SHARD_INDEX_ENTRY_SIZE || nb > r->size / PMP_SHARD_INDEX_ENTRY_SIZE ||
         ioff + ilen + PMP_SHARD_FOOTER_SIZE != r->size || ioff < PMP_SHARD_HEADER_SIZE) {
-        pmp_err_set(err, "%s: footer: index position/length do not match the file size "
-                    "(truncated or extended file)", path);
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: footer: index position/length do not match the file size "
+                     "(truncated or extended file)", path);
         return open_fail(r);
     }
     char *ix = pmp_xmalloc(ilen ? ilen : 1);
@@ -135,7 +135,7 @@ int pmp_shard_open(pmp_shard_reader **out, const char *path, pmp_err *err)
     }
     if (pmp_xxh64(ix, ilen) != pmp_rd64(f + 40)) {
         free(ix);
-        pmp_err_set(err, "%s: index: checksum mismatch", path);
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: index: checksum mismatch", path);
         return open_fail(r);
     }
     r->n_blocks = nb;
@@ -155,7 +155,7 @@ int pmp_shard_open(pmp_shard_reader **out, const char *path, pmp_err *err)
         if (e->offset != expect_off || e->first_group != g || e->first_pair != p ||
             e->n_groups == 0) {
             free(ix);
-            pmp_err_set(err, "%s: index: entry for block %zu is inconsistent", path, b);
+            pmp_err_setc(err, PMP_E_CORRUPT, "%s: index: entry for block %zu is inconsistent", path, b);
             return open_fail(r);
         }
         expect_off += PMP_SHARD_BLOCK_HEADER_SIZE + (uint64_t)e->comp_len;
@@ -164,7 +164,8 @@ int pmp_shard_open(pmp_shard_reader **out, const char *path, pmp_err *err)
     }
     free(ix);
     if (expect_off != ioff || g != r->tot.groups || p != r->tot.pairs) {
-        pmp_err_set(err, "%s: index: block sizes or counts do not add up to the footer's", path);
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: index: block sizes or counts do not add up to the footer's",
+                     path);
         return open_fail(r);
     }
     r->dctx = ZSTD_createDCtx();
@@ -209,15 +210,17 @@ int pmp_shard_read_block(pmp_shard_reader *r, size_t b, const char **raw, size_t
     if (memcmp(h, "PMPB", 4) != 0 || pmp_rd32(h + 4) != e->raw_len ||
         pmp_rd32(h + 8) != e->comp_len || pmp_rd32(h + 12) != e->n_groups ||
         pmp_rd64(h + 16) != e->xxh64)
-        return pmp_err_set(err, "%s: block %zu (offset %llu): header does not match the index",
-                           r->path, b, (unsigned long long)e->offset);
+        return pmp_err_setc(err, PMP_E_CORRUPT,
+                            "%s: block %zu (offset %llu): header does not match the index", r->path, b,
+                            (unsigned long long)e->offset);
     const char *c = r->comp + PMP_SHARD_BLOCK_HEADER_SIZE;
     if (pmp_xxh64(c, e->comp_len) != e->xxh64)
-        return pmp_err_set(err, "%s: block %zu (offset %llu): checksum mismatch", r->path, b,
-                           (unsigned long long)e->offset);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: block %zu (offset %llu): checksum mismatch", r->path, b,
+                            (unsigned long long)e->offset);
     unsigned long long cs = ZSTD_getFrameContentSize(c, e->comp_len);
     if (cs != e->raw_len)
-        return pmp_err_set(err, "%s: block %zu: zstd frame content size does not match", r->path, b);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: block %zu: zstd frame content size does not match",
+                            r->path, b);
     if (e->raw_len > r->raw_cap) {
         r->raw_cap = e->raw_len;
         r->raw = pmp_xrealloc(r->raw, r->raw_cap);
@@ -225,8 +228,8 @@ int pmp_shard_read_block(pmp_shard_reader *r, size_t b, const char **raw, size_t
     r->cur_block = SIZE_MAX;
     size_t d = ZSTD_decompressDCtx(r->dctx, r->raw, e->raw_len, c, e->comp_len);
     if (ZSTD_isError(d) || d != e->raw_len)
-        return pmp_err_set(err, "%s: block %zu: zstd: %s", r->path, b,
-                           ZSTD_isError(d) ? ZSTD_getErrorName(d) : "short block");
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: block %zu: zstd: %s", r->path, b,
+                            ZSTD_isError(d) ? ZSTD_getErrorName(d) : "short block");
     r->cur_block = b;
     r->raw_len = d;
     *raw = r->raw;
@@ -284,8 +287,8 @@ int pmp_shard_pair(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, uint32_t
         }
         p += g->n_pairs;
     }
-    return pmp_err_set(err, "%s: block %zu: pair %llu not found (counts disagree with index)",
-                       r->path, lo, (unsigned long long)k);
+    return pmp_err_setc(err, PMP_E_CORRUPT, "%s: block %zu: pair %llu not found (counts disagree with index)",
+                        r->path, lo, (unsigned long long)k);
 }
 
 int pmp_shard_verify(pmp_shard_reader *r, pmp_err *err)
@@ -306,15 +309,15 @@ int pmp_shard_verify(pmp_shard_reader *r, pmp_err *err)
             if (!g.n_pairs) nopair++;
         }
         if (pos != len)
-            return pmp_err_set(err, "%s: block %zu: %zu bytes after the last record", r->path, b,
-                               len - pos);
+            return pmp_err_setc(err, PMP_E_CORRUPT, "%s: block %zu: %zu bytes after the last record", r->path,
+                                b, len - pos);
         if (pairs != e->n_pairs)
-            return pmp_err_set(err, "%s: block %zu: holds %llu pairs, the index says %u", r->path,
-                               b, (unsigned long long)pairs, e->n_pairs);
+            return pmp_err_setc(err, PMP_E_CORRUPT, "%s: block %zu: holds %llu pairs, the index says %u",
+                                r->path, b, (unsigned long long)pairs, e->n_pairs);
     }
     if (tokens != r->tot.tokens || nopair != r->tot.groups_without_pairs)
-        return pmp_err_set(err, "%s: footer: token or no-pair group totals do not match the blocks",
-                           r->path);
+        return pmp_err_setc(err, PMP_E_CORRUPT,
+                            "%s: footer: token or no-pair group totals do not match the blocks", r->path);
     r->cur_block = SIZE_MAX;
     return 0;
 }

@@ -92,8 +92,8 @@ typedef struct rd {
 static int need(rd *r, size_t n, const char *what)
 {
     if (r->end - r->pos < n)
-        return pmp_err_set(r->err, "record at block byte %zu: %s runs past the record end",
-                           r->base, what);
+        return pmp_err_setc(r->err, PMP_E_CORRUPT, "record at block byte %zu: %s runs past the record end",
+                            r->base, what);
     return 0;
 }
 
@@ -152,12 +152,14 @@ int pmp_shard_record_get(pmp_shard_decoder *d, const char *p, size_t len, size_t
     memset(g, 0, sizeof *g);
     if (get32(&r, &flags, "flags") < 0) return -1;
     if (flags & ~REC_HAS_META)
-        return pmp_err_set(err, "record at block byte %zu: unknown flags 0x%x", r.base, flags);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: unknown flags 0x%x", r.base,
+                            flags);
     if (get_bytes(&r, &g->source, &g->source_len, "source") < 0) return -1;
     if (get_bytes(&r, &g->id, &g->id_len, "id") < 0) return -1;
     if (get_bytes(&r, &g->meta, &g->meta_len, "meta") < 0) return -1;
     if (!(flags & REC_HAS_META)) {
-        if (g->meta_len) return pmp_err_set(err, "record at block byte %zu: meta without flag", r.base);
+        if (g->meta_len)
+            return pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: meta without flag", r.base);
         g->meta = NULL;
     }
     size_t used = 0, ctx_off;
@@ -167,8 +169,8 @@ int pmp_shard_record_get(pmp_shard_decoder *d, const char *p, size_t len, size_t
     if (get32(&r, &g->n_resp, "response count") < 0) return -1;
     /* Each response needs at least 36 bytes: a cheap bound before allocating. */
     if ((uint64_t)g->n_resp * 36 > r.end - r.pos)
-        return pmp_err_set(err, "record at block byte %zu: response count %u too large", r.base,
-                           g->n_resp);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: response count %u too large",
+                            r.base, g->n_resp);
     if (g->n_resp > d->resp_cap) {
         d->resp_cap = g->n_resp * 2;
         d->resp = pmp_xrealloc(d->resp, d->resp_cap * sizeof *d->resp);
@@ -180,7 +182,7 @@ int pmp_shard_record_get(pmp_shard_decoder *d, const char *p, size_t len, size_t
         uint32_t rf;
         if (get32(&r, &rf, "response flags") < 0) goto done;
         if (rf & ~RESP_HAS_ID) {
-            pmp_err_set(err, "record at block byte %zu: unknown response flags", r.base);
+            pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: unknown response flags", r.base);
             goto done;
         }
         if (get_bytes(&r, &s->id, &s->id_len, "response id") < 0) goto done;
@@ -196,12 +198,13 @@ int pmp_shard_record_get(pmp_shard_decoder *d, const char *p, size_t len, size_t
         (uint64_t)g->n_pairs * 8 > r.end - r.pos ||
         get_tokens(&r, d, &used, 2 * g->n_pairs, &pair_off, "pairs") < 0) {
         if (g->n_pairs && (uint64_t)g->n_pairs * 8 > r.end - r.pos)
-            pmp_err_set(err, "record at block byte %zu: pair count %u too large", r.base, g->n_pairs);
+            pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: pair count %u too large", r.base,
+                         g->n_pairs);
         goto done;
     }
     if (r.pos != r.end) {
-        pmp_err_set(err, "record at block byte %zu: %zu unexpected bytes at its end", r.base,
-                    r.end - r.pos);
+        pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: %zu unexpected bytes at its end", r.base,
+                     r.end - r.pos);
         goto done;
     }
     g->ctx = d->tok + ctx_off;
@@ -210,8 +213,8 @@ int pmp_shard_record_get(pmp_shard_decoder *d, const char *p, size_t len, size_t
     g->pairs = d->tok + pair_off;
     for (uint32_t k = 0; k < 2 * g->n_pairs; k++)
         if (g->pairs[k] >= g->n_resp) {
-            pmp_err_set(err, "record at block byte %zu: pair index %u out of range", r.base,
-                        g->pairs[k]);
+            pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: pair index %u out of range", r.base,
+                         g->pairs[k]);
             goto done;
         }
     *pos = r.pos;

@@ -252,20 +252,6 @@ static int cat_one(void *ctx, const pmp_shard_group *sg, pmp_err *err)
     return pmp_group_writer_write(c->w, g, err) < 0 ? -1 : 0;
 }
 
-static int load_tokenizer(pmp_bpe **bpe, const pmp_manifest *m, const char *override, pmp_err *err)
-{
-    const char *path = override ? override : m->tok_path;
-    if (!path) return pmp_err_set(err, "the manifest names no tokenizer path; use --tokenizer");
-    const char *pat = m->tok_pattern && strcmp(m->tok_pattern, "custom") ? m->tok_pattern : NULL;
-    if (pmp_bpe_load(bpe, path, pat, err) < 0) return -1;
-    if (strcmp(pmp_bpe_identity(*bpe), m->tok_identity) != 0) {
-        pmp_err_set(err, "%s: tokenizer identity %s differs from the manifest's %s", path,
-                    pmp_bpe_identity(*bpe), m->tok_identity);
-        pmp_bpe_free(*bpe);
-        return -1;
-    }
-    return 0;
-}
 
 static int cat_common(int argc, char **argv, const char *prog, const char *usage, int head)
 {
@@ -285,7 +271,7 @@ static int cat_common(int argc, char **argv, const char *prog, const char *usage
             rc = -1;
             break;
         }
-        if (load_tokenizer(&bpe, &m, a.tokenizer, &err) < 0) rc = -1;
+        if (pmp_bpe_load_for_manifest(&bpe, &m, a.tokenizer, NULL, &err) < 0) rc = -1;
         else {
             c.bpe = bpe;
             rc = pmp_shard_cmd_each(&m, argv[i], cat_one, &c, &err);
@@ -377,17 +363,20 @@ int pmp_shard_cmd_pair(int argc, char **argv)
         } else {
             const pmp_shard_resp *b = &g.resp[g.pairs[2 * which]], *w = &g.resp[g.pairs[2 * which + 1]];
             pmp_buf_clear(&out);
-            pmp_buf_appends(&out, "{\"shard\":");
-            pmp_json_put_string(&out, m.shards[s].name, strlen(m.shards[s].name));
-            pmp_buf_printf(&out, ",\"pair\":%" PRIu64 ",\"group\":", k);
-            pmp_json_put_string(&out, g.id, g.id_len);
-            pmp_buf_printf(&out, ",\"better\":%u,\"worse\":%u,\"better_score\":", g.pairs[2 * which],
-                           g.pairs[2 * which + 1]);
-            pmp_json_put_number(&out, b->score);
-            pmp_buf_appends(&out, ",\"worse_score\":");
-            pmp_json_put_number(&out, w->score);
-            pmp_buf_printf(&out, ",\"context_tokens\":%u,\"better_tokens\":%u,\"worse_tokens\":%u}\n",
-                           g.n_ctx, b->n_tokens, w->n_tokens);
+            pmp_jobj j;
+            pmp_jobj_begin(&j, &out);
+            pmp_jobj_str(&j, "shard", m.shards[s].name);
+            pmp_jobj_u64(&j, "pair", k);
+            pmp_jobj_strn(&j, "group", g.id, g.id_len);
+            pmp_jobj_u64(&j, "better", g.pairs[2 * which]);
+            pmp_jobj_u64(&j, "worse", g.pairs[2 * which + 1]);
+            pmp_jobj_num(&j, "better_score", b->score);
+            pmp_jobj_num(&j, "worse_score", w->score);
+            pmp_jobj_u64(&j, "context_tokens", g.n_ctx);
+            pmp_jobj_u64(&j, "better_tokens", b->n_tokens);
+            pmp_jobj_u64(&j, "worse_tokens", w->n_tokens);
+            pmp_jobj_end(&j);
+            pmp_buf_appendc(&out, '\n');
             fwrite(out.data, 1, out.len, stdout);
         }
         pmp_shard_close(r);

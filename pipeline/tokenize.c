@@ -414,7 +414,19 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
                                "--force to overwrite)", o->out_dir);
     }
     if (o->policy.shard_size < 4) return pmp_err_set(err, "--shard-size must be at least 4 bytes");
-    if (pmp_bpe_load(&r.bpe, o->tokenizer, o->pattern, err) < 0) return -1;
+    /* On --resume the directory's manifest says which pattern the run used, so
+     * --pattern need not be repeated; the identity check then covers both. */
+    pmp_manifest prior;
+    pmp_manifest_init(&prior);
+    int had = o->resume ? pmp_manifest_load(&prior, o->out_dir, err) : 0;
+    if (had < 0) {
+        pmp_manifest_free(&prior);
+        return pmp_err_prefix(err, "--resume");
+    }
+    int lrc = had == 1 ? pmp_bpe_load_for_manifest(&r.bpe, &prior, o->tokenizer, o->pattern, err)
+                       : pmp_bpe_load(&r.bpe, o->tokenizer, o->pattern, err);
+    pmp_manifest_free(&prior);
+    if (lrc < 0) return had == 1 ? pmp_err_prefix(err, "%s: --resume", o->out_dir) : -1;
     r.n_splits = o->policy.eval_fraction > 0 ? 2 : 1;
     r.sp[0].name = "train";
     r.sp[0].dir = pmp_xstrdup(o->out_dir);

@@ -49,6 +49,16 @@ void pmp_ids_free(pmp_ids *ids);
 int pmp_bpe_load(pmp_bpe **out, const char *path, const char *pattern, pmp_err *err);
 void pmp_bpe_free(pmp_bpe *bpe);
 
+/* Loads the tokenizer a shard directory's manifest names (the one loader for
+ * pmp-shard, pmp-tokenize --resume and pmp-train): the file at `path`, or when NULL
+ * the path the manifest recorded; with the manifest's pre-tokenisation pattern, or
+ * `pattern` when not NULL (a pattern recorded as "custom" must be given this way).
+ * The result must have the manifest's identity, else an error with code
+ * PMP_E_MISMATCH naming both identities. */
+struct pmp_manifest;
+int pmp_bpe_load_for_manifest(pmp_bpe **out, const struct pmp_manifest *m, const char *path,
+                              const char *pattern, pmp_err *err);
+
 /* Writes a tokenizer.json that Hugging Face tokenizers loads (BPE model,
  * Split(pattern) + ByteLevel pre-tokenizer, ByteLevel decoder). Written to a
  * temporary file and renamed, so a failed save leaves no partial file. */

@@ -20,52 +20,91 @@ static int cmp_rank(const void *a, const void *b, void *ctx)
     return (x > y) - (x < y);
 }
 
-static void put_spelled(pmp_buf *out, const char *bytes, size_t len)
+/* A token's bytes as Hugging Face spells them. GPT-2's byte alphabet has no NUL and
+ * tokens are never empty, so the spelling is a C string (and can be a key). */
+static void spell(pmp_buf *sp, const char *bytes, size_t len)
 {
-    pmp_buf sp = PMP_BUF_INIT;
-    pmp_bpe_bytes_to_unicode(&sp, bytes, len);
-    pmp_json_put_string(out, sp.data, sp.len);
-    pmp_buf_free(&sp);
+    pmp_buf_clear(sp);
+    pmp_bpe_bytes_to_unicode(sp, bytes, len);
 }
 
+/* The layout of Hugging Face's own files: one line per added token, vocabulary
+ * entry and merge, the small objects each on one line. */
 static void write_json(const pmp_bpe *b, pmp_buf *out)
 {
-    pmp_buf_appends(out, "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n"
-                         "  \"added_tokens\": [");
+    pmp_jobj j;
+    pmp_jobj_begin_pretty(&j, out);
+    pmp_jobj_str(&j, "version", "1.0");
+    pmp_jobj_null(&j, "truncation");
+    pmp_jobj_null(&j, "padding");
+    pmp_jobj_array_lines(&j, "added_tokens");
     for (size_t i = 0; i < b->n_specials; i++) {
-        pmp_buf_printf(out, "%s\n    {\"id\": %u, \"content\": ", i ? "," : "", b->sp_id[i]);
+        pmp_jobj_object(&j, NULL);
+        pmp_jobj_u64(&j, "id", b->sp_id[i]);
         pmp_buf clean = PMP_BUF_INIT;
         pmp_utf8_sanitize(&clean, b->sp_text[i], b->sp_len[i]);
-        pmp_json_put_string(out, clean.data, clean.len);
+        pmp_jobj_strn(&j, "content", clean.data, clean.len);
         pmp_buf_free(&clean);
-        pmp_buf_appends(out, ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
-                             "\"normalized\": false, \"special\": true}");
+        pmp_jobj_bool(&j, "single_word", 0);
+        pmp_jobj_bool(&j, "lstrip", 0);
+        pmp_jobj_bool(&j, "rstrip", 0);
+        pmp_jobj_bool(&j, "normalized", 0);
+        pmp_jobj_bool(&j, "special", 1);
+        pmp_jobj_close(&j);
     }
-    pmp_buf_appends(out, b->n_specials ? "\n  ],\n" : "],\n");
-    pmp_buf_appends(out, "  \"normalizer\": null,\n  \"pre_tokenizer\": {\"type\": \"Sequence\", "
-                         "\"pretokenizers\": [\n    {\"type\": \"Split\", \"pattern\": {\"Regex\": ");
-    pmp_json_put_string(out, b->pattern, strlen(b->pattern));
-    pmp_buf_appends(out, "}, \"behavior\": \"Isolated\", \"invert\": false},\n"
-                         "    {\"type\": \"ByteLevel\", \"add_prefix_space\": false, "
-                         "\"trim_offsets\": true, \"use_regex\": false}]},\n"
-                         "  \"post_processor\": null,\n"
-                         "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, "
-                         "\"trim_offsets\": true, \"use_regex\": true},\n"
-                         "  \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, "
-                         "\"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, "
-                         "\"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": true,\n"
-                         "    \"vocab\": {");
-    int first = 1;
+    pmp_jobj_close(&j);
+    pmp_jobj_null(&j, "normalizer");
+    pmp_jobj_object(&j, "pre_tokenizer");
+    pmp_jobj_str(&j, "type", "Sequence");
+    pmp_jobj_array(&j, "pretokenizers");
+    pmp_jobj_break(&j);
+    pmp_jobj_object(&j, NULL);
+    pmp_jobj_str(&j, "type", "Split");
+    pmp_jobj_object(&j, "pattern");
+    pmp_jobj_str(&j, "Regex", b->pattern);
+    pmp_jobj_close(&j);
+    pmp_jobj_str(&j, "behavior", "Isolated");
+    pmp_jobj_bool(&j, "invert", 0);
+    pmp_jobj_close(&j);
+    pmp_jobj_break(&j);
+    pmp_jobj_object(&j, NULL);
+    pmp_jobj_str(&j, "type", "ByteLevel");
+    pmp_jobj_bool(&j, "add_prefix_space", 0);
+    pmp_jobj_bool(&j, "trim_offsets", 1);
+    pmp_jobj_bool(&j, "use_regex", 0);
+    pmp_jobj_close(&j);
+    pmp_jobj_close(&j);
+    pmp_jobj_close(&j);
+    pmp_jobj_null(&j, "post_processor");
+    pmp_jobj_object(&j, "decoder");
+    pmp_jobj_str(&j, "type", "ByteLevel");
+    pmp_jobj_bool(&j, "add_prefix_space", 1);
+    pmp_jobj_bool(&j, "trim_offsets", 1);
+    pmp_jobj_bool(&j, "use_regex", 1);
+    pmp_jobj_close(&j);
+    pmp_jobj_object(&j, "model");
+    pmp_jobj_str(&j, "type", "BPE");
+    pmp_jobj_null(&j, "dropout");
+    pmp_jobj_null(&j, "unk_token");
+    pmp_jobj_null(&j, "continuing_subword_prefix");
+    pmp_jobj_null(&j, "end_of_word_suffix");
+    pmp_jobj_bool(&j, "fuse_unk", 0);
+    pmp_jobj_bool(&j, "byte_fallback", 0);
+    pmp_jobj_bool(&j, "ignore_merges", 1);
+    pmp_jobj_break(&j);
+    pmp_jobj_object_lines(&j, "vocab");
+    pmp_buf sp = PMP_BUF_INIT;
     for (uint32_t id = 0; id < b->n_ids; id++) {
         /* Specials too, as Hugging Face's own files have them: otherwise it
          * renumbers added tokens that are missing from the vocabulary. */
         if (b->tok_type[id] == TOK_UNUSED) continue;
-        pmp_buf_appends(out, first ? "\n      " : ",\n      ");
-        first = 0;
-        put_spelled(out, b->pool.data + b->tok_off[id], b->tok_len[id]);
-        pmp_buf_printf(out, ": %u", id);
+        spell(&sp, b->pool.data + b->tok_off[id], b->tok_len[id]);
+        pmp_jobj_u64(&j, sp.data, id);
     }
-    pmp_buf_appends(out, "\n    },\n    \"merges\": [");
+    pmp_jobj_break(&j);   /* the bracket on its own line even when empty */
+    pmp_jobj_close(&j);
+    pmp_jobj_break(&j);
+    pmp_jobj_array_lines(&j, "merges");
     /* Multi-byte ranked tokens in rank order. */
     uint32_t *order = pmp_xmalloc(((size_t)b->n_ids + 1) * sizeof *order);
     size_t n = 0, maxlen = 1;
@@ -77,25 +116,25 @@ static void write_json(const pmp_bpe *b, pmp_buf *out)
     qsort_r(order, n, sizeof *order, cmp_rank, b->tok_rank);
     pmp_bpe_scratch *s = pmp_bpe_scratch_new(b);
     uint32_t *bounds = pmp_xmalloc((maxlen + 1) * sizeof *bounds);
-    first = 1;
     for (size_t k = 0; k < n; k++) {
         uint32_t id = order[k];
         const unsigned char *p = (const unsigned char *)b->pool.data + b->tok_off[id];
         size_t m = pmp_bpe_merge_piece(b, s, p, b->tok_len[id], b->tok_rank[id], bounds);
         if (m != 2) continue;   /* no merge makes it: only whole-piece lookup can */
-        pmp_buf sp = PMP_BUF_INIT;
-        pmp_bpe_bytes_to_unicode(&sp, p, bounds[1]);
+        spell(&sp, (const char *)p, bounds[1]);
         pmp_buf_appendc(&sp, ' ');
         pmp_bpe_bytes_to_unicode(&sp, p + bounds[1], b->tok_len[id] - bounds[1]);
-        pmp_buf_appends(out, first ? "\n      " : ",\n      ");
-        first = 0;
-        pmp_json_put_string(out, sp.data, sp.len);
-        pmp_buf_free(&sp);
+        pmp_jobj_strn(&j, NULL, sp.data, sp.len);
     }
     free(bounds);
     free(order);
     pmp_bpe_scratch_free(s);
-    pmp_buf_appends(out, "\n    ]\n  }\n}\n");
+    pmp_buf_free(&sp);
+    pmp_jobj_break(&j);
+    pmp_jobj_close(&j);
+    pmp_jobj_break(&j);
+    pmp_jobj_end(&j);
+    pmp_buf_appendc(out, '\n');
 }
 
 int pmp_bpe_save_json(const pmp_bpe *b, const char *path, pmp_err *err)

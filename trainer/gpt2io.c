@@ -35,12 +35,23 @@ int pmp_gpt2_read_config(const char *path, pmp_config *cfg, pmp_err *err)
 
 void pmp_gpt2_config_json(const pmp_config *c, pmp_buf *out)
 {
-    pmp_buf_printf(out,
-                   "{\"architectures\":[\"GPT2ForSequenceClassification\"],\"model_type\":\"gpt2\","
-                   "\"n_layer\":%d,\"n_head\":%d,\"n_embd\":%d,\"n_positions\":%d,\"n_ctx\":%d,"
-                   "\"vocab_size\":%d,\"num_labels\":1,\"layer_norm_epsilon\":1e-05,"
-                   "\"activation_function\":\"gelu_new\"}\n",
-                   c->L, c->NH, c->C, c->maxT, c->maxT, c->V);
+    pmp_jobj j;
+    pmp_jobj_begin(&j, out);
+    pmp_jobj_array(&j, "architectures");
+    pmp_jobj_str(&j, NULL, "GPT2ForSequenceClassification");
+    pmp_jobj_close(&j);
+    pmp_jobj_str(&j, "model_type", "gpt2");
+    pmp_jobj_int(&j, "n_layer", c->L);
+    pmp_jobj_int(&j, "n_head", c->NH);
+    pmp_jobj_int(&j, "n_embd", c->C);
+    pmp_jobj_int(&j, "n_positions", c->maxT);
+    pmp_jobj_int(&j, "n_ctx", c->maxT);
+    pmp_jobj_int(&j, "vocab_size", c->V);
+    pmp_jobj_int(&j, "num_labels", 1);
+    pmp_jobj_num(&j, "layer_norm_epsilon", 1e-5);
+    pmp_jobj_str(&j, "activation_function", "gelu_new");
+    pmp_jobj_end(&j);
+    pmp_buf_appendc(out, '\n');
 }
 
 /* One mapping row: our tensor (by field), the HF name pattern, and whether the

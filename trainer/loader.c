@@ -75,6 +75,7 @@ fail:
 uint64_t pmp_loader_pairs(const pmp_loader *l) { return l->total; }
 const char *pmp_loader_tokenizer_identity(const pmp_loader *l) { return l->man.tok_identity; }
 const char *pmp_loader_tokenizer_path(const pmp_loader *l) { return l->man.tok_path; }
+const pmp_manifest *pmp_loader_manifest(const pmp_loader *l) { return &l->man; }
 uint64_t pmp_loader_vocab_size(const pmp_loader *l) { return l->man.tok_vocab_size; }
 
 static int32_t *copy_tokens(int32_t *dst, const uint32_t *src, uint32_t n)

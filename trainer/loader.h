@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "pmp_common.h"
+#include "pmp_shard.h"
 
 typedef struct pmp_loader pmp_loader;
 
@@ -33,6 +34,8 @@ void pmp_loader_close(pmp_loader *l);
 uint64_t pmp_loader_pairs(const pmp_loader *l);
 const char *pmp_loader_tokenizer_identity(const pmp_loader *l);
 const char *pmp_loader_tokenizer_path(const pmp_loader *l);
+/* The directory's manifest (its tokenizer record: pmp_bpe_load_for_manifest). */
+const pmp_manifest *pmp_loader_manifest(const pmp_loader *l);
 uint64_t pmp_loader_vocab_size(const pmp_loader *l);
 
 /* Pair number k in storage order (0 <= k < pmp_loader_pairs). */

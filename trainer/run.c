@@ -44,15 +44,13 @@ void pmp_run_opts_default(pmp_run_opts *o)
  * tokenizer (docs/train.md): they work with any vocabulary, GPT-2's included. */
 int pmp_run_setup_tokens(run_ctx *r, const char *tokenizer, pmp_err *err)
 {
-    const char *tpath = tokenizer ? tokenizer : pmp_loader_tokenizer_path(r->train);
     pmp_bpe *bpe;
-    if (!tpath || pmp_bpe_load(&bpe, tpath, NULL, err) < 0)
-        return pmp_err_prefix(err, "loading the data's tokenizer (give it with --tokenizer)");
+    if (pmp_bpe_load_for_manifest(&bpe, pmp_loader_manifest(r->train), tokenizer, NULL, err) < 0)
+        return err->code == PMP_E_MISMATCH
+                   ? -1
+                   : pmp_err_prefix(err, "loading the data's tokenizer (give it with --tokenizer)");
     int rc = 0;
-    if (strcmp(pmp_bpe_identity(bpe), pmp_loader_tokenizer_identity(r->train)) != 0)
-        rc = pmp_err_set(err, "tokenizer %s (%s) is not the one the shards were made with (%s)", tpath,
-                         pmp_bpe_identity(bpe), pmp_loader_tokenizer_identity(r->train));
-    if (rc == 0) {
+    {
         r->tok_identity = pmp_xstrdup(pmp_bpe_identity(bpe));
         r->vocab = (int)pmp_bpe_vocab_size(bpe);
         int64_t eot = pmp_bpe_special_id(bpe, "<|endoftext|>");

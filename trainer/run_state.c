@@ -41,23 +41,29 @@ int pmp_run_prepare_dir(const char *out_dir, pmp_err *err)
 static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
 {
     const pmp_config *c = &r->model.cfg;
-    pmp_buf_printf(out, "{\"layers\":%d,\"heads\":%d,\"width\":%d,\"context\":%d,\"vocab\":%d,", c->L,
-                   c->NH, c->C, c->maxT, c->V);
-    pmp_buf_printf(out, "\"objective\":\"%s\",\"binarize\":%d,\"lm_coef\":", pmp_objective_name(o->objective),
-                   o->binarize);
-    pmp_json_put_number(out, o->lm_coef);
-    pmp_buf_printf(out, ",\"batch_pairs\":%d,\"micro_batches\":%d,\"lr\":", o->batch_pairs, o->micro_batches);
-    pmp_json_put_number(out, o->lr);
-    pmp_buf_appends(out, ",\"min_lr\":");
-    pmp_json_put_number(out, o->min_lr);
-    pmp_buf_appends(out, ",\"weight_decay\":");
-    pmp_json_put_number(out, o->weight_decay);
-    pmp_buf_appends(out, ",\"clip\":");
-    pmp_json_put_number(out, o->clip);
-    pmp_buf_printf(out, ",\"warmup\":%ld,\"steps\":%ld,\"seed\":%llu,\"tokenizer\":",
-                   o->warmup >= 0 ? o->warmup : o->steps / 20, o->steps, (unsigned long long)o->seed);
-    pmp_json_put_string(out, r->tok_identity, strlen(r->tok_identity));
-    pmp_buf_printf(out, ",\"eoc\":%d}\n", r->eoc);
+    pmp_jobj j;
+    pmp_jobj_begin(&j, out);
+    pmp_jobj_int(&j, "layers", c->L);
+    pmp_jobj_int(&j, "heads", c->NH);
+    pmp_jobj_int(&j, "width", c->C);
+    pmp_jobj_int(&j, "context", c->maxT);
+    pmp_jobj_int(&j, "vocab", c->V);
+    pmp_jobj_str(&j, "objective", pmp_objective_name(o->objective));
+    pmp_jobj_int(&j, "binarize", o->binarize);
+    pmp_jobj_num(&j, "lm_coef", o->lm_coef);
+    pmp_jobj_int(&j, "batch_pairs", o->batch_pairs);
+    pmp_jobj_int(&j, "micro_batches", o->micro_batches);
+    pmp_jobj_num(&j, "lr", o->lr);
+    pmp_jobj_num(&j, "min_lr", o->min_lr);
+    pmp_jobj_num(&j, "weight_decay", o->weight_decay);
+    pmp_jobj_num(&j, "clip", o->clip);
+    pmp_jobj_int(&j, "warmup", o->warmup >= 0 ? o->warmup : o->steps / 20);
+    pmp_jobj_int(&j, "steps", o->steps);
+    pmp_jobj_u64(&j, "seed", o->seed);
+    pmp_jobj_str(&j, "tokenizer", r->tok_identity);
+    pmp_jobj_int(&j, "eoc", r->eoc);
+    pmp_jobj_end(&j);
+    pmp_buf_appendc(out, '\n');
 }
 
 /* Every key of want must be in have with the same value. */
@@ -117,13 +123,21 @@ int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_er
 {
     pmp_buf cfg = PMP_BUF_INIT, state = PMP_BUF_INIT, dir = PMP_BUF_INIT, path = PMP_BUF_INIT;
     config_json(r, o, &cfg);
-    pmp_buf_printf(&state, "{\"step\":%ld,\"adam_step\":%ld,\"rng\":[", step, r->opt.step);
-    for (int i = 0; i < 4; i++)
-        pmp_buf_printf(&state, "%s\"%016llx\"", i ? "," : "", (unsigned long long)r->rng.s[i]);
-    pmp_buf_printf(&state, "],\"pairs_seen\":%llu,\"tokenizer\":",
-                   (unsigned long long)step * (unsigned long long)o->batch_pairs);
-    pmp_json_put_string(&state, r->tok_identity, strlen(r->tok_identity));
-    pmp_buf_appends(&state, "}\n");
+    pmp_jobj j;
+    pmp_jobj_begin(&j, &state);
+    pmp_jobj_int(&j, "step", step);
+    pmp_jobj_int(&j, "adam_step", r->opt.step);
+    pmp_jobj_array(&j, "rng");
+    for (int i = 0; i < 4; i++) {
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016llx", (unsigned long long)r->rng.s[i]);
+        pmp_jobj_str(&j, NULL, hex);
+    }
+    pmp_jobj_close(&j);
+    pmp_jobj_u64(&j, "pairs_seen", (unsigned long long)step * (unsigned long long)o->batch_pairs);
+    pmp_jobj_str(&j, "tokenizer", r->tok_identity);
+    pmp_jobj_end(&j);
+    pmp_buf_appendc(&state, '\n');
     ckpt_dir(&dir, o->out_dir);
     pmp_ckpt_path(&path, dir.data, (uint64_t)step);
     size_t bytes = r->model.n_params * sizeof(float);
@@ -299,13 +313,16 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
 void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms)
 {
     pmp_buf b = PMP_BUF_INIT;
-    pmp_buf_printf(&b, "{\"step\":%ld,\"loss\":", step);
-    pmp_json_put_number(&b, loss);
-    pmp_buf_appends(&b, ",\"lr\":");
-    pmp_json_put_number(&b, lr);
-    pmp_buf_appends(&b, ",\"grad_norm\":");
-    pmp_json_put_number(&b, gnorm);
-    pmp_buf_printf(&b, ",\"tokens\":%d,\"ms\":%.1f}\n", tokens, ms);
+    pmp_jobj j;
+    pmp_jobj_begin(&j, &b);
+    pmp_jobj_int(&j, "step", step);
+    pmp_jobj_num(&j, "loss", loss);
+    pmp_jobj_num(&j, "lr", lr);
+    pmp_jobj_num(&j, "grad_norm", gnorm);
+    pmp_jobj_int(&j, "tokens", tokens);
+    pmp_jobj_rawf(&j, "ms", "%.1f", ms);
+    pmp_jobj_end(&j);
+    pmp_buf_appendc(&b, '\n');
     fwrite(b.data, 1, b.len, r->log);
     fflush(r->log);
     pmp_buf_free(&b);
@@ -313,12 +330,25 @@ void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm,
 
 void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
 {
-    fprintf(r->log,
-            "{\"step\":%ld,\"eval\":true,\"pairs\":%ld,\"accuracy\":%.6f,\"margin\":%.6f,\"loss\":%.6f,"
-            "\"ece\":%.6f,\"longer_wins\":%.6f,\"vs_longer\":%.6f,\"vs_longer_se\":%.6f}\n",
-            step, e->pairs, e->accuracy, e->margin, e->loss, e->ece, e->longer_wins, e->vs_longer,
-            e->vs_longer_se);
+    pmp_buf b = PMP_BUF_INIT;
+    pmp_jobj j;
+    pmp_jobj_begin(&j, &b);
+    pmp_jobj_int(&j, "step", step);
+    pmp_jobj_bool(&j, "eval", 1);
+    pmp_jobj_int(&j, "pairs", e->pairs);
+    /* Fixed six decimals, as the log has always had them. */
+    pmp_jobj_rawf(&j, "accuracy", "%.6f", e->accuracy);
+    pmp_jobj_rawf(&j, "margin", "%.6f", e->margin);
+    pmp_jobj_rawf(&j, "loss", "%.6f", e->loss);
+    pmp_jobj_rawf(&j, "ece", "%.6f", e->ece);
+    pmp_jobj_rawf(&j, "longer_wins", "%.6f", e->longer_wins);
+    pmp_jobj_rawf(&j, "vs_longer", "%.6f", e->vs_longer);
+    pmp_jobj_rawf(&j, "vs_longer_se", "%.6f", e->vs_longer_se);
+    pmp_jobj_end(&j);
+    pmp_buf_appendc(&b, '\n');
+    fwrite(b.data, 1, b.len, r->log);
     fflush(r->log);
+    pmp_buf_free(&b);
 }
 
 /* ---------- export ---------- */

@@ -45,19 +45,20 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
         if (rc == 0) rc = pmp_model_forward(&r.model, &b, &lo, err);
         if (rc < 0) break;
         pmp_buf_clear(&line);
-        pmp_buf_printf(&line, "{\"pair\":%llu,\"better\":", (unsigned long long)k);
-        pmp_json_put_number(&line, r.model.rewards[0]);
-        pmp_buf_appends(&line, ",\"worse\":");
-        pmp_json_put_number(&line, r.model.rewards[1]);
+        pmp_jobj j;
+        pmp_jobj_begin(&j, &line);
+        pmp_jobj_u64(&j, "pair", k);
+        pmp_jobj_num(&j, "better", r.model.rewards[0]);
+        pmp_jobj_num(&j, "worse", r.model.rewards[1]);
         if (with_tokens) {
             for (int s = 0; s < 2; s++) {
-                pmp_buf_appends(&line, s ? "],\"worse_tokens\":[" : ",\"better_tokens\":[");
-                for (int t = b.seq_start[s]; t < b.seq_start[s + 1]; t++)
-                    pmp_buf_printf(&line, "%s%d", t > b.seq_start[s] ? "," : "", b.tokens[t]);
+                pmp_jobj_array(&j, s ? "worse_tokens" : "better_tokens");
+                for (int t = b.seq_start[s]; t < b.seq_start[s + 1]; t++) pmp_jobj_int(&j, NULL, b.tokens[t]);
+                pmp_jobj_close(&j);
             }
-            pmp_buf_appendc(&line, ']');
         }
-        pmp_buf_appends(&line, "}\n");
+        pmp_jobj_end(&j);
+        pmp_buf_appendc(&line, '\n');
         if (fwrite(line.data, 1, line.len, out) != line.len) rc = pmp_err_set(err, "write error on the output");
     }
     pmp_buf_free(&line);
