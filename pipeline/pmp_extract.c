@@ -1,22 +1,28 @@
-/* pmp-extract — turn public dumps into comparison groups (group JSONL on stdout). */
-#include "cmd.h"
-#include "pmp_common.h"
+/* pmp-extract — turn public dumps into comparison groups (group JSONL on stdout).
+ * The sources and the driver are in the library (pmp_extract.h). */
+#include <string.h>
 
-static const pmp_subcommand sources[] = {
-    {"hh", pmp_cmd_hh, "Anthropic hh-rlhf chosen/rejected JSONL -> two-response groups"},
-    {"reddit", pmp_cmd_reddit, "pushshift RC_/RS_ NDJSON -> sibling-comment groups"},
-    {"stackexchange", pmp_cmd_stackexchange, "StackExchange Posts.xml (+ Votes.xml) -> scored answer groups"},
-    {"wikipedia", pmp_cmd_wikipedia, "MediaWiki history XML -> vandalism-revert groups"},
-};
+#include "pmp_common.h"
+#include "pmp_extract.h"
 
 int main(int argc, char **argv)
 {
+    const pmp_source *src = argc > 1 ? pmp_extract_find(argv[1]) : NULL;
+    if (src) return pmp_extract_main(src, argc - 1, argv + 1);
+
+    /* no source named: help, version and unknown names, as every multi-command tool */
+    size_t n;
+    const pmp_source *const *all = pmp_extract_sources(&n);
+    pmp_subcommand cmds[16];
+    if (n > sizeof cmds / sizeof cmds[0]) n = sizeof cmds / sizeof cmds[0];
+    for (size_t i = 0; i < n; i++)
+        cmds[i] = (pmp_subcommand){all[i]->name, NULL, all[i]->summary};
     return pmp_cli_dispatch(
         "pmp-extract", "pmp-extract SOURCE [OPTIONS] [FILE|-]",
         "Reads a public dump (plain, .zst, .bz2 or .gz; detected from the bytes) and\n"
         "writes comparison groups, one JSON object per line, to stdout\n"
         "(format: docs/records.md).",
-        "Sources", sources, sizeof sources / sizeof sources[0],
+        "Sources", cmds, n,
         "Example:\n  pmp-extract hh train.jsonl.gz > groups.jsonl\n"
         "  zstdcat RC_2019-04.zst | pmp-extract reddit - > reddit.jsonl\n",
         argc, argv);

@@ -367,7 +367,7 @@ int pmp_wiki_open(pmp_wiki **out, const char *path, const pmp_wiki_opts *o, pmp_
         PCRE2_UCHAR m[256];
         pcre2_get_error_message(ec, m, sizeof m);
         free(w);
-        return pmp_err_set(err, "comment pattern at offset %zu: %s", (size_t)eo, m);
+        return pmp_err_setc(err, PMP_E_USAGE, "comment pattern at offset %zu: %s", (size_t)eo, m);
     }
     pcre2_jit_compile(w->re, PCRE2_JIT_COMPLETE);
     w->md = pcre2_match_data_create_from_pattern(w->re, NULL);

@@ -50,7 +50,7 @@ if [ -w /dev/full ]; then
     "$X" reddit -q --submissions "$T/RS_quirks.ndjson" "$RC" > /dev/full 2> "$T/stderr"
     rc=$?
     set -e
-    [ $rc -eq 1 ] && grep -q "write failed" "$T/stderr" || { echo "FAIL: /dev/full: exit $rc"; exit 1; }
+    [ $rc -eq 1 ] && grep -q "<stdout>: write" "$T/stderr" || { echo "FAIL: /dev/full: exit $rc"; exit 1; }
     echo "ok (exit 1): $(cat "$T/stderr")"
 fi
 # usage errors

@@ -1,0 +1,79 @@
+/* pmp_extract.h — the extractor interface: a public dump in, comparison groups out
+ * (records: docs/records.md).
+ *
+ * Every source (hh, reddit, stackexchange, wikipedia) is one pmp_source: its own
+ * options with their defaults, a run that pushes groups to a writer, and its stats
+ * as a table of named counters. The pmp-extract driver (extract.c) does the rest
+ * once for all of them: flags, --help, input arguments, the group writer, progress,
+ * --quiet/--json and the error-to-exit-status mapping.
+ *
+ * Adding a fifth source is one file pair (the extractor NAME.c/NAME.h and its
+ * adapter source_NAME.c defining `const pmp_source pmp_source_NAME`) and one row
+ * in pmp_extract_sources().
+ */
+#ifndef PMP_EXTRACT_H
+#define PMP_EXTRACT_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pmp_common.h"
+#include "pmp_group.h"
+
+/* What a run writes to: the group writer (stdout), and a progress callback the
+ * source calls as it reads (cheap to call per record; rate-limited by the driver). */
+typedef struct pmp_extract_sink {
+    pmp_group_writer *writer;
+    void (*progress)(void *ctx, uint64_t in_bytes, uint64_t items, const char *unit);
+    void *ctx;
+} pmp_extract_sink;
+
+/* A source's stats: named counters in the order they are reported (the keys of
+ * the --json summary), plus at most one warning for the user. Keys are copied. */
+#define PMP_EXTRACT_MAX_STATS 48
+typedef struct pmp_extract_stat {
+    char key[48];
+    double num;
+    const char *str;   /* non-NULL: a string stat (points into the source's state) */
+} pmp_extract_stat;
+
+typedef struct pmp_extract_report {
+    pmp_extract_stat stat[PMP_EXTRACT_MAX_STATS];
+    size_t n;
+    char warning[256];  /* "" = none */
+} pmp_extract_report;
+
+void pmp_extract_report_num(pmp_extract_report *r, const char *key, double v);
+void pmp_extract_report_str(pmp_extract_report *r, const char *key, const char *v);
+
+typedef struct pmp_source {
+    const char *name;       /* "reddit": the subcommand */
+    const char *summary;    /* one line for `pmp-extract --help` */
+    const char *usage;      /* the full `pmp-extract NAME --help` text, with an example */
+    /* The source's own long options ({0}-terminated), ids from PMP_OPT_FIRST_FREE;
+     * the driver adds the common ones (-h, -q, --json, --version). */
+    const struct option *options;
+    size_t state_size;      /* bytes of the source's state: its options and stats */
+    void (*init)(void *state);    /* the documented defaults */
+    /* One option; a bad value is a PMP_E_USAGE error whose message names the flag. */
+    int (*set)(void *state, int id, const char *arg, pmp_err *err);
+    /* The positional arguments; sets *path, the main input. NULL: at most one FILE,
+     * default "-" (standard input). Errors are PMP_E_USAGE. */
+    int (*inputs)(void *state, int n, char *const *args, const char **path, pmp_err *err);
+    /* Reads path and pushes groups to sink->writer. Stats stay in the state, also
+     * after a failure, so the summary reports how far it got. */
+    int (*run)(void *state, const char *path, const pmp_extract_sink *sink, pmp_err *err);
+    void (*report)(const void *state, const char *path, double seconds, pmp_extract_report *r);
+    void (*free)(void *state);    /* may be NULL */
+} pmp_source;
+
+/* The table of sources, in `--help` order. */
+const pmp_source *const *pmp_extract_sources(size_t *n);
+const pmp_source *pmp_extract_find(const char *name);
+
+/* `pmp-extract SOURCE ...` for one source: argv[0] is the source's name. Returns
+ * the exit status (0 ok, 1 bad input or I/O, 2 usage). */
+int pmp_extract_main(const pmp_source *src, int argc, char **argv);
+
+#endif
