@@ -20,6 +20,10 @@ struct pmp_loader {
     uint64_t total;
     int32_t *tok;          /* int32 copies of the current pair's tokens */
     size_t tok_cap;
+    uint64_t groups;       /* groups holding at least one usable pair */
+    uint64_t *sel;         /* after pmp_loader_subsample: the usable pairs' storage
+                            * ordinals, ascending (NULL: all pairs are usable) */
+    uint64_t n_sel;
 };
 
 void pmp_loader_close(pmp_loader *l)
@@ -29,6 +33,7 @@ void pmp_loader_close(pmp_loader *l)
     free(l->shards);
     pmp_manifest_free(&l->man);
     free(l->tok);
+    free(l->sel);
     free(l);
 }
 
@@ -65,6 +70,8 @@ int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err)
         l->total += s->pairs;
     }
     pmp_buf_free(&path);
+    l->groups = l->man.stats.groups >= l->man.stats.groups_without_pairs
+                    ? l->man.stats.groups - l->man.stats.groups_without_pairs : 0;
     *out = l;
     return 0;
 fail:
@@ -72,7 +79,13 @@ fail:
     return -1;
 }
 
-uint64_t pmp_loader_pairs(const pmp_loader *l) { return l->total; }
+uint64_t pmp_loader_pairs(const pmp_loader *l) { return l->sel ? l->n_sel : l->total; }
+uint64_t pmp_loader_groups(const pmp_loader *l) { return l->groups; }
+uint64_t pmp_loader_all_pairs(const pmp_loader *l) { return l->total; }
+uint64_t pmp_loader_pair_ordinal(const pmp_loader *l, uint64_t k)
+{
+    return l->sel ? (k < l->n_sel ? l->sel[k] : UINT64_MAX) : k;
+}
 const char *pmp_loader_tokenizer_identity(const pmp_loader *l) { return l->man.tok_identity; }
 const char *pmp_loader_tokenizer_path(const pmp_loader *l) { return l->man.tok_path; }
 const pmp_manifest *pmp_loader_manifest(const pmp_loader *l) { return &l->man; }
@@ -86,9 +99,10 @@ static int32_t *copy_tokens(int32_t *dst, const uint32_t *src, uint32_t n)
 
 int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err)
 {
-    if (k >= l->total)
+    if (k >= pmp_loader_pairs(l))
         return pmp_err_set(err, "pair %llu is out of range (%llu pairs)", (unsigned long long)k,
-                           (unsigned long long)l->total);
+                           (unsigned long long)pmp_loader_pairs(l));
+    if (l->sel) k = l->sel[k];
     size_t lo = 0, hi = l->n_shards;   /* last shard whose first_pair <= k */
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
@@ -117,14 +131,100 @@ int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err)
     return 0;
 }
 
-/* ---------- the shuffle ---------- */
-
 static uint64_t mix64(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
+
+/* ---------- the subsample ---------- */
+
+uint64_t pmp_loader_group_key(uint64_t seed, uint64_t group)
+{
+    return mix64(seed ^ mix64(group + 0x9e3779b97f4a7c15ULL));
+}
+
+typedef struct sub_group {
+    uint64_t key, index;   /* key, then group ordinal: a total order */
+    uint64_t first_pair;   /* storage ordinal of its first pair */
+    uint64_t pairs;
+} sub_group;
+
+static int sub_group_cmp(const void *a, const void *b)
+{
+    const sub_group *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int pmp_loader_subsample(pmp_loader *l, uint64_t seed, uint64_t max_pairs, pmp_err *err)
+{
+    if (l->sel)
+        return pmp_err_set(err, "the loader is already restricted to a subsample");
+    if (max_pairs == 0) return pmp_err_set(err, "--max-pairs must be at least 1");
+    /* Every group holding pairs, in storage order: one pass over the shards. */
+    size_t n = 0, cap = 64;
+    sub_group *g = pmp_xmalloc(cap * sizeof *g);
+    uint64_t group = 0, pair = 0;
+    pmp_shard_decoder dec;
+    memset(&dec, 0, sizeof dec);
+    int rc = 0;
+    for (size_t i = 0; i < l->n_shards && rc == 0; i++) {
+        pmp_shard_reader *r = l->shards[i].r;
+        uint64_t seen = 0;
+        for (size_t b = 0; b < pmp_shard_n_blocks(r) && rc == 0; b++) {
+            const char *raw;
+            size_t len, pos = 0;
+            rc = pmp_shard_read_block(r, b, &raw, &len, err);
+            for (uint32_t j = 0; rc == 0 && j < pmp_shard_block(r, b)->n_groups; j++) {
+                pmp_shard_group sg;
+                rc = pmp_shard_record_get(&dec, raw, len, &pos, &sg, err);
+                if (rc < 0) {
+                    pmp_err_prefix(err, "%s: block %zu", l->man.shards[i].name, b);
+                    break;
+                }
+                if (sg.n_pairs) {
+                    if (n == cap) g = pmp_xrealloc(g, (cap *= 2) * sizeof *g);
+                    g[n++] = (sub_group){pmp_loader_group_key(seed, group), group, pair, sg.n_pairs};
+                }
+                group++;
+                pair += sg.n_pairs;
+                seen += sg.n_pairs;
+            }
+        }
+        if (rc == 0 && seen != l->shards[i].pairs)
+            rc = pmp_err_set(err, "%s: its groups hold %llu pairs, its index says %llu",
+                             l->man.shards[i].name, (unsigned long long)seen,
+                             (unsigned long long)l->shards[i].pairs);
+    }
+    pmp_shard_decoder_free(&dec);
+    if (rc < 0) {
+        free(g);
+        return -1;
+    }
+    qsort(g, n, sizeof *g, sub_group_cmp);
+    uint64_t want = max_pairs < l->total ? max_pairs : l->total, have = 0;
+    l->sel = pmp_xmalloc((want ? want : 1) * sizeof *l->sel);
+    size_t taken = 0;
+    for (; taken < n && have < want; taken++) {
+        uint64_t k = g[taken].pairs < want - have ? g[taken].pairs : want - have;
+        for (uint64_t j = 0; j < k; j++) l->sel[have++] = g[taken].first_pair + j;
+    }
+    free(g);
+    qsort(l->sel, have, sizeof *l->sel, u64_cmp);
+    l->n_sel = have;
+    l->groups = taken;
+    return 0;
+}
+
+/* ---------- the shuffle ---------- */
 
 uint64_t pmp_loader_permute(uint64_t seed, uint64_t epoch, uint64_t n, uint64_t i)
 {

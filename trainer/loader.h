@@ -31,14 +31,36 @@ typedef struct pmp_pair_view {
 int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err);
 void pmp_loader_close(pmp_loader *l);
 
+/* Usable pairs: all of the directory's, or after pmp_loader_subsample the
+ * subsample's. Every other call (get, the shuffle over [0, pairs)) works on them. */
 uint64_t pmp_loader_pairs(const pmp_loader *l);
+/* Groups the usable pairs come from (groups without pairs not counted). */
+uint64_t pmp_loader_groups(const pmp_loader *l);
+/* All pairs of the directory, whatever the subsample. */
+uint64_t pmp_loader_all_pairs(const pmp_loader *l);
+/* Storage ordinal (0 .. all_pairs-1, manifest shard order) of usable pair k. */
+uint64_t pmp_loader_pair_ordinal(const pmp_loader *l, uint64_t k);
+
+/* Restricts the usable pairs to a seeded subsample of max_pairs pairs (all of them
+ * when the directory has fewer), chosen by whole groups: group number g (its
+ * ordinal over the directory's groups, in manifest shard order, counting groups
+ * without pairs) gets the key pmp_loader_group_key(seed, g); groups are taken in
+ * increasing (key, g) order, all of a group's pairs at once, and the last group
+ * taken is cut to its first pairs (storage order) so the total is exactly
+ * max_pairs. A pure function of (seed, max_pairs, the directory), and nested: the
+ * subsample of n pairs is contained in that of any m > n. The usable pairs stay in
+ * storage order. At most once per loader; max_pairs >= 1. One pass over the
+ * shards' blocks. */
+int pmp_loader_subsample(pmp_loader *l, uint64_t seed, uint64_t max_pairs, pmp_err *err);
+/* splitmix64(seed ^ splitmix64(group + golden ratio)). */
+uint64_t pmp_loader_group_key(uint64_t seed, uint64_t group);
 const char *pmp_loader_tokenizer_identity(const pmp_loader *l);
 const char *pmp_loader_tokenizer_path(const pmp_loader *l);
 /* The directory's manifest (its tokenizer record: pmp_bpe_load_for_manifest). */
 const pmp_manifest *pmp_loader_manifest(const pmp_loader *l);
 uint64_t pmp_loader_vocab_size(const pmp_loader *l);
 
-/* Pair number k in storage order (0 <= k < pmp_loader_pairs). */
+/* Usable pair number k in storage order (0 <= k < pmp_loader_pairs). */
 int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err);
 
 /* The shuffle: a bijection of [0, n) chosen by (seed, epoch). */

@@ -18,7 +18,10 @@ static const char usage[] =
     "checkpoint and ends with the same weights as a run that never stopped.\n\n"
     "Data and objective:\n"
     "  --data DIR            training shards (manifest.json + *.pmps)\n"
-    "  --eval DIR            evaluation shards: pair accuracy vs the longer-wins baseline\n"
+    "  --eval DIR            evaluation shards: pair accuracy vs the longer-wins baselines\n"
+    "  --max-pairs N         train on a seeded subsample of N pairs, by whole groups\n"
+    "                        (nested: the N-pair subsample holds every smaller one)\n"
+    "  --subsample-seed S    the subsample's seed (0)\n"
     "  --objective NAME      rank (default), binary, imitation, or lm (next-token loss on\n"
     "                        each pair's context + better response)\n"
     "  --binarize            the paper's GOOD:/BAD: view of each pair (rank, binary)\n"
@@ -153,6 +156,7 @@ int main(int argc, char **argv)
         OPT_MODEL, OPT_LAYERS, OPT_HEADS, OPT_WIDTH, OPT_CONTEXT, OPT_INIT, OPT_RESET_HEAD, OPT_STEPS,
         OPT_BATCH, OPT_MICRO, OPT_LR, OPT_MINLR, OPT_WARMUP, OPT_WD, OPT_CLIP, OPT_SEED, OPT_THREADS,
         OPT_RESUME, OPT_CKPT_EVERY, OPT_KEEP, OPT_EVAL_EVERY, OPT_EVAL_PAIRS, OPT_OUT,
+        OPT_MAX_PAIRS, OPT_SUB_SEED,
     };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
@@ -171,6 +175,8 @@ int main(int argc, char **argv)
         {"ckpt-every", required_argument, NULL, OPT_CKPT_EVERY}, {"keep", required_argument, NULL, OPT_KEEP},
         {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
         {"eval-pairs", required_argument, NULL, OPT_EVAL_PAIRS}, {"out", required_argument, NULL, OPT_OUT},
+        {"max-pairs", required_argument, NULL, OPT_MAX_PAIRS},
+        {"subsample-seed", required_argument, NULL, OPT_SUB_SEED},
         {NULL, 0, NULL, 0},
     };
     pmp_run_opts o;
@@ -219,6 +225,8 @@ int main(int argc, char **argv)
         case OPT_KEEP: bad = parse_long(a, &v) || v < 1; o.keep = (unsigned)v; break;
         case OPT_EVAL_EVERY: bad = parse_long(a, &o.eval_every) || o.eval_every < 0; break;
         case OPT_EVAL_PAIRS: bad = parse_long(a, &o.eval_pairs) || o.eval_pairs < 0; break;
+        case OPT_MAX_PAIRS: bad = parse_long(a, &o.max_pairs) || o.max_pairs < 1; break;
+        case OPT_SUB_SEED: bad = parse_long(a, &v) || v < 0; o.subsample_seed = (uint64_t)v; break;
         default: return pmp_cli_usage_error(&cli, "unexpected option");
         }
         if (bad) {
@@ -243,6 +251,12 @@ int main(int argc, char **argv)
     pmp_cli_stat_num(&cli, "start_step", (double)res.start_step);
     pmp_cli_stat_num(&cli, "steps", (double)res.steps);
     pmp_cli_stat_num(&cli, "final_loss", res.last_loss);
+    pmp_cli_stat_num(&cli, "train_pairs", (double)res.train_pairs);
+    pmp_cli_stat_num(&cli, "train_groups", (double)res.train_groups);
+    if (o.max_pairs > 0) {
+        pmp_cli_stat_num(&cli, "max_pairs", (double)o.max_pairs);
+        pmp_cli_stat_num(&cli, "subsample_seed", (double)o.subsample_seed);
+    }
     if (res.seconds > 0) {
         pmp_cli_stat_num(&cli, "steps_per_s", (double)(res.steps - res.start_step) / res.seconds);
         pmp_cli_stat_num(&cli, "tokens_per_s", res.tokens / res.seconds);
@@ -251,6 +265,7 @@ int main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "eval_pairs", (double)res.eval.pairs);
         pmp_cli_stat_num(&cli, "eval_accuracy", res.eval.accuracy);
         pmp_cli_stat_num(&cli, "longer_wins_accuracy", res.eval.longer_wins);
+        pmp_cli_stat_num(&cli, "longer_wins_visible_accuracy", res.eval.longer_wins_visible);
         pmp_cli_stat_num(&cli, "eval_vs_longer", res.eval.vs_longer);
         pmp_cli_stat_num(&cli, "eval_vs_longer_se", res.eval.vs_longer_se);
         pmp_cli_stat_num(&cli, "eval_margin", res.eval.margin);

@@ -257,6 +257,9 @@ int pmp_blas_info(char *buf, size_t size);
  */
 typedef struct pmp_run_opts {
     const char *data_dir;       /* training shards */
+    long max_pairs;             /* > 0: train on a seeded subsample of this many pairs,
+                                 * by whole groups (pmp_loader_subsample); 0 = all */
+    uint64_t subsample_seed;    /* its seed (independent of seed) */
     const char *eval_dir;       /* may be NULL */
     const char *out_dir;        /* RUN_DIR: log.jsonl, checkpoints/ */
     const char *tokenizer;      /* NULL: the path in the data manifest */
@@ -294,7 +297,11 @@ typedef struct pmp_eval_result {
     double margin;              /* mean score(better) - score(worse) */
     double loss;                /* mean -log sigmoid(margin) */
     double ece;                 /* expected calibration error of sigmoid(margin), 10 bins */
-    double longer_wins;         /* accuracy of "the longer response is better" (ties 1/2) */
+    double longer_wins;         /* accuracy of "the longer response is better" (ties 1/2),
+                                 * by the lengths before any truncation */
+    double longer_wins_visible; /* the same by the response tokens the model sees: after
+                                 * pmp-tokenize's --max-*-tokens cuts and the fit to the
+                                 * model's context */
     /* accuracy - longer_wins, and its standard error over pairs (paired: the same
      * pairs judged both ways; pairs of one group are correlated, so it is a lower
      * bound) */
@@ -307,6 +314,8 @@ typedef struct pmp_run_result {
     double seconds;
     double tokens;
     double last_loss;
+    uint64_t train_pairs;       /* training pairs used (after --max-pairs) */
+    uint64_t train_groups;      /* the groups they come from */
     int evaluated;
     pmp_eval_result eval;       /* the final evaluation */
     uint64_t params_xxh64;      /* of the final weights (resume tests compare it) */

@@ -201,6 +201,10 @@ int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pm
             res->loss += d > 0 ? log1p(exp(-d)) : -d + log1p(exp(d));
             double lw = len_b[i] > len_w[i] ? 1.0 : len_b[i] == len_w[i] ? 0.5 : 0.0;
             res->longer_wins += lw;
+            /* The judged sequences have the same prefix and (cut) context, so their
+             * lengths differ as the responses the model sees do. */
+            int vb = pmp_batch_seq_len(&b, sb), vw = pmp_batch_seq_len(&b, sw);
+            res->longer_wins_visible += vb > vw ? 1.0 : vb == vw ? 0.5 : 0.0;
             diff_sq += ((d > 0) - lw) * ((d > 0) - lw);
             int bin = (int)(p * 10);
             if (bin > 9) bin = 9;
@@ -220,6 +224,7 @@ int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pm
         res->margin /= np;
         res->loss /= np;
         res->longer_wins /= np;
+        res->longer_wins_visible /= np;
         res->vs_longer = res->accuracy - res->longer_wins;
         if (res->pairs > 1) {
             double var = (diff_sq - np * res->vs_longer * res->vs_longer) / (np - 1.0);
@@ -287,6 +292,12 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     if (o->threads > 0) pmp_set_threads(o->threads);
     int rc = pmp_loader_open(&r.train, o->data_dir, err);
     if (rc == 0 && pmp_loader_pairs(r.train) == 0) rc = pmp_err_set(err, "%s: holds no pairs", o->data_dir);
+    if (rc == 0 && o->max_pairs > 0)
+        rc = pmp_loader_subsample(r.train, o->subsample_seed, (uint64_t)o->max_pairs, err);
+    if (rc == 0) {
+        res->train_pairs = pmp_loader_pairs(r.train);
+        res->train_groups = pmp_loader_groups(r.train);
+    }
     if (rc == 0 && o->eval_dir) {
         rc = pmp_loader_open(&r.eval, o->eval_dir, err);
         if (rc == 0 && strcmp(pmp_loader_tokenizer_identity(r.eval), pmp_loader_tokenizer_identity(r.train)))

@@ -60,11 +60,19 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     pmp_jobj_int(&j, "warmup", o->warmup >= 0 ? o->warmup : o->steps / 20);
     pmp_jobj_int(&j, "steps", o->steps);
     pmp_jobj_u64(&j, "seed", o->seed);
+    if (o->max_pairs > 0) {   /* only then, so older run directories still resume */
+        pmp_jobj_int(&j, "max_pairs", o->max_pairs);
+        pmp_jobj_u64(&j, "subsample_seed", o->subsample_seed);
+    }
     pmp_jobj_str(&j, "tokenizer", r->tok_identity);
     pmp_jobj_int(&j, "eoc", r->eoc);
     pmp_jobj_end(&j);
     pmp_buf_appendc(out, '\n');
 }
+
+/* Keys written only by some runs: when have has one, want must have it too (a run
+ * started on a subsample never resumes on all the data). */
+static const char *const optional_keys[] = {"max_pairs", "subsample_seed"};
 
 /* Every key of want must be in have with the same value. */
 static int compare_config(const char *have_text, const char *want_text, const char *where, pmp_err *err)
@@ -83,6 +91,14 @@ static int compare_config(const char *have_text, const char *want_text, const ch
                                  key, json_object_to_json_string(val));
                 break;
             }
+        }
+        for (size_t i = 0; rc == 0 && i < sizeof optional_keys / sizeof optional_keys[0]; i++) {
+            json_object *h, *w;
+            if (json_object_object_get_ex(have, optional_keys[i], &h) &&
+                !json_object_object_get_ex(want, optional_keys[i], &w))
+                rc = pmp_err_set(err, "%s: the run was started with %s=%s, now without it (use the same "
+                                 "flags, or another --out)", where, optional_keys[i],
+                                 json_object_to_json_string(h));
         }
     }
     if (have) json_object_put(have);
@@ -342,6 +358,7 @@ void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
     pmp_jobj_rawf(&j, "loss", "%.6f", e->loss);
     pmp_jobj_rawf(&j, "ece", "%.6f", e->ece);
     pmp_jobj_rawf(&j, "longer_wins", "%.6f", e->longer_wins);
+    pmp_jobj_rawf(&j, "longer_wins_visible", "%.6f", e->longer_wins_visible);
     pmp_jobj_rawf(&j, "vs_longer", "%.6f", e->vs_longer);
     pmp_jobj_rawf(&j, "vs_longer_se", "%.6f", e->vs_longer_se);
     pmp_jobj_end(&j);

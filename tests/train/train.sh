@@ -96,4 +96,21 @@ awk -v acc="$(get eval_accuracy)" -v lw="$(get longer_wins_accuracy)" -v vs="$(g
     d = acc - lw - vs; if (d > 1e-6 || d < -1e-6) { print "vs_longer " vs " != " acc " - " lw; exit 1 }
     if (!(se > 0 && se < 1.5 / sqrt(n))) { print "vs_longer_se " se " implausible for " n " pairs"; exit 1 }
   }' scores.jsonl || fail "evaluation disagrees with pmp-train score"
+# --max-pairs: a seeded whole-group subsample (the rule itself: test_train_data). The
+# summary says what was used; resume continues on the same subsample (killed and
+# resumed = uninterrupted), and refuses to continue without it or with another seed.
+SUB="$SMALL --data shards --steps 12 --ckpt-every 3 --max-pairs 3 --subsample-seed 5"
+"$B/pmp-train" $SUB --out sub --json -q 2> sub.json || { cat sub.json; fail "--max-pairs"; }
+grep -q '"train_pairs":3,' sub.json || fail "--max-pairs 3: train_pairs should be 3"
+grep -q '"train_groups":3,' sub.json || fail "--max-pairs 3 on one-pair groups: train_groups should be 3"
+grep -q '"max_pairs":3' sub/config.json || fail "config.json must record max_pairs"
+rm -rf subk; cp -r sub subk; rm subk/checkpoints/step-000000012 subk/checkpoints/step-000000009
+"$B/pmp-train" $SUB --out subk --resume --json -q 2> subk.json || { cat subk.json; fail "--max-pairs resume"; }
+grep -q '"start_step":6' subk.json || fail "--max-pairs resume should start at step 6"
+[ "$(hash_of subk.json)" = "$(hash_of sub.json)" ] || fail "--max-pairs: resumed weights differ"
+if "$B/pmp-train" $SMALL --data shards --steps 12 --ckpt-every 3 --out sub --resume -q 2> subr.err; then
+  fail "resume without --max-pairs accepted"; fi
+grep -q "max_pairs" subr.err || fail "unclear error when --max-pairs is dropped on resume"
+if "$B/pmp-train" $SUB --subsample-seed 6 --out sub --resume -q 2>/dev/null; then
+  fail "resume with another --subsample-seed accepted"; fi
 echo "train: all checks passed"
