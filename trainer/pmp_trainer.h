@@ -335,4 +335,50 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
  * config.json when config_out is not NULL. */
 int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pmp_err *err);
 
+/* ---------- sample-efficiency curves (curve.c, curve_plot.c; docs/experiments.md) ----------
+ * A sweep over (init, size, seed) cells: each finetunes the init on the seeded, nested
+ * subsample of `size` training pairs (the same pairs for every init, so inits are
+ * compared on paired data) with one recipe, and evaluates it on the whole eval set.
+ * Steps per cell: max(min_steps, ceil(epochs * size / batch_pairs)); size 0 trains
+ * nothing and evaluates the init as it is. Rows go to OUT/curve.csv, rewritten durably
+ * after every cell; a sweep run again skips the cells it holds. */
+typedef struct pmp_curve_init {
+    const char *name;          /* the label in the CSVs and the legend: [A-Za-z0-9_.-]+ */
+    const char *src;           /* run dir, checkpoint or model.safetensors; unused for scratch */
+    int scratch;               /* random weights, the architecture of recipe.model */
+    int new_head;              /* reset the reward head (NAME=SRC:new-head) */
+} pmp_curve_init;
+
+typedef struct pmp_curve_opts {
+    const char *train_dir, *eval_dir, *out_dir;
+    const char *target;        /* the first column of every row */
+    const pmp_curve_init *inits;
+    size_t n_inits;
+    const long *sizes;
+    size_t n_sizes;
+    int seeds;                 /* seeds 0 .. seeds-1 */
+    int jobs;                  /* cells at once; recipe.threads is split between them */
+    long min_steps;
+    double epochs;
+    int keep_models;           /* keep OUT/cells/NAME-nSIZE-sSEED/ run dirs */
+    pmp_run_opts recipe;       /* lr, batch, objective, model, threads, ... */
+    /* cell k of n done, the estimated seconds left */
+    void (*progress)(void *ctx, size_t done, size_t cells, double eta_s);
+    void *ctx;
+} pmp_curve_opts;
+
+typedef struct pmp_curve_result {
+    size_t cells, skipped, ran;
+    double seconds;
+} pmp_curve_result;
+
+extern const char pmp_curve_csv_header[];
+void pmp_curve_opts_default(pmp_curve_opts *o);
+long pmp_curve_steps(const pmp_curve_opts *o, long size);
+uint64_t pmp_curve_recipe_hash(const pmp_curve_opts *o);
+int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err);
+/* OUT/summary.csv from OUT/curve.csv; with draw, also OUT/curve.svg and .png when
+ * gnuplot is installed (*drawn says whether it was). */
+int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err);
+
 #endif

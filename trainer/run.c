@@ -373,6 +373,14 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         if (rc == 0 && ((o->ckpt_every > 0 && (s + 1) % o->ckpt_every == 0) || last))
             rc = pmp_run_save_checkpoint(&r, o, s + 1, err);
     }
+    if (rc == 0 && o->steps == 0 && r.eval) {
+        /* zero steps: the init as it is (a sample-efficiency curve's size 0) */
+        rc = pmp_run_evaluate(&r, o, &res->eval, err);
+        if (rc == 0) {
+            pmp_run_log_eval(&r, 0, &res->eval);
+            res->evaluated = 1;
+        }
+    }
     res->steps = o->steps;
     res->seconds = pmp_now() - t0;
     res->tokens = tokens_total;

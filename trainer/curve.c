@@ -1,0 +1,332 @@
+/* curve.c — sample-efficiency curves (pmp-curve, docs/experiments.md): for every
+ * (init, size, seed) cell, finetune a copy of the init on the seeded, nested
+ * subsample of `size` training pairs (pmp_loader_subsample: the same pairs for every
+ * init) and evaluate it on the whole eval set.
+ *
+ * Each cell runs in a forked child (a crash or an OOM kill loses one cell, not the
+ * sweep; threads are split between --jobs children). The parent alone writes
+ * curve.csv, rewriting it durably after every finished cell, so it never holds a
+ * partial row; a resumed sweep skips the cells already in it and redoes the rest. */
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pmp_trainer.h"
+
+const char pmp_curve_csv_header[] =
+    "target,init,size,seed,pairs,groups,steps,accuracy,accuracy_se,margin,loss,"
+    "longer_wins,longer_wins_visible,seconds,recipe\n";
+
+void pmp_curve_opts_default(pmp_curve_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    pmp_run_opts_default(&o->recipe);
+    o->recipe.ckpt_every = 0;
+    o->recipe.keep = 1;
+    o->seeds = 3;
+    o->jobs = 1;
+    o->min_steps = 20;
+    o->epochs = 2;
+}
+
+long pmp_curve_steps(const pmp_curve_opts *o, long size)
+{
+    if (size == 0) return 0;
+    long b = o->recipe.batch_pairs > 0 ? o->recipe.batch_pairs : 1;
+    long by_epochs = (long)ceil(o->epochs * (double)size / (double)b);
+    return by_epochs > o->min_steps ? by_epochs : o->min_steps;
+}
+
+/* What makes two cells comparable, hashed into every row: a sweep resumed with a
+ * different recipe is refused rather than mixed. */
+uint64_t pmp_curve_recipe_hash(const pmp_curve_opts *o)
+{
+    const pmp_run_opts *r = &o->recipe;
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "v1 obj=%s bin=%d lm=%g batch=%d micro=%d lr=%g min_lr=%g "
+                     "wd=%g clip=%g warmup=%ld model=%s ctx=%d min_steps=%ld epochs=%g",
+                     pmp_objective_name(r->objective), r->binarize, r->lm_coef, r->batch_pairs,
+                     r->micro_batches, r->lr, r->min_lr, r->weight_decay, r->clip, r->warmup,
+                     r->model ? r->model : "-", r->context, o->min_steps, o->epochs);
+    return pmp_xxh64(buf, (size_t)n);
+}
+
+/* ---- curve.csv: read the finished cells, rewrite with one more ---- */
+
+typedef struct cell {
+    int init;
+    long size;
+    int seed;
+    int done;
+    pid_t pid;
+} cell;
+
+static int read_file_opt(const char *path, char **out, size_t *len, pmp_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    *out = NULL;
+    *len = 0;
+    if (!f) {
+        if (errno == ENOENT) return 0;
+        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", path, strerror(errno));
+    }
+    pmp_buf b = PMP_BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) pmp_buf_append(&b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        pmp_buf_free(&b);
+        return pmp_err_setc(err, PMP_E_IO, "%s: read failed", path);
+    }
+    pmp_buf_append(&b, "", 1);
+    *out = b.data;
+    *len = b.len - 1;
+    return 1;
+}
+
+/* Marks the cells curve.csv already holds; checks the header and the recipe. */
+static int load_done(const pmp_curve_opts *o, const char *csv_path, pmp_buf *csv, cell *cells,
+                     size_t n_cells, size_t *n_done, pmp_err *err)
+{
+    char *text;
+    size_t len;
+    int have = read_file_opt(csv_path, &text, &len, err);
+    if (have < 0) return -1;
+    *n_done = 0;
+    if (!have || len == 0) {
+        pmp_buf_appends(csv, pmp_curve_csv_header);
+        free(text);
+        return 0;
+    }
+    size_t hlen = strlen(pmp_curve_csv_header);
+    if (len < hlen || memcmp(text, pmp_curve_csv_header, hlen) != 0) {
+        free(text);
+        return pmp_err_setc(err, PMP_E_MISMATCH, "%s: not a pmp-curve table (header differs)",
+                            csv_path);
+    }
+    char recipe[32];
+    snprintf(recipe, sizeof recipe, "%016llx", (unsigned long long)pmp_curve_recipe_hash(o));
+    long line_no = 1;
+    for (char *p = text + hlen; *p; line_no++) {
+        char *nl = strchr(p, '\n');
+        if (!nl) break;   /* cannot happen: rows are only ever written whole */
+        *nl = 0;
+        char target[256], init[256], rec[64];
+        long size;
+        int seed;
+        if (sscanf(p, "%255[^,],%255[^,],%ld,%d,", target, init, &size, &seed) != 4) {
+            free(text);
+            return pmp_err_setc(err, PMP_E_CORRUPT, "%s:%ld: not a curve row", csv_path, line_no + 1);
+        }
+        const char *last = strrchr(p, ',');
+        snprintf(rec, sizeof rec, "%s", last ? last + 1 : "");
+        if (strcmp(rec, recipe)) {
+            free(text);
+            return pmp_err_setc(err, PMP_E_MISMATCH,
+                                "%s:%ld: made with another recipe (%s, now %s): use another -o",
+                                csv_path, line_no + 1, rec, recipe);
+        }
+        for (size_t i = 0; i < n_cells; i++)
+            if (!cells[i].done && cells[i].size == size && cells[i].seed == seed &&
+                !strcmp(o->inits[cells[i].init].name, init) && !strcmp(o->target, target)) {
+                cells[i].done = 1;
+                (*n_done)++;
+            }
+        pmp_buf_appends(csv, p);
+        pmp_buf_appends(csv, "\n");
+        p = nl + 1;
+    }
+    free(text);
+    return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void rm_tree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+static void cell_dir(const pmp_curve_opts *o, const cell *c, pmp_buf *out)
+{
+    pmp_buf_clear(out);
+    pmp_buf_printf(out, "%s/cells/%s-n%ld-s%d", o->out_dir, o->inits[c->init].name, c->size,
+                   c->seed);
+}
+
+/* The child: one finetune; its row goes to CELL_DIR/row.csv (durably), then exit. */
+static int run_cell(const pmp_curve_opts *o, const cell *c, int threads)
+{
+    pmp_buf dir = PMP_BUF_INIT, row = PMP_BUF_INIT, path = PMP_BUF_INIT;
+    cell_dir(o, c, &dir);
+    rm_tree(dir.data);   /* a cell killed half-way starts again */
+    const pmp_curve_init *in = &o->inits[c->init];
+    pmp_run_opts r = o->recipe;
+    r.data_dir = o->train_dir;
+    r.eval_dir = o->eval_dir;
+    r.out_dir = dir.data;
+    r.max_pairs = c->size;
+    r.subsample_seed = (uint64_t)c->seed;
+    r.seed = (uint64_t)c->seed;
+    r.init = in->scratch ? NULL : in->src;
+    if (!in->scratch) r.model = NULL;   /* the architecture comes from the init */
+    r.reset_head = in->new_head;
+    r.steps = pmp_curve_steps(o, c->size);
+    r.threads = threads;
+    r.resume = 0;
+    r.progress = NULL;
+    r.warn = NULL;
+    /* size 0: no subsample (nothing is trained), the eval of the init as it is */
+    if (c->size == 0) r.max_pairs = 0;
+    pmp_run_result res;
+    pmp_err err = {0};
+    int rc = pmp_run_train(&r, &res, &err);
+    if (rc == 0 && !res.evaluated) rc = pmp_err_set(&err, "no evaluation was made");
+    if (rc < 0) {
+        fprintf(stderr, "pmp-curve: cell %s: %s\n", dir.data, err.msg);
+        return 1;
+    }
+    const pmp_eval_result *e = &res.eval;
+    double se = e->pairs > 0 ? sqrt(e->accuracy * (1 - e->accuracy) / (double)e->pairs) : 0;
+    pmp_buf_printf(&row, "%s,%s,%ld,%d,%llu,%llu,%ld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f,%016llx\n",
+                   o->target, in->name, c->size, c->seed,
+                   (unsigned long long)(c->size ? res.train_pairs : 0),
+                   (unsigned long long)(c->size ? res.train_groups : 0), r.steps, e->accuracy, se,
+                   e->margin, e->loss, e->longer_wins, e->longer_wins_visible, res.seconds,
+                   (unsigned long long)pmp_curve_recipe_hash(o));
+    pmp_buf_printf(&path, "%s/row.csv", dir.data);
+    rc = pmp_write_file_durable(path.data, row.data, row.len, &err);
+    if (rc < 0) fprintf(stderr, "pmp-curve: %s\n", err.msg);
+    pmp_buf_free(&dir);
+    pmp_buf_free(&row);
+    pmp_buf_free(&path);
+    return rc < 0 ? 1 : 0;
+}
+
+/* The parent, when a child ends: its row joins curve.csv (rewritten durably). */
+static int collect(const pmp_curve_opts *o, cell *c, int status, const char *csv_path,
+                   pmp_buf *csv, pmp_err *err)
+{
+    pmp_buf dir = PMP_BUF_INIT, path = PMP_BUF_INIT;
+    cell_dir(o, c, &dir);
+    pmp_buf_printf(&path, "%s/row.csv", dir.data);
+    char *row = NULL;
+    size_t len = 0;
+    int rc = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        rc = pmp_err_set(err, "cell %s-n%ld-s%d %s", o->inits[c->init].name, c->size, c->seed,
+                         WIFSIGNALED(status) ? "was killed" : "failed (its error is above)");
+    } else if (read_file_opt(path.data, &row, &len, err) <= 0 || !len || row[len - 1] != '\n') {
+        rc = pmp_err_set(err, "cell %s: no result row", dir.data);
+    } else {
+        pmp_buf_append(csv, row, len);
+        rc = pmp_write_file_durable(csv_path, csv->data, csv->len, err);
+        c->done = rc == 0;
+        if (rc == 0 && !o->keep_models) rm_tree(dir.data);
+    }
+    free(row);
+    pmp_buf_free(&dir);
+    pmp_buf_free(&path);
+    return rc;
+}
+
+static int mkdir_one(const char *path, pmp_err *err)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+    return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot create: %s", path,
+                        strerror(errno));
+}
+
+int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
+{
+    memset(res, 0, sizeof *res);
+    if (o->n_inits < 1 || o->n_sizes < 1 || o->seeds < 1 || o->jobs < 1)
+        return pmp_err_setc(err, PMP_E_USAGE, "a curve needs at least one init, size and seed");
+    size_t n_cells = o->n_inits * o->n_sizes * (size_t)o->seeds;
+    cell *cells = pmp_xcalloc(n_cells, sizeof *cells);
+    size_t k = 0;
+    /* size-major: the small cells, the ones a reader looks at first, come first */
+    for (size_t s = 0; s < o->n_sizes; s++)
+        for (int seed = 0; seed < o->seeds; seed++)
+            for (size_t i = 0; i < o->n_inits; i++)
+                cells[k++] = (cell){(int)i, o->sizes[s], seed, 0, 0};
+    pmp_buf csv = PMP_BUF_INIT, path = PMP_BUF_INIT, cdir = PMP_BUF_INIT;
+    pmp_buf_printf(&path, "%s/curve.csv", o->out_dir);
+    pmp_buf_printf(&cdir, "%s/cells", o->out_dir);
+    size_t n_done = 0;
+    int rc = mkdir_one(o->out_dir, err);
+    if (rc == 0) rc = mkdir_one(cdir.data, err);
+    if (rc == 0) rc = load_done(o, path.data, &csv, cells, n_cells, &n_done, err);
+    res->cells = n_cells;
+    res->skipped = n_done;
+    int threads = o->recipe.threads > 0 ? o->recipe.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int per_job = threads / o->jobs > 0 ? threads / o->jobs : 1;
+    double t0 = pmp_now();
+    size_t next = 0, running = 0, finished = 0, todo = n_cells - n_done;
+    while (rc == 0 && (next < n_cells || running > 0)) {
+        while (rc == 0 && running < (size_t)o->jobs && next < n_cells) {
+            cell *c = &cells[next++];
+            if (c->done) continue;
+            fflush(NULL);
+            pid_t pid = fork();
+            if (pid < 0) {
+                rc = pmp_err_setc(err, PMP_E_FAIL, "fork: %s", strerror(errno));
+                break;
+            }
+            if (pid == 0) _exit(run_cell(o, c, per_job));
+            c->pid = pid;
+            running++;
+        }
+        if (running == 0) break;
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            rc = pmp_err_setc(err, PMP_E_FAIL, "waitpid: %s", strerror(errno));
+            break;
+        }
+        for (size_t i = 0; i < n_cells; i++)
+            if (cells[i].pid == pid) {
+                cells[i].pid = 0;
+                running--;
+                rc = collect(o, &cells[i], status, path.data, &csv, err);
+                finished++;
+                res->ran++;
+                if (o->progress) {
+                    double el = pmp_now() - t0;
+                    o->progress(o->ctx, n_done + finished, n_cells,
+                                el / (double)finished * (double)(todo - finished));
+                }
+                break;
+            }
+    }
+    /* after an error: let the running cells finish, their rows are kept */
+    while (running > 0) {
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) break;
+        for (size_t i = 0; i < n_cells; i++)
+            if (cells[i].pid == pid) {
+                cells[i].pid = 0;
+                running--;
+                pmp_err e2;
+                collect(o, &cells[i], status, path.data, &csv, &e2);
+            }
+    }
+    res->seconds = pmp_now() - t0;
+    free(cells);
+    pmp_buf_free(&csv);
+    pmp_buf_free(&path);
+    pmp_buf_free(&cdir);
+    return rc < 0 ? -1 : 0;
+}
