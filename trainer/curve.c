@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,6 +114,7 @@ static int load_done(const pmp_curve_opts *o, const char *csv_path, pmp_buf *csv
         return pmp_err_setc(err, PMP_E_MISMATCH, "%s: not a pmp-curve table (header differs)",
                             csv_path);
     }
+    pmp_buf_appends(csv, pmp_curve_csv_header);
     char recipe[32];
     snprintf(recipe, sizeof recipe, "%016llx", (unsigned long long)pmp_curve_recipe_hash(o));
     long line_no = 1;
@@ -284,7 +287,13 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
                 rc = pmp_err_setc(err, PMP_E_FAIL, "fork: %s", strerror(errno));
                 break;
             }
-            if (pid == 0) _exit(run_cell(o, c, per_job));
+            if (pid == 0) {
+                /* a killed sweep takes its cells with it: no orphan may write a
+                 * cell directory the resumed sweep is redoing */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() == 1) _exit(1);
+                _exit(run_cell(o, c, per_job));
+            }
             c->pid = pid;
             running++;
         }
