@@ -62,4 +62,13 @@ if [ -x "$BIN/pmp-train" ] && [ -d "$OUT/shards" ]; then
   "$BIN/pmp-train" export "$OUT/run" -o "$OUT/run/pm.safetensors" --config-out "$OUT/run/config-hf.json"
   ls -l "$OUT/run/pm.safetensors"
 fi
+if [ -x "$BIN/pmp-curve" ] && [ -d "$OUT/run" ]; then
+  step "pmp-curve: a small sample-efficiency curve (scratch vs the model above; 3 sizes, 2 seeds)"
+  rm -rf "$OUT/curve"
+  "$BIN/pmp-curve" --train "$OUT/shards" --eval "$OUT/shards/eval" \
+    --init scratch=scratch --init pm="$OUT/run" --sizes 0,4,16 --seeds 2 \
+    --layers 2 --heads 2 --width 64 --context 128 --lr 1e-3 --min-steps 10 --jobs 2 -o "$OUT/curve"
+  cat "$OUT/curve/summary.csv"
+fi
 printf '\ndemo finished: outputs in %s\n' "$OUT"
+[ -f "$OUT/curve/curve.png" ] && printf 'the curve: %s/curve/curve.png (.svg), its numbers: %s/curve/summary.csv\n' "$OUT" "$OUT"
