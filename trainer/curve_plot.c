@@ -86,11 +86,6 @@ static stat2 stats_of(const double *v, size_t n)
     return s;
 }
 
-static int gnuplot_present(void)
-{
-    return system("command -v gnuplot >/dev/null 2>&1") == 0;
-}
-
 int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
 {
     *drawn = 0;
@@ -144,7 +139,7 @@ int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
         pmp_buf_printf(&path, "%s/summary.csv", out_dir);
         rc = pmp_write_file_durable(path.data, out.data, out.len, err);
     }
-    if (rc == 0 && draw && t.n_inits && gnuplot_present()) {
+    if (rc == 0 && draw && t.n_inits && pmp_gnuplot_present()) {
         long xmax = t.n_sizes ? t.sizes[t.n_sizes - 1] : 1;
         static const char *const colors[] = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
                                              "#e69f00", "#56b4e9", "#000000", "#f0e442"};
@@ -168,17 +163,11 @@ int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
         pmp_buf script = PMP_BUF_INIT;
         pmp_buf_printf(&script, "%s/curve.gp", out_dir);
         rc = pmp_write_file_durable(script.data, gp.data, gp.len, err);
-        static const char *const terms[][2] = {
-            {"svg size 800,600 dynamic background rgb 'white'", "svg"},
-            {"pngcairo size 800,600", "png"},
-        };
         for (size_t k = 0; rc == 0 && k < 2; k++) {
-            pmp_buf cmd = PMP_BUF_INIT;
-            pmp_buf_printf(&cmd, "gnuplot -e \"set terminal %s; set output '%s/curve.%s'\" '%s'",
-                           terms[k][0], out_dir, terms[k][1], script.data);
-            if (system(cmd.data) != 0)
-                rc = pmp_err_setc(err, PMP_E_FAIL, "gnuplot failed on %s", script.data);
-            pmp_buf_free(&cmd);
+            pmp_buf pic = PMP_BUF_INIT;
+            pmp_buf_printf(&pic, "%s/curve.%s", out_dir, k ? "png" : "svg");
+            rc = pmp_gnuplot_render(script.data, pic.data, err);
+            pmp_buf_free(&pic);
         }
         pmp_buf_free(&script);
         *drawn = rc == 0;

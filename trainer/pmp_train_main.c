@@ -12,6 +12,7 @@ static const char usage[] =
     "Usage: pmp-train --data DIR --out RUN_DIR [OPTIONS]\n"
     "       pmp-train export CKPT|RUN_DIR -o pm.safetensors [--config-out config.json]\n"
     "       pmp-train score CKPT|RUN_DIR --data DIR [--pairs N] [--tokens] > rewards.jsonl\n"
+    "       pmp-train plot RUN_DIR -o run.svg|run.png   (loss, and eval accuracy vs longer-wins)\n"
     "Trains a preference model on ranked-pair shards (pmp-tokenize's output): a GPT-2\n"
     "architecture transformer with a scalar reward head, on CPU threads. RUN_DIR gets\n"
     "log.jsonl, config.json and checkpoints/step-N; --resume continues the newest whole\n"
@@ -145,8 +146,40 @@ static int cmd_score(int argc, char **argv)
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
 
+static int cmd_plot(int argc, char **argv)
+{
+    pmp_cli cli;
+    pmp_cli_init(&cli, "pmp-train plot", usage);
+    static const struct option longopts[] = {
+        PMP_CLI_LONGOPTS,
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
+        if (c == 'o') out = optarg;
+        else return pmp_cli_usage_error(&cli, "unexpected option");
+    }
+    if (optind + 1 != argc || !out) return pmp_cli_usage_error(&cli, "expected RUN_DIR and -o OUT.svg|.png");
+    pmp_err err = {0};
+    int rc = pmp_run_plot(argv[optind], out, &err);
+    if (rc < 0) return pmp_cli_fail_err(&cli, &err);
+    if (rc == 0)
+        pmp_cli_warn(&cli, "gnuplot is not installed (apt install gnuplot-nox): wrote %s/plot/ only",
+                     argv[optind]);
+    pmp_cli_stat_str(&cli, "run", argv[optind]);
+    pmp_cli_stat_str(&cli, "output", out);
+    pmp_cli_stat_num(&cli, "drawn", rc);
+    return pmp_cli_finish(&cli, PMP_EXIT_OK);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "plot")) return cmd_plot(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "export")) return cmd_export(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "score")) return cmd_score(argc - 1, argv + 1);
     pmp_cli cli;

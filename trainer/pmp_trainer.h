@@ -381,4 +381,14 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err);
  * gnuplot is installed (*drawn says whether it was). */
 int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err);
 
+/* Pictures (plot.c, run_plot.c). gnuplot is looked up at run time; without it the
+ * data files are still written and the caller says how to get the picture. */
+int pmp_gnuplot_present(void);
+/* Runs a gnuplot script into out (.svg or .png, chosen by the name). */
+int pmp_gnuplot_render(const char *script, const char *out, pmp_err *err);
+/* A run's log.jsonl as a picture: training loss by step, and the evaluations'
+ * accuracy next to both longer-wins baselines. Writes RUN_DIR/plot/ data and script.
+ * Returns 1 drawn, 0 gnuplot absent (data written), -1 error. */
+int pmp_run_plot(const char *run_dir, const char *out, pmp_err *err);
+
 #endif

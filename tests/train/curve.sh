@@ -76,4 +76,12 @@ grep -q "another recipe" e.txt || fail "recipe message: $(cat e.txt)"
 if "$B/pmp-curve" --train shards -o x 2>/dev/null; then fail "missing flags"; fi
 if "$B/pmp-curve" $CURVE --init bad -o x 2>/dev/null; then fail "bad --init"; fi
 "$B/pmp-curve" plot c -q || fail "plot"
+
+# pmp-train plot: one data row per logged step, one per evaluation
+"$B/pmp-train" $SMALL --data shards --eval shards/eval --eval-every 5 --steps 10 --out pe -q
+"$B/pmp-train" plot pe -o pe.svg -q || fail "pmp-train plot"
+[ "$(wc -l < pe/plot/loss.dat)" -eq "$(grep -v '"eval"' pe/log.jsonl | grep -c '"loss"')" ] || fail "loss.dat rows"
+[ "$(wc -l < pe/plot/eval.dat)" -eq 2 ] || fail "eval.dat rows (evals at 5 and 10)"
+if command -v gnuplot >/dev/null; then grep -q '<svg' pe.svg || fail "pe.svg"; fi
+if "$B/pmp-train" plot pe -o pe.pdf 2>/dev/null; then fail "only .svg and .png"; fi
 echo "curve ok"
