@@ -93,7 +93,7 @@ int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
     pmp_buf path = PMP_BUF_INIT, out = PMP_BUF_INIT, gp = PMP_BUF_INIT;
     pmp_buf_printf(&path, "%s/curve.csv", out_dir);
     int rc = read_rows(path.data, &t, err);
-    double lwv_all = 0, lw_all = 0;
+    double lwv_all = 0, lw_all = 0, ylo = 0.5, yhi = 0.5;   /* the picture's y range */
     for (size_t i = 0; i < t.n; i++) {
         lwv_all += t.rows[i].lwv / (double)t.n;
         lw_all += t.rows[i].lw / (double)t.n;
@@ -126,6 +126,8 @@ int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
             else pmp_buf_appends(&out, ",,0\n");
             /* x: size 0 (the init as it is) is drawn at 1 on the log axis */
             if (df) fprintf(df, "%ld %.5f %.5f\n", t.sizes[si] ? t.sizes[si] : 1, a.mean, a.sd);
+            if (a.mean - a.sd < ylo) ylo = a.mean - a.sd;
+            if (a.mean + a.sd > yhi) yhi = a.mean + a.sd;
         }
         if (df) fclose(df);
         pmp_buf_free(&dat);
@@ -139,13 +141,21 @@ int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
         pmp_buf_printf(&path, "%s/summary.csv", out_dir);
         rc = pmp_write_file_durable(path.data, out.data, out.len, err);
     }
+    if (lw_all < ylo) ylo = lw_all;
+    if (lwv_all < ylo) ylo = lwv_all;
+    if (lw_all > yhi) yhi = lw_all;
+    if (lwv_all > yhi) yhi = lwv_all;
+    ylo = floor((ylo - 0.02) * 20) / 20;   /* to the 0.05 below, with room */
+    yhi = ceil((yhi + 0.02) * 20) / 20;
+    if (ylo < 0) ylo = 0;
+    if (yhi > 1) yhi = 1;
     if (rc == 0 && draw && t.n_inits && pmp_gnuplot_present()) {
         long xmax = t.n_sizes ? t.sizes[t.n_sizes - 1] : 1;
         static const char *const colors[] = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
                                              "#e69f00", "#56b4e9", "#000000", "#f0e442"};
         pmp_buf_printf(&gp,
             "set datafile separator whitespace\n"
-            "set logscale x 2\nset xrange [0.7:%ld]\nset yrange [0:1]\n"
+            "set logscale x 2\nset xrange [0.7:%ld]\nset yrange [%.2f:%.2f]\n"
             "set xtics add ('init' 1)\n"
             "set xlabel 'finetuning pairs (log scale; \"init\": no finetuning)'\n"
             "set ylabel 'eval accuracy (mean, bars: sd over seeds)'\n"
@@ -154,7 +164,7 @@ int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
             "plot 0.5 title 'chance' lc rgb '#888888' dt 2, "
             "%.4f title 'longer wins (visible tokens)' lc rgb '#999900' dt 3 lw 2, "
             "%.4f title 'longer wins (raw text)' lc rgb '#666666' dt 4",
-            xmax * 2, t.target, lwv_all, lw_all);
+            xmax * 2, ylo, yhi, t.target, lwv_all, lw_all);
         for (size_t ii = 0; ii < t.n_inits; ii++)
             pmp_buf_printf(&gp, ", '%s/cells/%s.dat' using 1:2:3 with yerrorlines title '%s' "
                            "noenhanced lw 2 pt 7 lc rgb '%s'",

@@ -21,7 +21,7 @@ THREADS=${THREADS:-2}
 MODEL="--layers 2 --heads 4 --width 128 --context 256"
 CUT="--max-context-tokens 160 --max-response-tokens 96"
 SEEDS=${SEEDS:-5}
-SIZES=${SIZES:-0,16,64,256}
+SIZES=${SIZES:-0,16,64,256,1024}
 
 # 1. groups from every source (StackExchange with votes where the dump has them)
 if ! done_ pmp.jsonl; then
