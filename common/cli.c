@@ -1,5 +1,7 @@
 /* cli.c — the conventions every pmp program follows: --help, --version,
  * --quiet, progress on a terminal, a --json stats summary, exit codes. */
+#include <getopt.h>
+
 #include "pmp_common.h"
 
 #include <ctype.h>
@@ -92,6 +94,14 @@ int pmp_cli_fail(pmp_cli *cli, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return PMP_EXIT_FAIL;
+}
+
+int pmp_cli_bad_value(pmp_cli *cli, const struct option *longopts, int opt, const char *arg)
+{
+    const char *name = "?";
+    for (const struct option *lo = longopts; lo && lo->name; lo++)
+        if (lo->val == opt) name = lo->name;
+    return pmp_cli_usage_error(cli, "bad value '%s' for --%s", arg, name);
 }
 
 void pmp_cli_warn(pmp_cli *cli, const char *fmt, ...)

@@ -291,6 +291,10 @@ int pmp_cli_dispatch(const char *prog, const char *synopsis, const char *intro,
 /* Prints "prog: message" plus a hint to use --help, and returns PMP_EXIT_USAGE. */
 int pmp_cli_usage_error(pmp_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* "bad value 'ARG' for --NAME", NAME looked up by the option's id in longopts (a
+ * getopt_long table); returns PMP_EXIT_USAGE. */
+struct option;
+int pmp_cli_bad_value(pmp_cli *cli, const struct option *longopts, int opt, const char *arg);
 /* Prints "prog: message" to stderr and returns PMP_EXIT_FAIL. */
 int pmp_cli_fail(pmp_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

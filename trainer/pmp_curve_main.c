@@ -202,12 +202,7 @@ int main(int argc, char **argv)
         case OPT_THREADS: bad = pmp_parse_int(a, 1, 1024, &v); o.recipe.threads = (int)v; break;
         default: return pmp_cli_usage_error(&cli, "unexpected option");
         }
-        if (bad) {
-            const char *name = "?";
-            for (const struct option *lo = longopts; lo->name; lo++)
-                if (lo->val == c) name = lo->name;
-            return pmp_cli_usage_error(&cli, "bad value '%s' for --%s", a, name);
-        }
+        if (bad) return pmp_cli_bad_value(&cli, longopts, c, a);
     }
     if (optind != argc) return pmp_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (!o.train_dir || !o.eval_dir || !o.out_dir || !n_inits || !n_sizes)

@@ -262,12 +262,7 @@ int main(int argc, char **argv)
         case OPT_SUB_SEED: bad = parse_long(a, &v) || v < 0; o.subsample_seed = (uint64_t)v; break;
         default: return pmp_cli_usage_error(&cli, "unexpected option");
         }
-        if (bad) {
-            const char *name = "?";
-            for (const struct option *lo = longopts; lo->name; lo++)
-                if (lo->val == c) name = lo->name;
-            return pmp_cli_usage_error(&cli, "bad value '%s' for --%s", a, name);
-        }
+        if (bad) return pmp_cli_bad_value(&cli, longopts, c, a);
     }
     if (optind != argc) return pmp_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (!o.data_dir || !o.out_dir) return pmp_cli_usage_error(&cli, "--data and --out are required");
