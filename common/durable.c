@@ -218,3 +218,29 @@ void pmp_unmap_file(const void *data, size_t len)
 {
     if (len) munmap((void *)data, len);
 }
+
+int pmp_mkdir_p(const char *dir, pmp_err *err)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return 0;
+        return pmp_err_setc(err, PMP_E_USAGE, "%s: exists and is not a directory", dir);
+    }
+    size_t n = strlen(dir);
+    char *p = pmp_xmalloc(n + 1);
+    memcpy(p, dir, n + 1);
+    int rc = 0;
+    /* each prefix ending before a '/' (not the root's), then the whole path */
+    for (size_t i = 1; i <= n && rc == 0; i++) {
+        if (i < n && p[i] != '/') continue;
+        p[i] = 0;
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot create directory: %s", p,
+                              strerror(errno));
+        else if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+            rc = pmp_err_setc(err, PMP_E_USAGE, "%s: exists and is not a directory", p);
+        if (i < n) p[i] = '/';
+    }
+    free(p);
+    return rc;
+}

@@ -192,6 +192,9 @@ int pmp_write_file_durable(const char *path, const void *p, size_t n, pmp_err *e
 /* unlink counted as a durability-relevant call. */
 int pmp_durable_unlink(const char *path, pmp_err *err);
 int pmp_fsync_dir(const char *dir, pmp_err *err);
+/* mkdir -p: dir and every missing parent (0755); an existing directory is fine,
+ * an existing non-directory is an error naming it. */
+int pmp_mkdir_p(const char *dir, pmp_err *err);
 /* Durability-relevant calls so far (to pick PMP_FAULT points in tests). */
 uint64_t pmp_io_count(void);
 /* XXH64 with seed 0. */

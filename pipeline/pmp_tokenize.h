@@ -57,7 +57,5 @@ int pmp_tokenize_dir_nonempty(const char *dir, pmp_err *err);
  * (m may be NULL: all shard files), and with drop_manifest also manifest.json. */
 int pmp_tokenize_dir_clean(const char *dir, const pmp_manifest *m, int drop_manifest,
                            pmp_err *err);
-/* mkdir -p for one level (parent must exist). */
-int pmp_tokenize_mkdir(const char *dir, pmp_err *err);
 
 #endif

@@ -428,7 +428,7 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     int ne = pmp_tokenize_dir_nonempty(a.out, &err);
     if (ne < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
     if (ne) return pmp_cli_fail(&a.cli, "%s: directory is not empty", a.out);
-    if (pmp_tokenize_mkdir(a.out, &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (pmp_mkdir_p(a.out, &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
     pmp_manifest out;
     pmp_manifest_init(&out);
     pmp_buf from = PMP_BUF_INIT, to = PMP_BUF_INIT, name = PMP_BUF_INIT;

@@ -97,7 +97,7 @@ static void fill_manifest_header(run *r, split *s)
 static int open_split(run *r, split *s, pmp_err *err)
 {
     const pmp_tokenize_opts *o = r->o;
-    if (pmp_tokenize_mkdir(s->dir, err) < 0) return -1;
+    if (pmp_mkdir_p(s->dir, err) < 0) return -1;
     if (o->resume) {
         int got = pmp_manifest_load(&s->m, s->dir, err);
         if (got < 0) return pmp_err_prefix(err, "--resume");

@@ -10,16 +10,6 @@
 #include "pmp_shard.h"
 #include "pmp_tokenize.h"
 
-int pmp_tokenize_mkdir(const char *dir, pmp_err *err)
-{
-    if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
-        struct stat st;
-        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
-        return pmp_err_set(err, "%s: exists and is not a directory", dir);
-    }
-    return pmp_err_set(err, "%s: cannot create directory: %s", dir, strerror(errno));
-}
-
 int pmp_tokenize_dir_nonempty(const char *dir, pmp_err *err)
 {
     DIR *d = opendir(dir);

@@ -244,12 +244,6 @@ static int collect(const pmp_curve_opts *o, cell *c, int status, const char *csv
     return rc;
 }
 
-static int mkdir_one(const char *path, pmp_err *err)
-{
-    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
-    return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot create: %s", path,
-                        strerror(errno));
-}
 
 int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
 {
@@ -268,8 +262,8 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
     pmp_buf_printf(&path, "%s/curve.csv", o->out_dir);
     pmp_buf_printf(&cdir, "%s/cells", o->out_dir);
     size_t n_done = 0;
-    int rc = mkdir_one(o->out_dir, err);
-    if (rc == 0) rc = mkdir_one(cdir.data, err);
+    int rc = pmp_mkdir_p(o->out_dir, err);
+    if (rc == 0) rc = pmp_mkdir_p(cdir.data, err);
     if (rc == 0) rc = load_done(o, path.data, &csv, cells, n_cells, &n_done, err);
     res->cells = n_cells;
     res->skipped = n_done;

@@ -1,6 +1,7 @@
 /* pmp-train — train a preference model on shards (pmp_trainer.h); `pmp-train export`
  * writes a checkpoint as GPT-2 safetensors. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,8 @@ static const char usage[] =
     "                        model.safetensors (config.json beside it)\n"
     "  --reset-head          new reward head (finetuning: with a fresh optimizer and cursor)\n"
     "Optimisation:\n"
-    "  --steps N (1000)  --batch-pairs B (8)  --micro-batches K (1, gradient accumulation)\n"
+    "  --steps N (1000; 0 evaluates the start weights on --eval and trains nothing)\n"
+    "  --batch-pairs B (8)  --micro-batches K (1, gradient accumulation)\n"
     "  --lr X (3e-4)  --min-lr X (0)  --warmup N (5% of steps)  --weight-decay X (0.1)\n"
     "  --clip X (1.0)  --seed S (1)  --threads T (all cores)\n"
     "Run:\n"
@@ -243,7 +245,7 @@ int main(int argc, char **argv)
         case OPT_CONTEXT: bad = parse_long(a, &v); o.context = (int)v; o.cfg.maxT = (int)v; break;
         case OPT_INIT: o.init = a; break;
         case OPT_RESET_HEAD: o.reset_head = 1; break;
-        case OPT_STEPS: bad = parse_long(a, &o.steps) || o.steps < 1; break;
+        case OPT_STEPS: bad = parse_long(a, &o.steps) || o.steps < 0; break;
         case OPT_BATCH: bad = parse_long(a, &v) || v < 1; o.batch_pairs = (int)v; break;
         case OPT_MICRO: bad = parse_long(a, &v) || v < 1; o.micro_batches = (int)v; break;
         case OPT_LR: bad = parse_float(a, &o.lr); break;
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
     }
     if (optind != argc) return pmp_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (!o.data_dir || !o.out_dir) return pmp_cli_usage_error(&cli, "--data and --out are required");
+    if (o.steps == 0 && !o.eval_dir) return pmp_cli_usage_error(&cli, "--steps 0 needs --eval");
     if (explicit_shape) {
         if (!o.cfg.L || !o.cfg.NH || !o.cfg.C || !o.cfg.maxT)
             return pmp_cli_usage_error(&cli, "--layers, --heads, --width and --context go together");
@@ -298,6 +301,11 @@ int main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "eval_vs_longer_se", res.eval.vs_longer_se);
         pmp_cli_stat_num(&cli, "eval_margin", res.eval.margin);
         pmp_cli_stat_num(&cli, "eval_ece", res.eval.ece);
+        if (res.eval.lm_tokens) {
+            pmp_cli_stat_num(&cli, "eval_lm_loss", res.eval.lm_loss);
+            pmp_cli_stat_num(&cli, "eval_perplexity", exp(res.eval.lm_loss));
+            pmp_cli_stat_num(&cli, "eval_lm_tokens", (double)res.eval.lm_tokens);
+        }
     }
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)res.params_xxh64);

@@ -306,6 +306,11 @@ typedef struct pmp_eval_result {
      * pairs judged both ways; pairs of one group are correlated, so it is a lower
      * bound) */
     double vs_longer, vs_longer_se;
+    /* --objective lm only: the held-out next-token loss (nats per token) on the eval
+     * pairs' text as the LM trains on it (context + better response, every token);
+     * perplexity = exp(lm_loss). 0 tokens for the other objectives. */
+    double lm_loss;
+    uint64_t lm_tokens;
 } pmp_eval_result;
 
 typedef struct pmp_run_result {

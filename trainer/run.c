@@ -161,6 +161,36 @@ static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
 
 /* ---------- evaluation ---------- */
 
+/* The LM's held-out loss: the first n eval pairs as the text it trains on, the mean
+ * over every target token (not over chunks, whose token counts differ). */
+static int evaluate_lm_text(run_ctx *r, const pmp_run_opts *o, uint64_t n, int chunk,
+                            pmp_eval_result *res, pmp_err *err)
+{
+    pmp_batch_opts bo = batch_opts(r, o, 0);
+    pmp_loss_opts lo = pmp_loss_for(PMP_OBJ_LM, 0);
+    pmp_batch b;
+    pmp_batch_init(&b);
+    double sum = 0.0;
+    int rc = 0;
+    for (uint64_t k0 = 0; k0 < n && rc == 0; k0 += (uint64_t)chunk) {
+        pmp_batch_clear(&b);
+        for (uint64_t k = k0; k < n && k < k0 + (uint64_t)chunk && rc == 0; k++) {
+            pmp_pair_view v;
+            rc = pmp_loader_get(r->eval, k, &v, err);
+            if (rc == 0) rc = pmp_batch_add_text(&b, &bo, v.ctx, v.n_ctx + v.n_better, err);
+        }
+        if (rc == 0 && b.NT > 0) rc = pmp_model_forward(&r->model, &b, &lo, err);
+        if (rc == 0 && b.NT > 0) {
+            sum += r->model.loss.lm * (double)b.NT;
+            res->lm_tokens += (uint64_t)b.NT;
+        }
+    }
+    pmp_batch_free(&b);
+    if (rc < 0) return pmp_err_prefix(err, "evaluation (lm text)");
+    res->lm_loss = res->lm_tokens ? sum / (double)res->lm_tokens : 0.0;
+    return 0;
+}
+
 int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err)
 {
     memset(res, 0, sizeof *res);
@@ -233,6 +263,7 @@ int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pm
         for (int i = 0; i < 10; i++)
             if (bins_n[i]) res->ece += fabs(bins_p[i] - bins_c[i]) / np;
     }
+    if (o->objective == PMP_OBJ_LM) return evaluate_lm_text(r, o, n, chunk, res, err);
     return 0;
 }
 

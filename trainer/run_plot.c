@@ -56,8 +56,7 @@ int pmp_run_plot(const char *run_dir, const char *out, pmp_err *err)
     }
     if (f) fclose(f);
     if (rc == 0 && n_loss == 0) rc = pmp_err_setc(err, PMP_E_INPUT, "%s: no training steps logged", path.data);
-    if (rc == 0 && mkdir(dir.data, 0755) < 0 && errno != EEXIST)
-        rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", dir.data, strerror(errno));
+    if (rc == 0) rc = pmp_mkdir_p(dir.data, err);
     pmp_buf p2 = PMP_BUF_INIT, gp = PMP_BUF_INIT;
     if (rc == 0) {
         pmp_buf_printf(&p2, "%s/loss.dat", dir.data);

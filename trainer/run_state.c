@@ -20,18 +20,12 @@ static void ckpt_dir(pmp_buf *b, const char *out_dir)
     pmp_buf_printf(b, "%s/checkpoints", out_dir);
 }
 
-static int mkdir_p(const char *path, pmp_err *err)
-{
-    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
-    return pmp_err_set(err, "%s: cannot create: %s", path, strerror(errno));
-}
-
 int pmp_run_prepare_dir(const char *out_dir, pmp_err *err)
 {
-    if (mkdir_p(out_dir, err) < 0) return -1;
+    if (pmp_mkdir_p(out_dir, err) < 0) return -1;
     pmp_buf d = PMP_BUF_INIT;
     ckpt_dir(&d, out_dir);
-    int rc = mkdir_p(d.data, err);
+    int rc = pmp_mkdir_p(d.data, err);
     pmp_buf_free(&d);
     return rc;
 }
@@ -361,6 +355,11 @@ void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
     pmp_jobj_rawf(&j, "longer_wins_visible", "%.6f", e->longer_wins_visible);
     pmp_jobj_rawf(&j, "vs_longer", "%.6f", e->vs_longer);
     pmp_jobj_rawf(&j, "vs_longer_se", "%.6f", e->vs_longer_se);
+    if (e->lm_tokens) {
+        pmp_jobj_rawf(&j, "lm_loss", "%.6f", e->lm_loss);
+        pmp_jobj_rawf(&j, "perplexity", "%.4f", exp(e->lm_loss));
+        pmp_jobj_rawf(&j, "lm_tokens", "%llu", (unsigned long long)e->lm_tokens);
+    }
     pmp_jobj_end(&j);
     pmp_buf_appendc(&b, '\n');
     fwrite(b.data, 1, b.len, r->log);

@@ -4,9 +4,10 @@
 # its own cells). Results and commands: docs/experiments.md.
 #   bench/experiments/pmp_curves.sh [WORK_DIR]   (default build/experiments)
 # Steps: 8k BPE on the PMP text -> LM pre-training (--objective lm) on the PMP pairs ->
-# PMP (rank, binary) from the LM -> pmp-curve on hh-rlhf harmless (finetuning pool and
-# a fixed eval set) with inits scratch, lm, pmp-rank (head kept), pmp-rank (new head),
-# pmp-binary.
+# PMP (rank, binary) from the LM -> the finetuning recipe chosen on a validation split of
+# the hh pool -> pmp-curve with inits scratch, lm, pmp-rank (head kept), pmp-rank (new
+# head), pmp-binary on (a) hh-rlhf harmless (pool and a fixed eval set) and (b) each of
+# four StackExchange sites left out of PMP (bench/experiments/paired_diffs.py pools them).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BIN="${PMP_BIN:-$ROOT/build/bin}"
@@ -14,7 +15,7 @@ DATA="${PMP_SHARED:-$ROOT/../shared/data}"
 W="${1:-$ROOT/build/experiments}"
 [ -d "$DATA" ] || { echo "pmp_curves: no shared data at $DATA" >&2; exit 77; }
 mkdir -p "$W"; cd "$W"
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a experiment.log >&2; }
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$W/experiment.log" >&2; }
 done_() { [ -e "$1" ]; }
 T0=$(date +%s)
 THREADS=${THREADS:-2}
@@ -64,10 +65,76 @@ train lm --objective lm --steps $LM_STEPS --lr 1e-3
 train pmp-rank --objective rank --init lm --reset-head --steps $PMP_STEPS --lr 5e-4
 train pmp-binary --objective rank --binarize --init lm --reset-head --steps $PMP_STEPS --lr 5e-4
 
-# 5. the curve on hh harmless
+# 5. the finetuning recipe, chosen on a validation split carved from the hh pool (never
+#    on the reported eval set): the pool's groups minus hash fold [0.25, 0.5) train,
+#    that fold evaluates; inits lm and pmp-rank, sizes 64 and 256, 5 seeds; the recipe
+#    with the best mean validation accuracy wins (ties: the earlier, smaller-lr one)
+RECIPES=${RECIPES:-"2.5e-4:2 5e-4:2 1e-3:2 5e-4:1 5e-4:4"}
+if ! done_ hh-val/manifest.json; then
+  "$BIN/pmp-shard" cat -q hh-shards | python3 -c '
+import json,sys
+pool={json.loads(l)["id"] for l in sys.stdin}
+for l in open("hh.jsonl"):
+    if json.loads(l)["id"] in pool: sys.stdout.write(l)' > hh-pool.jsonl
+  "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.25,fold=1 -o hh-val hh-pool.jsonl
+fi
+for r in $RECIPES; do
+  lr=${r%%:*}; ep=${r##*:}
+  log "validation recipe lr=$lr epochs=$ep"
+  "$BIN/pmp-curve" --train hh-val --eval hh-val/eval --target hh-val \
+    --init lm=lm --init pmp-rank=pmp-rank --sizes 64,256 --seeds $SEEDS --jobs 2 --threads $THREADS \
+    $MODEL --batch-pairs 16 --lr $lr --min-steps 30 --epochs $ep -o "val/lr$lr-e$ep" -q --json 2>> experiment.log
+done
+CHOSEN=$(python3 - $RECIPES <<'PY'
+import csv,sys,statistics as st
+best=None
+for r in sys.argv[1:]:
+    lr,ep=r.split(":")
+    acc=[float(x["accuracy"]) for x in csv.DictReader(open(f"val/lr{lr}-e{ep}/curve.csv"))]
+    m=st.mean(acc); print(f"  lr={lr} epochs={ep}: validation accuracy {m:.4f} over {len(acc)} cells",file=sys.stderr)
+    if best is None or m>best[0]+1e-9: best=(m,lr,ep)
+print(best[1],best[2])
+PY
+)
+LR=${CHOSEN% *}; EPOCHS=${CHOSEN#* }
+log "recipe chosen on validation: lr=$LR epochs=$EPOCHS"
+RECIPE="--batch-pairs 16 --lr $LR --min-steps 30 --epochs $EPOCHS"
+INITS="--init scratch=scratch --init lm=lm --init pmp-rank=pmp-rank --init pmp-rank-newhead=pmp-rank:new-head --init pmp-binary=pmp-binary"
+
+# 6. target (a): the curve on hh harmless
 log "curve hh"
-"$BIN/pmp-curve" --train hh-shards --eval hh-shards/eval --target hh-harmless \
-  --init scratch=scratch --init lm=lm --init pmp-rank=pmp-rank --init pmp-rank-newhead=pmp-rank:new-head \
-  --init pmp-binary=pmp-binary --sizes $SIZES --seeds $SEEDS --jobs 2 --threads $THREADS \
-  $MODEL --batch-pairs 16 --lr 5e-4 --min-steps 30 --epochs 2 -o curve-hh --json 2>> experiment.log
+"$BIN/pmp-curve" --train hh-shards --eval hh-shards/eval --target hh-harmless $INITS \
+  --sizes $SIZES --seeds $SEEDS --jobs 2 --threads $THREADS $MODEL $RECIPE -o "curve-hh-lr$LR-e$EPOCHS" --json 2>> experiment.log
+
+# 7. target (b): StackExchange leave-one-site-out. For each larger site: PMP (rank,
+#    binary) from the LM on every other group, then the curve on that site (40% of its
+#    groups by hash = the eval set, the rest the pool). The LM and the BPE saw the
+#    site's text (never its votes), as a web-text LM would; the PMP models never saw it.
+SITES=${SITES:-"beer cardano dba.meta quantumcomputing"}
+LOSO_SIZES=${LOSO_SIZES:-0,16,64,256}
+for site in $SITES; do
+  d=loso/$site; mkdir -p "$d"
+  if ! done_ "$d/pmp/manifest.json"; then
+    grep -v "\"id\":\"$site.stackexchange.com/" pmp.jsonl > "$d/pmp.jsonl"
+    grep "\"id\":\"$site.stackexchange.com/" pmp.jsonl > "$d/site.jsonl"
+    "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.4 -o "$d/site" "$d/site.jsonl"
+    "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.05 -o "$d/pmp" "$d/pmp.jsonl"
+  fi
+  ( cd "$d"
+    train() { local name=$1; shift
+      if ! done_ "$name/done.json"; then
+        log "train $site/$name"
+        "$BIN/pmp-train" $MODEL --threads $THREADS --data pmp --eval pmp/eval --batch-pairs 16 \
+          --eval-every 200 --ckpt-every 100 --out "$name" --resume --json -q "$@" 2> "$name.json.tmp"
+        mkdir -p "$name"; mv "$name.json.tmp" "$name/done.json"
+      fi; }
+    train pmp-rank --objective rank --init ../../lm --reset-head --steps $PMP_STEPS --lr 5e-4
+    train pmp-binary --objective rank --binarize --init ../../lm --reset-head --steps $PMP_STEPS --lr 5e-4 )
+  log "curve $site"
+  "$BIN/pmp-curve" --train "$d/site" --eval "$d/site/eval" --target "se-$site" \
+    --init scratch=scratch --init lm=lm --init pmp-rank=$d/pmp-rank --init pmp-rank-newhead=$d/pmp-rank:new-head \
+    --init pmp-binary=$d/pmp-binary --sizes $LOSO_SIZES --seeds $SEEDS --jobs 2 --threads $THREADS \
+    $MODEL $RECIPE -o "curve-se-$site" --json 2>> experiment.log
+done
+python3 "$ROOT/bench/experiments/paired_diffs.py" curve-se-*/curve.csv | tee -a experiment.log
 log "done in $(( $(date +%s) - T0 )) s"

@@ -2,7 +2,10 @@
 """Independent check of `pmp-train export`: read the exported model.safetensors
 (parsed here with struct/json/numpy), run GPT-2 in torch float64 with Hugging Face's
 conventions (Conv1D [in, out] weights, LayerNorm eps 1e-5, tanh GELU, score head at
-the last token), and compare with the rewards `pmp-train score --tokens` printed."""
+the last token), and compare with the rewards `pmp-train score --tokens` printed.
+With --lm-loss X: compare instead pmp-train's held-out LM loss X (eval_lm_loss of an
+--objective lm run evaluated on the same pairs) with the mean next-token loss of the
+pairs' text (context + better response: the better sequence without its end token)."""
 import json
 import struct
 import sys
@@ -27,7 +30,7 @@ def load_safetensors(path):
     return out
 
 
-def reward(w, cfg, tokens):
+def hidden(w, cfg, tokens):
     C, NH = cfg["n_embd"], cfg["n_head"]
     T = len(tokens)
     x = w["wte.weight"][tokens] + w["wpe.weight"][:T]
@@ -47,14 +50,36 @@ def reward(w, cfg, tokens):
         h = ln(x, p + "ln_2")
         m = torch.nn.functional.gelu(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"], approximate="tanh")
         x = x + m @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
-    x = ln(x, "ln_f")
-    return float(x[-1] @ w["score.weight"][0] + w["score.bias"][0])
+    return ln(x, "ln_f")
+
+
+def reward(w, cfg, tokens):
+    return float(hidden(w, cfg, tokens)[-1] @ w["score.weight"][0] + w["score.bias"][0])
+
+
+def lm_loss(w, cfg, scores, expected):
+    total, count = 0.0, 0
+    for line in open(scores):
+        s = json.loads(line)
+        # uncut pairs only: then the LM text is exactly the better sequence minus its EOC
+        assert max(len(s["better_tokens"]), len(s["worse_tokens"])) < cfg["n_ctx"], "a pair was cut"
+        text = s["better_tokens"][:-1]
+        logits = hidden(w, cfg, text) @ w["wte.weight"].T
+        nll = torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(text[1:]), reduction="sum")
+        total += float(nll)
+        count += len(text) - 1
+    ref = total / count
+    if abs(ref - expected) > 1e-4 * max(1.0, ref):
+        sys.exit(f"held-out LM loss: ours {expected}, torch {ref} over {count} tokens")
+    print(f"ok: held-out LM loss {expected:.6f} reproduced by torch ({ref:.6f}, {count} tokens)")
 
 
 def main():
     model, config, scores = sys.argv[1:4]
     w = load_safetensors(model)
     cfg = json.load(open(config))
+    if len(sys.argv) == 6 and sys.argv[4] == "--lm-loss":
+        return lm_loss(w, cfg, scores, float(sys.argv[5]))
     worst = 0.0
     n = 0
     for line in open(scores):

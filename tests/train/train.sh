@@ -50,6 +50,20 @@ for obj in "binary --binarize" imitation lm; do
   grep -q '"eval_accuracy":' obj.json || fail "--objective $obj: no evaluation"
 done
 
+# --out with missing parents creates them; --steps 0 only evaluates (an lm run: its
+# held-out loss, near ln(V) for random weights, lower after the 12 steps above).
+"$B/pmp-train" $SMALL --data shards --eval shards --objective lm --steps 0 --out deep/er/lm0 --json -q \
+  2> lm0.json || { cat lm0.json; fail "--steps 0 into a new nested --out"; }
+[ -f deep/er/lm0/config.json ] || fail "nested --out not created"
+grep -q '"steps":0,' lm0.json || fail "--steps 0 trained"
+"$B/pmp-train" $SMALL --data shards --eval shards --objective lm --steps 0 --init obj-lm --out lm12 --json -q 2> lm12.json
+V=$(sed -n 's/.*"vocab_size": *\([0-9]*\).*/\1/p' shards/manifest.json | head -1)
+l0=$(sed -n 's/.*"eval_lm_loss":\([0-9.e-]*\).*/\1/p' lm0.json)
+l12=$(sed -n 's/.*"eval_lm_loss":\([0-9.e-]*\).*/\1/p' lm12.json)
+awk -v a="$l0" -v b="$l12" -v v="$V" 'BEGIN { d = a - log(v); exit !(v > 0 && d < 0.1 && d > -0.1 && b < a - 0.1) }' \
+  || fail "held-out lm loss: $l0 at random init (ln V = ln $V), $l12 after 12 steps"
+if "$B/pmp-train" $SMALL --data shards --steps 0 --out noeval -q 2>/dev/null; then fail "--steps 0 without --eval accepted"; fi
+
 # Gradient accumulation: 2 equal micro-batches run; unequal ones are refused.
 "$B/pmp-train" $SMALL --data shards --steps 3 --micro-batches 2 --out micro -q || fail "--micro-batches 2"
 if "$B/pmp-train" $SMALL --data shards --steps 3 --micro-batches 3 --out micro3 -q 2> micro3.err; then
