@@ -1,5 +1,5 @@
-/* libFuzzer target: the safetensors header validator. Built by run_fuzz.sh with
- * clang -fsanitize=fuzzer,address,undefined. */
+/* libFuzzer target: the safetensors header validator; every tensor's bytes it
+ * accepts are read (ASan catches a range outside the file). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,12 +10,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pmp_safetensors *st;
     pmp_err err;
     if (pmp_st_parse(&st, data, size, &err) == 0) {
-        volatile unsigned sink = 0;
+        unsigned sum = 0;
         for (size_t i = 0; i < pmp_st_count(st); i++) {
             const pmp_st_tensor *t = pmp_st_tensor_at(st, i);
             const unsigned char *p = pmp_st_data(st, t);
-            for (uint64_t j = 0; j < t->end - t->begin; j++) sink += p[j];
+            for (uint64_t j = 0; j < t->end - t->begin; j++) sum += p[j];
         }
+        volatile unsigned sink = sum;
+        (void)sink;
         pmp_st_close(st);
     }
     return 0;
