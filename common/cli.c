@@ -27,8 +27,34 @@ uint64_t pmp_peak_rss(void)
     return (uint64_t)ru.ru_maxrss * 1024;   /* Linux reports KiB */
 }
 
+/* A program's output is only as good as its last write: a full disk or a closed pipe
+ * shows up in fflush/fclose, after main's last fwrite (`pmp-shard info DIR > /dev/full`
+ * used to exit 0). So every program closes stdout at exit and fails when that fails,
+ * whichever path it took to exit (gnulib's close_stdout does the same). */
+static char stdout_prog[64] = "pmp";   /* a copy: callers' names may be on their stack */
+
+static void close_stdout_at_exit(void)
+{
+    int bad = ferror(stdout);
+    errno = 0;
+    if (fclose(stdout) != 0) bad = 1;
+    if (!bad) return;
+    if (errno != EPIPE)   /* a reader that went away (`| head`) is not news */
+        fprintf(stderr, "%s: error: <stdout>: write error%s%s\n", stdout_prog, errno ? ": " : "",
+                errno ? strerror(errno) : "");
+    _exit(PMP_EXIT_FAIL);
+}
+
+static void check_stdout_at_exit(const char *prog)
+{
+    static int registered;
+    snprintf(stdout_prog, sizeof stdout_prog, "%s", prog);
+    if (!registered && atexit(close_stdout_at_exit) == 0) registered = 1;
+}
+
 void pmp_cli_init(pmp_cli *cli, const char *prog, const char *usage)
 {
+    check_stdout_at_exit(prog);
     memset(cli, 0, sizeof *cli);
     cli->prog = prog;
     cli->usage = usage;
@@ -186,7 +212,9 @@ int pmp_cli_finish(pmp_cli *cli, int rc)
         }
         pmp_jobj_end(&j);
         pmp_buf_appendc(&out, '\n');
-    } else if (!cli->quiet) {
+    } else if (!cli->quiet && rc == 0) {
+        /* after a failure the error says what happened; partial counts would read
+         * like a result (--json still gets them, for scripts that track progress) */
         pmp_buf_printf(&out, "%s:", cli->prog);
         for (size_t i = 0; i < cli->n_stats; i++) {
             pmp_buf_printf(&out, " %s=", cli->stats[i].key);
@@ -223,6 +251,7 @@ int pmp_cli_dispatch(const char *prog, const char *synopsis, const char *intro,
                      const char *heading, const pmp_subcommand *cmds, size_t n,
                      const char *outro, int argc, char **argv)
 {
+    check_stdout_at_exit(prog);
     if (argc < 2) {
         dispatch_usage(stderr, synopsis, intro, heading, cmds, n, outro);
         return PMP_EXIT_USAGE;

@@ -268,6 +268,8 @@ typedef struct pmp_cli {
     size_t n_stats, cap_stats;
 } pmp_cli;
 
+/* Also makes the program close stdout at exit and fail (exit 1, "<stdout>: write
+ * error") when that or any earlier write to it failed (pmp_cli_dispatch does too). */
 void pmp_cli_init(pmp_cli *cli, const char *prog, const char *usage);
 /* Handles a getopt result that belongs to the common set. Returns
  *  PMP_CLI_HANDLED   it was one of ours (-q, --json), keep parsing;
@@ -317,7 +319,7 @@ void pmp_cli_progress_done(pmp_cli *cli);
 void pmp_cli_stat_num(pmp_cli *cli, const char *key, double v);
 void pmp_cli_stat_str(pmp_cli *cli, const char *key, const char *v);
 /* Prints the stats: as one JSON object line on stderr with --json, else as a
- * one-line "prog: key=value ..." summary unless quiet. Adds "seconds" and
+ * one-line "prog: key=value ..." summary unless quiet or rc != 0. Adds "seconds" and
  * "peak_rss_mb". Frees the stats. Returns rc, for `return pmp_cli_finish(&cli, rc)`. */
 int pmp_cli_finish(pmp_cli *cli, int rc);
 
