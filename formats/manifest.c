@@ -87,7 +87,8 @@ void pmp_manifest_stats_add(pmp_manifest_stats *dst, const pmp_manifest_stats *s
 
 /* ---------- writing ---------- */
 
-void pmp_manifest_to_json(pmp_buf *b, const pmp_manifest *m)
+/* with_sum: append "manifest_xxh64": sum as the last field */
+static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint64_t sum)
 {
     pmp_jobj j;
     pmp_jobj_begin_pretty(&j, b);
@@ -147,8 +148,28 @@ void pmp_manifest_to_json(pmp_buf *b, const pmp_manifest *m)
         pmp_jobj_str(&j, "xxh64", hex);
         pmp_jobj_close(&j);
     }
+    pmp_jobj_close(&j);
+    if (with_sum) {
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016" PRIx64, sum);
+        pmp_jobj_str(&j, "manifest_xxh64", hex);
+    }
     pmp_jobj_end(&j);
     pmp_buf_appendc(b, '\n');
+}
+
+static uint64_t canonical_sum(const pmp_manifest *m)
+{
+    pmp_buf body = PMP_BUF_INIT;
+    manifest_json(&body, m, 0, 0);
+    uint64_t h = pmp_xxh64(body.data, body.len);
+    pmp_buf_free(&body);
+    return h;
+}
+
+void pmp_manifest_to_json(pmp_buf *b, const pmp_manifest *m)
+{
+    manifest_json(b, m, 1, canonical_sum(m));
 }
 
 int pmp_manifest_save(const pmp_manifest *m, const char *dir, pmp_err *err)
@@ -207,9 +228,30 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
         pmp_buf_free(&path);
         return 0;
     }
-    json_object *root = json_object_from_file(path.data);
-    if (!root) {
-        pmp_err_set(err, "%s: not valid JSON: %s", path.data, json_util_get_last_err());
+    const void *text;
+    size_t len;
+    if (pmp_map_file(path.data, &text, &len, err) < 0) {
+        pmp_buf_free(&path);
+        return -1;
+    }
+    /* one JSON object and nothing after it but white space */
+    json_tokener *tk = json_tokener_new();
+    json_object *root = len ? json_tokener_parse_ex(tk, text, (int)len) : NULL;
+    size_t used = root ? json_tokener_get_parse_end(tk) : 0;
+    const char *c = text;
+    while (root && used < len && (c[used] == ' ' || c[used] == '\n' || c[used] == '\t' || c[used] == '\r'))
+        used++;
+    int rc_parse = !root ? pmp_err_setc(err, PMP_E_CORRUPT, "%s: not valid JSON%s%s", path.data,
+                                        len ? ": " : " (empty)",
+                                        len ? json_tokener_error_desc(json_tokener_get_error(tk)) : "")
+                 : used < len ? pmp_err_setc(err, PMP_E_CORRUPT, "%s: text after the JSON object at byte %zu",
+                                             path.data, used)
+                 : 0;
+    json_tokener_free(tk);
+    pmp_unmap_file(text, len);
+    if (rc_parse < 0 || !json_object_is_type(root, json_type_object)) {
+        if (rc_parse == 0) pmp_err_setc(err, PMP_E_CORRUPT, "%s: not a JSON object", path.data);
+        json_object_put(root);
         pmp_buf_free(&path);
         return -1;
     }
@@ -277,12 +319,32 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
         free(x);
     }
     if (!m->split || !m->tok_identity || !m->tok_kind) bad = 1;
+    char *sum_hex = dup_str(root, "manifest_xxh64");
     json_object_put(root);
     if (bad) {
-        pmp_err_set(err, "%s: not a pmp-shards manifest (missing or malformed fields)", path.data);
+        free(sum_hex);
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: not a pmp-shards manifest (missing or malformed fields)",
+                     path.data);
         pmp_buf_free(&path);
         pmp_manifest_free(m);
         return -1;
+    }
+    /* Any edit of a field the tools read changes the canonical text (white space and
+     * fields they do not read do not). */
+    if (sum_hex) {
+        char *end;
+        uint64_t want = strtoull(sum_hex, &end, 16);
+        int ok = strlen(sum_hex) == 16 && *end == 0 && want == canonical_sum(m);
+        free(sum_hex);
+        if (!ok) {
+            pmp_err_setc(err, PMP_E_CORRUPT, "%s: its content does not match its manifest_xxh64 "
+                         "(edited by hand or damaged); re-create the directory with pmp-tokenize",
+                         path.data);
+            pmp_buf_free(&path);
+            pmp_manifest_free(m);
+            return -1;
+        }
+        m->has_checksum = 1;
     }
     pmp_buf_free(&path);
     return 1;
@@ -340,6 +402,10 @@ int pmp_manifest_verify(const pmp_manifest *m, const char *dir, int full, pmp_er
 {
     pmp_buf path = PMP_BUF_INIT;
     int rc = 0;
+    if (full && !m->has_checksum)
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s/%s: has no manifest_xxh64 (written by an older "
+                            "pmp-tokenize); re-create the directory to verify it", dir, PMP_MANIFEST_NAME);
+    pmp_shard_totals sum = {0};
     for (size_t i = 0; i < m->n_shards && rc == 0; i++) {
         const pmp_manifest_shard *s = &m->shards[i];
         pmp_buf_clear(&path);
@@ -355,7 +421,11 @@ int pmp_manifest_verify(const pmp_manifest *m, const char *dir, int full, pmp_er
             if (pmp_shard_verify(r, err) < 0) rc = -1;
             else if (t->groups != s->groups || t->pairs != s->pairs || t->tokens != s->tokens ||
                      t->blocks != s->blocks || t->groups_without_pairs != s->groups_without_pairs)
-                rc = pmp_err_set(err, "%s: counts differ from the manifest's", path.data);
+                rc = pmp_err_setc(err, PMP_E_CORRUPT, "%s: counts differ from the manifest's", path.data);
+            sum.groups += t->groups;
+            sum.pairs += t->pairs;
+            sum.tokens += t->tokens;
+            sum.groups_without_pairs += t->groups_without_pairs;
             pmp_shard_close(r);
             if (rc) break;
         }
@@ -370,5 +440,19 @@ int pmp_manifest_verify(const pmp_manifest *m, const char *dir, int full, pmp_er
         }
     }
     pmp_buf_free(&path);
+    if (rc == 0 && full) {
+        /* the totals users read (pmp-shard info, the trainer's pair count) */
+        uint64_t by_source = 0;
+        for (size_t i = 0; i < m->stats.n_sources; i++) by_source += m->stats.sources[i].groups;
+        const char *what = sum.groups != m->stats.groups ? "groups"
+                         : sum.pairs != m->stats.pairs ? "pairs"
+                         : sum.tokens != m->stats.tokens ? "tokens"
+                         : sum.groups_without_pairs != m->stats.groups_without_pairs ? "groups_without_pairs"
+                         : by_source != m->stats.groups ? "sources (their groups do not add up to groups)"
+                         : NULL;
+        if (what)
+            rc = pmp_err_setc(err, PMP_E_CORRUPT, "%s/%s: stats.%s differs from the shards' total",
+                              dir, PMP_MANIFEST_NAME, what);
+    }
     return rc;
 }

@@ -225,15 +225,22 @@ typedef struct pmp_manifest {
     pmp_manifest_stats stats;
     pmp_manifest_shard *shards;
     size_t n_shards, cap_shards;
+    int has_checksum;               /* loaded: the file carried "manifest_xxh64" (and it matched) */
 } pmp_manifest;
 
 void pmp_manifest_init(pmp_manifest *m);
 void pmp_manifest_free(pmp_manifest *m);
 pmp_manifest_shard *pmp_manifest_add_shard(pmp_manifest *m, const char *name);
+/* The manifest as written: fixed key order, and last a "manifest_xxh64" field, the
+ * xxHash64 of this same text without that field (the canonical content), so an
+ * edited or damaged manifest is refused when loaded. */
 void pmp_manifest_to_json(pmp_buf *out, const pmp_manifest *m);
 /* Writes DIR/manifest.json atomically (tmp + fsync + rename + dir fsync). */
 int pmp_manifest_save(const pmp_manifest *m, const char *dir, pmp_err *err);
-/* Loads DIR/manifest.json. Returns 1 loaded, 0 absent, -1 error. */
+/* Loads DIR/manifest.json. Returns 1 loaded, 0 absent, -1 error: not JSON, text after
+ * the object, a missing or malformed field, or content that does not match its
+ * manifest_xxh64 (PMP_E_CORRUPT). A manifest without the field (written before it
+ * existed) loads with has_checksum = 0; pmp_manifest_verify refuses it. */
 int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err);
 /* 0 if equal, else -1 with the first difference in err. */
 int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_policy *b,
@@ -241,7 +248,9 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
 
 /* Verifies every listed shard of DIR: size and whole-file xxHash64 against the
  * manifest (quick), or with full=1 also every block and record
- * (pmp_shard_verify) and the counts. Errors name the shard (and block). */
+ * (pmp_shard_verify), each shard's counts, the manifest's totals recomputed from
+ * the shards, and that the manifest has its checksum. Errors name the shard (and
+ * block) or the total that differs. */
 int pmp_manifest_verify(const pmp_manifest *m, const char *dir, int full, pmp_err *err);
 
 #endif

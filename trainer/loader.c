@@ -2,8 +2,10 @@
  * (loader.h). */
 #include "loader.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pmp_shard.h"
 
@@ -42,12 +44,31 @@ int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err)
     *out = NULL;
     pmp_loader *l = pmp_xcalloc(1, sizeof *l);
     pmp_manifest_init(&l->man);
-    if (pmp_manifest_load(&l->man, dir, err) < 0) goto fail;
+    int found = pmp_manifest_load(&l->man, dir, err);
+    if (found < 0) goto fail;
+    struct stat st;
+    if (found == 0 && stat(dir, &st) != 0) {
+        pmp_err_setc(err, PMP_E_USAGE, "%s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    if (found == 0 && !S_ISDIR(st.st_mode)) {
+        pmp_err_setc(err, PMP_E_USAGE, "%s: not a directory (a shard directory written by pmp-tokenize)", dir);
+        goto fail;
+    }
+    if (found == 0) {
+        pmp_err_setc(err, PMP_E_USAGE, "%s: no " PMP_MANIFEST_NAME " (not a shard directory written by "
+                     "pmp-tokenize, or one that has not finished its first shard)", dir);
+        goto fail;
+    }
     if (!l->man.complete) {
         pmp_err_set(err, "%s: the shard directory is incomplete (pmp-tokenize did not finish; "
                     "run it again with --resume)", dir);
         goto fail;
     }
+    /* Every shard's size and whole-file checksum before the first step (one streaming
+     * read, docs/robustness.md has its cost): damaged data stops a run at its start,
+     * naming the shard, not hours in when the bad block is first read. */
+    if (pmp_manifest_verify(&l->man, dir, 0, err) < 0) goto fail;
     l->shards = pmp_xcalloc(l->man.n_shards ? l->man.n_shards : 1, sizeof *l->shards);
     pmp_buf path = PMP_BUF_INIT;
     for (size_t i = 0; i < l->man.n_shards; i++) {
