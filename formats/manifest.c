@@ -117,7 +117,13 @@ static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint6
     pmp_jobj_close(&j);
     pmp_jobj_object_lines(&j, "input");
     pmp_jobj_str(&j, "path", m->input_path);
+    if (m->input_size) pmp_jobj_u64(&j, "size", m->input_size);
     pmp_jobj_u64(&j, "cursor", m->input_cursor);
+    if (m->input_cursor) {
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016" PRIx64, m->input_prefix_xxh64);
+        pmp_jobj_str(&j, "prefix_xxh64", hex);
+    }
     if (m->complete) {
         pmp_jobj_u64(&j, "groups", m->input_groups);
         pmp_jobj_u64(&j, "bad_lines", m->input_bad_lines);
@@ -282,6 +288,10 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
     json_object *in = get(root, "input");
     m->input_path = dup_str(in, "path");
     m->input_cursor = u64(in, "cursor", &bad);
+    m->input_size = get(in, "size") ? u64(in, "size", &bad) : 0;
+    char *prefix = dup_str(in, "prefix_xxh64");   /* absent before it existed: unchecked */
+    m->input_prefix_xxh64 = prefix ? strtoull(prefix, NULL, 16) : 0;
+    free(prefix);
     if (m->complete) {
         m->input_groups = u64(in, "groups", &bad);
         m->input_bad_lines = u64(in, "bad_lines", &bad);

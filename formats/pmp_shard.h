@@ -222,6 +222,11 @@ typedef struct pmp_manifest {
     uint64_t input_cursor;          /* input groups [0, cursor) of this split are in the shards */
     uint64_t input_groups;          /* when complete: all groups read from the input */
     uint64_t input_bad_lines;       /* when complete: lines skipped (--skip-bad) */
+    /* The input's identity, checked by --resume: its size in bytes when it is a regular
+     * file (0 = unknown: stdin, a pipe), and the xxHash64 of its first input_cursor
+     * group lines (each as read, trailing CR/space cut, plus '\n'; 0 with cursor 0). */
+    uint64_t input_size;
+    uint64_t input_prefix_xxh64;
     pmp_manifest_stats stats;
     pmp_manifest_shard *shards;
     size_t n_shards, cap_shards;

@@ -7,7 +7,9 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "pmp_bpe.h"
 #include "pmp_group.h"
@@ -36,6 +38,10 @@ typedef struct split {
     pmp_shard_writer *w;
     char *w_name;
     uint64_t last_ordinal;   /* ordinal of the last group appended to w */
+    uint64_t last_prefix;    /* the input's prefix hash through that group */
+    /* --resume: the prefix hash the run recorded at its cursor, checked when the
+     * input reaches it (0: nothing to check) */
+    uint64_t resume_prefix;
 } split;
 
 typedef struct run {
@@ -47,6 +53,8 @@ typedef struct run {
     pmp_input *in;
     uint64_t next_ordinal;   /* valid groups seen so far */
     uint64_t cursor[2];      /* --resume: groups [0, cursor) of each split are on disk */
+    uint64_t input_size;     /* bytes, when the input is a regular file; else 0 */
+    XXH64_state_t *in_hash;  /* over the group lines read so far (the input's identity) */
     pmp_tok_batch bat[2];    /* one is written while the other is parsed and encoded */
     /* the writer thread */
     pthread_t writer;
@@ -91,6 +99,7 @@ static void fill_manifest_header(run *r, split *s)
     m->tok_vocab_size = pmp_bpe_vocab_size(r->bpe);
     m->policy = r->o->policy;
     m->input_path = pmp_xstrdup(r->o->input);
+    m->input_size = r->input_size;
     m->complete = 0;
 }
 
@@ -111,6 +120,13 @@ static int open_split(run *r, split *s, pmp_err *err)
                 return pmp_err_set(err, "%s: manifest is for split \"%s\"", s->dir, s->m.split);
             if (pmp_manifest_verify(&s->m, s->dir, 0, err) < 0)
                 return pmp_err_prefix(err, "--resume: a listed shard is damaged");
+            /* the same input: its size now (a regular file's), its content as it is read */
+            if (s->m.input_size && r->input_size && s->m.input_size != r->input_size)
+                return pmp_err_setc(err, PMP_E_MISMATCH, "%s: --resume with a different input: %s is %llu "
+                                    "bytes, the run read %s of %llu bytes", s->dir, o->input,
+                                    (unsigned long long)r->input_size, s->m.input_path,
+                                    (unsigned long long)s->m.input_size);
+            s->resume_prefix = s->m.input_cursor ? s->m.input_prefix_xxh64 : 0;
         }
         if (pmp_tokenize_dir_clean(s->dir, got == 1 ? &s->m : NULL, 0, err) < 0) return -1;
     } else if (o->force) {
@@ -147,6 +163,7 @@ static int commit_shard(run *r, split *s, pmp_err *err)
     pmp_manifest_stats_add(&s->m.stats, &s->pending);
     pmp_manifest_stats_free(&s->pending);
     s->m.input_cursor = s->last_ordinal + 1;
+    s->m.input_prefix_xxh64 = s->last_prefix;
     r->res->shards_written++;
     if (pmp_manifest_save(&s->m, s->dir, err) < 0) {
         /* Keep the shard only if the new manifest made it to disk. */
@@ -257,6 +274,7 @@ static int place_group(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
     }
     if (pmp_shard_writer_add(s->w, &sg, err) < 0) return -1;
     s->last_ordinal = b->ordinal[k];
+    s->last_prefix = b->prefix_xxh64[k];
     if (pmp_shard_writer_tokens(s->w) * 4 >= o->policy.shard_size) return commit_shard(r, s, err);
     return 0;
 }
@@ -311,11 +329,22 @@ static int prepare_batch(run *r, pmp_tok_batch *b, pmp_err *err)
                 pmp_pairs_in_split(g->id, strlen(g->id), o->policy.eval_fraction,
                                    o->policy.eval_fold);
         uint64_t ord = r->next_ordinal++;
+        XXH64_update(r->in_hash, b->lines.data + b->loff[k], b->llen[k]);
+        XXH64_update(r->in_hash, "\n", 1);
+        uint64_t prefix = XXH64_digest(r->in_hash);
+        for (int i = 0; i < r->n_splits; i++)
+            if (r->sp[i].resume_prefix && ord + 1 == r->cursor[i] && prefix != r->sp[i].resume_prefix)
+                return pmp_err_setc(err, PMP_E_MISMATCH, "%s:%llu: --resume with a different input: its "
+                                    "first %llu groups are not those the run read from %s (the "
+                                    "manifest's prefix_xxh64 differs)", pmp_input_name(r->in),
+                                    (unsigned long long)b->lno[k], (unsigned long long)(ord + 1),
+                                    r->sp[i].m.input_path);
         if (ord < r->cursor[w]) {
             r->res->groups_skipped_resume++;
             continue;
         }
         pmp_tok_batch_select(b, k, ord, w);
+        b->prefix_xxh64[b->n - 1] = prefix;
         r->res->text_bytes += g->context_len;
         for (size_t i = 0; i < g->n_responses; i++) r->res->text_bytes += g->responses[i].text_len;
     }
@@ -387,11 +416,19 @@ static int run_all(run *r, pmp_err *err)
     pmp_input_close(r->in);
     r->in = NULL;
     if (rc < 0) return -1;
+    for (int i = 0; i < r->n_splits; i++)
+        if (r->cursor[i] > ordinal)
+            return pmp_err_setc(err, PMP_E_MISMATCH, "%s: --resume with a different input: it ends after "
+                                "%llu groups, the run had read %llu from %s", o->input ? o->input : "<stdin>",
+                                (unsigned long long)ordinal, (unsigned long long)r->cursor[i],
+                                r->sp[i].m.input_path);
+    uint64_t whole = XXH64_digest(r->in_hash);
     for (int i = 0; i < r->n_splits; i++) {
         split *s = &r->sp[i];
         if (s->w && commit_shard(r, s, err) < 0) return -1;
         s->m.complete = 1;
         s->m.input_cursor = ordinal;
+        s->m.input_prefix_xxh64 = whole;
         s->m.input_groups = ordinal;
         s->m.input_bad_lines = r->res->bad_lines;
         if (pmp_manifest_save(&s->m, s->dir, err) < 0) return -1;
@@ -427,6 +464,11 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
                        : pmp_bpe_load(&r.bpe, o->tokenizer, o->pattern, err);
     pmp_manifest_free(&prior);
     if (lrc < 0) return had == 1 ? pmp_err_prefix(err, "%s: --resume", o->out_dir) : -1;
+    struct stat ist;
+    if (o->input && strcmp(o->input, "-") != 0 && stat(o->input, &ist) == 0 && S_ISREG(ist.st_mode))
+        r.input_size = (uint64_t)ist.st_size;
+    r.in_hash = XXH64_createState();
+    XXH64_reset(r.in_hash, 0);
     r.n_splits = o->policy.eval_fraction > 0 ? 2 : 1;
     r.sp[0].name = "train";
     r.sp[0].dir = pmp_xstrdup(o->out_dir);
@@ -474,5 +516,6 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     free(r.times);
     free(r.resp);
     pmp_bpe_free(r.bpe);
+    if (r.in_hash) XXH64_freeState(r.in_hash);
     return rc;
 }

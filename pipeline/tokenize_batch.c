@@ -20,6 +20,7 @@ void pmp_tok_batch_add_line(pmp_tok_batch *b, const char *line, size_t len, uint
         b->perr = pmp_xrealloc(b->perr, b->cap * sizeof *b->perr);
         b->kidx = pmp_xrealloc(b->kidx, b->cap * sizeof *b->kidx);
         b->ordinal = pmp_xrealloc(b->ordinal, b->cap * sizeof *b->ordinal);
+        b->prefix_xxh64 = pmp_xrealloc(b->prefix_xxh64, b->cap * sizeof *b->prefix_xxh64);
         b->which = pmp_xrealloc(b->which, b->cap * sizeof *b->which);
         b->first_text = pmp_xrealloc(b->first_text, (b->cap + 1) * sizeof *b->first_text);
     }
@@ -124,6 +125,7 @@ void pmp_tok_batch_free(pmp_tok_batch *b)
     free(b->loff);
     free(b->llen);
     free(b->lno);
+    free(b->prefix_xxh64);
     free(b->perr);
     free(b->kidx);
     free(b->ordinal);

@@ -21,6 +21,7 @@ typedef struct pmp_tok_batch {
     /* the groups that are written: kidx[j] indexes groups[] */
     size_t *kidx;
     uint64_t *ordinal;
+    uint64_t *prefix_xxh64;  /* of the input's group lines up to and including this one */
     int *which;              /* split of each group */
     size_t n;
     /* their texts: ctx, r0, r1, ... per group; ids[first_text[j] + i] */
