@@ -41,6 +41,8 @@ struct pmp_input {
     size_t dcap, dpos, dlen, dscan;
     uint64_t decoded;
     uint64_t line_no;
+    size_t max_line;         /* 0 = no limit */
+    int skipping;            /* discarding the rest of a line over max_line */
 };
 
 const char *pmp_format_name(pmp_format f)
@@ -364,6 +366,8 @@ ssize_t pmp_input_read(pmp_input *in, void *buf, size_t cap, pmp_err *err)
     return decode(in, buf, cap, err);
 }
 
+void pmp_input_set_max_line(pmp_input *in, size_t max_bytes) { in->max_line = max_bytes; }
+
 int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
 {
     for (;;) {
@@ -374,9 +378,24 @@ int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
                 *len = (size_t)(nl - (in->dbuf + in->dpos));
                 in->dpos = in->dscan = (size_t)(nl - in->dbuf) + 1;
                 in->line_no++;
+                if (in->skipping) {   /* the end of an over-long line */
+                    in->skipping = 0;
+                    *len = 0;
+                    return PMP_INPUT_LONG_LINE;
+                }
+                if (in->max_line && *len > in->max_line) {
+                    *len = 0;
+                    return PMP_INPUT_LONG_LINE;
+                }
                 return 1;
             }
             in->dscan = in->dlen;
+        }
+        /* An unfinished line over the limit: drop what there is of it, and keep
+         * dropping until its newline, so memory stays at the limit. */
+        if (in->max_line && in->dlen - in->dpos > in->max_line) {
+            in->skipping = 1;
+            in->dlen = in->dscan = in->dpos = 0;
         }
         /* No newline in the pending bytes: make room and decode more. */
         if (in->dpos > 0) {
@@ -392,11 +411,16 @@ int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
         ssize_t n = decode(in, in->dbuf + in->dlen, in->dcap - in->dlen, err);
         if (n < 0) return -1;
         if (n == 0) {
-            if (in->dlen == in->dpos) return 0;
+            if (in->dlen == in->dpos && !in->skipping) return 0;
             *line = in->dbuf + in->dpos;   /* last line without '\n' */
             *len = in->dlen - in->dpos;
             in->dpos = in->dscan = in->dlen;
             in->line_no++;
+            if (in->skipping || (in->max_line && *len > in->max_line)) {
+                in->skipping = 0;
+                *len = 0;
+                return PMP_INPUT_LONG_LINE;
+            }
             return 1;
         }
         in->dlen += (size_t)n;

@@ -37,8 +37,16 @@ ssize_t pmp_input_read(pmp_input *in, void *buf, size_t cap, pmp_err *err);
 
 /* Next line, without its '\n' (a final line without '\n' is returned too).
  * *line points into an internal buffer valid until the next call; lines may
- * contain NUL bytes. Returns 1, 0 at the clean end, -1 on error. */
+ * contain NUL bytes. Returns 1, 0 at the clean end, -1 on error, or
+ * PMP_INPUT_LONG_LINE for a line over the pmp_input_set_max_line limit: that line
+ * was read to its end and dropped (*len = 0; its number is the line number), so the
+ * caller fails or counts it and goes on; the buffer never holds more than about the
+ * limit. */
+enum { PMP_INPUT_LONG_LINE = 2 };
 int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err);
+/* Lines longer than max_bytes (0 = no limit, the default) come back as
+ * PMP_INPUT_LONG_LINE. */
+void pmp_input_set_max_line(pmp_input *in, size_t max_bytes);
 
 /* 1-based number of the last line pmp_input_line returned. */
 uint64_t pmp_input_line_number(const pmp_input *in);

@@ -57,6 +57,10 @@ int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err);
 /* "meta" objects are written with pmp_jobj (pmp_common.h). */
 
 /* ---- writing a group JSONL stream ---- */
+/* The key of the one line a failed extractor ends its output with,
+ * {"pmp_error": "message"}: not a group; readers refuse an input that has one. */
+#define PMP_ERROR_RECORD_KEY "pmp_error"
+
 typedef struct pmp_group_writer pmp_group_writer;
 
 /* path "-" is stdout. Lines are buffered and written whole; every write error

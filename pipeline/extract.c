@@ -1,8 +1,10 @@
 /* extract.c — the one pmp-extract driver: flags, inputs, writer, progress, stats and
  * errors for every pmp_source (pmp_extract.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pmp_extract.h"
 
@@ -76,6 +78,28 @@ static int default_inputs(int n, char *const *args, const char **path, pmp_err *
     return 0;
 }
 
+/* A failed extraction ends its output with one line that is not a group,
+ * {"pmp_error": "..."} (docs/records.md): groups written before a corrupt stream
+ * was noticed can be wrong, and in `pmp-extract ... | pmp-tokenize` without
+ * pipefail nothing else tells the next stage. pmp-tokenize refuses such an input. */
+static void mark_failed_output(const pmp_err *err)
+{
+    pmp_buf b = PMP_BUF_INIT;
+    pmp_buf_appends(&b, "{\"" PMP_ERROR_RECORD_KEY "\":");
+    pmp_json_put_string(&b, err->msg, strlen(err->msg));
+    pmp_buf_appends(&b, "}\n");
+    const char *p = b.data;
+    size_t n = b.len;
+    while (n > 0) {   /* best effort: stdout itself may be what failed */
+        ssize_t k = write(STDOUT_FILENO, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        p += k;
+        n -= (size_t)k;
+    }
+    pmp_buf_free(&b);
+}
+
 int pmp_extract_main(const pmp_source *src, int argc, char **argv)
 {
     char prog[64];
@@ -130,7 +154,10 @@ int pmp_extract_main(const pmp_source *src, int argc, char **argv)
         rc = pmp_cli_usage_error(&cli, "%s", err.msg);
         goto out;
     }
-    if (run_rc < 0) rc = pmp_cli_fail_err(&cli, &err);
+    if (run_rc < 0) {
+        rc = pmp_cli_fail_err(&cli, &err);
+        mark_failed_output(&err);
+    }
     else if (wrc < 0) rc = pmp_cli_fail_err(&cli, &werr);
     /* The summary's keys point into rep, so it lives until pmp_cli_finish. */
     pmp_extract_report *rep = pmp_xmalloc(sizeof *rep);

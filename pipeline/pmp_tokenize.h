@@ -24,6 +24,8 @@ typedef struct pmp_tokenize_opts {
     pmp_manifest_policy policy; /* pmp_tokenize_opts_default fills it */
     int threads;                /* 0 = OpenMP default */
     int resume, force, skip_bad;
+    int allow_empty;            /* else an input without any group is an error */
+    size_t max_line_bytes;      /* longer lines: error, or bad_lines with skip_bad (64 MiB) */
     size_t batch_groups;        /* default 4096 */
     /* Progress (may be NULL): input bytes consumed, groups read. */
     void (*progress)(void *ctx, uint64_t in_bytes, uint64_t groups);

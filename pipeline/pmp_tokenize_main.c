@@ -34,10 +34,17 @@ static const char usage[] =
     "      --resume                 continue an interrupted run in DIR (same options)\n"
     "      --force                  overwrite the shards and manifests already in DIR\n"
     "      --skip-bad               count and skip invalid input lines (default: fail)\n"
+    "      --max-line-bytes SIZE    a longer input line is an error (or, with --skip-bad,\n"
+    "                               skipped and counted); bounds memory (default 64M; K/M/G)\n"
+    "      --allow-empty            write a (complete, empty) DIR for an input with no\n"
+    "                               groups; by default that is an error, since it mostly\n"
+    "                               means an upstream stage failed\n"
     "  -q, --quiet                  no progress or summary on stderr\n"
     "      --json                   print the final stats as one JSON object on stderr\n"
     "  -h, --help                   this help;  --version  the version\n\n"
+    "In pipes, run `set -o pipefail` first, so a stage that fails makes the pipe fail.\n\n"
     "Example:\n"
+    "  set -o pipefail\n"
     "  pmp-extract hh train.jsonl.gz | pmp-tokenize -t gpt2/ -o shards/ --split eval=0.05\n";
 
 enum {
@@ -54,6 +61,8 @@ enum {
     OPT_FORCE,
     OPT_SKIP_BAD,
     OPT_BATCH,
+    OPT_MAX_LINE,
+    OPT_ALLOW_EMPTY,
 };
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -93,6 +102,8 @@ int main(int argc, char **argv)
         {"force", no_argument, NULL, OPT_FORCE},
         {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
         {"batch", required_argument, NULL, OPT_BATCH},
+        {"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
+        {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
         {NULL, 0, NULL, 0},
     };
     pmp_tokenize_opts o;
@@ -159,6 +170,12 @@ int main(int argc, char **argv)
         case OPT_RESUME: o.resume = 1; break;
         case OPT_FORCE: o.force = 1; break;
         case OPT_SKIP_BAD: o.skip_bad = 1; break;
+        case OPT_ALLOW_EMPTY: o.allow_empty = 1; break;
+        case OPT_MAX_LINE:
+            if (pmp_parse_size(optarg, &v) < 0 || v < 1)
+                return pmp_cli_bad_value(&cli, longopts, c, optarg);
+            o.max_line_bytes = (size_t)v;
+            break;
         case OPT_BATCH:
             if (parse_u64(optarg, &v) < 0 || v < 1)
                 return pmp_cli_usage_error(&cli, "--batch: expected a count >= 1");

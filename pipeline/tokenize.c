@@ -28,6 +28,7 @@ void pmp_tokenize_opts_default(pmp_tokenize_opts *o)
     o->policy.max_pairs_per_group = 8;
     o->policy.shard_size = 64u << 20;
     o->batch_groups = 4096;
+    o->max_line_bytes = (size_t)64 << 20;
 }
 
 typedef struct split {
@@ -377,10 +378,16 @@ static int submit_batch(run *r, pmp_tok_batch *b, pmp_err *err)
 
 /* ---------- the run ---------- */
 
+static const char *input_label(const pmp_tokenize_opts *o)
+{
+    return !o->input || strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
+}
+
 static int run_all(run *r, pmp_err *err)
 {
     const pmp_tokenize_opts *o = r->o;
     if (pmp_input_open(&r->in, o->input, err) < 0) return -1;
+    pmp_input_set_max_line(r->in, o->max_line_bytes);
     int rc = 0, cur = 0;
     for (;;) {
         const char *line;
@@ -391,6 +398,24 @@ static int run_all(run *r, pmp_err *err)
             break;
         }
         if (got == 0) break;
+        if (got == PMP_INPUT_LONG_LINE) {
+            if (!o->skip_bad) {
+                rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: line longer than --max-line-bytes (%zu bytes)",
+                                  pmp_input_name(r->in), (unsigned long long)pmp_input_line_number(r->in),
+                                  o->max_line_bytes);
+                break;
+            }
+            r->res->bad_lines++;
+            continue;
+        }
+        static const char failed[] = "{\"" PMP_ERROR_RECORD_KEY "\"";
+        if (len >= sizeof failed - 1 && memcmp(line, failed, sizeof failed - 1) == 0) {
+            /* even with --skip-bad: the lines before it may be wrong too */
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: the stage that wrote this input failed: %.*s",
+                              input_label(o), (unsigned long long)pmp_input_line_number(r->in),
+                              (int)(len < 400 ? len : 400), line);
+            break;
+        }
         /* As pmp_group_reader: trailing CR / spaces ignored, blank lines skipped. */
         while (len && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
         if (len == 0) continue;
@@ -419,9 +444,14 @@ static int run_all(run *r, pmp_err *err)
     for (int i = 0; i < r->n_splits; i++)
         if (r->cursor[i] > ordinal)
             return pmp_err_setc(err, PMP_E_MISMATCH, "%s: --resume with a different input: it ends after "
-                                "%llu groups, the run had read %llu from %s", o->input ? o->input : "<stdin>",
+                                "%llu groups, the run had read %llu from %s", input_label(o),
                                 (unsigned long long)ordinal, (unsigned long long)r->cursor[i],
                                 r->sp[i].m.input_path);
+    if (ordinal == 0 && !o->allow_empty)
+        return pmp_err_setc(err, PMP_E_INPUT, "%s: no groups in the input%s; nothing is marked complete "
+                            "(in a pipe, did an earlier stage fail? use set -o pipefail; "
+                            "--allow-empty writes an empty directory)", input_label(o),
+                            r->res->bad_lines ? " (every line was bad)" : "");
     uint64_t whole = XXH64_digest(r->in_hash);
     for (int i = 0; i < r->n_splits; i++) {
         split *s = &r->sp[i];

@@ -41,7 +41,8 @@ printf '%s\n%s\n%s\n%s\n' \
 "$X" hh "$T/bad.jsonl" > "$T/bad.out" 2> "$T/bad.err"; rc=$?
 [ $rc -eq 1 ] || fail "bad line must exit 1 (got $rc)"
 grep -q "bad.jsonl:3:" "$T/bad.err" || fail "error must name file:line: $(cat "$T/bad.err")"
-[ "$(wc -l < "$T/bad.out")" -eq 2 ] || fail "the two groups before the bad line must be written"
+[ "$(grep -vc '^{"pmp_error":' "$T/bad.out")" -eq 2 ] || fail "the two groups before the bad line must be written"
+tail -n 1 "$T/bad.out" | grep -q '^{"pmp_error":".*bad.jsonl:3:' || fail "a failed extraction must end with its pmp_error line"
 $PY -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$T/bad.out" || fail "partial output is not whole lines"
 "$X" hh --skip-bad --json "$T/bad.jsonl" > "$T/skip.out" 2> "$T/skip.err"; rc=$?
 [ $rc -eq 0 ] || fail "--skip-bad must succeed"

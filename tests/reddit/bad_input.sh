@@ -36,7 +36,8 @@ expect_fail 1 "text.ndjson:2:" -- "$X" reddit "$T/text.ndjson"
 if [ -f "$PMP_SHARED/reddit/RC_2006-01.zst" ]; then
     head -c 200000 "$PMP_SHARED/reddit/RC_2006-01.zst" > "$T/trunc.zst"
     expect_fail 1 "trunc.zst: .*offset" -- "$X" reddit "$T/trunc.zst"
-    [ ! -s "$T/stdout" ] || { echo "FAIL: output from a truncated dump"; exit 1; }
+    ! grep -qv '^{"pmp_error":' "$T/stdout" || { echo "FAIL: groups from a truncated dump"; exit 1; }
+    tail -n 1 "$T/stdout" | grep -q '^{"pmp_error":".*trunc.zst' || { echo "FAIL: no failure marker"; exit 1; }
 else
     zstd -q --long=31 -c "$RC" | head -c 300 > "$T/trunc.zst"
     expect_fail 1 "trunc.zst: .*offset" -- "$X" reddit "$T/trunc.zst"

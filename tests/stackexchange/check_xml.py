@@ -37,6 +37,12 @@ def run(pmp, args, timeout=60):
     return p.returncode, p.stdout, p.stderr.decode(errors="replace"), time.time() - t
 
 
+def no_groups(out):
+    """Nothing but, at most, the failure marker a failed extractor ends with."""
+    lines = out.decode().splitlines()
+    return all(l.startswith('{"pmp_error":') for l in lines)
+
+
 def whole_lines(out):
     if out and not out.endswith(b"\n"):
         return False
@@ -148,7 +154,7 @@ def error_checks(pmp, tmp):
     bomb = posts([row(Id=1, PostTypeId=1, Body="&lol9;", Title="t")],
                  prolog=f"<!DOCTYPE posts [{ents}]>\n")
     rc, out, err, secs = run(pmp, [write(tmp, "bomb-Posts.xml", bomb)], timeout=30)
-    check(rc == 1 and secs < 5 and out == b"", f"billion laughs refused in {secs:.2f}s")
+    check(rc == 1 and secs < 5 and no_groups(out), f"billion laughs refused in {secs:.2f}s")
     rss = [json.loads(l) for l in err.splitlines() if l.startswith("{")]
     check(rss and rss[-1].get("peak_rss_mb", 999) < 100, "billion laughs: peak RSS < 100 MB")
 
@@ -213,7 +219,7 @@ def error_checks(pmp, tmp):
     check(run(pmp, [path, path])[0] == 2, "two inputs: exit 2")
     check(run(pmp, [os.path.join(tmp, "missing.xml")])[0] == 1, "missing file: exit 1")
     rc, out, err, _ = run(pmp, ["--votes", os.path.join(tmp, "missing-votes.xml"), path])
-    check(rc == 1 and out == b"", "missing votes file: exit 1, nothing written")
+    check(rc == 1 and no_groups(out), "missing votes file: exit 1, no groups written")
     rc, out, _, _ = run(pmp, ["--help"])
     check(rc == 0 and b"Example" in out, "--help")
 
