@@ -143,7 +143,8 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
     return pmp_err_setc(err, PMP_E_USAGE, "unexpected option");
 }
 
-/* The comments dump is the positional argument or --comments, never both. */
+/* The comments dump is the positional argument or --comments, never both; neither
+ * reads standard input, as every pmp program does. */
 static int inputs(void *state, int n, char *const *args, const char **path, pmp_err *err)
 {
     reddit_state *s = state;
@@ -151,8 +152,7 @@ static int inputs(void *state, int n, char *const *args, const char **path, pmp_
         if (s->comments || n > 1) return pmp_err_setc(err, PMP_E_USAGE, "give exactly one comments file");
         s->comments = args[0];
     }
-    if (!s->comments)
-        return pmp_err_setc(err, PMP_E_USAGE, "no comments file (use - for standard input)");
+    if (!s->comments) s->comments = "-";
     if (s->o.submissions && !strcmp(s->o.submissions, "-") && !strcmp(s->comments, "-"))
         return pmp_err_setc(err, PMP_E_USAGE, "only one of the inputs can be standard input");
     *path = s->comments;
@@ -211,7 +211,7 @@ const pmp_source pmp_source_reddit = {
     .name = "reddit",
     .summary = "pushshift RC_/RS_ NDJSON -> sibling-comment groups",
     .usage =
-        "Usage: pmp-extract reddit [OPTIONS] [--submissions RS_FILE] RC_FILE|-\n"
+        "Usage: pmp-extract reddit [OPTIONS] [--submissions RS_FILE] [RC_FILE|-]\n"
         "Reads a pushshift comments dump (RC_*, NDJSON; .zst with a 2 GiB window, .gz,\n"
         ".bz2 or plain) and writes one group per parent (submission or comment) with at\n"
         "least 2 eligible direct replies of differing scores (docs/reddit.md).\n"
@@ -233,6 +233,9 @@ const pmp_source pmp_source_reddit = {
         "  -q, --quiet  --json  --help  --version\n"
         "\n"
         "Output is the same for every --mem. Exit: 0 ok, 1 bad input, 2 usage.\n"
+        "\n"
+        "Reading a .zst itself it decodes pushshift's 2 GiB window; a pipe from zstd needs\n"
+        "`zstd -dc --long=31`. In pipes, `set -o pipefail` first.\n"
         "\n"
         "Example:\n"
         "  pmp-extract reddit --submissions RS_2019-04.zst RC_2019-04.zst > groups.jsonl\n",

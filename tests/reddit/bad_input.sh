@@ -55,7 +55,8 @@ if [ -w /dev/full ]; then
     echo "ok (exit 1): $(cat "$T/stderr")"
 fi
 # usage errors
-expect_fail 2 "no comments file" -- "$X" reddit
+# no comments file: standard input, as for every pmp program
+[ "$("$X" reddit -q < "$RC" | wc -l)" -eq "$("$X" reddit -q "$RC" | wc -l)" ] || { echo "FAIL: reddit without a file does not read stdin"; exit 1; }
 expect_fail 2 "--mem" -- "$X" reddit --mem lots "$RC"
 expect_fail 2 "--keep" -- "$X" reddit --keep nothing "$RC"
 expect_fail 2 "standard input" -- "$X" reddit --submissions - -
