@@ -244,3 +244,29 @@ int pmp_mkdir_p(const char *dir, pmp_err *err)
     free(p);
     return rc;
 }
+
+char *pmp_relpath(const char *from_dir, const char *target)
+{
+    char *a = realpath(from_dir, NULL), *b = realpath(target, NULL);
+    char *out = NULL;
+    if (a && b) {
+        /* the longest common prefix that ends at a component boundary */
+        size_t common = 0;
+        for (size_t i = 0;; i++) {
+            int end_a = a[i] == 0 || a[i] == '/', end_b = b[i] == 0 || b[i] == '/';
+            if (end_a && end_b) common = i;
+            if (a[i] != b[i] || !a[i]) break;
+        }
+        pmp_buf r = PMP_BUF_INIT;
+        for (const char *p = a + common; *p; p++)   /* one ".." per component left in a */
+            if (*p == '/') pmp_buf_appends(&r, "../");
+        const char *rest = b + common;
+        if (*rest == '/') rest++;
+        pmp_buf_appends(&r, rest);
+        if (r.len == 0) pmp_buf_appends(&r, ".");
+        out = pmp_buf_detach(&r);
+    }
+    free(a);
+    free(b);
+    return out;
+}

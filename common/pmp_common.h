@@ -192,6 +192,10 @@ int pmp_write_file_durable(const char *path, const void *p, size_t n, pmp_err *e
 /* unlink counted as a durability-relevant call. */
 int pmp_durable_unlink(const char *path, pmp_err *err);
 int pmp_fsync_dir(const char *dir, pmp_err *err);
+/* The path of `target` relative to directory `from_dir` (both must exist; symlinks
+ * resolved), e.g. "../tok.json"; returns a malloc'd string, or NULL when either path
+ * cannot be resolved. */
+char *pmp_relpath(const char *from_dir, const char *target);
 /* mkdir -p: dir and every missing parent (0755); an existing directory is fine,
  * an existing non-directory is an error naming it. */
 int pmp_mkdir_p(const char *dir, pmp_err *err);

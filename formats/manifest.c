@@ -30,6 +30,8 @@ void pmp_manifest_free(pmp_manifest *m)
     free(m->split);
     free(m->tok_identity);
     free(m->tok_path);
+    free(m->tok_relpath);
+    free(m->dir);
     free(m->tok_kind);
     free(m->tok_pattern);
     free(m->input_path);
@@ -99,6 +101,7 @@ static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint6
     pmp_jobj_object_lines(&j, "tokenizer");
     pmp_jobj_str(&j, "identity", m->tok_identity);
     pmp_jobj_str(&j, "path", m->tok_path);
+    if (m->tok_relpath) pmp_jobj_str(&j, "relative_path", m->tok_relpath);
     pmp_jobj_str(&j, "kind", m->tok_kind);
     pmp_jobj_str(&j, "pattern", m->tok_pattern);
     pmp_jobj_u64(&j, "vocab_size", m->tok_vocab_size);
@@ -271,6 +274,7 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
     json_object *t = get(root, "tokenizer");
     m->tok_identity = dup_str(t, "identity");
     m->tok_path = dup_str(t, "path");
+    m->tok_relpath = dup_str(t, "relative_path");
     m->tok_kind = dup_str(t, "kind");
     m->tok_pattern = dup_str(t, "pattern");
     m->tok_vocab_size = u64(t, "vocab_size", &bad);
@@ -356,8 +360,29 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
         }
         m->has_checksum = 1;
     }
+    m->dir = pmp_xstrdup(dir);
     pmp_buf_free(&path);
     return 1;
+}
+
+void pmp_manifest_set_tokenizer_path(pmp_manifest *m, const char *given, const char *manifest_dir)
+{
+    free(m->tok_path);
+    free(m->tok_relpath);
+    m->tok_path = given ? pmp_xstrdup(given) : NULL;
+    m->tok_relpath = given ? pmp_relpath(manifest_dir, given) : NULL;
+}
+
+char *pmp_manifest_tokenizer_file(const pmp_manifest *m)
+{
+    if (m->tok_relpath && m->dir) {
+        pmp_buf p = PMP_BUF_INIT;
+        if (m->tok_relpath[0] != '/') pmp_buf_printf(&p, "%s/", m->dir);
+        pmp_buf_appends(&p, m->tok_relpath);
+        if (access(p.data, F_OK) == 0) return pmp_buf_detach(&p);
+        pmp_buf_free(&p);
+    }
+    return m->tok_path ? pmp_xstrdup(m->tok_path) : NULL;
 }
 
 int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_policy *b,

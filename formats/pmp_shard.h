@@ -216,6 +216,8 @@ typedef struct pmp_manifest {
     int complete;
     char *split;                    /* "train" or "eval" */
     char *tok_identity, *tok_path, *tok_kind, *tok_pattern;
+    char *tok_relpath;              /* the tokenizer from the manifest's directory, or NULL */
+    char *dir;                      /* loaded: the directory it was loaded from (not saved) */
     uint64_t tok_vocab_size;
     pmp_manifest_policy policy;
     char *input_path;
@@ -247,6 +249,12 @@ int pmp_manifest_save(const pmp_manifest *m, const char *dir, pmp_err *err);
  * manifest_xxh64 (PMP_E_CORRUPT). A manifest without the field (written before it
  * existed) loads with has_checksum = 0; pmp_manifest_verify refuses it. */
 int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err);
+/* Records the tokenizer file: the path as given, and its path relative to
+ * manifest_dir, so the shards find it from any working directory. */
+void pmp_manifest_set_tokenizer_path(pmp_manifest *m, const char *given, const char *manifest_dir);
+/* The tokenizer file to open (malloc'd): relative_path from the loaded manifest's
+ * directory when that file exists, else the path as given when it was written. */
+char *pmp_manifest_tokenizer_file(const pmp_manifest *m);
 /* 0 if equal, else -1 with the first difference in err. */
 int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_policy *b,
                             pmp_err *err);

@@ -444,7 +444,9 @@ int pmp_shard_cmd_merge(int argc, char **argv)
         else if (i == a.first) {
             out.split = pmp_xstrdup(m.split);
             out.tok_identity = pmp_xstrdup(m.tok_identity);
-            out.tok_path = m.tok_path ? pmp_xstrdup(m.tok_path) : NULL;
+            char *tok = pmp_manifest_tokenizer_file(&m);
+            pmp_manifest_set_tokenizer_path(&out, tok, a.out);
+            free(tok);
             out.tok_kind = pmp_xstrdup(m.tok_kind);
             out.tok_pattern = m.tok_pattern ? pmp_xstrdup(m.tok_pattern) : NULL;
             out.tok_vocab_size = m.tok_vocab_size;

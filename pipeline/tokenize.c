@@ -88,13 +88,12 @@ static void fill_manifest_header(run *r, split *s)
     pmp_manifest *m = &s->m;
     free(m->split);
     free(m->tok_identity);
-    free(m->tok_path);
     free(m->tok_kind);
     free(m->tok_pattern);
     free(m->input_path);
     m->split = pmp_xstrdup(s->name);
     m->tok_identity = pmp_xstrdup(pmp_bpe_identity(r->bpe));
-    m->tok_path = pmp_xstrdup(r->o->tokenizer);
+    pmp_manifest_set_tokenizer_path(m, r->o->tokenizer, s->dir);
     m->tok_kind = pmp_xstrdup(pmp_bpe_kind(r->bpe));
     m->tok_pattern = pmp_xstrdup(pmp_bpe_pattern_name(r->bpe));
     m->tok_vocab_size = pmp_bpe_vocab_size(r->bpe);

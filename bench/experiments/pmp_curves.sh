@@ -124,7 +124,7 @@ for site in $SITES; do
     train() { local name=$1; shift
       if ! done_ "$name/done.json"; then
         log "train $site/$name"
-        "$BIN/pmp-train" $MODEL --threads $THREADS --data pmp --eval pmp/eval --batch-pairs 16 \
+        "$BIN/pmp-train" $MODEL --threads $THREADS --data pmp --eval pmp/eval --batch-pairs 16 --tokenizer ../../tok.json \
           --eval-every 200 --ckpt-every 100 --out "$name" --resume --json -q "$@" 2> "$name.json.tmp"
         mkdir -p "$name"; mv "$name.json.tmp" "$name/done.json"
       fi; }

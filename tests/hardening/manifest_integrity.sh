@@ -33,4 +33,8 @@ rm -rf e; cp -r shards e
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump(d, open(sys.argv[1], "w"), indent=1)' e/manifest.json
 "$B/pmp-shard" verify -q e || fail "a re-indented manifest is refused"
 # (a consistent lie, edited and re-checksummed: test_manifest_totals)
+# the tokenizer is found from any working directory (its path relative to the manifest)
+grep -q '"relative_path": "../tok.json"' shards/manifest.json || fail "no relative tokenizer path"
+(cd / && "$B/pmp-shard" cat "$T/shards" > "$T/cat.jsonl") || fail "pmp-shard cat from another directory"
+[ -s cat.jsonl ] || fail "pmp-shard cat from another directory printed nothing"
 echo "manifest: $n edits and appended text refused"
