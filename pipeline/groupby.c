@@ -295,6 +295,24 @@ int pmp_groupby_add(pmp_groupby *g, const void *key, size_t klen, const void *va
 
 /* ---- merging ---- */
 
+/* Reads n bytes into b (NUL-terminated), growing it as the bytes arrive, so that
+ * a corrupt length in a short run file fails at the read instead of allocating
+ * up to 4 GiB first. */
+static int read_field(FILE *f, pmp_buf *b, uint64_t n)
+{
+    pmp_buf_clear(b);
+    while (b->len < n) {
+        size_t step = n - b->len < (1u << 20) ? (size_t)(n - b->len) : (size_t)1 << 20;
+        pmp_buf_reserve(b, step);
+        size_t got = fread(b->data + b->len, 1, step, f);
+        b->len += got;
+        if (got != step) return -1;
+    }
+    pmp_buf_reserve(b, 0);
+    b->data[b->len] = 0;
+    return 0;
+}
+
 static int reader_next(gb_reader *r, pmp_err *err)
 {
     uint64_t klen, vlen;
@@ -303,18 +321,9 @@ static int reader_next(gb_reader *r, pmp_err *err)
     if (rc < 0 || get_varint(r->run.f, &vlen, 0) != 1 || klen > UINT32_MAX ||
         vlen > UINT32_MAX)
         return pmp_err_set(err, "groupby: run file truncated or corrupt");
-    pmp_buf_clear(&r->key);
-    pmp_buf_clear(&r->val);
-    pmp_buf_reserve(&r->key, klen);
-    pmp_buf_reserve(&r->val, vlen);
-    if (fread(r->key.data, 1, klen, r->run.f) != klen ||
-        fread(r->val.data, 1, vlen, r->run.f) != vlen)
+    if (read_field(r->run.f, &r->key, klen) != 0 || read_field(r->run.f, &r->val, vlen) != 0)
         return pmp_err_set(err, "groupby: run file truncated (%s)",
                            ferror(r->run.f) ? strerror(errno) : "short read");
-    r->key.len = klen;
-    r->val.len = vlen;
-    r->key.data[klen] = 0;
-    r->val.data[vlen] = 0;
     return 1;
 }
 

@@ -392,9 +392,10 @@ int pmp_html_text_convert(pmp_html_text *h, pmp_buf *out, const char *html, size
     p->out = NULL;
 
     /* The parser's output is UTF-8; a broken input byte sequence can still leak
-     * through, so check and repair only this conversion's part. */
+     * through, so check and repair only this conversion's part (none at all when
+     * nothing was written: out->data may still be NULL). */
     size_t n = out->len - p->start;
-    if (pmp_utf8_check(out->data + p->start, n) != n) {
+    if (n && pmp_utf8_check(out->data + p->start, n) != n) {
         char *copy = pmp_xstrndup(out->data + p->start, n);
         out->len = p->start;
         out->data[out->len] = 0;

@@ -255,7 +255,8 @@ int pmp_reddit_thread_flush(pmp_reddit_thread *t, pmp_reddit_emit_fn emit, void 
                             pmp_reddit_stats *st, pmp_err *err)
 {
     int rc = 0;
-    if (t->n > t->cap_items) {
+    /* Allocated for an empty thread too: qsort_r and memcpy need real arrays. */
+    if (t->n > t->cap_items || !t->items) {
         t->cap_items = t->n;
         t->items = pmp_xrealloc(t->items, t->cap_items * sizeof *t->items);
         t->byid = pmp_xrealloc(t->byid, t->cap_items * sizeof *t->byid);

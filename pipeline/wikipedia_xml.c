@@ -297,6 +297,9 @@ int pmp_wiki_xml_feed(pmp_wiki_xml *x, const char *chunk, size_t len, int last, 
 void pmp_wiki_xml_free(pmp_wiki_xml *x)
 {
     if (!x) return;
+    /* An internal subset with entity declarations makes libxml2 build a document
+     * even in SAX mode ("expat compatibility"), which the context does not own. */
+    if (x->ctxt->myDoc) xmlFreeDoc(x->ctxt->myDoc);
     xmlFreeParserCtxt(x->ctxt);
     pmp_buf *bufs[] = {&x->title, &x->page_id, &x->ns, &x->rev_id, &x->ts, &x->user,
                        &x->comment, &x->sha1, &x->text, &x->nsname};

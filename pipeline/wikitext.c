@@ -1,7 +1,11 @@
 /* wikitext.c — wikitext -> plain text as a fixed sequence of passes.
  *
- * Flat constructs (comments, refs, external links, tags) are PCRE2 patterns
- * compiled once. Line syntax (headings, list markers, bold/italic quotes) is a
+ * Flat constructs (comments, external links, tags) are PCRE2 patterns
+ * compiled once; external links are matched line by line (replace_extlinks),
+ * and <ref> and the other dropped blocks by a plain scan (strip_blocks): as
+ * patterns, every unclosed opener rescanned the rest of its line or page,
+ * quadratic on vandalised pages full of them. Line syntax (headings, list
+ * markers, bold/italic quotes) is a
  * plain scan: as one multiline pattern it ran at ~70 MB/s, a fifth of the
  * speed of every other pass together. Nested constructs (templates,
  * tables, [[links]] whose captions hold links) are matched with a bracket stack
@@ -18,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RX_COMMENT, RX_BLOCK, RX_EXTLINK, RX_TAG, RX_COUNT };
+enum { RX_COMMENT, RX_EXTLINK, RX_TAG, RX_COUNT };
 
 static const struct {
     const char *pattern;
@@ -26,11 +30,6 @@ static const struct {
 } patterns[RX_COUNT] = {
     /* An unterminated comment hides the rest of the page in MediaWiki too. */
     [RX_COMMENT] = {"<!--[\\s\\S]*?(?:-->|\\z)", 0},
-    /* Self-closing, or with content up to the matching close tag; an unclosed
-     * opener is left to RX_TAG (dropped alone). */
-    [RX_BLOCK] = {"<(ref|references|gallery|math|timeline|score|imagemap|chem|ce|graph)\\b"
-                  "(?:[^<>]*?/>|[^<>]*>[\\s\\S]*?</\\1\\s*>)",
-                  PCRE2_CASELESS},
     [RX_EXTLINK] = {"\\[(?:https?:|ftp:|mailto:|news:|irc:|//)[^\\s\\]<>]*"
                     "(?:[ \\t]+([^\\]\\n]*))?\\]",
                     PCRE2_CASELESS},
@@ -128,10 +127,126 @@ static void emit_extlink(const char *s, const PCRE2_SIZE *ov, int rc, pmp_buf *o
     if (group_set(ov, rc, 1)) pmp_buf_append(out, s + ov[2], ov[3] - ov[2]);
 }
 
+/* External links, line by line: a link ends at a ']' on its own line (neither
+ * the URL nor the caption crosses a line break), so only the part of a line up
+ * to its last ']' can hold one, and only that part goes to the pattern. On the
+ * whole text, every "[http..." after a line's last ']' made the pattern scan to
+ * the end of the line: quadratic on a long line of them. */
+static void replace_extlinks(pmp_wikitext *wt, const char *s, size_t len, pmp_buf *out)
+{
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(s + i, '\n', len - i);
+        size_t eol = nl ? (size_t)(nl - s) + 1 : len;
+        const char *rb = memrchr(s + i, ']', eol - i);
+        size_t cut = rb ? (size_t)(rb - s) + 1 : i;
+        if (cut > i && memchr(s + i, '[', cut - i))
+            rx_replace(wt, RX_EXTLINK, s + i, cut - i, out, emit_extlink);
+        else
+            cut = i;
+        pmp_buf_append(out, s + cut, eol - cut);
+        i = eol;
+    }
+}
+
 static void emit_tag(const char *s, const PCRE2_SIZE *ov, int rc, pmp_buf *out)
 {
     (void)rc;
     if (ov[3] - ov[2] == 2 && strncasecmp(s + ov[2], "br", 2) == 0) pmp_buf_appendc(out, '\n');
+}
+
+/* ---- blocks dropped with their content ----
+ * What the pattern <(ref|references|...)\b(?:[^<>]*?/>|[^<>]*>[\s\S]*?</\1\s*>)
+ * (caseless) matched, as a scan: an opener self-closing, or followed by the
+ * nearest close tag of its name. An unclosed opener is left to RX_TAG (dropped
+ * alone). Openers are met in text order, so the nearest close tag found for a
+ * name stays the answer until an opener comes after it: every name's close tags
+ * are searched for once over the page, not once per opener. */
+
+static const char *const k_blocks[] = {"ref", "references", "gallery", "math", "timeline",
+                                       "score", "imagemap", "chem", "ce", "graph"};
+enum { N_BLOCKS = sizeof k_blocks / sizeof k_blocks[0] };
+
+typedef struct close_cache {
+    int known;
+    size_t from;         /* searched from here ... */
+    size_t start, end;   /* ... the close tag found [start, end), or end == 0: none */
+} close_cache;
+
+static int is_word(unsigned char c)   /* PCRE2's \w without UCP */
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+}
+
+static int is_rx_space(unsigned char c)   /* PCRE2's \s without UCP */
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* The nearest close tag </name\s*> at or after from (caseless). */
+static void find_close(const char *s, size_t len, size_t from, const char *name, size_t nl,
+                       close_cache *c)
+{
+    c->known = 1;
+    c->from = from;
+    c->end = 0;
+    for (size_t i = from; i < len;) {
+        const char *lt = memchr(s + i, '<', len - i);
+        if (!lt) return;
+        i = (size_t)(lt - s);
+        if (len - i >= 2 + nl && s[i + 1] == '/' && strncasecmp(s + i + 2, name, nl) == 0) {
+            size_t j = i + 2 + nl;
+            while (j < len && is_rx_space((unsigned char)s[j])) j++;
+            if (j < len && s[j] == '>') {
+                c->start = i;
+                c->end = j + 1;
+                return;
+            }
+        }
+        i++;
+    }
+}
+
+/* End of the block starting with the '<' at s[i], or 0 when none starts there. */
+static size_t block_at(const char *s, size_t len, size_t i, close_cache *cache)
+{
+    for (size_t k = 0; k < N_BLOCKS; k++) {
+        size_t nl = strlen(k_blocks[k]), j = i + 1 + nl;
+        if (len - i - 1 < nl || strncasecmp(s + i + 1, k_blocks[k], nl) != 0 ||
+            (j < len && is_word((unsigned char)s[j])))
+            continue;
+        /* the opener ends at the first '>', with no '<' before it */
+        size_t gt = j;
+        while (gt < len && s[gt] != '<' && s[gt] != '>') gt++;
+        if (gt == len || s[gt] == '<') return 0;
+        if (gt > j && s[gt - 1] == '/') return gt + 1;
+        close_cache *c = &cache[k];
+        if (!c->known || c->from > gt + 1 || (c->end && c->start < gt + 1))
+            find_close(s, len, gt + 1, k_blocks[k], nl, c);
+        return c->end;   /* 0: unclosed */
+    }
+    return 0;
+}
+
+static void strip_blocks(const char *s, size_t len, pmp_buf *out)
+{
+    close_cache cache[N_BLOCKS];
+    memset(cache, 0, sizeof cache);
+    size_t pos = 0, i = 0;
+    while (i < len) {
+        const char *lt = memchr(s + i, '<', len - i);
+        if (!lt) break;
+        i = (size_t)(lt - s);
+        size_t end = block_at(s, len, i, cache);
+        if (end) {
+            pmp_buf_append(out, s + pos, i - pos);
+            pos = i = end;
+        } else {
+            i++;
+        }
+    }
+    pmp_buf_append(out, s + pos, len - pos);
 }
 
 void pmp_wikitext_clean(pmp_wikitext *wt, const char *src, size_t len, pmp_buf *out)
@@ -140,13 +255,13 @@ void pmp_wikitext_clean(pmp_wikitext *wt, const char *src, size_t len, pmp_buf *
     pmp_buf_clear(a);
     rx_replace(wt, RX_COMMENT, src, len, a, NULL);
     pmp_buf_clear(b);
-    rx_replace(wt, RX_BLOCK, a->data ? a->data : "", a->len, b, NULL);
+    strip_blocks(a->data ? a->data : "", a->len, b);
     pmp_buf_clear(a);
     pmp_wikitext_strip_braces(b->data ? b->data : "", b->len, a);
     pmp_buf_clear(b);
     pmp_wikitext_render_links(a->data ? a->data : "", a->len, b);
     pmp_buf_clear(a);
-    rx_replace(wt, RX_EXTLINK, b->data ? b->data : "", b->len, a, emit_extlink);
+    replace_extlinks(wt, b->data ? b->data : "", b->len, a);
     pmp_buf_clear(b);
     rx_replace(wt, RX_TAG, a->data ? a->data : "", a->len, b, emit_tag);
     pmp_buf_clear(a);

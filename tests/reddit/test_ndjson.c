@@ -230,6 +230,50 @@ static void test_real_months_vs_jsonc(void **state)
                   (unsigned long long)fields);
 }
 
+/* A thread flushed with no records gives no group (regression: the sorts got
+ * NULL arrays, undefined behaviour found by tests/fuzz/fuzz_reddit), and the
+ * thread is still usable afterwards. */
+static int count_group(void *ctx, const pmp_group *g, pmp_err *err)
+{
+    (void)g, (void)err;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_empty_thread(void **state)
+{
+    (void)state;
+    pmp_reddit_opts o;
+    pmp_reddit_opts_init(&o);
+    pmp_reddit_thread *t = pmp_reddit_thread_new(&o);
+    pmp_reddit_stats st;
+    memset(&st, 0, sizeof st);
+    pmp_err err;
+    int n = 0;
+    assert_int_equal(pmp_reddit_thread_flush(t, count_group, &n, &st, &err), 0);
+    assert_int_equal(n, 0);
+    pmp_reddit_parser *p = pmp_reddit_parser_new();
+    static const char *const lines[] = {
+        "{\"id\":\"s1\",\"title\":\"T\",\"score\":5}",
+        "{\"id\":\"c1\",\"link_id\":\"t3_s1\",\"parent_id\":\"t3_s1\",\"body\":\"a\",\"score\":1}",
+        "{\"id\":\"c2\",\"link_id\":\"t3_s1\",\"parent_id\":\"t3_s1\",\"body\":\"b\",\"score\":9}",
+    };
+    for (int i = 0; i < 3; i++) {
+        pmp_reddit_item it;
+        assert_int_equal(pmp_reddit_parse(p, lines[i], strlen(lines[i]), i == 0, &it, &err), 1);
+        pmp_buf enc = PMP_BUF_INIT;
+        pmp_reddit_item_encode(&enc, &it);
+        pmp_reddit_thread_add(t, enc.data, enc.len);
+        pmp_buf_free(&enc);
+    }
+    assert_int_equal(pmp_reddit_thread_flush(t, count_group, &n, &st, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(pmp_reddit_thread_flush(t, count_group, &n, &st, &err), 0);
+    assert_int_equal(n, 1);
+    pmp_reddit_parser_free(p);
+    pmp_reddit_thread_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_real_months_vs_jsonc),
+        cmocka_unit_test(test_empty_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,6 +124,26 @@ static int has_quote_line(const char *text)
     return 0;
 }
 
+/* Fragments with no visible text leave an empty buffer untouched: no output,
+ * data still NULL (regression: "\0<br>" computed NULL + 0 when checking the
+ * output's UTF-8, undefined behaviour found by tests/fuzz/fuzz_html_text). */
+static void test_no_text(void **state)
+{
+    (void)state;
+    static const char *const frags[] = {"\0<br>", "<br>", "<img src=x>", "\0", "<p></p>"};
+    static const size_t lens[] = {5, 4, 11, 1, 7};
+    pmp_html_text *h = pmp_html_text_new();
+    assert_non_null(h);
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        pmp_buf out = PMP_BUF_INIT;
+        pmp_err err;
+        assert_int_equal(pmp_html_text_convert(h, &out, frags[i], lens[i], &err), 0);
+        assert_int_equal(out.len, 0);
+        assert_null(out.data);
+    }
+    pmp_html_text_free(h);
+}
+
 /* Properties of any conversion: valid UTF-8, no tag syntax from the body's
  * markup, no blank-line runs, no trailing spaces outside code fences, no
  * leading/trailing whitespace, same result from a fresh converter. */
@@ -284,6 +304,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixtures),
+        cmocka_unit_test(test_no_text),
         cmocka_unit_test(test_real_bodies),
         cmocka_unit_test(test_site_names),
         cmocka_unit_test(test_scores),

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -285,6 +286,81 @@ static void test_diff(void **state)
                    (const char *const[]){"item two", "item 2"});
 }
 
+/* Unclosed openers: each used to make the <ref> pattern rescan the rest of the
+ * page, and the external link pattern the rest of its line (quadratic: 15 s for
+ * 260 KB of "<ref>", 4 s for a 260 KB line of "[http://x a"; found with
+ * tests/fuzz/fuzz_wikitext). 1 MB of them now takes milliseconds; the bound is
+ * loose so that a loaded machine does not fail it. */
+static void test_unclosed_blocks(void **state)
+{
+    (void)state;
+    for (int closed = 0; closed < 2; closed++) {
+        pmp_buf src = PMP_BUF_INIT, out = PMP_BUF_INIT;
+        for (int i = 0; i < 200000; i++) pmp_buf_appends(&src, i % 2 ? "<ref>" : "<REF name=a>");
+        pmp_buf_appends(&src, closed ? "</ref >tail" : "tail");
+        clock_t t0 = clock();
+        pmp_wikitext_clean(wt, src.data, src.len, &out);
+        double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        assert_string_equal(out.data, "tail");
+        if (secs > 10) fail_msg("cleaning %zu bytes of unclosed <ref> took %.1f s", src.len, secs);
+        pmp_buf_free(&src);
+        pmp_buf_free(&out);
+    }
+    /* the same with external links: a long line of unclosed "[http..." */
+    pmp_buf src = PMP_BUF_INIT, out = PMP_BUF_INIT;
+    for (int i = 0; i < 100000; i++) pmp_buf_appends(&src, "[http://x a");
+    pmp_buf_appends(&src, "\n]");
+    clock_t t0 = clock();
+    pmp_wikitext_clean(wt, src.data, src.len, &out);
+    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    assert_int_equal(out.len, src.len);
+    assert_memory_equal(out.data, src.data, src.len);
+    if (secs > 10) fail_msg("cleaning %zu bytes of unclosed [http took %.1f s", src.len, secs);
+    pmp_buf_free(&src);
+    pmp_buf_free(&out);
+    check("a [http://x.org cap] b [http://y] c\n[http://z d\n e]", "a cap b c\n[http://z d\ne]");
+    check("a<ref>b</ref>c<ref name=x/>d<references>e</REFERENCES\t>f", "acdf");
+    check("a<ref>b<ref>c</ref>d", "ad");
+    check("x<refs>y</refs>z<ce>1</ce>w", "xyzw");
+}
+
+/* A DOCTYPE with entity declarations: nothing is expanded or loaded, the
+ * revision still arrives, and freeing the parser frees the document libxml2
+ * builds for the declarations (regression: it leaked, found by
+ * tests/fuzz/fuzz_wikipedia_xml; LeakSanitizer sees it in sanitizer builds). */
+static void on_rev_text(void *ud, const pmp_wiki_page *p, const pmp_wiki_rev *r)
+{
+    (void)p;
+    pmp_buf *b = ud;
+    pmp_buf_append(b, r->text->data, r->text->len);
+}
+
+static void test_xml_entity_declarations(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "<?xml version=\"1.0\"?>\n"
+        "<!DOCTYPE mediawiki [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">"
+        "<!ENTITY a \"aaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>\n"
+        "<mediawiki><page><title>T</title><ns>0</ns><id>1</id><revision><id>1</id>"
+        "<text>x&b;&xxe;y</text></revision></page></mediawiki>\n";
+    pmp_buf text = PMP_BUF_INIT;
+    pmp_wiki_xml_cb cb = {NULL, on_rev_text, NULL, &text};
+    for (int round = 0; round < 2; round++) {
+        pmp_buf_clear(&text);
+        pmp_wiki_xml *x = pmp_wiki_xml_new("doctype.xml", &cb);
+        pmp_err err;
+        int rc = pmp_wiki_xml_feed(x, doc, sizeof doc - 1, 1, &err);
+        /* undeclared for the parser (no entity handler): an error, or dropped */
+        if (rc == 0) {
+            assert_int_equal(text.len, 2);
+            assert_memory_equal(text.data, "xy", 2);
+        }
+        pmp_wiki_xml_free(x);
+    }
+    pmp_buf_free(&text);
+}
+
 /* The 32-byte fast paths (pmp_wikitext_skip, clean lines copied whole) must
  * agree with the byte rule at every position around a block boundary. */
 static void test_block_boundaries(void **state)
@@ -395,6 +471,8 @@ int main(void)
         cmocka_unit_test(test_refs_comments_tags),
         cmocka_unit_test(test_formatting),
         cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_unclosed_blocks),
+        cmocka_unit_test(test_xml_entity_declarations),
         cmocka_unit_test(test_markup_soup),
         cmocka_unit_test(test_block_boundaries),
         cmocka_unit_test(test_real_rio_grande),
