@@ -42,6 +42,7 @@ struct pmp_input {
     uint64_t decoded;
     uint64_t line_no;
     size_t max_line;         /* 0 = no limit */
+    int report_long;         /* set_max_line was called: PMP_INPUT_LONG_LINE, else an error */
     int skipping;            /* discarding the rest of a line over max_line */
 };
 
@@ -293,6 +294,7 @@ int pmp_input_open(pmp_input **out, const char *path, pmp_err *err)
 {
     *out = NULL;
     pmp_input *in = pmp_xcalloc(1, sizeof *in);
+    in->max_line = PMP_INPUT_DEFAULT_MAX_LINE;
     if (!strcmp(path, "-")) {
         in->fd = STDIN_FILENO;
         in->name = pmp_xstrdup("<stdin>");
@@ -366,7 +368,18 @@ ssize_t pmp_input_read(pmp_input *in, void *buf, size_t cap, pmp_err *err)
     return decode(in, buf, cap, err);
 }
 
-void pmp_input_set_max_line(pmp_input *in, size_t max_bytes) { in->max_line = max_bytes; }
+void pmp_input_set_max_line(pmp_input *in, size_t max_bytes)
+{
+    in->max_line = max_bytes;
+    in->report_long = 1;
+}
+
+static int line_too_long(pmp_input *in, pmp_err *err)
+{
+    return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: line longer than %zu bytes (not line-oriented "
+                        "input, or a damaged file?)", in->name, (unsigned long long)in->line_no + 1,
+                        in->max_line);
+}
 
 int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
 {
@@ -385,6 +398,10 @@ int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
                 }
                 if (in->max_line && *len > in->max_line) {
                     *len = 0;
+                    if (!in->report_long) {
+                        in->line_no--;
+                        return line_too_long(in, err);
+                    }
                     return PMP_INPUT_LONG_LINE;
                 }
                 return 1;
@@ -394,6 +411,7 @@ int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
         /* An unfinished line over the limit: drop what there is of it, and keep
          * dropping until its newline, so memory stays at the limit. */
         if (in->max_line && in->dlen - in->dpos > in->max_line) {
+            if (!in->report_long) return line_too_long(in, err);
             in->skipping = 1;
             in->dlen = in->dscan = in->dpos = 0;
         }
@@ -416,6 +434,10 @@ int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
             *len = in->dlen - in->dpos;
             in->dpos = in->dscan = in->dlen;
             in->line_no++;
+            if (!in->report_long && in->max_line && *len > in->max_line) {
+                in->line_no--;
+                return line_too_long(in, err);
+            }
             if (in->skipping || (in->max_line && *len > in->max_line)) {
                 in->skipping = 0;
                 *len = 0;

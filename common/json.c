@@ -43,6 +43,8 @@ void pmp_json_put_string(pmp_buf *out, const char *str, size_t len)
 void pmp_json_put_number(pmp_buf *out, double v)
 {
     if (!isfinite(v)) { pmp_buf_appends(out, "null"); return; }
+    /* "-0" would read back as the integer 0 (json-c, Python): keep the sign. */
+    if (v == 0 && signbit(v)) { pmp_buf_appends(out, "-0.0"); return; }
     if (v == floor(v) && fabs(v) < 9007199254740992.0) {
         pmp_buf_printf(out, "%.0f", v);
         return;

@@ -44,8 +44,11 @@ ssize_t pmp_input_read(pmp_input *in, void *buf, size_t cap, pmp_err *err);
  * limit. */
 enum { PMP_INPUT_LONG_LINE = 2 };
 int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err);
-/* Lines longer than max_bytes (0 = no limit, the default) come back as
- * PMP_INPUT_LONG_LINE. */
+/* Lines longer than max_bytes (0 = no limit) come back as PMP_INPUT_LONG_LINE.
+ * Without this call a line over PMP_INPUT_DEFAULT_MAX_LINE is an error (FILE:LINE), so
+ * no reader's buffer grows without bound on input with no newline (a 2 KB bzip2
+ * bomb decodes to gigabytes of one "line"). */
+#define PMP_INPUT_DEFAULT_MAX_LINE ((size_t)256 << 20)
 void pmp_input_set_max_line(pmp_input *in, size_t max_bytes);
 
 /* 1-based number of the last line pmp_input_line returned. */

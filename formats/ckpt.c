@@ -143,6 +143,20 @@ static int verify(pmp_ckpt *ck, const char *path, pmp_err *err)
         memcpy(&s->offset, e + 32, 8);
         memcpy(&s->length, e + 40, 8);
         memcpy(&s->hash, e + 48, 8);
+        /* 1 to 31 bytes of name, NUL-padded, each name once (as the writer makes them) */
+        size_t nl = strlen(s->name);
+        int padded = nl > 0;
+        for (size_t k = nl; k < 32; k++) padded &= e[k] == 0;
+        if (!padded)
+            return pmp_err_setc(err, PMP_E_CORRUPT, "%s: section %u: bad name (not 1 to 31 NUL-padded bytes)",
+                                path, i);
+        for (uint32_t k = 0; k < i; k++)
+            if (!strcmp(ck->s[k].name, s->name))
+                return pmp_err_setc(err, PMP_E_CORRUPT, "%s: section \"%s\" appears twice", path, s->name);
+        /* in the payload, 64-byte aligned: pmp_ckpt_section promises aligned bytes */
+        if (s->offset < table_end + 8 || s->offset % ALIGN != 0)
+            return pmp_err_setc(err, PMP_E_CORRUPT, "%s: section \"%s\" at byte %llu: not a 64-byte boundary "
+                                "after the section table", path, s->name, (unsigned long long)s->offset);
         if (s->offset > len - 8 || s->length > len - 8 - s->offset)
             return pmp_err_setc(err, PMP_E_CORRUPT, "%s: section \"%s\" lies past the end of the file", path,
                                 s->name);

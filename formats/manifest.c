@@ -225,7 +225,9 @@ static double num(json_object *o, const char *k, int *bad)
         *bad = 1;
         return 0;
     }
-    return json_object_get_double(v);
+    double d = json_object_get_double(v);
+    if (!isfinite(d)) *bad = 1;   /* json-c reads NaN, Infinity and 1e999; we write null */
+    return d;
 }
 
 int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)

@@ -11,6 +11,10 @@
 
 #include "pmp_shard.h"
 
+/* A zstd block decodes to at most 128 KiB and takes at least 4 bytes (header and
+ * the byte of an RLE block): no frame decodes to more than 32768 times its size. */
+#define ZSTD_MAX_RATIO 32768u
+
 struct pmp_shard_reader {
     int fd;
     char *path;
@@ -221,6 +225,11 @@ int pmp_shard_read_block(pmp_shard_reader *r, size_t b, const char **raw, size_t
     if (cs != e->raw_len)
         return pmp_err_setc(err, PMP_E_CORRUPT, "%s: block %zu: zstd frame content size does not match",
                             r->path, b);
+    /* The content size is a claim: refuse one the frame cannot hold before allocating it. */
+    if ((uint64_t)e->raw_len > (uint64_t)e->comp_len * ZSTD_MAX_RATIO)
+        return pmp_err_setc(err, PMP_E_CORRUPT,
+                            "%s: block %zu: %u bytes cannot come from a %u-byte zstd frame", r->path, b,
+                            e->raw_len, e->comp_len);
     if (e->raw_len > r->raw_cap) {
         r->raw_cap = e->raw_len;
         r->raw = pmp_xrealloc(r->raw, r->raw_cap);

@@ -130,7 +130,7 @@ static int get_tokens(rd *r, pmp_shard_decoder *d, size_t *used, uint32_t n, siz
                       const char *what)
 {
     if (need(r, (size_t)n * 4, what) < 0) return -1;
-    if (*used + n > d->tok_cap) {
+    if (*used + n > d->tok_cap || !d->tok) {   /* also for 0 tokens: NULL + 0 is UB */
         d->tok_cap = (*used + n) * 2 + 64;
         d->tok = pmp_xrealloc(d->tok, d->tok_cap * sizeof *d->tok);
     }
@@ -186,7 +186,14 @@ int pmp_shard_record_get(pmp_shard_decoder *d, const char *p, size_t len, size_t
             goto done;
         }
         if (get_bytes(&r, &s->id, &s->id_len, "response id") < 0) goto done;
-        if (!(rf & RESP_HAS_ID)) s->id = NULL;
+        if (!(rf & RESP_HAS_ID)) {
+            if (s->id_len) {
+                pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: response id without flag",
+                             r.base);
+                goto done;
+            }
+            s->id = NULL;
+        }
         if (get_f64(&r, &s->score, "score") < 0 || get_f64(&r, &s->created_utc, "created_utc") < 0 ||
             get32(&r, &s->n_tokens, "response length") < 0 ||
             get32(&r, &s->orig_tokens, "response length") < 0 ||

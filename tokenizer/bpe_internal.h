@@ -117,7 +117,8 @@ static inline const bpe_slot *bpe_find(const pmp_bpe *b, const void *bytes, size
 /* pattern.c */
 /* Resolves a name to its regex (or returns spec) and sets *name. */
 const char *pmp_bpe_resolve_pattern(const char *spec, const char **name);
-/* Compiles with UTF + UCP, \s rewritten to the White_Space set, JIT when possible. */
+/* Compiles with UTF + UCP (\C refused), \s rewritten to the White_Space set, JIT when
+ * possible. */
 pcre2_code *pmp_bpe_compile_pattern(const char *pattern, int *jit, pmp_err *err);
 /* Special tokens of a known encoding, by name ("gpt2", "cl100k", "o200k"). */
 typedef struct bpe_known_special {

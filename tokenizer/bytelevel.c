@@ -43,7 +43,10 @@ int pmp_bpe_unicode_to_bytes(pmp_buf *out, const char *str, size_t len)
     while (i < len) {
         uint32_t cp;
         if (s[i] < 0x80) cp = s[i++];
-        else if ((s[i] & 0xE0) == 0xC0 && i + 1 < len) {
+        else if ((s[i] & 0xE0) == 0xC0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80 &&
+                 s[i] >= 0xC2) {
+            /* Only the one well-formed spelling: an invalid or overlong sequence
+             * would be a second name of the same byte. */
             cp = ((uint32_t)(s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);
             i += 2;
         } else {

@@ -249,6 +249,8 @@ static int split_valid(const pcre2_code *re, const bpe_matcher *m, const unsigne
         size_t ms = ov[0], me = ov[1];
         if (ms > off) fn(ctx, t + off, ms - off);
         if (me == ms) {
+            /* An empty match at the end (e.g. \b, $): every byte is in a piece. */
+            if (ms == len) return 0;
             /* Empty match: step over one character as a piece of its own. */
             size_t n = 1;
             while (ms + n < len && (t[ms + n] & 0xC0) == 0x80) n++;

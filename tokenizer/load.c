@@ -249,6 +249,12 @@ static int add_leftovers(pmp_bpe *b, json_object *vocab, int as_special, const c
             break;
         }
         if (as_special) {
+            /* JSON text is UTF-8 (json-c does not check): other bytes would not
+             * survive a save. */
+            if (pmp_utf8_check(key, strlen(key)) != strlen(key)) {
+                rc = pmp_err_set(err, "%s: token \"%s\" is not valid UTF-8", where, key);
+                break;
+            }
             rc = pmp_bpe_add_special(b, (uint32_t)id, key, strlen(key), err);
         } else {
             pmp_buf_clear(&tmp);
@@ -408,13 +414,20 @@ static int load_hf_json(pmp_bpe *b, const char *path, char **pattern_out, pmp_er
         }
         int64_t id = json_object_get_int64(idv);
         const char *content = json_object_get_string(cv);
+        size_t clen = (size_t)json_object_get_string_len(cv);
         if (id < 0 || id >= UINT32_MAX) {
             pmp_err_set(err, "%s: added_tokens[%zu]: id out of range", path, i);
             goto out;
         }
+        /* JSON text is UTF-8 (json-c does not check): other bytes would not
+         * survive a save. */
+        if (pmp_utf8_check(content, clen) != clen) {
+            pmp_err_set(err, "%s: added_tokens[%zu]: content is not valid UTF-8", path, i);
+            goto out;
+        }
         /* An added token that is also an ordinary token keeps its ordinary role. */
         if ((uint32_t)id < b->n_ids && b->tok_type[id] == TOK_ORDINARY) continue;
-        if (pmp_bpe_add_special(b, (uint32_t)id, content, (size_t)json_object_get_string_len(cv), err) < 0) {
+        if (pmp_bpe_add_special(b, (uint32_t)id, content, clen, err) < 0) {
             pmp_err_prefix(err, "%s: added_tokens[%zu]", path, i);
             goto out;
         }

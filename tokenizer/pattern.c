@@ -105,14 +105,18 @@ static void rewrite_space(pmp_buf *out, const char *p)
     }
 }
 
+/* \C (one code unit) is refused: a match ending inside a character would make the
+ * next match start there, which PCRE2_NO_UTF_CHECK does not allow. */
 pcre2_code *pmp_bpe_compile_pattern(const char *pattern, int *jit, pmp_err *err)
 {
     pmp_buf fixed = PMP_BUF_INIT;
     rewrite_space(&fixed, pattern);
     int ec;
     PCRE2_SIZE eo;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)fixed.data, fixed.len,
-                                   PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
+    /* An empty pattern leaves the buffer unallocated; PCRE2 takes NULL as an error. */
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)(fixed.data ? fixed.data : ""), fixed.len,
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C, &ec, &eo,
+                                   NULL);
     pmp_buf_free(&fixed);
     if (!re) {
         PCRE2_UCHAR msg[256];

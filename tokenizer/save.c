@@ -28,9 +28,23 @@ static void spell(pmp_buf *sp, const char *bytes, size_t len)
     pmp_bpe_bytes_to_unicode(sp, bytes, len);
 }
 
+/* 1 if an ordinary token has these bytes (a special token's text may equal them). */
+static int ordinary_has(const pmp_bpe *b, const char *bytes, uint32_t len)
+{
+    if (bpe_find(b, bytes, len)) return 1;
+    for (uint32_t id = 0; id < b->n_ids; id++)
+        if (b->tok_type[id] == TOK_ORDINARY && b->tok_len[id] == len &&
+            memcmp(b->pool.data + b->tok_off[id], bytes, len) == 0)
+            return 1;
+    return 0;
+}
+
 /* The layout of Hugging Face's own files: one line per added token, vocabulary
- * entry and merge, the small objects each on one line. */
-static void write_json(const pmp_bpe *b, pmp_buf *out)
+ * entry and merge, the small objects each on one line. Fails for a ranked token
+ * that no merge of lower-ranked tokens makes (possible only in a rank file): a
+ * tokenizer.json cannot express it, and leaving its merge out would save another
+ * tokenizer (that token would load as decode-only). */
+static int write_json(const pmp_bpe *b, pmp_buf *out, pmp_err *err)
 {
     pmp_jobj j;
     pmp_jobj_begin_pretty(&j, out);
@@ -98,6 +112,11 @@ static void write_json(const pmp_bpe *b, pmp_buf *out)
         /* Specials too, as Hugging Face's own files have them: otherwise it
          * renumbers added tokens that are missing from the vocabulary. */
         if (b->tok_type[id] == TOK_UNUSED) continue;
+        /* A special whose text is also an ordinary token's bytes is only in
+         * added_tokens: the vocabulary cannot hold one key twice. */
+        if (b->tok_type[id] == TOK_SPECIAL &&
+            ordinary_has(b, b->pool.data + b->tok_off[id], b->tok_len[id]))
+            continue;
         spell(&sp, b->pool.data + b->tok_off[id], b->tok_len[id]);
         pmp_jobj_u64(&j, sp.data, id);
     }
@@ -116,11 +135,17 @@ static void write_json(const pmp_bpe *b, pmp_buf *out)
     qsort_r(order, n, sizeof *order, cmp_rank, b->tok_rank);
     pmp_bpe_scratch *s = pmp_bpe_scratch_new(b);
     uint32_t *bounds = pmp_xmalloc((maxlen + 1) * sizeof *bounds);
-    for (size_t k = 0; k < n; k++) {
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
         uint32_t id = order[k];
         const unsigned char *p = (const unsigned char *)b->pool.data + b->tok_off[id];
         size_t m = pmp_bpe_merge_piece(b, s, p, b->tok_len[id], b->tok_rank[id], bounds);
-        if (m != 2) continue;   /* no merge makes it: only whole-piece lookup can */
+        if (m != 2) {
+            rc = pmp_err_setc(err, PMP_E_UNSUPPORTED, "token %u (rank %u) is made by no merge of "
+                              "lower-ranked tokens: a tokenizer.json cannot express it", id,
+                              b->tok_rank[id]);
+            break;
+        }
         spell(&sp, (const char *)p, bounds[1]);
         pmp_buf_appendc(&sp, ' ');
         pmp_bpe_bytes_to_unicode(&sp, p + bounds[1], b->tok_len[id] - bounds[1]);
@@ -130,17 +155,22 @@ static void write_json(const pmp_bpe *b, pmp_buf *out)
     free(order);
     pmp_bpe_scratch_free(s);
     pmp_buf_free(&sp);
+    if (rc < 0) return -1;
     pmp_jobj_break(&j);
     pmp_jobj_close(&j);
     pmp_jobj_break(&j);
     pmp_jobj_end(&j);
     pmp_buf_appendc(out, '\n');
+    return 0;
 }
 
 int pmp_bpe_save_json(const pmp_bpe *b, const char *path, pmp_err *err)
 {
     pmp_buf out = PMP_BUF_INIT, tmp = PMP_BUF_INIT;
-    write_json(b, &out);
+    if (write_json(b, &out, err) < 0) {
+        pmp_buf_free(&out);
+        return pmp_err_prefix(err, "%s", path);
+    }
     pmp_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp.data, "wb");
     int rc = 0;

@@ -2,6 +2,7 @@
 #include "gpt2io.h"
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,10 @@ static int config_int(json_object *o, const char *key, const char *alt, int *out
     if (!json_object_object_get_ex(o, key, &v) && !(alt && json_object_object_get_ex(o, alt, &v)))
         return pmp_err_set(err, "config.json has no \"%s\"", key);
     if (!json_object_is_type(v, json_type_int)) return pmp_err_set(err, "config.json: \"%s\" is not an integer", key);
-    *out = json_object_get_int(v);
+    /* json_object_get_int would clamp a larger value to INT32_MAX. */
+    int64_t x = json_object_get_int64(v);
+    if (x < INT_MIN || x > INT_MAX) return pmp_err_set(err, "config.json: \"%s\" is out of range", key);
+    *out = (int)x;
     return 0;
 }
 

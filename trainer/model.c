@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <dlfcn.h>
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -20,6 +21,10 @@ int pmp_config_check(const pmp_config *c, pmp_err *err)
     if (c->C % c->NH)
         return pmp_err_set(err, "model config: width %d is not a multiple of %d heads",
                            c->C, c->NH);
+    /* The layout and the kernels take 4C (the MLP width) as an int. */
+    if (c->C > INT_MAX / 4)
+        return pmp_err_set(err, "model config: width %d is too large (at most %d)", c->C,
+                           INT_MAX / 4);
     return 0;
 }
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,10 @@ int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err)
         json_int(o, "context", &T) || json_int(o, "vocab", &V))
         rc = pmp_err_set(err, "checkpoint has no readable model configuration");
     if (o) json_object_put(o);
+    /* a long outside int would wrap when narrowed, turning 2^32 + 2 layers into 2 */
+    if (rc == 0 && (L < 0 || L > INT_MAX || NH < 0 || NH > INT_MAX || C < 0 || C > INT_MAX ||
+                    T < 0 || T > INT_MAX || V < 0 || V > INT_MAX))
+        rc = pmp_err_setc(err, PMP_E_CORRUPT, "checkpoint model configuration out of range");
     if (rc == 0) {
         cfg->L = (int)L; cfg->NH = (int)NH; cfg->C = (int)C; cfg->maxT = (int)T; cfg->V = (int)V;
         rc = pmp_config_check(cfg, err);
@@ -250,10 +255,15 @@ int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
     int rc = pmp_run_ckpt_config(ck, &cfg, err);
     json_object *st = rc == 0 ? section_json(ck, "state") : NULL;
     long s = 0, adam_step = 0;
-    if (rc == 0 && (!st || json_int(st, "step", &s) || json_int(st, "adam_step", &adam_step)))
+    if (rc == 0 && (!st || json_int(st, "step", &s) || json_int(st, "adam_step", &adam_step) ||
+                    s < 1 || adam_step < 0))
         rc = pmp_err_set(err, "checkpoint step %llu: unreadable state", (unsigned long long)step);
-    json_object *rng;
-    if (rc == 0 && (!json_object_object_get_ex(st, "rng", &rng) || json_object_array_length(rng) != 4))
+    json_object *rng = NULL;
+    int rng_ok = rc == 0 && json_object_object_get_ex(st, "rng", &rng) &&
+                 json_object_is_type(rng, json_type_array) && json_object_array_length(rng) == 4;
+    for (int i = 0; rng_ok && i < 4; i++)
+        rng_ok = json_object_is_type(json_object_array_get_idx(rng, (size_t)i), json_type_string);
+    if (rc == 0 && !rng_ok)
         rc = pmp_err_set(err, "checkpoint step %llu: no RNG state", (unsigned long long)step);
     for (int i = 0; rc == 0 && i < 4; i++)
         r->rng.s[i] = strtoull(json_object_get_string(json_object_array_get_idx(rng, (size_t)i)), NULL, 16);

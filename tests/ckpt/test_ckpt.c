@@ -1,5 +1,6 @@
 /* test_ckpt.c — checkpoint files: round trip, every single-byte flip and every
- * truncation detected, newest-valid selection with a warning, pruning. */
+ * truncation detected, the table's rules (names, alignment) behind consistent
+ * checksums, newest-valid selection with a warning, pruning. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,6 +84,73 @@ static void test_every_flip_and_truncation_is_caught(void **state)
     free(data);
 }
 
+/* A table the checksums cannot catch (the file is made consistent again): names
+ * and offsets the writer never makes are refused (found by tests/fuzz/fuzz_ckpt). */
+static void rehash(char *f, size_t len)
+{
+    uint32_t n;
+    memcpy(&n, f + 12, 4);
+    for (uint32_t i = 0; i < n; i++) {
+        char *e = f + 16 + 56 * (size_t)i;
+        uint64_t off, l;
+        memcpy(&off, e + 32, 8);
+        memcpy(&l, e + 40, 8);
+        uint64_t h = off <= len && l <= len - off ? pmp_xxh64(f + off, l) : 0;
+        memcpy(e + 48, &h, 8);
+    }
+    uint64_t h = pmp_xxh64(f, 16 + 56 * (size_t)n);
+    memcpy(f + 16 + 56 * (size_t)n, &h, 8);
+}
+
+static void test_table_rules(void **state)
+{
+    (void)state;
+    write_ckpt(tu_tmp("t.ckpt"), 3);
+    size_t len;
+    char *orig = tu_read_file(tu_tmp("t.ckpt"), &len);
+    char *f = malloc(len);
+    uint64_t off;
+    struct { const char *what, *msg; } cases[] = {
+        {"empty name", "bad name"},
+        {"32-byte name", "bad name"},
+        {"bytes after the name's NUL", "bad name"},
+        {"a name twice", "appears twice"},
+        {"misaligned offset", "64-byte boundary"},
+        {"offset inside the table", "64-byte boundary"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        memcpy(f, orig, len);
+        char *e1 = f + 16 + 56;   /* the second section, "params" */
+        switch (c) {
+        case 0: memset(e1, 0, 32); break;
+        case 1: memset(e1, 'x', 32); break;
+        case 2: e1[20] = 'x'; break;
+        case 3: memcpy(e1, "config", 7); break;
+        case 4:
+            memcpy(&off, e1 + 32, 8);
+            off += 8;   /* still 8-byte aligned, not 64 */
+            memcpy(e1 + 32, &off, 8);
+            break;
+        case 5:
+            off = 0;
+            memcpy(e1 + 32, &off, 8);
+            break;
+        }
+        rehash(f, len);
+        tu_write_file(tu_tmp("rule.ckpt"), f, len);
+        pmp_ckpt *ck;
+        pmp_err err;
+        if (pmp_ckpt_open(&ck, tu_tmp("rule.ckpt"), &err) == 0) fail_msg("%s accepted", cases[c].what);
+        assert_int_equal(err.code, PMP_E_CORRUPT);
+        if (!strstr(err.msg, cases[c].msg)) fail_msg("%s: %s", cases[c].what, err.msg);
+    }
+    memcpy(f, orig, len);   /* rehash alone changes nothing */
+    rehash(f, len);
+    assert_memory_equal(f, orig, len);
+    free(f);
+    free(orig);
+}
+
 static int warnings;
 static void on_warn(void *ctx, const char *msg)
 {
@@ -133,6 +201,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_every_flip_and_truncation_is_caught),
+        cmocka_unit_test(test_table_rules),
         cmocka_unit_test(test_latest_skips_damaged_and_prune),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,12 @@ head -c -1 long.jsonl | zstd -q -c > long.zst
 if "$TOK" -q -t tok.tiktoken --max-line-bytes 1M -o d long.zst 2> d.err; then fail "a long last line accepted"; fi
 grep -q "long.zst:1: line longer" d.err || { cat d.err; fail "long last line of a .zst"; }
 
+# every line reader is bounded (256 MiB) without a flag: 1.9 KB of bzip2 that decodes
+# to 2.5 GB without a newline made pmp-extract hh allocate until out of memory
+if "$X" hh --json "$PMP_SRC/tests/fuzz/seeds/fuzz_input/bomb-2500M-no-newline.bz2" > /dev/null 2> bomb.err; then
+  fail "a 2.5 GB line accepted"; fi
+grep -q "bz2:1: line longer than 268435456 bytes" bomb.err || { cat bomb.err; fail "unclear error for a line bomb"; }
+
 # 2. no groups at all
 : > empty.jsonl
 if "$TOK" -q -t tok.tiktoken -o e empty.jsonl 2> e.err; then fail "an empty input accepted"; fi

@@ -222,6 +222,85 @@ static void test_every_byte_flip_and_cut(void **state)
     free(orig);
 }
 
+/* Records and blocks the checksums cannot catch (found by tests/fuzz/fuzz_shard_record
+ * and fuzz_shard_file). */
+static void test_records_and_blocks_behind_the_checksums(void **state)
+{
+    (void)state;
+    uint32_t tok[2] = {5, 6}, pairs[2] = {0, 1};
+    pmp_shard_resp resp[2] = {{"r0", 2, 2.0, NAN, tok, 2, 2}, {NULL, 0, 1.0, NAN, tok, 1, 1}};
+    pmp_shard_group g = {"s", 1, "s/1", 3, NULL, 0, tok, 0, 0, resp, 2, pairs, 1}, h;
+    pmp_buf b = PMP_BUF_INIT;
+    pmp_shard_record_put(&b, &g);
+    pmp_shard_decoder d = {0};
+    pmp_err err;
+    size_t pos = 0;
+    assert_int_equal(pmp_shard_record_get(&d, b.data, b.len, &pos, &h, &err), 0);
+    /* a response id without its flag was dropped: the record did not re-encode */
+    size_t rflags = 4 + 4 + (4 + 1) + (4 + 3) + 4 + 4 + 4 + 4;   /* first response's flags */
+    assert_int_equal(pmp_rd32(b.data + rflags), 1);
+    pmp_le32(b.data + rflags, 0);
+    pos = 0;
+    assert_int_equal(pmp_shard_record_get(&d, b.data, b.len, &pos, &h, &err), -1);
+    assert_int_equal(err.code, PMP_E_CORRUPT);
+    assert_non_null(strstr(err.msg, "response id without flag"));
+    assert_int_equal(pos, 0);
+    pmp_shard_decoder_free(&d);
+
+    /* a record without a single token, first on a fresh decoder (NULL + 0 before) */
+    pmp_shard_group e = {"s", 1, "s/2", 3, NULL, 0, tok, 0, 0, NULL, 0, pairs, 0};
+    pmp_buf_clear(&b);
+    pmp_shard_record_put(&b, &e);
+    pos = 0;
+    assert_int_equal(pmp_shard_record_get(&d, b.data, b.len, &pos, &h, &err), 0);
+    assert_int_equal(pos, b.len);
+    assert_non_null(h.ctx);
+    assert_int_equal(h.n_ctx + h.n_resp + h.n_pairs, 0);
+    pmp_shard_decoder_free(&d);
+    pmp_buf_free(&b);
+
+    /* A block whose index, header and frame all claim 3.75 GiB: a 13-byte frame
+     * cannot hold that, refused before allocating it. */
+    static const unsigned char frame[13] = {0x28, 0xB5, 0x2F, 0xFD, 0xA0, 0, 0, 0, 0xF0, 9, 0, 0, 'x'};
+    const uint32_t raw_len = 0xF0000000u;
+    char f[PMP_SHARD_HEADER_SIZE + PMP_SHARD_BLOCK_HEADER_SIZE + sizeof frame + PMP_SHARD_INDEX_ENTRY_SIZE +
+           PMP_SHARD_FOOTER_SIZE] = "PMPSHRD";
+    pmp_le32(f + 8, PMP_SHARD_VERSION);
+    char *bh = f + PMP_SHARD_HEADER_SIZE, *ix = bh + PMP_SHARD_BLOCK_HEADER_SIZE + sizeof frame;
+    char *ft = ix + PMP_SHARD_INDEX_ENTRY_SIZE;
+    uint64_t xh = pmp_xxh64(frame, sizeof frame);
+    memcpy(bh, "PMPB", 4);
+    pmp_le32(bh + 4, raw_len);
+    pmp_le32(bh + 8, sizeof frame);
+    pmp_le32(bh + 12, 1);
+    pmp_le64(bh + 16, xh);
+    memcpy(bh + PMP_SHARD_BLOCK_HEADER_SIZE, frame, sizeof frame);
+    pmp_le64(ix, PMP_SHARD_HEADER_SIZE);
+    pmp_le32(ix + 8, raw_len);
+    pmp_le32(ix + 12, sizeof frame);
+    pmp_le64(ix + 16, xh);
+    pmp_le32(ix + 40, 1);
+    memcpy(ft, "PMPFOOT", 8);
+    pmp_le32(ft + 8, PMP_SHARD_VERSION);
+    pmp_le64(ft + 16, 1);
+    pmp_le64(ft + 24, (uint64_t)(ix - f));
+    pmp_le64(ft + 32, PMP_SHARD_INDEX_ENTRY_SIZE);
+    pmp_le64(ft + 40, pmp_xxh64(ix, PMP_SHARD_INDEX_ENTRY_SIZE));
+    pmp_le64(ft + 48, 1);
+    pmp_le64(ft + 80, pmp_xxh64(ft, 80));
+    memcpy(ft + 88, "PMPSEND", 8);
+    const char *path = tu_tmp("claim.pmps");
+    tu_write_file(path, f, sizeof f);
+    pmp_shard_reader *r;
+    assert_int_equal(pmp_shard_open(&r, path, &err), 0);
+    const char *raw;
+    size_t len;
+    assert_int_equal(pmp_shard_read_block(r, 0, &raw, &len, &err), -1);
+    assert_int_equal(err.code, PMP_E_CORRUPT);
+    assert_non_null(strstr(err.msg, "cannot come from a 13-byte zstd frame"));
+    pmp_shard_close(r);
+}
+
 /* Brute force restatement of the pairing policy (docs/tokenize.md). */
 static void test_pairing_rules(void **state)
 {
@@ -334,6 +413,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_and_seek),
         cmocka_unit_test(test_every_byte_flip_and_cut),
+        cmocka_unit_test(test_records_and_blocks_behind_the_checksums),
         cmocka_unit_test(test_pairing_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,7 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -std=gnu17 \
     -DPMP_SHARED_DATA="\"$PMP_SHARED\"" -I"$S/common" -I"$S/pipeline" -I"$S/tokenizer" \
     "$S/tests/tokenizer/fuzz_bpe.c" "$S"/tokenizer/vocab.c "$S"/tokenizer/pattern.c \
     "$S"/tokenizer/bytelevel.c "$S"/tokenizer/encode.c "$S"/tokenizer/load.c "$S"/tokenizer/save.c \
-    "$S"/common/buf.c "$S"/common/utf8.c "$S"/common/cli.c "$S"/common/input.c \
+    "$S"/common/*.c \
     $(pkg-config --cflags --libs libpcre2-8 json-c libxxhash libzstd) -lbz2 -lz -lm \
     -o fuzz_bpe
 i=0

@@ -1,7 +1,10 @@
 /* test_bpe_roundtrip.c — decode(encode(x)) == x for arbitrary bytes: random
  * bytes, invalid and truncated UTF-8, special-token text, long runs; with and
  * without special tokens allowed. Also: encoding from two OpenMP threads (one
- * scratch each) gives the same ids as one thread, and the inspection API. */
+ * scratch each) gives the same ids as one thread, and the inspection API.
+ * Without the shared data: small files written here — what the loaders refuse,
+ * save + load keeping the identity, and custom patterns (regressions found by
+ * tests/fuzz/fuzz_tok_json, fuzz_tok_tiktoken and fuzz_pattern). */
 #include <omp.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +12,7 @@
 #include <cmocka.h>
 
 #include "bpe_testutil.h"
+#include "test_util.h"
 
 static const char *const PATHS[] = {BPE_DATA "/gpt2", BPE_DATA "/cl100k_base.tiktoken",
                                     BPE_DATA "/o200k_base.tiktoken"};
@@ -158,16 +162,145 @@ static void test_inspect(void **state)
     pmp_bpe_free(g3);
 }
 
+/* ---------- small files (no shared data) ---------- */
+
+/* A rank file of the 256 bytes (rank = byte), then `extra` lines. */
+static const char *write_ranks(const char *name, const char *extra)
+{
+    static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    pmp_buf t = PMP_BUF_INIT;
+    for (int c = 0; c < 256; c++)
+        pmp_buf_printf(&t, "%c%c== %d\n", B64[c >> 2], B64[(c & 3) << 4], c);
+    pmp_buf_appends(&t, extra);
+    const char *path = tu_tmp(name);
+    tu_write_file(path, t.data, t.len);
+    pmp_buf_free(&t);
+    return path;
+}
+
+static void expect_load_error(const char *json, const char *needle)
+{
+    const char *path = tu_tmp("bad.json");
+    tu_write_file(path, json, strlen(json));
+    pmp_bpe *b;
+    pmp_err err;
+    assert_int_equal(pmp_bpe_load(&b, path, NULL, &err), -1);
+    if (!strstr(err.msg, needle)) fail_msg("expected \"%s\" in: %s", needle, err.msg);
+}
+
+static void test_load_refuses(void **state)
+{
+    (void)state;
+    /* A second spelling of a byte: an invalid ("\xC4*", read as U+012A) or an
+     * overlong ("\xC1\xA1", '!') two-byte sequence. */
+    expect_load_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"\xC4*\": 1}, \"merges\": []}}",
+                      "byte-level spelling");
+    expect_load_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"\xC1\xA1\": 1}, \"merges\": []}}",
+                      "byte-level spelling");
+    /* A special token that is not UTF-8 (json-c does not check). */
+    expect_load_error("{\"added_tokens\": [{\"id\": 1, \"content\": \"<\xFF>\"}], "
+                      "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}",
+                      "not valid UTF-8");
+    /* The same in a GPT-2 directory (encoder.json's leftover is a special token). */
+    const char *dir = tu_tmp("gpt2-bad");
+    mkdir(dir, 0700);
+    const char *enc = "{\"a\": 0, \"<\xFF>\": 1}", *merges = "#version: 0.2\n";
+    tu_write_file(tu_tmp("gpt2-bad/encoder.json"), enc, strlen(enc));
+    tu_write_file(tu_tmp("gpt2-bad/vocab.bpe"), merges, strlen(merges));
+    pmp_bpe *g;
+    pmp_err e;
+    assert_int_equal(pmp_bpe_load(&g, dir, NULL, &e), -1);
+    if (!strstr(e.msg, "not valid UTF-8")) fail_msg("%s", e.msg);
+    /* \C could end a match inside a character. */
+    pmp_bpe *b;
+    pmp_err err;
+    assert_int_equal(pmp_bpe_load(&b, write_ranks("bytes.tiktoken", ""), "\\C|x", &err), -1);
+    assert_non_null(strstr(err.msg, "does not compile"));
+}
+
+/* Loads path, saves it as tokenizer.json, loads that: the same identity. */
+static void save_reload_same(const char *path)
+{
+    pmp_bpe *a, *b;
+    pmp_err err;
+    if (pmp_bpe_load(&a, path, NULL, &err) < 0) fail_msg("%s", err.msg);
+    if (pmp_bpe_save_json(a, tu_tmp("saved.json"), &err) < 0) fail_msg("%s", err.msg);
+    if (pmp_bpe_load(&b, tu_tmp("saved.json"), NULL, &err) < 0) fail_msg("%s", err.msg);
+    assert_string_equal(pmp_bpe_identity(a), pmp_bpe_identity(b));
+    pmp_bpe_free(a);
+    pmp_bpe_free(b);
+}
+
+static void test_save_reload(void **state)
+{
+    (void)state;
+    /* A special whose text is an ordinary token's bytes: saved once in the
+     * vocabulary (it used to be written twice, and one id was lost). */
+    const char *j = "{\"added_tokens\": [{\"id\": 5, \"content\": \"ab\"}], \"model\": {\"type\": \"BPE\", "
+                    "\"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2, \"ba\": 3}, \"merges\": [\"a b\"]}}";
+    tu_write_file(tu_tmp("dup.json"), j, strlen(j));
+    save_reload_same(tu_tmp("dup.json"));
+    /* The same from a rank file with cl100k's specials: merges make "<|endoftext|>"
+     * an ordinary token too. */
+    save_reload_same(write_ranks("cl100k_base.tiktoken",
+                                 "PHw= 256\nPHxl 257\nPHxlbg== 258\nPHxlbmQ= 259\nPHxlbmRv 260\n"
+                                 "PHxlbmRvZg== 261\nPHxlbmRvZnQ= 262\nPHxlbmRvZnRl 263\n"
+                                 "PHxlbmRvZnRleA== 264\nPHxlbmRvZnRleHQ= 265\n"
+                                 "PHxlbmRvZnRleHR8 266\nPHxlbmRvZnRleHR8Pg== 267\n"));
+    /* A ranked token that no merge of lower ranks makes ("abc" without "ab" or
+     * "bc") cannot be written as a tokenizer.json: an error, not another tokenizer. */
+    pmp_bpe *b;
+    pmp_err err;
+    if (pmp_bpe_load(&b, write_ranks("abc.tiktoken", "YWJj 256\n"), NULL, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(pmp_bpe_save_json(b, tu_tmp("abc.json"), &err), -1);
+    assert_int_equal(err.code, PMP_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "token 256"));
+    pmp_bpe_free(b);
+}
+
+static void test_custom_patterns(void **state)
+{
+    (void)state;
+    /* The empty pattern, and patterns whose empty match falls at the end of the
+     * text (\b, $): every byte is encoded exactly once. */
+    const char *pats[] = {"", "\\b", "$", "(?=a)|\\b|\\w+"};
+    const char *text = "ab cd\xC3\xA9 end";
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+        pmp_bpe *b;
+        pmp_err err;
+        if (pmp_bpe_load(&b, write_ranks("bytes.tiktoken", ""), pats[i], &err) < 0)
+            fail_msg("pattern \"%s\": %s", pats[i], err.msg);
+        pmp_bpe_scratch *s = pmp_bpe_scratch_new(b);
+        pmp_ids ids = PMP_IDS_INIT;
+        pmp_buf out = PMP_BUF_INIT;
+        assert_int_equal(pmp_bpe_encode(b, s, text, strlen(text), 0, &ids, &err), 0);
+        assert_int_equal(ids.len, strlen(text));   /* no merges: one id per byte */
+        assert_int_equal(pmp_bpe_decode(b, ids.data, ids.len, &out, &err), 0);
+        assert_int_equal(out.len, strlen(text));
+        assert_memory_equal(out.data, text, out.len);
+        pmp_ids_free(&ids);
+        pmp_buf_free(&out);
+        pmp_bpe_scratch_free(s);
+        pmp_bpe_free(b);
+    }
+}
+
 int main(void)
 {
+    const struct CMUnitTest files[] = {
+        cmocka_unit_test(test_load_refuses),
+        cmocka_unit_test(test_save_reload),
+        cmocka_unit_test(test_custom_patterns),
+    };
+    int rc = cmocka_run_group_tests_name("small files", files, NULL, NULL);
     if (!bpe_have_data()) {
-        fprintf(stderr, "skipped: %s is absent\n", BPE_DATA);
-        return 77;
+        fprintf(stderr, "skipped the rest: %s is absent\n", BPE_DATA);
+        return rc ? rc : 77;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_roundtrip),
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_inspect),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return rc | cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,8 +10,10 @@
 
 #include <cmocka.h>
 
-#include "pmp_trainer.h"
+#include "gpt2io.h"
 #include "optim.h"
+#include "pmp_trainer.h"
+#include "test_util.h"
 
 /* synthetic vocabulary: 0..27 content, 28 marker, 29 GOOD, 30 BAD, 31 EOC */
 enum { VOCAB = 32, MARK = 28, GOOD = 29, BAD = 30, EOC = 31 };
@@ -469,10 +471,33 @@ static void test_blas_info(void **st)
     assert_true(par >= 0 && par <= 2);
 }
 
+/* Model shapes that int arithmetic cannot hold are refused, and config.json values
+ * are taken exactly (regressions found by tests/fuzz/fuzz_gpt2_config). */
+static void test_config_limits(void **st)
+{
+    (void)st;
+    pmp_err err;
+    pmp_config ok = {2, 2, 32, 64, 320}, wide = {1, 1, 1 << 30, 2, 2};
+    assert_int_equal(pmp_config_check(&ok, &err), 0);
+    assert_int_equal(pmp_config_check(&wide, &err), -1);   /* 3C and 4C overflow an int */
+    assert_non_null(strstr(err.msg, "too large"));
+    const char *good = "{\"n_layer\": 2, \"n_head\": 2, \"n_embd\": 32, \"n_ctx\": 64, \"vocab_size\": 320}";
+    const char *big = "{\"n_layer\": 4294967298, \"n_head\": 2, \"n_embd\": 32, \"n_positions\": 64, "
+                      "\"vocab_size\": 320}";
+    pmp_config c;
+    tu_write_file(tu_tmp("config.json"), good, strlen(good));
+    assert_int_equal(pmp_gpt2_read_config(tu_tmp("config.json"), &c, &err), 0);
+    assert_true(c.L == 2 && c.NH == 2 && c.C == 32 && c.maxT == 64 && c.V == 320);
+    tu_write_file(tu_tmp("config.json"), big, strlen(big));
+    assert_int_equal(pmp_gpt2_read_config(tu_tmp("config.json"), &c, &err), -1);   /* not clamped */
+    assert_non_null(strstr(err.msg, "n_layer"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blas_info),
+        cmocka_unit_test(test_config_limits),
         cmocka_unit_test(test_batch_rank_and_binarised),
         cmocka_unit_test(test_batch_imitation_lm_truncation_errors),
         cmocka_unit_test(test_loss_values),
