@@ -82,12 +82,16 @@ static void grow_ids(pmp_bpe *b, uint32_t id)
     b->n_ids = id + 1;
 }
 
+#define BPE_MAX_ID (1u << 24)
+
 int pmp_bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32_t rank,
                   pmp_err *err)
 {
     if (len == 0) return pmp_err_set(err, "empty token (id %u)", id);
     if (len > UINT16_MAX) return pmp_err_set(err, "token %u is longer than 65535 bytes", id);
-    if (id == UINT32_MAX) return pmp_err_set(err, "token id out of range");
+    /* ids are dense in every real vocabulary (o200k: 200k); the tables are indexed by
+     * id, so one id of 4e9 in a 3 KB encoder.json would allocate and fill 4e9 slots */
+    if (id >= BPE_MAX_ID) return pmp_err_set(err, "token id %u out of range (ids must be below %u)", id, BPE_MAX_ID);
     if (id < b->n_ids && b->tok_type[id] != TOK_UNUSED)
         return pmp_err_set(err, "id %u is used twice", id);
     if (b->pool.len + len > UINT32_MAX) return pmp_err_set(err, "vocabulary too large");
