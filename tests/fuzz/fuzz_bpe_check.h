@@ -8,14 +8,6 @@
 #include "bpe_internal.h"
 #include "fuzz_util.h"
 
-#define FUZZ_CHECK(cond)                                                              \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
-
 static const char FUZZ_TEXT[] =
     "Hello world! It's 2024, isn't it?\n\n  Tabs\tand   spaces \xC3\xA9t\xC3\xA9 "
     "\xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x98\x80 <|endoftext|> 12345 'LL \x80\xFF\xC0 end";

@@ -6,8 +6,8 @@
  *
  * Oracle: for every entry of an accepted file's table, pmp_ckpt_section(name) is
  * that entry's bytes of the file, 8-byte aligned (pmp_ckpt.h); and with mode bit 2
- * the sections written again by pmp_ckpt_writer (a file in a directory of this
- * process under /tmp) read back the same. */
+ * the sections written again by pmp_ckpt_writer (a file in this process's scratch
+ * directory under /tmp, fuzz_dir) read back the same. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -19,20 +19,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_util.h"
 #include "pmp_ckpt.h"
 
 #define ENTRY 56u
 #define MAX_SECTIONS 1024u
 
 static int memfd = -1;
-static char path[64], dir[64], out[96];
-
-static void cleanup(void)
-{
-    if (!dir[0]) return;
-    unlink(out);
-    rmdir(dir);
-}
+static char path[64], out[320];
 
 static uint64_t rd64(const unsigned char *p)
 {
@@ -63,12 +57,7 @@ static void fixup(unsigned char *f, size_t n, unsigned mode)
 /* The sections of ck as the writer writes them, read back: the same bytes. */
 static void rewrite(const pmp_ckpt *ck, const unsigned char *f, uint32_t k)
 {
-    if (!dir[0]) {
-        strcpy(dir, "/tmp/fuzz_ckpt.XXXXXX");
-        if (!mkdtemp(dir)) abort();
-        snprintf(out, sizeof out, "%s/step-000000001", dir);
-        atexit(cleanup);
-    }
+    if (!out[0]) snprintf(out, sizeof out, "%s/step-000000001", fuzz_dir("ckpt"));
     pmp_ckpt_writer *w = pmp_ckpt_writer_new();
     pmp_err err;
     for (uint32_t i = 0; i < k; i++) {

@@ -11,19 +11,11 @@
 #include "fuzz_util.h"
 #include "gpt2io.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 /* The file's integer under key (or alt), as json-c reads it. */
 static int64_t file_int(json_object *o, const char *key, const char *alt)
 {
     json_object *v;
-    if (!json_object_object_get_ex(o, key, &v)) CHECK(alt && json_object_object_get_ex(o, alt, &v));
+    if (!json_object_object_get_ex(o, key, &v)) FUZZ_CHECK(alt && json_object_object_get_ex(o, alt, &v));
     return json_object_get_int64(v);
 }
 
@@ -37,10 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pmp_err err;
     if (pmp_gpt2_read_config(path, &cfg, &err) == 0) {
         json_object *o = json_object_from_file(path);
-        CHECK(o);
-        CHECK(file_int(o, "n_layer", NULL) == cfg.L && file_int(o, "n_head", NULL) == cfg.NH &&
-              file_int(o, "n_embd", NULL) == cfg.C && file_int(o, "n_positions", "n_ctx") == cfg.maxT &&
-              file_int(o, "vocab_size", NULL) == cfg.V);
+        FUZZ_CHECK(o);
+        FUZZ_CHECK(file_int(o, "n_layer", NULL) == cfg.L && file_int(o, "n_head", NULL) == cfg.NH &&
+                   file_int(o, "n_embd", NULL) == cfg.C && file_int(o, "n_positions", "n_ctx") == cfg.maxT &&
+                   file_int(o, "vocab_size", NULL) == cfg.V);
         json_object_put(o);
         pmp_tensor_info t[PMP_NUM_TENSORS];
         size_t total = pmp_param_shapes(&cfg, t);
@@ -48,23 +40,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < PMP_NUM_TENSORS; i++) {
             unsigned __int128 n = 1;
             for (int d = 0; d < t[i].ndim; d++) {
-                CHECK(t[i].shape[d] > 0);
+                FUZZ_CHECK(t[i].shape[d] > 0);
                 n *= (unsigned)t[i].shape[d];
             }
-            CHECK(n == t[i].size && t[i].offset == sum);
+            FUZZ_CHECK(n == t[i].size && t[i].offset == sum);
             sum += n;
         }
         unsigned __int128 L = (unsigned)cfg.L, C = (unsigned)cfg.C, T = (unsigned)cfg.maxT,
                           V = (unsigned)cfg.V;
-        CHECK(sum == total && sum == V * C + T * C + L * (12 * C * C + 13 * C) + 3 * C + 1);
+        FUZZ_CHECK(sum == total && sum == V * C + T * C + L * (12 * C * C + 13 * C) + 3 * C + 1);
         pmp_buf j = PMP_BUF_INIT;
         pmp_gpt2_config_json(&cfg, &j);
         fuzz_write(path, j.data, j.len);
         pmp_buf_free(&j);
         pmp_config back;
-        CHECK(pmp_gpt2_read_config(path, &back, &err) == 0);
-        CHECK(back.L == cfg.L && back.NH == cfg.NH && back.C == cfg.C && back.maxT == cfg.maxT &&
-              back.V == cfg.V);
+        FUZZ_CHECK(pmp_gpt2_read_config(path, &back, &err) == 0);
+        FUZZ_CHECK(back.L == cfg.L && back.NH == cfg.NH && back.C == cfg.C && back.maxT == cfg.maxT &&
+                   back.V == cfg.V);
     }
     unlink(path);
     return 0;

@@ -14,14 +14,7 @@
  *  2. Round trip: records cut from the first 4 KB are added under a tiny memory
  *     budget (so they spill), and come back as the stable sort by key. */
 #include "groupby.c"
-
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_groupby_runs: check failed: %s\n", #c);     \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
+#include "fuzz_util.h"
 
 typedef struct mrec {
     const unsigned char *k, *v;
@@ -102,16 +95,16 @@ static void expect_output(pmp_groupby *g, const model *m, int exact)
     size_t kl, vl;
     int rc;
     while ((rc = pmp_groupby_next(g, &k, &kl, &v, &vl, &err)) == 1) {
-        CHECK(got < m->n);
+        FUZZ_CHECK(got < m->n);
         if (exact) {
             const mrec *x = &m->v[got];
-            CHECK(kl == x->kl && vl == x->vl);
-            CHECK(kl == 0 || memcmp(k, x->k, kl) == 0);
-            CHECK(vl == 0 || memcmp(v, x->v, vl) == 0);
+            FUZZ_CHECK(kl == x->kl && vl == x->vl);
+            FUZZ_CHECK(kl == 0 || memcmp(k, x->k, kl) == 0);
+            FUZZ_CHECK(vl == 0 || memcmp(v, x->v, vl) == 0);
         }
         got++;
     }
-    CHECK(rc == 0 && got == m->n);
+    FUZZ_CHECK(rc == 0 && got == m->n);
 }
 
 static void runs_from_bytes(const uint8_t *data, size_t size)
@@ -121,7 +114,7 @@ static void runs_from_bytes(const uint8_t *data, size_t size)
     size_t blen = size - 1, piece = blen / nruns;
     pmp_groupby *g;
     pmp_err err;
-    CHECK(pmp_groupby_open(&g, 1 << 16, "/tmp", &err) == 0);
+    FUZZ_CHECK(pmp_groupby_open(&g, 1 << 16, "/tmp", &err) == 0);
     model m = {0};
     int clean = 1, sorted = 1;
     for (size_t r = 0; r < nruns; r++) {
@@ -132,7 +125,7 @@ static void runs_from_bytes(const uint8_t *data, size_t size)
         sorted &= s;
         /* fmemopen refuses an empty buffer: /dev/null is an empty run */
         FILE *f = n ? fmemopen((void *)p, n, "rb") : fopen("/dev/null", "rb");
-        CHECK(f);
+        FUZZ_CHECK(f);
         push_run(g, (gb_run){f, NULL});
         g->runs_total++;
     }
@@ -143,9 +136,9 @@ static void runs_from_bytes(const uint8_t *data, size_t size)
         if (rc == 0)
             while ((rc = pmp_groupby_next(g, &k, &kl, &v, &vl, &err)) == 1) {}
         if (rc != -1) fprintf(stderr, "fuzz_groupby_runs: corrupt runs, rc %d\n", rc);
-        CHECK(rc == -1 && strstr(err.msg, "groupby: run file"));
+        FUZZ_CHECK(rc == -1 && strstr(err.msg, "groupby: run file"));
     } else {
-        CHECK(pmp_groupby_finish(g, &err) == 0);
+        FUZZ_CHECK(pmp_groupby_finish(g, &err) == 0);
         if (sorted && m.n > 1) qsort(m.v, m.n, sizeof *m.v, mrec_cmp);
         expect_output(g, &m, sorted);
     }
@@ -159,7 +152,7 @@ static void round_trip(const uint8_t *data, size_t size)
     pmp_groupby *g;
     pmp_err err;
     uint64_t budget = 1 + (size ? data[0] : 0) * 8u;
-    CHECK(pmp_groupby_open(&g, budget, "/tmp", &err) == 0);
+    FUZZ_CHECK(pmp_groupby_open(&g, budget, "/tmp", &err) == 0);
     model m = {0};
     for (size_t i = 1; i < size;) {
         size_t kl = data[i] % 12, vl = (data[i] / 12) % 9;
@@ -167,11 +160,11 @@ static void round_trip(const uint8_t *data, size_t size)
         if (kl > size - i) kl = size - i;
         if (vl > size - i - kl) vl = size - i - kl;
         mrec x = {data + i, data + i + kl, kl, vl, 0, m.n};
-        CHECK(pmp_groupby_add(g, x.k, kl, x.v, vl, &err) == 0);
+        FUZZ_CHECK(pmp_groupby_add(g, x.k, kl, x.v, vl, &err) == 0);
         model_push(&m, x);
         i += kl + vl;
     }
-    CHECK(pmp_groupby_finish(g, &err) == 0);
+    FUZZ_CHECK(pmp_groupby_finish(g, &err) == 0);
     if (m.n > 1) qsort(m.v, m.n, sizeof *m.v, mrec_cmp);
     expect_output(g, &m, 1);
     pmp_groupby_close(g);

@@ -1,8 +1,9 @@
 /* libFuzzer target: hh-rlhf JSONL (pmp_hh_extract and pmp_hh_group_from_pair, hh.c).
  *
  * 1. The input, behind one empty line (so that it is always read as plain text,
- *    not as a compressed stream), goes through pmp_hh_extract via a temp file in
- *    /tmp (one per process, reused) with skip_bad, into a group file read back.
+ *    not as a compressed stream), goes through pmp_hh_extract via a file in this
+ *    process's scratch directory under /tmp (fuzz_dir, reused) with skip_bad,
+ *    into a group file read back.
  *    Oracles: extraction succeeds; every line is counted once (a group, a skip
  *    or a bad line); every group written reads back as a valid "hh" group with
  *    a context ending in "\n\nAssistant:" and scores 1 then 0.
@@ -16,15 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_util.h"
 #include "hh.h"
 
-static char in_path[64], out_path[64];
-
-static void cleanup(void)
-{
-    unlink(in_path);
-    unlink(out_path);
-}
+static char in_path[320], out_path[320];
 
 static void check_pair(const char *s, size_t n)
 {
@@ -57,14 +53,16 @@ static void check_pair(const char *s, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!in_path[0]) {
-        snprintf(in_path, sizeof in_path, "/tmp/pmp_fuzz_hh.%d.jsonl", (int)getpid());
-        snprintf(out_path, sizeof out_path, "/tmp/pmp_fuzz_hh.%d.out", (int)getpid());
-        atexit(cleanup);
+        const char *dir = fuzz_dir("hh");
+        snprintf(in_path, sizeof in_path, "%s/in.jsonl", dir);
+        snprintf(out_path, sizeof out_path, "%s/out.jsonl", dir);
     }
-    FILE *f = fopen(in_path, "wb");
-    if (!f) abort();
-    if (fputc('\n', f) == EOF || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
-        abort();
+    /* "\n" + the input; the input alone is also an exact-size heap copy for
+     * check_pair, so ASan sees any read past its end */
+    char *buf = malloc(size + 1);
+    buf[0] = '\n';
+    if (size) memcpy(buf + 1, data, size);
+    fuzz_write(in_path, buf, size + 1);
 
     pmp_err err;
     pmp_group_writer *w;
@@ -95,9 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pmp_group_clear(&g);
     pmp_group_reader_close(rd);
 
-    char *copy = malloc(size ? size : 1);
-    if (size) memcpy(copy, data, size);
-    check_pair(copy, size);
-    free(copy);
+    check_pair(buf + 1, size);
+    free(buf);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* libFuzzer target: manifest.json loading (pmp_manifest_load), writing
  * (pmp_manifest_to_json) and the listed shards' check (pmp_manifest_verify).
- * The bytes are DIR/manifest.json in a directory of this process under /tmp, which
- * also holds one small valid shard, shard-000000.pmps (made at the first call).
+ * The bytes are DIR/manifest.json in this process's scratch directory under /tmp
+ * (fuzz_dir), which also holds one small valid shard, shard-000000.pmps (made at the first call).
  * Oracle: what loads serialises to JSON (with its manifest_xxh64) that loads again,
  * with the same policy, and serialises to the same bytes. */
 #include <math.h>
@@ -13,24 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz_util.h"
 #include "pmp_shard.h"
 
-static char dir[64], dir2[80], file[96], file2[112], shard[96];
-
-static void cleanup(void)
-{
-    unlink(file);
-    unlink(file2);
-    unlink(shard);
-    rmdir(dir2);
-    rmdir(dir);
-}
-
-static void put_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) abort();
-}
+static const char *dir;
+static char dir2[320], file[320], file2[400], shard[320];
 
 /* Two groups, one with pairs, one without. */
 static void make_shard(void)
@@ -49,21 +36,19 @@ static void make_shard(void)
 
 static void init(void)
 {
-    strcpy(dir, "/tmp/fuzz_manifest.XXXXXX");
-    if (!mkdtemp(dir)) abort();
+    dir = fuzz_dir("manifest");
     snprintf(dir2, sizeof dir2, "%s/again", dir);
     snprintf(file, sizeof file, "%s/%s", dir, PMP_MANIFEST_NAME);
     snprintf(file2, sizeof file2, "%s/%s", dir2, PMP_MANIFEST_NAME);
     snprintf(shard, sizeof shard, "%s/shard-000000.pmps", dir);
     if (mkdir(dir2, 0700) != 0) abort();
     make_shard();
-    atexit(cleanup);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!dir[0]) init();
-    put_file(file, data, size);
+    if (!dir) init();
+    fuzz_write(file, data, size);
     pmp_manifest m, m2;
     pmp_err err;
     int rc = pmp_manifest_load(&m, dir, &err);
@@ -78,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!isfinite(m.policy.min_score_gap) || !isfinite(m.policy.eval_fraction)) abort();
     pmp_buf a = PMP_BUF_INIT, b = PMP_BUF_INIT;
     pmp_manifest_to_json(&a, &m);
-    put_file(file2, a.data, a.len);
+    fuzz_write(file2, a.data, a.len);
     if (pmp_manifest_load(&m2, dir2, &err) != 1 || !m2.has_checksum) abort();
     if (pmp_manifest_policy_cmp(&m.policy, &m2.policy, &err) != 0) abort();
     pmp_manifest_to_json(&b, &m2);

@@ -25,16 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "ndjson.h"
 #include "reddit.h"
-
-#define CHECK(c)                                                   \
-    do {                                                           \
-        if (!(c)) {                                                \
-            fprintf(stderr, "fuzz_reddit: check failed: %s\n", #c); \
-            abort();                                               \
-        }                                                          \
-    } while (0)
 
 static const char *const keys[] = {"id", "body", "score", "parent_id", "link_id", "title",
                                    "stickied", "created_utc", "", "a"};
@@ -188,7 +181,7 @@ static json_object *jsonc_parse(json_tokener *tok, const char *s, size_t n)
 
 static void same_str(const char *a, size_t an, const char *b, size_t bn)
 {
-    CHECK(an == bn && (an == 0 || memcmp(a, b, an) == 0));
+    FUZZ_CHECK(an == bn && (an == 0 || memcmp(a, b, an) == 0));
 }
 
 static void compare(json_object *o, const pmp_jfield *f, const char *line, size_t len)
@@ -198,32 +191,32 @@ static void compare(json_object *o, const pmp_jfield *f, const char *line, size_
     for (int k = 0; k < NK; k++) {
         json_object *v;
         if (!json_object_object_get_ex(o, keys[k], &v)) {
-            CHECK(f[k].type == PMP_JV_ABSENT);
+            FUZZ_CHECK(f[k].type == PMP_JV_ABSENT);
             continue;
         }
         switch (json_object_get_type(v)) {
-        case json_type_null: CHECK(f[k].type == PMP_JV_NULL); break;
+        case json_type_null: FUZZ_CHECK(f[k].type == PMP_JV_NULL); break;
         case json_type_boolean:
-            CHECK(f[k].type == (json_object_get_boolean(v) ? PMP_JV_TRUE : PMP_JV_FALSE));
+            FUZZ_CHECK(f[k].type == (json_object_get_boolean(v) ? PMP_JV_TRUE : PMP_JV_FALSE));
             break;
         case json_type_int:
         case json_type_double: {
-            CHECK(f[k].type == PMP_JV_NUMBER);
+            FUZZ_CHECK(f[k].type == PMP_JV_NUMBER);
             double d;
             /* short plain numbers: both sides must read the same double */
             if (f[k].len <= 17 && !memchr(f[k].s, 'e', f[k].len) && !memchr(f[k].s, 'E', f[k].len)) {
-                CHECK(pmp_jfield_number(&f[k], &d) == 0);
-                CHECK(d == json_object_get_double(v));
+                FUZZ_CHECK(pmp_jfield_number(&f[k], &d) == 0);
+                FUZZ_CHECK(d == json_object_get_double(v));
             }
             break;
         }
         case json_type_string:
-            CHECK(f[k].type == PMP_JV_STRING);
+            FUZZ_CHECK(f[k].type == PMP_JV_STRING);
             if (!f[k].repaired)
                 same_str(f[k].s, f[k].len, json_object_get_string(v),
                          (size_t)json_object_get_string_len(v));
             break;
-        default: CHECK(f[k].type == PMP_JV_OTHER); break;
+        default: FUZZ_CHECK(f[k].type == PMP_JV_OTHER); break;
         }
     }
 }
@@ -232,8 +225,8 @@ static int emit(void *ctx, const pmp_group *g, pmp_err *err)
 {
     size_t *n = ctx;
     (*n)++;
-    CHECK(pmp_group_validate(g, err) == 0);
-    CHECK(strcmp(g->source, "reddit") == 0 && g->n_responses >= 2);
+    FUZZ_CHECK(pmp_group_validate(g, err) == 0);
+    FUZZ_CHECK(strcmp(g->source, "reddit") == 0 && g->n_responses >= 2);
     return 0;
 }
 
@@ -244,42 +237,42 @@ static void one_line(const char *line, size_t len, uint64_t *thread_link, int *h
     int ok = pmp_ndjson_extract(nx, line, len, f, &err) == 0;
     if (ok) {
         for (int k = 0; k < NK; k++)
-            if (f[k].type == PMP_JV_STRING) CHECK(pmp_utf8_check(f[k].s, f[k].len) == f[k].len);
+            if (f[k].type == PMP_JV_STRING) FUZZ_CHECK(pmp_utf8_check(f[k].s, f[k].len) == f[k].len);
     } else {
         unsigned long at;
-        CHECK(sscanf(err.msg, "byte %lu:", &at) == 1 && at >= 1 && at <= len + 1);
+        FUZZ_CHECK(sscanf(err.msg, "byte %lu:", &at) == 1 && at >= 1 && at <= len + 1);
     }
     int want = ref_valid(line, len);
     if (want != ok)
         fprintf(stderr, "fuzz_reddit: reference %s, ndjson %s\n", want ? "accepts" : "rejects",
                 ok ? "accepts" : err.msg);
-    CHECK(want == ok);
+    FUZZ_CHECK(want == ok);
     if (ok && len <= (size_t)INT32_MAX) {
         json_object *o = jsonc_parse(tok, line, len);
         if (!o) fprintf(stderr, "fuzz_reddit: ndjson accepts, json-c: %s\n",
                         json_tokener_error_desc(json_tokener_get_error(tok)));
-        CHECK(o);
+        FUZZ_CHECK(o);
         compare(o, f, line, len);
         json_object_put(o);
     }
     int is_sub = ok && f[K_TITLE].type != PMP_JV_ABSENT;
     pmp_reddit_item it, back;
     int rc = pmp_reddit_parse(rp, line, len, is_sub, &it, &err);
-    CHECK(rc == (ok ? rc : -1) && (ok ? rc != -1 : 1));
+    FUZZ_CHECK(rc == (ok ? rc : -1) && (ok ? rc != -1 : 1));
     if (rc != 1) return;
-    CHECK(pmp_utf8_check(it.body, it.body_len) == it.body_len);
-    CHECK(pmp_utf8_check(it.subreddit, it.subreddit_len) == it.subreddit_len);
-    CHECK(pmp_utf8_check(it.title, it.title_len) == it.title_len);
+    FUZZ_CHECK(pmp_utf8_check(it.body, it.body_len) == it.body_len);
+    FUZZ_CHECK(pmp_utf8_check(it.subreddit, it.subreddit_len) == it.subreddit_len);
+    FUZZ_CHECK(pmp_utf8_check(it.title, it.title_len) == it.title_len);
     pmp_buf enc = PMP_BUF_INIT;
     pmp_reddit_item_encode(&enc, &it);
-    CHECK(pmp_reddit_item_decode(enc.data, enc.len, &back) == 0);
-    CHECK(back.id == it.id && back.link == it.link && back.parent == it.parent);
-    CHECK(back.flags == it.flags && back.repaired == it.repaired);
-    CHECK((isnan(back.score) && isnan(it.score)) || back.score == it.score);
+    FUZZ_CHECK(pmp_reddit_item_decode(enc.data, enc.len, &back) == 0);
+    FUZZ_CHECK(back.id == it.id && back.link == it.link && back.parent == it.parent);
+    FUZZ_CHECK(back.flags == it.flags && back.repaired == it.repaired);
+    FUZZ_CHECK((isnan(back.score) && isnan(it.score)) || back.score == it.score);
     same_str(back.body, back.body_len, it.body, it.body_len);
     same_str(back.title, back.title_len, it.title, it.title_len);
     same_str(back.subreddit, back.subreddit_len, it.subreddit, it.subreddit_len);
-    CHECK(pmp_reddit_item_decode(enc.data, enc.len - 1, &back) == -1);
+    FUZZ_CHECK(pmp_reddit_item_decode(enc.data, enc.len - 1, &back) == -1);
     if (!*have_link) {
         *have_link = 1;
         *thread_link = it.link;
@@ -318,7 +311,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&st, 0, sizeof st);
     size_t groups = 0;
     pmp_err err;
-    CHECK(pmp_reddit_thread_flush(thread, emit, &groups, &st, &err) == 0);
-    CHECK(groups == st.groups);
+    FUZZ_CHECK(pmp_reddit_thread_flush(thread, emit, &groups, &st, &err) == 0);
+    FUZZ_CHECK(groups == st.groups);
     return 0;
 }

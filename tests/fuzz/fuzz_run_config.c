@@ -19,14 +19,6 @@
 #include "gpt2io.h"
 #include "run_internal.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 static const char IDENTITY[] = "bpe1:111471f5c3fffba92365f9118fa23209";
 static const char RUN_CONFIG[] =
     "{\"layers\":2,\"heads\":2,\"width\":32,\"context\":64,\"vocab\":320,\"objective\":\"rank\","
@@ -111,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     write_ckpt(ckpt, ck_cfg, n_ck_cfg, state, n_state, 0);
     pmp_ckpt *ck;
     pmp_config cfg;
-    CHECK(pmp_ckpt_open(&ck, ckpt, &err) == 0);
+    FUZZ_CHECK(pmp_ckpt_open(&ck, ckpt, &err) == 0);
     int cfg_ok = pmp_run_ckpt_config(ck, &cfg, &err) == 0;
     pmp_ckpt_close(ck);
     size_t n_params = 0;
@@ -122,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *keys[5] = {"layers", "heads", "width", "context", "vocab"};
         const int vals[5] = {cfg.L, cfg.NH, cfg.C, cfg.maxT, cfg.V};
         for (int i = 0; i < 5; i++)
-            CHECK(json_object_object_get_ex(jo, keys[i], &v) && json_object_get_int64(v) == vals[i]);
+            FUZZ_CHECK(json_object_object_get_ex(jo, keys[i], &v) && json_object_get_int64(v) == vals[i]);
         json_object_put(jo);
         pmp_tensor_info t[PMP_NUM_TENSORS];
         n_params = pmp_param_shapes(&cfg, t);
@@ -134,10 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r.V = cfg.V;
         long start = -1;
         int rc = pmp_run_resume(&r, &o, &start, &err);
-        CHECK(rc == 1 || rc == -1);
+        FUZZ_CHECK(rc == 1 || rc == -1);
         if (rc == 1) {
-            CHECK(r.model_ready && r.model.n_params == n_params && r.opt.m);
-            CHECK(memcmp(&r.model.cfg, &cfg, sizeof cfg) == 0);
+            FUZZ_CHECK(r.model_ready && r.model.n_params == n_params && r.opt.m);
+            FUZZ_CHECK(memcmp(&r.model.cfg, &cfg, sizeof cfg) == 0);
         }
         pmp_run_free(&r);
     }

@@ -1,6 +1,8 @@
-/* fuzz_util.h — helpers for the fuzz targets whose library entry point takes a
- * path: one scratch directory per process under /tmp (created on first use,
- * reused for every input, removed at exit), and writing the input to it. */
+/* fuzz_util.h — helpers for the fuzz targets: FUZZ_CHECK (an oracle that fails
+ * aborts, naming the place and the condition), and for those whose library entry
+ * point takes a path: one scratch directory per process under /tmp (created on
+ * first use, reused for every input, removed at exit), writing the input to it,
+ * and telling a compressed input from the plain text the target is about. */
 #ifndef PMP_FUZZ_UTIL_H
 #define PMP_FUZZ_UTIL_H
 
@@ -15,6 +17,14 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_CHECK(cond)                                                              \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                  \
+        }                                                                             \
+    } while (0)
 
 static char fuzz_dir_path[256];
 

@@ -14,15 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "wikipedia.h"
-
-#define CHECK(c)                                                             \
-    do {                                                                     \
-        if (!(c)) {                                                          \
-            fprintf(stderr, "fuzz_wikipedia_diff: check failed: %s\n", #c); \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
 static void strip_ws(pmp_buf *out, const char *s, size_t n)
 {
@@ -33,7 +26,7 @@ static void strip_ws(pmp_buf *out, const char *s, size_t n)
 static void no_change(const char *s, size_t n)
 {
     pmp_wiki_region *r = NULL;
-    CHECK(pmp_wiki_diff(s, n, s, n, &r) == 0);
+    FUZZ_CHECK(pmp_wiki_diff(s, n, s, n, &r) == 0);
     free(r);
 }
 
@@ -70,17 +63,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int disjoint = 1;
     for (size_t i = 0; i < n; i++) {
         const pmp_wiki_region *x = &r[i];
-        CHECK(x->g_start <= x->g_end && x->g_end <= gl);
-        CHECK(x->b_start <= x->b_end && x->b_end <= bl);
-        CHECK(x->g_end > x->g_start || x->b_end > x->b_start);
+        FUZZ_CHECK(x->g_start <= x->g_end && x->g_end <= gl);
+        FUZZ_CHECK(x->b_start <= x->b_end && x->b_end <= bl);
+        FUZZ_CHECK(x->g_end > x->g_start || x->b_end > x->b_start);
         if (utf8) {
-            CHECK(pmp_utf8_check(good + x->g_start, x->g_end - x->g_start) ==
-                  x->g_end - x->g_start);
-            CHECK(pmp_utf8_check(bad + x->b_start, x->b_end - x->b_start) ==
-                  x->b_end - x->b_start);
+            FUZZ_CHECK(pmp_utf8_check(good + x->g_start, x->g_end - x->g_start) ==
+                       x->g_end - x->g_start);
+            FUZZ_CHECK(pmp_utf8_check(bad + x->b_start, x->b_end - x->b_start) ==
+                       x->b_end - x->b_start);
         }
         if (i > 0) {
-            CHECK(r[i - 1].g_start <= x->g_start && r[i - 1].b_start <= x->b_start);
+            FUZZ_CHECK(r[i - 1].g_start <= x->g_start && r[i - 1].b_start <= x->b_start);
             if (r[i - 1].g_end > x->g_start || r[i - 1].b_end > x->b_start) disjoint = 0;
         }
     }

@@ -6,14 +6,15 @@
  *     only inside a page whose page callback wanted it (it declines every third
  *     page), page_end closes every announced page, all strings are valid UTF-8,
  *     and when both feeds succeed they report the same events.
- *  2. pmp_wiki_open/next over the input in a temp file in /tmp (one per
- *     process), keeping every revert in every namespace, blanking included,
- *     with a small radius and small context: every group is valid, from the
- *     "wikipedia" source, two responses scored 1 and 0.
- * For both: libxml2's external entity loader is replaced by one that aborts, so
- * loading any DTD or external entity (XXE) is a crash; entity declarations are
- * never expanded (no entityDecl handler), which the seeds with a DOCTYPE and
- * an entity bomb exercise. */
+ *  2. pmp_wiki_open/next over the input in a file in this process's scratch
+ *     directory under /tmp (fuzz_dir), keeping every revert in every
+ *     namespace, blanking included, with a small radius and small context:
+ *     every group is valid, from the "wikipedia" source, two responses scored
+ *     1 and 0.
+ * For both: libxml2's external entity loader is replaced by one that aborts
+ * (fuzz_xml.h), so loading any DTD or external entity (XXE) is a crash; entity
+ * declarations are never expanded (no entityDecl handler), which the seeds with
+ * a DOCTYPE and an entity bomb exercise. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,43 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_util.h"
+#include "fuzz_xml.h"
 #include "wikipedia.h"
 
-#define CHECK(c)                                                            \
-    do {                                                                    \
-        if (!(c)) {                                                         \
-            fprintf(stderr, "fuzz_wikipedia_xml: check failed: %s\n", #c); \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
-
-/* From <libxml/parser.h> (whose include path the fuzz targets do not have):
- * the loader's argument and result types are pointers. */
-typedef void *(*ext_loader)(const char *url, const char *id, void *ctxt);
-void xmlSetExternalEntityLoader(ext_loader f);
-
-static void *no_external_entities(const char *url, const char *id, void *ctxt)
-{
-    (void)ctxt;
-    fprintf(stderr, "fuzz_wikipedia_xml: libxml2 tried to load an external entity "
-            "(url %s, id %s)\n", url ? url : "-", id ? id : "-");
-    abort();
-}
-
-static char in_path[64];
-
-static void cleanup(void)
-{
-    unlink(in_path);
-}
-
-static int compressed_magic(const uint8_t *b, size_t n)
-{
-    return (n >= 4 && ((b[0] == 0x28 && b[1] == 0xB5 && b[2] == 0x2F && b[3] == 0xFD) ||
-                       ((b[0] & 0xF0) == 0x50 && b[1] == 0x2A && b[2] == 0x4D && b[3] == 0x18))) ||
-           (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') ||
-           (n >= 2 && b[0] == 0x1F && b[1] == 0x8B);
-}
+static char in_path[320];
 
 /* ---- 1. events ---- */
 
@@ -69,7 +38,7 @@ typedef struct events {
 
 static void log_str(events *e, char tag, const char *s, size_t n)
 {
-    CHECK(pmp_utf8_check(s, n) == n);
+    FUZZ_CHECK(pmp_utf8_check(s, n) == n);
     pmp_buf_printf(&e->log, "%c%zu:", tag, n);
     pmp_buf_append(&e->log, s, n);
 }
@@ -77,7 +46,7 @@ static void log_str(events *e, char tag, const char *s, size_t n)
 static int ev_page(void *ud, const pmp_wiki_page *p)
 {
     events *e = ud;
-    CHECK(!e->in_page);
+    FUZZ_CHECK(!e->in_page);
     e->in_page = 1;
     e->want = e->pages++ % 3 != 2;
     log_str(e, 'P', p->title, strlen(p->title));
@@ -90,13 +59,13 @@ static void ev_rev(void *ud, const pmp_wiki_page *p, const pmp_wiki_rev *r)
 {
     events *e = ud;
     (void)p;
-    CHECK(e->in_page && e->want);
+    FUZZ_CHECK(e->in_page && e->want);
     log_str(e, 'R', r->id, strlen(r->id));
     log_str(e, 't', r->timestamp, strlen(r->timestamp));
     log_str(e, 'u', r->user, strlen(r->user));
     log_str(e, 'c', r->comment, strlen(r->comment));
     log_str(e, 's', r->sha1, strlen(r->sha1));
-    CHECK(r->text && r->text->data);
+    FUZZ_CHECK(r->text && r->text->data);
     log_str(e, 'x', r->text->data, r->text->len);
     pmp_buf_printf(&e->log, "d%d", r->text_deleted);
     /* the callback may take the text: do it, as wikipedia.c does */
@@ -107,7 +76,7 @@ static void ev_end(void *ud, const pmp_wiki_page *p)
 {
     events *e = ud;
     (void)p;
-    CHECK(e->in_page);
+    FUZZ_CHECK(e->in_page);
     e->in_page = 0;
     pmp_buf_appends(&e->log, "E");
 }
@@ -125,7 +94,7 @@ static int feed(const char *s, size_t n, size_t step, events *e)
         at += k;
         if (at == n) break;
     }
-    if (rc != 0) CHECK(err.msg[0]);
+    if (rc != 0) FUZZ_CHECK(err.msg[0]);
     pmp_wiki_xml_free(x);
     return rc;
 }
@@ -134,9 +103,7 @@ static int feed(const char *s, size_t n, size_t step, events *e)
 
 static void source(const uint8_t *data, size_t size)
 {
-    FILE *f = fopen(in_path, "wb");
-    CHECK(f);
-    CHECK((size == 0 || fwrite(data, 1, size, f) == size) && fclose(f) == 0);
+    fuzz_write(in_path, data, size);
     pmp_wiki_opts o;
     pmp_wiki_opts_init(&o);
     o.radius = 3;
@@ -147,7 +114,7 @@ static void source(const uint8_t *data, size_t size)
     o.max_change_chars = 400;
     pmp_wiki *w;
     pmp_err err;
-    CHECK(pmp_wiki_open(&w, in_path, &o, &err) == 0);
+    FUZZ_CHECK(pmp_wiki_open(&w, in_path, &o, &err) == 0);
     pmp_group g;
     pmp_group_init(&g);
     int rc;
@@ -158,11 +125,11 @@ static void source(const uint8_t *data, size_t size)
             fprintf(stderr, "fuzz_wikipedia_xml: invalid group: %s\n", err.msg);
             abort();
         }
-        CHECK(strcmp(g.source, "wikipedia") == 0 && g.n_responses == 2);
-        CHECK(g.responses[0].score == 1 && g.responses[1].score == 0);
+        FUZZ_CHECK(strcmp(g.source, "wikipedia") == 0 && g.n_responses == 2);
+        FUZZ_CHECK(g.responses[0].score == 1 && g.responses[1].score == 0);
     }
-    CHECK(rc == 0 || err.msg[0]);
-    if (rc == 0) CHECK(n == pmp_wiki_get_stats(w)->groups);
+    FUZZ_CHECK(rc == 0 || err.msg[0]);
+    if (rc == 0) FUZZ_CHECK(n == pmp_wiki_get_stats(w)->groups);
     pmp_group_clear(&g);
     pmp_wiki_close(w);
 }
@@ -170,19 +137,18 @@ static void source(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!in_path[0]) {
-        snprintf(in_path, sizeof in_path, "/tmp/pmp_fuzz_wiki.%d.xml", (int)getpid());
-        atexit(cleanup);
-        xmlSetExternalEntityLoader(no_external_entities);
+        snprintf(in_path, sizeof in_path, "%s/pages.xml", fuzz_dir("wikipedia_xml"));
+        fuzz_block_external_entities("fuzz_wikipedia_xml");
     }
-    if (compressed_magic(data, size)) return 0;
+    if (fuzz_is_compressed(data, size)) return 0;
     char *s = malloc(size ? size : 1);
     if (size) memcpy(s, data, size);
     events whole, parts;
     int rw = feed(s, size, size ? size : 1, &whole);
     int rp = feed(s, size, size ? 1 + data[0] % 64 : 1, &parts);
     if (rw == 0 && rp == 0) {
-        CHECK(whole.log.len == parts.log.len &&
-              (whole.log.len == 0 || memcmp(whole.log.data, parts.log.data, whole.log.len) == 0));
+        FUZZ_CHECK(whole.log.len == parts.log.len &&
+                   (whole.log.len == 0 || memcmp(whole.log.data, parts.log.data, whole.log.len) == 0));
     }
     pmp_buf_free(&whole.log);
     pmp_buf_free(&parts.log);

@@ -14,29 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "wikitext.h"
-
-#define CHECK(c)                                                       \
-    do {                                                               \
-        if (!(c)) {                                                    \
-            fprintf(stderr, "fuzz_wikitext: check failed: %s\n", #c); \
-            abort();                                                   \
-        }                                                              \
-    } while (0)
 
 static void check_layout(const char *s, size_t n)
 {
     if (n == 0) return;
-    CHECK(s[0] != '\n' && s[n - 1] != '\n');
+    FUZZ_CHECK(s[0] != '\n' && s[n - 1] != '\n');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        CHECK(c != '\t' && c != '\r' && c != '\f' && c != '\v');
-        CHECK(!(c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0));
+        FUZZ_CHECK(c != '\t' && c != '\r' && c != '\f' && c != '\v');
+        FUZZ_CHECK(!(c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0));
         if (c == ' ') {
-            CHECK(i > 0 && s[i - 1] != '\n' && s[i - 1] != ' ');
-            CHECK(i + 1 < n && s[i + 1] != '\n');
+            FUZZ_CHECK(i > 0 && s[i - 1] != '\n' && s[i - 1] != ' ');
+            FUZZ_CHECK(i + 1 < n && s[i + 1] != '\n');
         }
-        if (c == '\n' && i + 2 < n) CHECK(!(s[i + 1] == '\n' && s[i + 2] == '\n'));
+        if (c == '\n' && i + 2 < n) FUZZ_CHECK(!(s[i + 1] == '\n' && s[i + 2] == '\n'));
     }
 }
 
@@ -47,9 +40,9 @@ static void check_pass(pass_fn f, const char *s, size_t n, int utf8)
     pmp_buf out = PMP_BUF_INIT;
     pmp_buf_appends(&out, "x");   /* appends: what was there stays */
     f(s, n, &out);
-    CHECK(out.len >= 1 && out.data[0] == 'x');
-    CHECK(out.len - 1 <= n);
-    if (utf8) CHECK(pmp_utf8_check(out.data + 1, out.len - 1) == out.len - 1);
+    FUZZ_CHECK(out.len >= 1 && out.data[0] == 'x');
+    FUZZ_CHECK(out.len - 1 <= n);
+    if (utf8) FUZZ_CHECK(pmp_utf8_check(out.data + 1, out.len - 1) == out.len - 1);
     pmp_buf_free(&out);
 }
 
@@ -66,14 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pmp_buf out = PMP_BUF_INIT;
     pmp_wikitext_clean(wt, s, size, &out);
     check_layout(out.data, out.len);
-    if (utf8) CHECK(pmp_utf8_check(out.data, out.len) == out.len);
+    if (utf8) FUZZ_CHECK(pmp_utf8_check(out.data, out.len) == out.len);
 
     pmp_buf sq = PMP_BUF_INIT, sq2 = PMP_BUF_INIT;
     pmp_wikitext_squeeze_space(s, size, &sq);
-    CHECK(sq.len <= size);
+    FUZZ_CHECK(sq.len <= size);
     check_layout(sq.data, sq.len);
     pmp_wikitext_squeeze_space(sq.data, sq.len, &sq2);
-    CHECK(sq2.len == sq.len && memcmp(sq.data, sq2.data, sq.len) == 0);
+    FUZZ_CHECK(sq2.len == sq.len && memcmp(sq.data, sq2.data, sq.len) == 0);
 
     check_pass(pmp_wikitext_strip_braces, s, size, utf8);
     check_pass(pmp_wikitext_render_links, s, size, utf8);
@@ -85,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t from = 0; from <= size; from += 1 + size / 7) {
             size_t want = from;
             while (want < size && s[want] != s[0] && s[want] != s[1] && s[want] != s[2]) want++;
-            CHECK(pmp_wikitext_skip(s, from, size, s[0], s[1], s[2]) == want);
+            FUZZ_CHECK(pmp_wikitext_skip(s, from, size, s[0], s[1], s[2]) == want);
         }
     }
     pmp_buf_free(&out);
