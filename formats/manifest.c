@@ -117,6 +117,8 @@ static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint6
     pmp_jobj_num(&j, "eval_fraction", p->eval_fraction);
     pmp_jobj_u64(&j, "eval_fold", p->eval_fold);
     pmp_jobj_u64(&j, "zstd_level", (uint64_t)p->zstd_level);
+    /* only in text directories, so pair manifests keep their bytes */
+    if (p->text_chunk_tokens) pmp_jobj_u64(&j, "text_chunk_tokens", p->text_chunk_tokens);
     pmp_jobj_close(&j);
     pmp_jobj_object_lines(&j, "input");
     pmp_jobj_str(&j, "path", m->input_path);
@@ -291,6 +293,7 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
     /* absent from manifests written before folds existed: fold 0 */
     m->policy.eval_fold = get(p, "eval_fold") ? u64(p, "eval_fold", &bad) : 0;
     m->policy.zstd_level = (int)u64(p, "zstd_level", &bad);
+    m->policy.text_chunk_tokens = get(p, "text_chunk_tokens") ? u64(p, "text_chunk_tokens", &bad) : 0;
     json_object *in = get(root, "input");
     m->input_path = dup_str(in, "path");
     m->input_cursor = u64(in, "cursor", &bad);
@@ -392,6 +395,7 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
 {
 #define CMP(f, name)                                                                \
     if (a->f != b->f) return pmp_err_set(err, "%s differs", name);
+    CMP(text_chunk_tokens, "--text / --chunk-tokens")
     CMP(max_pairs_per_group, "--max-pairs-per-group")
     CMP(min_score_gap, "--min-score-gap")
     CMP(time_rule, "--time-rule")

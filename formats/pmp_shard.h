@@ -133,6 +133,9 @@ int pmp_shard_next(pmp_shard_reader *r, pmp_shard_group *g, pmp_err *err);
  * the group. */
 int pmp_shard_pair(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, uint32_t *which,
                    pmp_err *err);
+/* Finds group k (0-based, file order): binary search over the index, one block
+ * decompressed. */
+int pmp_shard_group_at(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, pmp_err *err);
 /* Checks every block and record: checksums, lengths, record structure, pair
  * indices, per-block and total counts. Errors name the file and block. */
 int pmp_shard_verify(pmp_shard_reader *r, pmp_err *err);
@@ -210,6 +213,9 @@ typedef struct pmp_manifest_policy {
     double eval_fraction;
     uint64_t eval_fold;             /* eval = groups hashing into fold K of width eval_fraction */
     int zstd_level;
+    /* > 0: a text directory (pmp-tokenize --text): every record is one chunk of at most
+     * this many tokens of a distinct text, with no responses and no pairs; 0: pairs. */
+    uint64_t text_chunk_tokens;
 } pmp_manifest_policy;
 
 typedef struct pmp_manifest {

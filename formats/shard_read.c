@@ -300,6 +300,30 @@ int pmp_shard_pair(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, uint32_t
                         r->path, lo, (unsigned long long)k);
 }
 
+int pmp_shard_group_at(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, pmp_err *err)
+{
+    if (k >= r->tot.groups)
+        return pmp_err_set(err, "%s: group %llu out of range (%llu groups)", r->path,
+                           (unsigned long long)k, (unsigned long long)r->tot.groups);
+    size_t lo = 0, hi = r->n_blocks;   /* last block with first_group <= k */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->index[mid].first_group <= k) lo = mid;
+        else hi = mid;
+    }
+    const char *raw;
+    size_t len, pos = 0;
+    if (pmp_shard_read_block(r, lo, &raw, &len, err) < 0) return -1;
+    uint64_t skip = k - r->index[lo].first_group;
+    if (skip >= r->index[lo].n_groups)
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: block %zu: group %llu not found (counts disagree "
+                            "with index)", r->path, lo, (unsigned long long)k);
+    for (uint64_t i = 0; i <= skip; i++)
+        if (pmp_shard_record_get(&r->dec, raw, len, &pos, g, err) < 0)
+            return pmp_err_prefix(err, "%s: block %zu", r->path, lo);
+    return 0;
+}
+
 int pmp_shard_verify(pmp_shard_reader *r, pmp_err *err)
 {
     uint64_t tokens = 0, nopair = 0;

@@ -39,6 +39,9 @@ typedef struct pmp_tokenize_result {
     uint64_t input_bytes;       /* decoded JSONL bytes */
     uint64_t text_bytes;        /* context + response bytes tokenized this run */
     uint64_t shards_written;    /* this run, all splits */
+    /* --text (policy.text_chunk_tokens > 0), this run: non-empty texts read, those seen
+     * before (dropped), records written, tokens of one-token chunks dropped */
+    uint64_t texts, texts_duplicate, documents, text_tokens_dropped;
     uint64_t train_groups, train_pairs, train_tokens;   /* final totals of the split */
     uint64_t eval_groups, eval_pairs, eval_tokens;
     double encode_seconds;      /* wall time inside the parallel encode */

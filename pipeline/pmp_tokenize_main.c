@@ -36,6 +36,12 @@ static const char usage[] =
     "      --skip-bad               count and skip invalid input lines (default: fail)\n"
     "      --max-line-bytes SIZE    a longer input line is an error (or, with --skip-bad,\n"
     "                               skipped and counted); bounds memory (default 64M; K/M/G)\n"
+    "      --text                   language-model text instead of pairs: every distinct\n"
+    "                               context and response once (first occurrence, by its\n"
+    "                               bytes), as records of at most --chunk-tokens tokens\n"
+    "                               (for pmp-train --objective lm; docs/tokenize.md)\n"
+    "      --chunk-tokens N         --text: tokens per record (default 1024; use the\n"
+    "                               model's --context)\n"
     "      --allow-empty            write a (complete, empty) DIR for an input with no\n"
     "                               groups; by default that is an error, since it mostly\n"
     "                               means an upstream stage failed\n"
@@ -63,6 +69,8 @@ enum {
     OPT_BATCH,
     OPT_MAX_LINE,
     OPT_ALLOW_EMPTY,
+    OPT_TEXT,
+    OPT_CHUNK,
 };
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -104,12 +112,14 @@ int main(int argc, char **argv)
         {"batch", required_argument, NULL, OPT_BATCH},
         {"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
         {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+        {"text", no_argument, NULL, OPT_TEXT},
+        {"chunk-tokens", required_argument, NULL, OPT_CHUNK},
         {NULL, 0, NULL, 0},
     };
     pmp_tokenize_opts o;
     pmp_tokenize_opts_default(&o);
-    int c;
-    uint64_t v;
+    int c, text = 0, pairing = 0;
+    uint64_t v, chunk = 0;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "t:o:j:", longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
@@ -130,21 +140,25 @@ int main(int argc, char **argv)
                                            optarg);
             break;
         case OPT_MAX_PAIRS:
+            pairing = 1;
             if (parse_u64(optarg, &o.policy.max_pairs_per_group) < 0 ||
                 o.policy.max_pairs_per_group > UINT32_MAX)
                 return pmp_cli_usage_error(&cli, "--max-pairs-per-group: expected a count");
             break;
         case OPT_MIN_GAP:
+            pairing = 1;
             o.policy.min_score_gap = strtod(optarg, &end);
             if (*end || !(o.policy.min_score_gap >= 0))
                 return pmp_cli_usage_error(&cli, "--min-score-gap: expected a number >= 0");
             break;
-        case OPT_TIME_RULE: o.policy.time_rule = 1; break;
+        case OPT_TIME_RULE: o.policy.time_rule = pairing = 1; break;
         case OPT_MAX_CTX:
+            pairing = 1;
             if (parse_u64(optarg, &o.policy.max_context_tokens) < 0)
                 return pmp_cli_usage_error(&cli, "--max-context-tokens: expected a count");
             break;
         case OPT_MAX_RESP:
+            pairing = 1;
             if (parse_u64(optarg, &o.policy.max_response_tokens) < 0)
                 return pmp_cli_usage_error(&cli, "--max-response-tokens: expected a count");
             break;
@@ -171,6 +185,12 @@ int main(int argc, char **argv)
         case OPT_FORCE: o.force = 1; break;
         case OPT_SKIP_BAD: o.skip_bad = 1; break;
         case OPT_ALLOW_EMPTY: o.allow_empty = 1; break;
+        case OPT_TEXT: text = 1; break;
+        case OPT_CHUNK:
+            if (parse_u64(optarg, &v) < 0 || v < 2 || v > (1u << 30))
+                return pmp_cli_bad_value(&cli, longopts, c, optarg);
+            chunk = v;
+            break;
         case OPT_MAX_LINE:
             if (pmp_parse_size(optarg, &v) < 0 || v < 1)
                 return pmp_cli_bad_value(&cli, longopts, c, optarg);
@@ -183,6 +203,15 @@ int main(int argc, char **argv)
             break;
         default: return pmp_cli_usage_error(&cli, "unexpected option");
         }
+    }
+    if (chunk && !text) return pmp_cli_usage_error(&cli, "--chunk-tokens is for --text");
+    if (text && pairing)
+        return pmp_cli_usage_error(&cli, "--text writes whole texts, not pairs: --max-pairs-per-group, "
+                                   "--min-score-gap, --time-rule, --max-context-tokens and "
+                                   "--max-response-tokens do not apply (--chunk-tokens cuts texts)");
+    if (text) {
+        o.policy.text_chunk_tokens = chunk ? chunk : 1024;
+        o.policy.max_pairs_per_group = 0;
     }
     if (!o.tokenizer) return pmp_cli_usage_error(&cli, "--tokenizer is required");
     if (!o.out_dir) return pmp_cli_usage_error(&cli, "-o DIR is required");
@@ -211,6 +240,12 @@ int main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "eval_groups", (double)res.eval_groups);
         pmp_cli_stat_num(&cli, "eval_pairs", (double)res.eval_pairs);
         pmp_cli_stat_num(&cli, "eval_tokens", (double)res.eval_tokens);
+    }
+    if (text) {
+        pmp_cli_stat_num(&cli, "texts", (double)res.texts);
+        pmp_cli_stat_num(&cli, "texts_duplicate", (double)res.texts_duplicate);
+        pmp_cli_stat_num(&cli, "documents", (double)res.documents);
+        pmp_cli_stat_num(&cli, "text_tokens_dropped", (double)res.text_tokens_dropped);
     }
     pmp_cli_stat_num(&cli, "shards_written", (double)res.shards_written);
     pmp_cli_stat_num(&cli, "threads", res.threads);

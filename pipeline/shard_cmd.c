@@ -97,6 +97,16 @@ static const char info_usage[] =
     "Prints counts, sizes, tokenizer, pairing policy and sources of each shard directory.\n\n"
     "Example:\n  pmp-shard info shards/ shards/eval\n";
 
+static void print_input_sources(const pmp_manifest *m, const char *label)
+{
+    printf("  input: %s, %" PRIu64 " groups%s\n", m->input_path ? m->input_path : "?",
+           m->complete ? m->input_groups : m->input_cursor, m->complete ? "" : " (cursor)");
+    printf("  %s:", label);
+    for (size_t s = 0; s < m->stats.n_sources; s++)
+        printf(" %s=%" PRIu64, m->stats.sources[s].name, m->stats.sources[s].groups);
+    printf("\n");
+}
+
 int pmp_shard_cmd_info(int argc, char **argv)
 {
     args a = {0};
@@ -115,6 +125,13 @@ int pmp_shard_cmd_info(int argc, char **argv)
                m.tok_vocab_size);
         printf("  shards: %zu, %" PRIu64 " bytes (%.2f bytes/token)\n", m.n_shards, bytes,
                st->tokens ? (double)bytes / (double)st->tokens : 0.0);
+        if (m.policy.text_chunk_tokens) {
+            printf("  text (pmp-tokenize --text): %" PRIu64 " documents of at most %" PRIu64
+                   " tokens, tokens: %" PRIu64 "\n", st->groups, m.policy.text_chunk_tokens, st->tokens);
+            print_input_sources(&m, "sources (documents)");
+            pmp_manifest_free(&m);
+            continue;
+        }
         printf("  groups: %" PRIu64 " (%" PRIu64 " without pairs), responses: %" PRIu64
                ", pairs: %" PRIu64 ", tokens: %" PRIu64 "\n",
                st->groups, st->groups_without_pairs, st->responses, st->pairs, st->tokens);
@@ -130,12 +147,7 @@ int pmp_shard_cmd_info(int argc, char **argv)
                " (time rule) %" PRIu64 " (cap)\n",
                st->pair_candidates, st->pairs_dropped_gap, st->pairs_dropped_time,
                st->pairs_dropped_cap);
-        printf("  input: %s, %" PRIu64 " groups%s\n", m.input_path ? m.input_path : "?",
-               m.complete ? m.input_groups : m.input_cursor, m.complete ? "" : " (cursor)");
-        printf("  sources:");
-        for (size_t s = 0; s < st->n_sources; s++)
-            printf(" %s=%" PRIu64, st->sources[s].name, st->sources[s].groups);
-        printf("\n");
+        print_input_sources(&m, "sources");
         pmp_manifest_free(&m);
     }
     return PMP_EXIT_OK;
@@ -210,6 +222,7 @@ typedef struct cat_ctx {
     pmp_buf dec, clean;
     uint64_t left;        /* groups still to print (head) */
     uint64_t repaired;    /* texts cut inside a UTF-8 sequence by truncation */
+    int text;             /* a --text directory: documents, not groups */
 } cat_ctx;
 
 /* Decodes tokens to valid UTF-8 (truncation may cut a character in half). */
@@ -236,6 +249,9 @@ static int cat_one(void *ctx, const pmp_shard_group *sg, pmp_err *err)
     pmp_group *g = &c->g;
     pmp_group_clear(g);
     if (decode(c, sg->ctx, sg->n_ctx, err) < 0) return -1;
+    if (c->text)
+        return pmp_group_writer_write_text(c->w, sg->source, sg->source_len, sg->id, sg->id_len,
+                                           c->dec.data, c->dec.len, err) < 0 ? -1 : 0;
     char *src = pmp_xstrndup(sg->source, sg->source_len), *id = pmp_xstrndup(sg->id, sg->id_len);
     pmp_group_set(g, src, id, c->dec.data, c->dec.len);
     free(src);
@@ -274,6 +290,7 @@ static int cat_common(int argc, char **argv, const char *prog, const char *usage
         if (pmp_bpe_load_for_manifest(&bpe, &m, a.tokenizer, NULL, &err) < 0) rc = -1;
         else {
             c.bpe = bpe;
+            c.text = m.policy.text_chunk_tokens > 0;
             rc = pmp_shard_cmd_each(&m, argv[i], cat_one, &c, &err);
         }
         pmp_bpe_free(bpe);
@@ -296,7 +313,8 @@ static const char cat_usage[] =
     "Usage: pmp-shard cat [-t TOKENIZER] DIR...\n"
     "Decodes every group of DIR's shards back to group JSONL (docs/records.md) on stdout,\n"
     "with the tokenizer the manifest names (or -t, which must have the same identity).\n"
-    "For input that was not truncated, the output equals pmp-tokenize's input groups.\n\n"
+    "For input that was not truncated, the output equals pmp-tokenize's input groups.\n"
+    "A --text directory gives its documents, {\"source\", \"id\", \"text\"} a line.\n\n"
     "Example:\n  pmp-shard cat shards/ | head -n 1\n";
 
 int pmp_shard_cmd_cat(int argc, char **argv)

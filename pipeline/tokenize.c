@@ -70,6 +70,11 @@ typedef struct run {
     double *scores, *times;
     pmp_shard_resp *resp;
     size_t resp_cap;
+    /* --text */
+    pmp_text_set *seen;
+    unsigned char *keep;
+    size_t keep_cap;
+    pmp_buf doc_id;
 } run;
 
 static void split_free(split *s)
@@ -192,6 +197,80 @@ static void add_source(pmp_manifest_stats *st, const char *src)
     pmp_manifest_stats_add_source(st, src, strlen(src), 1);
 }
 
+/* Commits split s's shard when it is full. Only between input groups: the cursor
+ * a manifest records is a group boundary, so a group's records never straddle it. */
+static int commit_if_full(run *r, split *s, pmp_err *err)
+{
+    if (s->w && pmp_shard_writer_tokens(s->w) * 4 >= r->o->policy.shard_size) return commit_shard(r, s, err);
+    return 0;
+}
+
+/* Appends one record to split s's open shard (opening it first). ordinal/prefix: the
+ * input group the record comes from. */
+static int append_record(run *r, split *s, const pmp_shard_group *sg, uint64_t ordinal,
+                         uint64_t prefix, pmp_err *err)
+{
+    if (!s->w) {
+        pmp_buf name = PMP_BUF_INIT, path = PMP_BUF_INIT;
+        pmp_buf_printf(&name, "shard-%06zu%s", s->m.n_shards, PMP_SHARD_EXT);
+        pmp_buf_printf(&path, "%s/%s", s->dir, name.data);
+        int rc = pmp_shard_writer_open(&s->w, path.data, r->o->policy.zstd_level, err);
+        pmp_buf_free(&path);
+        s->w_name = pmp_buf_detach(&name);
+        if (rc < 0) return -1;
+    }
+    if (pmp_shard_writer_add(s->w, sg, err) < 0) return -1;
+    s->last_ordinal = ordinal;
+    s->last_prefix = prefix;
+    return 0;
+}
+
+/* --text: each selected text of group k, cut into chunks of at most
+ * text_chunk_tokens tokens, one record a chunk: id "GROUP/context" or
+ * "GROUP/RESPONSE_ID" (or "GROUP/rI" without one), "#C" added when a text has several
+ * chunks; no responses, no pairs. A chunk of one token (nothing to predict) is
+ * dropped. */
+static int place_texts(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
+{
+    const pmp_group *g = &b->groups[b->kidx[k]];
+    split *s = &r->sp[b->which[k]];
+    pmp_manifest_stats *st = &s->pending;
+    uint64_t C = r->o->policy.text_chunk_tokens;
+    for (size_t t = b->first_text[k]; t < b->first_text[k + 1]; t++) {
+        const pmp_ids *ids = &b->ids[t];
+        int role = b->role[t];
+        size_t n_chunks = (ids->len + C - 1) / C;
+        for (size_t c = 0; c < n_chunks; c++) {
+            uint32_t n = (uint32_t)(ids->len - c * C < C ? ids->len - c * C : C);
+            if (n < 2) {
+                r->res->text_tokens_dropped += n;
+                continue;
+            }
+            pmp_buf_clear(&r->doc_id);
+            pmp_buf_printf(&r->doc_id, "%s/", g->id);
+            if (role < 0) pmp_buf_printf(&r->doc_id, "context");
+            else if (g->responses[role].id) pmp_buf_printf(&r->doc_id, "%s", g->responses[role].id);
+            else pmp_buf_printf(&r->doc_id, "r%d", role);
+            if (n_chunks > 1) pmp_buf_printf(&r->doc_id, "#%zu", c);
+            pmp_shard_group sg = {0};
+            sg.source = g->source;
+            sg.source_len = strlen(g->source);
+            sg.id = r->doc_id.data;
+            sg.id_len = r->doc_id.len;
+            sg.ctx = ids->data + c * C;
+            sg.n_ctx = sg.orig_ctx = n;
+            st->groups++;
+            st->groups_without_pairs++;
+            st->context_tokens += n;
+            st->tokens += n;
+            add_source(st, g->source);
+            r->res->documents++;
+            if (append_record(r, s, &sg, b->ordinal[k], b->prefix_xxh64[k], err) < 0) return -1;
+        }
+    }
+    return commit_if_full(r, s, err);
+}
+
 /* Truncates, pairs and appends group k of the batch. */
 static int place_group(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
 {
@@ -263,20 +342,8 @@ static int place_group(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
     if (!sg.n_pairs) st->groups_without_pairs++;
     add_source(st, g->source);
 
-    if (!s->w) {
-        pmp_buf name = PMP_BUF_INIT, path = PMP_BUF_INIT;
-        pmp_buf_printf(&name, "shard-%06zu%s", s->m.n_shards, PMP_SHARD_EXT);
-        pmp_buf_printf(&path, "%s/%s", s->dir, name.data);
-        int rc = pmp_shard_writer_open(&s->w, path.data, o->policy.zstd_level, err);
-        pmp_buf_free(&path);
-        s->w_name = pmp_buf_detach(&name);
-        if (rc < 0) return -1;
-    }
-    if (pmp_shard_writer_add(s->w, &sg, err) < 0) return -1;
-    s->last_ordinal = b->ordinal[k];
-    s->last_prefix = b->prefix_xxh64[k];
-    if (pmp_shard_writer_tokens(s->w) * 4 >= o->policy.shard_size) return commit_shard(r, s, err);
-    return 0;
+    if (append_record(r, s, &sg, b->ordinal[k], b->prefix_xxh64[k], err) < 0) return -1;
+    return commit_if_full(r, s, err);
 }
 
 static void *writer_main(void *arg)
@@ -285,7 +352,9 @@ static void *writer_main(void *arg)
     const pmp_tok_batch *b = r->writer_batch;
     double t0 = pmp_now();
     int rc = 0;
-    for (size_t j = 0; rc == 0 && j < b->n; j++) rc = place_group(r, b, j, &r->writer_err);
+    int text = r->o->policy.text_chunk_tokens > 0;
+    for (size_t j = 0; rc == 0 && j < b->n; j++)
+        rc = text ? place_texts(r, b, j, &r->writer_err) : place_group(r, b, j, &r->writer_err);
     r->res->write_seconds += pmp_now() - t0;
     r->writer_rc = rc;
     return NULL;
@@ -339,14 +408,29 @@ static int prepare_batch(run *r, pmp_tok_batch *b, pmp_err *err)
                                     "manifest's prefix_xxh64 differs)", pmp_input_name(r->in),
                                     (unsigned long long)b->lno[k], (unsigned long long)(ord + 1),
                                     r->sp[i].m.input_path);
+        /* --text: every group's texts enter the set of seen texts, also those
+         * --resume skips, so the set is what an uninterrupted run would hold */
+        int any = 1;
+        if (r->seen) {
+            if (g->n_responses + 1 > r->keep_cap) {
+                r->keep_cap = 2 * (g->n_responses + 1);
+                r->keep = pmp_xrealloc(r->keep, r->keep_cap);
+            }
+            pmp_text_counts tc = {0, 0};
+            any = pmp_text_set_mark(r->seen, g, r->keep, &tc);
+            if (ord >= r->cursor[w]) {
+                r->res->texts += tc.texts;
+                r->res->texts_duplicate += tc.duplicates;
+            }
+        }
         if (ord < r->cursor[w]) {
             r->res->groups_skipped_resume++;
             continue;
         }
-        pmp_tok_batch_select(b, k, ord, w);
+        if (!any) continue;
+        pmp_tok_batch_select_texts(b, k, ord, w, r->seen ? r->keep : NULL);
         b->prefix_xxh64[b->n - 1] = prefix;
-        r->res->text_bytes += g->context_len;
-        for (size_t i = 0; i < g->n_responses; i++) r->res->text_bytes += g->responses[i].text_len;
+        for (size_t t = b->first_text[b->n - 1]; t < b->first_text[b->n]; t++) r->res->text_bytes += b->len[t];
     }
     if (b->n == 0) return 0;
     t0 = pmp_now();
@@ -496,6 +580,7 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     struct stat ist;
     if (o->input && strcmp(o->input, "-") != 0 && stat(o->input, &ist) == 0 && S_ISREG(ist.st_mode))
         r.input_size = (uint64_t)ist.st_size;
+    if (o->policy.text_chunk_tokens) r.seen = pmp_text_set_new();
     r.in_hash = XXH64_createState();
     XXH64_reset(r.in_hash, 0);
     r.n_splits = o->policy.eval_fraction > 0 ? 2 : 1;
@@ -544,6 +629,9 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     free(r.scores);
     free(r.times);
     free(r.resp);
+    pmp_text_set_free(r.seen);
+    free(r.keep);
+    pmp_buf_free(&r.doc_id);
     pmp_bpe_free(r.bpe);
     if (r.in_hash) XXH64_freeState(r.in_hash);
     return rc;

@@ -43,30 +43,38 @@ void pmp_tok_batch_parse(pmp_tok_batch *b, int threads)
     }
 }
 
-static void add_text(pmp_tok_batch *b, const char *p, size_t n)
+static void add_text(pmp_tok_batch *b, const char *p, size_t n, int role)
 {
     if (b->n_txt == b->cap_txt) {
         b->cap_txt = b->cap_txt ? 2 * b->cap_txt : 1024;
         b->txt = pmp_xrealloc(b->txt, b->cap_txt * sizeof *b->txt);
         b->len = pmp_xrealloc(b->len, b->cap_txt * sizeof *b->len);
+        b->role = pmp_xrealloc(b->role, b->cap_txt * sizeof *b->role);
     }
     b->txt[b->n_txt] = p;
     b->len[b->n_txt] = n;
+    b->role[b->n_txt] = role;
     b->n_txt++;
 }
 
-void pmp_tok_batch_select(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which)
+void pmp_tok_batch_select_texts(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which,
+                                const unsigned char *keep)
 {
     const pmp_group *g = &b->groups[k];
     b->kidx[b->n] = k;
     b->ordinal[b->n] = ordinal;
     b->which[b->n] = which;
     b->first_text[b->n] = b->n_txt;
-    add_text(b, g->context, g->context_len);
+    if (!keep || keep[0]) add_text(b, g->context, g->context_len, -1);
     for (size_t i = 0; i < g->n_responses; i++)
-        add_text(b, g->responses[i].text, g->responses[i].text_len);
+        if (!keep || keep[1 + i]) add_text(b, g->responses[i].text, g->responses[i].text_len, (int)i);
     b->n++;
     b->first_text[b->n] = b->n_txt;
+}
+
+void pmp_tok_batch_select(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which)
+{
+    pmp_tok_batch_select_texts(b, k, ordinal, which, NULL);
 }
 
 int pmp_tok_batch_encode(pmp_tok_batch *b, const pmp_bpe *bpe, pmp_bpe_scratch **scratch,
@@ -133,6 +141,7 @@ void pmp_tok_batch_free(pmp_tok_batch *b)
     free(b->first_text);
     free(b->txt);
     free(b->len);
+    free(b->role);
     for (size_t i = 0; i < b->cap_ids; i++) pmp_ids_free(&b->ids[i]);
     free(b->ids);
     memset(b, 0, sizeof *b);

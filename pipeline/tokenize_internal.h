@@ -24,9 +24,11 @@ typedef struct pmp_tok_batch {
     uint64_t *prefix_xxh64;  /* of the input's group lines up to and including this one */
     int *which;              /* split of each group */
     size_t n;
-    /* their texts: ctx, r0, r1, ... per group; ids[first_text[j] + i] */
+    /* their texts: ctx, r0, r1, ... per group (--text: only the new ones);
+     * ids[first_text[j] + i]; role: -1 the context, i response i */
     const char **txt;
     size_t *len;
+    int *role;
     pmp_ids *ids;
     size_t *first_text;      /* n + 1 entries */
     size_t n_txt, cap_txt, cap_ids;
@@ -37,11 +39,33 @@ void pmp_tok_batch_add_line(pmp_tok_batch *b, const char *line, size_t len, uint
 void pmp_tok_batch_parse(pmp_tok_batch *b, int threads);
 /* Appends group k (already parsed) to the groups to write. */
 void pmp_tok_batch_select(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which);
+/* --text: appends group k with only the texts keep[] marks (keep[0] the context,
+ * keep[1 + i] response i). */
+void pmp_tok_batch_select_texts(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which,
+                                const unsigned char *keep);
 /* Encodes the selected texts in parallel, one scratch per thread. */
 int pmp_tok_batch_encode(pmp_tok_batch *b, const pmp_bpe *bpe, pmp_bpe_scratch **scratch,
                          int threads, pmp_err *err);
 /* Empties the batch, keeping its memory. */
 void pmp_tok_batch_reset(pmp_tok_batch *b);
 void pmp_tok_batch_free(pmp_tok_batch *b);
+
+/* ---- --text: the distinct texts seen so far (tokenize_text.c) ---- */
+
+typedef struct pmp_text_set pmp_text_set;
+typedef struct pmp_text_counts {
+    uint64_t texts;        /* non-empty contexts and responses read */
+    uint64_t duplicates;   /* of those, the ones seen before */
+} pmp_text_counts;
+
+pmp_text_set *pmp_text_set_new(void);
+void pmp_text_set_free(pmp_text_set *s);
+/* 1 if the text was new (now added), 0 if seen before. */
+int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len);
+size_t pmp_text_set_size(const pmp_text_set *s);
+/* Adds g's texts in order (context, then responses); keep[i] = 1 for each one that was
+ * new and non-empty (keep has 1 + n_responses entries). Returns 1 if any was. */
+int pmp_text_set_mark(pmp_text_set *s, const pmp_group *g, unsigned char *keep,
+                      pmp_text_counts *c);
 
 #endif

@@ -26,6 +26,7 @@ struct pmp_loader {
     uint64_t *sel;         /* after pmp_loader_subsample: the usable pairs' storage
                             * ordinals, ascending (NULL: all pairs are usable) */
     uint64_t n_sel;
+    int text;              /* a --text directory: the items are documents (records) */
 };
 
 void pmp_loader_close(pmp_loader *l)
@@ -69,6 +70,7 @@ int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err)
      * read, docs/robustness.md has its cost): damaged data stops a run at its start,
      * naming the shard, not hours in when the bad block is first read. */
     if (pmp_manifest_verify(&l->man, dir, 0, err) < 0) goto fail;
+    l->text = l->man.policy.text_chunk_tokens > 0;
     l->shards = pmp_xcalloc(l->man.n_shards ? l->man.n_shards : 1, sizeof *l->shards);
     pmp_buf path = PMP_BUF_INIT;
     for (size_t i = 0; i < l->man.n_shards; i++) {
@@ -81,17 +83,20 @@ int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err)
         }
         l->n_shards++;
         s->first_pair = l->total;
-        s->pairs = pmp_shard_info(s->r)->pairs;
-        if (s->pairs != l->man.shards[i].pairs) {
-            pmp_err_set(err, "%s: holds %llu pairs, the manifest says %llu", path.data,
-                        (unsigned long long)s->pairs, (unsigned long long)l->man.shards[i].pairs);
+        s->pairs = l->text ? pmp_shard_info(s->r)->groups : pmp_shard_info(s->r)->pairs;
+        uint64_t listed = l->text ? l->man.shards[i].groups : l->man.shards[i].pairs;
+        if (s->pairs != listed) {
+            pmp_err_set(err, "%s: holds %llu %s, the manifest says %llu", path.data,
+                        (unsigned long long)s->pairs, l->text ? "documents" : "pairs",
+                        (unsigned long long)listed);
             pmp_buf_free(&path);
             goto fail;
         }
         l->total += s->pairs;
     }
     pmp_buf_free(&path);
-    l->groups = l->man.stats.groups >= l->man.stats.groups_without_pairs
+    l->groups = l->text ? l->man.stats.groups
+                : l->man.stats.groups >= l->man.stats.groups_without_pairs
                     ? l->man.stats.groups - l->man.stats.groups_without_pairs : 0;
     *out = l;
     return 0;
@@ -102,6 +107,7 @@ fail:
 
 uint64_t pmp_loader_pairs(const pmp_loader *l) { return l->sel ? l->n_sel : l->total; }
 uint64_t pmp_loader_groups(const pmp_loader *l) { return l->groups; }
+int pmp_loader_is_text(const pmp_loader *l) { return l->text; }
 uint64_t pmp_loader_all_pairs(const pmp_loader *l) { return l->total; }
 uint64_t pmp_loader_pair_ordinal(const pmp_loader *l, uint64_t k)
 {
@@ -134,6 +140,18 @@ int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err)
     loader_shard *s = &l->shards[lo];
     pmp_shard_group g;
     uint32_t which;
+    if (l->text) {
+        if (pmp_shard_group_at(s->r, k - s->first_pair, &g, err) < 0) return -1;
+        if (g.n_ctx > l->tok_cap) {
+            l->tok_cap = g.n_ctx + g.n_ctx / 2 + 16;
+            l->tok = pmp_xrealloc(l->tok, l->tok_cap * sizeof *l->tok);
+        }
+        v->ctx = v->better = v->worse = copy_tokens(l->tok, g.ctx, g.n_ctx);
+        v->n_ctx = (int)g.n_ctx;
+        v->n_better = v->n_worse = 0;
+        v->orig_better = v->orig_worse = 0;
+        return 0;
+    }
     if (pmp_shard_pair(s->r, k - s->first_pair, &g, &which, err) < 0) return -1;
     const pmp_shard_resp *b = &g.resp[g.pairs[2 * which]], *w = &g.resp[g.pairs[2 * which + 1]];
     size_t need = (size_t)g.n_ctx + b->n_tokens + w->n_tokens;
@@ -211,13 +229,14 @@ int pmp_loader_subsample(pmp_loader *l, uint64_t seed, uint64_t max_pairs, pmp_e
                     pmp_err_prefix(err, "%s: block %zu", l->man.shards[i].name, b);
                     break;
                 }
-                if (sg.n_pairs) {
+                uint64_t items = l->text ? 1 : sg.n_pairs;   /* a document is one item */
+                if (items) {
                     if (n == cap) g = pmp_xrealloc(g, (cap *= 2) * sizeof *g);
-                    g[n++] = (sub_group){pmp_loader_group_key(seed, group), group, pair, sg.n_pairs};
+                    g[n++] = (sub_group){pmp_loader_group_key(seed, group), group, pair, items};
                 }
                 group++;
-                pair += sg.n_pairs;
-                seen += sg.n_pairs;
+                pair += items;
+                seen += items;
             }
         }
         if (rc == 0 && seen != l->shards[i].pairs)

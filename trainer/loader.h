@@ -17,7 +17,8 @@
 
 typedef struct pmp_loader pmp_loader;
 
-/* A pair's tokens; pointers are valid until the next call on the loader. ctx,
+/* A pair's tokens (in a text directory, pmp-tokenize --text, the items are documents:
+ * ctx holds the document, n_better = n_worse = 0); pointers are valid until the next call on the loader. ctx,
  * better and worse lie one after another in one buffer, in that order (so ctx with
  * n_ctx + n_better tokens is the context followed by the better response). */
 typedef struct pmp_pair_view {
@@ -36,6 +37,9 @@ void pmp_loader_close(pmp_loader *l);
 uint64_t pmp_loader_pairs(const pmp_loader *l);
 /* Groups the usable pairs come from (groups without pairs not counted). */
 uint64_t pmp_loader_groups(const pmp_loader *l);
+/* 1 for a text directory (pmp-tokenize --text): every "pair" below is a document, every
+ * group one document, and only the lm objective can train on it. */
+int pmp_loader_is_text(const pmp_loader *l);
 /* All pairs of the directory, whatever the subsample. */
 uint64_t pmp_loader_all_pairs(const pmp_loader *l);
 /* Storage ordinal (0 .. all_pairs-1, manifest shard order) of usable pair k. */

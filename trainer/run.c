@@ -196,13 +196,15 @@ int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pm
     memset(res, 0, sizeof *res);
     uint64_t n = pmp_loader_pairs(r->eval);
     if (o->eval_pairs > 0 && (uint64_t)o->eval_pairs < n) n = (uint64_t)o->eval_pairs;
+    int chunk = o->batch_pairs > 0 ? o->batch_pairs : 8;
+    /* text documents have no pairs to rank: the LM's held-out loss is all there is */
+    if (pmp_loader_is_text(r->eval)) return evaluate_lm_text(r, o, n, chunk, res, err);
     pmp_batch_opts bo = batch_opts(r, o, 1);
     int by_logprob = o->objective == PMP_OBJ_IMITATION || o->objective == PMP_OBJ_LM;
     pmp_loss_opts lo = pmp_loss_for(by_logprob ? PMP_OBJ_IMITATION : o->objective, o->lm_coef);
     pmp_batch b;
     pmp_batch_init(&b);
     double bins_n[10] = {0}, bins_p[10] = {0}, bins_c[10] = {0}, diff_sq = 0.0;
-    int chunk = o->batch_pairs > 0 ? o->batch_pairs : 8;
     int rc = 0;
     uint32_t *len_b = pmp_xmalloc((size_t)chunk * sizeof *len_b), *len_w = pmp_xmalloc((size_t)chunk * sizeof *len_w);
     for (uint64_t k0 = 0; k0 < n && rc == 0; k0 += (uint64_t)chunk) {
@@ -322,7 +324,12 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     memset(&r, 0, sizeof r);
     if (o->threads > 0) pmp_set_threads(o->threads);
     int rc = pmp_loader_open(&r.train, o->data_dir, err);
-    if (rc == 0 && pmp_loader_pairs(r.train) == 0) rc = pmp_err_set(err, "%s: holds no pairs", o->data_dir);
+    if (rc == 0 && pmp_loader_is_text(r.train) && o->objective != PMP_OBJ_LM)
+        rc = pmp_err_setc(err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text): only "
+                          "--objective lm trains on it; the %s objective needs pairs", o->data_dir,
+                          pmp_objective_name(o->objective));
+    if (rc == 0 && pmp_loader_pairs(r.train) == 0)
+        rc = pmp_err_set(err, "%s: holds no %s", o->data_dir, pmp_loader_is_text(r.train) ? "documents" : "pairs");
     if (rc == 0 && o->max_pairs > 0)
         rc = pmp_loader_subsample(r.train, o->subsample_seed, (uint64_t)o->max_pairs, err);
     if (rc == 0) {
@@ -331,6 +338,9 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     }
     if (rc == 0 && o->eval_dir) {
         rc = pmp_loader_open(&r.eval, o->eval_dir, err);
+        if (rc == 0 && pmp_loader_is_text(r.eval) && o->objective != PMP_OBJ_LM)
+            rc = pmp_err_setc(err, PMP_E_USAGE, "--eval %s holds text documents (pmp-tokenize --text): "
+                              "only --objective lm evaluates on it", o->eval_dir);
         if (rc == 0 && strcmp(pmp_loader_tokenizer_identity(r.eval), pmp_loader_tokenizer_identity(r.train)))
             rc = pmp_err_set(err, "%s and %s were tokenized with different tokenizers", o->eval_dir, o->data_dir);
     }

@@ -12,6 +12,9 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
     pmp_ckpt *ck = NULL;
     pmp_config cfg;
     int rc = pmp_loader_open(&r.train, data_dir, err);
+    if (rc == 0 && pmp_loader_is_text(r.train))
+        rc = pmp_err_setc(err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text), not pairs "
+                          "to score", data_dir);
     if (rc == 0) rc = pmp_run_setup_tokens(&r, tokenizer, err);
     if (rc == 0) rc = pmp_run_open_init_ckpt(ckpt, &ck, err);
     if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
