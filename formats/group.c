@@ -169,7 +169,8 @@ static int parse_response(pmp_group *g, json_object *r, size_t index, pmp_err *e
     return 0;
 }
 
-static int parse_with(json_tokener *tok, pmp_group *g, const char *line, size_t len, pmp_err *err)
+static int parse_with(json_tokener *tok, pmp_group *g, const char *line, size_t len, int allow_doc,
+                      pmp_err *err)
 {
     pmp_group_clear(g);
     if (len > (size_t)INT32_MAX) return pmp_err_set(err, "line longer than 2 GiB");
@@ -197,8 +198,14 @@ static int parse_with(json_tokener *tok, pmp_group *g, const char *line, size_t 
     }
     if (get_string(obj, "source", 1, &g->source, NULL, err) < 0) goto done;
     if (get_string(obj, "id", 1, &g->id, NULL, err) < 0) goto done;
-    if (get_string(obj, "context", 1, &g->context, &g->context_len, err) < 0) goto done;
     json_object *resp;
+    if (allow_doc && !json_object_object_get_ex(obj, "responses", &resp) &&
+        json_object_object_get_ex(obj, "text", &resp)) {
+        /* a text document: its text is the context, and there are no responses */
+        rc = get_string(obj, "text", 1, &g->context, &g->context_len, err);
+        goto done;
+    }
+    if (get_string(obj, "context", 1, &g->context, &g->context_len, err) < 0) goto done;
     if (!json_object_object_get_ex(obj, "responses", &resp) ||
         !json_object_is_type(resp, json_type_array)) {
         pmp_err_set(err, "missing array field \"responses\"");
@@ -237,7 +244,15 @@ static json_tokener *new_tokener(void)
 int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err)
 {
     json_tokener *tok = new_tokener();
-    int rc = parse_with(tok, g, line, len, err);
+    int rc = parse_with(tok, g, line, len, 0, err);
+    json_tokener_free(tok);
+    return rc;
+}
+
+int pmp_group_parse_doc(pmp_group *g, const char *line, size_t len, pmp_err *err)
+{
+    json_tokener *tok = new_tokener();
+    int rc = parse_with(tok, g, line, len, 1, err);
     json_tokener_free(tok);
     return rc;
 }
@@ -275,7 +290,7 @@ int pmp_group_reader_next(pmp_group_reader *r, pmp_group *g, pmp_err *err)
         while (len && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
         if (len == 0) continue;
         pmp_err perr;
-        if (parse_with(r->tok, g, line, len, &perr) == 0) return 1;
+        if (parse_with(r->tok, g, line, len, 0, &perr) == 0) return 1;
         if (!r->skip_bad)
             return pmp_err_set(err, "%s:%llu: %s", pmp_input_name(r->in),
                                (unsigned long long)pmp_input_line_number(r->in), perr.msg);

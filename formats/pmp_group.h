@@ -53,6 +53,10 @@ void pmp_group_to_json(pmp_buf *out, const pmp_group *g);
 
 /* Parses one JSON line into g (cleared first) and validates it. */
 int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err);
+/* As pmp_group_parse, and also a text document {"source", "id", "text"} (what
+ * `pmp-extract wikipedia --text` and `pmp-shard cat` of a text directory write): g then
+ * has the text as its context and no responses. For pmp-tokenize --text. */
+int pmp_group_parse_doc(pmp_group *g, const char *line, size_t len, pmp_err *err);
 
 /* "meta" objects are written with pmp_jobj (pmp_common.h). */
 

@@ -16,7 +16,7 @@ typedef struct wiki_state {
 
 enum {
     OPT_RADIUS = PMP_OPT_FIRST_FREE, OPT_PATTERN, OPT_ANY, OPT_NS, OPT_CONTEXT, OPT_MAX,
-    OPT_BLANK, OPT_LIST
+    OPT_BLANK, OPT_LIST, OPT_TEXT
 };
 static const struct option options[] = {
     {"radius", required_argument, NULL, OPT_RADIUS},
@@ -27,6 +27,7 @@ static const struct option options[] = {
     {"max-change-chars", required_argument, NULL, OPT_MAX},
     {"keep-blanking", no_argument, NULL, OPT_BLANK},
     {"list-reverts", no_argument, NULL, OPT_LIST},
+    {"text", no_argument, NULL, OPT_TEXT},
     {NULL, 0, NULL, 0},
 };
 
@@ -91,6 +92,7 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
         return 0;
     case OPT_BLANK: s->o.keep_blanking = 1; return 0;
     case OPT_LIST: s->list = 1; return 0;
+    case OPT_TEXT: s->o.latest_text = 1; return 0;
     }
     return pmp_err_setc(err, PMP_E_USAGE, "unexpected option");
 }
@@ -113,7 +115,12 @@ static int run(void *state, const char *path, const pmp_extract_sink *sink, pmp_
     int rc;
     while ((rc = pmp_wiki_next(w, &g, err)) == 1) {
         /* --list-reverts output comes from the callback: drain without writing */
-        if (!s->list && pmp_group_writer_write(sink->writer, &g, err) < 0) {
+        int wrc = s->list ? 0
+                  : s->o.latest_text
+                      ? pmp_group_writer_write_text(sink->writer, g.source, strlen(g.source), g.id,
+                                                    strlen(g.id), g.context, g.context_len, err)
+                      : pmp_group_writer_write(sink->writer, &g, err);
+        if (wrc < 0) {
             rc = -1;
             break;
         }
@@ -172,6 +179,10 @@ const pmp_source pmp_source_wikipedia = {
         "  --keep-blanking         keep regions where one side is empty (page blanking)\n"
         "  --list-reverts          instead of groups, print every identity revert as\n"
         "                          page_id TAB R TAB G TAB B TAB comment_matched(0/1)\n"
+        "  --text                  instead of groups, each page's last revision as plain\n"
+        "                          text, one {\"source\",\"id\",\"text\"} line a page: the\n"
+        "                          page's text for language-model pre-training\n"
+        "                          (pmp-tokenize --text)\n"
         "  -q, --quiet             no progress or summary on stderr\n"
         "      --json              print the final stats as one JSON object on stderr\n"
         "  -h, --help              this help;  --version  the version\n\n"

@@ -35,8 +35,9 @@ typedef struct pmp_tok_batch {
 } pmp_tok_batch;
 
 void pmp_tok_batch_add_line(pmp_tok_batch *b, const char *line, size_t len, uint64_t lno);
-/* Parses every line in parallel (perr[k] set on failure). */
-void pmp_tok_batch_parse(pmp_tok_batch *b, int threads);
+/* Parses every line in parallel (perr[k] set on failure); with docs, text document
+ * lines too (pmp_group_parse_doc). */
+void pmp_tok_batch_parse(pmp_tok_batch *b, int threads, int docs);
 /* Appends group k (already parsed) to the groups to write. */
 void pmp_tok_batch_select(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which);
 /* --text: appends group k with only the texts keep[] marks (keep[0] the context,

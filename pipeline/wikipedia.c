@@ -46,6 +46,8 @@ struct pmp_wiki {
     uint64_t nrev;       /* revisions seen in this page */
     pmp_buf prev_text;   /* text of revision nrev - 1 */
     pmp_buf prev_user;
+    int page_used;       /* the page's revisions are read */
+    int prev_deleted;    /* --text: revision nrev - 1's text is deleted */
     /* cleaned texts by raw-text hash: edit wars revert to the same few
      * versions over and over, and each costs a full wikitext pass */
     struct {
@@ -93,7 +95,30 @@ static int on_page(void *ud, const pmp_wiki_page *p)
         return 0;
     }
     w->st.pages_used++;
+    w->page_used = 1;
     return 1;
+}
+
+static pmp_group *queue_push(pmp_wiki *w);
+
+/* --text: the page's last revision as one document (its wikitext cleaned to plain
+ * text), unless that text is deleted or cleans to nothing. */
+static void on_page_end(void *ud, const pmp_wiki_page *p)
+{
+    pmp_wiki *w = ud;
+    int used = w->page_used;
+    w->page_used = 0;
+    if (!w->o.latest_text || !used || w->nrev == 0 || w->prev_deleted) return;
+    pmp_buf_clear(&w->scratch);
+    pmp_wikitext_clean(w->wt, w->prev_text.data ? w->prev_text.data : "", w->prev_text.len, &w->scratch);
+    if (w->scratch.len == 0) return;
+    const slot *last = &w->ring[(w->nrev - 1) % ((size_t)w->o.radius + 1)];
+    pmp_group *g = queue_push(w);
+    pmp_buf gid = PMP_BUF_INIT;
+    pmp_buf_printf(&gid, "wikipedia/%s/%s", p->title, last->id);
+    pmp_group_set(g, "wikipedia", gid.data, w->scratch.data, w->scratch.len);
+    pmp_buf_free(&gid);
+    w->st.groups++;
 }
 
 static double parse_ts(const char *ts)
@@ -330,7 +355,8 @@ static void on_revision(void *ud, const pmp_wiki_page *p, const pmp_wiki_rev *r)
         cur->hash = XXH3_128bits(r->text->data, r->text->len);
     }
     const slot *prev = w->nrev >= 1 ? &w->ring[(w->nrev - 1) % size] : NULL;
-    if (cur->kind != KIND_UNKNOWN && w->nrev >= 2 && prev->kind != KIND_UNKNOWN &&
+    w->prev_deleted = r->text_deleted;
+    if (!w->o.latest_text && cur->kind != KIND_UNKNOWN && w->nrev >= 2 && prev->kind != KIND_UNKNOWN &&
         !(prev->kind == cur->kind && XXH128_isEqual(prev->hash, cur->hash))) {
         uint64_t lo = w->nrev > (uint64_t)w->o.radius ? w->nrev - (uint64_t)w->o.radius : 0;
         for (uint64_t j = w->nrev - 1; j-- > lo;) {
@@ -377,7 +403,7 @@ int pmp_wiki_open(pmp_wiki **out, const char *path, const pmp_wiki_opts *o, pmp_
     }
     w->ring = pmp_xcalloc((size_t)w->o.radius + 1, sizeof *w->ring);
     w->chunk = pmp_xmalloc(CHUNK);
-    pmp_wiki_xml_cb cb = {on_page, on_revision, NULL, w};
+    pmp_wiki_xml_cb cb = {on_page, on_revision, on_page_end, w};
     w->xml = pmp_wiki_xml_new(pmp_input_name(w->in), &cb);
     *out = w;
     return 0;

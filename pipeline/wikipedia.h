@@ -40,6 +40,8 @@ typedef struct pmp_wiki_opts {
     size_t context_chars;        /* code points of page text around a change (default 2000) */
     size_t max_change_chars;     /* larger regions are skipped (default 2000 code points) */
     int keep_blanking;           /* keep regions where one side is empty */
+    int latest_text;             /* instead of reverts: each used page's last revision, as
+                                  * plain text, one "group" with no responses (--text) */
     int all_ns;                  /* every namespace; else the list below */
     int ns[64];
     size_t n_ns;                 /* default: {0} */
@@ -62,7 +64,7 @@ typedef struct pmp_wiki_stats {
     uint64_t regions_same;       /* ... identical after whitespace normalisation */
     uint64_t regions_too_large;  /* ... over max_change_chars */
     uint64_t blanking;           /* ... with one side empty */
-    uint64_t groups;             /* groups written */
+    uint64_t groups;             /* groups written (--text: documents) */
 } pmp_wiki_stats;
 
 typedef struct pmp_wiki pmp_wiki;
