@@ -3,7 +3,9 @@
 # and resumable (every step is skipped when its output is complete; pmp-curve resumes
 # its own cells). Results and commands: docs/experiments.md.
 #   bench/experiments/pmp_curves.sh [WORK_DIR]   (default build/experiments)
-# Steps: 8k BPE on the PMP text -> LM pre-training (--objective lm) on the PMP pairs ->
+# Steps: 8k BPE on the PMP text -> LM pre-training (--objective lm) on the distinct texts
+# (pmp-tokenize --text: every StackExchange and Reddit context and response once, each
+# Wikipedia page's last revision) ->
 # PMP (rank, binary) from the LM -> the finetuning recipe chosen on a validation split of
 # the hh pool -> pmp-curve with inits scratch, lm, pmp-rank (head kept), pmp-rank (new
 # head), pmp-binary on (a) hh-rlhf harmless (pool and a fixed eval set) and (b) each of
@@ -38,6 +40,14 @@ if ! done_ pmp.jsonl; then
   mv pmp.tmp pmp.jsonl
   "$BIN/pmp-extract" hh -q "$DATA/hhh/hh-rlhf-harmless-base-test.jsonl.gz" > hh.jsonl
 fi
+# the LM's text: the PMP sources' groups (their contexts and responses) and each
+# Wikipedia page's last revision as a document. Not the revert regions: they are cuts of
+# those pages, and a vandalised region is not text to learn from. Not hh: it is a target.
+if ! done_ lm-text.jsonl; then
+  grep -v '^{"source":"wikipedia"' pmp.jsonl > lm-text.tmp
+  for f in "$DATA"/wikipedia/*; do "$BIN/pmp-extract" wikipedia -q --text "$f" >> lm-text.tmp; done
+  mv lm-text.tmp lm-text.jsonl
+fi
 log "groups: pmp $(wc -l < pmp.jsonl), hh $(wc -l < hh.jsonl)"
 
 # 2. an 8k byte-level BPE on the PMP text (not GPT-2's 50k: a 50k embedding would be
@@ -47,10 +57,15 @@ done_ tok.json || { log "bpe"; "$BIN/pmp-bpe" train -q --vocab-size 8192 --speci
 # 3. shards: PMP (5% held out), hh (25% of groups held out = the fixed eval set)
 done_ pmp-shards/manifest.json || "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.05 -o pmp-shards pmp.jsonl
 done_ hh-shards/manifest.json || "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.25 -o hh-shards hh.jsonl
+#    and the LM's documents: distinct texts in chunks of the model's context
+done_ lm-text-shards/manifest.json ||
+  "$BIN/pmp-tokenize" -q -t tok.json --text --chunk-tokens 256 --split eval=0.05 -o lm-text-shards lm-text.jsonl
 
-# 4. LM pre-training on the PMP pairs' text, then PMP from the LM, about one epoch
-#    each (the pilot: past one epoch overfits)
-LM_STEPS=${LM_STEPS:-600}; PMP_STEPS=${PMP_STEPS:-600}
+# 4. LM pre-training on the distinct texts, then PMP from the LM, about one epoch each
+#    (the pilot: past one epoch overfits)
+PMP_STEPS=${PMP_STEPS:-600}
+DOCS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stats"]["groups"])' lm-text-shards/manifest.json)
+LM_STEPS=${LM_STEPS:-$(( (DOCS + 15) / 16 ))}
 train() { # NAME ARGS...
   local name=$1; shift
   if ! done_ "$name/done.json"; then
@@ -61,7 +76,8 @@ train() { # NAME ARGS...
   fi
   log "$name: $(cat "$name/done.json")"
 }
-train lm --objective lm --steps $LM_STEPS --lr 1e-3
+train lm --objective lm --data lm-text-shards --eval lm-text-shards/eval --steps $LM_STEPS --lr 1e-3
+[ -z "${PMP_CURVES_UNTIL_LM:-}" ] || { log "stopping after the LM (PMP_CURVES_UNTIL_LM)"; exit 0; }
 train pmp-rank --objective rank --init lm --reset-head --steps $PMP_STEPS --lr 5e-4
 train pmp-binary --objective rank --binarize --init lm --reset-head --steps $PMP_STEPS --lr 5e-4
 
