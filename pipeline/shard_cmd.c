@@ -93,8 +93,10 @@ static int load(pmp_manifest *m, const char *dir, pmp_err *err)
 /* ---------- info ---------- */
 
 static const char info_usage[] =
-    "Usage: pmp-shard info DIR...\n"
-    "Prints counts, sizes, tokenizer, pairing policy and sources of each shard directory.\n\n"
+    "Usage: pmp-shard info [--json] DIR...\n"
+    "Prints counts, sizes, tokenizer, pairing policy and sources of each shard directory;\n"
+    "with --json one JSON object a directory on stdout (dir, split, complete, kind,\n"
+    "tokenizer, shards, bytes, input, input_groups, stats with sources).\n\n"
     "Example:\n  pmp-shard info shards/ shards/eval\n";
 
 static void print_input_sources(const pmp_manifest *m, const char *label)
@@ -105,6 +107,40 @@ static void print_input_sources(const pmp_manifest *m, const char *label)
     for (size_t s = 0; s < m->stats.n_sources; s++)
         printf(" %s=%" PRIu64, m->stats.sources[s].name, m->stats.sources[s].groups);
     printf("\n");
+}
+
+/* --json of info and verify: one compact object a directory, on stdout. */
+static void print_json(const char *dir, const pmp_manifest *m, uint64_t bytes, const char *verified)
+{
+    pmp_buf out = PMP_BUF_INIT;
+    pmp_jobj j;
+    pmp_jobj_begin(&j, &out);
+    pmp_jobj_str(&j, "dir", dir);
+    if (verified) pmp_jobj_str(&j, "verify", verified);
+    pmp_jobj_str(&j, "split", m->split);
+    pmp_jobj_bool(&j, "complete", m->complete);
+    pmp_jobj_str(&j, "kind", m->policy.text_chunk_tokens ? "text" : "pairs");
+    pmp_jobj_object(&j, "tokenizer");
+    pmp_jobj_str(&j, "identity", m->tok_identity);
+    pmp_jobj_str(&j, "path", m->tok_path);
+    pmp_jobj_str(&j, "kind", m->tok_kind);
+    pmp_jobj_str(&j, "pattern", m->tok_pattern);
+    pmp_jobj_u64(&j, "vocab_size", m->tok_vocab_size);
+    pmp_jobj_close(&j);
+    pmp_jobj_u64(&j, "shards", m->n_shards);
+    pmp_jobj_u64(&j, "bytes", bytes);
+    pmp_jobj_str(&j, "input", m->input_path);
+    pmp_jobj_u64(&j, "input_groups", m->complete ? m->input_groups : m->input_cursor);
+    pmp_jobj_object(&j, "stats");
+#define X(f) pmp_jobj_u64(&j, #f, m->stats.f);
+    PMP_MANIFEST_STATS(X)
+#undef X
+    pmp_jobj_object(&j, "sources");
+    for (size_t s = 0; s < m->stats.n_sources; s++)
+        pmp_jobj_u64(&j, m->stats.sources[s].name, m->stats.sources[s].groups);
+    pmp_jobj_end(&j);
+    printf("%s\n", out.data);
+    pmp_buf_free(&out);
 }
 
 int pmp_shard_cmd_info(int argc, char **argv)
@@ -118,6 +154,11 @@ int pmp_shard_cmd_info(int argc, char **argv)
         if (load(&m, argv[i], &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
         uint64_t bytes = 0;
         for (size_t s = 0; s < m.n_shards; s++) bytes += m.shards[s].bytes;
+        if (a.cli.json) {
+            print_json(argv[i], &m, bytes, NULL);
+            pmp_manifest_free(&m);
+            continue;
+        }
         const pmp_manifest_stats *st = &m.stats;
         printf("%s: split %s, %s\n", argv[i], m.split, m.complete ? "complete" : "INCOMPLETE");
         printf("  tokenizer: %s (%s, %s, pattern %s, vocab %" PRIu64 ")\n", m.tok_identity,
@@ -156,11 +197,13 @@ int pmp_shard_cmd_info(int argc, char **argv)
 /* ---------- verify ---------- */
 
 static const char verify_usage[] =
-    "Usage: pmp-shard verify DIR...\n"
+    "Usage: pmp-shard verify [--json] DIR...\n"
     "Checks every shard the manifest lists: header, footer and index checksums, every\n"
     "block's xxHash64 and decoded size, every record's structure and the counts, then\n"
     "the file's size and checksum against the manifest. Names the shard and block that\n"
-    "fail; exit 1. Also reports shard or temporary files the manifest does not list.\n\n"
+    "fail; exit 1. Also reports shard or temporary files the manifest does not list.\n"
+    "--json: one JSON object a directory on stdout, info's with \"verify\": \"ok\" or\n"
+    "\"failed\" (the reason on stderr).\n\n"
     "Example:\n  pmp-shard verify shards/ shards/eval\n";
 
 static int unlisted(const pmp_manifest *m, const char *dir, pmp_buf *out)
@@ -194,9 +237,11 @@ int pmp_shard_cmd_verify(int argc, char **argv)
     for (int i = a.first; i < argc; i++) {
         pmp_manifest m;
         pmp_err err;
-        if (load(&m, argv[i], &err) < 0 || pmp_manifest_verify(&m, argv[i], 1, &err) < 0) {
+        int loaded = load(&m, argv[i], &err) == 0;
+        if (!loaded || pmp_manifest_verify(&m, argv[i], 1, &err) < 0) {
             pmp_cli_fail(&a.cli, "%s", err.msg);
             fail = 1;
+            if (a.cli.json && loaded) print_json(argv[i], &m, 0, "failed");
             pmp_manifest_free(&m);
             continue;
         }
@@ -204,7 +249,10 @@ int pmp_shard_cmd_verify(int argc, char **argv)
         if (unlisted(&m, argv[i], &extra))
             pmp_cli_warn(&a.cli, "%s: files not listed in the manifest:%s", argv[i], extra.data);
         pmp_buf_free(&extra);
-        if (!a.cli.quiet)
+        uint64_t bytes = 0;
+        for (size_t s = 0; s < m.n_shards; s++) bytes += m.shards[s].bytes;
+        if (a.cli.json) print_json(argv[i], &m, bytes, "ok");
+        else if (!a.cli.quiet)
             printf("%s: ok: %zu shards, %" PRIu64 " groups, %" PRIu64 " pairs%s\n", argv[i],
                    m.n_shards, m.stats.groups, m.stats.pairs,
                    m.complete ? "" : " (run not complete)");

@@ -63,11 +63,47 @@ static void print_hist(const char *title, const hist *h, const char *zero_label)
     }
 }
 
+/* --json: {"count","mean","max","buckets":[{"lo","hi","n"}]}; bucket 0 is [0, 1). */
+static void json_hist(pmp_jobj *j, const char *key, const hist *h)
+{
+    pmp_jobj_object(j, key);
+    pmp_jobj_u64(j, "count", h->count);
+    pmp_jobj_num(j, "mean", h->count ? h->sum / (double)h->count : 0.0);
+    pmp_jobj_u64(j, "max", h->max);
+    pmp_jobj_array(j, "buckets");
+    for (int b = 0; b < NB; b++) {
+        if (!h->n[b]) continue;
+        pmp_jobj_object(j, NULL);
+        pmp_jobj_u64(j, "lo", b ? 1ull << (b - 1) : 0);
+        pmp_jobj_u64(j, "hi", 1ull << b);
+        pmp_jobj_u64(j, "n", h->n[b]);
+        pmp_jobj_close(j);
+    }
+    pmp_jobj_close(j);
+    pmp_jobj_close(j);
+}
+
+static void print_json(const stats_ctx *s)
+{
+    pmp_buf out = PMP_BUF_INIT;
+    pmp_jobj j;
+    pmp_jobj_begin(&j, &out);
+    json_hist(&j, "context_tokens", &s->ctx);
+    json_hist(&j, "response_tokens", &s->resp);
+    json_hist(&j, "score_gap", &s->gap);
+    pmp_jobj_array(&j, "pairs_per_group");   /* index k: groups with k pairs; the last: 16+ */
+    for (int k = 0; k < PPG; k++) pmp_jobj_u64(&j, NULL, s->ppg[k]);
+    pmp_jobj_end(&j);
+    printf("%s\n", out.data);
+    pmp_buf_free(&out);
+}
+
 static const char stats_usage[] =
-    "Usage: pmp-shard stats DIR...\n"
+    "Usage: pmp-shard stats [--json] DIR...\n"
     "Histograms over the stored groups: context and response lengths in tokens (after\n"
     "truncation; power-of-two buckets), score gaps of the pairs (better - worse), and\n"
-    "pairs per group.\n\n"
+    "pairs per group. --json: one JSON object on stdout (each histogram's count, mean,\n"
+    "max and buckets {lo, hi, n}; pairs_per_group[k] groups with k pairs, the last 16+).\n\n"
     "Example:\n  pmp-shard stats shards/\n";
 
 int pmp_shard_cmd_stats(int argc, char **argv)
@@ -95,6 +131,11 @@ int pmp_shard_cmd_stats(int argc, char **argv)
             return pmp_cli_fail(&cli, "%s", err.msg);
         }
         pmp_manifest_free(&m);
+    }
+    if (cli.json) {
+        print_json(s);
+        free(s);
+        return PMP_EXIT_OK;
     }
     print_hist("context tokens", &s->ctx, "0");
     print_hist("response tokens", &s->resp, "0");

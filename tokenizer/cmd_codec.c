@@ -374,9 +374,10 @@ int pmp_bpe_cmd_decode(int argc, char **argv)
 }
 
 static const char INFO_USAGE[] =
-    "Usage: pmp-bpe info [-p PATTERN] TOKENIZER\n"
+    "Usage: pmp-bpe info [-p PATTERN] [--json] TOKENIZER\n"
     "Prints the kind, vocabulary size, pattern, special tokens and identity (the\n"
-    "content hash that shard manifests record) of a tokenizer.\n\n"
+    "content hash that shard manifests record) of a tokenizer; --json: as one JSON\n"
+    "object on stdout.\n\n"
     "Example:\n"
     "  pmp-bpe info gpt2/\n";
 
@@ -391,6 +392,33 @@ int pmp_bpe_cmd_info(int argc, char **argv)
     pmp_bpe *bpe;
     if (pmp_bpe_load(&bpe, a.tokenizer, a.pattern, &err) < 0)
         return pmp_cli_fail(&cli, "%s", err.msg);
+    if (cli.json) {   /* the same facts, one JSON object on stdout */
+        pmp_buf out = PMP_BUF_INIT;
+        pmp_jobj j;
+        pmp_jobj_begin(&j, &out);
+        pmp_jobj_str(&j, "tokenizer", a.tokenizer);
+        pmp_jobj_str(&j, "kind", pmp_bpe_kind(bpe));
+        pmp_jobj_u64(&j, "vocab_size", pmp_bpe_vocab_size(bpe));
+        pmp_jobj_u64(&j, "ordinary_tokens", pmp_bpe_n_tokens(bpe));
+        pmp_jobj_array(&j, "special_tokens");
+        for (size_t i = 0; i < pmp_bpe_n_specials(bpe); i++) {
+            uint32_t id;
+            const char *t = pmp_bpe_special(bpe, i, &id);
+            pmp_jobj_object(&j, NULL);
+            pmp_jobj_u64(&j, "id", id);
+            pmp_jobj_str(&j, "text", t);
+            pmp_jobj_close(&j);
+        }
+        pmp_jobj_close(&j);
+        pmp_jobj_str(&j, "pattern_name", pmp_bpe_pattern_name(bpe));
+        pmp_jobj_str(&j, "pattern", pmp_bpe_pattern(bpe));
+        pmp_jobj_str(&j, "identity", pmp_bpe_identity(bpe));
+        pmp_jobj_end(&j);
+        printf("%s\n", out.data);
+        pmp_buf_free(&out);
+        pmp_bpe_free(bpe);
+        return PMP_EXIT_OK;
+    }
     printf("kind: %s\nvocab_size: %u\nordinary_tokens: %u\nspecial_tokens: %zu\n",
            pmp_bpe_kind(bpe), pmp_bpe_vocab_size(bpe), pmp_bpe_n_tokens(bpe),
            pmp_bpe_n_specials(bpe));
