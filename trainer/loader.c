@@ -150,6 +150,11 @@ int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err)
         v->n_ctx = (int)g.n_ctx;
         v->n_better = v->n_worse = 0;
         v->orig_better = v->orig_worse = 0;
+        v->group_id = g.id;
+        v->group_id_len = g.id_len;
+        v->better_id = v->worse_id = "";
+        v->better_id_len = v->worse_id_len = 0;
+        v->better_index = v->worse_index = 0;
         return 0;
     }
     if (pmp_shard_pair(s->r, k - s->first_pair, &g, &which, err) < 0) return -1;
@@ -167,6 +172,14 @@ int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err)
     v->n_worse = (int)w->n_tokens;
     v->orig_better = b->orig_tokens;
     v->orig_worse = w->orig_tokens;
+    v->group_id = g.id;
+    v->group_id_len = g.id_len;
+    v->better_id = b->id ? b->id : "";
+    v->better_id_len = b->id ? b->id_len : 0;
+    v->worse_id = w->id ? w->id : "";
+    v->worse_id_len = w->id ? w->id_len : 0;
+    v->better_index = g.pairs[2 * which];
+    v->worse_index = g.pairs[2 * which + 1];
     return 0;
 }
 

@@ -25,6 +25,11 @@ typedef struct pmp_pair_view {
     const int32_t *ctx, *better, *worse;
     int n_ctx, n_better, n_worse;
     uint32_t orig_better, orig_worse;   /* response lengths before truncation */
+    /* where the pair comes from (not NUL-terminated; a response id has length 0 when
+     * absent), so results can be joined back to the input groups */
+    const char *group_id, *better_id, *worse_id;
+    size_t group_id_len, better_id_len, worse_id_len;
+    uint32_t better_index, worse_index;  /* response indices within the group */
 } pmp_pair_view;
 
 /* Opens DIR: its manifest must be complete; every listed shard is opened and its

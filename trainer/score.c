@@ -51,6 +51,13 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
         pmp_jobj j;
         pmp_jobj_begin(&j, &line);
         pmp_jobj_u64(&j, "pair", k);
+        pmp_jobj_strn(&j, "group", v.group_id, v.group_id_len);
+        if (v.better_id_len) pmp_jobj_strn(&j, "better_id", v.better_id, v.better_id_len);
+        else pmp_jobj_null(&j, "better_id");
+        if (v.worse_id_len) pmp_jobj_strn(&j, "worse_id", v.worse_id, v.worse_id_len);
+        else pmp_jobj_null(&j, "worse_id");
+        pmp_jobj_u64(&j, "better_index", v.better_index);
+        pmp_jobj_u64(&j, "worse_index", v.worse_index);
         pmp_jobj_num(&j, "better", r.model.rewards[0]);
         pmp_jobj_num(&j, "worse", r.model.rewards[1]);
         if (with_tokens) {

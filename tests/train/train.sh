@@ -100,16 +100,26 @@ cmp -s a.safetensors c.safetensors || fail "GPT-2 import/export round trip chang
 "$B/pmp-train" $SMALL --data shards --eval shards --steps 1 --out evrun --json -q 2> ev.json \
   || { cat ev.json; fail "run with --eval"; }
 "$B/pmp-train" score evrun --data shards > scores.jsonl || fail "score"
-get() { sed -n "s/.*\"$1\":\([0-9.e-]*\).*/\1/p" ev.json; }
-awk -v acc="$(get eval_accuracy)" -v lw="$(get longer_wins_accuracy)" -v vs="$(get eval_vs_longer)" \
-    -v se="$(get eval_vs_longer_se)" -F'[:,}]' '
-  { n++; if ($4 + 0 > $6 + 0) k++ }
-  END {
-    if (n == 0) { print "no scores"; exit 1 }
-    if (k / n - acc > 1e-6 || acc - k / n > 1e-6) { print "accuracy " acc " vs scored " k / n; exit 1 }
-    d = acc - lw - vs; if (d > 1e-6 || d < -1e-6) { print "vs_longer " vs " != " acc " - " lw; exit 1 }
-    if (!(se > 0 && se < 1.5 / sqrt(n))) { print "vs_longer_se " se " implausible for " n " pairs"; exit 1 }
-  }' scores.jsonl || fail "evaluation disagrees with pmp-train score"
+# Each score line names its pair's group and responses: the same as pmp-shard pair finds
+# through the shard index for that pair number.
+for k in $(seq 0 $(( $(wc -l < scores.jsonl) - 1 ))); do "$B/pmp-shard" pair shards $k; done > pairs.jsonl
+/usr/bin/python3 - ev.json scores.jsonl pairs.jsonl <<'PY' || fail "evaluation disagrees with pmp-train score"
+import json, math, sys
+ev = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+sc = [json.loads(l) for l in open(sys.argv[2])]
+pr = [json.loads(l) for l in open(sys.argv[3])]
+n = len(sc)
+assert n > 0, "no scores"
+acc = sum(s["better"] > s["worse"] for s in sc) / n
+assert abs(acc - ev["eval_accuracy"]) < 1e-6, ("accuracy", ev["eval_accuracy"], "vs scored", acc)
+assert abs(ev["eval_accuracy"] - ev["longer_wins_accuracy"] - ev["eval_vs_longer"]) < 1e-6, "vs_longer"
+assert 0 < ev["eval_vs_longer_se"] < 1.5 / math.sqrt(n), "vs_longer_se implausible"
+for s, p in zip(sc, pr):
+    assert s["pair"] == p["pair"] and s["group"] == p["group"], (s, p)
+    assert s["better_index"] == p["better"] and s["worse_index"] == p["worse"], (s, p)
+    assert "better_id" in s and "worse_id" in s
+print("score: %d pairs, ids agree with pmp-shard pair" % n)
+PY
 # --max-pairs: a seeded whole-group subsample (the rule itself: test_train_data). The
 # summary says what was used; resume continues on the same subsample (killed and
 # resumed = uninterrupted), and refuses to continue without it or with another seed.
