@@ -60,7 +60,8 @@ const char *pmp_bpe_resolve_pattern(const char *spec, const char **name)
 }
 
 /* Rewrites \s and \S into explicit White_Space classes. Tracks whether we are
- * inside a character class, where \s expands without brackets. \S inside a class
+ * inside a character class, where \s expands without brackets; \cX and \Q...\E are
+ * copied whole (their '[' or ']' is no bracket). \S inside a class
  * has no bracket-free form and is left to PCRE2 (none of the named patterns
  * uses it). */
 static void rewrite_space(pmp_buf *out, const char *p)
@@ -76,6 +77,17 @@ static void rewrite_space(pmp_buf *out, const char *p)
                 else pmp_buf_printf(out, "[%s]", WHITE_SPACE);
             } else if (e == 'S' && !in_class) {
                 pmp_buf_printf(out, "[^%s]", WHITE_SPACE);
+            } else if (e == 'c' && p[i + 1]) {
+                /* \cX, a control character: X is taken as is, even '[' or ']' */
+                pmp_buf_appendc(out, '\\');
+                pmp_buf_appendc(out, 'c');
+                pmp_buf_appendc(out, p[++i]);
+            } else if (e == 'Q') {
+                /* \Q...\E quotes: nothing inside is syntax */
+                const char *end = strstr(p + i + 1, "\\E");
+                size_t n = end ? (size_t)(end + 2 - (p + i - 1)) : strlen(p + i - 1);
+                pmp_buf_append(out, p + i - 1, n);
+                i += n - 2;
             } else {
                 pmp_buf_appendc(out, '\\');
                 pmp_buf_appendc(out, e);

@@ -25,6 +25,14 @@ int pmp_config_check(const pmp_config *c, pmp_err *err)
     if (c->C > INT_MAX / 4)
         return pmp_err_set(err, "model config: width %d is too large (at most %d)", c->C,
                            INT_MAX / 4);
+    /* The parameter count (pmp_param_shapes) must not overflow size_t: 2^40 floats (4 TiB)
+     * is far past any machine this runs on; a config.json claiming more is damaged. */
+    unsigned __int128 L = (unsigned)c->L, C = (unsigned)c->C, T = (unsigned)c->maxT,
+                      V = (unsigned)c->V;
+    unsigned __int128 n = V * C + T * C + L * (12 * C * C + 13 * C) + 3 * C + 1;
+    if (n > ((unsigned __int128)1 << 40))
+        return pmp_err_set(err, "model config: L=%d C=%d maxT=%d V=%d means %.3g parameters "
+                           "(at most 2^40)", c->L, c->C, c->maxT, c->V, (double)n);
     return 0;
 }
 
