@@ -72,6 +72,18 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
     if (s->opt.votes_path) {
         pmp_extract_report_num(r, "vote_rows", (double)st->vote_rows);
         pmp_extract_report_num(r, "upvotes", (double)st->upvotes);
+        pmp_extract_report_num(r, "upvotes_matched", (double)st->upvotes_matched);
+        /* A Votes.xml of another site matches almost nothing, and every answer would
+         * then score as if it had no votes. */
+        pmp_extract_report_num(r, "upvotes_before_post", (double)st->upvotes_before_post);
+        /* Post ids are small integers on every site, so another site's Votes.xml still
+         * matches many answers; but then many votes predate the answer they are on. */
+        if (st->answers > 0 && (st->upvotes_matched * 10 < st->upvotes ||
+                                st->upvotes_before_post * 20 > st->upvotes_matched))
+            snprintf(r->warning, sizeof r->warning, "%s: of %llu UpMod votes %llu are on answers of "
+                     "this Posts.xml and %llu of those predate their answer: is it another "
+                     "site's Votes.xml?", s->opt.votes_path, (unsigned long long)st->upvotes,
+                     (unsigned long long)st->upvotes_matched, (unsigned long long)st->upvotes_before_post);
     }
     for (int k = 1; k < PMP_SE_SKIP_REASONS; k++) {
         if (k == PMP_SE_SKIP_ORPHAN) continue;   /* reported as "orphans" */

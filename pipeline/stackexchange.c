@@ -37,6 +37,8 @@ typedef struct se_q {
     se_str created, title, tags, body;
 } se_q;
 
+#define VOTE_DATE 10   /* YYYY-MM-DD */
+
 typedef struct se_a {
     uint64_t id, parent;
     int64_t score, upvotes;
@@ -150,6 +152,7 @@ typedef struct se_run {
     pmp_buf val;
     pmp_buf scratch[3];               /* decoded text attributes */
     uint64_t vote_post, vote_count;   /* the pending run of equal PostIds */
+    char vote_first[VOTE_DATE];       /* its earliest CreationDate, YYYY-MM-DD */
 } se_run;
 
 static int parse_u64(const char *s, size_t n, uint64_t *out)
@@ -256,10 +259,11 @@ static int on_post(void *ctx, const pmp_se_row *row, pmp_err *err)
 static int flush_votes(se_run *r, pmp_err *err)
 {
     if (!r->vote_count) return 0;
-    unsigned char key[8], val[9];
+    unsigned char key[8], val[9 + VOTE_DATE];
     key_of(key, r->vote_post);
     val[0] = REC_V;
     memcpy(val + 1, &r->vote_count, 8);
+    memcpy(val + 9, r->vote_first, VOTE_DATE);
     r->vote_count = 0;
     return pmp_groupby_add(r->by_answer, key, 8, val, sizeof val, err);
 }
@@ -281,6 +285,11 @@ static int on_vote(void *ctx, const pmp_se_row *row, pmp_err *err)
     /* Consecutive votes on one post (common: dumps list votes by time, and a new
      * post collects its votes together) become one record. */
     if (r->vote_count && post != r->vote_post && flush_votes(r, err) != 0) return -1;
+    /* the day only: votes are dated to the day, posts to the millisecond */
+    char day[VOTE_DATE] = "9999-99-99";
+    se_str d = attr(row, "CreationDate");
+    if (d.n >= VOTE_DATE) memcpy(day, d.p, VOTE_DATE);
+    if (!r->vote_count || memcmp(day, r->vote_first, VOTE_DATE) < 0) memcpy(r->vote_first, day, VOTE_DATE);
     r->vote_post = post;
     r->vote_count++;
     return 0;
@@ -293,6 +302,8 @@ static int join_votes(se_run *r, pmp_err *err)
     if (flush_votes(r, err) != 0 || pmp_groupby_finish(r->by_answer, err) != 0) return -1;
     pmp_buf answers = PMP_BUF_INIT;   /* the current key's answer records, u32-framed */
     uint64_t votes = 0;
+    char first[VOTE_DATE];   /* the key's earliest vote day */
+    memset(first, '9', sizeof first);
     unsigned char cur[8] = {0};
     int have = 0, rc;
     for (;;) {
@@ -301,6 +312,7 @@ static int join_votes(se_run *r, pmp_err *err)
         rc = pmp_groupby_next(r->by_answer, &k, &kl, &v, &vl, err);
         if (rc < 0) break;
         if (have && (rc == 0 || memcmp(k, cur, 8) != 0)) {
+            if (answers.len) r->st->upvotes_matched += votes;
             for (size_t off = 0; off < answers.len;) {
                 uint32_t n;
                 memcpy(&n, answers.data + off, 4);
@@ -310,6 +322,9 @@ static int join_votes(se_run *r, pmp_err *err)
                     goto done;
                 }
                 a.upvotes = (int64_t)votes;
+                /* a vote dated before the answer it is on cannot be: another site's */
+                if (votes && a.created.n >= VOTE_DATE && memcmp(first, a.created.p, VOTE_DATE) < 0)
+                    r->st->upvotes_before_post += votes;
                 pmp_buf_clear(&r->val);
                 enc_a(&r->val, &a);
                 unsigned char key[8];
@@ -322,16 +337,18 @@ static int join_votes(se_run *r, pmp_err *err)
             }
             pmp_buf_clear(&answers);
             votes = 0;
+            memset(first, '9', sizeof first);
             have = 0;
         }
         if (rc == 0) break;
         memcpy(cur, k, 8);
         have = 1;
         const unsigned char *p = v;
-        if (vl == 9 && p[0] == REC_V) {
+        if (vl == 9 + VOTE_DATE && p[0] == REC_V) {
             uint64_t c;
             memcpy(&c, p + 1, 8);
             votes += c;
+            if (memcmp(p + 9, first, VOTE_DATE) < 0) memcpy(first, p + 9, VOTE_DATE);
         } else if (vl > 0 && p[0] == REC_A) {
             uint32_t n = (uint32_t)vl;
             pmp_buf_append(&answers, &n, 4);

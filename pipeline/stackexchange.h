@@ -56,6 +56,8 @@ typedef struct pmp_se_stats {
     uint64_t responses;         /* answers written */
     uint64_t vote_rows;         /* Votes.xml rows */
     uint64_t upvotes;           /* VoteTypeId 2 rows */
+    uint64_t upvotes_matched;   /* ... whose PostId is an answer of this Posts.xml */
+    uint64_t upvotes_before_post; /* ... of those, dated before the answer was posted */
     uint64_t runs;              /* group-by run files spilled */
     uint64_t skipped[PMP_SE_SKIP_REASONS];
 } pmp_se_stats;
