@@ -32,6 +32,9 @@ typedef struct bpe_slot {
 struct pmp_bpe {
     /* per id (0 .. n_ids-1) */
     uint32_t n_ids, cap_ids;
+    /* ids must be below this (0: below 2^24); a loader sets it from the number of tokens
+     * its file holds (pmp_bpe_expect_tokens) */
+    uint32_t id_limit;
     uint32_t *tok_off, *tok_len, *tok_rank;
     uint8_t *tok_type;
     pmp_buf pool;
@@ -63,6 +66,10 @@ struct pmp_bpe {
 pmp_bpe *pmp_bpe_new(void);
 /* rank: BPE_NO_RANK for a token that merges never produce (decode only).
  * Returns 0, or -1 with a message (without file/line: the loader adds them). */
+/* The file holds about n tokens: ids may leave at most about half the id space unused
+ * (ids below 2n + 2^18, and below 2^24). The tables are indexed by id, so a 3 KB file
+ * with one id of 11 million would otherwise take 210 MB and 0.4 s to load. */
+void pmp_bpe_expect_tokens(pmp_bpe *b, size_t n);
 int pmp_bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32_t rank,
                   pmp_err *err);
 int pmp_bpe_add_special(pmp_bpe *b, uint32_t id, const char *text, size_t len, pmp_err *err);

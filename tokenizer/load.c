@@ -74,6 +74,7 @@ static int add_known_specials(pmp_bpe *b, const char *enc, const char *path, pmp
 {
     const bpe_known_special *sp;
     size_t n = enc ? pmp_bpe_known_specials(enc, &sp) : 0;
+    b->id_limit = 0;   /* these ids are the encoding's own constants, not the file's */
     for (size_t i = 0; i < n; i++) {
         if (pmp_bpe_special_id(b, sp[i].text) >= 0) continue;
         if (pmp_bpe_add_special(b, sp[i].id, sp[i].text, strlen(sp[i].text), err) < 0)
@@ -161,6 +162,7 @@ static int load_tiktoken(pmp_bpe *b, const char *path, pmp_err *err)
             break;
         }
         last = (int64_t)rank;
+        pmp_bpe_expect_tokens(b, (size_t)ln);   /* a rank file has one token a line */
         if (pmp_bpe_add_token(b, (uint32_t)rank, tok, (size_t)n, (uint32_t)rank, err) < 0) {
             rc = pmp_err_prefix(err, "%s:%llu", path, (unsigned long long)ln);
             break;
@@ -288,6 +290,7 @@ static int load_gpt2_dir(pmp_bpe *b, const char *dir, pmp_err *err)
         pmp_err_set(err, "%s: expected a JSON object (token -> id)", enc_path.data);
         goto out;
     }
+    pmp_bpe_expect_tokens(b, (size_t)json_object_object_length(vocab));
     if (add_bytes_from(b, vocab, enc_path.data, err) < 0) goto out;
     if (pmp_input_open(&in, bpe_path.data, err) < 0) goto out;
     const char *line;
@@ -373,6 +376,10 @@ static int load_hf_json(pmp_bpe *b, const char *path, char **pattern_out, pmp_er
         goto out;
     }
     pmp_buf_printf(&where, "%s: model.vocab", path);
+    json_object *added_list = jget(root, "added_tokens");
+    pmp_bpe_expect_tokens(b, (size_t)json_object_object_length(vocab) +
+                                 (json_object_is_type(added_list, json_type_array)
+                                      ? json_object_array_length(added_list) : 0));
     if (add_bytes_from(b, vocab, where.data, err) < 0) goto out;
     size_t n = json_object_array_length(merges);
     for (size_t k = 0; k < n; k++) {

@@ -83,15 +83,31 @@ static void grow_ids(pmp_bpe *b, uint32_t id)
 }
 
 #define BPE_MAX_ID (1u << 24)
+/* room for specials placed past a cut vocabulary (cl100k's at 100257 above 300 tokens) */
+#define BPE_ID_SLACK (1u << 18)
+
+void pmp_bpe_expect_tokens(pmp_bpe *b, size_t n)
+{
+    b->id_limit = n < (BPE_MAX_ID - BPE_ID_SLACK) / 2 ? (uint32_t)(2 * n + BPE_ID_SLACK) : BPE_MAX_ID;
+}
+
+/* ids are dense in every real vocabulary (o200k: 200k ids, 200k tokens); the tables
+ * are indexed by id, so one id of 4e9 in a 3 KB encoder.json would fill 4e9 slots */
+static int id_out_of_range(const pmp_bpe *b, uint32_t id, pmp_err *err)
+{
+    uint32_t lim = b->id_limit ? b->id_limit : BPE_MAX_ID;
+    if (id < lim) return 0;
+    pmp_err_set(err, "token id %u out of range: ids must be below %u (twice the file's tokens plus "
+                "2^18, at most 2^24)", id, lim);
+    return 1;
+}
 
 int pmp_bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32_t rank,
                   pmp_err *err)
 {
     if (len == 0) return pmp_err_set(err, "empty token (id %u)", id);
     if (len > UINT16_MAX) return pmp_err_set(err, "token %u is longer than 65535 bytes", id);
-    /* ids are dense in every real vocabulary (o200k: 200k); the tables are indexed by
-     * id, so one id of 4e9 in a 3 KB encoder.json would allocate and fill 4e9 slots */
-    if (id >= BPE_MAX_ID) return pmp_err_set(err, "token id %u out of range (ids must be below %u)", id, BPE_MAX_ID);
+    if (id_out_of_range(b, id, err)) return -1;
     if (id < b->n_ids && b->tok_type[id] != TOK_UNUSED)
         return pmp_err_set(err, "id %u is used twice", id);
     if (b->pool.len + len > UINT32_MAX) return pmp_err_set(err, "vocabulary too large");
@@ -121,7 +137,7 @@ int pmp_bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, ui
 int pmp_bpe_add_special(pmp_bpe *b, uint32_t id, const char *text, size_t len, pmp_err *err)
 {
     if (len == 0) return pmp_err_set(err, "empty special token (id %u)", id);
-    if (id == UINT32_MAX) return pmp_err_set(err, "special token id out of range");
+    if (id_out_of_range(b, id, err)) return -1;
     if (id < b->n_ids && b->tok_type[id] != TOK_UNUSED)
         return pmp_err_set(err, "special token %.*s: id %u is already used", (int)len, text, id);
     for (size_t i = 0; i < b->n_specials; i++)
