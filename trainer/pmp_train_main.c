@@ -42,7 +42,9 @@ static const char usage[] =
     "  --lr X (3e-4)  --min-lr X (0)  --warmup N (5% of steps)  --weight-decay X (0.1)\n"
     "  --clip X (1.0)  --seed S (1)  --threads T (all cores)\n"
     "Run:\n"
-    "  --resume              continue RUN_DIR from its newest whole checkpoint\n"
+    "  --resume              continue RUN_DIR from its newest whole checkpoint; the flags\n"
+    "                        the run was started with come from RUN_DIR/args.json, so\n"
+    "                        `pmp-train --resume --out RUN_DIR` is enough\n"
     "  --ckpt-every N (100)  --keep K (3)  --eval-every N (0: at the end)  --eval-pairs N (all)\n"
     "  -q, --quiet  --json  -h, --help  --version\n\n"
     "Example:\n"
@@ -214,6 +216,36 @@ int main(int argc, char **argv)
         {"subsample-seed", required_argument, NULL, OPT_SUB_SEED},
         {NULL, 0, NULL, 0},
     };
+    /* --resume --out RUN: the flags the run was started with (RUN/args.json) come first,
+     * the ones given now after them, so they override; a change the run cannot take is
+     * refused by the config check as before. */
+    const char *resume_out = NULL;
+    int resume_flag = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--resume")) resume_flag = 1;
+        else if (!strcmp(argv[i], "--out") && i + 1 < argc) resume_out = argv[i + 1];
+        else if (!strncmp(argv[i], "--out=", 6)) resume_out = argv[i] + 6;
+    }
+    char **saved = NULL, **merged = NULL;
+    int n_saved = 0, from_saved = 0;
+    if (resume_flag && resume_out) {
+        pmp_err aerr;
+        int got = pmp_run_load_args(resume_out, &saved, &n_saved, &aerr);
+        if (got < 0) return pmp_cli_fail(&cli, "%s", aerr.msg);
+        if (got == 1) {
+            merged = pmp_xcalloc((size_t)(n_saved + argc + 1), sizeof *merged);
+            merged[0] = argv[0];
+            for (int i = 0; i < n_saved; i++) merged[1 + i] = saved[i];
+            for (int i = 1; i < argc; i++) merged[n_saved + i] = argv[i];
+            from_saved = 1;
+        }
+    }
+    char **orig_argv = argv;
+    int orig_argc = argc;
+    if (from_saved) {
+        argv = merged;
+        argc = n_saved + orig_argc;
+    }
     pmp_run_opts o;
     pmp_run_opts_default(&o);
     o.warn = on_warn;
@@ -275,8 +307,23 @@ int main(int argc, char **argv)
         o.model = NULL;
     }
     pmp_err err;
+    if (!from_saved) {
+        /* what a later `--resume --out RUN` replays: the run's flags, not -q, --json or
+         * --resume (those are about this invocation) */
+        char **keep = pmp_xcalloc((size_t)orig_argc, sizeof *keep);
+        int nk = 0;
+        for (int i = 1; i < orig_argc; i++)
+            if (strcmp(orig_argv[i], "--resume") && strcmp(orig_argv[i], "-q") &&
+                strcmp(orig_argv[i], "--quiet") && strcmp(orig_argv[i], "--json"))
+                keep[nk++] = orig_argv[i];
+        int src = pmp_run_save_args(o.out_dir, nk, keep, &err);
+        free(keep);
+        if (src < 0) return pmp_cli_fail(&cli, "%s", err.msg);
+    }
     pmp_run_result res;
     int rc = pmp_run_train(&o, &res, &err);
+    free(merged);
+    pmp_run_free_args(saved, n_saved);
     pmp_cli_progress_done(&cli);
     pmp_cli_stat_str(&cli, "out", o.out_dir);
     pmp_cli_stat_num(&cli, "start_step", (double)res.start_step);

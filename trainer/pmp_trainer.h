@@ -340,6 +340,14 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
  * config.json when config_out is not NULL. */
 int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pmp_err *err);
 
+/* RUN_DIR/args.json: the command-line arguments a run was started with (a JSON array
+ * of strings), so `pmp-train --resume --out RUN_DIR` needs no other flag. save writes
+ * it durably (creating RUN_DIR), unless RUN_DIR already holds checkpoints; load returns 1 and a malloc'd NULL-terminated argv
+ * (pmp_run_free_args), 0 when the file is absent, -1 on a damaged file. */
+int pmp_run_save_args(const char *out_dir, int argc, char *const *argv, pmp_err *err);
+int pmp_run_load_args(const char *out_dir, char ***argv, int *argc, pmp_err *err);
+void pmp_run_free_args(char **argv, int argc);
+
 /* ---------- sample-efficiency curves (curve.c, curve_plot.c; docs/experiments.md) ----------
  * A sweep over (init, size, seed) cells: each finetunes the init on the seeded, nested
  * subsample of `size` training pairs (the same pairs for every init, so inits are

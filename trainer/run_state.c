@@ -70,6 +70,45 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
 static const char *const optional_keys[] = {"max_pairs", "subsample_seed"};
 
 /* Every key of want must be in have with the same value. */
+/* A config key as the flag that sets it, and its value as a user would type it (floats
+ * are stored as float32: 3e-4 reads back 0.0003000000142, shown as 0.0003). */
+static const char *flag_of(const char *key)
+{
+    static const char *const map[][2] = {
+        {"layers", "--layers"}, {"heads", "--heads"}, {"width", "--width"}, {"context", "--context"},
+        {"vocab", "the tokenizer's vocabulary"}, {"objective", "--objective"}, {"binarize", "--binarize"},
+        {"lm_coef", "--lm-coef"}, {"batch_pairs", "--batch-pairs"}, {"micro_batches", "--micro-batches"},
+        {"lr", "--lr"}, {"min_lr", "--min-lr"}, {"weight_decay", "--weight-decay"}, {"clip", "--clip"},
+        {"warmup", "--warmup"}, {"steps", "--steps"}, {"seed", "--seed"},
+        {"tokenizer", "the data's tokenizer"}, {"eoc", "the tokenizer's end-of-context token"},
+        {"max_pairs", "--max-pairs"}, {"subsample_seed", "--subsample-seed"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(map[i][0], key)) return map[i][1];
+    return key;
+}
+
+static void put_value(pmp_buf *b, json_object *v)
+{
+    if (!v) pmp_buf_appends(b, "(none)");
+    else if (json_object_is_type(v, json_type_double)) pmp_buf_printf(b, "%.7g", json_object_get_double(v));
+    else if (json_object_is_type(v, json_type_string)) pmp_buf_appends(b, json_object_get_string(v));
+    else pmp_buf_appends(b, json_object_to_json_string(v));
+}
+
+static int config_differs(pmp_err *err, const char *where, const char *key, json_object *h, json_object *w)
+{
+    pmp_buf was = PMP_BUF_INIT, now = PMP_BUF_INIT;
+    put_value(&was, h);
+    if (w) put_value(&now, w);
+    else pmp_buf_appends(&now, "(not given)");
+    pmp_err_set(err, "%s: the run was started with %s %s, now %s %s (use the same flags, or another "
+                "--out)", where, flag_of(key), was.data, flag_of(key), now.data);
+    pmp_buf_free(&was);
+    pmp_buf_free(&now);
+    return -1;
+}
+
 static int compare_config(const char *have_text, const char *want_text, const char *where, pmp_err *err)
 {
     json_object *have = json_tokener_parse(have_text), *want = json_tokener_parse(want_text);
@@ -81,9 +120,7 @@ static int compare_config(const char *have_text, const char *want_text, const ch
             json_object *h;
             if (!json_object_object_get_ex(have, key, &h) ||
                 strcmp(json_object_to_json_string(h), json_object_to_json_string(val)) != 0) {
-                rc = pmp_err_set(err, "%s: the run was started with %s=%s, now %s=%s (use the same flags, "
-                                 "or another --out)", where, key, h ? json_object_to_json_string(h) : "(none)",
-                                 key, json_object_to_json_string(val));
+                rc = config_differs(err, where, key, h, val);
                 break;
             }
         }
@@ -91,9 +128,7 @@ static int compare_config(const char *have_text, const char *want_text, const ch
             json_object *h, *w;
             if (json_object_object_get_ex(have, optional_keys[i], &h) &&
                 !json_object_object_get_ex(want, optional_keys[i], &w))
-                rc = pmp_err_set(err, "%s: the run was started with %s=%s, now without it (use the same "
-                                 "flags, or another --out)", where, optional_keys[i],
-                                 json_object_to_json_string(h));
+                rc = config_differs(err, where, optional_keys[i], h, NULL);
         }
     }
     if (have) json_object_put(have);
@@ -408,4 +443,73 @@ int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pm
     if (ready) pmp_model_free(&m);
     pmp_ckpt_close(ck);
     return rc;
+}
+
+/* ---------- the arguments a run was started with ---------- */
+
+int pmp_run_save_args(const char *out_dir, int argc, char *const *argv, pmp_err *err)
+{
+    if (pmp_mkdir_p(out_dir, err) < 0) return -1;
+    pmp_buf out = PMP_BUF_INIT, path = PMP_BUF_INIT;
+    /* a directory with checkpoints holds a run already: its args.json stays (the
+     * trainer then refuses the new run unless it is that run's --resume) */
+    pmp_buf_printf(&path, "%s/checkpoints", out_dir);
+    uint64_t step;
+    pmp_err cerr;
+    int found = pmp_ckpt_latest(path.data, &step, NULL, NULL, NULL, &cerr);
+    pmp_buf_clear(&path);
+    if (found > 0) {
+        pmp_buf_free(&path);
+        return 0;
+    }
+    pmp_buf_appendc(&out, '[');
+    for (int i = 0; i < argc; i++) {
+        if (i) pmp_buf_appendc(&out, ',');
+        pmp_json_put_string(&out, argv[i], strlen(argv[i]));
+    }
+    pmp_buf_appends(&out, "]\n");
+    pmp_buf_printf(&path, "%s/args.json", out_dir);
+    int rc = pmp_write_file_durable(path.data, out.data, out.len, err);
+    pmp_buf_free(&out);
+    pmp_buf_free(&path);
+    return rc;
+}
+
+void pmp_run_free_args(char **argv, int argc)
+{
+    if (!argv) return;
+    for (int i = 0; i < argc; i++) free(argv[i]);
+    free(argv);
+}
+
+int pmp_run_load_args(const char *out_dir, char ***argv, int *argc, pmp_err *err)
+{
+    *argv = NULL;
+    *argc = 0;
+    pmp_buf path = PMP_BUF_INIT;
+    pmp_buf_printf(&path, "%s/args.json", out_dir);
+    struct stat st;
+    if (stat(path.data, &st) != 0) {
+        pmp_buf_free(&path);
+        return 0;
+    }
+    json_object *a = json_object_from_file(path.data);
+    int ok = a && json_object_is_type(a, json_type_array);
+    size_t n = ok ? json_object_array_length(a) : 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = json_object_is_type(json_object_array_get_idx(a, i), json_type_string);
+    if (!ok) {
+        if (a) json_object_put(a);
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: not a JSON array of strings (the arguments the run "
+                     "was started with); give the flags on the command line", path.data);
+        pmp_buf_free(&path);
+        return -1;
+    }
+    char **v = pmp_xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) v[i] = pmp_xstrdup(json_object_get_string(json_object_array_get_idx(a, i)));
+    json_object_put(a);
+    pmp_buf_free(&path);
+    *argv = v;
+    *argc = (int)n;
+    return 1;
 }

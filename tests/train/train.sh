@@ -34,6 +34,19 @@ for delay in 0.05 0.3 0.7 1.2; do
   [ "$(grep -c '"loss"' run/log.jsonl)" -eq 40 ] || fail "resumed log must read as one run"
 done
 
+# `--resume --out RUN` alone: the flags come from RUN/args.json (the run's own, without
+# -q/--json/--resume); a flag given now that the run cannot take is refused, as typed.
+rm -rf run
+"$B/pmp-train" $SMALL --data shards --steps 40 --ckpt-every 5 --out run -q 2>/dev/null &
+pid=$!; sleep 0.5; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+grep -q '"--seed","7"' run/args.json || fail "args.json must hold the run's flags"
+grep -q -- '"-q"' run/args.json && fail "args.json must not hold -q"
+"$B/pmp-train" --resume --out run -q || fail "--resume --out RUN alone"
+cmp -s ref/checkpoints/step-000000040 run/checkpoints/step-000000040 \
+  || fail "--resume with the flags from args.json changed the weights"
+if "$B/pmp-train" --resume --out run --lr 0.5 -q 2> lr.err; then fail "--resume with another --lr accepted"; fi
+grep -q -- "started with --lr 0.0003, now --lr 0.5" lr.err || fail "the refusal should name --lr as typed: $(cat lr.err)"
+
 # Results do not depend on the thread count: killed with 2 threads, resumed with 1.
 rm -rf run
 "$B/pmp-train" $SMALL --data shards --steps 40 --ckpt-every 5 --out run -q 2>/dev/null &
@@ -132,9 +145,11 @@ rm -rf subk; cp -r sub subk; rm subk/checkpoints/step-000000012 subk/checkpoints
 "$B/pmp-train" $SUB --out subk --resume --json -q 2> subk.json || { cat subk.json; fail "--max-pairs resume"; }
 grep -q '"start_step":6' subk.json || fail "--max-pairs resume should start at step 6"
 [ "$(hash_of subk.json)" = "$(hash_of sub.json)" ] || fail "--max-pairs: resumed weights differ"
-if "$B/pmp-train" $SMALL --data shards --steps 12 --ckpt-every 3 --out sub --resume -q 2> subr.err; then
+# (a run without RUN/args.json, as before it existed: the flags given are all there is)
+rm -rf subna; cp -r sub subna; rm subna/args.json
+if "$B/pmp-train" $SMALL --data shards --steps 12 --ckpt-every 3 --out subna --resume -q 2> subr.err; then
   fail "resume without --max-pairs accepted"; fi
-grep -q "max_pairs" subr.err || fail "unclear error when --max-pairs is dropped on resume"
+grep -q -- "--max-pairs 3, now --max-pairs (not given)" subr.err || fail "unclear error when --max-pairs is dropped on resume: $(cat subr.err)"
 if "$B/pmp-train" $SUB --subsample-seed 6 --out sub --resume -q 2>/dev/null; then
   fail "resume with another --subsample-seed accepted"; fi
 echo "train: all checks passed"
