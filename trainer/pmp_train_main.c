@@ -56,6 +56,14 @@ static void on_warn(void *ctx, const char *msg)
     pmp_cli_warn(ctx, "%s", msg);
 }
 
+static void on_note(void *ctx, const char *msg)
+{
+    pmp_cli *cli = ctx;
+    if (cli->quiet) return;
+    pmp_cli_progress_done(cli);
+    fprintf(stderr, "%s: %s\n", cli->prog, msg);
+}
+
 static void on_progress(void *ctx, long step, long steps, double tok_s, double steps_s)
 {
     pmp_cli *cli = ctx;
@@ -249,6 +257,7 @@ int main(int argc, char **argv)
     pmp_run_opts o;
     pmp_run_opts_default(&o);
     o.warn = on_warn;
+    o.note = on_note;
     o.progress = on_progress;
     o.ctx = &cli;
     int explicit_shape = 0;
@@ -270,7 +279,7 @@ int main(int argc, char **argv)
             break;
         case OPT_BINARIZE: o.binarize = 1; break;
         case OPT_LMCOEF: bad = parse_float(a, &o.lm_coef); break;
-        case OPT_MODEL: o.model = a; break;
+        case OPT_MODEL: o.model = a; o.shape_given = 1; break;
         case OPT_LAYERS: bad = parse_long(a, &v); o.cfg.L = (int)v; explicit_shape = 1; break;
         case OPT_HEADS: bad = parse_long(a, &v); o.cfg.NH = (int)v; explicit_shape = 1; break;
         case OPT_WIDTH: bad = parse_long(a, &v); o.cfg.C = (int)v; explicit_shape = 1; break;
@@ -301,6 +310,7 @@ int main(int argc, char **argv)
     if (optind != argc) return pmp_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
     if (!o.data_dir || !o.out_dir) return pmp_cli_usage_error(&cli, "--data and --out are required");
     if (o.steps == 0 && !o.eval_dir) return pmp_cli_usage_error(&cli, "--steps 0 needs --eval");
+    if (explicit_shape) o.shape_given = 1;
     if (explicit_shape) {
         if (!o.cfg.L || !o.cfg.NH || !o.cfg.C || !o.cfg.maxT)
             return pmp_cli_usage_error(&cli, "--layers, --heads, --width and --context go together");
@@ -357,6 +367,6 @@ int main(int argc, char **argv)
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)res.params_xxh64);
     pmp_cli_stat_str(&cli, "params_xxh64", hash);
-    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
+    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }

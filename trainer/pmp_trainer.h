@@ -275,6 +275,8 @@ typedef struct pmp_run_opts {
     pmp_config cfg;             /* layers/heads/width/context when model == NULL (V ignored) */
     int context;                /* 0 = the preset's */
     const char *init;           /* checkpoint file, run dir, or model.safetensors; may be NULL */
+    int shape_given;            /* the user chose --model or --layers/--heads/--width: with
+                                 * --init they must agree with the init's architecture */
     int reset_head;
     int threads;
     uint64_t seed;
@@ -285,6 +287,7 @@ typedef struct pmp_run_opts {
     long eval_pairs;            /* 0 = all eval pairs */
     /* Reporting (may be NULL). */
     void (*warn)(void *ctx, const char *msg);
+    void (*note)(void *ctx, const char *msg);   /* facts the user should see (what --init loaded) */
     void (*progress)(void *ctx, long step, long steps, double tokens_per_s, double steps_per_s);
     void *ctx;
 } pmp_run_opts;

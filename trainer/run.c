@@ -107,6 +107,7 @@ static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
     pmp_config cfg;
     int from_gpt2 = o->init && ends_with(o->init, ".safetensors");
     pmp_ckpt *init_ck = NULL;
+    long init_step = -1;
     if (from_gpt2) {
         pmp_buf cpath = PMP_BUF_INIT;
         const char *slash = strrchr(o->init, '/');
@@ -122,7 +123,7 @@ static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
             cfg.maxT = o->context;
         }
     } else if (o->init) {
-        if (pmp_run_open_init_ckpt(o->init, &init_ck, err) < 0) return -1;
+        if (pmp_run_open_init_ckpt(o->init, &init_ck, &init_step, err) < 0) return -1;
         if (pmp_run_ckpt_config(init_ck, &cfg, err) < 0) {
             pmp_ckpt_close(init_ck);
             return pmp_err_prefix(err, "%s", o->init);
@@ -137,6 +138,33 @@ static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
         cfg = o->cfg;
         cfg.V = r->V;
         if (pmp_config_check(&cfg, err) < 0) return -1;
+    }
+    if (o->init && o->shape_given) {
+        /* the architecture comes from the init: a shape flag may only repeat it */
+        pmp_config want = o->cfg;
+        if (o->model && pmp_config_preset(o->model, r->V, o->context, &want, err) < 0) {
+            pmp_ckpt_close(init_ck);
+            return -1;
+        }
+        int ctx_ok = from_gpt2 ? 1 : (!want.maxT || want.maxT == cfg.maxT);
+        if (want.L != cfg.L || want.NH != cfg.NH || want.C != cfg.C || !ctx_ok) {
+            pmp_ckpt_close(init_ck);
+            return pmp_err_setc(err, PMP_E_USAGE, "--init %s has %d layers, %d heads, width %d, context %d "
+                                "and the run takes its architecture from it; %s asks for %d, %d, %d, %d "
+                                "(leave the shape flags out with --init)", o->init, cfg.L, cfg.NH, cfg.C,
+                                cfg.maxT, o->model ? o->model : "--layers/--heads/--width/--context",
+                                want.L, want.NH, want.C, want.maxT);
+        }
+    }
+    if (o->init && o->note) {
+        pmp_buf m = PMP_BUF_INIT;
+        pmp_buf_printf(&m, "initialised from %s", o->init);
+        if (init_step >= 0) pmp_buf_printf(&m, " (its checkpoint of step %ld)", init_step);
+        pmp_buf_printf(&m, "%s: %d layers, %d heads, width %d, context %d (the "
+                       "architecture comes from it)%s", from_gpt2 ? " (GPT-2 weights)" : "",
+                       cfg.L, cfg.NH, cfg.C, cfg.maxT, o->reset_head ? ", new reward head" : "");
+        o->note(o->ctx, m.data);
+        pmp_buf_free(&m);
     }
     pmp_rng_seed(&r->rng, o->seed);
     if (pmp_model_init(&r->model, &cfg, &r->rng, err) < 0) {

@@ -38,7 +38,9 @@ int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
 int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err);
 int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_err *err);
 
-int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, pmp_err *err);
+/* step (may be NULL): the step of the checkpoint a run directory gave, or -1 for a
+ * checkpoint file named directly. */
+int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step, pmp_err *err);
 int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err);
 int pmp_run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err);
 

@@ -259,8 +259,9 @@ static void warn_cb(void *ctx, const char *msg)
     if (o->warn) o->warn(o->ctx, msg);
 }
 
-int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, pmp_err *err)
+int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step_out, pmp_err *err)
 {
+    if (step_out) *step_out = -1;
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         /* A run directory (or its checkpoints/): its newest whole checkpoint. */
@@ -272,6 +273,7 @@ int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, pmp_err *err)
         pmp_buf_free(&d);
         if (found < 0) return -1;
         if (found == 0) return pmp_err_set(err, "%s: no checkpoint found", path);
+        if (step_out) *step_out = (long)step;
         return 0;
     }
     return pmp_ckpt_open(out, path, err);
@@ -417,7 +419,7 @@ void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
 int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pmp_err *err)
 {
     pmp_ckpt *ck;
-    if (pmp_run_open_init_ckpt(ckpt, &ck, err) < 0) return -1;
+    if (pmp_run_open_init_ckpt(ckpt, &ck, NULL, err) < 0) return -1;
     pmp_config cfg;
     pmp_model m;
     pmp_rng rng;

@@ -16,7 +16,7 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
         rc = pmp_err_setc(err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text), not pairs "
                           "to score", data_dir);
     if (rc == 0) rc = pmp_run_setup_tokens(&r, tokenizer, err);
-    if (rc == 0) rc = pmp_run_open_init_ckpt(ckpt, &ck, err);
+    if (rc == 0) rc = pmp_run_open_init_ckpt(ckpt, &ck, NULL, err);
     if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
     if (rc == 0 && cfg.V != r.V)
         rc = pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", ckpt, cfg.V, r.V);

@@ -47,6 +47,15 @@ cmp -s ref/checkpoints/step-000000040 run/checkpoints/step-000000040 \
 if "$B/pmp-train" --resume --out run --lr 0.5 -q 2> lr.err; then fail "--resume with another --lr accepted"; fi
 grep -q -- "started with --lr 0.0003, now --lr 0.5" lr.err || fail "the refusal should name --lr as typed: $(cat lr.err)"
 
+# --init says what it loaded, and a shape flag that contradicts the init is refused
+"$B/pmp-train" --data shards --init ref --reset-head --steps 1 --out init1 2> init1.err || fail "--init ref"
+grep -q "initialised from ref (its checkpoint of step 40): 2 layers, 2 heads, width 32, context 64" init1.err \
+  || fail "--init should say what it loaded: $(cat init1.err)"
+rc=0; "$B/pmp-train" --data shards --init ref --layers 3 --heads 2 --width 32 --context 64 --steps 1 --out init2 -q 2> init2.err || rc=$?
+[ $rc -eq 2 ] || fail "--init with another --layers: expected a usage error (exit 2), got $rc"
+grep -q "asks for 3, 2, 32, 64" init2.err || fail "the refusal should name both shapes: $(cat init2.err)"
+"$B/pmp-train" $SMALL --data shards --init ref --steps 1 --out init3 -q || fail "--init with the same shape flags"
+
 # Results do not depend on the thread count: killed with 2 threads, resumed with 1.
 rm -rf run
 "$B/pmp-train" $SMALL --data shards --steps 40 --ckpt-every 5 --out run -q 2>/dev/null &
