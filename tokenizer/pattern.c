@@ -103,8 +103,18 @@ static void rewrite_space(pmp_buf *out, const char *p)
             continue;
         }
         if (in_class && c == '[' && p[i + 1] == ':') {
-            /* POSIX class [:name:] inside a class: copy through. */
-            const char *end = strstr(p + i + 2, ":]");
+            /* POSIX class [:name:] inside a class: copy through. PCRE2's rule for what
+             * counts as one: the ":]" must come before any ']' or "[:" ("[:][:]" is
+             * the literals '[' ':' and the end of the class). */
+            const char *end = NULL;
+            for (const char *q = p + i + 2; *q; q++) {
+                if (*q == '\\' && (q[1] == ']' || q[1] == '\\')) q++;
+                else if (*q == ']' || (*q == '[' && q[1] == ':')) break;
+                else if (*q == ':' && q[1] == ']') {
+                    end = q;
+                    break;
+                }
+            }
             if (end) {
                 size_t n = (size_t)(end + 2 - (p + i));
                 pmp_buf_append(out, p + i, n);
