@@ -10,6 +10,7 @@ static const pmp_subcommand commands[] = {
     {"stats", pmp_shard_cmd_stats, "length, score-gap and pairs-per-group histograms"},
     {"pair", pmp_shard_cmd_pair, "pair K through the index, as one JSON line"},
     {"merge", pmp_shard_cmd_merge, "merge DIR... -o OUT (same tokenizer only)"},
+    {"export", pmp_shard_cmd_export, "the pairs as text for other tools: --format trl|shp|h4"},
 };
 
 int main(int argc, char **argv)

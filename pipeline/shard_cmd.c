@@ -273,20 +273,25 @@ typedef struct cat_ctx {
     int text;             /* a --text directory: documents, not groups */
 } cat_ctx;
 
-/* Decodes tokens to valid UTF-8 (truncation may cut a character in half). */
+int pmp_shard_cmd_decode(const pmp_bpe *bpe, const uint32_t *t, size_t n, pmp_buf *dec,
+                         pmp_buf *scratch, uint64_t *repaired, pmp_err *err)
+{
+    pmp_buf_clear(dec);
+    pmp_buf_clear(scratch);
+    if (pmp_bpe_decode(bpe, t, n, dec, err) < 0) return -1;
+    if (dec->len == 0) pmp_buf_reserve(dec, 1);
+    if (pmp_utf8_check(dec->data, dec->len) == dec->len) return 0;
+    (*repaired)++;
+    pmp_utf8_sanitize(scratch, dec->data, dec->len);
+    pmp_buf tmp = *dec;
+    *dec = *scratch;
+    *scratch = tmp;
+    return 0;
+}
+
 static int decode(cat_ctx *c, const uint32_t *t, size_t n, pmp_err *err)
 {
-    pmp_buf_clear(&c->dec);
-    pmp_buf_clear(&c->clean);
-    if (pmp_bpe_decode(c->bpe, t, n, &c->dec, err) < 0) return -1;
-    if (c->dec.len == 0) pmp_buf_reserve(&c->dec, 1);
-    if (pmp_utf8_check(c->dec.data, c->dec.len) == c->dec.len) return 0;
-    c->repaired++;
-    pmp_utf8_sanitize(&c->clean, c->dec.data, c->dec.len);
-    pmp_buf tmp = c->dec;
-    c->dec = c->clean;
-    c->clean = tmp;
-    return 0;
+    return pmp_shard_cmd_decode(c->bpe, t, n, &c->dec, &c->clean, &c->repaired, err);
 }
 
 static int cat_one(void *ctx, const pmp_shard_group *sg, pmp_err *err)
