@@ -269,18 +269,25 @@ int pmp_shard_next(pmp_shard_reader *r, pmp_shard_group *g, pmp_err *err)
     return 1;
 }
 
+/* The last block whose first pair (pairs = 1) or first group (0) is <= k. */
+static size_t last_block_from(const pmp_shard_reader *r, uint64_t k, int pairs)
+{
+    size_t lo = 0, hi = r->n_blocks;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((pairs ? r->index[mid].first_pair : r->index[mid].first_group) <= k) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
 int pmp_shard_pair(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, uint32_t *which,
                    pmp_err *err)
 {
     if (k >= r->tot.pairs)
         return pmp_err_set(err, "%s: pair %llu out of range (%llu pairs)", r->path,
                            (unsigned long long)k, (unsigned long long)r->tot.pairs);
-    size_t lo = 0, hi = r->n_blocks;   /* last block with first_pair <= k */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->index[mid].first_pair <= k) lo = mid;
-        else hi = mid;
-    }
+    size_t lo = last_block_from(r, k, 1);
     /* Blocks whose groups have no pairs share first_pair with the next one. */
     while (lo + 1 < r->n_blocks && r->index[lo].first_pair + r->index[lo].n_pairs <= k) lo++;
     const char *raw;
@@ -305,12 +312,7 @@ int pmp_shard_group_at(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, pmp_
     if (k >= r->tot.groups)
         return pmp_err_set(err, "%s: group %llu out of range (%llu groups)", r->path,
                            (unsigned long long)k, (unsigned long long)r->tot.groups);
-    size_t lo = 0, hi = r->n_blocks;   /* last block with first_group <= k */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->index[mid].first_group <= k) lo = mid;
-        else hi = mid;
-    }
+    size_t lo = last_block_from(r, k, 0);
     const char *raw;
     size_t len, pos = 0;
     if (pmp_shard_read_block(r, lo, &raw, &len, err) < 0) return -1;
