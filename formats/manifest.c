@@ -135,13 +135,7 @@ static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint6
     }
     pmp_jobj_close(&j);
     pmp_jobj_object_lines(&j, "stats");
-#define W(n) pmp_jobj_u64(&j, #n, m->stats.n);
-    PMP_MANIFEST_STATS(W)
-#undef W
-    pmp_jobj_object(&j, "sources");
-    for (size_t i = 0; i < m->stats.n_sources; i++)
-        pmp_jobj_u64(&j, m->stats.sources[i].name, m->stats.sources[i].groups);
-    pmp_jobj_close(&j);
+    pmp_manifest_stats_put(&j, &m->stats);
     pmp_jobj_close(&j);
     pmp_jobj_array_lines(&j, "shards");
     for (size_t i = 0; i < m->n_shards; i++) {
@@ -176,6 +170,16 @@ static uint64_t canonical_sum(const pmp_manifest *m)
     uint64_t h = pmp_xxh64(body.data, body.len);
     pmp_buf_free(&body);
     return h;
+}
+
+void pmp_manifest_stats_put(pmp_jobj *j, const pmp_manifest_stats *st)
+{
+#define W(n) pmp_jobj_u64(j, #n, st->n);
+    PMP_MANIFEST_STATS(W)
+#undef W
+    pmp_jobj_object(j, "sources");
+    for (size_t i = 0; i < st->n_sources; i++) pmp_jobj_u64(j, st->sources[i].name, st->sources[i].groups);
+    pmp_jobj_close(j);
 }
 
 void pmp_manifest_to_json(pmp_buf *b, const pmp_manifest *m)

@@ -196,6 +196,9 @@ void pmp_manifest_stats_add_source(pmp_manifest_stats *s, const char *name, size
 /* dst += src (sources merged). */
 void pmp_manifest_stats_add(pmp_manifest_stats *dst, const pmp_manifest_stats *src);
 void pmp_manifest_stats_free(pmp_manifest_stats *s);
+/* The stats as members of j's open object: every counter, then "sources" {name: groups}
+ * (as manifest.json has them). */
+void pmp_manifest_stats_put(pmp_jobj *j, const pmp_manifest_stats *s);
 
 typedef struct pmp_manifest_shard {
     char *name;          /* file name, relative to the manifest's directory */

@@ -132,12 +132,7 @@ static void print_json(const char *dir, const pmp_manifest *m, uint64_t bytes, c
     pmp_jobj_str(&j, "input", m->input_path);
     pmp_jobj_u64(&j, "input_groups", m->complete ? m->input_groups : m->input_cursor);
     pmp_jobj_object(&j, "stats");
-#define X(f) pmp_jobj_u64(&j, #f, m->stats.f);
-    PMP_MANIFEST_STATS(X)
-#undef X
-    pmp_jobj_object(&j, "sources");
-    for (size_t s = 0; s < m->stats.n_sources; s++)
-        pmp_jobj_u64(&j, m->stats.sources[s].name, m->stats.sources[s].groups);
+    pmp_manifest_stats_put(&j, &m->stats);
     pmp_jobj_end(&j);
     printf("%s\n", out.data);
     pmp_buf_free(&out);

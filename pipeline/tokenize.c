@@ -228,8 +228,8 @@ static int append_record(run *r, split *s, const pmp_shard_group *sg, uint64_t o
 /* --text: each selected text of group k, cut into chunks of at most
  * text_chunk_tokens tokens, one record a chunk: id "GROUP/context" or
  * "GROUP/RESPONSE_ID" (or "GROUP/rI" without one), a document line's own id, "#C"
- * added when a text has several chunks; no responses, no pairs. A chunk of one token (nothing to predict) is
- * dropped. */
+ * added when a text has several chunks; no responses, no pairs. A chunk of one token
+ * (nothing to predict) is dropped. */
 static int place_texts(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
 {
     const pmp_group *g = &b->groups[b->kidx[k]];
@@ -247,11 +247,12 @@ static int place_texts(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
                 continue;
             }
             pmp_buf_clear(&r->doc_id);
-            pmp_buf_printf(&r->doc_id, "%s", g->id);
-            if (g->n_responses == 0) ;   /* a document line: its own id */
-            else if (role < 0) pmp_buf_printf(&r->doc_id, "/context");
-            else if (g->responses[role].id) pmp_buf_printf(&r->doc_id, "/%s", g->responses[role].id);
-            else pmp_buf_printf(&r->doc_id, "/r%d", role);
+            pmp_buf_printf(&r->doc_id, "%s", g->id);   /* a document line keeps its own id */
+            if (g->n_responses > 0) {
+                if (role < 0) pmp_buf_printf(&r->doc_id, "/context");
+                else if (g->responses[role].id) pmp_buf_printf(&r->doc_id, "/%s", g->responses[role].id);
+                else pmp_buf_printf(&r->doc_id, "/r%d", role);
+            }
             if (n_chunks > 1) pmp_buf_printf(&r->doc_id, "#%zu", c);
             pmp_shard_group sg = {0};
             sg.source = g->source;
