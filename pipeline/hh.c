@@ -51,6 +51,10 @@ static int get_text(json_object *obj, const char *key, const char **s, size_t *l
         return pmp_err_set(err, "missing string field \"%s\"", key);
     *s = json_object_get_string(v);
     *len = (size_t)json_object_get_string_len(v);
+    /* json-c's UTF-8 validation lets overlong forms through (E0 80 9D); the group
+     * writer does not, so refuse them here, as a bad line --skip-bad can skip */
+    size_t ok = pmp_utf8_check(*s, *len);
+    if (ok != *len) return pmp_err_set(err, "invalid UTF-8 in \"%s\" at byte %zu", key, ok);
     return 0;
 }
 
