@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -196,6 +197,16 @@ void pmp_cli_stat_str(pmp_cli *cli, const char *key, const char *v)
     s->str = pmp_xstrdup(v ? v : "");
 }
 
+/* For people: counts exactly, other figures to 5 significant digits (--json keeps
+ * every digit, for scripts). */
+static void put_human_number(pmp_buf *out, double v)
+{
+    if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0)
+        pmp_buf_printf(out, "%lld", (long long)v);
+    else
+        pmp_buf_printf(out, "%.5g", v);
+}
+
 int pmp_cli_finish(pmp_cli *cli, int rc)
 {
     pmp_cli_progress_done(cli);
@@ -219,7 +230,7 @@ int pmp_cli_finish(pmp_cli *cli, int rc)
         for (size_t i = 0; i < cli->n_stats; i++) {
             pmp_buf_printf(&out, " %s=", cli->stats[i].key);
             if (cli->stats[i].is_num)
-                pmp_json_put_number(&out, cli->stats[i].num);
+                put_human_number(&out, cli->stats[i].num);
             else
                 pmp_buf_appends(&out, cli->stats[i].str);
         }

@@ -350,6 +350,9 @@ int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pm
 int pmp_run_save_args(const char *out_dir, int argc, char *const *argv, pmp_err *err);
 int pmp_run_load_args(const char *out_dir, char ***argv, int *argc, pmp_err *err);
 void pmp_run_free_args(char **argv, int argc);
+/* Appends `flag value` to out_dir/args.json (what an extension by --steps does, so a
+ * later `--resume --out RUN` replays the extended plan); 0 when there is no args.json. */
+int pmp_run_append_args(const char *out_dir, const char *flag, long value, pmp_err *err);
 
 /* ---------- sample-efficiency curves (curve.c, curve_plot.c; docs/experiments.md) ----------
  * A sweep over (init, size, seed) cells: each finetunes the init on the seeded, nested

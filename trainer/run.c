@@ -338,6 +338,7 @@ void pmp_run_free(run_ctx *r)
     free(r->good);
     free(r->bad);
     free(r->tok_identity);
+    free(r->plan_ends);
     if (r->log) fclose(r->log);
 }
 
@@ -401,7 +402,6 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     if (rc == 0) rc = pmp_run_check_config(&r, o, err);
     if (rc == 0) rc = pmp_run_open_log(&r, o, start, err);
     r.opt.weight_decay = o->weight_decay;
-    pmp_schedule sched = {o->lr, o->min_lr, o->warmup >= 0 ? o->warmup : o->steps / 20, o->steps};
     pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
     pmp_batch *micro = pmp_xcalloc((size_t)o->micro_batches, sizeof *micro);
     for (int k = 0; k < o->micro_batches; k++) pmp_batch_init(&micro[k]);
@@ -413,6 +413,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         pmp_loss loss;
         float gnorm;
         rc = build_step(&r, o, s, micro, &tokens, err);
+        pmp_schedule sched = pmp_run_schedule(&r, o, r.opt.step);
         float lr = pmp_schedule_lr(&sched, r.opt.step);
         if (rc == 0)
             rc = pmp_train_step(&r.model, &r.opt, &sched, o->clip, micro, o->micro_batches, &lo, &loss,

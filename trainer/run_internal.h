@@ -23,6 +23,13 @@ typedef struct run_ctx {
     int n_good, n_bad;
     FILE *log;
     const char *out_dir;
+    /* The lr schedule's plan (docs/train.md, "Extending a run"): warmup steps, and
+     * the step each cosine plan ends at. A run has one end, --steps; every
+     * `--resume --steps N` with a larger N adds one. Step s follows the plan of the
+     * first end above s. Set by pmp_run_check_config. */
+    long warmup;
+    long *plan_ends;
+    int n_plan;
 } run_ctx;
 
 /* Loads the data's tokenizer (or the given one), checks its identity, and sets
@@ -34,7 +41,8 @@ int pmp_run_prepare_dir(const char *out_dir, pmp_err *err);
 /* 1 = resumed from a checkpoint (model, optimizer, rng restored, *start set),
  * 0 = no checkpoint to resume from, -1 = error. */
 int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err);
-/* Writes RUN_DIR/config.json on a fresh start; checks it on resume. */
+/* Writes RUN_DIR/config.json on a fresh start; checks it on resume, where a larger
+ * --steps extends the run (a new plan end, config.json and args.json updated). */
 int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err);
 int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_err *err);
 
@@ -47,6 +55,9 @@ int pmp_run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err);
 int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err);
 void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms);
 void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e);
+
+/* The schedule step s trains with (the plan end above s). */
+pmp_schedule pmp_run_schedule(const run_ctx *r, const pmp_run_opts *o, long step);
 
 int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err);
 

@@ -52,8 +52,13 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     pmp_jobj_num(&j, "min_lr", o->min_lr);
     pmp_jobj_num(&j, "weight_decay", o->weight_decay);
     pmp_jobj_num(&j, "clip", o->clip);
-    pmp_jobj_int(&j, "warmup", o->warmup >= 0 ? o->warmup : o->steps / 20);
+    pmp_jobj_int(&j, "warmup", r->warmup);
     pmp_jobj_int(&j, "steps", o->steps);
+    if (r->n_plan > 1) {   /* only an extended run has it, so older run directories resume */
+        pmp_jobj_array(&j, "steps_plan");
+        for (int i = 0; i < r->n_plan; i++) pmp_jobj_int(&j, NULL, r->plan_ends[i]);
+        pmp_jobj_close(&j);
+    }
     pmp_jobj_u64(&j, "seed", o->seed);
     if (o->max_pairs > 0) {   /* only then, so older run directories still resume */
         pmp_jobj_int(&j, "max_pairs", o->max_pairs);
@@ -65,9 +70,17 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     pmp_buf_appendc(out, '\n');
 }
 
+static int json_int(json_object *o, const char *key, long *out)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int)) return -1;
+    *out = (long)json_object_get_int64(v);
+    return 0;
+}
+
 /* Keys written only by some runs: when have has one, want must have it too (a run
  * started on a subsample never resumes on all the data). */
-static const char *const optional_keys[] = {"max_pairs", "subsample_seed"};
+static const char *const optional_keys[] = {"max_pairs", "subsample_seed", "steps_plan"};
 
 /* Every key of want must be in have with the same value. */
 /* A config key as the flag that sets it, and its value as a user would type it (floats
@@ -82,6 +95,7 @@ static const char *flag_of(const char *key)
         {"warmup", "--warmup"}, {"steps", "--steps"}, {"seed", "--seed"},
         {"tokenizer", "the data's tokenizer"}, {"eoc", "the tokenizer's end-of-context token"},
         {"max_pairs", "--max-pairs"}, {"subsample_seed", "--subsample-seed"},
+        {"steps_plan", "the extensions of --steps"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i][0], key)) return map[i][1];
@@ -109,15 +123,19 @@ static int config_differs(pmp_err *err, const char *where, const char *key, json
     return -1;
 }
 
-static int compare_config(const char *have_text, const char *want_text, const char *where, pmp_err *err)
+/* Every key of want is in have with the same value, except "steps" when extended
+ * (then the plan says what changed). */
+static int compare_config(json_object *have, const char *want_text, int extended, const char *where,
+                          pmp_err *err)
 {
-    json_object *have = json_tokener_parse(have_text), *want = json_tokener_parse(want_text);
+    json_object *want = json_tokener_parse(want_text);
     int rc = 0;
-    if (!have || !want) {
+    if (!want) {
         rc = pmp_err_set(err, "%s: unreadable run configuration", where);
     } else {
         json_object_object_foreach(want, key, val) {
             json_object *h;
+            if (extended && (!strcmp(key, "steps") || !strcmp(key, "steps_plan"))) continue;
             if (!json_object_object_get_ex(have, key, &h) ||
                 strcmp(json_object_to_json_string(h), json_object_to_json_string(val)) != 0) {
                 rc = config_differs(err, where, key, h, val);
@@ -131,36 +149,123 @@ static int compare_config(const char *have_text, const char *want_text, const ch
                 rc = config_differs(err, where, optional_keys[i], h, NULL);
         }
     }
-    if (have) json_object_put(have);
     if (want) json_object_put(want);
+    return rc;
+}
+
+static void plan_push(run_ctx *r, long end)
+{
+    r->plan_ends = pmp_xrealloc(r->plan_ends, (size_t)(r->n_plan + 1) * sizeof *r->plan_ends);
+    r->plan_ends[r->n_plan++] = end;
+}
+
+/* The plan of a run directory's config (its steps_plan, or its one --steps) and its
+ * warmup; then --steps above the plan's last end extends it (returns 1). */
+static int plan_from_config(run_ctx *r, const pmp_run_opts *o, json_object *have, const char *where,
+                            pmp_err *err)
+{
+    long have_steps, have_warmup;
+    if (json_int(have, "steps", &have_steps) || json_int(have, "warmup", &have_warmup))
+        return pmp_err_set(err, "%s: unreadable run configuration (steps, warmup)", where);
+    r->n_plan = 0;
+    json_object *plan;
+    if (json_object_object_get_ex(have, "steps_plan", &plan)) {
+        size_t n = json_object_is_type(plan, json_type_array) ? json_object_array_length(plan) : 0;
+        for (size_t i = 0; i < n; i++) {
+            json_object *e = json_object_array_get_idx(plan, i);
+            long end = json_object_is_type(e, json_type_int) ? (long)json_object_get_int64(e) : -1;
+            if (end < 1 || (r->n_plan && end <= r->plan_ends[r->n_plan - 1]))
+                return pmp_err_set(err, "%s: unreadable steps_plan", where);
+            plan_push(r, end);
+        }
+        if (!r->n_plan || r->plan_ends[r->n_plan - 1] != have_steps)
+            return pmp_err_set(err, "%s: steps_plan does not end at steps", where);
+    } else {
+        plan_push(r, have_steps);
+    }
+    /* The default warmup (5% of --steps) is the first plan's: an extension keeps it. */
+    if (o->warmup < 0) r->warmup = have_warmup;
+    if (o->steps < have_steps)
+        return pmp_err_setc(err, PMP_E_USAGE, "%s: the run is planned for %ld steps, now --steps %ld "
+                            "(a run's steps can only grow: a larger --steps extends it)", where,
+                            have_steps, o->steps);
+    if (o->steps == have_steps) return 0;
+    plan_push(r, o->steps);
+    return 1;
+}
+
+static json_object *read_json_file(const char *path, int *missing, pmp_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    *missing = f == NULL;
+    if (!f) return NULL;
+    pmp_buf text = PMP_BUF_INIT;
+    char chunk[4096];
+    size_t len;
+    while ((len = fread(chunk, 1, sizeof chunk, f)) > 0) pmp_buf_append(&text, chunk, len);
+    fclose(f);
+    json_object *o = text.len ? json_tokener_parse(text.data) : NULL;
+    pmp_buf_free(&text);
+    if (!o) pmp_err_set(err, "%s: unreadable run configuration", path);
+    return o;
+}
+
+static int write_config(run_ctx *r, const pmp_run_opts *o, const char *path, pmp_err *err)
+{
+    pmp_buf text = PMP_BUF_INIT;
+    config_json(r, o, &text);
+    int rc = pmp_write_file_durable(path, text.data, text.len, err);
+    pmp_buf_free(&text);
     return rc;
 }
 
 int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
 {
-    pmp_buf want = PMP_BUF_INIT, path = PMP_BUF_INIT;
-    config_json(r, o, &want);
+    pmp_buf path = PMP_BUF_INIT;
     pmp_buf_printf(&path, "%s/config.json", o->out_dir);
-    size_t len = 0;
-    FILE *f = fopen(path.data, "rb");
-    int rc = 0;
-    if (f && o->resume) {
-        pmp_buf have = PMP_BUF_INIT;
-        char chunk[4096];
-        while ((len = fread(chunk, 1, sizeof chunk, f)) > 0) pmp_buf_append(&have, chunk, len);
-        rc = compare_config(have.data ? have.data : "", want.data, path.data, err);
-        pmp_buf_free(&have);
-    } else {
-        pmp_dfile af;
-        rc = pmp_dfile_open(&af, path.data, err);
-        if (rc == 0) rc = pmp_dfile_write(&af, want.data, want.len, err);
-        if (rc == 0) rc = pmp_dfile_commit(&af, NULL, err);
-        else pmp_dfile_abort(&af);
+    r->warmup = o->warmup >= 0 ? o->warmup : o->steps / 20;
+    r->n_plan = 0;
+    plan_push(r, o->steps);
+    int rc = 0, missing = 1;
+    json_object *have = o->resume ? read_json_file(path.data, &missing, err) : NULL;
+    if (o->resume && !missing && !have) rc = -1;
+    if (have) {
+        int extended = plan_from_config(r, o, have, path.data, err);
+        rc = extended < 0 ? -1 : 0;
+        pmp_buf want = PMP_BUF_INIT;
+        if (rc == 0) {
+            config_json(r, o, &want);
+            rc = compare_config(have, want.data, extended, path.data, err);
+        }
+        /* args.json first: a crash between the two leaves the run resumable either way */
+        if (rc == 0 && extended) rc = pmp_run_append_args(o->out_dir, "--steps", o->steps, err);
+        if (rc == 0 && extended) rc = write_config(r, o, path.data, err);
+        if (rc == 0 && extended && o->note) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "extending the run from %ld to %ld steps: steps after %ld follow "
+                     "the lr of a %ld-step plan (docs/train.md)", r->plan_ends[r->n_plan - 2], o->steps,
+                     r->plan_ends[r->n_plan - 2], o->steps);
+            o->note(o->ctx, msg);
+        }
+        pmp_buf_free(&want);
+        json_object_put(have);
+    } else if (rc == 0) {
+        rc = write_config(r, o, path.data, err);
     }
-    if (f) fclose(f);
-    pmp_buf_free(&want);
     pmp_buf_free(&path);
     return rc;
+}
+
+pmp_schedule pmp_run_schedule(const run_ctx *r, const pmp_run_opts *o, long step)
+{
+    long total = o->steps;
+    for (int i = 0; i < r->n_plan; i++)
+        if (step < r->plan_ends[i]) {
+            total = r->plan_ends[i];
+            break;
+        }
+    pmp_schedule s = {o->lr, o->min_lr, r->warmup, total};
+    return s;
 }
 
 /* ---------- checkpoints ---------- */
@@ -214,13 +319,6 @@ static json_object *section_json(const pmp_ckpt *ck, const char *name)
     return o;
 }
 
-static int json_int(json_object *o, const char *key, long *out)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int)) return -1;
-    *out = (long)json_object_get_int64(v);
-    return 0;
-}
 
 int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err)
 {
@@ -474,6 +572,32 @@ int pmp_run_save_args(const char *out_dir, int argc, char *const *argv, pmp_err 
     int rc = pmp_write_file_durable(path.data, out.data, out.len, err);
     pmp_buf_free(&out);
     pmp_buf_free(&path);
+    return rc;
+}
+
+int pmp_run_append_args(const char *out_dir, const char *flag, long value, pmp_err *err)
+{
+    char **argv;
+    int argc;
+    int got = pmp_run_load_args(out_dir, &argv, &argc, err);
+    if (got <= 0) return got;   /* a run from before args.json: nothing to replay */
+    pmp_buf out = PMP_BUF_INIT, path = PMP_BUF_INIT;
+    char num[32];
+    snprintf(num, sizeof num, "%ld", value);
+    pmp_buf_appendc(&out, '[');
+    for (int i = 0; i < argc; i++) {
+        pmp_json_put_string(&out, argv[i], strlen(argv[i]));
+        pmp_buf_appendc(&out, ',');
+    }
+    pmp_json_put_string(&out, flag, strlen(flag));
+    pmp_buf_appendc(&out, ',');
+    pmp_json_put_string(&out, num, strlen(num));
+    pmp_buf_appends(&out, "]\n");
+    pmp_buf_printf(&path, "%s/args.json", out_dir);
+    int rc = pmp_write_file_durable(path.data, out.data, out.len, err);
+    pmp_buf_free(&out);
+    pmp_buf_free(&path);
+    pmp_run_free_args(argv, argc);
     return rc;
 }
 

@@ -16,7 +16,7 @@ BIN="${PMP_BIN:-$ROOT/build/bin}"
 DATA="${PMP_SHARED:-$ROOT/../shared/data}"
 W="${1:-$ROOT/build/experiments}"
 [ -d "$DATA" ] || { echo "pmp_curves: no shared data at $DATA" >&2; exit 77; }
-mkdir -p "$W"; cd "$W"
+mkdir -p "$W"; W="$(cd "$W" && pwd)"; cd "$W"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$W/experiment.log" >&2; }
 done_() { [ -e "$1" ]; }
 T0=$(date +%s)
