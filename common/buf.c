@@ -39,6 +39,12 @@ char *pmp_xstrndup(const char *s, size_t n)
     return d;
 }
 
+int pmp_str_ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !memcmp(s + a - b, suffix, b);
+}
+
 char *pmp_xstrdup(const char *s)
 {
     return pmp_xstrndup(s, strlen(s));

@@ -90,6 +90,8 @@ void *pmp_xcalloc(size_t n, size_t size);
 void *pmp_xrealloc(void *p, size_t n);
 char *pmp_xstrdup(const char *s);
 char *pmp_xstrndup(const char *s, size_t n);
+/* 1 when s ends with suffix. */
+int pmp_str_ends_with(const char *s, const char *suffix);
 
 /* ---------- UTF-8 ---------- */
 

@@ -23,7 +23,8 @@ case "${1:-}" in
   *) echo "usage: $0 [--bench|--list]" >&2; exit 2 ;;
 esac
 
-# npm peers for the tokenizer benchmarks and reference checks (bench/tokenizer).
+# npm peers for the tokenizer benchmarks and reference checks (bench/tokenizer);
+# without node or the registry the checks that need them say so and skip.
 npm_peers() {
   dir="$(dirname "$0")/../bench/tokenizer"
   [ -d "$dir/node_modules" ] && return 0
@@ -39,8 +40,10 @@ for p in $pkgs; do
     missing="$missing $p"
   fi
 done
+# The npm peers are installed for the tests too: Hugging Face tokenizers checks the
+# tokenizer.json files pmp writes (tests/tokenizer, tests/train/hf_export.sh).
 if [ -z "$missing" ]; then
-  [ "${1:-}" = --bench ] && npm_peers
+  npm_peers
   exit 0
 fi
 
@@ -58,5 +61,5 @@ if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-rec
   echo "  ${SUDO:+sudo }apt-get update && ${SUDO:+sudo }apt-get install -y$missing" >&2
   exit 1
 fi
-[ "${1:-}" = --bench ] && npm_peers
+npm_peers
 exit 0

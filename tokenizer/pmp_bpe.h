@@ -64,6 +64,21 @@ int pmp_bpe_load_for_manifest(pmp_bpe **out, const struct pmp_manifest *m, const
  * temporary file and renamed, so a failed save leaves no partial file. */
 int pmp_bpe_save_json(const pmp_bpe *bpe, const char *path, pmp_err *err);
 
+/* What a reward model's tokenizer.json adds (pmp-train export to a directory): n
+ * special tokens past the vocabulary (ids ascending, >= pmp_bpe_vocab_size; e.g. a
+ * padding token), and, when append_id >= 0, a TemplateProcessing post-processor
+ * that appends that special token (one of the tokenizer's or of these) to a single
+ * text ($A) and to a pair ($A $B), the way pmp-train reads a reward. The file no
+ * longer loads back as the same tokenizer identity when n > 0. */
+typedef struct pmp_bpe_json_extra {
+    const char *const *texts;
+    const uint32_t *ids;
+    size_t n;
+    int64_t append_id;
+} pmp_bpe_json_extra;
+int pmp_bpe_save_json_extra(const pmp_bpe *bpe, const pmp_bpe_json_extra *x, const char *path,
+                            pmp_err *err);
+
 /* ---- encoding and decoding ---- */
 
 pmp_bpe_scratch *pmp_bpe_scratch_new(const pmp_bpe *bpe);

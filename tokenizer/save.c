@@ -44,28 +44,79 @@ static int ordinary_has(const pmp_bpe *b, const char *bytes, uint32_t len)
  * that no merge of lower-ranked tokens makes (possible only in a rank file): a
  * tokenizer.json cannot express it, and leaving its merge out would save another
  * tokenizer (that token would load as decode-only). */
-static int write_json(const pmp_bpe *b, pmp_buf *out, pmp_err *err)
+static void added_token(pmp_jobj *j, uint32_t id, const char *text, size_t len)
 {
+    pmp_jobj_object(j, NULL);
+    pmp_jobj_u64(j, "id", id);
+    pmp_buf clean = PMP_BUF_INIT;
+    pmp_utf8_sanitize(&clean, text, len);
+    pmp_jobj_strn(j, "content", clean.data, clean.len);
+    pmp_buf_free(&clean);
+    pmp_jobj_bool(j, "single_word", 0);
+    pmp_jobj_bool(j, "lstrip", 0);
+    pmp_jobj_bool(j, "rstrip", 0);
+    pmp_jobj_bool(j, "normalized", 0);
+    pmp_jobj_bool(j, "special", 1);
+    pmp_jobj_close(j);
+}
+
+/* TemplateProcessing: $A (and $A $B for a pair) then the appended special token. */
+static void append_processor(pmp_jobj *j, const char *text, uint32_t id)
+{
+    pmp_jobj_object(j, "post_processor");
+    pmp_jobj_str(j, "type", "TemplateProcessing");
+    for (int pair = 0; pair < 2; pair++) {
+        pmp_jobj_array(j, pair ? "pair" : "single");
+        for (int k = 0; k < 2 + pair; k++) {
+            int special = k == 1 + pair;
+            pmp_jobj_object(j, NULL);
+            pmp_jobj_object(j, special ? "SpecialToken" : "Sequence");
+            pmp_jobj_str(j, "id", special ? text : k ? "B" : "A");
+            pmp_jobj_int(j, "type_id", 0);
+            pmp_jobj_close(j);
+            pmp_jobj_close(j);
+        }
+        pmp_jobj_close(j);
+    }
+    pmp_jobj_object(j, "special_tokens");
+    pmp_jobj_object(j, text);
+    pmp_jobj_str(j, "id", text);
+    pmp_jobj_array(j, "ids");
+    pmp_jobj_u64(j, NULL, id);
+    pmp_jobj_close(j);
+    pmp_jobj_array(j, "tokens");
+    pmp_jobj_str(j, NULL, text);
+    pmp_jobj_close(j);
+    pmp_jobj_close(j);
+    pmp_jobj_close(j);
+    pmp_jobj_close(j);
+}
+
+static int write_json(const pmp_bpe *b, const pmp_bpe_json_extra *x, pmp_buf *out, pmp_err *err)
+{
+    const char *append_text = NULL;
+    if (x && x->append_id >= 0) {
+        for (size_t i = 0; i < b->n_specials && !append_text; i++)
+            if (b->sp_id[i] == (uint32_t)x->append_id) append_text = b->sp_text[i];
+        for (size_t i = 0; i < x->n && !append_text; i++)
+            if (x->ids[i] == (uint32_t)x->append_id) append_text = x->texts[i];
+        if (!append_text)
+            return pmp_err_setc(err, PMP_E_USAGE, "the appended id %lld is no special token",
+                                (long long)x->append_id);
+    }
+    for (size_t i = 0; x && i < x->n; i++)
+        if (x->ids[i] < b->n_ids || (i && x->ids[i] <= x->ids[i - 1]))
+            return pmp_err_setc(err, PMP_E_USAGE, "an added token's id (%u) must be past the "
+                                "vocabulary (%u) and ascending", x->ids[i], b->n_ids);
+
     pmp_jobj j;
     pmp_jobj_begin_pretty(&j, out);
     pmp_jobj_str(&j, "version", "1.0");
     pmp_jobj_null(&j, "truncation");
     pmp_jobj_null(&j, "padding");
     pmp_jobj_array_lines(&j, "added_tokens");
-    for (size_t i = 0; i < b->n_specials; i++) {
-        pmp_jobj_object(&j, NULL);
-        pmp_jobj_u64(&j, "id", b->sp_id[i]);
-        pmp_buf clean = PMP_BUF_INIT;
-        pmp_utf8_sanitize(&clean, b->sp_text[i], b->sp_len[i]);
-        pmp_jobj_strn(&j, "content", clean.data, clean.len);
-        pmp_buf_free(&clean);
-        pmp_jobj_bool(&j, "single_word", 0);
-        pmp_jobj_bool(&j, "lstrip", 0);
-        pmp_jobj_bool(&j, "rstrip", 0);
-        pmp_jobj_bool(&j, "normalized", 0);
-        pmp_jobj_bool(&j, "special", 1);
-        pmp_jobj_close(&j);
-    }
+    for (size_t i = 0; i < b->n_specials; i++) added_token(&j, b->sp_id[i], b->sp_text[i], b->sp_len[i]);
+    for (size_t i = 0; x && i < x->n; i++) added_token(&j, x->ids[i], x->texts[i], strlen(x->texts[i]));
     pmp_jobj_close(&j);
     pmp_jobj_null(&j, "normalizer");
     pmp_jobj_object(&j, "pre_tokenizer");
@@ -89,7 +140,8 @@ static int write_json(const pmp_bpe *b, pmp_buf *out, pmp_err *err)
     pmp_jobj_close(&j);
     pmp_jobj_close(&j);
     pmp_jobj_close(&j);
-    pmp_jobj_null(&j, "post_processor");
+    if (append_text) append_processor(&j, append_text, (uint32_t)x->append_id);
+    else pmp_jobj_null(&j, "post_processor");
     pmp_jobj_object(&j, "decoder");
     pmp_jobj_str(&j, "type", "ByteLevel");
     pmp_jobj_bool(&j, "add_prefix_space", 1);
@@ -119,6 +171,10 @@ static int write_json(const pmp_bpe *b, pmp_buf *out, pmp_err *err)
             continue;
         spell(&sp, b->pool.data + b->tok_off[id], b->tok_len[id]);
         pmp_jobj_u64(&j, sp.data, id);
+    }
+    for (size_t i = 0; x && i < x->n; i++) {   /* as the specials: Hugging Face keeps their ids */
+        spell(&sp, x->texts[i], strlen(x->texts[i]));
+        pmp_jobj_u64(&j, sp.data, x->ids[i]);
     }
     pmp_jobj_break(&j);   /* the bracket on its own line even when empty */
     pmp_jobj_close(&j);
@@ -166,8 +222,13 @@ static int write_json(const pmp_bpe *b, pmp_buf *out, pmp_err *err)
 
 int pmp_bpe_save_json(const pmp_bpe *b, const char *path, pmp_err *err)
 {
+    return pmp_bpe_save_json_extra(b, NULL, path, err);
+}
+
+int pmp_bpe_save_json_extra(const pmp_bpe *b, const pmp_bpe_json_extra *x, const char *path, pmp_err *err)
+{
     pmp_buf out = PMP_BUF_INIT, tmp = PMP_BUF_INIT;
-    if (write_json(b, &out, err) < 0) {
+    if (write_json(b, x, &out, err) < 0) {
         pmp_buf_free(&out);
         return pmp_err_prefix(err, "%s", path);
     }

@@ -32,12 +32,20 @@ int pmp_gpt2_read_config(const char *path, pmp_config *cfg, pmp_err *err)
         config_int(o, "n_positions", "n_ctx", &cfg->maxT, err) < 0 ||
         config_int(o, "vocab_size", NULL, &cfg->V, err) < 0)
         rc = pmp_err_prefix(err, "%s", path);
+    json_object *v;
+    int own = 0;
+    if (rc == 0 && json_object_object_get_ex(o, "pmp_vocab_size", &v)) {
+        if (config_int(o, "pmp_vocab_size", NULL, &own, err) < 0 || own < 1 || own > cfg->V)
+            rc = pmp_err_prefix(err, "%s", path);
+        else
+            cfg->V = own;
+    }
     json_object_put(o);
     if (rc == 0 && pmp_config_check(cfg, err) < 0) rc = pmp_err_prefix(err, "%s", path);
     return rc;
 }
 
-void pmp_gpt2_config_json(const pmp_config *c, pmp_buf *out)
+void pmp_gpt2_config_json(const pmp_config *c, const pmp_gpt2_tokens *tok, pmp_buf *out)
 {
     pmp_jobj j;
     pmp_jobj_begin(&j, out);
@@ -50,10 +58,20 @@ void pmp_gpt2_config_json(const pmp_config *c, pmp_buf *out)
     pmp_jobj_int(&j, "n_embd", c->C);
     pmp_jobj_int(&j, "n_positions", c->maxT);
     pmp_jobj_int(&j, "n_ctx", c->maxT);
-    pmp_jobj_int(&j, "vocab_size", c->V);
+    pmp_jobj_int(&j, "vocab_size", tok ? c->V + 1 : c->V);
     pmp_jobj_int(&j, "num_labels", 1);
     pmp_jobj_num(&j, "layer_norm_epsilon", 1e-5);
     pmp_jobj_str(&j, "activation_function", "gelu_new");
+    if (tok) {
+        pmp_jobj_int(&j, "pad_token_id", tok->pad);
+        pmp_jobj_int(&j, "eos_token_id", tok->eoc);
+        pmp_jobj_int(&j, "bos_token_id", tok->eoc);
+        pmp_jobj_str(&j, "torch_dtype", "float32");
+        /* pmp's own keys: the vocabulary without the padding row (so --init reads the
+         * directory back), and the left-out bias (pmp reward = this model's + it) */
+        pmp_jobj_int(&j, "pmp_vocab_size", c->V);
+        pmp_jobj_num(&j, "pmp_score_bias", tok->score_bias);
+    }
     pmp_jobj_end(&j);
     pmp_buf_appendc(out, '\n');
 }
@@ -120,6 +138,21 @@ static int load(const pmp_safetensors *st, const char *name, float *dst, uint64_
     return rc;
 }
 
+/* The first `rows` rows of a [>= rows, C] table (wte: a padding row past V; wpe:
+ * the model's context may be shorter than the file's). */
+static int load_rows(const pmp_safetensors *st, const char *name, float *dst, int rows, int C, pmp_buf *alt,
+                     pmp_err *err)
+{
+    const pmp_st_tensor *t = find(st, name, alt);
+    if (!t || t->ndim != 2 || t->shape[1] != C || t->shape[0] < rows)
+        return pmp_err_set(err, "%s must be [>= %d, %d]", name, rows, C);
+    float *all = pmp_xmalloc(t->numel * sizeof *all);
+    int rc = pmp_st_read_f32(st, t->name, all, t->numel, err);
+    if (rc == 0) memcpy(dst, all, (size_t)rows * C * sizeof *all);
+    free(all);
+    return rc;
+}
+
 int pmp_gpt2_import(pmp_model *m, const char *path, int *has_head, pmp_err *err)
 {
     pmp_safetensors *st;
@@ -131,18 +164,8 @@ int pmp_gpt2_import(pmp_model *m, const char *path, int *has_head, pmp_err *err)
     pmp_buf name = PMP_BUF_INIT, alt = PMP_BUF_INIT;
     *has_head = 0;
 
-    rc = load(st, "wte.weight", p->wte, (uint64_t)c->V * C, err);
-    if (rc == 0) {
-        const pmp_st_tensor *t = find(st, "wpe.weight", &alt);
-        if (!t || t->ndim != 2 || t->shape[1] != C || t->shape[0] < c->maxT) {
-            rc = pmp_err_set(err, "wpe.weight must be [>= %d, %d]", c->maxT, C);
-        } else {
-            float *all = pmp_xmalloc(t->numel * sizeof *all);
-            rc = pmp_st_read_f32(st, t->name, all, t->numel, err);
-            if (rc == 0) memcpy(p->wpe, all, (size_t)c->maxT * C * sizeof *all);
-            free(all);
-        }
-    }
+    rc = load_rows(st, "wte.weight", p->wte, c->V, C, &alt, err);
+    if (rc == 0) rc = load_rows(st, "wpe.weight", p->wpe, c->maxT, C, &alt, err);
     for (size_t r = 0; r < sizeof rows / sizeof rows[0] && rc == 0; r++) {
         int nr, nc;
         layer_shape(m, rows[r].field, &nr, &nc);
@@ -175,8 +198,10 @@ int pmp_gpt2_import(pmp_model *m, const char *path, int *has_head, pmp_err *err)
     return rc;
 }
 
-int pmp_gpt2_export(const pmp_model *m, const char *path, pmp_err *err)
+int pmp_gpt2_export(const pmp_model *m, pmp_gpt2_layout layout, const char *path, pmp_err *err)
 {
+    int hf = layout == PMP_GPT2_HF;
+    const char *prefix = hf ? "transformer." : "";
     const pmp_config *c = &m->cfg;
     const pmp_params *p = &m->params;
     int C = c->C;
@@ -189,22 +214,31 @@ int pmp_gpt2_export(const pmp_model *m, const char *path, pmp_err *err)
             tsize += (size_t)c->L * nr * nc;
         }
     float *tbuf = pmp_xmalloc((tsize ? tsize : 1) * sizeof *tbuf), *tp = tbuf;
+    float *wte = p->wte;
+    if (hf) {   /* the padding row */
+        wte = pmp_xcalloc((size_t)(c->V + 1) * C, sizeof *wte);
+        memcpy(wte, p->wte, (size_t)c->V * C * sizeof *wte);
+    }
     pmp_st_writer *w = pmp_st_writer_new();
     pmp_st_writer_metadata(w, "format", "pt");
     pmp_st_writer_metadata(w, "producer", "pmp " PMP_VERSION);
     pmp_buf name = PMP_BUF_INIT;
     int64_t s2[2];
     int rc = 0;
-    s2[0] = c->V; s2[1] = C;
-    rc = pmp_st_writer_add_f32(w, "wte.weight", s2, 2, p->wte, err);
+    s2[0] = hf ? c->V + 1 : c->V; s2[1] = C;
+    pmp_buf_printf(&name, "%swte.weight", prefix);
+    rc = pmp_st_writer_add_f32(w, name.data, s2, 2, wte, err);
     s2[0] = c->maxT;
-    if (rc == 0) rc = pmp_st_writer_add_f32(w, "wpe.weight", s2, 2, p->wpe, err);
+    pmp_buf_clear(&name);
+    pmp_buf_printf(&name, "%swpe.weight", prefix);
+    if (rc == 0) rc = pmp_st_writer_add_f32(w, name.data, s2, 2, p->wpe, err);
     for (size_t r = 0; r < sizeof rows / sizeof rows[0] && rc == 0; r++) {
         int nr, nc;
         layer_shape(m, rows[r].field, &nr, &nc);
         size_t per = (size_t)nr * nc;
         for (int l = 0; l < (rows[r].per_layer ? c->L : 1) && rc == 0; l++) {
             pmp_buf_clear(&name);
+            pmp_buf_appends(&name, prefix);
             pmp_buf_printf(&name, rows[r].hf, l);
             const float *src = field(p, rows[r].field) + (size_t)l * per;
             if (!rows[r].transpose) {
@@ -221,10 +255,11 @@ int pmp_gpt2_export(const pmp_model *m, const char *path, pmp_err *err)
     }
     int64_t sw[2] = {1, C}, sb = 1;
     if (rc == 0) rc = pmp_st_writer_add_f32(w, "score.weight", sw, 2, p->rw, err);
-    if (rc == 0) rc = pmp_st_writer_add_f32(w, "score.bias", &sb, 1, p->rb, err);
+    if (rc == 0 && !hf) rc = pmp_st_writer_add_f32(w, "score.bias", &sb, 1, p->rb, err);
     if (rc == 0) rc = pmp_st_writer_write(w, path, err);
     pmp_st_writer_free(w);
     pmp_buf_free(&name);
+    if (wte != p->wte) free(wte);
     free(tbuf);
     return rc;
 }

@@ -11,6 +11,7 @@
 
 static const char usage[] =
     "Usage: pmp-train --data DIR --out RUN_DIR [OPTIONS]\n"
+    "       pmp-train export CKPT|RUN_DIR -o MODEL_DIR/ [--tokenizer FILE | --data DIR]\n"
     "       pmp-train export CKPT|RUN_DIR -o pm.safetensors [--config-out config.json]\n"
     "       pmp-train score CKPT|RUN_DIR --data DIR [--pairs N] [--tokens] > rewards.jsonl\n"
     "       pmp-train plot RUN_DIR -o run.svg|run.png   (loss, and eval accuracy vs longer-wins)\n"
@@ -33,8 +34,9 @@ static const char usage[] =
     "  --model NAME          tiny (default), small or gpt2\n"
     "  --layers N --heads N --width N   instead of --model\n"
     "  --context N           context length (at most the preset's)\n"
-    "  --init PATH           start from a checkpoint, a run dir, or a GPT-2\n"
-    "                        model.safetensors (config.json beside it)\n"
+    "  --init PATH           start from a checkpoint, a run dir, a GPT-2 model.safetensors\n"
+    "                        (config.json beside it) or a model dir (pmp-train export's)\n"
+    "  --init-config FILE    the config.json of a GPT-2 --init, when it is not beside it\n"
     "  --reset-head          new reward head (finetuning: with a fresh optimizer and cursor)\n"
     "Optimisation:\n"
     "  --steps N (1000; 0 evaluates the start weights on --eval and trains nothing)\n"
@@ -101,28 +103,35 @@ static int cmd_export(int argc, char **argv)
 {
     pmp_cli cli;
     pmp_cli_init(&cli, "pmp-train export", usage);
-    enum { OPT_CONFIG_OUT = PMP_OPT_FIRST_FREE };
+    enum { OPT_CONFIG_OUT = PMP_OPT_FIRST_FREE, OPT_TOKENIZER, OPT_DATA };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
         {"output", required_argument, NULL, 'o'},
         {"config-out", required_argument, NULL, OPT_CONFIG_OUT},
+        {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
+        {"data", required_argument, NULL, OPT_DATA},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *config_out = NULL;
+    const char *out = NULL;
+    pmp_export_opts x = {NULL, NULL, NULL};
     int c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
         if (r == PMP_CLI_HANDLED) continue;
         if (c == 'o') out = optarg;
-        else if (c == OPT_CONFIG_OUT) config_out = optarg;
+        else if (c == OPT_CONFIG_OUT) x.config_out = optarg;
+        else if (c == OPT_TOKENIZER) x.tokenizer = optarg;
+        else if (c == OPT_DATA) x.data_dir = optarg;
         else return pmp_cli_usage_error(&cli, "unexpected option");
     }
     if (optind + 1 != argc || !out) return pmp_cli_usage_error(&cli, "expected CKPT and -o OUT");
     pmp_err err;
-    if (pmp_run_export(argv[optind], out, config_out, &err) < 0) return pmp_cli_fail(&cli, "%s", err.msg);
+    int hf_dir = 0;
+    if (pmp_run_export(argv[optind], out, &x, &hf_dir, &err) < 0) return pmp_cli_fail_err(&cli, &err);
     pmp_cli_stat_str(&cli, "checkpoint", argv[optind]);
     pmp_cli_stat_str(&cli, "output", out);
+    pmp_cli_stat_str(&cli, "layout", hf_dir ? "huggingface-dir" : "safetensors-file");
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
 
@@ -203,7 +212,7 @@ int main(int argc, char **argv)
         OPT_MODEL, OPT_LAYERS, OPT_HEADS, OPT_WIDTH, OPT_CONTEXT, OPT_INIT, OPT_RESET_HEAD, OPT_STEPS,
         OPT_BATCH, OPT_MICRO, OPT_LR, OPT_MINLR, OPT_WARMUP, OPT_WD, OPT_CLIP, OPT_SEED, OPT_THREADS,
         OPT_RESUME, OPT_CKPT_EVERY, OPT_KEEP, OPT_EVAL_EVERY, OPT_EVAL_PAIRS, OPT_OUT,
-        OPT_MAX_PAIRS, OPT_SUB_SEED,
+        OPT_MAX_PAIRS, OPT_SUB_SEED, OPT_INIT_CONFIG,
     };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
@@ -213,6 +222,7 @@ int main(int argc, char **argv)
         {"model", required_argument, NULL, OPT_MODEL}, {"layers", required_argument, NULL, OPT_LAYERS},
         {"heads", required_argument, NULL, OPT_HEADS}, {"width", required_argument, NULL, OPT_WIDTH},
         {"context", required_argument, NULL, OPT_CONTEXT}, {"init", required_argument, NULL, OPT_INIT},
+        {"init-config", required_argument, NULL, OPT_INIT_CONFIG},
         {"reset-head", no_argument, NULL, OPT_RESET_HEAD}, {"steps", required_argument, NULL, OPT_STEPS},
         {"batch-pairs", required_argument, NULL, OPT_BATCH}, {"micro-batches", required_argument, NULL, OPT_MICRO},
         {"lr", required_argument, NULL, OPT_LR}, {"min-lr", required_argument, NULL, OPT_MINLR},
@@ -287,6 +297,7 @@ int main(int argc, char **argv)
         case OPT_WIDTH: bad = parse_long(a, &v); o.cfg.C = (int)v; explicit_shape = 1; break;
         case OPT_CONTEXT: bad = parse_long(a, &v); o.context = (int)v; o.cfg.maxT = (int)v; break;
         case OPT_INIT: o.init = a; break;
+        case OPT_INIT_CONFIG: o.init_config = a; break;
         case OPT_RESET_HEAD: o.reset_head = 1; break;
         case OPT_STEPS: bad = parse_long(a, &o.steps) || o.steps < 0; break;
         case OPT_BATCH: bad = parse_long(a, &v) || v < 1; o.batch_pairs = (int)v; break;

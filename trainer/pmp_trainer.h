@@ -275,6 +275,7 @@ typedef struct pmp_run_opts {
     pmp_config cfg;             /* layers/heads/width/context when model == NULL (V ignored) */
     int context;                /* 0 = the preset's */
     const char *init;           /* checkpoint file, run dir, or model.safetensors; may be NULL */
+    const char *init_config;    /* --init-config: a GPT-2 init's config.json (NULL: beside it) */
     int shape_given;            /* the user chose --model or --layers/--heads/--width: with
                                  * --init they must agree with the init's architecture */
     int reset_head;
@@ -339,9 +340,20 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err);
 int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
                   int with_tokens, FILE *out, pmp_err *err);
 
-/* Writes a checkpoint's weights as a GPT-2 model.safetensors (+ score head), and
- * config.json when config_out is not NULL. */
-int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pmp_err *err);
+/* `pmp-train export` (docs/train.md, "Weights in and out"). out ending in
+ * .safetensors: that file (GPT-2 names + score.weight/score.bias, what --init reads
+ * back exactly) and config.json beside it, or at config_out. Any other out: a
+ * Hugging Face model directory: model.safetensors in GPT2ForSequenceClassification's
+ * names, config.json, tokenizer.json and tokenizer_config.json. Its tokenizer is
+ * `tokenizer`, or the one the manifest of data_dir names, or of the run's own --data
+ * (RUN_DIR/args.json); it must be the checkpoint's. */
+typedef struct pmp_export_opts {
+    const char *config_out;   /* NULL: beside the weights */
+    const char *tokenizer;    /* NULL: from the data's manifest */
+    const char *data_dir;     /* NULL: the run's --data */
+} pmp_export_opts;
+/* *hf_dir (may be NULL): 1 when a model directory was written. */
+int pmp_run_export(const char *ckpt, const char *out, const pmp_export_opts *x, int *hf_dir, pmp_err *err);
 
 /* RUN_DIR/args.json: the command-line arguments a run was started with (a JSON array
  * of strings), so `pmp-train --resume --out RUN_DIR` needs no other flag. save writes

@@ -96,28 +96,53 @@ static pmp_batch_opts batch_opts(const run_ctx *r, const pmp_run_opts *o, int ev
 
 /* ---------- model set-up: preset, checkpoint or GPT-2 ---------- */
 
-static int ends_with(const char *s, const char *suffix)
+/* --init as GPT-2 weights: a .safetensors file, or a model directory (pmp-train
+ * export's) holding model.safetensors and no checkpoints; *path = the weights. */
+static int init_weights_file(const char *init, pmp_buf *path)
 {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
+    if (pmp_str_ends_with(init, ".safetensors")) {
+        pmp_buf_appends(path, init);
+        return 1;
+    }
+    struct stat st;
+    pmp_buf probe = PMP_BUF_INIT;
+    pmp_buf_printf(&probe, "%s/checkpoints", init);
+    int has_ckpts = stat(probe.data, &st) == 0;
+    pmp_buf_clear(&probe);
+    pmp_buf_printf(&probe, "%s/model.safetensors", init);
+    int is_dir = !has_ckpts && stat(probe.data, &st) == 0 && S_ISREG(st.st_mode);
+    if (is_dir) pmp_buf_appends(path, probe.data);
+    pmp_buf_free(&probe);
+    return is_dir;
 }
 
-static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
+static int init_model_with(run_ctx *r, const pmp_run_opts *o, pmp_buf *weights_buf, pmp_err *err)
 {
     pmp_config cfg;
-    int from_gpt2 = o->init && ends_with(o->init, ".safetensors");
+    int from_gpt2 = o->init && init_weights_file(o->init, weights_buf);
+    const char *wpath = weights_buf->data;
     pmp_ckpt *init_ck = NULL;
     long init_step = -1;
     if (from_gpt2) {
         pmp_buf cpath = PMP_BUF_INIT;
-        const char *slash = strrchr(o->init, '/');
-        if (slash) pmp_buf_append(&cpath, o->init, (size_t)(slash - o->init + 1));
-        pmp_buf_appends(&cpath, "config.json");
+        if (o->init_config) {
+            pmp_buf_appends(&cpath, o->init_config);
+        } else {
+            const char *slash = strrchr(wpath, '/');
+            if (slash) pmp_buf_append(&cpath, wpath, (size_t)(slash - wpath + 1));
+            pmp_buf_appends(&cpath, "config.json");
+        }
         int rc = pmp_gpt2_read_config(cpath.data, &cfg, err);
+        if (rc < 0 && !o->init_config)
+            pmp_err_prefix(err, "--init %s takes its architecture from the config.json beside it "
+                           "(or give --init-config FILE)", o->init);
         pmp_buf_free(&cpath);
-        if (rc < 0) return -1;
-        if (cfg.V != r->V)
+        if (rc < 0) {
+            return -1;
+        }
+        if (cfg.V != r->V) {
             return pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", o->init, cfg.V, r->V);
+        }
         if (o->context) {
             if (o->context > cfg.maxT) return pmp_err_set(err, "--context %d exceeds the model's %d", o->context, cfg.maxT);
             cfg.maxT = o->context;
@@ -175,7 +200,7 @@ static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
     int rc = 0;
     if (from_gpt2) {
         int has_head;
-        rc = pmp_gpt2_import(&r->model, o->init, &has_head, err);
+        rc = pmp_gpt2_import(&r->model, wpath, &has_head, err);
     } else if (init_ck) {
         rc = pmp_run_ckpt_load_params(init_ck, &r->model, err);
         pmp_ckpt_close(init_ck);
@@ -184,6 +209,14 @@ static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
         for (int i = 0; i < cfg.C; i++) r->model.params.rw[i] = 0.02f * pmp_rng_normal(&r->rng);
         r->model.params.rb[0] = 0;
     }
+    return rc;
+}
+
+static int init_model(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
+{
+    pmp_buf weights = PMP_BUF_INIT;
+    int rc = init_model_with(r, o, &weights, err);
+    pmp_buf_free(&weights);
     return rc;
 }
 

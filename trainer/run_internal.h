@@ -51,6 +51,8 @@ int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_er
 int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step, pmp_err *err);
 int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err);
 int pmp_run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err);
+/* A checkpoint section parsed as JSON (a json_object *, or NULL); the caller puts it. */
+struct json_object *pmp_run_ckpt_section_json(const pmp_ckpt *ck, const char *name);
 
 int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err);
 void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms);

@@ -1,5 +1,5 @@
 /* run_state.c — a run's durable state: RUN_DIR/config.json, checkpoints (save,
- * resume, init), log.jsonl, and export. Checkpoint sections (docs/checkpoint.md):
+ * resume, init) and log.jsonl. Checkpoint sections (docs/checkpoint.md):
  *   config  the run configuration (JSON, as in RUN_DIR/config.json)
  *   params  all parameters (f32, the model's one buffer)
  *   adam_m, adam_v  AdamW moments (same layout)
@@ -308,7 +308,7 @@ int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_er
     return rc;
 }
 
-static json_object *section_json(const pmp_ckpt *ck, const char *name)
+json_object *pmp_run_ckpt_section_json(const pmp_ckpt *ck, const char *name)
 {
     size_t len;
     const char *p = pmp_ckpt_section(ck, name, &len);
@@ -322,7 +322,7 @@ static json_object *section_json(const pmp_ckpt *ck, const char *name)
 
 int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err)
 {
-    json_object *o = section_json(ck, "config");
+    json_object *o = pmp_run_ckpt_section_json(ck, "config");
     long L = 0, NH = 0, C = 0, T = 0, V = 0;
     int rc = 0;
     if (!o || json_int(o, "layers", &L) || json_int(o, "heads", &NH) || json_int(o, "width", &C) ||
@@ -388,7 +388,7 @@ int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
     if (found <= 0) return found;
     pmp_config cfg;
     int rc = pmp_run_ckpt_config(ck, &cfg, err);
-    json_object *st = rc == 0 ? section_json(ck, "state") : NULL;
+    json_object *st = rc == 0 ? pmp_run_ckpt_section_json(ck, "state") : NULL;
     long s = 0, adam_step = 0;
     if (rc == 0 && (!st || json_int(st, "step", &s) || json_int(st, "adam_step", &adam_step) ||
                     s < 1 || adam_step < 0))
@@ -513,37 +513,6 @@ void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
 }
 
 /* ---------- export ---------- */
-
-int pmp_run_export(const char *ckpt, const char *out, const char *config_out, pmp_err *err)
-{
-    pmp_ckpt *ck;
-    if (pmp_run_open_init_ckpt(ckpt, &ck, NULL, err) < 0) return -1;
-    pmp_config cfg;
-    pmp_model m;
-    pmp_rng rng;
-    pmp_rng_seed(&rng, 0);
-    int rc = pmp_run_ckpt_config(ck, &cfg, err);
-    int ready = 0;
-    if (rc == 0) rc = pmp_model_init(&m, &cfg, &rng, err);
-    if (rc == 0) {
-        ready = 1;
-        rc = pmp_run_ckpt_load_params(ck, &m, err);
-    }
-    if (rc == 0) rc = pmp_gpt2_export(&m, out, err);
-    if (rc == 0 && config_out) {
-        pmp_buf j = PMP_BUF_INIT;
-        pmp_gpt2_config_json(&cfg, &j);
-        pmp_dfile af;
-        rc = pmp_dfile_open(&af, config_out, err);
-        if (rc == 0) rc = pmp_dfile_write(&af, j.data, j.len, err);
-        if (rc == 0) rc = pmp_dfile_commit(&af, NULL, err);
-        else pmp_dfile_abort(&af);
-        pmp_buf_free(&j);
-    }
-    if (ready) pmp_model_free(&m);
-    pmp_ckpt_close(ck);
-    return rc;
-}
 
 /* ---------- the arguments a run was started with ---------- */
 

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           V = (unsigned)cfg.V;
         FUZZ_CHECK(sum == total && sum == V * C + T * C + L * (12 * C * C + 13 * C) + 3 * C + 1);
         pmp_buf j = PMP_BUF_INIT;
-        pmp_gpt2_config_json(&cfg, &j);
+        pmp_gpt2_config_json(&cfg, NULL, &j);
         fuzz_write(path, j.data, j.len);
         pmp_buf_free(&j);
         pmp_config back;

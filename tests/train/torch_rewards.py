@@ -30,7 +30,9 @@ def load_safetensors(path):
     return out
 
 
-def hidden(w, cfg, tokens):
+def hidden(w, cfg, tokens, prefix=""):
+    """GPT-2's final hidden states; prefix: "transformer." for a model directory."""
+    w = {k[len(prefix):]: v for k, v in w.items() if k.startswith(prefix)}
     C, NH = cfg["n_embd"], cfg["n_head"]
     T = len(tokens)
     x = w["wte.weight"][tokens] + w["wpe.weight"][:T]
@@ -74,7 +76,41 @@ def lm_loss(w, cfg, scores, expected):
     print(f"ok: held-out LM loss {expected:.6f} reproduced by torch ({ref:.6f}, {count} tokens)")
 
 
+def hf_dir(d, scores):
+    """A model directory as GPT2ForSequenceClassification reads it: the body under
+    "transformer.", score.weight [1, C] and no bias, a batch right-padded with
+    pad_token_id, the reward read at the last token that is not padding (Hugging
+    Face's rule). pmp's reward is that plus config.json's pmp_score_bias."""
+    w = load_safetensors(f"{d}/model.safetensors")
+    cfg = json.load(open(f"{d}/config.json"))
+    assert cfg["architectures"] == ["GPT2ForSequenceClassification"] and cfg["num_labels"] == 1, cfg
+    V, pad = cfg["pmp_vocab_size"], cfg["pad_token_id"]
+    assert pad == V and cfg["vocab_size"] == V + 1 and cfg["eos_token_id"] != pad, cfg
+    assert set(w) - {"score.weight"} == {k for k in w if k.startswith("transformer.")}, sorted(w)
+    assert tuple(w["score.weight"].shape) == (1, cfg["n_embd"]), w["score.weight"].shape
+    assert tuple(w["transformer.wte.weight"].shape) == (V + 1, cfg["n_embd"])
+    assert float(w["transformer.wte.weight"][pad].abs().max()) == 0.0, "the padding row must be zeros"
+    worst, n = 0.0, 0
+    for line in open(scores):
+        s = json.loads(line)
+        seqs = [s["better_tokens"], s["worse_tokens"]]
+        L = max(map(len, seqs))
+        for side, seq in zip(("better", "worse"), seqs):
+            assert seq[-1] == cfg["eos_token_id"], "pmp reads the reward at its end-of-context token"
+            ids = torch.tensor(seq + [pad] * (L - len(seq)))
+            last = int((torch.arange(L) * (ids != pad)).argmax())
+            logits = hidden(w, cfg, ids.tolist(), "transformer.") @ w["score.weight"][0]
+            ref = float(logits[last]) + cfg["pmp_score_bias"]
+            err = abs(ref - s[side]) / max(1.0, abs(ref))
+            worst, n = max(worst, err), n + 1
+            if err > 1e-4:
+                sys.exit(f"pair {s['pair']} {side}: pmp {s[side]}, the directory read as Hugging Face does {ref}")
+    print(f"ok: {n} rewards reproduced from the model directory, worst relative error {worst:.2e}")
+
+
 def main():
+    if sys.argv[1] == "--hf-dir":
+        return hf_dir(sys.argv[2], sys.argv[3])
     model, config, scores = sys.argv[1:4]
     w = load_safetensors(model)
     cfg = json.load(open(config))
