@@ -9,8 +9,7 @@
 #include "pmp_bpe.h"
 #include "run_internal.h"
 
-/* The tokenizer identity and end-of-context id the checkpoint was trained with. */
-static int ckpt_tokens(const pmp_ckpt *ck, char **identity, int32_t *eoc, pmp_err *err)
+int pmp_run_ckpt_tokens(const pmp_ckpt *ck, char **identity, int32_t *eoc, pmp_err *err)
 {
     json_object *o = pmp_run_ckpt_section_json(ck, "config"), *v;
     int rc = 0;
@@ -43,20 +42,22 @@ static char *run_data_dir(const char *ckpt)
     return dir;
 }
 
-static int load_tokenizer(const char *ckpt, const pmp_export_opts *x, const char *identity, pmp_bpe **bpe,
-                          pmp_err *err)
+int pmp_run_ckpt_tokenizer(const char *ckpt, const char *tokenizer, const char *data_dir, const char *identity,
+                           pmp_bpe **bpe, pmp_manifest_policy *policy, pmp_err *err)
 {
-    if (x->tokenizer) {
-        if (pmp_bpe_load(bpe, x->tokenizer, NULL, err) < 0) return -1;
+    if (policy) memset(policy, 0, sizeof *policy);
+    if (tokenizer) {
+        if (pmp_bpe_load(bpe, tokenizer, NULL, err) < 0) return -1;
     } else {
-        char *data = x->data_dir ? pmp_xstrdup(x->data_dir) : run_data_dir(ckpt);
+        char *data = data_dir ? pmp_xstrdup(data_dir) : run_data_dir(ckpt);
         if (!data)
-            return pmp_err_setc(err, PMP_E_USAGE, "%s: which tokenizer? (a model directory has one: give "
-                                "--tokenizer FILE or --data DIR)", ckpt);
+            return pmp_err_setc(err, PMP_E_USAGE, "%s: which tokenizer? (the run's args.json names no "
+                                "--data: give --tokenizer FILE or --data DIR)", ckpt);
         pmp_loader *l;
         int rc = pmp_loader_open(&l, data, err);
         if (rc == 0) {
             rc = pmp_bpe_load_for_manifest(bpe, pmp_loader_manifest(l), NULL, NULL, err);
+            if (policy) *policy = pmp_loader_manifest(l)->policy;
             pmp_loader_close(l);
         }
         if (rc < 0) pmp_err_prefix(err, "the tokenizer of the data %s (or give --tokenizer FILE)", data);
@@ -170,8 +171,8 @@ int pmp_run_export(const char *ckpt, const char *out, const pmp_export_opts *x, 
     char *identity = NULL;
     int32_t eoc = -1;
     int rc = pmp_run_ckpt_config(ck, &cfg, err);
-    if (rc == 0 && dir) rc = ckpt_tokens(ck, &identity, &eoc, err);
-    if (rc == 0 && dir) rc = load_tokenizer(ckpt, x, identity, &bpe, err);
+    if (rc == 0 && dir) rc = pmp_run_ckpt_tokens(ck, &identity, &eoc, err);
+    if (rc == 0 && dir) rc = pmp_run_ckpt_tokenizer(ckpt, x->tokenizer, x->data_dir, identity, &bpe, NULL, err);
     int ready = 0;
     if (rc == 0) rc = pmp_model_init(&m, &cfg, &rng, err);
     if (rc == 0) {

@@ -14,6 +14,8 @@ static const char usage[] =
     "       pmp-train export CKPT|RUN_DIR -o MODEL_DIR/ [--tokenizer FILE | --data DIR]\n"
     "       pmp-train export CKPT|RUN_DIR -o pm.safetensors [--config-out config.json]\n"
     "       pmp-train score CKPT|RUN_DIR --data DIR [--pairs N] [--tokens] > rewards.jsonl\n"
+    "       pmp-train score CKPT|RUN_DIR --text GROUPS.jsonl [--data DIR | --tokenizer FILE]\n"
+    "                 [--max-context-tokens N] [--max-response-tokens N] > rewards.jsonl\n"
     "       pmp-train plot RUN_DIR -o run.svg|run.png   (loss, and eval accuracy vs longer-wins)\n"
     "Trains a preference model on ranked-pair shards (pmp-tokenize's output): a GPT-2\n"
     "architecture transformer with a scalar reward head, on CPU threads. RUN_DIR gets\n"
@@ -139,31 +141,51 @@ static int cmd_score(int argc, char **argv)
 {
     pmp_cli cli;
     pmp_cli_init(&cli, "pmp-train score", usage);
-    enum { OPT_DATA = PMP_OPT_FIRST_FREE, OPT_PAIRS, OPT_TOKENS, OPT_TOKENIZER };
+    enum { OPT_DATA = PMP_OPT_FIRST_FREE, OPT_PAIRS, OPT_TOKENS, OPT_TOKENIZER, OPT_TEXT, OPT_MAXC, OPT_MAXR };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
         {"data", required_argument, NULL, OPT_DATA},
         {"pairs", required_argument, NULL, OPT_PAIRS},
         {"tokens", no_argument, NULL, OPT_TOKENS},
         {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
+        {"text", required_argument, NULL, OPT_TEXT},
+        {"max-context-tokens", required_argument, NULL, OPT_MAXC},
+        {"max-response-tokens", required_argument, NULL, OPT_MAXR},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL, *tokenizer = NULL;
-    long pairs = 0;
+    const char *data = NULL, *tokenizer = NULL, *text = NULL;
+    long pairs = 0, maxc = -1, maxr = -1;
     int tokens = 0, c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
         if (r == PMP_CLI_HANDLED) continue;
+        int bad = 0;
         if (c == OPT_DATA) data = optarg;
         else if (c == OPT_TOKENIZER) tokenizer = optarg;
         else if (c == OPT_TOKENS) tokens = 1;
-        else if (c == OPT_PAIRS) {
-            if (parse_long(optarg, &pairs) < 0 || pairs < 0) return pmp_cli_usage_error(&cli, "bad --pairs");
-        } else return pmp_cli_usage_error(&cli, "unexpected option");
+        else if (c == OPT_TEXT) text = optarg;
+        else if (c == OPT_PAIRS) bad = parse_long(optarg, &pairs) < 0 || pairs < 0;
+        else if (c == OPT_MAXC) bad = parse_long(optarg, &maxc) < 0 || maxc < 0;
+        else if (c == OPT_MAXR) bad = parse_long(optarg, &maxr) < 0 || maxr < 0;
+        else return pmp_cli_usage_error(&cli, "unexpected option");
+        if (bad) return pmp_cli_bad_value(&cli, longopts, c, optarg);
     }
-    if (optind + 1 != argc || !data) return pmp_cli_usage_error(&cli, "expected CKPT and --data DIR");
+    if (optind + 1 != argc || (!data && !text))
+        return pmp_cli_usage_error(&cli, "expected CKPT and --data DIR or --text GROUPS.jsonl");
     pmp_err err;
+    if (text) {
+        if (tokens || pairs) return pmp_cli_usage_error(&cli, "--tokens and --pairs score shards, not --text");
+        uint64_t ng = 0, nr = 0;
+        pmp_score_text_opts x = {tokenizer, data, maxc, maxr, &ng, &nr};
+        int rc = pmp_run_score_text(argv[optind], text, &x, stdout, &err);
+        if (rc == 0 && fflush(stdout) != 0) rc = pmp_err_set(&err, "write error on the output");
+        pmp_cli_stat_num(&cli, "groups", (double)ng);
+        pmp_cli_stat_num(&cli, "responses", (double)nr);
+        if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
+        return pmp_cli_finish(&cli, PMP_EXIT_OK);
+    }
+    if (maxc >= 0 || maxr >= 0) return pmp_cli_usage_error(&cli, "the cuts of shards are the shards' own");
     if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, stdout, &err) < 0 || fflush(stdout) != 0)
         return pmp_cli_fail(&cli, "%s", err.msg);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);

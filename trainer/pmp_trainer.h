@@ -340,6 +340,22 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err);
 int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
                   int with_tokens, FILE *out, pmp_err *err);
 
+/* `pmp-train score RUN --text groups.jsonl`: every response of every group record
+ * scored, one line per group: {"group","source","rewards":[r...],"ids":[id|null...]}
+ * (docs/train.md). The checkpoint's tokenizer and pmp-tokenize's cuts come from the
+ * data's manifest (data_dir, else the run's --data), or the tokenizer file given
+ * (then no cuts but the model's context, unless given here). Each response is read
+ * against as much of its context as fits with it. */
+typedef struct pmp_score_text_opts {
+    const char *tokenizer;
+    const char *data_dir;
+    long max_context_tokens;    /* -1: the manifest's */
+    long max_response_tokens;   /* -1: the manifest's */
+    uint64_t *groups_out, *responses_out;   /* counts (may be NULL) */
+} pmp_score_text_opts;
+int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_text_opts *x, FILE *out,
+                       pmp_err *err);
+
 /* `pmp-train export` (docs/train.md, "Weights in and out"). out ending in
  * .safetensors: that file (GPT-2 names + score.weight/score.bias, what --init reads
  * back exactly) and config.json beside it, or at config_out. Any other out: a

@@ -51,6 +51,15 @@ int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_er
 int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step, pmp_err *err);
 int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err);
 int pmp_run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err);
+/* The tokenizer identity and end-of-context id a checkpoint was trained with
+ * (*identity is the caller's to free). */
+int pmp_run_ckpt_tokens(const pmp_ckpt *ck, char **identity, int32_t *eoc, pmp_err *err);
+/* The checkpoint's tokenizer: the file given, or the one the manifest of data_dir
+ * names, or of the run's own --data (RUN_DIR/args.json); refused unless its identity
+ * is `identity`. policy (may be NULL): that manifest's cuts, or zeros. */
+struct pmp_bpe;
+int pmp_run_ckpt_tokenizer(const char *ckpt, const char *tokenizer, const char *data_dir, const char *identity,
+                           struct pmp_bpe **bpe, pmp_manifest_policy *policy, pmp_err *err);
 /* A checkpoint section parsed as JSON (a json_object *, or NULL); the caller puts it. */
 struct json_object *pmp_run_ckpt_section_json(const pmp_ckpt *ck, const char *name);
 

@@ -1,7 +1,10 @@
-/* score.c — rewards of a trained model on the pairs of a shard directory
- * (pmp_run_score in pmp_trainer.h). */
+/* score.c — rewards of a trained model: on the pairs of a shard directory
+ * (pmp_run_score), or on the responses of group records (pmp_run_score_text). */
+#include <stdlib.h>
 #include <string.h>
 
+#include "pmp_bpe.h"
+#include "pmp_group.h"
 #include "run_internal.h"
 
 int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
@@ -74,5 +77,129 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
     pmp_buf_free(&line);
     pmp_batch_free(&b);
     pmp_run_free(&r);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---------- groups JSONL in, rewards out ---------- */
+
+static int32_t *to_i32(const pmp_ids *ids, uint64_t keep_from, uint64_t keep, int32_t *buf)
+{
+    for (uint64_t i = 0; i < keep; i++) buf[i] = (int32_t)ids->data[keep_from + i];
+    return buf;
+}
+
+int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_text_opts *x, FILE *out,
+                       pmp_err *err)
+{
+    pmp_ckpt *ck = NULL;
+    pmp_config cfg;
+    pmp_model m;
+    int ready = 0;
+    char *identity = NULL;
+    int32_t eoc = -1;
+    pmp_bpe *bpe = NULL;
+    pmp_manifest_policy cuts;
+    pmp_group_reader *rd = NULL;
+    int rc = pmp_run_open_init_ckpt(ckpt, &ck, NULL, err);
+    if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
+    if (rc == 0) rc = pmp_run_ckpt_tokens(ck, &identity, &eoc, err);
+    if (rc == 0) rc = pmp_run_ckpt_tokenizer(ckpt, x->tokenizer, x->data_dir, identity, &bpe, &cuts, err);
+    if (rc == 0) {
+        if (x->max_context_tokens >= 0) cuts.max_context_tokens = (uint64_t)x->max_context_tokens;
+        if (x->max_response_tokens >= 0) cuts.max_response_tokens = (uint64_t)x->max_response_tokens;
+    }
+    pmp_rng rng;
+    pmp_rng_seed(&rng, 0);
+    if (rc == 0) rc = pmp_model_init(&m, &cfg, &rng, err);
+    if (rc == 0) {
+        ready = 1;
+        rc = pmp_run_ckpt_load_params(ck, &m, err);
+    }
+    if (ck) pmp_ckpt_close(ck);
+    if (rc == 0) rc = pmp_group_reader_open(&rd, groups, 0, err);
+
+    pmp_batch_opts bo;
+    memset(&bo, 0, sizeof bo);
+    bo.objective = PMP_OBJ_RANK;
+    bo.eoc = eoc;
+    bo.maxT = cfg.maxT;
+    bo.V = cfg.V;
+    bo.share_context = 1;   /* the second (identical) sequence costs one token */
+    pmp_loss_opts lo = pmp_loss_for(PMP_OBJ_RANK, 0);
+    pmp_batch b;
+    pmp_batch_init(&b);
+    pmp_group g;
+    pmp_group_init(&g);
+    pmp_bpe_scratch *sc = bpe ? pmp_bpe_scratch_new(bpe) : NULL;
+    pmp_ids ctx = PMP_IDS_INIT, resp = PMP_IDS_INIT;
+    int32_t *cbuf = NULL, *rbuf = NULL;
+    pmp_buf line = PMP_BUF_INIT;
+    uint64_t n_groups = 0, n_resp = 0;
+    while (rc == 0) {
+        int got = pmp_group_reader_next(rd, &g, err);
+        if (got <= 0) {
+            rc = got;
+            break;
+        }
+        pmp_ids_clear(&ctx);
+        rc = pmp_bpe_encode(bpe, sc, g.context, g.context_len, 0, &ctx, err);
+        uint64_t nc = ctx.len, c0 = 0;
+        if (cuts.max_context_tokens && nc > cuts.max_context_tokens) {   /* pmp-tokenize's rule */
+            c0 = nc - cuts.max_context_tokens;
+            nc = cuts.max_context_tokens;
+        }
+        cbuf = pmp_xrealloc(cbuf, (nc + 1) * sizeof *cbuf);
+        to_i32(&ctx, c0, nc, cbuf);
+        pmp_buf_clear(&line);
+        pmp_jobj j;
+        pmp_jobj_begin(&j, &line);
+        pmp_jobj_str(&j, "group", g.id);
+        pmp_jobj_str(&j, "source", g.source);
+        pmp_jobj_array(&j, "rewards");
+        for (size_t i = 0; i < g.n_responses && rc == 0; i++) {
+            pmp_ids_clear(&resp);
+            rc = pmp_bpe_encode(bpe, sc, g.responses[i].text, g.responses[i].text_len, 0, &resp, err);
+            uint64_t nr = resp.len;
+            if (cuts.max_response_tokens && nr > cuts.max_response_tokens) nr = cuts.max_response_tokens;
+            rbuf = pmp_xrealloc(rbuf, (nr + 1) * sizeof *rbuf);
+            to_i32(&resp, 0, nr, rbuf);
+            pmp_batch_clear(&b);
+            /* the response against itself: the context cut to fit it, as a pair's is
+             * cut to fit its longer response */
+            if (rc == 0) rc = pmp_batch_add_pair(&b, &bo, cbuf, (int)nc, rbuf, (int)nr, rbuf, (int)nr, err);
+            if (rc == 0) rc = pmp_model_forward(&m, &b, &lo, err);
+            if (rc == 0) pmp_jobj_num(&j, NULL, m.rewards[0]);
+        }
+        pmp_jobj_close(&j);
+        pmp_jobj_array(&j, "ids");
+        for (size_t i = 0; i < g.n_responses; i++) {
+            if (g.responses[i].id) pmp_jobj_str(&j, NULL, g.responses[i].id);
+            else pmp_jobj_null(&j, NULL);
+        }
+        pmp_jobj_close(&j);
+        pmp_jobj_end(&j);
+        pmp_buf_appendc(&line, '\n');
+        if (rc < 0) {
+            pmp_err_prefix(err, "%s:%llu", groups, (unsigned long long)pmp_group_reader_line(rd));
+            break;
+        }
+        if (fwrite(line.data, 1, line.len, out) != line.len) rc = pmp_err_set(err, "write error on the output");
+        n_groups++;
+        n_resp += g.n_responses;
+    }
+    if (x->groups_out) *x->groups_out = n_groups;
+    if (x->responses_out) *x->responses_out = n_resp;
+    pmp_buf_free(&line);
+    free(cbuf);
+    free(rbuf);
+    pmp_ids_free(&ctx);
+    pmp_ids_free(&resp);
+    if (sc) pmp_bpe_scratch_free(sc);
+    pmp_group_clear(&g);
+    pmp_batch_free(&b);
+    if (rd) pmp_group_reader_close(rd);
+    if (bpe) pmp_bpe_free(bpe);
+    if (ready) pmp_model_free(&m);
+    free(identity);
     return rc < 0 ? -1 : 0;
 }
