@@ -24,6 +24,7 @@ int main(int argc, char **argv)
         "(format: docs/records.md).",
         "Sources", cmds, n,
         "Example:\n  pmp-extract hh train.jsonl.gz > groups.jsonl\n"
-        "  zstdcat RC_2019-04.zst | pmp-extract reddit - > reddit.jsonl\n",
+        "  pmp-extract reddit RC_2019-04.zst > reddit.jsonl\n"
+        "  zstd -dc --long=31 RC_2019-04.zst | pmp-extract reddit > reddit.jsonl\n",
         argc, argv);
 }
