@@ -55,7 +55,10 @@ static const char usage[] =
     "  -q, --quiet  --json  -h, --help  --version\n\n"
     "Example:\n"
     "  pmp-train --data shards/ --eval shards/eval --objective rank --model tiny \\\n"
-    "            --steps 2000 --out runs/pmp-se\n";
+    "            --steps 2000 --out runs/pmp-se\n"
+    "  pmp-train --resume --out runs/pmp-se --steps 3000\n"
+    "  pmp-train export runs/pmp-se -o pm/\n"
+    "  pmp-train score runs/pmp-se --text groups.jsonl > rewards.jsonl\n";
 
 static void on_warn(void *ctx, const char *msg)
 {
