@@ -1,6 +1,6 @@
 /* ndjson.c — validating single-pass scanner that decodes only the wanted
- * top-level fields of a JSON object line (see ndjson.h for why). */
-#include "ndjson.h"
+ * top-level fields of a JSON object line (see pmp_ndjson.h for why). */
+#include "pmp_ndjson.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -18,6 +18,7 @@ struct pmp_ndjson {
     char *keys[MAX_KEYS];
     size_t klen[MAX_KEYS];
     size_t n;
+    int max_depth;
     pmp_buf scratch;          /* decoded strings of this line */
     size_t off[MAX_KEYS];     /* scratch offset of each decoded string (or IN_LINE) */
     pmp_buf keytmp;           /* a key that contained escapes */
@@ -27,6 +28,7 @@ typedef struct cur {
     const unsigned char *p;
     size_t n, i;
     pmp_err *err;
+    int max_depth;
 } cur;
 
 enum { S_ESC = 1, S_HIGH = 2 };
@@ -45,7 +47,13 @@ pmp_ndjson *pmp_ndjson_new(const char *const *keys, size_t n_keys)
         x->klen[k] = strlen(keys[k]);
     }
     x->n = n_keys;
+    x->max_depth = MAX_DEPTH;
     return x;
+}
+
+void pmp_ndjson_set_max_depth(pmp_ndjson *x, int max_depth)
+{
+    x->max_depth = max_depth < 1 ? 1 : max_depth > MAX_DEPTH ? MAX_DEPTH : max_depth;
 }
 
 void pmp_ndjson_free(pmp_ndjson *x)
@@ -154,10 +162,15 @@ static unsigned hex4(const unsigned char *p)
 static size_t decode_string(pmp_buf *out, const unsigned char *s, size_t len)
 {
     size_t i = 0, bad = 0;
+    /* Escapes are ASCII, so a valid whole has valid runs between them: one check
+     * here instead of one per run (texts are full of \n). */
+    int valid = pmp_utf8_check((const char *)s, len) == len;
+    pmp_buf_reserve(out, len);
     while (i < len) {
         const unsigned char *bs = memchr(s + i, '\\', len - i);
         size_t run = bs ? (size_t)(bs - s) - i : len - i;
-        bad += pmp_utf8_sanitize(out, (const char *)s + i, run);
+        if (valid) pmp_buf_append(out, s + i, run);
+        else bad += pmp_utf8_sanitize(out, (const char *)s + i, run);
         i += run;
         if (i >= len) break;
         unsigned e = s[i + 1];
@@ -231,7 +244,7 @@ static int skip_value(cur *c, int depth);
 static int skip_container(cur *c, int depth, int is_obj)
 {
     unsigned char close = is_obj ? '}' : ']';
-    if (depth >= MAX_DEPTH) return fail(c, "nesting too deep");
+    if (depth >= c->max_depth) return fail(c, "nesting too deep");
     c->i++;
     skip_ws(c);
     if (c->i < c->n && c->p[c->i] == close) { c->i++; return 0; }
@@ -283,7 +296,9 @@ static int find_key(pmp_ndjson *x, const unsigned char *p, size_t a, size_t b, u
         pmp_buf_clear(&x->keytmp);
         decode_string(&x->keytmp, p + a, kl);
         k = x->keytmp.data;
-        kl = x->keytmp.len;
+        /* json-c keeps keys as C strings: "id\u0000x" is the key "id". */
+        const char *nul = memchr(k, 0, x->keytmp.len);
+        kl = nul ? (size_t)(nul - k) : x->keytmp.len;
     }
     for (size_t j = 0; j < x->n; j++)
         if (x->klen[j] == kl && memcmp(x->keys[j], k, kl) == 0) return (int)j;
@@ -328,10 +343,9 @@ static int read_value(pmp_ndjson *x, cur *c, pmp_jfield *f, size_t *off)
     return 0;
 }
 
-int pmp_ndjson_extract(pmp_ndjson *x, const char *line, size_t len, pmp_jfield *fields,
-                       pmp_err *err)
+/* The object at c->i (its '{'), into fields; c->i ends past its '}'. */
+static int extract_object(pmp_ndjson *x, cur *c, pmp_jfield *fields)
 {
-    cur c = {(const unsigned char *)line, len, 0, err};
     pmp_buf_clear(&x->scratch);
     for (size_t j = 0; j < x->n; j++) {
         fields[j].type = PMP_JV_ABSENT;
@@ -340,52 +354,81 @@ int pmp_ndjson_extract(pmp_ndjson *x, const char *line, size_t len, pmp_jfield *
         fields[j].repaired = 0;
         x->off[j] = IN_LINE;
     }
-    skip_ws(&c);
-    if (c.i >= c.n) return fail(&c, "empty line (expected a JSON object)");
-    if (c.p[c.i] != '{') return fail(&c, "expected a JSON object");
-    c.i++;
-    skip_ws(&c);
-    if (c.i < c.n && c.p[c.i] == '}') {
-        c.i++;
+    c->i++;
+    skip_ws(c);
+    if (c->i < c->n && c->p[c->i] == '}') {
+        c->i++;
     } else {
         for (;;) {
             size_t a, b;
             unsigned fl;
-            if (c.i >= c.n) return fail(&c, "unexpected end of line");
-            if (c.p[c.i] != '"') return fail(&c, "expected a key");
-            if (scan_string(&c, &a, &b, &fl)) return -1;
-            int k = find_key(x, c.p, a, b, fl);
-            skip_ws(&c);
-            if (c.i >= c.n || c.p[c.i] != ':') return fail(&c, "expected ':'");
-            c.i++;
-            skip_ws(&c);
-            if (c.i >= c.n) return fail(&c, "unexpected end of line");
+            if (c->i >= c->n) return fail(c, "unexpected end of line");
+            if (c->p[c->i] != '"') return fail(c, "expected a key");
+            if (scan_string(c, &a, &b, &fl)) return -1;
+            int k = find_key(x, c->p, a, b, fl);
+            skip_ws(c);
+            if (c->i >= c->n || c->p[c->i] != ':') return fail(c, "expected ':'");
+            c->i++;
+            skip_ws(c);
+            if (c->i >= c->n) return fail(c, "unexpected end of line");
             if (k >= 0) {
-                if (read_value(x, &c, &fields[k], &x->off[k])) return -1;
-            } else if (skip_value(&c, 1)) {
+                if (read_value(x, c, &fields[k], &x->off[k])) return -1;
+            } else if (skip_value(c, 1)) {
                 return -1;
             }
-            skip_ws(&c);
-            if (c.i >= c.n) return fail(&c, "unexpected end of line");
-            if (c.p[c.i] == '}') { c.i++; break; }
-            if (c.p[c.i] != ',') return fail(&c, "expected ',' or '}'");
-            c.i++;
-            skip_ws(&c);
+            skip_ws(c);
+            if (c->i >= c->n) return fail(c, "unexpected end of line");
+            if (c->p[c->i] == '}') { c->i++; break; }
+            if (c->p[c->i] != ',') return fail(c, "expected ',' or '}'");
+            c->i++;
+            skip_ws(c);
         }
     }
-    skip_ws(&c);
-    if (c.i < c.n) return fail(&c, "trailing data after the JSON object");
     /* Decoded strings point into scratch only now that it can no longer move. */
     for (size_t j = 0; j < x->n; j++)
         if (x->off[j] != IN_LINE) fields[j].s = x->scratch.data + x->off[j];
     return 0;
 }
 
+int pmp_ndjson_extract(pmp_ndjson *x, const char *line, size_t len, pmp_jfield *fields,
+                       pmp_err *err)
+{
+    cur c = {(const unsigned char *)line, len, 0, err, x->max_depth};
+    skip_ws(&c);
+    if (c.i >= c.n) return fail(&c, "empty line (expected a JSON object)");
+    if (c.p[c.i] != '{') return fail(&c, "expected a JSON object");
+    if (extract_object(x, &c, fields)) return -1;
+    skip_ws(&c);
+    if (c.i < c.n) return fail(&c, "trailing data after the JSON object");
+    return 0;
+}
+
+int pmp_ndjson_array_next_object(pmp_ndjson *x, const pmp_jfield *array, size_t *pos,
+                                 pmp_jfield *fields, pmp_err *err)
+{
+    cur c = {(const unsigned char *)array->s, array->len, *pos, err, x->max_depth};
+    if (array->type != PMP_JV_OTHER || c.n == 0 || c.p[0] != '[')
+        return pmp_err_set(err, "not an array");
+    /* At the '[' or at the ',' / ']' after the previous element. */
+    if (c.i >= c.n || c.p[c.i] == ']') return 0;
+    c.i++;
+    skip_ws(&c);
+    if (c.i >= c.n || c.p[c.i] == ']') {
+        *pos = c.n;
+        return 0;
+    }
+    if (c.p[c.i] != '{') return fail(&c, "expected an object");
+    if (extract_object(x, &c, fields)) return -1;
+    skip_ws(&c);
+    *pos = c.i;
+    return 1;
+}
+
 /* Strict JSON number syntax over [s, s+len), then strtod on a NUL-terminated copy. */
 static int parse_number_text(const char *s, size_t len, double *out)
 {
     pmp_err e;
-    cur c = {(const unsigned char *)s, len, 0, &e};
+    cur c = {(const unsigned char *)s, len, 0, &e, MAX_DEPTH};
     if (len == 0 || len > 63 || scan_number(&c) || c.i != len) return -1;
     /* Integers, the common case (scores, timestamps), without strtod. */
     size_t i = s[0] == '-';

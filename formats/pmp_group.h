@@ -51,12 +51,23 @@ int pmp_group_validate(const pmp_group *g, pmp_err *err);
 /* Appends the group as one JSON line (with the final '\n'). */
 void pmp_group_to_json(pmp_buf *out, const pmp_group *g);
 
-/* Parses one JSON line into g (cleared first) and validates it. */
+/* Parses one JSON line into g (cleared first) and validates it. Strict JSON as
+ * json-c reads it (the reference; docs/records.md, "Reading"): invalid lines fail
+ * with json-c's reasons. */
 int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err);
 /* As pmp_group_parse, and also a text document {"source", "id", "text"} (what
  * `pmp-extract wikipedia --text` and `pmp-shard cat` of a text directory write): g then
  * has the text as its context and no responses. For pmp-tokenize --text. */
 int pmp_group_parse_doc(pmp_group *g, const char *line, size_t len, pmp_err *err);
+
+/* The same two readings with their buffers kept from line to line, for readers of
+ * many lines; one parser per thread (a parser is not shared). */
+typedef struct pmp_group_parser pmp_group_parser;
+pmp_group_parser *pmp_group_parser_new(void);
+void pmp_group_parser_free(pmp_group_parser *p);
+/* pmp_group_parse (allow_doc 0) or pmp_group_parse_doc (allow_doc 1). */
+int pmp_group_parser_parse(pmp_group_parser *p, pmp_group *g, const char *line, size_t len,
+                           int allow_doc, pmp_err *err);
 
 /* "meta" objects are written with pmp_jobj (pmp_common.h). */
 

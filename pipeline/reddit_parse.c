@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ndjson.h"
+#include "pmp_ndjson.h"
 
 enum { F_ID, F_NAME, F_PARENT, F_LINK, F_BODY, F_SCORE, F_CREATED, F_AUTHOR, F_SUBREDDIT,
        F_STICKIED, F_DISTINGUISHED, F_TITLE, F_SELFTEXT, F_N };

@@ -35,13 +35,18 @@ void pmp_tok_batch_add_line(pmp_tok_batch *b, const char *line, size_t len, uint
 void pmp_tok_batch_parse(pmp_tok_batch *b, int threads, int docs)
 {
     long nl = (long)b->nl;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
-    for (long k = 0; k < nl; k++) {
-        pmp_err perr;
-        int rc = docs ? pmp_group_parse_doc(&b->groups[k], b->lines.data + b->loff[k], b->llen[k], &perr)
-                      : pmp_group_parse(&b->groups[k], b->lines.data + b->loff[k], b->llen[k], &perr);
-        if (rc < 0)
-            b->perr[k] = pmp_xstrdup(perr.msg);
+#pragma omp parallel num_threads(threads)
+    {
+        /* One parser per thread, so its buffers are reused from group to group. */
+        pmp_group_parser *p = pmp_group_parser_new();
+#pragma omp for schedule(dynamic, 16)
+        for (long k = 0; k < nl; k++) {
+            pmp_err perr;
+            if (pmp_group_parser_parse(p, &b->groups[k], b->lines.data + b->loff[k], b->llen[k],
+                                       docs, &perr) < 0)
+                b->perr[k] = pmp_xstrdup(perr.msg);
+        }
+        pmp_group_parser_free(p);
     }
 }
 

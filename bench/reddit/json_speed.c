@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "pmp_common.h"
-#include "ndjson.h"
+#include "pmp_ndjson.h"
 #include "reddit.h"
 
 static const char *const keys[] = {"id", "parent_id", "link_id", "body", "score",

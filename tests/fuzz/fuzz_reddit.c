@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "ndjson.h"
+#include "pmp_ndjson.h"
 #include "reddit.h"
 
 static const char *const keys[] = {"id", "body", "score", "parent_id", "link_id", "title",

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ndjson.h"
+#include "pmp_ndjson.h"
 #include "reddit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

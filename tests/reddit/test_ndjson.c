@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "pmp_input.h"
-#include "ndjson.h"
+#include "pmp_ndjson.h"
 #include "reddit.h"
 
 static const char *const K[] = {"a", "b", "c"};
