@@ -35,6 +35,9 @@ void pmp_manifest_free(pmp_manifest *m)
     free(m->tok_kind);
     free(m->tok_pattern);
     free(m->input_path);
+    for (size_t i = 0; i < m->n_input_files; i++) free(m->input_files[i]);
+    free(m->input_files);
+    free(m->input_file_sizes);
     pmp_manifest_stats_free(&m->stats);
     for (size_t i = 0; i < m->n_shards; i++) free(m->shards[i].name);
     free(m->shards);
@@ -123,6 +126,16 @@ static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint6
     pmp_jobj_object_lines(&j, "input");
     pmp_jobj_str(&j, "path", m->input_path);
     if (m->input_size) pmp_jobj_u64(&j, "size", m->input_size);
+    if (m->n_input_files) {
+        pmp_jobj_array(&j, "files");
+        for (size_t i = 0; i < m->n_input_files; i++) {
+            pmp_jobj_object(&j, NULL);
+            pmp_jobj_str(&j, "path", m->input_files[i]);
+            if (m->input_file_sizes[i]) pmp_jobj_u64(&j, "size", m->input_file_sizes[i]);
+            pmp_jobj_close(&j);
+        }
+        pmp_jobj_close(&j);
+    }
     pmp_jobj_u64(&j, "cursor", m->input_cursor);
     if (m->input_cursor) {
         char hex[17];
@@ -302,6 +315,22 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
     m->input_path = dup_str(in, "path");
     m->input_cursor = u64(in, "cursor", &bad);
     m->input_size = get(in, "size") ? u64(in, "size", &bad) : 0;
+    json_object *files = get(in, "files");
+    if (files && json_object_is_type(files, json_type_array)) {
+        size_t nf = json_object_array_length(files);
+        m->input_files = pmp_xcalloc(nf ? nf : 1, sizeof *m->input_files);
+        m->input_file_sizes = pmp_xcalloc(nf ? nf : 1, sizeof *m->input_file_sizes);
+        for (size_t i = 0; i < nf; i++) {
+            json_object *f = json_object_array_get_idx(files, i);
+            char *path = dup_str(f, "path");
+            if (!path) { bad = 1; break; }
+            m->input_files[i] = path;
+            m->input_file_sizes[i] = get(f, "size") ? u64(f, "size", &bad) : 0;
+            m->n_input_files = i + 1;
+        }
+    } else if (files) {
+        bad = 1;
+    }
     char *prefix = dup_str(in, "prefix_xxh64");   /* absent before it existed: unchecked */
     m->input_prefix_xxh64 = prefix ? strtoull(prefix, NULL, 16) : 0;
     free(prefix);

@@ -238,6 +238,14 @@ typedef struct pmp_manifest {
      * group lines (each as read, trailing CR/space cut, plus '\n'; 0 with cursor 0). */
     uint64_t input_size;
     uint64_t input_prefix_xxh64;
+    /* Several inputs read one after the other as one stream (pmp-tokenize A B ...):
+     * each one's path and size (0 = not a regular file), in reading order; the cursor
+     * and prefix_xxh64 are then over their concatenation, input_path is the paths
+     * joined by " + " and input_size their sum when all are known. Empty (0) for one
+     * input, whose manifests keep their bytes. */
+    size_t n_input_files;
+    char **input_files;
+    uint64_t *input_file_sizes;
     pmp_manifest_stats stats;
     pmp_manifest_shard *shards;
     size_t n_shards, cap_shards;

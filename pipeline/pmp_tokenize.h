@@ -19,7 +19,12 @@
 typedef struct pmp_tokenize_opts {
     const char *tokenizer;      /* path given to pmp_bpe_load */
     const char *pattern;        /* NULL = the tokenizer's own */
-    const char *input;          /* path or "-" */
+    const char *input;          /* path or "-" (when n_inputs is 0) */
+    /* Several inputs, read in this order as one stream of groups: input ordinals,
+     * the --resume cursor and the manifest's prefix hash run over their
+     * concatenation. "-" at most once. */
+    const char *const *inputs;
+    size_t n_inputs;
     const char *out_dir;
     pmp_manifest_policy policy; /* pmp_tokenize_opts_default fills it */
     int threads;                /* 0 = OpenMP default */

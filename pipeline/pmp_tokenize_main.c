@@ -7,8 +7,9 @@
 #include "pmp_tokenize.h"
 
 static const char usage[] =
-    "Usage: pmp-tokenize --tokenizer T -o DIR [OPTIONS] [FILE|-]\n"
-    "Reads comparison groups (JSONL from any pmp-extract; plain or compressed),\n"
+    "Usage: pmp-tokenize --tokenizer T -o DIR [OPTIONS] [FILE|-]...\n"
+    "Reads comparison groups (JSONL from any pmp-extract; plain or compressed; several\n"
+    "FILEs are read in the order given as one stream, `-` at most once),\n"
     "tokenizes them in parallel, forms ranked pairs and writes checksummed shards\n"
     "plus manifest.json into DIR (format: docs/shards.md; options: docs/tokenize.md).\n"
     "The output is byte-identical for any thread count and after --resume.\n\n"
@@ -31,7 +32,8 @@ static const char usage[] =
     "  -j, --threads N              encoding threads (default: OpenMP's, e.g. OMP_NUM_THREADS)\n"
     "      --zstd-level N           block compression level (default 1: fastest;\n"
     "                               3 makes hh-rlhf shards ~8% smaller for ~10% more CPU)\n"
-    "      --resume                 continue an interrupted run in DIR (same options)\n"
+    "      --resume                 continue an interrupted run in DIR (same options and\n"
+    "                               inputs: the manifest lists each with its size)\n"
     "      --force                  overwrite the shards and manifests already in DIR\n"
     "      --skip-bad               count and skip invalid input lines (default: fail)\n"
     "      --max-line-bytes SIZE    a longer input line is an error (or, with --skip-bad,\n"
@@ -216,8 +218,12 @@ int main(int argc, char **argv)
     if (!o.tokenizer) return pmp_cli_usage_error(&cli, "--tokenizer is required");
     if (!o.out_dir) return pmp_cli_usage_error(&cli, "-o DIR is required");
     if (o.resume && o.force) return pmp_cli_usage_error(&cli, "--resume and --force exclude each other");
-    if (argc - optind > 1) return pmp_cli_usage_error(&cli, "expected at most one input file");
+    int n_stdin = 0;
+    for (int i = optind; i < argc; i++) n_stdin += strcmp(argv[i], "-") == 0;
+    if (n_stdin > 1) return pmp_cli_usage_error(&cli, "only one of the inputs can be standard input");
     if (optind < argc) o.input = argv[optind];
+    o.inputs = (const char *const *)argv + optind;
+    o.n_inputs = (size_t)(argc - optind);
     if (!o.policy.zstd_level) o.policy.zstd_level = 1;
     o.progress = on_progress;
     o.ctx = &cli;
@@ -228,7 +234,11 @@ int main(int argc, char **argv)
     int rc = pmp_tokenize_run(&o, &res, &err);
     double secs = pmp_now() - t0;
     pmp_cli_progress_done(&cli);
-    pmp_cli_stat_str(&cli, "input", o.input);
+    pmp_buf inputs = PMP_BUF_INIT;   /* the summary's "input": the paths, " + " between */
+    for (size_t i = 0; i < o.n_inputs; i++)
+        pmp_buf_printf(&inputs, "%s%s", i ? " + " : "", o.inputs[i]);
+    pmp_cli_stat_str(&cli, "input", o.n_inputs > 1 ? inputs.data : o.input);
+    pmp_buf_free(&inputs);
     pmp_cli_stat_str(&cli, "output", o.out_dir);
     pmp_cli_stat_num(&cli, "groups_read", (double)res.groups_read);
     pmp_cli_stat_num(&cli, "groups_skipped_resume", (double)res.groups_skipped_resume);

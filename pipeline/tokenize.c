@@ -51,10 +51,14 @@ typedef struct run {
     pmp_bpe *bpe;
     split sp[2];
     int n_splits;
-    pmp_input *in;
+    pmp_input *in;           /* the input being read */
+    const char *const *paths;/* the inputs, in reading order */
+    size_t n_paths;
+    uint64_t *sizes;         /* each one's bytes when a regular file, else 0 */
+    char *label;             /* the inputs for messages ("<stdin>", "a + b") */
     uint64_t next_ordinal;   /* valid groups seen so far */
     uint64_t cursor[2];      /* --resume: groups [0, cursor) of each split are on disk */
-    uint64_t input_size;     /* bytes, when the input is a regular file; else 0 */
+    uint64_t input_size;     /* their sum, when all are regular files; else 0 */
     XXH64_state_t *in_hash;  /* over the group lines read so far (the input's identity) */
     pmp_tok_batch bat[2];    /* one is written while the other is parsed and encoded */
     /* the writer thread */
@@ -103,9 +107,45 @@ static void fill_manifest_header(run *r, split *s)
     m->tok_pattern = pmp_xstrdup(pmp_bpe_pattern_name(r->bpe));
     m->tok_vocab_size = pmp_bpe_vocab_size(r->bpe);
     m->policy = r->o->policy;
-    m->input_path = pmp_xstrdup(r->o->input);
+    m->input_path = pmp_xstrdup(r->n_paths > 1 ? r->label : r->paths[0]);
     m->input_size = r->input_size;
+    for (size_t i = 0; i < m->n_input_files; i++) free(m->input_files[i]);
+    free(m->input_files);
+    free(m->input_file_sizes);
+    m->input_files = NULL;
+    m->input_file_sizes = NULL;
+    m->n_input_files = 0;
+    if (r->n_paths > 1) {
+        m->n_input_files = r->n_paths;
+        m->input_files = pmp_xmalloc(r->n_paths * sizeof *m->input_files);
+        m->input_file_sizes = pmp_xmalloc(r->n_paths * sizeof *m->input_file_sizes);
+        for (size_t i = 0; i < r->n_paths; i++) {
+            m->input_files[i] = pmp_xstrdup(r->paths[i]);
+            m->input_file_sizes[i] = r->sizes[i];
+        }
+    }
     m->complete = 0;
+}
+
+/* --resume: the inputs are as many as the run's, and each regular file has the size
+ * it had (the prefix hash then checks the content as it is read). */
+static int same_inputs(const run *r, const pmp_manifest *m, const char *dir, pmp_err *err)
+{
+    size_t had = m->n_input_files ? m->n_input_files : 1;
+    if (had != r->n_paths)
+        return pmp_err_setc(err, PMP_E_MISMATCH, "%s: --resume with a different input: the run "
+                            "read %zu input%s (%s), this one has %zu", dir, had, had > 1 ? "s" : "",
+                            m->input_path ? m->input_path : "?", r->n_paths);
+    for (size_t i = 0; i < r->n_paths; i++) {
+        uint64_t was = m->n_input_files ? m->input_file_sizes[i] : m->input_size;
+        const char *name = m->n_input_files ? m->input_files[i] : m->input_path;
+        if (was && r->sizes[i] && was != r->sizes[i])
+            return pmp_err_setc(err, PMP_E_MISMATCH, "%s: --resume with a different input: %s is %llu "
+                                "bytes, the run read %s of %llu bytes", dir, r->paths[i],
+                                (unsigned long long)r->sizes[i], name ? name : "?",
+                                (unsigned long long)was);
+    }
+    return 0;
 }
 
 static int open_split(run *r, split *s, pmp_err *err)
@@ -126,11 +166,7 @@ static int open_split(run *r, split *s, pmp_err *err)
             if (pmp_manifest_verify(&s->m, s->dir, 0, err) < 0)
                 return pmp_err_prefix(err, "--resume: a listed shard is damaged");
             /* the same input: its size now (a regular file's), its content as it is read */
-            if (s->m.input_size && r->input_size && s->m.input_size != r->input_size)
-                return pmp_err_setc(err, PMP_E_MISMATCH, "%s: --resume with a different input: %s is %llu "
-                                    "bytes, the run read %s of %llu bytes", s->dir, o->input,
-                                    (unsigned long long)r->input_size, s->m.input_path,
-                                    (unsigned long long)s->m.input_size);
+            if (same_inputs(r, &s->m, s->dir, err) < 0) return -1;
             s->resume_prefix = s->m.input_cursor ? s->m.input_prefix_xxh64 : 0;
         }
         if (pmp_tokenize_dir_clean(s->dir, got == 1 ? &s->m : NULL, 0, err) < 0) return -1;
@@ -463,59 +499,79 @@ static int submit_batch(run *r, pmp_tok_batch *b, pmp_err *err)
 
 /* ---------- the run ---------- */
 
-static const char *input_label(const pmp_tokenize_opts *o)
+static const char *path_label(const char *path)
 {
-    return !o->input || strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
+    return strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
-static int run_all(run *r, pmp_err *err)
+static int read_input(run *r, int *cur, uint64_t base, pmp_err *err);
+
+/* Reads the inputs one after the other into batches, as one stream of groups. A
+ * batch never spans two inputs, so its errors name the input its lines came from. */
+static int read_inputs(run *r, int *cur, pmp_err *err)
 {
     const pmp_tokenize_opts *o = r->o;
-    if (pmp_input_open(&r->in, o->input, err) < 0) return -1;
-    pmp_input_set_max_line(r->in, o->max_line_bytes);
-    int rc = 0, cur = 0;
+    uint64_t base = 0;   /* compressed bytes of the inputs already read, for progress */
+    for (size_t f = 0; f < r->n_paths; f++) {
+        if (pmp_input_open(&r->in, r->paths[f], err) < 0) return -1;
+        pmp_input_set_max_line(r->in, o->max_line_bytes);
+        int rc = read_input(r, cur, base, err);
+        if (rc == 0 && r->bat[*cur].nl) {
+            /* the writer now has this batch: fill the other one */
+            rc = submit_batch(r, &r->bat[*cur], err);
+            *cur ^= 1;
+        }
+        base += pmp_input_offset(r->in);
+        pmp_input_close(r->in);
+        r->in = NULL;
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+static int read_input(run *r, int *cur, uint64_t base, pmp_err *err)
+{
+    const pmp_tokenize_opts *o = r->o;
     for (;;) {
         const char *line;
         size_t len;
         int got = pmp_input_line(r->in, &line, &len, err);
-        if (got < 0) {
-            rc = -1;
-            break;
-        }
-        if (got == 0) break;
+        if (got < 0) return -1;
+        if (got == 0) return 0;
         if (got == PMP_INPUT_LONG_LINE) {
-            if (!o->skip_bad) {
-                rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: line longer than --max-line-bytes (%zu bytes)",
-                                  pmp_input_name(r->in), (unsigned long long)pmp_input_line_number(r->in),
-                                  o->max_line_bytes);
-                break;
-            }
+            if (!o->skip_bad)
+                return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: line longer than --max-line-bytes (%zu bytes)",
+                                    pmp_input_name(r->in), (unsigned long long)pmp_input_line_number(r->in),
+                                    o->max_line_bytes);
             r->res->bad_lines++;
             continue;
         }
         static const char failed[] = "{\"" PMP_ERROR_RECORD_KEY "\"";
         if (len >= sizeof failed - 1 && memcmp(line, failed, sizeof failed - 1) == 0) {
             /* even with --skip-bad: the lines before it may be wrong too */
-            rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: the stage that wrote this input failed: %.*s",
-                              input_label(o), (unsigned long long)pmp_input_line_number(r->in),
-                              (int)(len < 400 ? len : 400), line);
-            break;
+            return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: the stage that wrote this input failed: %.*s",
+                                path_label(pmp_input_name(r->in)),
+                                (unsigned long long)pmp_input_line_number(r->in),
+                                (int)(len < 400 ? len : 400), line);
         }
         /* As pmp_group_reader: trailing CR / spaces ignored, blank lines skipped. */
         while (len && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
         if (len == 0) continue;
-        pmp_tok_batch *b = &r->bat[cur];
+        pmp_tok_batch *b = &r->bat[*cur];
         pmp_tok_batch_add_line(b, line, len, pmp_input_line_number(r->in));
-        if (o->progress) o->progress(o->ctx, pmp_input_offset(r->in), r->next_ordinal + b->nl);
+        if (o->progress) o->progress(o->ctx, base + pmp_input_offset(r->in), r->next_ordinal + b->nl);
         if (b->nl >= o->batch_groups || b->lines.len >= BATCH_TEXT_BYTES) {
-            if (submit_batch(r, b, err) < 0) {
-                rc = -1;
-                break;
-            }
-            cur ^= 1;
+            if (submit_batch(r, b, err) < 0) return -1;
+            *cur ^= 1;
         }
     }
-    if (rc == 0) rc = submit_batch(r, &r->bat[cur], err);
+}
+
+static int run_all(run *r, pmp_err *err)
+{
+    const pmp_tokenize_opts *o = r->o;
+    int cur = 0;
+    int rc = read_inputs(r, &cur, err);
     pmp_err werr;
     if (writer_join(r, &werr) < 0 && rc == 0) {
         *err = werr;
@@ -523,19 +579,17 @@ static int run_all(run *r, pmp_err *err)
     }
     uint64_t ordinal = r->next_ordinal;
     r->res->groups_read = ordinal;
-    pmp_input_close(r->in);
-    r->in = NULL;
     if (rc < 0) return -1;
     for (int i = 0; i < r->n_splits; i++)
         if (r->cursor[i] > ordinal)
             return pmp_err_setc(err, PMP_E_MISMATCH, "%s: --resume with a different input: it ends after "
-                                "%llu groups, the run had read %llu from %s", input_label(o),
+                                "%llu groups, the run had read %llu from %s", r->label,
                                 (unsigned long long)ordinal, (unsigned long long)r->cursor[i],
                                 r->sp[i].m.input_path);
     if (ordinal == 0 && !o->allow_empty)
         return pmp_err_setc(err, PMP_E_INPUT, "%s: no groups in the input%s; nothing is marked complete "
                             "(in a pipe, did an earlier stage fail? use set -o pipefail; "
-                            "--allow-empty writes an empty directory)", input_label(o),
+                            "--allow-empty writes an empty directory)", r->label,
                             r->res->bad_lines ? " (every line was bad)" : "");
     uint64_t whole = XXH64_digest(r->in_hash);
     for (int i = 0; i < r->n_splits; i++) {
@@ -579,9 +633,24 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
                        : pmp_bpe_load(&r.bpe, o->tokenizer, o->pattern, err);
     pmp_manifest_free(&prior);
     if (lrc < 0) return had == 1 ? pmp_err_prefix(err, "%s: --resume", o->out_dir) : -1;
-    struct stat ist;
-    if (o->input && strcmp(o->input, "-") != 0 && stat(o->input, &ist) == 0 && S_ISREG(ist.st_mode))
-        r.input_size = (uint64_t)ist.st_size;
+    static const char *const stdin_only[] = {"-"};
+    const char *one[1] = {o->input};
+    r.paths = o->n_inputs ? o->inputs : o->input ? one : stdin_only;
+    r.n_paths = o->n_inputs ? o->n_inputs : 1;
+    r.sizes = pmp_xcalloc(r.n_paths, sizeof *r.sizes);
+    pmp_buf lb = PMP_BUF_INIT;
+    int all_sized = 1;
+    for (size_t i = 0; i < r.n_paths; i++) {
+        struct stat ist;
+        if (strcmp(r.paths[i], "-") != 0 && stat(r.paths[i], &ist) == 0 && S_ISREG(ist.st_mode))
+            r.sizes[i] = (uint64_t)ist.st_size;
+        else
+            all_sized = 0;
+        r.input_size += r.sizes[i];
+        pmp_buf_printf(&lb, "%s%s", i ? " + " : "", path_label(r.paths[i]));
+    }
+    if (!all_sized) r.input_size = 0;
+    r.label = pmp_buf_detach(&lb);
     if (o->policy.text_chunk_tokens) r.seen = pmp_text_set_new();
     r.in_hash = XXH64_createState();
     XXH64_reset(r.in_hash, 0);
@@ -636,5 +705,7 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     pmp_buf_free(&r.doc_id);
     pmp_bpe_free(r.bpe);
     if (r.in_hash) XXH64_freeState(r.in_hash);
+    free(r.sizes);
+    free(r.label);
     return rc;
 }
