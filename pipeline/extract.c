@@ -71,10 +71,18 @@ static struct option *merge_options(const struct option *own)
     return all;
 }
 
-static int default_inputs(int n, char *const *args, const char **path, pmp_err *err)
+void pmp_extract_add_counts(void *total, const void *part, size_t size)
 {
-    if (n > 1) return pmp_err_setc(err, PMP_E_USAGE, "expected at most one input file");
-    *path = n ? args[0] : "-";
+    uint64_t *t = total;
+    const uint64_t *p = part;
+    for (size_t i = 0; i < size / sizeof *t; i++) t[i] += p[i];
+}
+
+static int default_inputs(int n, char *const *args, const char *const **paths, size_t *n_paths)
+{
+    static const char *const stdin_only[] = {"-"};
+    *paths = n ? (const char *const *)args : stdin_only;
+    *n_paths = n ? (size_t)n : 1;
     return 0;
 }
 
@@ -128,21 +136,30 @@ int pmp_extract_main(const pmp_source *src, int argc, char **argv)
             goto out;
         }
     }
-    const char *path = NULL;
+    const char *const *paths = NULL;
+    size_t n_paths = 0, n_stdin = 0;
     int n_args = argc - optind;
-    if ((src->inputs ? src->inputs(state, n_args, argv + optind, &path, &err)
-                     : default_inputs(n_args, argv + optind, &path, &err)) < 0) {
+    if ((src->inputs ? src->inputs(state, n_args, argv + optind, &paths, &n_paths, &err)
+                     : default_inputs(n_args, argv + optind, &paths, &n_paths)) < 0) {
         rc = pmp_cli_usage_error(&cli, "%s", err.msg);
         goto out;
     }
+    for (size_t i = 0; i < n_paths; i++) n_stdin += strcmp(paths[i], "-") == 0;
+    if (n_stdin > 1) {
+        rc = pmp_cli_usage_error(&cli, "only one of the inputs can be standard input");
+        goto out;
+    }
+    pmp_buf label = PMP_BUF_INIT;   /* the summary's "input" */
+    for (size_t i = 0; i < n_paths; i++) pmp_buf_printf(&label, "%s%s", i ? " + " : "", paths[i]);
 
     pmp_group_writer *w;
     if (pmp_group_writer_open(&w, "-", &err) < 0) {
         rc = pmp_cli_fail_err(&cli, &err);
+        pmp_buf_free(&label);
         goto out;
     }
     pmp_extract_sink sink = {w, on_progress, &cli};
-    int run_rc = src->run(state, path, &sink, &err);
+    int run_rc = src->run(state, paths, n_paths, &sink, &err);
     pmp_err werr = {0};
     /* Close even after a failure: the groups already written stay whole lines. */
     int wrc = pmp_group_writer_close(w, &werr);
@@ -152,6 +169,7 @@ int pmp_extract_main(const pmp_source *src, int argc, char **argv)
         /* a bad --comment-pattern is only found when the source compiles it: it
          * ends like any usage error, without a summary */
         rc = pmp_cli_usage_error(&cli, "%s", err.msg);
+        pmp_buf_free(&label);
         goto out;
     }
     if (run_rc < 0) {
@@ -162,7 +180,7 @@ int pmp_extract_main(const pmp_source *src, int argc, char **argv)
     /* The summary's keys point into rep, so it lives until pmp_cli_finish. */
     pmp_extract_report *rep = pmp_xmalloc(sizeof *rep);
     memset(rep, 0, sizeof *rep);
-    src->report(state, path, pmp_now() - cli.t_start, rep);
+    src->report(state, label.data, pmp_now() - cli.t_start, rep);
     if (rep->warning[0]) pmp_cli_warn(&cli, "%s", rep->warning);
     for (size_t i = 0; i < rep->n; i++) {
         if (rep->stat[i].str) pmp_cli_stat_str(&cli, rep->stat[i].key, rep->stat[i].str);
@@ -170,6 +188,7 @@ int pmp_extract_main(const pmp_source *src, int argc, char **argv)
     }
     rc = pmp_cli_finish(&cli, rc);
     free(rep);
+    pmp_buf_free(&label);
 out:
     if (src->free) src->free(state);
     free(state);

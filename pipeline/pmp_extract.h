@@ -4,7 +4,8 @@
  * Every source (hh, reddit, stackexchange, wikipedia) is one pmp_source: its own
  * options with their defaults, a run that pushes groups to a writer, and its stats
  * as a table of named counters. The pmp-extract driver (extract.c) does the rest
- * once for all of them: flags, --help, input arguments, the group writer, progress,
+ * once for all of them: flags, --help, input arguments (any number, read in order,
+ * "-" at most once), the group writer, progress,
  * --quiet/--json and the error-to-exit-status mapping.
  *
  * Adding a fifth source is one file pair (the extractor NAME.c/NAME.h and its
@@ -58,15 +59,24 @@ typedef struct pmp_source {
     void (*init)(void *state);    /* the documented defaults */
     /* One option; a bad value is a PMP_E_USAGE error whose message names the flag. */
     int (*set)(void *state, int id, const char *arg, pmp_err *err);
-    /* The positional arguments; sets *path, the main input. NULL: at most one FILE,
-     * default "-" (standard input). Errors are PMP_E_USAGE. */
-    int (*inputs)(void *state, int n, char *const *args, const char **path, pmp_err *err);
-    /* Reads path and pushes groups to sink->writer. Stats stay in the state, also
-     * after a failure, so the summary reports how far it got. */
-    int (*run)(void *state, const char *path, const pmp_extract_sink *sink, pmp_err *err);
-    void (*report)(const void *state, const char *path, double seconds, pmp_extract_report *r);
+    /* The positional arguments -> the inputs in reading order (*paths: args itself or
+     * storage in the state). NULL: the FILEs as given, "-" (standard input) when there
+     * are none. The driver then refuses "-" more than once. Errors are PMP_E_USAGE. */
+    int (*inputs)(void *state, int n, char *const *args, const char *const **paths,
+                  size_t *n_paths, pmp_err *err);
+    /* Reads the inputs in order and pushes groups to sink->writer, as from one input
+     * (errors name the file and its line or offset). Stats stay in the state, summed
+     * over the inputs, also after a failure, so the summary reports how far it got. */
+    int (*run)(void *state, const char *const *paths, size_t n_paths,
+               const pmp_extract_sink *sink, pmp_err *err);
+    /* input: the inputs for the summary, one path or "a + b + ...". */
+    void (*report)(const void *state, const char *input, double seconds, pmp_extract_report *r);
     void (*free)(void *state);    /* may be NULL */
 } pmp_source;
+
+/* Adds a stats struct made only of uint64_t counters (every source's) to a total:
+ * how a source sums its per-input stats. */
+void pmp_extract_add_counts(void *total, const void *part, size_t size);
 
 /* The table of sources, in `--help` order. */
 const pmp_source *const *pmp_extract_sources(size_t *n);

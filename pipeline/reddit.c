@@ -88,7 +88,8 @@ static int add_file(run *r, const char *path, int is_submission, pmp_err *err)
     return rc < 0 ? -1 : 0;
 }
 
-int pmp_reddit_extract(const pmp_reddit_opts *o, const char *comments_path,
+int pmp_reddit_extract(const pmp_reddit_opts *o, const char *const *comments_paths,
+                       size_t n_comments,
                        pmp_reddit_emit_fn emit, pmp_reddit_progress_fn progress, void *ctx,
                        pmp_reddit_stats *stats, pmp_err *err)
 {
@@ -105,8 +106,10 @@ int pmp_reddit_extract(const pmp_reddit_opts *o, const char *comments_path,
     int rc = -1;
     /* Submissions first: within a thread the group-by keeps insertion order, and
      * the first copy of a duplicated id is the one kept. */
-    if (o->submissions && add_file(&r, o->submissions, 1, err)) goto done;
-    if (add_file(&r, comments_path, 0, err)) goto done;
+    for (size_t i = 0; i < o->n_submissions; i++)
+        if (add_file(&r, o->submissions[i], 1, err)) goto done;
+    for (size_t i = 0; i < n_comments; i++)
+        if (add_file(&r, comments_paths[i], 0, err)) goto done;
     if (pmp_groupby_finish(r.gb, err)) goto done;
     const void *key, *val;
     size_t klen, vlen;

@@ -33,7 +33,10 @@ enum {
 };
 
 typedef struct pmp_reddit_opts {
-    const char *submissions;   /* RS file (path or "-"), or NULL */
+    /* RS files (paths or "-"), read before the comments: several months' dumps make
+     * one joined input, so a comment meets its submission whatever month each is in */
+    const char *const *submissions;
+    size_t n_submissions;
     int max_depth;             /* ancestors of the parent comment put in the context */
     unsigned keep;             /* PMP_REDDIT_KEEP_* */
     int has_min_score;
@@ -126,9 +129,11 @@ typedef int (*pmp_reddit_emit_fn)(void *ctx, const pmp_group *g, pmp_err *err);
 /* Progress hook (may be NULL), called now and then while reading. */
 typedef void (*pmp_reddit_progress_fn)(void *ctx, uint64_t in_bytes, uint64_t lines);
 
-/* Reads the submissions file (if any) and the comments file, then emits the
- * groups. Returns 0 or -1 ("file:line: reason" / "file: offset N: reason"). */
-int pmp_reddit_extract(const pmp_reddit_opts *o, const char *comments_path,
+/* Reads the submissions files (if any), then the comments files, in order, as one
+ * input, then emits the groups. Returns 0 or -1 ("file:line: reason" / "file: offset
+ * N: reason"). */
+int pmp_reddit_extract(const pmp_reddit_opts *o, const char *const *comments_paths,
+                       size_t n_comments,
                        pmp_reddit_emit_fn emit, pmp_reddit_progress_fn progress, void *ctx,
                        pmp_reddit_stats *stats, pmp_err *err);
 

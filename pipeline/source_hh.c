@@ -35,12 +35,19 @@ static void on_line(void *ctx, uint64_t offset, uint64_t lines)
     sink->progress(sink->ctx, offset, lines, "lines");
 }
 
-static int run(void *state, const char *path, const pmp_extract_sink *sink, pmp_err *err)
+static int run(void *state, const char *const *paths, size_t n, const pmp_extract_sink *sink,
+               pmp_err *err)
 {
     hh_state *s = state;
     s->opt.on_line = on_line;
     s->opt.ctx = (void *)sink;
-    return pmp_hh_extract(path, &s->opt, sink->writer, &s->st, err);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        pmp_hh_stats one;
+        rc = pmp_hh_extract(paths[i], &s->opt, sink->writer, &one, err);
+        pmp_extract_add_counts(&s->st, &one, sizeof one);
+    }
+    return rc;
 }
 
 static void report(const void *state, const char *path, double seconds, pmp_extract_report *r)
@@ -65,7 +72,7 @@ const pmp_source pmp_source_hh = {
     .name = "hh",
     .summary = "Anthropic hh-rlhf chosen/rejected JSONL -> two-response groups",
     .usage =
-        "Usage: pmp-extract hh [OPTIONS] [FILE|-]\n"
+        "Usage: pmp-extract hh [OPTIONS] [FILE|-]...\n"
         "Converts Anthropic hh-rlhf JSONL ({\"chosen\": ..., \"rejected\": ...}, plain or\n"
         "compressed) into two-response comparison groups on stdout (docs/records.md).\n"
         "Context: the dialogue up to and including the last \"\\n\\nAssistant:\", which both\n"

@@ -11,7 +11,9 @@
 typedef struct reddit_state {
     pmp_reddit_opts o;
     pmp_reddit_stats st;
-    const char *comments;
+    /* the inputs: --submissions and RS_* FILEs, then --comments and the other FILEs */
+    const char **subs, **comments, **all;
+    size_t n_subs, n_comments;
     char *sr_storage;          /* --subreddits, split in place */
     const char **srs;
 } reddit_state;
@@ -55,6 +57,15 @@ static void free_state(void *state)
     reddit_state *s = state;
     free(s->sr_storage);
     free(s->srs);
+    free(s->subs);
+    free(s->comments);
+    free(s->all);
+}
+
+static void push(const char ***v, size_t *n, const char *path)
+{
+    *v = pmp_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = path;
 }
 
 static int parse_keep(const char *list, unsigned *keep)
@@ -102,8 +113,8 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
     pmp_reddit_opts *o = &s->o;
     double d;
     switch (id) {
-    case OPT_COMMENTS: s->comments = arg; return 0;
-    case OPT_SUBMISSIONS: o->submissions = arg; return 0;
+    case OPT_COMMENTS: push(&s->comments, &s->n_comments, arg); return 0;
+    case OPT_SUBMISSIONS: push(&s->subs, &s->n_subs, arg); return 0;
     case OPT_MAX_DEPTH:
         if (pmp_parse_double(arg, 0, 64, &d) || d != (int)d)
             return pmp_err_setc(err, PMP_E_USAGE, "--max-depth wants an integer 0..64, not '%s'",
@@ -143,19 +154,25 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
     return pmp_err_setc(err, PMP_E_USAGE, "unexpected option");
 }
 
-/* The comments dump is the positional argument or --comments, never both; neither
- * reads standard input, as every pmp program does. */
-static int inputs(void *state, int n, char *const *args, const char **path, pmp_err *err)
+/* FILEs named RS_* (pushshift's submissions) count as --submissions, the others as
+ * comments; with none, the comments come from standard input. */
+static int inputs(void *state, int n, char *const *args, const char *const **paths,
+                  size_t *n_paths, pmp_err *err)
 {
     reddit_state *s = state;
-    if (n) {
-        if (s->comments || n > 1) return pmp_err_setc(err, PMP_E_USAGE, "give exactly one comments file");
-        s->comments = args[0];
+    (void)err;
+    for (int i = 0; i < n; i++) {
+        const char *base = strrchr(args[i], '/');
+        base = base ? base + 1 : args[i];
+        if (!strncmp(base, "RS_", 3)) push(&s->subs, &s->n_subs, args[i]);
+        else push(&s->comments, &s->n_comments, args[i]);
     }
-    if (!s->comments) s->comments = "-";
-    if (s->o.submissions && !strcmp(s->o.submissions, "-") && !strcmp(s->comments, "-"))
-        return pmp_err_setc(err, PMP_E_USAGE, "only one of the inputs can be standard input");
-    *path = s->comments;
+    if (!s->n_comments) push(&s->comments, &s->n_comments, "-");
+    s->o.submissions = s->subs;
+    s->o.n_submissions = s->n_subs;
+    for (size_t i = 0; i < s->n_subs; i++) push(&s->all, n_paths, s->subs[i]);
+    for (size_t i = 0; i < s->n_comments; i++) push(&s->all, n_paths, s->comments[i]);
+    *paths = s->all;
     return 0;
 }
 
@@ -171,10 +188,14 @@ static void progress(void *ctx, uint64_t in_bytes, uint64_t lines)
     sink->progress(sink->ctx, in_bytes, lines, "lines");
 }
 
-static int run(void *state, const char *path, const pmp_extract_sink *sink, pmp_err *err)
+static int run(void *state, const char *const *paths, size_t n, const pmp_extract_sink *sink,
+               pmp_err *err)
 {
     reddit_state *s = state;
-    return pmp_reddit_extract(&s->o, path, emit, progress, (void *)sink, &s->st, err);
+    (void)paths;   /* the same files, sorted into submissions and comments by inputs() */
+    (void)n;
+    return pmp_reddit_extract(&s->o, s->comments, s->n_comments, emit, progress, (void *)sink,
+                              &s->st, err);
 }
 
 static void report(const void *state, const char *path, double seconds, pmp_extract_report *r)
@@ -211,14 +232,19 @@ const pmp_source pmp_source_reddit = {
     .name = "reddit",
     .summary = "pushshift RC_/RS_ NDJSON -> sibling-comment groups",
     .usage =
-        "Usage: pmp-extract reddit [OPTIONS] [--submissions RS_FILE] [RC_FILE|-]\n"
-        "Reads a pushshift comments dump (RC_*, NDJSON; .zst with a 2 GiB window, .gz,\n"
+        "Usage: pmp-extract reddit [OPTIONS] [--submissions RS_FILE]... [FILE|-]...\n"
+        "Reads pushshift comments dumps (RC_*, NDJSON; .zst with a 2 GiB window, .gz,\n"
         ".bz2 or plain) and writes one group per parent (submission or comment) with at\n"
         "least 2 eligible direct replies of differing scores (docs/reddit.md).\n"
+        "Several months are one joined input: every submissions file (--submissions, and\n"
+        "any FILE whose name starts with RS_) is read first, then every comments file, in\n"
+        "the order given, and threads are grouped across all of them, as if the RS and\n"
+        "the RC files had each been concatenated into one. `-` at most once.\n"
         "\n"
-        "  --comments FILE          the comments dump (instead of the positional argument)\n"
-        "  --submissions FILE       the matching RS_* dump: gives top-level comments a\n"
-        "                           context (title + selftext); without it they are skipped\n"
+        "  --comments FILE          a comments dump (as a FILE not named RS_*; repeatable)\n"
+        "  --submissions FILE       a matching RS_* dump: gives top-level comments a\n"
+        "                           context (title + selftext); without any they are\n"
+        "                           skipped (repeatable)\n"
         "  --max-depth N            ancestors of the parent comment in the context (3)\n"
         "  --min-score N            replies need score >= N (off)\n"
         "  --min-submission-score N threads need a known submission with score >= N (off)\n"

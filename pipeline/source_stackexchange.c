@@ -1,6 +1,9 @@
 /* source_stackexchange.c — `pmp-extract stackexchange` as a pmp_source: the flags and
  * stats of pmp_se_extract(). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "pmp_extract.h"
 #include "stackexchange.h"
@@ -8,12 +11,14 @@
 typedef struct se_state {
     pmp_se_options opt;
     pmp_se_stats st;
+    int votes_beside;          /* each SITE-Posts.xml reads the SITE-Votes.xml beside it */
 } se_state;
 
-enum { OPT_SITE = PMP_OPT_FIRST_FREE, OPT_VOTES, OPT_MEM, OPT_TMP, OPT_STRICT };
+enum { OPT_SITE = PMP_OPT_FIRST_FREE, OPT_VOTES, OPT_VOTES_BESIDE, OPT_MEM, OPT_TMP, OPT_STRICT };
 static const struct option options[] = {
     {"site", required_argument, NULL, OPT_SITE},
     {"votes", required_argument, NULL, OPT_VOTES},
+    {"votes-beside", no_argument, NULL, OPT_VOTES_BESIDE},
     {"mem", required_argument, NULL, OPT_MEM},
     {"tmp", required_argument, NULL, OPT_TMP},
     {"strict", no_argument, NULL, OPT_STRICT},
@@ -31,6 +36,7 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
         s->opt.site = arg;
         return 0;
     case OPT_VOTES: s->opt.votes_path = arg; return 0;
+    case OPT_VOTES_BESIDE: s->votes_beside = 1; return 0;
     case OPT_MEM:
         if (pmp_parse_size(arg, &s->opt.mem) != 0 || s->opt.mem == 0)
             return pmp_err_setc(err, PMP_E_USAGE, "--mem: '%s' is not a size (e.g. 64M, 1G)",
@@ -48,12 +54,68 @@ static void on_progress(void *ctx, uint64_t bytes, uint64_t rows)
     sink->progress(sink->ctx, bytes, rows, "rows");
 }
 
-static int run(void *state, const char *path, const pmp_extract_sink *sink, pmp_err *err)
+/* --votes names one file, so it goes with one input; --votes-beside with any. */
+static int inputs(void *state, int n, char *const *args, const char *const **paths,
+                  size_t *n_paths, pmp_err *err)
+{
+    static const char *const stdin_only[] = {"-"};
+    se_state *s = state;
+    *paths = n ? (const char *const *)args : stdin_only;
+    *n_paths = n ? (size_t)n : 1;
+    if (s->opt.votes_path && s->votes_beside)
+        return pmp_err_setc(err, PMP_E_USAGE, "--votes and --votes-beside exclude each other");
+    if (s->opt.votes_path && *n_paths > 1)
+        return pmp_err_setc(err, PMP_E_USAGE, "--votes names the Votes.xml of one input; with "
+                            "several inputs use --votes-beside");
+    for (size_t i = 0; s->votes_beside && i < *n_paths; i++)
+        if (!strcmp((*paths)[i], "-"))
+            return pmp_err_setc(err, PMP_E_USAGE, "--votes-beside: standard input has no file beside it");
+    return 0;
+}
+
+/* The Votes.xml beside a Posts.xml: the last "Posts" of the file name replaced by
+ * "Votes" (cooking.stackexchange.com-Posts.xml.zst -> ...-Votes.xml.zst,
+ * site/Posts.xml -> site/Votes.xml). NULL when the name has no "Posts". */
+static char *votes_beside(const char *posts)
+{
+    const char *base = strrchr(posts, '/');
+    base = base ? base + 1 : posts;
+    const char *at = NULL;
+    for (const char *p = strstr(base, "Posts"); p; p = strstr(p + 1, "Posts")) at = p;
+    if (!at) return NULL;
+    char *v = pmp_xstrdup(posts);
+    memcpy(v + (at - posts), "Votes", 5);
+    return v;
+}
+
+static int run(void *state, const char *const *paths, size_t n, const pmp_extract_sink *sink,
+               pmp_err *err)
 {
     se_state *s = state;
     s->opt.on_progress = on_progress;
     s->opt.ctx = (void *)sink;
-    return pmp_se_extract(path, &s->opt, sink->writer, &s->st, err);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        pmp_se_options o = s->opt;
+        char *votes = NULL;
+        if (s->votes_beside) {
+            votes = votes_beside(paths[i]);
+            if (!votes)
+                return pmp_err_setc(err, PMP_E_INPUT, "%s: --votes-beside: the file name has no "
+                                    "\"Posts\" to find its Votes.xml by", paths[i]);
+            if (access(votes, R_OK) != 0) {
+                pmp_err_setc(err, PMP_E_INPUT, "%s: --votes-beside: no readable %s", paths[i], votes);
+                free(votes);
+                return -1;
+            }
+            o.votes_path = votes;
+        }
+        pmp_se_stats one;
+        rc = pmp_se_extract(paths[i], &o, sink->writer, &one, err);
+        pmp_extract_add_counts(&s->st, &one, sizeof one);
+        free(votes);
+    }
+    return rc;
 }
 
 static void report(const void *state, const char *path, double seconds, pmp_extract_report *r)
@@ -63,13 +125,14 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
     (void)seconds;
     pmp_extract_report_str(r, "input", path);
     if (s->opt.votes_path) pmp_extract_report_str(r, "votes", s->opt.votes_path);
+    if (s->votes_beside) pmp_extract_report_str(r, "votes", "beside each input");
     pmp_extract_report_num(r, "rows", (double)st->rows);
     pmp_extract_report_num(r, "questions", (double)st->questions);
     pmp_extract_report_num(r, "answers", (double)st->answers);
     pmp_extract_report_num(r, "groups", (double)st->groups);
     pmp_extract_report_num(r, "responses", (double)st->responses);
     pmp_extract_report_num(r, "orphans", (double)st->skipped[PMP_SE_SKIP_ORPHAN]);
-    if (s->opt.votes_path) {
+    if (s->opt.votes_path || s->votes_beside) {
         pmp_extract_report_num(r, "vote_rows", (double)st->vote_rows);
         pmp_extract_report_num(r, "upvotes", (double)st->upvotes);
         pmp_extract_report_num(r, "upvotes_matched", (double)st->upvotes_matched);
@@ -82,7 +145,8 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
                                 st->upvotes_before_post * 20 > st->upvotes_matched))
             snprintf(r->warning, sizeof r->warning, "%s: of %llu UpMod votes %llu are on answers of "
                      "this Posts.xml and %llu of those predate their answer: is it another "
-                     "site's Votes.xml?", s->opt.votes_path, (unsigned long long)st->upvotes,
+                     "site's Votes.xml?", s->opt.votes_path ? s->opt.votes_path : "the Votes.xml files",
+                     (unsigned long long)st->upvotes,
                      (unsigned long long)st->upvotes_matched, (unsigned long long)st->upvotes_before_post);
     }
     for (int k = 1; k < PMP_SE_SKIP_REASONS; k++) {
@@ -98,17 +162,22 @@ const pmp_source pmp_source_stackexchange = {
     .name = "stackexchange",
     .summary = "StackExchange Posts.xml (+ Votes.xml) -> scored answer groups",
     .usage =
-        "Usage: pmp-extract stackexchange [OPTIONS] [FILE|-]\n"
+        "Usage: pmp-extract stackexchange [OPTIONS] [FILE|-]...\n"
         "Reads a StackExchange data-dump Posts.xml (plain, .zst, .bz2 or .gz) and writes one\n"
         "comparison group per question with at least 2 answers (docs/stackexchange.md):\n"
         "context = title + blank line + question body as text; responses = the answers as\n"
         "text, score = round(log2(1 + upvotes)) + 1 if accepted, -1 if upvotes < 0.\n"
-        "Groups come out ordered by question Id, identical for every --mem.\n\n"
+        "Groups come out ordered by question Id, identical for every --mem. Several FILEs\n"
+        "(sites) are read one after the other, each with its own site name and grouping:\n"
+        "the output is their separate outputs, concatenated in the order given.\n\n"
         "Options:\n"
         "  --site NAME     site name for group ids NAME/q/ID (default: from the file name,\n"
         "                  e.g. cooking.stackexchange.com-Posts.xml, else \"stackexchange\")\n"
         "  --votes FILE    count upvotes as the UpMod votes (VoteTypeId 2) in this Votes.xml\n"
-        "                  instead of using each answer's Score (net votes)\n"
+        "                  instead of using each answer's Score (net votes); one input only\n"
+        "  --votes-beside  the same for any number of inputs: each SITE-Posts.xml (or\n"
+        "                  SITE/Posts.xml, compressed or not) reads the file beside it named\n"
+        "                  with Votes for Posts, which must exist\n"
         "  --mem SIZE      memory for grouping before spilling sorted runs (default 1G)\n"
         "  --tmp DIR       directory for spilled runs (default $TMPDIR, else /tmp)\n"
         "  --strict        fail on the first bad row instead of counting and skipping it\n"
@@ -122,6 +191,7 @@ const pmp_source pmp_source_stackexchange = {
     .state_size = sizeof(se_state),
     .init = init,
     .set = set,
+    .inputs = inputs,
     .run = run,
     .report = report,
 };

@@ -104,12 +104,12 @@ static void print_revert(void *ud, const pmp_wiki_revert *r)
            r->comment_matches);
 }
 
-static int run(void *state, const char *path, const pmp_extract_sink *sink, pmp_err *err)
+/* One input; its stats are added to s->st. */
+static int run_one(wiki_state *s, const char *path, const pmp_extract_sink *sink, pmp_err *err)
 {
-    wiki_state *s = state;
-    if (s->list) s->o.on_revert = print_revert;
     pmp_wiki *w;
     if (pmp_wiki_open(&w, path, &s->o, err) < 0) return -1;
+    const pmp_wiki_stats before = s->st;
     pmp_group g;
     pmp_group_init(&g);
     int rc;
@@ -125,11 +125,23 @@ static int run(void *state, const char *path, const pmp_extract_sink *sink, pmp_
             break;
         }
         const pmp_wiki_stats *st = pmp_wiki_get_stats(w);
-        sink->progress(sink->ctx, st->xml_bytes, st->groups, "groups");
+        sink->progress(sink->ctx, before.xml_bytes + st->xml_bytes, before.groups + st->groups,
+                       "groups");
     }
     pmp_group_clear(&g);
-    s->st = *pmp_wiki_get_stats(w);
+    s->st = before;
+    pmp_extract_add_counts(&s->st, pmp_wiki_get_stats(w), sizeof s->st);
     pmp_wiki_close(w);
+    return rc < 0 ? -1 : 0;
+}
+
+static int run(void *state, const char *const *paths, size_t n, const pmp_extract_sink *sink,
+               pmp_err *err)
+{
+    wiki_state *s = state;
+    if (s->list) s->o.on_revert = print_revert;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) rc = run_one(s, paths[i], sink, err);
     if (rc == 0 && s->list && fflush(stdout) != 0)
         return pmp_err_setc(err, pmp_errcode_from_errno(errno), "writing standard output failed");
     return rc < 0 ? -1 : 0;
@@ -159,7 +171,7 @@ const pmp_source pmp_source_wikipedia = {
     .name = "wikipedia",
     .summary = "MediaWiki history XML -> vandalism-revert groups",
     .usage =
-        "Usage: pmp-extract wikipedia [OPTIONS] [FILE|-]\n"
+        "Usage: pmp-extract wikipedia [OPTIONS] [FILE|-]...\n"
         "Reads a MediaWiki XML export with full revision history (pages-meta-history;\n"
         "plain, .bz2, .zst or .gz; schemas 0.3 to 0.11) and writes one comparison group\n"
         "per region changed by a reverted vandal edit (docs/wikipedia.md): the restored\n"

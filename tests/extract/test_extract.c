@@ -94,16 +94,18 @@ static void test_sources_on_samples(void **state)
         pmp_cli_init(&cli, "test", "");
         cli.progress = 0;
         pmp_extract_sink sink = {w, progress, &cli};
-        const char *in = path;
+        char *args[] = {path};
+        const char *const *in = (const char *const *)args;
+        size_t n_in = 1;
         if (s->inputs) {
-            char *args[] = {path};
-            assert_int_equal(s->inputs(st, 1, args, &in, &err), 0);
+            n_in = 0;
+            assert_int_equal(s->inputs(st, 1, args, &in, &n_in, &err), 0);
         }
-        int rc = s->run(st, in, &sink, &err);
+        int rc = s->run(st, in, n_in, &sink, &err);
         if (rc) fail_msg("%s: %s", cases[i].source, err.msg);
         assert_int_equal(pmp_group_writer_close(w, &err), 0);
         pmp_extract_report rep = {0};
-        s->report(st, in, 1.0, &rep);
+        s->report(st, path, 1.0, &rep);
         const pmp_extract_stat *g = find_stat(&rep, "groups");
         assert_non_null(g);
         size_t lines = count_lines(out);
@@ -134,8 +136,10 @@ static int count_set(void *state, int id, const char *arg, pmp_err *err)
     if (id == OPT_COUNT && pmp_parse_int(arg, 0, 1000, &s->count) == 0) return 0;
     return pmp_err_setc(err, PMP_E_USAGE, "--count wants 0..1000, not '%s'", arg);
 }
-static int count_run(void *state, const char *path, const pmp_extract_sink *sink, pmp_err *err)
+static int count_run(void *state, const char *const *paths, size_t n, const pmp_extract_sink *sink,
+                     pmp_err *err)
 {
+    const char *path = paths[n - 1];
     count_state *s = state;
     for (long long i = 0; i < s->count; i++) {
         pmp_group g;
@@ -207,8 +211,14 @@ static void test_fifth_source(void **state)
     assert_non_null(strstr(err, "pmp-extract count: --count wants 0..1000, not 'x'"));
     free(err);
 
-    char *two[] = {"count", "a", "b", NULL};
-    assert_int_equal(drive(out, errf, 3, two), PMP_EXIT_USAGE);
+    /* several inputs reach the source in order; standard input only once */
+    char *two[] = {"count", "--json", "a", "b", NULL};
+    assert_int_equal(drive(out, errf, 4, two), 0);
+    err = tu_read_file(errf, NULL);
+    if (!strstr(err, "\"input\":\"a + b\"")) fail_msg("stderr: %s", err);
+    free(err);
+    char *stdin2[] = {"count", "-", "-", NULL};
+    assert_int_equal(drive(out, errf, 3, stdin2), PMP_EXIT_USAGE);
 
     /* a failure after 4 groups: exit 1, the error names file and line, and the
      * groups written before it are whole lines */

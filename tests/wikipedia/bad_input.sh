@@ -59,4 +59,4 @@ expect_fail 1 "nosuch.xml" -- "$X" wikipedia "$T/nosuch.xml"
 expect_fail 2 "radius" -- "$X" wikipedia --radius 1 "$SAMPLE"
 expect_fail 2 "ns" -- "$X" wikipedia --ns main "$SAMPLE"
 expect_fail 2 "comment pattern" -- "$X" wikipedia --comment-pattern '(' "$SAMPLE"
-expect_fail 2 "at most one" -- "$X" wikipedia a.xml b.xml
+expect_fail 2 "only one of the inputs can be standard input" -- "$X" wikipedia - -
