@@ -1,6 +1,8 @@
 /* AdamW, learning-rate schedule, clipping, and the training step. */
 #include "optim.h"
 
+#include "dist.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,20 +96,37 @@ int pmp_train_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip
                    const pmp_batch *micro, int n_micro, const pmp_loss_opts *lo,
                    pmp_loss *out, float *grad_norm, pmp_err *err)
 {
+    return pmp_train_step_ranks(m, o, s, clip, micro, n_micro, n_micro, lo, out, grad_norm, err);
+}
+
+int pmp_train_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
+                         const pmp_batch *micro, int n_micro, int n_total, const pmp_loss_opts *lo,
+                         pmp_loss *out, float *grad_norm, pmp_err *err)
+{
     pmp_loss sum;
     memset(&sum, 0, sizeof sum);
     pmp_model_zero_grad(m);
-    float scale = 1.0f / (float)n_micro;
+    float scale = 1.0f / (float)n_total;
     for (int k = 0; k < n_micro; k++) {
         if (pmp_model_forward(m, &micro[k], lo, err))
             return pmp_err_prefix(err, "micro-batch %d", k);
         pmp_model_backward(m, &micro[k], lo, scale);
-        sum.loss += m->loss.loss / n_micro;
-        sum.rank += m->loss.rank / n_micro;
-        sum.binary += m->loss.binary / n_micro;
-        sum.lm += m->loss.lm / n_micro;
+        sum.loss += m->loss.loss / n_total;
+        sum.rank += m->loss.rank / n_total;
+        sum.binary += m->loss.binary / n_total;
+        sum.lm += m->loss.lm / n_total;
         sum.pairs_correct += m->loss.pairs_correct;
         sum.labels_correct += m->loss.labels_correct;
+    }
+    if (n_total != n_micro) {   /* the other ranks' micro-batches: one fused sum */
+        double st[6] = {sum.loss, sum.rank, sum.binary, sum.lm, sum.pairs_correct, sum.labels_correct};
+        if (pmp_dist_sum(m->grads_mem, m->n_params, st, 6, err) < 0) return -1;
+        sum.loss = st[0];
+        sum.rank = st[1];
+        sum.binary = st[2];
+        sum.lm = st[3];
+        sum.pairs_correct = (int)st[4];
+        sum.labels_correct = (int)st[5];
     }
     float norm = pmp_grad_clip(m, clip);
     pmp_adamw_update(o, m, pmp_schedule_lr(s, o->step));

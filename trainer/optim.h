@@ -48,4 +48,12 @@ int pmp_train_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip
                    const pmp_batch *micro, int n_micro, const pmp_loss_opts *lo,
                    pmp_loss *out, float *grad_norm, pmp_err *err);
 
+/* The same step as one of the ranks of a data-parallel job (dist.h): this rank's
+ * n_micro of the step's n_total micro-batches (grad_scale 1/n_total), then the
+ * gradients and the loss terms summed over the ranks before clipping and the
+ * update. pmp_train_step is this with n_total = n_micro and one rank. */
+int pmp_train_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
+                         const pmp_batch *micro, int n_micro, int n_total, const pmp_loss_opts *lo,
+                         pmp_loss *out, float *grad_norm, pmp_err *err);
+
 #endif

@@ -225,11 +225,22 @@ static int cmd_plot(int argc, char **argv)
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
 
+static int train_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "plot")) return cmd_plot(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "export")) return cmd_export(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "score")) return cmd_score(argc - 1, argv + 1);
+    pmp_dist_init(&argc, &argv);
+    int rc = train_main(argc, argv);
+    if (rc != PMP_EXIT_OK) pmp_dist_abort(rc);   /* the other ranks would wait for this one */
+    pmp_dist_finalize();
+    return rc;
+}
+
+static int train_main(int argc, char **argv)
+{
     pmp_cli cli;
     pmp_cli_init(&cli, "pmp-train", usage);
     enum {
@@ -355,7 +366,8 @@ int main(int argc, char **argv)
         o.model = NULL;
     }
     pmp_err err;
-    if (!from_saved) {
+    if (pmp_dist_rank() != 0) cli.quiet = 1, cli.json = 0;   /* rank 0 reports for the job */
+    if (!from_saved && pmp_dist_rank() == 0) {
         /* what a later `--resume --out RUN` replays: the run's flags, not -q, --json or
          * --resume (those are about this invocation) */
         char **keep = pmp_xcalloc((size_t)orig_argc, sizeof *keep);

@@ -332,6 +332,19 @@ typedef struct pmp_run_result {
 
 int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err);
 
+/* Data parallelism over MPI (`mpirun -np N pmp-train …`; the rules in trainer/dist.h,
+ * docs/scaling.md). pmp_run_train uses the ranks started here; without MPI in the
+ * build, or without a launcher (mpirun, srun), there is one rank. */
+void pmp_dist_init(int *argc, char ***argv);   /* once, from main */
+void pmp_dist_finalize(void);
+int pmp_dist_rank(void);
+int pmp_dist_size(void);
+/* Ends the whole job with this exit code when there are other ranks (from main,
+ * on a rank that failed: the others would wait for it); with one rank it returns. */
+void pmp_dist_abort(int code);
+/* "MPI (Open MPI v4.1.4), 2 ranks" or "no MPI in this build". */
+const char *pmp_dist_describe(void);
+
 /* Scores pairs with a trained model: for the first max_pairs pairs of data_dir
  * (0 = all, storage order), writes one JSON line per pair to out:
  *   {"pair":k,"better":r,"worse":r,"better_tokens":[...],"worse_tokens":[...]}

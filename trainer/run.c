@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "pmp_bpe.h"
 #include "pmp_ckpt.h"
+#include "dist.h"
 #include "gpt2io.h"
 #include "loader.h"
 #include "optim.h"
@@ -339,10 +341,13 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
 {
     uint64_t n = pmp_loader_pairs(r->train);
     pmp_batch_opts bo = batch_opts(r, o, 0);
-    int per = o->batch_pairs / o->micro_batches;
+    /* this rank's micro-batches [rank*K, (rank+1)*K) of the step's ranks*K (dist.h) */
+    int K = o->micro_batches, per = o->batch_pairs / (K * pmp_dist_size());
+    int j0 = pmp_dist_rank() * K * per;
     *tokens = 0;
-    for (int k = 0; k < o->micro_batches; k++) pmp_batch_clear(&micro[k]);
-    for (int j = 0; j < o->batch_pairs; j++) {
+    for (int k = 0; k < K; k++) pmp_batch_clear(&micro[k]);
+    for (int jj = 0; jj < K * per; jj++) {
+        int j = j0 + jj;
         uint64_t q = (uint64_t)s * (uint64_t)o->batch_pairs + (uint64_t)j;
         uint64_t pair = pmp_loader_permute(o->seed, q / n, n, q % n);
         pmp_pair_view v;
@@ -351,9 +356,9 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
         if (o->objective == PMP_OBJ_LM) {
             /* Plain text: the context followed by the better response (the view's
              * tokens are contiguous in that order). */
-            rc = pmp_batch_add_text(&micro[j / per], &bo, v.ctx, v.n_ctx + v.n_better, err);
+            rc = pmp_batch_add_text(&micro[jj / per], &bo, v.ctx, v.n_ctx + v.n_better, err);
         } else {
-            rc = pmp_batch_add_pair(&micro[j / per], &bo, v.ctx, v.n_ctx, v.better, v.n_better,
+            rc = pmp_batch_add_pair(&micro[jj / per], &bo, v.ctx, v.n_ctx, v.better, v.n_better,
                                     v.worse, v.n_worse, err);
         }
         if (rc < 0) return pmp_err_prefix(err, "pair %llu", (unsigned long long)pair);
@@ -373,18 +378,25 @@ void pmp_run_free(run_ctx *r)
     free(r->tok_identity);
     free(r->plan_ends);
     if (r->log) fclose(r->log);
+    if (r->lock_fd >= 0) close(r->lock_fd);
 }
 
 int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
 {
     memset(res, 0, sizeof *res);
     /* Equal micro-batches: the step's loss is the mean of their means. */
+    int ranks = pmp_dist_size(), rank0 = pmp_dist_rank() == 0;
     if (o->batch_pairs < 1 || o->micro_batches < 1 || o->batch_pairs % o->micro_batches != 0)
         return pmp_err_set(err, "--batch-pairs (%d) must be a multiple of --micro-batches (%d)",
                            o->batch_pairs, o->micro_batches);
+    if (o->batch_pairs % (o->micro_batches * ranks) != 0)
+        return pmp_err_setc(err, PMP_E_USAGE, "--batch-pairs (%d) must be a multiple of --micro-batches (%d) "
+                            "times the %d MPI ranks", o->batch_pairs, o->micro_batches, ranks);
     run_ctx r;
     memset(&r, 0, sizeof r);
+    r.lock_fd = -1;
     if (o->threads > 0) pmp_set_threads(o->threads);
+    else if (ranks > 1) pmp_set_threads((int)sysconf(_SC_NPROCESSORS_ONLN) / pmp_dist_local_size());
     int rc = pmp_loader_open(&r.train, o->data_dir, err);
     if (rc == 0 && pmp_loader_is_text(r.train) && o->objective != PMP_OBJ_LM)
         rc = pmp_err_setc(err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text): only "
@@ -408,6 +420,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     }
     if (rc == 0) rc = pmp_run_setup_tokens(&r, o->tokenizer, err);
     if (rc == 0) rc = pmp_run_prepare_dir(o->out_dir, err);
+    if (rc == 0 && rank0) rc = pmp_run_lock(o->out_dir, &r.lock_fd, err);
     if (rc == 0 && !o->resume) {
         /* Never mix two runs' checkpoints in one directory. */
         pmp_buf d = PMP_BUF_INIT;
@@ -432,8 +445,12 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         rc = init_model(&r, o, err);
         if (rc == 0) pmp_adamw_init(&r.opt, r.model.n_params);
     }
-    if (rc == 0) rc = pmp_run_check_config(&r, o, err);
-    if (rc == 0) rc = pmp_run_open_log(&r, o, start, err);
+    /* rank 0 writes config.json (and an extension's args.json) before the others read it */
+    if (rc == 0 && rank0) rc = pmp_run_check_config(&r, o, err);
+    if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_set(err, "stopped: another MPI rank failed");
+    if (rc == 0 && !rank0) rc = pmp_run_check_config(&r, o, err);
+    if (rc == 0 && rank0) rc = pmp_run_open_log(&r, o, start, err);
+    if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_set(err, "stopped: another MPI rank failed");
     r.opt.weight_decay = o->weight_decay;
     pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
     pmp_batch *micro = pmp_xcalloc((size_t)o->micro_batches, sizeof *micro);
@@ -449,8 +466,13 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         pmp_schedule sched = pmp_run_schedule(&r, o, r.opt.step);
         float lr = pmp_schedule_lr(&sched, r.opt.step);
         if (rc == 0)
-            rc = pmp_train_step(&r.model, &r.opt, &sched, o->clip, micro, o->micro_batches, &lo, &loss,
-                                &gnorm, err);
+            rc = pmp_train_step_ranks(&r.model, &r.opt, &sched, o->clip, micro, o->micro_batches,
+                                      o->micro_batches * ranks, &lo, &loss, &gnorm, err);
+        if (rc == 0 && ranks > 1) {   /* the step's tokens over all ranks, for the log */
+            double t = tokens;
+            rc = pmp_dist_sum(NULL, 0, &t, 1, err);
+            tokens = (int)t;
+        }
         if (rc < 0) {
             pmp_err_prefix(err, "step %ld", s + 1);
             break;
@@ -463,20 +485,24 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         res->last_loss = loss.loss;
         pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000);
         double el = pmp_now() - t0;
-        if (o->progress)
+        if (o->progress && rank0)
             o->progress(o->ctx, s + 1, o->steps, tokens_total / el, (double)(s + 1 - start) / el);
         int last = s + 1 == o->steps;
-        if (r.eval && ((o->eval_every > 0 && (s + 1) % o->eval_every == 0) || last)) {
+        if (r.eval && rank0 && ((o->eval_every > 0 && (s + 1) % o->eval_every == 0) || last)) {
             rc = pmp_run_evaluate(&r, o, &res->eval, err);
             if (rc == 0) {
                 pmp_run_log_eval(&r, s + 1, &res->eval);
                 res->evaluated = 1;
             }
         }
-        if (rc == 0 && ((o->ckpt_every > 0 && (s + 1) % o->ckpt_every == 0) || last))
-            rc = pmp_run_save_checkpoint(&r, o, s + 1, err);
+        if (rc == 0 && ((o->ckpt_every > 0 && (s + 1) % o->ckpt_every == 0) || last)) {
+            /* the ranks must hold the same weights: checked where they are saved */
+            if (ranks > 1 && !pmp_dist_same(XXH64(r.model.params_mem, r.model.n_params * sizeof(float), 0)))
+                rc = pmp_err_set(err, "step %ld: the MPI ranks' weights differ", s + 1);
+            if (rc == 0 && rank0) rc = pmp_run_save_checkpoint(&r, o, s + 1, err);
+        }
     }
-    if (rc == 0 && o->steps == 0 && r.eval) {
+    if (rc == 0 && o->steps == 0 && r.eval && rank0) {
         /* zero steps: the init as it is (a sample-efficiency curve's size 0) */
         rc = pmp_run_evaluate(&r, o, &res->eval, err);
         if (rc == 0) {

@@ -28,6 +28,7 @@ typedef struct run_ctx {
      * `--resume --steps N` with a larger N adds one. Step s follows the plan of the
      * first end above s. Set by pmp_run_check_config. */
     long warmup;
+    int lock_fd;        /* RUN_DIR/lock, rank 0; -1 when not held */
     long *plan_ends;
     int n_plan;
 } run_ctx;
@@ -38,6 +39,9 @@ int pmp_run_setup_tokens(run_ctx *r, const char *tokenizer, pmp_err *err);
 void pmp_run_free(run_ctx *r);
 
 int pmp_run_prepare_dir(const char *out_dir, pmp_err *err);
+/* Holds RUN_DIR/lock (flock, released when the process ends, kill -9 included), so
+ * two trainings never write one run directory; *fd stays open for the run. */
+int pmp_run_lock(const char *out_dir, int *fd, pmp_err *err);
 /* 1 = resumed from a checkpoint (model, optimizer, rng restored, *start set),
  * 0 = no checkpoint to resume from, -1 = error. */
 int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err);

@@ -11,8 +11,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "dist.h"
 #include "gpt2io.h"
 #include "run_internal.h"
 
@@ -28,6 +32,26 @@ int pmp_run_prepare_dir(const char *out_dir, pmp_err *err)
     ckpt_dir(&d, out_dir);
     int rc = pmp_mkdir_p(d.data, err);
     pmp_buf_free(&d);
+    return rc;
+}
+
+int pmp_run_lock(const char *out_dir, int *fd, pmp_err *err)
+{
+    pmp_buf path = PMP_BUF_INIT;
+    pmp_buf_printf(&path, "%s/lock", out_dir);
+    *fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int rc = 0;
+    if (*fd < 0) {
+        rc = pmp_err_set(err, "%s: cannot open: %s", path.data, strerror(errno));
+    } else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+        rc = errno == EWOULDBLOCK
+                 ? pmp_err_setc(err, PMP_E_USAGE, "%s is being trained by another pmp-train right now "
+                                "(it holds %s); wait for it, or stop it first", out_dir, path.data)
+                 : pmp_err_set(err, "%s: cannot lock: %s", path.data, strerror(errno));
+        close(*fd);
+        *fd = -1;
+    }
+    pmp_buf_free(&path);
     return rc;
 }
 
@@ -66,6 +90,7 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     }
     pmp_jobj_str(&j, "tokenizer", r->tok_identity);
     pmp_jobj_int(&j, "eoc", r->eoc);
+    if (pmp_dist_size() > 1) pmp_jobj_int(&j, "ranks", pmp_dist_size());   /* only then: older runs resume */
     pmp_jobj_end(&j);
     pmp_buf_appendc(out, '\n');
 }
@@ -80,7 +105,7 @@ static int json_int(json_object *o, const char *key, long *out)
 
 /* Keys written only by some runs: when have has one, want must have it too (a run
  * started on a subsample never resumes on all the data). */
-static const char *const optional_keys[] = {"max_pairs", "subsample_seed", "steps_plan"};
+static const char *const optional_keys[] = {"max_pairs", "subsample_seed", "steps_plan", "ranks"};
 
 /* Every key of want must be in have with the same value. */
 /* A config key as the flag that sets it, and its value as a user would type it (floats
@@ -95,7 +120,7 @@ static const char *flag_of(const char *key)
         {"warmup", "--warmup"}, {"steps", "--steps"}, {"seed", "--seed"},
         {"tokenizer", "the data's tokenizer"}, {"eoc", "the tokenizer's end-of-context token"},
         {"max_pairs", "--max-pairs"}, {"subsample_seed", "--subsample-seed"},
-        {"steps_plan", "the extensions of --steps"},
+        {"steps_plan", "the extensions of --steps"}, {"ranks", "MPI ranks (mpirun -np)"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i][0], key)) return map[i][1];
@@ -112,6 +137,13 @@ static void put_value(pmp_buf *b, json_object *v)
 
 static int config_differs(pmp_err *err, const char *where, const char *key, json_object *h, json_object *w)
 {
+    if (!strcmp(key, "ranks")) {   /* absent = 1 rank */
+        int was = h ? json_object_get_int(h) : 1, now = w ? json_object_get_int(w) : 1;
+        return pmp_err_set(err, "%s: the run was started on %d MPI rank%s, now on %d: the gradient sums "
+                           "would add up in another order, so it cannot continue bit for bit (run it "
+                           "with mpirun -np %d, or use another --out)", where, was, was == 1 ? "" : "s",
+                           now, was);
+    }
     pmp_buf was = PMP_BUF_INIT, now = PMP_BUF_INIT;
     put_value(&was, h);
     if (w) put_value(&now, w);
@@ -249,7 +281,7 @@ int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
         }
         pmp_buf_free(&want);
         json_object_put(have);
-    } else if (rc == 0) {
+    } else if (rc == 0 && pmp_dist_rank() == 0) {
         rc = write_config(r, o, path.data, err);
     }
     pmp_buf_free(&path);
@@ -467,6 +499,7 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
 
 void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms)
 {
+    if (!r->log) return;   /* a rank other than 0 */
     pmp_buf b = PMP_BUF_INIT;
     pmp_jobj j;
     pmp_jobj_begin(&j, &b);
@@ -485,6 +518,7 @@ void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm,
 
 void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
 {
+    if (!r->log) return;
     pmp_buf b = PMP_BUF_INIT;
     pmp_jobj j;
     pmp_jobj_begin(&j, &b);

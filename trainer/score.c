@@ -12,6 +12,7 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
 {
     run_ctx r;
     memset(&r, 0, sizeof r);
+    r.lock_fd = -1;
     pmp_ckpt *ck = NULL;
     pmp_config cfg;
     int rc = pmp_loader_open(&r.train, data_dir, err);

@@ -1,0 +1,76 @@
+#!/bin/bash
+# Data-parallel pmp-train over MPI (trainer/dist.h): 2 ranks give 1 rank's loss curve
+# (same global batch) to fp32 tolerance over 40 steps; an MPI run is bit-identical to
+# itself, and killed with kill -9 then resumed it ends with the uninterrupted run's
+# checkpoint bytes; resuming on another number of ranks is refused, saying so; a rank
+# that dies ends the job with an error instead of a hang. Skips (77) without mpirun or
+# without MPI in the build.
+set -euo pipefail
+B="$PMP_BIN"; T="$PMP_TMP"; rm -rf "$T"; mkdir -p "$T"; cd "$T"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v mpirun >/dev/null 2>&1 || { echo "skip: no mpirun"; exit 77; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+MPI="mpirun -np 2 --oversubscribe"
+"$B/pmp-extract" hh -q "$PMP_SRC/samples/hh/sample.jsonl.gz" > groups.jsonl
+"$B/pmp-bpe" train -q --vocab-size 320 --special '<|endoftext|>' --groups -o tok.json groups.jsonl
+"$B/pmp-tokenize" -q --tokenizer tok.json -o shards groups.jsonl
+SMALL="--layers 2 --heads 2 --width 32 --context 64 --batch-pairs 4 --threads 1 --seed 7 --data shards"
+
+$MPI "$B/pmp-train" $SMALL --steps 40 --out two -q || fail "mpirun -np 2"
+grep -q '"ranks":2' two/config.json || { echo "skip: pmp-train was built without MPI"; exit 77; }
+"$B/pmp-train" $SMALL --steps 40 --out one -q || fail "one rank"
+[ "$(grep -c '"loss"' two/log.jsonl)" -eq 40 ] || fail "rank 0 should log 40 steps (and only rank 0)"
+/usr/bin/python3 - one/log.jsonl two/log.jsonl <<'PYEOF' || fail "loss curves differ"
+import json, sys
+a, b = ([json.loads(l) for l in open(f) if '"loss"' in l] for f in sys.argv[1:3])
+worst = max(abs(x["loss"] - y["loss"]) / max(1e-3, abs(x["loss"])) for x, y in zip(a, b))
+assert all(x["tokens"] == y["tokens"] for x, y in zip(a, b)), "the global batches differ"
+if worst > 1e-4:
+    sys.exit(f"worst relative loss difference {worst:.2e}")
+print(f"ok: 2 ranks = 1 rank over {len(a)} steps, worst relative loss difference {worst:.1e}")
+PYEOF
+
+# bit-identical to itself; kill -9 (of one rank, at a checkpoint or later) + resume
+$MPI "$B/pmp-train" $SMALL --steps 300 --ckpt-every 10 --out ref -q || fail "reference MPI run"
+$MPI "$B/pmp-train" $SMALL --steps 300 --ckpt-every 10 --out ref2 -q || fail "second MPI run"
+cmp -s ref/checkpoints/step-000000300 ref2/checkpoints/step-000000300 || fail "two MPI runs differ"
+for victim in 0 1; do
+  rm -rf k
+  $MPI "$B/pmp-train" $SMALL --steps 300 --ckpt-every 10 --out k -q 2>/dev/null &
+  job=$!
+  # any checkpoint (older ones are pruned: --keep 3)
+  for _ in $(seq 400); do compgen -G "k/checkpoints/step-0*" >/dev/null && break; sleep 0.05; done
+  # the ranks (argv[0] is pmp-train's path), not mpirun, whose command line names it too
+  pid=$(pgrep -f "^[^ ]*/pmp-train .*--out k" | sed -n "$((victim + 1))p" || true)
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  rc=0; timeout 60 bash -c "wait $job" 2>/dev/null || rc=$?
+  wait $job 2>/dev/null || rc=$?
+  [ $rc -ne 124 ] || fail "the job hung after a rank was killed"
+  [ ! -e k/checkpoints/step-000000300 ] || fail "the run ended before the kill: nothing was tested"
+  $MPI "$B/pmp-train" --resume --out k -q || fail "MPI resume after killing rank $victim"
+  cmp -s ref/checkpoints/step-000000300 k/checkpoints/step-000000300 \
+    || fail "killed (rank $victim) and resumed: checkpoint bytes differ"
+done
+
+# a rank that dies: the job ends with an error, not a hang
+rm -rf d
+$MPI "$B/pmp-train" $SMALL --steps 100000 --ckpt-every 1000 --out d -q 2>/dev/null &
+job=$!
+for _ in $(seq 200); do [ "$(pgrep -f '^[^ ]*/pmp-train .*--out d' | wc -l)" -ge 2 ] && break; sleep 0.05; done
+sleep 0.5
+# while it runs, a second training of the same directory is refused (RUN/lock)
+if "$B/pmp-train" $SMALL --steps 10 --out d --resume -q 2> lock.err; then fail "a second training of d/ started"; fi
+grep -q "being trained by another pmp-train" lock.err || fail "lock refusal: $(cat lock.err)"
+kill -9 "$(pgrep -f '^[^ ]*/pmp-train .*--out d' | tail -n 1)"
+start=$(date +%s); rc=0
+while kill -0 $job 2>/dev/null; do
+  [ $(( $(date +%s) - start )) -lt 60 ] || { kill -9 $job; fail "mpirun still running 60 s after a rank died"; }
+  sleep 0.2
+done
+wait $job || rc=$?
+[ $rc -ne 0 ] || fail "a job whose rank died exited 0"
+
+# another number of ranks on resume: refused, naming both
+if "$B/pmp-train" --resume --out ref --steps 310 -q 2> n.err; then fail "resume on 1 rank of a 2-rank run accepted"; fi
+grep -q "started on 2 MPI ranks, now on 1" n.err || fail "the refusal should name the ranks: $(cat n.err)"
+echo ok

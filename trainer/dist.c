@@ -1,0 +1,122 @@
+/* dist.c — the ranks of an MPI job, or one rank (dist.h). */
+#include "dist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef PMP_HAVE_MPI
+#include <mpi.h>
+
+static int started, rank_, size_ = 1, local_ = 1;
+static MPI_Comm world;
+
+/* Launched by mpirun (Open MPI, MPICH/Hydra) or srun (PMI/PMIx): otherwise MPI
+ * is not started at all (a singleton MPI_Init is slow and may print warnings). */
+static int launched(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i])) return 1;
+    return 0;
+}
+
+void pmp_dist_init(int *argc, char ***argv)
+{
+    if (started || !launched()) return;
+    if (MPI_Init(argc, argv) != MPI_SUCCESS) return;
+    started = 1;
+    MPI_Comm_dup(MPI_COMM_WORLD, &world);
+    MPI_Comm_rank(world, &rank_);
+    MPI_Comm_size(world, &size_);
+    MPI_Comm local;
+    MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local);
+    MPI_Comm_size(local, &local_);
+    MPI_Comm_free(&local);
+}
+
+void pmp_dist_finalize(void)
+{
+    if (!started) return;
+    MPI_Comm_free(&world);
+    MPI_Finalize();
+    started = 0;
+}
+
+int pmp_dist_rank(void) { return rank_; }
+int pmp_dist_size(void) { return size_; }
+int pmp_dist_local_size(void) { return local_; }
+
+/* MPI counts are ints: a large buffer goes in pieces (same order every time). */
+int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err)
+{
+    if (size_ == 1) return 0;
+    const size_t piece = (size_t)1 << 30;
+    for (size_t off = 0; off < n; off += piece) {
+        int cnt = (int)(n - off < piece ? n - off : piece);
+        if (MPI_Allreduce(MPI_IN_PLACE, x + off, cnt, MPI_FLOAT, MPI_SUM, world) != MPI_SUCCESS)
+            return pmp_err_set(err, "MPI_Allreduce of the gradients failed");
+    }
+    if (nd && MPI_Allreduce(MPI_IN_PLACE, d, (int)nd, MPI_DOUBLE, MPI_SUM, world) != MPI_SUCCESS)
+        return pmp_err_set(err, "MPI_Allreduce of the step's statistics failed");
+    return 0;
+}
+
+int pmp_dist_any_failed(int rc)
+{
+    if (size_ == 1) return rc < 0;
+    int bad = rc < 0, any = 0;
+    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, world);
+    return any;
+}
+
+int pmp_dist_same(unsigned long long v)
+{
+    if (size_ == 1) return 1;
+    unsigned long long lo = 0, hi = 0;
+    MPI_Allreduce(&v, &lo, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, world);
+    MPI_Allreduce(&v, &hi, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, world);
+    return lo == hi;
+}
+
+void pmp_dist_barrier(void)
+{
+    if (size_ > 1) MPI_Barrier(world);
+}
+
+void pmp_dist_abort(int code)
+{
+    if (started && size_ > 1) MPI_Abort(world, code);
+}
+
+const char *pmp_dist_describe(void)
+{
+    static char buf[MPI_MAX_LIBRARY_VERSION_STRING + 64];
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(lib, &len);
+    char *nl = strchr(lib, ',');
+    if (nl) *nl = 0;
+    snprintf(buf, sizeof buf, "MPI (%.80s), %d rank%s", lib, size_, size_ == 1 ? "" : "s");
+    return buf;
+}
+
+#else   /* no MPI in this build: one rank */
+
+void pmp_dist_init(int *argc, char ***argv) { (void)argc; (void)argv; }
+void pmp_dist_finalize(void) {}
+int pmp_dist_rank(void) { return 0; }
+int pmp_dist_size(void) { return 1; }
+int pmp_dist_local_size(void) { return 1; }
+int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err)
+{
+    (void)x; (void)n; (void)d; (void)nd; (void)err;
+    return 0;
+}
+int pmp_dist_any_failed(int rc) { return rc < 0; }
+int pmp_dist_same(unsigned long long v) { (void)v; return 1; }
+void pmp_dist_barrier(void) {}
+void pmp_dist_abort(int code) { (void)code; }
+const char *pmp_dist_describe(void) { return "no MPI in this build"; }
+
+#endif
