@@ -120,7 +120,9 @@ int pmp_train_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, floa
     }
     if (n_total != n_micro) {   /* the other ranks' micro-batches: one fused sum */
         double st[6] = {sum.loss, sum.rank, sum.binary, sum.lm, sum.pairs_correct, sum.labels_correct};
+        double t0 = pmp_now();
         if (pmp_dist_sum(m->grads_mem, m->n_params, st, 6, err) < 0) return -1;
+        sum.comm_seconds = pmp_now() - t0;
         sum.loss = st[0];
         sum.rank = st[1];
         sum.binary = st[2];

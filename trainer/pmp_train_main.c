@@ -395,6 +395,10 @@ static int train_main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "max_pairs", (double)o.max_pairs);
         pmp_cli_stat_num(&cli, "subsample_seed", (double)o.subsample_seed);
     }
+    if (pmp_dist_size() > 1) {
+        pmp_cli_stat_num(&cli, "ranks", pmp_dist_size());
+        pmp_cli_stat_num(&cli, "allreduce_seconds", res.comm_seconds);
+    }
     if (res.seconds > 0) {
         pmp_cli_stat_num(&cli, "steps_per_s", (double)(res.steps - res.start_step) / res.seconds);
         pmp_cli_stat_num(&cli, "tokens_per_s", res.tokens / res.seconds);

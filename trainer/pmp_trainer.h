@@ -141,6 +141,7 @@ typedef struct pmp_loss {
     double rank, binary, lm;   /* each term's mean (0 when absent) */
     int pairs_correct;    /* r_better > r_worse (or mean log-prob, see below) */
     int labels_correct;   /* sign(r) == label */
+    double comm_seconds;  /* a training step's time in the gradient sum over MPI ranks */
 } pmp_loss;
 
 /* Computes the loss from rewards r [B] and per-target log-probs (logprob [NT], in
@@ -321,6 +322,7 @@ typedef struct pmp_run_result {
     long start_step;            /* > 0 when resumed */
     long steps;
     double seconds;
+    double comm_seconds;        /* of which in the MPI gradient sums (0 on one rank) */
     double tokens;
     double last_loss;
     uint64_t train_pairs;       /* training pairs used (after --max-pairs) */

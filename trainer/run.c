@@ -483,7 +483,9 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         }
         tokens_total += tokens;
         res->last_loss = loss.loss;
-        pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000);
+        pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000,
+                         ranks > 1 ? loss.comm_seconds * 1000 : -1);
+        res->comm_seconds += loss.comm_seconds;
         double el = pmp_now() - t0;
         if (o->progress && rank0)
             o->progress(o->ctx, s + 1, o->steps, tokens_total / el, (double)(s + 1 - start) / el);

@@ -68,7 +68,9 @@ int pmp_run_ckpt_tokenizer(const char *ckpt, const char *tokenizer, const char *
 struct json_object *pmp_run_ckpt_section_json(const pmp_ckpt *ck, const char *name);
 
 int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err);
-void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms);
+/* allreduce_ms < 0: not an MPI run (the field is left out) */
+void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
+                      double allreduce_ms);
 void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e);
 
 /* The schedule step s trains with (the plan end above s). */

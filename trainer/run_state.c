@@ -497,7 +497,8 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
     return rc;
 }
 
-void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms)
+void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
+                      double allreduce_ms)
 {
     if (!r->log) return;   /* a rank other than 0 */
     pmp_buf b = PMP_BUF_INIT;
@@ -509,6 +510,7 @@ void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm,
     pmp_jobj_num(&j, "grad_norm", gnorm);
     pmp_jobj_int(&j, "tokens", tokens);
     pmp_jobj_rawf(&j, "ms", "%.1f", ms);
+    if (allreduce_ms >= 0) pmp_jobj_rawf(&j, "allreduce_ms", "%.2f", allreduce_ms);
     pmp_jobj_end(&j);
     pmp_buf_appendc(&b, '\n');
     fwrite(b.data, 1, b.len, r->log);
