@@ -459,7 +459,9 @@ static const char merge_usage[] =
     "Usage: pmp-shard merge DIR... -o OUT\n"
     "Copies the shards of complete directories (same tokenizer identity) into OUT,\n"
     "renumbered in argument order, with one manifest summing their stats. The policy\n"
-    "recorded is the first directory's. OUT must be absent or empty.\n\n"
+    "recorded is the first directory's. OUT must be absent or empty. Eval splits stay\n"
+    "apart: when every DIR has DIR/eval, they are merged the same way into OUT/eval\n"
+    "(when only some have one, none is, with a warning).\n\n"
     "Example:\n  pmp-shard merge shards-a/ shards-b/ -o shards/\n";
 
 static int copy_shard(const char *from, const char *to, pmp_err *err)
@@ -484,51 +486,46 @@ static int copy_shard(const char *from, const char *to, pmp_err *err)
     return pmp_dfile_commit(&out, NULL, err);
 }
 
-int pmp_shard_cmd_merge(int argc, char **argv)
+/* One level of the merge: DIR/sub of every input into out (sub "" or "/eval"). */
+static int merge_level(char **dirs, int n, const char *sub, const char *out_dir, size_t *n_out, pmp_err *err)
 {
-    args a = {0};
-    int rc = parse(&a, argc, argv, "pmp-shard merge", merge_usage);
-    if (rc >= 0) return rc;
-    if (!a.out) return pmp_cli_usage_error(&a.cli, "-o OUT is required");
-    pmp_err err;
-    int ne = pmp_tokenize_dir_nonempty(a.out, &err);
-    if (ne < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
-    if (ne) return pmp_cli_fail(&a.cli, "%s: directory is not empty", a.out);
-    if (pmp_mkdir_p(a.out, &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (pmp_mkdir_p(out_dir, err) < 0) return -1;
     pmp_manifest out;
     pmp_manifest_init(&out);
-    pmp_buf from = PMP_BUF_INIT, to = PMP_BUF_INIT, name = PMP_BUF_INIT;
-    rc = 0;
-    for (int i = a.first; i < argc && rc == 0; i++) {
+    pmp_buf from = PMP_BUF_INIT, to = PMP_BUF_INIT, name = PMP_BUF_INIT, dir = PMP_BUF_INIT;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        pmp_buf_clear(&dir);
+        pmp_buf_printf(&dir, "%s%s", dirs[i], sub);
         pmp_manifest m;
-        if (load(&m, argv[i], &err) < 0) {
+        if (load(&m, dir.data, err) < 0) {
             rc = -1;
             break;
         }
-        if (!m.complete) rc = pmp_err_set(&err, "%s: the run is not complete", argv[i]);
-        else if (pmp_manifest_verify(&m, argv[i], 0, &err) < 0) rc = -1;
-        else if (i == a.first) {
+        if (!m.complete) rc = pmp_err_set(err, "%s: the run is not complete", dir.data);
+        else if (pmp_manifest_verify(&m, dir.data, 0, err) < 0) rc = -1;
+        else if (i == 0) {
             out.split = pmp_xstrdup(m.split);
             out.tok_identity = pmp_xstrdup(m.tok_identity);
             char *tok = pmp_manifest_tokenizer_file(&m);
-            pmp_manifest_set_tokenizer_path(&out, tok, a.out);
+            pmp_manifest_set_tokenizer_path(&out, tok, out_dir);
             free(tok);
             out.tok_kind = pmp_xstrdup(m.tok_kind);
             out.tok_pattern = m.tok_pattern ? pmp_xstrdup(m.tok_pattern) : NULL;
             out.tok_vocab_size = m.tok_vocab_size;
             out.policy = m.policy;
         } else if (strcmp(m.tok_identity, out.tok_identity) != 0) {
-            rc = pmp_err_set(&err, "%s: tokenizer %s differs from %s's %s", argv[i],
-                             m.tok_identity, argv[a.first], out.tok_identity);
+            rc = pmp_err_set(err, "%s: tokenizer %s differs from %s%s's %s", dir.data, m.tok_identity, dirs[0],
+                             sub, out.tok_identity);
         }
         for (size_t s = 0; rc == 0 && s < m.n_shards; s++) {
             pmp_buf_clear(&from);
             pmp_buf_clear(&to);
             pmp_buf_clear(&name);
             pmp_buf_printf(&name, "shard-%06zu%s", out.n_shards, PMP_SHARD_EXT);
-            pmp_buf_printf(&from, "%s/%s", argv[i], m.shards[s].name);
-            pmp_buf_printf(&to, "%s/%s", a.out, name.data);
-            if (copy_shard(from.data, to.data, &err) < 0) {
+            pmp_buf_printf(&from, "%s/%s", dir.data, m.shards[s].name);
+            pmp_buf_printf(&to, "%s/%s", out_dir, name.data);
+            if (copy_shard(from.data, to.data, err) < 0) {
                 rc = -1;
                 break;
             }
@@ -547,14 +544,52 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     }
     if (rc == 0) {
         out.complete = 1;
-        rc = pmp_manifest_save(&out, a.out, &err);
+        rc = pmp_manifest_save(&out, out_dir, err);
     }
+    *n_out += out.n_shards;
     pmp_buf_free(&from);
     pmp_buf_free(&to);
     pmp_buf_free(&name);
-    size_t n = out.n_shards;
+    pmp_buf_free(&dir);
     pmp_manifest_free(&out);
+    return rc;
+}
+
+int pmp_shard_cmd_merge(int argc, char **argv)
+{
+    args a = {0};
+    int rc = parse(&a, argc, argv, "pmp-shard merge", merge_usage);
+    if (rc >= 0) return rc;
+    if (!a.out) return pmp_cli_usage_error(&a.cli, "-o OUT is required");
+    pmp_err err;
+    int ne = pmp_tokenize_dir_nonempty(a.out, &err);
+    if (ne < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (ne) return pmp_cli_fail(&a.cli, "%s: directory is not empty", a.out);
+    /* eval splits stay apart: merged into OUT/eval when every input has one */
+    int n = argc - a.first, with_eval = 0;
+    pmp_buf p = PMP_BUF_INIT;
+    for (int i = a.first; i < argc; i++) {
+        struct stat st;
+        pmp_buf_clear(&p);
+        pmp_buf_printf(&p, "%s/eval/manifest.json", argv[i]);
+        with_eval += stat(p.data, &st) == 0;
+    }
+    pmp_buf_free(&p);
+    if (with_eval && with_eval != n) {   /* e.g. a directory merged with its own eval/ */
+        fprintf(stderr, "pmp-shard merge: warning: only %d of the %d directories have an eval split "
+                "(DIR/eval); those are not merged\n", with_eval, n);
+        with_eval = 0;
+    }
+    size_t shards = 0;
+    rc = merge_level(argv + a.first, n, "", a.out, &shards, &err);
+    if (rc == 0 && with_eval) {
+        pmp_buf ev = PMP_BUF_INIT;
+        pmp_buf_printf(&ev, "%s/eval", a.out);
+        rc = merge_level(argv + a.first, n, "/eval", ev.data, &shards, &err);
+        pmp_buf_free(&ev);
+    }
     if (rc < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
-    if (!a.cli.quiet) fprintf(stderr, "pmp-shard merge: %zu shards into %s\n", n, a.out);
+    if (!a.cli.quiet)
+        fprintf(stderr, "pmp-shard merge: %zu shards into %s%s\n", shards, a.out, with_eval ? " (and its eval/)" : "");
     return PMP_EXIT_OK;
 }
