@@ -399,7 +399,7 @@ static int train_main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "ranks", pmp_dist_size());
         pmp_cli_stat_num(&cli, "allreduce_seconds", res.comm_seconds);
     }
-    if (res.seconds > 0) {
+    if (rc == 0 && res.seconds > 0) {   /* a failed run's rates would be nonsense */
         pmp_cli_stat_num(&cli, "steps_per_s", (double)(res.steps - res.start_step) / res.seconds);
         pmp_cli_stat_num(&cli, "tokens_per_s", res.tokens / res.seconds);
     }
