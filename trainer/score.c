@@ -156,7 +156,10 @@ int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_tex
         pmp_jobj_begin(&j, &line);
         pmp_jobj_str(&j, "group", g.id);
         pmp_jobj_str(&j, "source", g.source);
-        pmp_jobj_array(&j, "rewards");
+        /* the whole group in one forward: each response paired with itself, so its
+         * context is cut to fit it, as a pair's is cut to fit its longer response
+         * (the copy shares all but its last token: one token more) */
+        pmp_batch_clear(&b);
         for (size_t i = 0; i < g.n_responses && rc == 0; i++) {
             pmp_ids_clear(&resp);
             rc = pmp_bpe_encode(bpe, sc, g.responses[i].text, g.responses[i].text_len, 0, &resp, err);
@@ -164,13 +167,11 @@ int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_tex
             if (cuts.max_response_tokens && nr > cuts.max_response_tokens) nr = cuts.max_response_tokens;
             rbuf = pmp_xrealloc(rbuf, (nr + 1) * sizeof *rbuf);
             to_i32(&resp, 0, nr, rbuf);
-            pmp_batch_clear(&b);
-            /* the response against itself: the context cut to fit it, as a pair's is
-             * cut to fit its longer response */
             if (rc == 0) rc = pmp_batch_add_pair(&b, &bo, cbuf, (int)nc, rbuf, (int)nr, rbuf, (int)nr, err);
-            if (rc == 0) rc = pmp_model_forward(&m, &b, &lo, err);
-            if (rc == 0) pmp_jobj_num(&j, NULL, m.rewards[0]);
         }
+        if (rc == 0 && g.n_responses) rc = pmp_model_forward(&m, &b, &lo, err);
+        pmp_jobj_array(&j, "rewards");
+        for (size_t i = 0; i < g.n_responses && rc == 0; i++) pmp_jobj_num(&j, NULL, m.rewards[2 * i]);
         pmp_jobj_close(&j);
         pmp_jobj_array(&j, "ids");
         for (size_t i = 0; i < g.n_responses; i++) {
