@@ -8,9 +8,10 @@ D="${PMP_SHARED:-/nonexistent}"
 T="$PMP_TMP"; rm -rf "$T"; mkdir -p "$T"
 [ -d "$D/reddit" ] || { echo "no shared data: skip"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# blocks between ``` fences whose lines start with pmp- or set (the shell ones)
+# the shell lines of blocks between ``` fences: those starting with pmp-, set or VAR=, or
+# piping into a pmp- program
 awk '/^```/{inb=!inb; if (!inb && blk != "") {print blk "\n#--"; blk=""} next}
-     inb && /^(pmp-|set -o)/ {blk = blk $0 "\n"}' "$PMP_SRC/README.md" > "$T/blocks.sh"
+     inb && (/^(pmp-|set -o|[A-Z_]+=)/ || /\| *pmp-/) {blk = blk $0 "\n"}' "$PMP_SRC/README.md" > "$T/blocks.sh"
 n=$(grep -c '^#--' "$T/blocks.sh")
 [ "$n" -ge 2 ] || fail "expected the pipe example and the whole-run example, found $n blocks"
 grep -q 'pmp-extract reddit RC_2019-04.zst' "$T/blocks.sh" || fail "the headline pipe is gone from README.md"
@@ -31,7 +32,7 @@ for ((k = 0; k < n; k++)); do
         { tail -20 "$T/out$k"; fail "README block $k failed"; }
 done
 W="$T/b$((n - 1))"
-for d in shards text runs/lm runs/se runs/se-ft hhh-shards; do
+for d in shards text runs/lm runs/se runs/se-ft hhh-shards pm/model.safetensors rewards.jsonl; do
     [ -e "$W/$d" ] || fail "README run did not make $d"
 done
 "$PMP_BIN/pmp-shard" verify -q "$T/b0/shards" "$W/shards" "$W/hhh-shards" || fail "README shards do not verify"
