@@ -18,7 +18,7 @@ rm -rf "$T"; mkdir -p "$T"; cd "$T"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
      "flags: $(grep -m1 -o -w 'avx512f\|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-for shape in "exp:--layers 2 --heads 4 --width 128 --context 256" "tiny:--model tiny --context 256" \
+for shape in "exp:--layers 2 --heads 4 --width 128 --context 256" "tiny:--model tiny --context 128" \
              "small:--model small --context 256"; do
   name=${shape%%:*}; flags=${shape#*:}
   common="$flags --data shards --batch-pairs 16 --steps $STEPS --ckpt-every 0 --seed 3"

@@ -88,7 +88,7 @@ for name, (d, sample_bytes, full, what) in src.items():
     t = text_per_byte * full / 1e6 / r["tokenize (GPT-2 BPE)"] / 3600
     a, b = tokens / r["train tiny"] / 3600, tokens / r["train small"] / 3600
     for i, v in enumerate((e, tokens, t, a, b)): tot[i] += v
-    print(f"| {name}: {what} | {e:,.0f} | {tokens/1e9:,.1f} G | {t:,.0f} | {a:,.0f} | {b:,.0f} |")
-print(f"| total | {tot[0]:,.0f} | {tot[1]/1e9:,.1f} G | {tot[2]:,.0f} | {tot[3]:,.0f} | {tot[4]:,.0f} |")
+    print(f"| {name}: {what} | {e:,.1f} | {tokens/1e9:,.1f} G | {t:,.1f} | {a:,.0f} | {b:,.0f} |")
+print(f"| total | {tot[0]:,.1f} | {tot[1]/1e9:,.1f} G | {tot[2]:,.1f} | {tot[3]:,.0f} | {tot[4]:,.0f} |")
 PYEOF
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
