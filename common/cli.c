@@ -215,6 +215,8 @@ int pmp_cli_finish(pmp_cli *cli, int rc)
     pmp_cli_stat_num(cli, "peak_rss_mb", (double)(pmp_peak_rss() >> 20));
     pmp_buf out = PMP_BUF_INIT;
     if (cli->json) {
+        /* a script reading only the JSON line still learns that the run failed */
+        if (rc != PMP_EXIT_OK) pmp_cli_stat_num(cli, "exit_code", rc);
         pmp_jobj j;
         pmp_jobj_begin(&j, &out);
         for (size_t i = 0; i < cli->n_stats; i++) {

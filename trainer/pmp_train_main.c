@@ -388,7 +388,7 @@ static int train_main(int argc, char **argv)
     pmp_cli_stat_str(&cli, "out", o.out_dir);
     pmp_cli_stat_num(&cli, "start_step", (double)res.start_step);
     pmp_cli_stat_num(&cli, "steps", (double)res.steps);
-    pmp_cli_stat_num(&cli, "final_loss", res.last_loss);
+    if (rc == 0) pmp_cli_stat_num(&cli, "final_loss", res.last_loss);   /* a failed run has none */
     pmp_cli_stat_num(&cli, "train_pairs", (double)res.train_pairs);
     pmp_cli_stat_num(&cli, "train_groups", (double)res.train_groups);
     if (o.max_pairs > 0) {
@@ -420,7 +420,7 @@ static int train_main(int argc, char **argv)
     }
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)res.params_xxh64);
-    pmp_cli_stat_str(&cli, "params_xxh64", hash);
+    if (rc == 0) pmp_cli_stat_str(&cli, "params_xxh64", hash);
     if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
