@@ -403,7 +403,7 @@ static int train_main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "steps_per_s", (double)(res.steps - res.start_step) / res.seconds);
         pmp_cli_stat_num(&cli, "tokens_per_s", res.tokens / res.seconds);
     }
-    if (res.evaluated) {
+    if (res.evaluated && res.eval.pairs > 0) {   /* text shards (an lm run) have no pairs */
         pmp_cli_stat_num(&cli, "eval_pairs", (double)res.eval.pairs);
         pmp_cli_stat_num(&cli, "eval_accuracy", res.eval.accuracy);
         pmp_cli_stat_num(&cli, "longer_wins_accuracy", res.eval.longer_wins);
@@ -412,11 +412,11 @@ static int train_main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "eval_vs_longer_se", res.eval.vs_longer_se);
         pmp_cli_stat_num(&cli, "eval_margin", res.eval.margin);
         pmp_cli_stat_num(&cli, "eval_ece", res.eval.ece);
-        if (res.eval.lm_tokens) {
-            pmp_cli_stat_num(&cli, "eval_lm_loss", res.eval.lm_loss);
-            pmp_cli_stat_num(&cli, "eval_perplexity", exp(res.eval.lm_loss));
-            pmp_cli_stat_num(&cli, "eval_lm_tokens", (double)res.eval.lm_tokens);
-        }
+    }
+    if (res.evaluated && res.eval.lm_tokens) {
+        pmp_cli_stat_num(&cli, "eval_lm_loss", res.eval.lm_loss);
+        pmp_cli_stat_num(&cli, "eval_perplexity", exp(res.eval.lm_loss));
+        pmp_cli_stat_num(&cli, "eval_lm_tokens", (double)res.eval.lm_tokens);
     }
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)res.params_xxh64);
