@@ -10,6 +10,9 @@
 
 static int started, rank_, size_ = 1, local_ = 1;
 static MPI_Comm world;
+/* The sums started by pmp_dist_sum_start, in the order they were started. */
+static MPI_Request *pending;
+static int n_pending, cap_pending;
 
 /* Launched by mpirun (Open MPI, MPICH/Hydra) or srun (PMI/PMIx): otherwise MPI
  * is not started at all (a singleton MPI_Init is slow and may print warnings). */
@@ -38,6 +41,9 @@ void pmp_dist_init(int *argc, char ***argv)
 void pmp_dist_finalize(void)
 {
     if (!started) return;
+    free(pending);
+    pending = NULL;
+    n_pending = cap_pending = 0;
     MPI_Comm_free(&world);
     MPI_Finalize();
     started = 0;
@@ -60,6 +66,38 @@ int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err)
     if (nd && MPI_Allreduce(MPI_IN_PLACE, d, (int)nd, MPI_DOUBLE, MPI_SUM, world) != MPI_SUCCESS)
         return pmp_err_set(err, "MPI_Allreduce of the step's statistics failed");
     return 0;
+}
+
+int pmp_dist_sum_start(float *x, size_t n, pmp_err *err)
+{
+    if (size_ == 1) return 0;
+    const size_t piece = (size_t)1 << 30;
+    for (size_t off = 0; off < n; off += piece) {
+        if (n_pending == cap_pending) {
+            int cap = cap_pending ? 2 * cap_pending : 64;
+            MPI_Request *p = realloc(pending, sizeof *p * (size_t)cap);
+            if (!p) return pmp_err_set(err, "out of memory for the gradient sums");
+            pending = p, cap_pending = cap;
+        }
+        int cnt = (int)(n - off < piece ? n - off : piece);
+        if (MPI_Iallreduce(MPI_IN_PLACE, x + off, cnt, MPI_FLOAT, MPI_SUM, world,
+                           &pending[n_pending]) != MPI_SUCCESS)
+            return pmp_err_set(err, "MPI_Iallreduce of the gradients failed");
+        n_pending++;
+    }
+    /* Open MPI moves a non-blocking collective on only inside MPI calls: test the
+     * sums in flight so the earlier blocks progress while the backward pass goes on. */
+    int flag;
+    MPI_Testall(n_pending, pending, &flag, MPI_STATUSES_IGNORE);
+    return 0;
+}
+
+int pmp_dist_sum_wait(pmp_err *err)
+{
+    if (size_ == 1 || !n_pending) return 0;
+    int rc = MPI_Waitall(n_pending, pending, MPI_STATUSES_IGNORE);
+    n_pending = 0;
+    return rc == MPI_SUCCESS ? 0 : pmp_err_set(err, "MPI_Iallreduce of the gradients failed");
 }
 
 int pmp_dist_any_failed(int rc)
@@ -113,6 +151,12 @@ int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err)
     (void)x; (void)n; (void)d; (void)nd; (void)err;
     return 0;
 }
+int pmp_dist_sum_start(float *x, size_t n, pmp_err *err)
+{
+    (void)x; (void)n; (void)err;
+    return 0;
+}
+int pmp_dist_sum_wait(pmp_err *err) { (void)err; return 0; }
 int pmp_dist_any_failed(int rc) { return rc < 0; }
 int pmp_dist_same(unsigned long long v) { (void)v; return 1; }
 void pmp_dist_barrier(void) {}

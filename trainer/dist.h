@@ -9,8 +9,9 @@
  *  - every rank runs the same steps on the same parameters; rank r computes the
  *    micro-batches [r*K, (r+1)*K) of the step's N*K (so the global batch is the
  *    same whatever N), and the gradients are summed with one MPI_Allreduce over the
- *    whole gradient buffer per step (fused), then every rank clips and updates
- *    identically;
+ *    whole gradient buffer per step (fused), or (--allreduce overlap) block by block
+ *    with MPI_Iallreduce as the last micro-batch's backward pass finishes each block,
+ *    waited for before the update; then every rank clips and updates identically;
  *  - MPI's reduction order for a given N, message size and launch is fixed, so a
  *    run with N ranks is bit-identical to itself when resumed; against 1 rank it
  *    agrees to fp32 summation tolerance;
@@ -28,6 +29,11 @@
 int pmp_dist_local_size(void);
 /* Sums n floats (and nd doubles) over the ranks, in place. */
 int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err);
+/* Starts summing n floats over the ranks, in place (x must not change until
+ * pmp_dist_sum_wait); every rank starts the same sums in the same order. */
+int pmp_dist_sum_start(float *x, size_t n, pmp_err *err);
+/* Waits for every sum started. */
+int pmp_dist_sum_wait(pmp_err *err);
 /* 1 when rc < 0 on any rank (all ranks must call it at the same point). */
 int pmp_dist_any_failed(int rc);
 /* 1 when v is the same on every rank. */

@@ -353,8 +353,34 @@ int pmp_model_forward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
 
 /* ---------- backward ---------- */
 
+int pmp_grad_block_spans(const pmp_model *m, int block, size_t off[PMP_MAX_BLOCK_SPANS],
+                         size_t len[PMP_MAX_BLOCK_SPANS])
+{
+    /* tensor indices in the pmp_params order: wte wpe | 12 per-layer | lnfw lnfb rw rb */
+    const pmp_tensor_info *t = m->tensors;
+    int L = m->cfg.L, n = 0;
+    if (block == 0) {
+        for (int i = 14; i < PMP_NUM_TENSORS; i++, n++) off[n] = t[i].offset, len[n] = t[i].size;
+    } else if (block <= L) {
+        size_t l = (size_t)(L - block);
+        for (int i = 2; i < 14; i++, n++) {
+            size_t per = t[i].size / (size_t)L;
+            off[n] = t[i].offset + l * per, len[n] = per;
+        }
+    } else if (block == L + 1) {
+        for (int i = 0; i < 2; i++, n++) off[n] = t[i].offset, len[n] = t[i].size;
+    }
+    return n;
+}
+
 void pmp_model_backward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
                         float grad_scale)
+{
+    pmp_model_backward_ready(m, b, lo, grad_scale, NULL, NULL);
+}
+
+void pmp_model_backward_ready(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
+                              float grad_scale, void (*ready)(void *ctx, int block), void *ctx)
 {
     const pmp_config *cf = &m->cfg;
     int L = cf->L, C = cf->C, NH = cf->NH, V = cf->V, N = b->N, B = b->B;
@@ -395,6 +421,7 @@ void pmp_model_backward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *l
     memset(a->dres, 0, sizeof(float) * NC);
     pmp_layernorm_backward(a->dres, g->lnfw, g->lnfb, a->dlnf, resL, p->lnfw, a->lnf_mean,
                            a->lnf_rstd, N, C);
+    if (ready) ready(ctx, 0);
     for (int l = L - 1; l >= 0; l--) {
         size_t cc = (size_t)C * C;
         const float *res_in = l == 0 ? a->encoded : a->res3 + (l - 1) * NC;
@@ -417,8 +444,10 @@ void pmp_model_backward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *l
         pmp_layernorm_backward(a->dres, g->ln1w + l * C, g->ln1b + l * C, a->dln, res_in,
                                p->ln1w + l * C, a->ln1_mean + (size_t)l * N,
                                a->ln1_rstd + (size_t)l * N, N, C);
+        if (ready) ready(ctx, L - l);
     }
     pmp_encoder_backward(g->wte, g->wpe, a->dres, b->tokens, b->pos, N, C);
+    if (ready) ready(ctx, L + 1);
 }
 
 /* ---------- accounting and environment ---------- */

@@ -96,21 +96,46 @@ int pmp_train_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip
                    const pmp_batch *micro, int n_micro, const pmp_loss_opts *lo,
                    pmp_loss *out, float *grad_norm, pmp_err *err)
 {
-    return pmp_train_step_ranks(m, o, s, clip, micro, n_micro, n_micro, lo, out, grad_norm, err);
+    return pmp_train_step_ranks(m, o, s, clip, micro, n_micro, n_micro, 0, lo, out, grad_norm, err);
+}
+
+/* --allreduce overlap: each gradient block's sum starts as the backward pass of the
+ * step's last micro-batch finishes it (dist.h). */
+typedef struct block_sums {
+    pmp_model *m;
+    pmp_err *err;
+    int rc;
+    double seconds;   /* in MPI calls */
+} block_sums;
+
+static void start_block_sum(void *ctx, int block)
+{
+    block_sums *bs = ctx;
+    size_t off[PMP_MAX_BLOCK_SPANS], len[PMP_MAX_BLOCK_SPANS];
+    int n = pmp_grad_block_spans(bs->m, block, off, len);
+    double t0 = pmp_now();
+    for (int i = 0; i < n && bs->rc == 0; i++)
+        bs->rc = pmp_dist_sum_start(bs->m->grads_mem + off[i], len[i], bs->err);
+    bs->seconds += pmp_now() - t0;
 }
 
 int pmp_train_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
-                         const pmp_batch *micro, int n_micro, int n_total, const pmp_loss_opts *lo,
-                         pmp_loss *out, float *grad_norm, pmp_err *err)
+                         const pmp_batch *micro, int n_micro, int n_total, int overlap,
+                         const pmp_loss_opts *lo, pmp_loss *out, float *grad_norm, pmp_err *err)
 {
     pmp_loss sum;
     memset(&sum, 0, sizeof sum);
     pmp_model_zero_grad(m);
     float scale = 1.0f / (float)n_total;
+    int ranks = n_total != n_micro;
+    block_sums bs = {m, err, 0, 0.0};
     for (int k = 0; k < n_micro; k++) {
         if (pmp_model_forward(m, &micro[k], lo, err))
             return pmp_err_prefix(err, "micro-batch %d", k);
-        pmp_model_backward(m, &micro[k], lo, scale);
+        if (ranks && overlap && k == n_micro - 1)
+            pmp_model_backward_ready(m, &micro[k], lo, scale, start_block_sum, &bs);
+        else
+            pmp_model_backward(m, &micro[k], lo, scale);
         sum.loss += m->loss.loss / n_total;
         sum.rank += m->loss.rank / n_total;
         sum.binary += m->loss.binary / n_total;
@@ -118,11 +143,13 @@ int pmp_train_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, floa
         sum.pairs_correct += m->loss.pairs_correct;
         sum.labels_correct += m->loss.labels_correct;
     }
-    if (n_total != n_micro) {   /* the other ranks' micro-batches: one fused sum */
+    if (ranks) {   /* the other ranks' micro-batches: one fused sum, or the blocks' */
         double st[6] = {sum.loss, sum.rank, sum.binary, sum.lm, sum.pairs_correct, sum.labels_correct};
         double t0 = pmp_now();
-        if (pmp_dist_sum(m->grads_mem, m->n_params, st, 6, err) < 0) return -1;
-        sum.comm_seconds = pmp_now() - t0;
+        if (bs.rc < 0 || pmp_dist_sum_wait(err) < 0) return -1;
+        if (pmp_dist_sum(overlap ? NULL : m->grads_mem, overlap ? 0 : m->n_params, st, 6, err) < 0)
+            return -1;
+        sum.comm_seconds = pmp_now() - t0 + bs.seconds;
         sum.loss = st[0];
         sum.rank = st[1];
         sum.binary = st[2];

@@ -51,9 +51,11 @@ int pmp_train_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip
 /* The same step as one of the ranks of a data-parallel job (dist.h): this rank's
  * n_micro of the step's n_total micro-batches (grad_scale 1/n_total), then the
  * gradients and the loss terms summed over the ranks before clipping and the
- * update. pmp_train_step is this with n_total = n_micro and one rank. */
+ * update: in one fused sum, or (overlap) block by block as the last micro-batch's
+ * backward pass finishes each. pmp_train_step is this with n_total = n_micro and one
+ * rank. */
 int pmp_train_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
-                         const pmp_batch *micro, int n_micro, int n_total, const pmp_loss_opts *lo,
-                         pmp_loss *out, float *grad_norm, pmp_err *err);
+                         const pmp_batch *micro, int n_micro, int n_total, int overlap,
+                         const pmp_loss_opts *lo, pmp_loss *out, float *grad_norm, pmp_err *err);
 
 #endif

@@ -44,7 +44,10 @@ static const char usage[] =
     "  --steps N (1000; 0 evaluates the start weights on --eval and trains nothing)\n"
     "  --batch-pairs B (8)  --micro-batches K (1, gradient accumulation)\n"
     "  --lr X (3e-4)  --min-lr X (0)  --warmup N (5% of steps)  --weight-decay X (0.1)\n"
-    "  --clip X (1.0)  --seed S (1)  --threads T (all cores)\n"
+    "  --clip X (1.0)  --seed S (1)  --threads T (all cores; per MPI rank: cores / ranks)\n"
+    "  --allreduce fused|overlap   under mpirun: one sum of all gradients per step\n"
+    "                        (default), or block by block overlapped with the backward\n"
+    "                        pass (docs/scaling.md: fused is faster here)\n"
     "Run:\n"
     "  --resume              continue RUN_DIR from its newest whole checkpoint; the flags\n"
     "                        the run was started with come from RUN_DIR/args.json, so\n"
@@ -248,7 +251,7 @@ static int train_main(int argc, char **argv)
         OPT_MODEL, OPT_LAYERS, OPT_HEADS, OPT_WIDTH, OPT_CONTEXT, OPT_INIT, OPT_RESET_HEAD, OPT_STEPS,
         OPT_BATCH, OPT_MICRO, OPT_LR, OPT_MINLR, OPT_WARMUP, OPT_WD, OPT_CLIP, OPT_SEED, OPT_THREADS,
         OPT_RESUME, OPT_CKPT_EVERY, OPT_KEEP, OPT_EVAL_EVERY, OPT_EVAL_PAIRS, OPT_OUT,
-        OPT_MAX_PAIRS, OPT_SUB_SEED, OPT_INIT_CONFIG,
+        OPT_MAX_PAIRS, OPT_SUB_SEED, OPT_INIT_CONFIG, OPT_ALLREDUCE,
     };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
@@ -270,6 +273,7 @@ static int train_main(int argc, char **argv)
         {"eval-pairs", required_argument, NULL, OPT_EVAL_PAIRS}, {"out", required_argument, NULL, OPT_OUT},
         {"max-pairs", required_argument, NULL, OPT_MAX_PAIRS},
         {"subsample-seed", required_argument, NULL, OPT_SUB_SEED},
+        {"allreduce", required_argument, NULL, OPT_ALLREDUCE},
         {NULL, 0, NULL, 0},
     };
     /* --resume --out RUN: the flags the run was started with (RUN/args.json) come first,
@@ -338,6 +342,11 @@ static int train_main(int argc, char **argv)
         case OPT_STEPS: bad = parse_long(a, &o.steps) || o.steps < 0; break;
         case OPT_BATCH: bad = parse_long(a, &v) || v < 1; o.batch_pairs = (int)v; break;
         case OPT_MICRO: bad = parse_long(a, &v) || v < 1; o.micro_batches = (int)v; break;
+        case OPT_ALLREDUCE:
+            if (strcmp(a, "fused") && strcmp(a, "overlap"))
+                return pmp_cli_usage_error(&cli, "--allreduce '%s': fused or overlap", a);
+            o.allreduce_overlap = !strcmp(a, "overlap");
+            break;
         case OPT_LR: bad = parse_float(a, &o.lr); break;
         case OPT_MINLR: bad = parse_float(a, &o.min_lr); break;
         case OPT_WARMUP: bad = parse_long(a, &o.warmup) || o.warmup < 0; break;

@@ -237,6 +237,21 @@ int pmp_model_forward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
 void pmp_model_backward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
                         float grad_scale);
 
+/* Gradient blocks, numbered in the order the backward pass finishes them: block 0
+ * is the reward head and final norm (rw, rb, lnfw, lnfb), block 1 + k is layer
+ * L-1-k, block L+1 the embeddings (wte, wpe; wte is also the LM head). Once its
+ * block is reported ready, no later part of the same backward touches a gradient. */
+#define PMP_GRAD_BLOCKS(cfg) ((cfg)->L + 2)
+#define PMP_MAX_BLOCK_SPANS 12   /* a layer's twelve tensors */
+/* The block's gradients as spans of the gradient buffer (offset, length in floats);
+ * returns how many. */
+int pmp_grad_block_spans(const pmp_model *m, int block, size_t off[PMP_MAX_BLOCK_SPANS],
+                         size_t len[PMP_MAX_BLOCK_SPANS]);
+/* pmp_model_backward that calls ready(ctx, block) as each block's gradients are
+ * final, so a data-parallel job can start summing them while the rest runs. */
+void pmp_model_backward_ready(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
+                              float grad_scale, void (*ready)(void *ctx, int block), void *ctx);
+
 /* FLOPs of one forward+backward over b (matmuls 6 per multiply-add-weight-token,
  * attention as computed), for GFLOP/s figures. */
 double pmp_model_flops(const pmp_model *m, const pmp_batch *b, int lm_head);
@@ -270,6 +285,8 @@ typedef struct pmp_run_opts {
     long steps;
     int batch_pairs;            /* pairs per optimizer step */
     int micro_batches;          /* gradient accumulation: the step's pairs are split in this many */
+    int allreduce_overlap;      /* MPI ranks: sum the gradients block by block during the
+                                 * backward pass instead of in one sum after it (dist.h) */
     float lr, min_lr, weight_decay, clip;
     long warmup;
     const char *model;          /* preset name, or NULL when cfg is given */

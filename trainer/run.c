@@ -467,7 +467,8 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         float lr = pmp_schedule_lr(&sched, r.opt.step);
         if (rc == 0)
             rc = pmp_train_step_ranks(&r.model, &r.opt, &sched, o->clip, micro, o->micro_batches,
-                                      o->micro_batches * ranks, &lo, &loss, &gnorm, err);
+                                      o->micro_batches * ranks, o->allreduce_overlap, &lo, &loss,
+                                      &gnorm, err);
         if (rc == 0 && ranks > 1) {   /* the step's tokens over all ranks, for the log */
             double t = tokens;
             rc = pmp_dist_sum(NULL, 0, &t, 1, err);

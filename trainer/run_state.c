@@ -91,6 +91,9 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     pmp_jobj_str(&j, "tokenizer", r->tok_identity);
     pmp_jobj_int(&j, "eoc", r->eoc);
     if (pmp_dist_size() > 1) pmp_jobj_int(&j, "ranks", pmp_dist_size());   /* only then: older runs resume */
+    /* on more than 2 ranks MPI may sum the smaller blocks in another order than the
+     * fused buffer, so a run keeps its mode */
+    if (o->allreduce_overlap) pmp_jobj_str(&j, "allreduce", "overlap");
     pmp_jobj_end(&j);
     pmp_buf_appendc(out, '\n');
 }
@@ -105,7 +108,8 @@ static int json_int(json_object *o, const char *key, long *out)
 
 /* Keys written only by some runs: when have has one, want must have it too (a run
  * started on a subsample never resumes on all the data). */
-static const char *const optional_keys[] = {"max_pairs", "subsample_seed", "steps_plan", "ranks"};
+static const char *const optional_keys[] = {"max_pairs", "subsample_seed", "steps_plan", "ranks",
+                                            "allreduce"};
 
 /* Every key of want must be in have with the same value. */
 /* A config key as the flag that sets it, and its value as a user would type it (floats
@@ -121,6 +125,7 @@ static const char *flag_of(const char *key)
         {"tokenizer", "the data's tokenizer"}, {"eoc", "the tokenizer's end-of-context token"},
         {"max_pairs", "--max-pairs"}, {"subsample_seed", "--subsample-seed"},
         {"steps_plan", "the extensions of --steps"}, {"ranks", "MPI ranks (mpirun -np)"},
+        {"allreduce", "--allreduce"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i][0], key)) return map[i][1];
@@ -145,9 +150,11 @@ static int config_differs(pmp_err *err, const char *where, const char *key, json
                            now, was);
     }
     pmp_buf was = PMP_BUF_INIT, now = PMP_BUF_INIT;
-    put_value(&was, h);
+    int absent_is_fused = !strcmp(key, "allreduce");   /* the default is not written */
+    if (h || !absent_is_fused) put_value(&was, h);
+    else pmp_buf_appends(&was, "fused");
     if (w) put_value(&now, w);
-    else pmp_buf_appends(&now, "(not given)");
+    else pmp_buf_appends(&now, absent_is_fused ? "fused" : "(not given)");
     pmp_err_set(err, "%s: the run was started with %s %s, now %s %s (use the same flags, or another "
                 "--out)", where, flag_of(key), was.data, flag_of(key), now.data);
     pmp_buf_free(&was);

@@ -26,6 +26,11 @@ MODEL="--layers 2 --heads 4 --width 128 --context 256"
 CUT="--max-context-tokens 160 --max-response-tokens 96"
 SEEDS=${SEEDS:-5}
 SIZES=${SIZES:-0,16,64,256,1024}
+# TARGETS="a b" (default) or one of them; RECIPE=LR:EPOCHS skips the validation sweep and
+# uses that recipe (e.g. finishing (b) in a later session with the recipe (a)'s run chose:
+# TARGETS=b RECIPE=1e-3:2 SITES="cardano dba.meta quantumcomputing")
+TARGETS=${TARGETS:-"a b"}
+want() { case " $TARGETS " in *" $1 "*) return 0;; esac; return 1; }
 
 # 1. groups from every source (StackExchange with votes where the dump has them)
 if ! done_ pmp.jsonl; then
@@ -79,17 +84,25 @@ train() { # NAME ARGS...
 }
 train lm --objective lm --data lm-text-shards --eval lm-text-shards/eval --steps $LM_STEPS --lr 1e-3
 [ -z "${PMP_CURVES_UNTIL_LM:-}" ] || { log "stopping after the LM (PMP_CURVES_UNTIL_LM)"; exit 0; }
+if want a || [ -z "${RECIPE:-}" ]; then
 train pmp-rank --objective rank --init lm --reset-head --steps $PMP_STEPS --lr 5e-4
+fi
+if want a; then
 train pmp-binary --objective rank --binarize --init lm --reset-head --steps $PMP_STEPS --lr 5e-4
 # and PMP from random weights, to separate what PMP adds from what the LM start adds
 # (target (a) only: the four sites' curves would take another 40 minutes)
 train pmp-rank-scratch --objective rank --steps $PMP_STEPS --lr 5e-4
+fi
 
 # 5. the finetuning recipe, chosen on a validation split carved from the hh pool (never
 #    on the reported eval set): the pool's groups minus hash fold [0.25, 0.5) train,
 #    that fold evaluates; inits lm and pmp-rank, sizes 64 and 256, 5 seeds; the recipe
 #    with the best mean validation accuracy wins (ties: the earlier, smaller-lr one)
 RECIPES=${RECIPES:-"2.5e-4:2 5e-4:2 1e-3:2 5e-4:1 5e-4:4"}
+if [ -n "${RECIPE:-}" ]; then
+  CHOSEN="${RECIPE%%:*} ${RECIPE##*:}"
+  log "recipe given (RECIPE=$RECIPE): no validation sweep"
+else
 if ! done_ hh-val/manifest.json; then
   "$BIN/pmp-shard" cat -q hh-shards | python3 -c '
 import json,sys
@@ -116,16 +129,19 @@ for r in sys.argv[1:]:
 print(best[1],best[2])
 PY
 )
+log "recipe chosen on validation: lr=${CHOSEN% *} epochs=${CHOSEN#* }"
+fi
 LR=${CHOSEN% *}; EPOCHS=${CHOSEN#* }
-log "recipe chosen on validation: lr=$LR epochs=$EPOCHS"
-RECIPE="--batch-pairs 16 --lr $LR --min-steps 30 --epochs $EPOCHS"
+FT="--batch-pairs 16 --lr $LR --min-steps 30 --epochs $EPOCHS"
 INITS="--init scratch=scratch --init lm=lm --init pmp-rank=pmp-rank --init pmp-rank-newhead=pmp-rank:new-head --init pmp-binary=pmp-binary"
 INITS="$INITS --init pmp-rank-scratch=pmp-rank-scratch"
 
 # 6. target (a): the curve on hh harmless
+if want a; then
 log "curve hh"
 "$BIN/pmp-curve" --train hh-shards --eval hh-shards/eval --target hh-harmless $INITS \
-  --sizes $SIZES --seeds $SEEDS --jobs 2 --threads $THREADS $MODEL $RECIPE -o "curve-hh-lr$LR-e$EPOCHS" --json 2>> experiment.log
+  --sizes $SIZES --seeds $SEEDS --jobs 2 --threads $THREADS $MODEL $FT -o "curve-hh-lr$LR-e$EPOCHS" --json 2>> experiment.log
+fi
 
 # 7. target (b): StackExchange leave-one-site-out. For each larger site: PMP (rank,
 #    binary) from the LM on every other group, then the curve on that site (40% of its
@@ -133,6 +149,7 @@ log "curve hh"
 #    site's text (never its votes), as a web-text LM would; the PMP models never saw it.
 SITES=${SITES:-"beer cardano dba.meta quantumcomputing"}
 LOSO_SIZES=${LOSO_SIZES:-0,16,64,256}
+want b || SITES=""
 for site in $SITES; do
   d=loso/$site; mkdir -p "$d"
   if ! done_ "$d/pmp/manifest.json"; then
@@ -155,7 +172,7 @@ for site in $SITES; do
   "$BIN/pmp-curve" --train "$d/site" --eval "$d/site/eval" --target "se-$site" \
     --init scratch=scratch --init lm=lm --init pmp-rank=$d/pmp-rank --init pmp-rank-newhead=$d/pmp-rank:new-head \
     --init pmp-binary=$d/pmp-binary --sizes $LOSO_SIZES --seeds $SEEDS --jobs 2 --threads $THREADS \
-    $MODEL $RECIPE -o "curve-se-$site" --json 2>> experiment.log
+    $MODEL $FT -o "curve-se-$site" --json 2>> experiment.log
 done
-python3 "$ROOT/bench/experiments/paired_diffs.py" curve-se-*/curve.csv | tee -a experiment.log
+! want b || python3 "$ROOT/bench/experiments/paired_diffs.py" curve-se-*/curve.csv | tee -a experiment.log
 log "done in $(( $(date +%s) - T0 )) s"

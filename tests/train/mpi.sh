@@ -2,7 +2,8 @@
 # Data-parallel pmp-train over MPI (trainer/dist.h): 2 ranks give 1 rank's loss curve
 # (same global batch) to fp32 tolerance over 40 steps; an MPI run is bit-identical to
 # itself, and killed with kill -9 then resumed it ends with the uninterrupted run's
-# checkpoint bytes; resuming on another number of ranks is refused, saying so; a rank
+# checkpoint bytes; --allreduce overlap gives the fused sum's bits on 2 ranks and a run
+# keeps its mode; resuming on another number of ranks is refused, saying so; a rank
 # that dies ends the job with an error instead of a hang. Skips (77) without mpirun or
 # without MPI in the build.
 set -euo pipefail
@@ -55,6 +56,26 @@ for victim in 0 1; do
   cmp -s ref/checkpoints/step-000000300 k/checkpoints/step-000000300 \
     || fail "killed (rank $victim) and resumed: checkpoint bytes differ"
 done
+
+# --allreduce overlap (the blocks summed during the backward pass): on 2 ranks every
+# element is the same a + b as in the fused sum, so the weights are the same bits, with
+# gradient accumulation too (only the last micro-batch's backward overlaps)
+for mb in 1 2; do
+  $MPI "$B/pmp-train" $SMALL --batch-pairs 8 --micro-batches $mb --steps 60 --out f$mb --json -q 2> f$mb.json \
+    || fail "fused, micro-batches $mb"
+  $MPI "$B/pmp-train" $SMALL --batch-pairs 8 --micro-batches $mb --steps 60 --allreduce overlap --out o$mb \
+    --json -q 2> o$mb.json || fail "overlap, micro-batches $mb"
+  h() { grep -o '"params_xxh64":"[0-9a-f]*"' "$1"; }
+  [ -n "$(h f$mb.json)" ] && [ "$(h f$mb.json)" = "$(h o$mb.json)" ] \
+    || fail "overlap and fused weights differ (micro-batches $mb): $(h f$mb.json) $(h o$mb.json)"
+  grep -q '"allreduce":"overlap"' o$mb/config.json || fail "config.json should record the mode"
+done
+# a run keeps its mode: another one on resume is refused naming the flag
+if $MPI "$B/pmp-train" --resume --out o1 --steps 70 --allreduce fused -q 2> m.err; then
+  fail "resume of an overlap run with --allreduce fused accepted"; fi
+grep -q "started with --allreduce overlap, now --allreduce fused" m.err || fail "mode refusal: $(cat m.err)"
+if "$B/pmp-train" $SMALL --steps 1 --allreduce ring --out x -q 2> u.err; then fail "--allreduce ring accepted"; fi
+grep -q "fused or overlap" u.err || fail "bad --allreduce: $(cat u.err)"
 
 # a rank that dies: the job ends with an error, not a hang
 rm -rf d

@@ -376,6 +376,67 @@ static void test_whole_model(void **st)
 
 /* A batch that stores each pair's common context once gives the rewards, losses
  * and gradients of the batch that stores every sequence whole. */
+/* pmp_model_backward_ready: the blocks cover every parameter once, come in order,
+ * and a block's gradients when it is reported ready are already the final ones
+ * (an MPI sum started then would sum the right numbers). */
+typedef struct ready_log {
+    pmp_model *m;
+    int next;             /* the block expected next */
+    float *snap;          /* [n_params]: each block copied when reported */
+} ready_log;
+
+static void on_ready(void *ctx, int block)
+{
+    ready_log *r = ctx;
+    assert_int_equal(block, r->next++);
+    size_t off[PMP_MAX_BLOCK_SPANS], len[PMP_MAX_BLOCK_SPANS];
+    int n = pmp_grad_block_spans(r->m, block, off, len);
+    for (int i = 0; i < n; i++) memcpy(r->snap + off[i], r->m->grads_mem + off[i], len[i] * sizeof(float));
+}
+
+static void test_ready_blocks(void **st)
+{
+    (void)st;
+    pmp_config cfg = {.L = 3, .NH = 2, .C = 8, .maxT = 12, .V = 23};
+    pmp_model m;
+    pmp_err err;
+    assert_int_equal(pmp_model_init(&m, &cfg, &rng, &err), 0);
+    unsigned char *seen = calloc(m.n_params, 1);
+    for (int blk = 0; blk < PMP_GRAD_BLOCKS(&cfg); blk++) {
+        size_t off[PMP_MAX_BLOCK_SPANS], len[PMP_MAX_BLOCK_SPANS];
+        int n = pmp_grad_block_spans(&m, blk, off, len);
+        assert_true(n > 0);
+        for (int i = 0; i < n; i++)
+            for (size_t k = off[i]; k < off[i] + len[i]; k++) assert_int_equal(seen[k]++, 0);
+    }
+    for (size_t k = 0; k < m.n_params; k++) assert_int_equal(seen[k], 1);
+    free(seen);
+    /* LM targets too: wte gets the LM head's gradient before the layers and the
+     * embedding's after them, so it must be in the last block */
+    int32_t good = 20, bad = 21;
+    pmp_batch_opts bo = {.objective = PMP_OBJ_RANK, .binarize = 1, .lm_targets = 1, .eoc = 22,
+                         .good_prefix = &good, .n_good_prefix = 1, .bad_prefix = &bad,
+                         .n_bad_prefix = 1, .share_context = 1, .maxT = cfg.maxT, .V = cfg.V};
+    pmp_batch b;
+    pmp_batch_init(&b);
+    int32_t ctx[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, r1[] = {10, 11, 12}, r2[] = {13, 14};
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 4, r1, 3, r2, 2, &err), 0);
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx + 2, 7, r2, 2, r1, 1, &err), 0);
+    pmp_loss_opts lo = {1.0f, 0.7f, 0.3f};
+    assert_int_equal(pmp_model_forward(&m, &b, &lo, &err), 0);
+    pmp_model_zero_grad(&m);
+    ready_log r = {&m, 0, calloc(m.n_params, sizeof(float))};
+    pmp_model_backward_ready(&m, &b, &lo, 0.5f, on_ready, &r);
+    assert_int_equal(r.next, PMP_GRAD_BLOCKS(&cfg));
+    assert_memory_equal(r.snap, m.grads_mem, m.n_params * sizeof(float));
+    size_t nonzero = 0;
+    for (size_t k = 0; k < m.n_params; k++) nonzero += m.grads_mem[k] != 0.0f;
+    assert_true(nonzero > m.n_params / 2);   /* a backward that did something */
+    free(r.snap);
+    pmp_batch_free(&b);
+    pmp_model_free(&m);
+}
+
 static void test_shared_context_matches(void **st)
 {
     (void)st;
@@ -442,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_gelu),      cmocka_unit_test(test_attention),
         cmocka_unit_test(test_encoder),   cmocka_unit_test(test_crossentropy),
         cmocka_unit_test(test_whole_model), cmocka_unit_test(test_shared_context_matches),
+        cmocka_unit_test(test_ready_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
