@@ -7,6 +7,10 @@
 # --markdown prints the tables docs/experiments.md holds: accuracy mean ± sd over seeds
 # per init and size, then the paired differences.
 import csv, sys, math, statistics as st
+if not sys.argv[1:] or {"-h", "--help"} & set(sys.argv[1:]):
+    print("usage: paired_diffs.py [--markdown] OUT/curve.csv [OUT2/curve.csv ...]",
+          file=sys.stdout if sys.argv[1:] else sys.stderr)
+    sys.exit(0 if sys.argv[1:] else 2)
 markdown = "--markdown" in sys.argv[1:]
 paths = [p for p in sys.argv[1:] if p != "--markdown"]
 acc = {}
