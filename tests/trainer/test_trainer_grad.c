@@ -340,6 +340,21 @@ static double mfwd(void *vc)
     return c->m->loss.loss;
 }
 
+/* Two binarised rank pairs with LM targets and a shared context: pairs, labels and
+ * targets all present (the loss then weighs all three terms). Vocabulary >= 23. */
+static void two_pair_batch(pmp_batch *b, const pmp_config *cfg)
+{
+    pmp_err err;
+    int32_t good = 20, bad = 21;
+    pmp_batch_opts bo = {.objective = PMP_OBJ_RANK, .binarize = 1, .lm_targets = 1, .eoc = 22,
+                         .good_prefix = &good, .n_good_prefix = 1, .bad_prefix = &bad,
+                         .n_bad_prefix = 1, .share_context = 1, .maxT = cfg->maxT, .V = cfg->V};
+    pmp_batch_init(b);
+    int32_t ctx[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, r1[] = {10, 11, 12}, r2[] = {13, 14};
+    assert_int_equal(pmp_batch_add_pair(b, &bo, ctx, 4, r1, 3, r2, 2, &err), 0);
+    assert_int_equal(pmp_batch_add_pair(b, &bo, ctx + 2, 7, r2, 2, r1, 1, &err), 0);
+}
+
 static void test_whole_model(void **st)
 {
     (void)st;
@@ -349,17 +364,8 @@ static void test_whole_model(void **st)
     assert_int_equal(pmp_model_init(&m, &cfg, &rng, &err), 0);
     for (size_t i = 0; i < m.n_params; i++)
         m.params_mem[i] += 0.2f * pmp_rng_normal(&rng);
-    int32_t good = 20, bad = 21;
-    /* binarised rank with LM targets: pairs, labels and targets all present, and
-     * the loss weighs all three terms */
-    pmp_batch_opts bo = {.objective = PMP_OBJ_RANK, .binarize = 1, .lm_targets = 1, .eoc = 22,
-                         .good_prefix = &good, .n_good_prefix = 1, .bad_prefix = &bad,
-                         .n_bad_prefix = 1, .share_context = 1, .maxT = cfg.maxT, .V = cfg.V};
     pmp_batch b;
-    pmp_batch_init(&b);
-    int32_t ctx[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, r1[] = {10, 11, 12}, r2[] = {13, 14};
-    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 4, r1, 3, r2, 2, &err), 0);
-    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx + 2, 7, r2, 2, r1, 1, &err), 0);
+    two_pair_batch(&b, &cfg);
     assert_true(b.N < b.NL);   /* the shared path is the one checked */
     mctx c = {&m, &b, {1.0f, 0.7f, 0.3f}};
     mfwd(&c);
@@ -413,15 +419,8 @@ static void test_ready_blocks(void **st)
     free(seen);
     /* LM targets too: wte gets the LM head's gradient before the layers and the
      * embedding's after them, so it must be in the last block */
-    int32_t good = 20, bad = 21;
-    pmp_batch_opts bo = {.objective = PMP_OBJ_RANK, .binarize = 1, .lm_targets = 1, .eoc = 22,
-                         .good_prefix = &good, .n_good_prefix = 1, .bad_prefix = &bad,
-                         .n_bad_prefix = 1, .share_context = 1, .maxT = cfg.maxT, .V = cfg.V};
     pmp_batch b;
-    pmp_batch_init(&b);
-    int32_t ctx[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, r1[] = {10, 11, 12}, r2[] = {13, 14};
-    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 4, r1, 3, r2, 2, &err), 0);
-    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx + 2, 7, r2, 2, r1, 1, &err), 0);
+    two_pair_batch(&b, &cfg);
     pmp_loss_opts lo = {1.0f, 0.7f, 0.3f};
     assert_int_equal(pmp_model_forward(&m, &b, &lo, &err), 0);
     pmp_model_zero_grad(&m);
