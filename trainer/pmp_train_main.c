@@ -47,7 +47,7 @@ static const char usage[] =
     "  --clip X (1.0)  --seed S (1)  --threads T (all cores; per MPI rank: cores / ranks)\n"
     "  --allreduce fused|overlap   under mpirun: one sum of all gradients per step\n"
     "                        (default), or block by block overlapped with the backward\n"
-    "                        pass (docs/scaling.md: fused is faster here)\n"
+    "                        pass (no faster on one host: docs/scaling.md)\n"
     "Run:\n"
     "  --resume              continue RUN_DIR from its newest whole checkpoint; the flags\n"
     "                        the run was started with come from RUN_DIR/args.json, so\n"
