@@ -13,6 +13,9 @@ static MPI_Comm world;
 /* The sums started by pmp_dist_sum_start, in the order they were started. */
 static MPI_Request *pending;
 static int n_pending, cap_pending;
+/* MPI counts are ints: a larger buffer is summed in pieces of this many floats (the
+ * same pieces every time, so the order stays fixed). */
+static const size_t piece = (size_t)1 << 30;
 
 /* Launched by mpirun (Open MPI, MPICH/Hydra) or srun (PMI/PMIx): otherwise MPI
  * is not started at all (a singleton MPI_Init is slow and may print warnings). */
@@ -53,11 +56,9 @@ int pmp_dist_rank(void) { return rank_; }
 int pmp_dist_size(void) { return size_; }
 int pmp_dist_local_size(void) { return local_; }
 
-/* MPI counts are ints: a large buffer goes in pieces (same order every time). */
 int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err)
 {
     if (size_ == 1) return 0;
-    const size_t piece = (size_t)1 << 30;
     for (size_t off = 0; off < n; off += piece) {
         int cnt = (int)(n - off < piece ? n - off : piece);
         if (MPI_Allreduce(MPI_IN_PLACE, x + off, cnt, MPI_FLOAT, MPI_SUM, world) != MPI_SUCCESS)
@@ -71,7 +72,6 @@ int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err)
 int pmp_dist_sum_start(float *x, size_t n, pmp_err *err)
 {
     if (size_ == 1) return 0;
-    const size_t piece = (size_t)1 << 30;
     for (size_t off = 0; off < n; off += piece) {
         if (n_pending == cap_pending) {
             int cap = cap_pending ? 2 * cap_pending : 64;
