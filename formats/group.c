@@ -17,6 +17,7 @@ void pmp_group_clear(pmp_group *g)
 {
     free(g->source);
     free(g->id);
+    free(g->split_key);
     free(g->context);
     for (size_t i = 0; i < g->n_responses; i++) {
         free(g->responses[i].id);
@@ -55,6 +56,17 @@ pmp_response *pmp_group_add_response(pmp_group *g, const char *id, const char *t
     return r;
 }
 
+void pmp_group_set_split_key(pmp_group *g, const char *key, size_t len)
+{
+    free(g->split_key);
+    g->split_key = key ? pmp_xstrndup(key, len) : NULL;
+}
+
+const char *pmp_group_split_key(const pmp_group *g)
+{
+    return g->split_key ? g->split_key : g->id;
+}
+
 void pmp_group_set_meta(pmp_group *g, char *meta_json)
 {
     free(g->meta_json);
@@ -73,6 +85,7 @@ int pmp_group_validate_shape(const pmp_group *g, pmp_err *err)
 {
     if (!g->source || !*g->source) return pmp_err_set(err, "missing or empty \"source\"");
     if (!g->id || !*g->id) return pmp_err_set(err, "missing or empty \"id\"");
+    if (g->split_key && !*g->split_key) return pmp_err_set(err, "empty \"split_key\"");
     if (!g->context) return pmp_err_set(err, "missing \"context\"");
     if (g->n_responses < 2)
         return pmp_err_set(err, "a group needs at least 2 responses, this one has %zu",
@@ -85,6 +98,8 @@ int pmp_group_validate(const pmp_group *g, pmp_err *err)
     if (pmp_group_validate_shape(g, err) < 0) return -1;
     if (check_utf8("\"source\"", 0, g->source, strlen(g->source), err) < 0) return -1;
     if (check_utf8("\"id\"", 0, g->id, strlen(g->id), err) < 0) return -1;
+    if (g->split_key && check_utf8("\"split_key\"", 0, g->split_key, strlen(g->split_key), err) < 0)
+        return -1;
     if (check_utf8("\"context\"", 0, g->context, g->context_len, err) < 0) return -1;
     for (size_t i = 0; i < g->n_responses; i++) {
         const pmp_response *r = &g->responses[i];
@@ -103,6 +118,7 @@ void pmp_group_to_json(pmp_buf *out, const pmp_group *g)
     pmp_jobj_begin(&j, out);
     pmp_jobj_str(&j, "source", g->source);
     pmp_jobj_str(&j, "id", g->id);
+    if (g->split_key) pmp_jobj_str(&j, "split_key", g->split_key);
     pmp_jobj_strn(&j, "context", g->context, g->context_len);
     pmp_jobj_array(&j, "responses");
     for (size_t i = 0; i < g->n_responses; i++) {

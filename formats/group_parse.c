@@ -105,11 +105,13 @@ static int jsonc_parse(json_tokener *tok, pmp_group *g, const char *line, size_t
     }
     if (get_string(obj, "source", 1, &g->source, NULL, err) < 0) goto done;
     if (get_string(obj, "id", 1, &g->id, NULL, err) < 0) goto done;
+    if (get_string(obj, "split_key", 0, &g->split_key, NULL, err) < 0) goto done;
     json_object *resp;
     if (allow_doc && !json_object_object_get_ex(obj, "responses", &resp) &&
         json_object_object_get_ex(obj, "text", &resp)) {
         /* a text document: its text is the context, and there are no responses */
         rc = get_string(obj, "text", 1, &g->context, &g->context_len, err);
+        if (rc == 0 && g->split_key && !*g->split_key) rc = pmp_err_set(err, "empty \"split_key\"");
         goto done;
     }
     if (get_string(obj, "context", 1, &g->context, &g->context_len, err) < 0) goto done;
@@ -158,8 +160,9 @@ int pmp_group_parse_jsonc(pmp_group *g, const char *line, size_t len, int allow_
 
 /* ---------- the scanner ---------- */
 
-enum { T_SOURCE, T_ID, T_CONTEXT, T_TEXT, T_RESPONSES, T_META, T_N };
-static const char *const top_keys[T_N] = {"source", "id", "context", "text", "responses", "meta"};
+enum { T_SOURCE, T_ID, T_SPLIT_KEY, T_CONTEXT, T_TEXT, T_RESPONSES, T_META, T_N };
+static const char *const top_keys[T_N] = {"source", "id",        "split_key", "context",
+                                          "text",   "responses", "meta"};
 enum { R_TEXT, R_SCORE, R_ID, R_CREATED, R_N };
 static const char *const resp_keys[R_N] = {"text", "score", "id", "created_utc"};
 
@@ -278,8 +281,12 @@ int pmp_group_parse_fast(pmp_group_parser *p, pmp_group *g, const char *line, si
     if (pmp_ndjson_extract(p->top, line, len, f, &ignored) < 0) return 0;
     if (!take_string(&f[T_SOURCE], &g->source, NULL) || !take_string(&f[T_ID], &g->id, NULL))
         return 0;
+    if (f[T_SPLIT_KEY].type != PMP_JV_ABSENT && f[T_SPLIT_KEY].type != PMP_JV_NULL &&
+        !take_string(&f[T_SPLIT_KEY], &g->split_key, NULL))
+        return 0;
     if (allow_doc && f[T_RESPONSES].type == PMP_JV_ABSENT && f[T_TEXT].type != PMP_JV_ABSENT)
-        return take_string(&f[T_TEXT], &g->context, &g->context_len);
+        return (!g->split_key || *g->split_key) &&
+               take_string(&f[T_TEXT], &g->context, &g->context_len);
     if (!take_string(&f[T_CONTEXT], &g->context, &g->context_len)) return 0;
     const pmp_jfield *rs = &f[T_RESPONSES];
     if (rs->type != PMP_JV_OTHER || rs->s[0] != '[') return 0;

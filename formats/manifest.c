@@ -120,6 +120,8 @@ static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint6
     pmp_jobj_num(&j, "eval_fraction", p->eval_fraction);
     pmp_jobj_u64(&j, "eval_fold", p->eval_fold);
     pmp_jobj_u64(&j, "zstd_level", (uint64_t)p->zstd_level);
+    /* only when not the default, so other manifests keep their bytes */
+    if (p->split_by_id) pmp_jobj_str(&j, "split_by", "id");
     /* only in text directories, so pair manifests keep their bytes */
     if (p->text_chunk_tokens) pmp_jobj_u64(&j, "text_chunk_tokens", p->text_chunk_tokens);
     pmp_jobj_close(&j);
@@ -310,6 +312,12 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
     /* absent from manifests written before folds existed: fold 0 */
     m->policy.eval_fold = get(p, "eval_fold") ? u64(p, "eval_fold", &bad) : 0;
     m->policy.zstd_level = (int)u64(p, "zstd_level", &bad);
+    json_object *sb = get(p, "split_by");   /* absent: by split key */
+    if (sb) {
+        const char *v = json_object_is_type(sb, json_type_string) ? json_object_get_string(sb) : "";
+        m->policy.split_by_id = strcmp(v, "id") == 0;
+        if (!m->policy.split_by_id && strcmp(v, "key") != 0) bad = 1;
+    }
     m->policy.text_chunk_tokens = get(p, "text_chunk_tokens") ? u64(p, "text_chunk_tokens", &bad) : 0;
     json_object *in = get(root, "input");
     m->input_path = dup_str(in, "path");
@@ -437,6 +445,7 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
     CMP(shard_size, "--shard-size")
     CMP(eval_fraction, "--split")
     CMP(eval_fold, "--split fold")
+    CMP(split_by_id, "--split-by")
     CMP(zstd_level, "--zstd-level")
 #undef CMP
     return 0;

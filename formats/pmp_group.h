@@ -1,7 +1,7 @@
 /* pmp_group.h — comparison groups, the contract between pipeline stages
  * (docs/records.md): one JSON object per line,
- *   {"source":..., "id":..., "context":..., "responses":[{"id":...,"text":...,
- *    "score":..., "created_utc":...}, ...], "meta":{...}}
+ *   {"source":..., "id":..., "split_key":..., "context":..., "responses":[{"id":...,
+ *    "text":..., "score":..., "created_utc":...}, ...], "meta":{...}}
  * with at least two responses, finite scores and valid UTF-8 everywhere.
  * Higher score is better; pairing is decided later (pmp-tokenize), never here.
  */
@@ -24,6 +24,10 @@ typedef struct pmp_response {
 typedef struct pmp_group {
     char *source;
     char *id;
+    /* optional, NULL when absent: groups with the same key share text (one Reddit
+     * submission, one Wikipedia page, ...) and must land on the same side of a
+     * train/eval split (docs/records.md, "Split keys") */
+    char *split_key;
     char *context;
     size_t context_len;
     pmp_response *responses;
@@ -41,11 +45,15 @@ void pmp_group_set(pmp_group *g, const char *source, const char *id,
                    const char *context, size_t context_len);
 pmp_response *pmp_group_add_response(pmp_group *g, const char *id,
                                      const char *text, size_t text_len, double score);
+/* Copies key (NULL: no key). */
+void pmp_group_set_split_key(pmp_group *g, const char *key, size_t len);
+/* The key to split g by: its split_key, else its id (groups written before keys). */
+const char *pmp_group_split_key(const pmp_group *g);
 /* Takes ownership of meta_json (malloc'd compact JSON object text). */
 void pmp_group_set_meta(pmp_group *g, char *meta_json);
 
 /* Checks the record rules: non-empty source and id, at least 2 responses, finite
- * scores, valid UTF-8 in every string. Returns 0 or -1 with the reason in err. */
+ * scores, valid UTF-8 in every string, a split_key non-empty when present. Returns 0 or -1 with the reason in err. */
 int pmp_group_validate(const pmp_group *g, pmp_err *err);
 
 /* Appends the group as one JSON line (with the final '\n'). */

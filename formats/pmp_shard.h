@@ -50,6 +50,8 @@ typedef struct pmp_shard_group {
     size_t id_len;
     const char *meta;        /* compact JSON object text, NULL when absent */
     size_t meta_len;
+    const char *split_key;   /* the group's split_key (docs/records.md), NULL when absent */
+    size_t split_key_len;
     const uint32_t *ctx;     /* context tokens, after left truncation */
     uint32_t n_ctx;
     uint32_t orig_ctx;       /* before truncation */
@@ -215,6 +217,8 @@ typedef struct pmp_manifest_policy {
     uint64_t shard_size;            /* bytes of tokens (4 per token) */
     double eval_fraction;
     uint64_t eval_fold;             /* eval = groups hashing into fold K of width eval_fraction */
+    int split_by_id;                /* 1: hash the group id (--split-by id, the old way); 0: the
+                                     * split key, falling back to the id (docs/tokenize.md) */
     int zstd_level;
     /* > 0: a text directory (pmp-tokenize --text): every record is one chunk of at most
      * this many tokens of a distinct text, with no responses and no pairs; 0: pairs. */

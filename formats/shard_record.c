@@ -8,6 +8,7 @@
 #include "pmp_shard.h"
 
 #define REC_HAS_META 1u
+#define REC_HAS_SPLIT_KEY 2u   /* added later: records without it read as before */
 #define RESP_HAS_ID 1u
 
 static void put32(pmp_buf *b, uint32_t v)
@@ -45,10 +46,11 @@ void pmp_shard_record_put(pmp_buf *out, const pmp_shard_group *g)
 {
     size_t start = out->len;
     put32(out, 0);   /* record length, patched below */
-    put32(out, g->meta ? REC_HAS_META : 0);
+    put32(out, (g->meta ? REC_HAS_META : 0) | (g->split_key ? REC_HAS_SPLIT_KEY : 0));
     put_bytes(out, g->source, g->source_len);
     put_bytes(out, g->id, g->id_len);
     put_bytes(out, g->meta ? g->meta : "", g->meta ? g->meta_len : 0);
+    if (g->split_key) put_bytes(out, g->split_key, g->split_key_len);
     put32(out, g->n_ctx);
     put32(out, g->orig_ctx);
     put_tokens(out, g->ctx, g->n_ctx);
@@ -151,7 +153,7 @@ int pmp_shard_record_get(pmp_shard_decoder *d, const char *p, size_t len, size_t
     r.end = r.pos + rec_len;
     memset(g, 0, sizeof *g);
     if (get32(&r, &flags, "flags") < 0) return -1;
-    if (flags & ~REC_HAS_META)
+    if (flags & ~(REC_HAS_META | REC_HAS_SPLIT_KEY))
         return pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: unknown flags 0x%x", r.base,
                             flags);
     if (get_bytes(&r, &g->source, &g->source_len, "source") < 0) return -1;
@@ -161,6 +163,11 @@ int pmp_shard_record_get(pmp_shard_decoder *d, const char *p, size_t len, size_t
         if (g->meta_len)
             return pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: meta without flag", r.base);
         g->meta = NULL;
+    }
+    if (flags & REC_HAS_SPLIT_KEY) {
+        if (get_bytes(&r, &g->split_key, &g->split_key_len, "split key") < 0) return -1;
+        if (!g->split_key_len)
+            return pmp_err_setc(err, PMP_E_CORRUPT, "record at block byte %zu: empty split key", r.base);
     }
     size_t used = 0, ctx_off;
     if (get32(&r, &g->n_ctx, "context length") < 0 || get32(&r, &g->orig_ctx, "context length") < 0 ||

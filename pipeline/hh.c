@@ -2,7 +2,9 @@
 #include "hh.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "pmp_input.h"
 
@@ -29,6 +31,44 @@ static size_t context_len(const char *s, size_t len)
     return 0;
 }
 
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+void pmp_hh_split_key(const char *context, size_t len, char out[PMP_HH_SPLIT_KEY_SIZE])
+{
+    /* the first human turn: after the first "Human:", up to the first
+     * "\n\nAssistant:" (the context ends with one) */
+    const char *end = context + len, *s = context;
+    for (const char *p = context; p + ASSISTANT_LEN <= end; p++)
+        if (p[0] == '\n' && memcmp(p, ASSISTANT, ASSISTANT_LEN) == 0) {
+            end = p;
+            break;
+        }
+    for (const char *p = context; p + 6 <= end; p++)
+        if (memcmp(p, "Human:", 6) == 0) {
+            s = p + 6;
+            break;
+        }
+    /* whitespace runs count as one space, none at either end: rows of the hh files
+     * that differ only there (a trailing space, a doubled newline) are one opening */
+    pmp_buf norm = PMP_BUF_INIT;
+    int pending = 0;
+    for (const char *p = s; p < end; p++) {
+        if (is_space(*p)) {
+            pending = norm.len > 0;
+            continue;
+        }
+        if (pending) pmp_buf_appendc(&norm, ' ');
+        pending = 0;
+        pmp_buf_appendc(&norm, *p);
+    }
+    unsigned long long v = XXH64(norm.data ? norm.data : "", norm.len, 0);
+    pmp_buf_free(&norm);
+    snprintf(out, PMP_HH_SPLIT_KEY_SIZE, "hh/%016llx", v);
+}
+
 pmp_hh_skip pmp_hh_group_from_pair(pmp_group *g, const char *id, const char *chosen,
                                    size_t chosen_len, const char *rejected, size_t rejected_len)
 {
@@ -39,6 +79,9 @@ pmp_hh_skip pmp_hh_group_from_pair(pmp_group *g, const char *id, const char *cho
     if (!cc || !rc) return PMP_HH_SKIP_NO_ASSISTANT;
     if (cc != rc || memcmp(chosen, rejected, cc) != 0) return PMP_HH_SKIP_DIFFERENT_PREFIX;
     pmp_group_set(g, "hh", id, chosen, cc);
+    char key[PMP_HH_SPLIT_KEY_SIZE];
+    pmp_hh_split_key(chosen, cc, key);
+    pmp_group_set_split_key(g, key, strlen(key));
     pmp_group_add_response(g, "chosen", chosen + cc, chosen_len - cc, 1);
     pmp_group_add_response(g, "rejected", rejected + cc, rejected_len - cc, 0);
     return PMP_HH_OK;

@@ -29,6 +29,13 @@ const char *pmp_hh_skip_name(pmp_hh_skip reason);
 pmp_hh_skip pmp_hh_group_from_pair(pmp_group *g, const char *id, const char *chosen,
                                    size_t chosen_len, const char *rejected, size_t rejected_len);
 
+/* The split key of an hh context (docs/records.md, "Split keys"): "hh/" and the
+ * xxHash64 (seed 0, 16 hex digits) of its first human turn with whitespace runs
+ * made one space and cut at both ends, so rows that open alike share a side of
+ * the split. */
+#define PMP_HH_SPLIT_KEY_SIZE 20
+void pmp_hh_split_key(const char *context, size_t len, char out[PMP_HH_SPLIT_KEY_SIZE]);
+
 typedef struct pmp_hh_stats {
     uint64_t lines;
     uint64_t groups;

@@ -41,6 +41,7 @@ typedef struct pmp_tokenize_result {
     uint64_t groups_read;       /* valid groups in the input */
     uint64_t groups_skipped_resume;
     uint64_t bad_lines;
+    uint64_t groups_without_split_key;   /* split by their id instead (docs/tokenize.md) */
     uint64_t input_bytes;       /* decoded JSONL bytes */
     uint64_t text_bytes;        /* context + response bytes tokenized this run */
     uint64_t shards_written;    /* this run, all splits */

@@ -25,10 +25,15 @@ static const char usage[] =
     "                               later than B or A's score is at least twice B's\n"
     "      --max-context-tokens N   keep the last N context tokens (default: all)\n"
     "      --max-response-tokens N  keep the first N tokens of each response (default: all)\n"
-    "      --split eval=F[,fold=K]  put a fraction F of the groups (by a hash of the group id)\n"
+    "      --split eval=F[,fold=K]  put a fraction F of the groups (by a hash of the group's\n"
+    "                               split_key: its thread, page, question or opening turn)\n"
     "                               into DIR/eval/ (its own shards and manifest); fold K\n"
     "                               takes the K-th such slice instead of the first, so\n"
     "                               K = 0 .. 1/F - 1 give k-fold cross-validation\n"
+    "      --split-by key|id        what --split hashes: the split key (default; groups\n"
+    "                               without one: their id, with a warning), or the group id\n"
+    "                               (the old way, which lets groups sharing text straddle\n"
+    "                               the split; for comparisons)\n"
     "  -j, --threads N              encoding threads (default: OpenMP's, e.g. OMP_NUM_THREADS)\n"
     "      --zstd-level N           block compression level (default 1: fastest;\n"
     "                               3 makes hh-rlhf shards ~8% smaller for ~10% more CPU)\n"
@@ -73,6 +78,7 @@ enum {
     OPT_ALLOW_EMPTY,
     OPT_TEXT,
     OPT_CHUNK,
+    OPT_SPLIT_BY,
 };
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -116,6 +122,7 @@ int main(int argc, char **argv)
         {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
         {"text", no_argument, NULL, OPT_TEXT},
         {"chunk-tokens", required_argument, NULL, OPT_CHUNK},
+        {"split-by", required_argument, NULL, OPT_SPLIT_BY},
         {NULL, 0, NULL, 0},
     };
     pmp_tokenize_opts o;
@@ -178,6 +185,11 @@ int main(int argc, char **argv)
                 return pmp_cli_usage_error(&cli, "--split: expected eval=FRACTION[,fold=K]");
             }
             break;
+        case OPT_SPLIT_BY:
+            if (strcmp(optarg, "key") == 0) o.policy.split_by_id = 0;
+            else if (strcmp(optarg, "id") == 0) o.policy.split_by_id = 1;
+            else return pmp_cli_usage_error(&cli, "--split-by: expected key or id");
+            break;
         case OPT_ZSTD:
             if (parse_u64(optarg, &v) < 0 || v < 1 || v > 19)
                 return pmp_cli_usage_error(&cli, "--zstd-level: expected 1..19");
@@ -215,6 +227,8 @@ int main(int argc, char **argv)
         o.policy.text_chunk_tokens = chunk ? chunk : 1024;
         o.policy.max_pairs_per_group = 0;
     }
+    if (o.policy.split_by_id && !(o.policy.eval_fraction > 0))
+        return pmp_cli_usage_error(&cli, "--split-by is for --split");
     if (!o.tokenizer) return pmp_cli_usage_error(&cli, "--tokenizer is required");
     if (!o.out_dir) return pmp_cli_usage_error(&cli, "-o DIR is required");
     if (o.resume && o.force) return pmp_cli_usage_error(&cli, "--resume and --force exclude each other");
@@ -250,6 +264,7 @@ int main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "eval_groups", (double)res.eval_groups);
         pmp_cli_stat_num(&cli, "eval_pairs", (double)res.eval_pairs);
         pmp_cli_stat_num(&cli, "eval_tokens", (double)res.eval_tokens);
+        pmp_cli_stat_num(&cli, "groups_without_split_key", (double)res.groups_without_split_key);
     }
     if (text) {
         pmp_cli_stat_num(&cli, "texts", (double)res.texts);
@@ -268,6 +283,12 @@ int main(int argc, char **argv)
                      secs > 0 ? (double)(res.train_pairs + res.eval_pairs) / secs : 0);
     pmp_cli_stat_num(&cli, "io_ops", (double)pmp_io_count());
     if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
+    if (o.policy.eval_fraction > 0 && !o.policy.split_by_id && res.groups_without_split_key)
+        pmp_cli_warn(&cli, "%llu of %llu groups have no split_key (written before split keys): "
+                     "they were split by their id, so groups sharing text may sit on both sides "
+                     "(re-extract them to split by thread, page, question or opening turn)",
+                     (unsigned long long)res.groups_without_split_key,
+                     (unsigned long long)res.groups_read);
     if (res.bad_lines)
         pmp_cli_warn(&cli, "skipped %llu bad lines (--skip-bad)", (unsigned long long)res.bad_lines);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);

@@ -223,6 +223,11 @@ static int one_parent(pmp_reddit_thread *t, size_t nc, size_t r0, size_t r1,
     pmp_group *g = &t->g;
     pmp_group_clear(g);
     pmp_group_set(g, "reddit", t->tmp.data, t->ctx.data ? t->ctx.data : "", t->ctx.len);
+    /* the submission: sibling groups of one thread share its context, so they split
+     * together */
+    pmp_buf_clear(&t->tmp);
+    pmp_buf_printf(&t->tmp, "reddit/t3_%s", lid);
+    pmp_group_set_split_key(g, t->tmp.data, t->tmp.len);
     for (size_t r = r0; r < r1; r++) {
         const pmp_reddit_item *c = &t->items[t->bypar[r]];
         if (!eligible(&t->o, c)) continue;

@@ -304,6 +304,7 @@ static int cat_one(void *ctx, const pmp_shard_group *sg, pmp_err *err)
     pmp_group_set(g, src, id, c->dec.data, c->dec.len);
     free(src);
     free(id);
+    if (sg->split_key) pmp_group_set_split_key(g, sg->split_key, sg->split_key_len);
     for (uint32_t i = 0; i < sg->n_resp; i++) {
         const pmp_shard_resp *r = &sg->resp[i];
         if (decode(c, r->tokens, r->n_tokens, err) < 0) return -1;

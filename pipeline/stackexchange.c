@@ -454,6 +454,8 @@ static int build_group(se_group *sg, const char *site, int with_votes, pmp_html_
     pmp_buf_printf(&id, "%s/q/%llu", site, (unsigned long long)q.id);
     pmp_group_clear(g);
     pmp_group_set(g, "stackexchange", id.data, ctx.data, ctx.len);
+    /* the question: one group per question, so the key is the group's id */
+    pmp_group_set_split_key(g, id.data, id.len);
     for (size_t i = 0; i < keep; i++) {
         char aid[24];
         snprintf(aid, sizeof aid, "%llu", (unsigned long long)ans[i].a.id);

@@ -331,6 +331,8 @@ static int place_group(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
     sg.id_len = strlen(g->id);
     sg.meta = g->meta_json;
     sg.meta_len = g->meta_json ? strlen(g->meta_json) : 0;
+    sg.split_key = g->split_key;
+    sg.split_key_len = g->split_key ? strlen(g->split_key) : 0;
     uint64_t mc = o->policy.max_context_tokens, mr = o->policy.max_response_tokens;
     sg.orig_ctx = (uint32_t)ids[0].len;
     sg.n_ctx = sg.orig_ctx;
@@ -432,9 +434,11 @@ static int prepare_batch(run *r, pmp_tok_batch *b, pmp_err *err)
             continue;
         }
         const pmp_group *g = &b->groups[k];
+        /* by the split key, so that groups sharing text share a side */
+        const char *key = o->policy.split_by_id ? g->id : pmp_group_split_key(g);
+        if (!g->split_key) r->res->groups_without_split_key++;
         int w = r->n_splits > 1 &&
-                pmp_pairs_in_split(g->id, strlen(g->id), o->policy.eval_fraction,
-                                   o->policy.eval_fold);
+                pmp_pairs_in_split(key, strlen(key), o->policy.eval_fraction, o->policy.eval_fold);
         uint64_t ord = r->next_ordinal++;
         XXH64_update(r->in_hash, b->lines.data + b->loff[k], b->llen[k]);
         XXH64_update(r->in_hash, "\n", 1);

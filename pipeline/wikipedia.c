@@ -246,6 +246,10 @@ static void emit_group(pmp_wiki *w, const pmp_wiki_page *p, const pmp_wiki_rev *
     pmp_buf gid = PMP_BUF_INIT;
     pmp_buf_printf(&gid, "wikipedia/%s/%s/%d", p->title, r->id, n);
     pmp_group_set(g, "wikipedia", gid.data, ctx->data, ctx->len);
+    /* the page: its reverts share paragraphs, so they split together */
+    pmp_buf_clear(&gid);
+    pmp_buf_printf(&gid, "wikipedia/%s", p->title);
+    pmp_group_set_split_key(g, gid.data, gid.len);
     pmp_buf_free(&gid);
     pmp_response *rg = pmp_group_add_response(g, gs->id, G + reg->g_start,
                                               reg->g_end - reg->g_start, 1);

@@ -26,6 +26,7 @@ A Shard has, for G groups, R responses and P pairs:
   pair_group   int64 [P]
   group_pairs  int64 [G+1]
   ids, sources, metas, resp_ids: lists of str (meta: JSON text or None)
+  split_keys   list of str or None (the group's split_key, docs/records.md)
 """
 
 import ctypes
@@ -131,6 +132,7 @@ def load_shard(path):
     resp_group, resp_off, resp_end, resp_orig, scores, created = [], [], [], [], [], []
     group_resp, pairs, pair_group, group_pairs = [0], [], [], [0]
     s.ids, s.sources, s.metas, s.resp_ids = [], [], [], []
+    s.split_keys = []
     u32 = struct.Struct("<I")
     for b, n_groups, raw in _blocks(buf, entries, path):
         pos = 0
@@ -152,6 +154,8 @@ def load_shard(path):
             s.ids.append(string().decode("utf-8"))
             meta = string()
             s.metas.append(meta.decode("utf-8") if flags & 1 else None)
+            # bit 1: a split key follows (records written before keys have none)
+            s.split_keys.append(string().decode("utf-8") if flags & 2 else None)
 
             def toks(n):
                 nonlocal pos, tpos

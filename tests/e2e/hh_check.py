@@ -1,9 +1,26 @@
 #!/usr/bin/env python3
 """Independent check of `pmp-extract hh`: recompute the groups from the raw
-hh-rlhf file with Python's json module and compare with the program's output."""
+hh-rlhf file with Python's json module and compare with the program's output.
+The split key is recomputed here too: the first human turn, whitespace runs made one
+space, hashed with the system's libxxhash (docs/records.md, "Split keys")."""
+import ctypes
 import gzip
 import json
+import re
 import sys
+
+_xxh = ctypes.CDLL("libxxhash.so.0")
+_xxh.XXH64.restype = ctypes.c_uint64
+_xxh.XXH64.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint64]
+
+
+def split_key(context):
+    end = context.find(ASSISTANT)
+    head = context[:end] if end >= 0 else context
+    h = head.find("Human:")
+    turn = head[h + len("Human:"):] if h >= 0 else head
+    norm = " ".join(w for w in re.split(r"[ \t\n\r\v\f]+", turn) if w).encode("utf-8")
+    return "hh/%016x" % _xxh.XXH64(norm, len(norm), 0)
 
 ASSISTANT = "\n\nAssistant:"
 
@@ -31,6 +48,7 @@ def expected_groups(path, name):
             groups.append({
                 "source": "hh",
                 "id": f"hh/{name}/{lineno}",
+                "split_key": split_key(ctx_c),
                 "context": ctx_c,
                 "responses": [
                     {"id": "chosen", "text": ch[len(ctx_c):], "score": 1},
@@ -56,7 +74,12 @@ def main():
             sys.exit(f"stats skipped_{k}: got {stats[f'skipped_{k}']}, expected {v}")
     if stats["groups"] != len(want):
         sys.exit("stats groups disagree")
-    print(f"ok: {len(want)} groups, skipped {skipped}")
+    keys = {}
+    for w in want:
+        keys[w["split_key"]] = keys.get(w["split_key"], 0) + 1
+    shared = sum(n for n in keys.values() if n > 1)
+    print(f"ok: {len(want)} groups, skipped {skipped}; {len(keys)} split keys, "
+          f"{shared} groups share theirs with another")
 
 
 if __name__ == "__main__":

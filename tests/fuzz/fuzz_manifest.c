@@ -25,7 +25,7 @@ static void make_shard(void)
     static const uint32_t tok[4] = {1, 2, 3, 4};
     static const uint32_t pairs[2] = {1, 0};
     pmp_shard_resp resp[2] = {{"a", 1, 1.0, 100.0, tok, 2, 2}, {NULL, 0, 2.0, 200.0, tok + 2, 2, 5}};
-    pmp_shard_group g = {"hh", 2, "hh/1", 4, "{\"k\":1}", 7, tok, 3, 3, resp, 2, pairs, 1};
+    pmp_shard_group g = {"hh", 2, "hh/1", 4, "{\"k\":1}", 7, "hh/k", 4, tok, 3, 3, resp, 2, pairs, 1};
     pmp_shard_writer *w;
     pmp_err err;
     if (pmp_shard_writer_open(&w, shard, 1, &err) < 0 || pmp_shard_writer_add(w, &g, &err) < 0) abort();

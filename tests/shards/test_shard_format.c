@@ -229,7 +229,7 @@ static void test_records_and_blocks_behind_the_checksums(void **state)
     (void)state;
     uint32_t tok[2] = {5, 6}, pairs[2] = {0, 1};
     pmp_shard_resp resp[2] = {{"r0", 2, 2.0, NAN, tok, 2, 2}, {NULL, 0, 1.0, NAN, tok, 1, 1}};
-    pmp_shard_group g = {"s", 1, "s/1", 3, NULL, 0, tok, 0, 0, resp, 2, pairs, 1}, h;
+    pmp_shard_group g = {"s", 1, "s/1", 3, NULL, 0, NULL, 0, tok, 0, 0, resp, 2, pairs, 1}, h;
     pmp_buf b = PMP_BUF_INIT;
     pmp_shard_record_put(&b, &g);
     pmp_shard_decoder d = {0};
@@ -248,7 +248,7 @@ static void test_records_and_blocks_behind_the_checksums(void **state)
     pmp_shard_decoder_free(&d);
 
     /* a record without a single token, first on a fresh decoder (NULL + 0 before) */
-    pmp_shard_group e = {"s", 1, "s/2", 3, NULL, 0, tok, 0, 0, NULL, 0, pairs, 0};
+    pmp_shard_group e = {"s", 1, "s/2", 3, NULL, 0, NULL, 0, tok, 0, 0, NULL, 0, pairs, 0};
     pmp_buf_clear(&b);
     pmp_shard_record_put(&b, &e);
     pos = 0;
