@@ -11,6 +11,7 @@ static const pmp_subcommand commands[] = {
     {"pair", pmp_shard_cmd_pair, "pair K through the index, as one JSON line"},
     {"merge", pmp_shard_cmd_merge, "merge DIR... -o OUT (same tokenizer only)"},
     {"export", pmp_shard_cmd_export, "the pairs as text for other tools: --format trl|shp|h4"},
+    {"leaks", pmp_shard_cmd_leaks, "TRAIN EVAL: split keys and contexts a split shares"},
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@ int pmp_shard_cmd_stats(int argc, char **argv);
 int pmp_shard_cmd_merge(int argc, char **argv);
 int pmp_shard_cmd_pair(int argc, char **argv);
 int pmp_shard_cmd_export(int argc, char **argv);
+int pmp_shard_cmd_leaks(int argc, char **argv);
 
 /* Calls fn for every group of every shard listed in DIR's manifest, in order.
  * fn returns 0 to continue, 1 to stop, -1 on error. */

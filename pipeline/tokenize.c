@@ -295,6 +295,8 @@ static int place_texts(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
             sg.source_len = strlen(g->source);
             sg.id = r->doc_id.data;
             sg.id_len = r->doc_id.len;
+            sg.split_key = g->split_key;   /* the group's, for pmp-shard leaks */
+            sg.split_key_len = g->split_key ? strlen(g->split_key) : 0;
             sg.ctx = ids->data + c * C;
             sg.n_ctx = sg.orig_ctx = n;
             st->groups++;

@@ -63,6 +63,8 @@ pmp_text_set *pmp_text_set_new(void);
 void pmp_text_set_free(pmp_text_set *s);
 /* 1 if the text was new (now added), 0 if seen before. */
 int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len);
+/* 1 if the text is in the set (nothing is added). */
+int pmp_text_set_has(const pmp_text_set *s, const char *text, size_t len);
 size_t pmp_text_set_size(const pmp_text_set *s);
 /* Adds g's texts in order (context, then responses); keep[i] = 1 for each one that was
  * new and non-empty (keep has 1 + n_responses entries). Returns 1 if any was. */

@@ -65,6 +65,13 @@ int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len)
     return 1;
 }
 
+int pmp_text_set_has(const pmp_text_set *s, const char *text, size_t len)
+{
+    XXH128_hash_t h = XXH3_128bits(text, len);
+    if (slot_empty(h)) h.low64 = 1;
+    return !slot_empty(s->slot[probe(s, h)]);
+}
+
 size_t pmp_text_set_size(const pmp_text_set *s) { return s->used; }
 
 int pmp_text_set_mark(pmp_text_set *s, const pmp_group *g, unsigned char *keep,

@@ -191,6 +191,66 @@ static void test_writer(void **state)
     pmp_group_clear(&g);
 }
 
+/* split_key: written after "id", read back, and read by Python's json module (an
+ * independent reader) as the same string; an empty key is refused on write and read;
+ * a line without one reads with NULL and writes without one. */
+static void test_split_key(void **state)
+{
+    (void)state;
+    /* quote, backslash, control byte, 2- and 4-byte UTF-8 */
+    static const char key[] = "reddit/t3_\"q\\\x01" "caf\xc3\xa9 \xf0\x9f\x98\x80";
+    pmp_group g, h;
+    make_group(&g);
+    pmp_group_set_split_key(&g, key, sizeof key - 1);
+    pmp_err err;
+    assert_int_equal(pmp_group_validate(&g, &err), 0);
+    pmp_buf line = PMP_BUF_INIT;
+    pmp_group_to_json(&line, &g);
+    const char *at = strstr(line.data, "\"split_key\":");
+    assert_non_null(at);
+    assert_true(strstr(line.data, "\"id\":") < at && at < strstr(line.data, "\"context\":"));
+    pmp_group_init(&h);
+    if (pmp_group_parse(&h, line.data, line.len - 1, &err) != 0) fail_msg("%s", err.msg);
+    assert_string_equal(h.split_key, key);
+    assert_string_equal(pmp_group_split_key(&h), key);
+    tu_write_file(tu_tmp("key.jsonl"), line.data, line.len);
+    assert_int_equal(0, tu_sh("/usr/bin/python3 -c 'import json,sys; g=json.loads(open(sys.argv[1], "
+                              "encoding=\"utf-8\").read()); open(sys.argv[2], \"wb\").write("
+                              "g[\"split_key\"].encode(\"utf-8\"))' '%s' '%s'",
+                              tu_tmp("key.jsonl"), tu_tmp("key.bin")));
+    size_t n;
+    char *py = tu_read_file(tu_tmp("key.bin"), &n);
+    assert_int_equal(n, sizeof key - 1);
+    assert_memory_equal(py, key, n);
+    free(py);
+
+    /* invalid: empty, not UTF-8 (on write); empty, not a string (on read) */
+    pmp_group_set_split_key(&g, "", 0);
+    assert_int_equal(pmp_group_validate(&g, &err), -1);
+    assert_non_null(strstr(err.msg, "split_key"));
+    pmp_group_set_split_key(&g, "k\xff", 2);
+    assert_int_equal(pmp_group_validate(&g, &err), -1);
+    assert_non_null(strstr(err.msg, "split_key"));
+    const char *R2 = "[{\"text\":\"a\",\"score\":1},{\"text\":\"b\",\"score\":0}]";
+    char buf[256];
+    snprintf(buf, sizeof buf, "{\"source\":\"s\",\"id\":\"x\",\"split_key\":\"\",\"context\":\"c\",\"responses\":%s}", R2);
+    expect_parse_error(buf, "empty \"split_key\"");
+    snprintf(buf, sizeof buf, "{\"source\":\"s\",\"id\":\"x\",\"split_key\":3,\"context\":\"c\",\"responses\":%s}", R2);
+    expect_parse_error(buf, "\"split_key\" must be a string");
+
+    /* absent: NULL, the id stands in, and nothing is written */
+    snprintf(buf, sizeof buf, "{\"source\":\"s\",\"id\":\"x\",\"context\":\"c\",\"responses\":%s}", R2);
+    assert_int_equal(pmp_group_parse(&h, buf, strlen(buf), &err), 0);
+    assert_null(h.split_key);
+    assert_string_equal(pmp_group_split_key(&h), "x");
+    pmp_buf_clear(&line);
+    pmp_group_to_json(&line, &h);
+    assert_null(strstr(line.data, "split_key"));
+    pmp_buf_free(&line);
+    pmp_group_clear(&g);
+    pmp_group_clear(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_reader_errors_and_skip_bad),
         cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_split_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

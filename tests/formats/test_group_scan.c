@@ -36,7 +36,9 @@ static int same_str(const char *a, const char *b)
 
 static int same_group(const pmp_group *a, const pmp_group *b)
 {
-    if (!same_str(a->source, b->source) || !same_str(a->id, b->id)) return 0;
+    if (!same_str(a->source, b->source) || !same_str(a->id, b->id) ||
+        !same_str(a->split_key, b->split_key))
+        return 0;
     if (a->context_len != b->context_len || memcmp(a->context, b->context, a->context_len))
         return 0;
     if (a->n_responses != b->n_responses || !same_str(a->meta_json, b->meta_json)) return 0;
@@ -227,6 +229,32 @@ static void test_meta_and_structure(void **state)
     check("{\f\"source\":\"s\",\"id\":\"i\",\"context\":\"c\",\"responses\":" R2 "}");
     check("{\"source\":\"s\",\"id\":\"i\",\"context\":\"c\",\"responses\":" R2 "} x");
     check("{\"source\":\"s\",\"id\":\"i\",\"context\":\"c\",\"responses\":" R2 "}}");
+    /* split_key: a string, escaped or not, null or absent; empty, another type or bad
+     * UTF-8 refused; also in text documents */
+    assert_true(check("{\"source\":\"s\",\"id\":\"i\",\"split_key\":\"reddit/t3_x\",\"context\":\"c\","
+                      "\"responses\":" R2 "}"));
+    assert_true(check("{\"split_key\":\"k\\\"\\u00e9\\n\\ud83d\\ude00\",\"source\":\"s\",\"id\":\"i\","
+                      "\"context\":\"c\",\"responses\":" R2 "}"));
+    assert_true(check("{\"source\":\"s\",\"id\":\"i\",\"split_key\":null,\"context\":\"c\",\"responses\":" R2 "}"));
+    assert_true(check("{\"source\":\"s\",\"id\":\"i\",\"split_key\":\"a\",\"split_key\":\"b\",\"context\":\"c\","
+                      "\"responses\":" R2 "}"));
+    check("{\"source\":\"s\",\"id\":\"i\",\"split_key\":\"\",\"context\":\"c\",\"responses\":" R2 "}");
+    check("{\"source\":\"s\",\"id\":\"i\",\"split_key\":7,\"context\":\"c\",\"responses\":" R2 "}");
+    check("{\"source\":\"s\",\"id\":\"i\",\"split_key\":[\"k\"],\"context\":\"c\",\"responses\":" R2 "}");
+    check("{\"source\":\"s\",\"id\":\"i\",\"split_key\":\"\xe0\x80\x9d\",\"context\":\"c\",\"responses\":" R2 "}");
+    check("{\"source\":\"s\",\"id\":\"i\",\"split_key\":\"\\ud800\",\"context\":\"c\",\"responses\":" R2 "}");
+    static const char doc_key[] = "{\"source\":\"s\",\"id\":\"i\",\"split_key\":\"p\",\"text\":\"t\"}";
+    static const char doc_empty[] = "{\"source\":\"s\",\"id\":\"i\",\"split_key\":\"\",\"text\":\"t\"}";
+    assert_true(check_line(doc_key, sizeof doc_key - 1, 1));
+    check_line(doc_empty, sizeof doc_empty - 1, 1);
+    pmp_group d;
+    pmp_err derr;
+    pmp_group_init(&d);
+    assert_int_equal(pmp_group_parse_doc(&d, doc_empty, sizeof doc_empty - 1, &derr), -1);
+    assert_non_null(strstr(derr.msg, "split_key"));
+    assert_int_equal(pmp_group_parse_doc(&d, doc_key, sizeof doc_key - 1, &derr), 0);
+    assert_string_equal(d.split_key, "p");
+    pmp_group_clear(&d);
     /* shapes that are not groups */
     static const char *const bad[] = {
         "", " ", "{}", "[]", "\"s\"", "123", "true", "null", "{\"source\":\"s\"",

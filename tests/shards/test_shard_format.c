@@ -247,6 +247,38 @@ static void test_records_and_blocks_behind_the_checksums(void **state)
     assert_int_equal(pos, 0);
     pmp_shard_decoder_free(&d);
 
+    /* the split key (flag bit 1): a record without one is the old layout, byte for
+     * byte; with one it follows meta and reads back; flagged but empty is corrupt */
+    pmp_buf_clear(&b);
+    pmp_shard_record_put(&b, &g);
+    assert_int_equal(pmp_rd32(b.data + 4), 0);
+    size_t old_len = b.len;
+    g.split_key = "wikipedia/Rio Grande";
+    g.split_key_len = strlen(g.split_key);
+    pmp_buf_clear(&b);
+    pmp_shard_record_put(&b, &g);
+    assert_int_equal(pmp_rd32(b.data + 4), 2);
+    assert_int_equal(b.len, old_len + 4 + g.split_key_len);
+    assert_int_equal(pmp_rd32(b.data + 4 + 4 + (4 + 1) + (4 + 3) + 4), g.split_key_len);
+    pos = 0;
+    assert_int_equal(pmp_shard_record_get(&d, b.data, b.len, &pos, &h, &err), 0);
+    assert_int_equal(pos, b.len);
+    assert_int_equal(h.split_key_len, g.split_key_len);
+    assert_memory_equal(h.split_key, g.split_key, g.split_key_len);
+    assert_int_equal(h.n_resp, 2);
+    g.split_key = "";
+    g.split_key_len = 0;
+    pmp_buf_clear(&b);
+    pmp_shard_record_put(&b, &g);
+    pos = 0;
+    assert_int_equal(pmp_shard_record_get(&d, b.data, b.len, &pos, &h, &err), -1);
+    assert_non_null(strstr(err.msg, "empty split key"));
+    pmp_le32(b.data + 4, 4);   /* a flag bit no reader knows */
+    assert_int_equal(pmp_shard_record_get(&d, b.data, b.len, &pos, &h, &err), -1);
+    assert_non_null(strstr(err.msg, "unknown flags"));
+    g.split_key = NULL;
+    pmp_shard_decoder_free(&d);
+
     /* a record without a single token, first on a fresh decoder (NULL + 0 before) */
     pmp_shard_group e = {"s", 1, "s/2", 3, NULL, 0, NULL, 0, tok, 0, 0, NULL, 0, pairs, 0};
     pmp_buf_clear(&b);

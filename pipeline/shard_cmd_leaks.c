@@ -1,0 +1,194 @@
+/* shard_cmd_leaks.c — pmp-shard leaks TRAIN EVAL: what a train/eval split shares.
+ *
+ * Two counts, over the groups as stored: groups whose split key (docs/records.md; the id
+ * for groups without one) also occurs on the other side, and groups whose context (its
+ * stored tokens, non-empty) is identical to one on the other side. A split made by key
+ * shares no key by construction; a split by group id (--split-by id) lets the reverts of
+ * one page or the siblings of one thread straddle it. Three streaming passes (train,
+ * eval, train again), with one set of 16-byte hashes per side and kind: memory grows
+ * with the distinct keys and contexts, not with the tokens. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shard_cmd.h"
+#include "tokenize_internal.h"
+
+typedef struct leak_source {
+    char *name;
+    uint64_t groups[2];              /* [0] train, [1] eval */
+    uint64_t sharing_key[2], same_context[2];
+} leak_source;
+
+typedef struct leaks_ctx {
+    int pass;                        /* 0 train, 1 eval, 2 train again */
+    pmp_text_set *keys[2], *ctxs[2];
+    uint64_t groups[2], without_key[2], sharing_key[2], same_context[2], shared_keys;
+    leak_source *src;
+    size_t n_src;
+} leaks_ctx;
+
+static leak_source *source_of(leaks_ctx *c, const char *name, size_t len)
+{
+    for (size_t i = 0; i < c->n_src; i++)
+        if (strlen(c->src[i].name) == len && memcmp(c->src[i].name, name, len) == 0) return &c->src[i];
+    c->src = pmp_xrealloc(c->src, (c->n_src + 1) * sizeof *c->src);
+    leak_source *s = &c->src[c->n_src++];
+    memset(s, 0, sizeof *s);
+    s->name = pmp_xstrndup(name, len);
+    return s;
+}
+
+static int leaks_one(void *p, const pmp_shard_group *g, pmp_err *err)
+{
+    (void)err;
+    leaks_ctx *c = p;
+    int side = c->pass == 1, other = !side;
+    const char *key = g->split_key ? g->split_key : g->id;
+    size_t key_len = g->split_key ? g->split_key_len : g->id_len;
+    const char *ctx = (const char *)g->ctx;
+    size_t ctx_len = (size_t)g->n_ctx * sizeof *g->ctx;
+    if (c->pass == 0) {
+        pmp_text_set_add(c->keys[0], key, key_len);
+        if (ctx_len) pmp_text_set_add(c->ctxs[0], ctx, ctx_len);
+        return 0;
+    }
+    leak_source *s = source_of(c, g->source, g->source_len);
+    c->groups[side]++;
+    s->groups[side]++;
+    if (!g->split_key) c->without_key[side]++;
+    if (pmp_text_set_has(c->keys[other], key, key_len)) {
+        c->sharing_key[side]++;
+        s->sharing_key[side]++;
+    }
+    if (ctx_len && pmp_text_set_has(c->ctxs[other], ctx, ctx_len)) {
+        c->same_context[side]++;
+        s->same_context[side]++;
+    }
+    if (c->pass == 1) {
+        if (pmp_text_set_add(c->keys[1], key, key_len) && pmp_text_set_has(c->keys[0], key, key_len))
+            c->shared_keys++;
+        if (ctx_len) pmp_text_set_add(c->ctxs[1], ctx, ctx_len);
+    }
+    return 0;
+}
+
+static void put_side(pmp_jobj *j, const char *name, const uint64_t *groups, const uint64_t *key,
+                     const uint64_t *ctx, int side)
+{
+    pmp_jobj_object(j, name);
+    pmp_jobj_u64(j, "groups", groups[side]);
+    pmp_jobj_u64(j, "groups_sharing_split_key", key[side]);
+    pmp_jobj_u64(j, "groups_identical_context", ctx[side]);
+    pmp_jobj_close(j);
+}
+
+static void print_json(const leaks_ctx *c)
+{
+    pmp_buf out = PMP_BUF_INIT;
+    pmp_jobj j;
+    pmp_jobj_begin(&j, &out);
+    pmp_jobj_u64(&j, "shared_split_keys", c->shared_keys);
+    pmp_jobj_u64(&j, "train_split_keys", pmp_text_set_size(c->keys[0]));
+    pmp_jobj_u64(&j, "eval_split_keys", pmp_text_set_size(c->keys[1]));
+    pmp_jobj_u64(&j, "groups_without_split_key", c->without_key[0] + c->without_key[1]);
+    put_side(&j, "train", c->groups, c->sharing_key, c->same_context, 0);
+    put_side(&j, "eval", c->groups, c->sharing_key, c->same_context, 1);
+    pmp_jobj_object(&j, "sources");
+    for (size_t i = 0; i < c->n_src; i++) {
+        const leak_source *s = &c->src[i];
+        pmp_jobj_object(&j, s->name);
+        put_side(&j, "train", s->groups, s->sharing_key, s->same_context, 0);
+        put_side(&j, "eval", s->groups, s->sharing_key, s->same_context, 1);
+        pmp_jobj_close(&j);
+    }
+    pmp_jobj_close(&j);
+    pmp_jobj_end(&j);
+    printf("%s\n", out.data);
+    pmp_buf_free(&out);
+}
+
+static void print_text(const leaks_ctx *c)
+{
+    printf("split keys: train %zu, eval %zu, shared %" PRIu64 "\n", pmp_text_set_size(c->keys[0]),
+           pmp_text_set_size(c->keys[1]), c->shared_keys);
+    printf("%-16s %10s %14s %14s %10s %14s %14s\n", "source", "eval", "eval_same_key", "eval_same_ctx",
+           "train", "train_same_key", "train_same_ctx");
+    for (size_t i = 0; i <= c->n_src; i++) {
+        const uint64_t *g = i < c->n_src ? c->src[i].groups : c->groups;
+        const uint64_t *k = i < c->n_src ? c->src[i].sharing_key : c->sharing_key;
+        const uint64_t *x = i < c->n_src ? c->src[i].same_context : c->same_context;
+        printf("%-16s %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
+               i < c->n_src ? c->src[i].name : "all", g[1], k[1], x[1], g[0], k[0], x[0]);
+    }
+    if (c->without_key[0] + c->without_key[1])
+        printf("groups without a split key (counted by their id): %" PRIu64 "\n",
+               c->without_key[0] + c->without_key[1]);
+}
+
+static const char leaks_usage[] =
+    "Usage: pmp-shard leaks [--json] [--check] TRAIN EVAL\n"
+    "What a train/eval split shares (docs/tokenize.md): the split keys found on both\n"
+    "sides (the thread, page, question or opening turn of docs/records.md; a group\n"
+    "without one counts by its id), the groups on each side whose key is on the other,\n"
+    "and the groups whose context (stored tokens, non-empty) is identical to a context\n"
+    "on the other side; overall and by source. --json: one JSON object on stdout.\n"
+    "--check: exit 1 when any key or context is shared.\n\n"
+    "Example:\n  pmp-shard leaks shards/ shards/eval\n";
+
+enum { OPT_CHECK = PMP_OPT_FIRST_FREE };
+
+int pmp_shard_cmd_leaks(int argc, char **argv)
+{
+    pmp_cli cli;
+    pmp_cli_init(&cli, "pmp-shard leaks", leaks_usage);
+    static const struct option longopts[] = {PMP_CLI_LONGOPTS, {"check", no_argument, NULL, OPT_CHECK},
+                                             {NULL, 0, NULL, 0}};
+    int c, check = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+        int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
+        if (r == PMP_CLI_EXIT) return r_exit;
+        if (r == PMP_CLI_HANDLED) continue;
+        if (c == OPT_CHECK) check = 1;
+        else return pmp_cli_usage_error(&cli, "unexpected option");
+    }
+    if (argc - optind != 2) return pmp_cli_usage_error(&cli, "expected two shard directories, TRAIN and EVAL");
+    const char *dirs[2] = {argv[optind], argv[optind + 1]};
+    pmp_manifest m[2];
+    pmp_err err;
+    for (int i = 0; i < 2; i++) {
+        int got = pmp_manifest_load(&m[i], dirs[i], &err);
+        if (got == 0) pmp_err_set(&err, "%s: no %s", dirs[i], PMP_MANIFEST_NAME);
+        if (got <= 0) {
+            if (i) pmp_manifest_free(&m[0]);
+            return pmp_cli_fail(&cli, "%s", err.msg);
+        }
+    }
+    leaks_ctx *s = pmp_xcalloc(1, sizeof *s);
+    for (int i = 0; i < 2; i++) {
+        s->keys[i] = pmp_text_set_new();
+        s->ctxs[i] = pmp_text_set_new();
+    }
+    int rc = 0;
+    for (s->pass = 0; s->pass < 3 && rc == 0; s->pass++)
+        rc = pmp_shard_cmd_each(&m[s->pass == 1], dirs[s->pass == 1], leaks_one, s, &err);
+    int exit_code = PMP_EXIT_OK;
+    if (rc < 0) {
+        exit_code = pmp_cli_fail(&cli, "%s", err.msg);
+    } else {
+        if (cli.json) print_json(s);
+        else print_text(s);
+        if (check && (s->shared_keys || s->same_context[1])) exit_code = PMP_EXIT_FAIL;
+    }
+    for (int i = 0; i < 2; i++) {
+        pmp_text_set_free(s->keys[i]);
+        pmp_text_set_free(s->ctxs[i]);
+        pmp_manifest_free(&m[i]);
+    }
+    for (size_t i = 0; i < s->n_src; i++) free(s->src[i].name);
+    free(s->src);
+    free(s);
+    return exit_code;
+}
