@@ -42,8 +42,8 @@ static const char usage[] =
     "line that pmp-tokenize refuses), 2 usage error.\n\n"
     "Example:\n"
     "  set -o pipefail\n"
-    "  pmp-extract reddit RC_2019-04.zst | pmp-dedup --against hh-test.jsonl.gz \\\n"
-    "      --report dedup.json | pmp-tokenize -t gpt2/ -o shards/\n";
+    "  pmp-extract reddit RC_2019-04.zst | pmp-dedup --against harmless-base/test.jsonl.gz \\\n"
+    "      --report dedup.json | pmp-tokenize -t gpt2/ -o dedup-shards/\n";
 
 enum {
     OPT_NEAR = PMP_OPT_FIRST_FREE,

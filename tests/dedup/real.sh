@@ -15,9 +15,7 @@ rm -rf "$T"; mkdir -p "$T"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 "$X" stackexchange -q "$S"/stackexchange/*-Posts.xml > "$T/se.jsonl" || fail "extract se"
 "$X" reddit -q "$S"/reddit/RC_*.zst > "$T/reddit.jsonl" || fail "extract reddit"
-"$X" wikipedia -q "$S/wikipedia/enwiki-Rio_Grande-history-2007.xml" "$S/wikipedia/frwiki-20220101-2pages-history.xml" \
-    "$S/wikipedia/itwiki-Amen-history.xml.gz" "$S/wikipedia/aawiki-20260101-pages-meta-history.xml" > "$T/wiki.jsonl" ||
-    fail "extract wikipedia"
+"$X" wikipedia -q "$S"/wikipedia/*.xml* > "$T/wiki.jsonl" || fail "extract wikipedia"
 "$X" hh -q "$S/hhh/hh-rlhf-harmless-base-test.jsonl.gz" > "$T/hh.jsonl" || fail "extract hh"
 for s in se reddit wiki hh; do
     "$D" --report "$T/$s.rep" "$T/$s.jsonl" > "$T/$s.out" || fail "pmp-dedup $s"
