@@ -27,10 +27,16 @@ int64_t pmp_dedup_evalset_find(const pmp_dedup_evalset *e, uint64_t h)
     return -1;
 }
 
+static void filter_set(pmp_dedup_evalset *e, uint64_t h)
+{
+    uint64_t bit = (h * 0x9e3779b97f4a7c15ull) >> e->filter_shift;
+    e->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
+}
+
 static void evalset_put(pmp_dedup_evalset *e, uint64_t h, uint32_t item)
 {
     if ((e->used + 1) * 2 > e->n_slots) {
-        size_t n = e->n_slots ? 2 * e->n_slots : 4096;
+        size_t n = e->n_slots ? 2 * e->n_slots : 1024;
         uint64_t *keys = pmp_xcalloc(n, sizeof *keys);
         uint32_t *items = pmp_xmalloc(n * sizeof *items);
         for (size_t i = 0; i < e->n_slots; i++) {
@@ -45,6 +51,13 @@ static void evalset_put(pmp_dedup_evalset *e, uint64_t h, uint32_t item)
         e->keys = keys;
         e->item = items;
         e->n_slots = n;
+        free(e->filter);
+        unsigned log2 = 0;
+        while (((size_t)1 << log2) < n * 8) log2++;
+        e->filter = pmp_xcalloc(((size_t)1 << log2) / 64, sizeof *e->filter);
+        e->filter_shift = 64 - log2;
+        for (size_t i = 0; i < n; i++)
+            if (keys[i]) filter_set(e, keys[i]);
     }
     size_t mask = e->n_slots - 1, i = ngram_home(h, mask);
     for (; e->keys[i]; i = (i + 1) & mask)
@@ -52,11 +65,12 @@ static void evalset_put(pmp_dedup_evalset *e, uint64_t h, uint32_t item)
     e->keys[i] = h;
     e->item[i] = item;
     e->used++;
+    filter_set(e, h);
 }
 
 uint64_t pmp_dedup_evalset_bytes(const pmp_dedup_evalset *e)
 {
-    return (uint64_t)e->n_slots * (sizeof *e->keys + sizeof *e->item) +
+    return (uint64_t)e->n_slots * (sizeof *e->keys + sizeof *e->item + 1) +
            (uint64_t)e->cap_items * (sizeof *e->names + sizeof *e->hits);
 }
 
@@ -92,6 +106,7 @@ void pmp_dedup_evalset_free(pmp_dedup_evalset *e)
 {
     free(e->keys);
     free(e->item);
+    free(e->filter);
     for (size_t i = 0; i < e->n_items; i++) free(e->names[i]);
     free(e->names);
     free(e->hits);

@@ -63,6 +63,10 @@ typedef struct pmp_dedup_evalset {
     uint64_t *keys;                /* n-gram hash; 0 empty (a real 0 is stored as 1) */
     uint32_t *item;                /* the first item holding it */
     size_t n_slots, used;
+    /* One bit per hash of n_slots * 8 bits (>= 16 bits per n-gram): a group's n-grams
+     * are looked up in it first, so most lookups stay in cache (a Bloom filter, k = 1). */
+    uint64_t *filter;
+    unsigned filter_shift;         /* 64 - log2(bits) */
     char **names;                  /* item names */
     uint64_t *hits;                /* groups that hit each item */
     size_t n_items, cap_items;
@@ -74,6 +78,11 @@ typedef struct pmp_dedup_evalset {
 uint64_t pmp_dedup_ngram_hash(const uint64_t *words, unsigned n);
 /* The item of an n-gram hash, or -1. */
 int64_t pmp_dedup_evalset_find(const pmp_dedup_evalset *e, uint64_t h);
+static inline int pmp_dedup_evalset_maybe(const pmp_dedup_evalset *e, uint64_t h)
+{
+    uint64_t bit = (h * 0x9e3779b97f4a7c15ull) >> e->filter_shift;
+    return e->filter && (e->filter[bit >> 6] >> (bit & 63) & 1);
+}
 uint64_t pmp_dedup_evalset_bytes(const pmp_dedup_evalset *e);
 void pmp_dedup_evalset_free(pmp_dedup_evalset *e);
 int pmp_dedup_evalset_add_text(pmp_dedup_evalset *e, uint32_t item, const char *text, size_t len);

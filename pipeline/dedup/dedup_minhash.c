@@ -91,9 +91,9 @@ uint64_t pmp_dedup_lsh_bytes(const pmp_dedup_lsh *x)
 
 uint64_t pmp_dedup_lsh_bytes_after_insert(const pmp_dedup_lsh *x)
 {
-    uint64_t cap = x->n == x->cap ? (x->cap ? 2 * x->cap : 1024) : x->cap;
+    uint64_t cap = x->n == x->cap ? (x->cap ? 2 * x->cap : 64) : x->cap;
     uint64_t slots = x->n_slots;
-    while ((x->used + x->m->bands) * 2 > slots) slots = slots ? 2 * slots : 4096;
+    while ((x->used + x->m->bands) * 2 > slots) slots = slots ? 2 * slots : 1024;
     return cap * x->m->perms * sizeof *x->sigs + slots * sizeof *x->slots;
 }
 
@@ -114,7 +114,7 @@ static void slot_put(uint64_t *slots, size_t n_slots, uint64_t entry)
 
 static void lsh_grow(pmp_dedup_lsh *x, size_t want)
 {
-    size_t n = x->n_slots ? x->n_slots : 4096;
+    size_t n = x->n_slots ? x->n_slots : 1024;
     while (want * 2 > n) n *= 2;
     if (n == x->n_slots) return;
     uint64_t *slots = pmp_xcalloc(n, sizeof *slots);
@@ -129,7 +129,7 @@ void pmp_dedup_lsh_insert(pmp_dedup_lsh *x, const uint32_t *sig)
 {
     const pmp_dedup_minhash *m = x->m;
     if (x->n == x->cap) {
-        x->cap = x->cap ? 2 * x->cap : 1024;
+        x->cap = x->cap ? 2 * x->cap : 64;
         x->sigs = pmp_xrealloc(x->sigs, x->cap * m->perms * sizeof *x->sigs);
     }
     uint16_t *s = x->sigs + x->n * m->perms;
@@ -188,7 +188,7 @@ int pmp_dedup_keyset_add(pmp_dedup_keyset *s, const uint64_t key[2])
     uint64_t k[2] = {key[0], key[1]};
     if (!k[0] && !k[1]) k[1] = 1;
     if ((s->used + 1) * 2 > s->n_slots) {
-        size_t n = s->n_slots ? 2 * s->n_slots : 4096;
+        size_t n = s->n_slots ? 2 * s->n_slots : 1024;
         uint64_t *t = pmp_xcalloc(n * 2, sizeof *t);
         for (size_t i = 0; i < s->n_slots; i++) {
             const uint64_t *e = s->k + 2 * i;
@@ -216,7 +216,7 @@ uint64_t pmp_dedup_keyset_bytes(const pmp_dedup_keyset *s) { return (uint64_t)s-
 uint64_t pmp_dedup_keyset_bytes_after_insert(const pmp_dedup_keyset *s)
 {
     size_t n = s->n_slots;
-    if ((s->used + 1) * 2 > n) n = n ? 2 * n : 4096;
+    if ((s->used + 1) * 2 > n) n = n ? 2 * n : 1024;
     return (uint64_t)n * 16;
 }
 

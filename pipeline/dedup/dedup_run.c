@@ -195,7 +195,9 @@ static void analyse(const pmp_dedup *d, worker *w, const char *line, size_t len,
         for (size_t t = 0; t <= nr; t++) {
             if (t && drop[t - 1]) continue;
             for (size_t i = w->span[t]; i + n <= w->span[t + 1]; i++) {
-                int64_t it = pmp_dedup_evalset_find(&d->eval, pmp_dedup_ngram_hash(w->words.v + i, n));
+                uint64_t h = pmp_dedup_ngram_hash(w->words.v + i, n);
+                if (!pmp_dedup_evalset_maybe(&d->eval, h)) continue;
+                int64_t it = pmp_dedup_evalset_find(&d->eval, h);
                 if (it >= 0) add_hit(f, (uint32_t)it);
             }
         }

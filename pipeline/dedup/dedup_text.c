@@ -46,55 +46,77 @@ static int is_word_cp(int32_t c)
     }
 }
 
-static int is_ascii(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        if (w & 0x8080808080808080ull) return 0;
-    }
-    for (; i < n; i++)
-        if (p[i] & 0x80) return 0;
-    return 1;
-}
+#define FOLD_OPTIONS (UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD)
 
-static const unsigned char *fold_ascii(pmp_buf *out, const char *text, size_t len)
+static void fold_ascii(pmp_buf *out, const unsigned char *p, size_t n)
 {
-    pmp_buf_clear(out);
-    pmp_buf_reserve(out, len + 1);
-    unsigned char *o = (unsigned char *)out->data;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
+    pmp_buf_reserve(out, n + 1);
+    unsigned char *o = (unsigned char *)out->data + out->len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
         o[i] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
     }
-    out->len = len;
-    o[len] = 0;
-    return o;
+    out->len += n;
+    out->data[out->len] = 0;
+}
+
+/* NFC + case folding of one segment (valid UTF-8). A short one is decomposed into a
+ * buffer on the stack; utf8proc_reencode composes and encodes it in place. */
+static void fold_segment(pmp_buf *out, const unsigned char *p, size_t n)
+{
+    int32_t cps[512];
+    utf8proc_ssize_t k = utf8proc_decompose(p, (utf8proc_ssize_t)n, cps, 512, FOLD_OPTIONS);
+    if (k >= 0 && k <= 512) {
+        utf8proc_ssize_t r = utf8proc_reencode(cps, k, FOLD_OPTIONS);
+        if (r >= 0) {
+            pmp_buf_append(out, cps, (size_t)r);
+            return;
+        }
+    }
+    utf8proc_uint8_t *mapped = NULL;
+    utf8proc_ssize_t m = utf8proc_map(p, (utf8proc_ssize_t)n, &mapped, FOLD_OPTIONS);
+    if (m >= 0)
+        pmp_buf_append(out, mapped, (size_t)m);
+    else   /* not valid UTF-8 (records always are): the bytes as they are */
+        pmp_buf_append(out, p, n);
+    free(mapped);
+}
+
+/* NFC and case folding of the whole text, utf8proc only where it is needed. ASCII
+ * characters are starters that compose with nothing after them but a non-ASCII
+ * combining mark, and folding is per character; so the text splits exactly into ASCII
+ * runs (folded by table) and segments made of a run of non-ASCII characters with the
+ * ASCII character before it (through utf8proc). */
+static void fold_text(pmp_buf *out, const unsigned char *p, size_t n)
+{
+    pmp_buf_clear(out);
+    pmp_buf_reserve(out, n + 1);
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + j, 8);
+            if (w & 0x8080808080808080ull) break;
+            j += 8;
+        }
+        while (j < n && p[j] < 0x80) j++;
+        size_t ascii_end = (j < n && j > i) ? j - 1 : j;
+        fold_ascii(out, p + i, ascii_end - i);
+        if (j == n) break;
+        size_t k = j;
+        while (k < n && p[k] >= 0x80) k++;
+        fold_segment(out, p + ascii_end, k - ascii_end);
+        i = k;
+    }
 }
 
 void pmp_dedup_text_scan(pmp_dedup_text_scratch *s, const char *text, size_t len, uint64_t h[2],
                          pmp_dedup_u64vec *words)
 {
-    const unsigned char *p;
-    size_t n;
-    int ascii = is_ascii((const unsigned char *)text, len);
-    utf8proc_uint8_t *mapped = NULL;
-    if (ascii) {
-        p = fold_ascii(&s->folded, text, len);
-        n = len;
-    } else {
-        utf8proc_ssize_t m = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &mapped,
-                                          UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
-        if (m < 0) {   /* not valid UTF-8 (records always are): hash the bytes as they are */
-            mapped = NULL;
-            p = (const unsigned char *)text;
-            n = len;
-        } else {
-            p = mapped;
-            n = (size_t)m;
-        }
-    }
+    fold_text(&s->folded, (const unsigned char *)text, len);
+    const unsigned char *p = (const unsigned char *)s->folded.data;
+    size_t n = s->folded.len;
     /* One pass: the whitespace-collapsed string into s->norm, the words' hashes out. */
     pmp_buf *nb = &s->norm;
     pmp_buf_clear(nb);
@@ -137,5 +159,4 @@ void pmp_dedup_text_scan(pmp_dedup_text_scratch *s, const char *text, size_t len
     XXH128_hash_t x = XXH3_128bits(o, on);
     h[0] = x.low64;
     h[1] = x.high64;
-    free(mapped);
 }

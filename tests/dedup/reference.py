@@ -315,7 +315,13 @@ def check_contam(inp, outp, eval_path, report_path, n):
     expect_hits = defaultdict(int)
     wrong = []
     n_contam = 0
+    seen = set()
     for i, g in enumerate(groups):
+        resp, key = group_rules(g)      # rules 1 and 3 (run with --no-near)
+        if len(resp) < 2:
+            if kept[i]:
+                wrong.append('%s: kept with < 2 distinct responses' % g['id'])
+            continue
         hit = set()
         for t in [g['context']] + [r['text'] for r in g['responses']]:
             ws = words(t)
@@ -326,8 +332,17 @@ def check_contam(inp, outp, eval_path, report_path, n):
         n_contam += bool(hit)
         for it in hit:
             expect_hits[it] += 1
-        if bool(hit) == kept[i]:
-            wrong.append('%s: %s' % (g['id'], 'contaminated, yet kept' if hit else 'clean, yet dropped'))
+        if hit:
+            if kept[i]:
+                wrong.append('%s: contaminated, yet kept' % g['id'])
+            continue
+        if key in seen:
+            if kept[i]:
+                wrong.append('%s: exact duplicate kept' % g['id'])
+            continue
+        seen.add(key)
+        if not kept[i]:
+            wrong.append('%s: clean, yet dropped' % g['id'])
     planted = set(open(inp + '.planted').read().split()) if os.path.exists(inp + '.planted') else set()
     missed = [g['id'] for i, g in enumerate(groups) if g['id'] in planted and kept[i]]
     rep = json.load(open(report_path))

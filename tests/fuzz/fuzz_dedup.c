@@ -11,7 +11,9 @@
  *    back as a valid group and their number is groups_out; every group read is kept
  *    or dropped by exactly one rule.
  * 3. normalisation: a valid UTF-8 part hashes the same with whitespace around it and,
- *    when it is ASCII, upper-cased. */
+ *    when it is ASCII, upper-cased; its folded text (NFC + case folding, done by
+ *    segments with utf8proc only where the text is not ASCII) equals utf8proc_map's
+ *    of the whole text. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -20,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <utf8proc.h>
 
 #include "fuzz_util.h"
 #include "pmp_dedup.h"
@@ -91,6 +95,11 @@ static void check_text(const char *s, size_t n)
     uint64_t h1[2], h2[2];
     pmp_dedup_u64vec w1 = {0}, w2 = {0};
     pmp_dedup_text_scan(&ts, s, n, h1, &w1);
+    utf8proc_uint8_t *whole = NULL;
+    utf8proc_ssize_t m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &whole,
+                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+    FUZZ_CHECK(m >= 0 && (size_t)m == ts.folded.len && memcmp(whole, ts.folded.data, (size_t)m) == 0);
+    free(whole);
     char *t = malloc(n + 3);
     t[0] = ' ';
     memcpy(t + 1, s, n);
