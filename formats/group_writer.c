@@ -89,3 +89,21 @@ int pmp_group_writer_close(pmp_group_writer *w, pmp_err *err)
     free(w);
     return rc;
 }
+
+void pmp_group_mark_failed(int fd, const char *msg)
+{
+    pmp_buf b = PMP_BUF_INIT;
+    pmp_buf_appends(&b, "{\"" PMP_ERROR_RECORD_KEY "\":");
+    pmp_json_put_string(&b, msg, strlen(msg));
+    pmp_buf_appends(&b, "}\n");
+    const char *p = b.data;
+    size_t n = b.len;
+    while (n > 0) {   /* best effort: fd itself may be what failed */
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        p += k;
+        n -= (size_t)k;
+    }
+    pmp_buf_free(&b);
+}

@@ -83,6 +83,9 @@ int pmp_group_parser_parse(pmp_group_parser *p, pmp_group *g, const char *line, 
 /* The key of the one line a failed extractor ends its output with,
  * {"pmp_error": "message"}: not a group; readers refuse an input that has one. */
 #define PMP_ERROR_RECORD_KEY "pmp_error"
+/* Writes {"pmp_error": msg} and a newline to fd, best effort (fd itself may be what
+ * failed): how a stage that fails after writing groups marks its output. */
+void pmp_group_mark_failed(int fd, const char *msg);
 
 typedef struct pmp_group_writer pmp_group_writer;
 

@@ -92,20 +92,7 @@ static int default_inputs(int n, char *const *args, const char *const **paths, s
  * pipefail nothing else tells the next stage. pmp-tokenize refuses such an input. */
 static void mark_failed_output(const pmp_err *err)
 {
-    pmp_buf b = PMP_BUF_INIT;
-    pmp_buf_appends(&b, "{\"" PMP_ERROR_RECORD_KEY "\":");
-    pmp_json_put_string(&b, err->msg, strlen(err->msg));
-    pmp_buf_appends(&b, "}\n");
-    const char *p = b.data;
-    size_t n = b.len;
-    while (n > 0) {   /* best effort: stdout itself may be what failed */
-        ssize_t k = write(STDOUT_FILENO, p, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
-        p += k;
-        n -= (size_t)k;
-    }
-    pmp_buf_free(&b);
+    pmp_group_mark_failed(STDOUT_FILENO, err->msg);
 }
 
 int pmp_extract_main(const pmp_source *src, int argc, char **argv)

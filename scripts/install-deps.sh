@@ -8,7 +8,7 @@ set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config zstd bzip2 gzip
  libzstd-dev libbz2-dev zlib1g-dev libxml2-dev libpcre2-dev libjson-c-dev libjansson-dev
- libxxhash-dev libopenblas-openmp-dev libcmocka-dev python3 python3-numpy python3-torch
+ libxxhash-dev libutf8proc-dev libopenblas-openmp-dev libcmocka-dev python3 python3-numpy python3-torch
  gnuplot-nox clang libomp-dev openmpi-bin libopenmpi-dev"
 # python3-torch: the reference checks of the trainer (gradients, GPT-2 forward) run in
 # `make test`, so they are installed with the build; gnuplot-nox draws pmp-curve's picture;

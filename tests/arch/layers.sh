@@ -5,6 +5,9 @@
 #     never another folder's internal header;
 #  2. every symbol a layer's library exports starts with pmp_ (internal functions
 #     too: a static library exports everything that is not static).
+# A layer may have rooms, subfolders with a library of their own (pipeline/dedup/):
+# a room is a folder of its layer, so its internal headers stay inside it, and its
+# public header (pmp_*.h) is one more public header of the layer.
 # Usage: layers.sh SRC_DIR [LIBRARY.a ...]
 set -u
 SRC="$1"; shift
@@ -12,8 +15,17 @@ LAYERS=(common formats tokenizer pipeline trainer)   # bottom up
 fail=0
 rank_of() { local i; for i in "${!LAYERS[@]}"; do [ "${LAYERS[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo -1; }
 
-declare -A home   # header name -> folder
+# The folders: each layer and its rooms (subfolders holding C sources).
+FOLDERS=()
 for d in "${LAYERS[@]}"; do
+  [ -d "$SRC/$d" ] || continue
+  FOLDERS+=("$d")
+  while IFS= read -r room; do FOLDERS+=("${room#$SRC/}"); done < <(
+    find "$SRC/$d" -mindepth 1 -type d -exec sh -c 'ls "$1"/*.[ch] >/dev/null 2>&1' _ {} \; -print | sort)
+done
+
+declare -A home   # header name -> folder (layer or layer/room)
+for d in "${FOLDERS[@]}"; do
   for h in "$SRC/$d"/*.h; do
     [ -e "$h" ] || continue
     b=$(basename "$h")
@@ -22,8 +34,8 @@ for d in "${LAYERS[@]}"; do
   done
 done
 
-for d in "${LAYERS[@]}"; do
-  r=$(rank_of "$d")
+for d in "${FOLDERS[@]}"; do
+  r=$(rank_of "${d%%/*}")
   for f in "$SRC/$d"/*.c "$SRC/$d"/*.h; do
     [ -e "$f" ] || continue
     while IFS=: read -r line inc; do
@@ -33,7 +45,7 @@ for d in "${LAYERS[@]}"; do
         echo "layers: $d/$(basename "$f"):$line includes \"$inc\", which is in no layer folder"; fail=1; continue
       fi
       [ "$owner" = "$d" ] && continue
-      if [ "$(rank_of "$owner")" -gt "$r" ]; then
+      if [ "$(rank_of "${owner%%/*}")" -gt "$r" ]; then
         echo "layers: $d/$(basename "$f"):$line includes $owner/$inc: $owner/ is a layer above $d/"; fail=1
       elif [[ "$inc" != pmp_*.h ]]; then
         echo "layers: $d/$(basename "$f"):$line includes $owner/$inc, an internal header of $owner/"; fail=1
@@ -49,7 +61,7 @@ for lib in "$@"; do
 done
 
 if [ "$fail" = 0 ]; then
-  n=$(find "$SRC"/{common,formats,tokenizer,pipeline,trainer} -maxdepth 1 -name "*.[ch]" | wc -l)
-  echo "layers: ok ($n files in ${#LAYERS[@]} layers, $# libraries)"
+  n=0; for d in "${FOLDERS[@]}"; do n=$((n + $(find "$SRC/$d" -maxdepth 1 -name "*.[ch]" | wc -l))); done
+  echo "layers: ok ($n files in ${#LAYERS[@]} layers and $((${#FOLDERS[@]} - ${#LAYERS[@]})) rooms, $# libraries)"
 fi
 exit $fail

@@ -13,7 +13,7 @@ PY=/usr/bin/python3
 fail() { echo "FAIL: $*" >&2; exit 1; }
 B="$PMP_BIN"
 # programs and subcommands in the order of the pipeline
-LIST="pmp-extract: pmp-extract:hh pmp-extract:stackexchange pmp-extract:reddit pmp-extract:wikipedia
+LIST="pmp-extract: pmp-extract:hh pmp-extract:stackexchange pmp-extract:reddit pmp-extract:wikipedia pmp-dedup:
 pmp-bpe: pmp-bpe:encode pmp-bpe:decode pmp-bpe:info pmp-bpe:train pmp-bpe:convert
 pmp-tokenize: pmp-shard: pmp-shard:info pmp-shard:verify pmp-shard:cat pmp-shard:head
 pmp-shard:stats pmp-shard:pair pmp-shard:merge pmp-shard:export pmp-train: pmp-train:export pmp-train:score

@@ -1,0 +1,110 @@
+/* dedup_internal.h — the state of a pmp_dedup run, shared by the files of
+ * pipeline/dedup/ only. */
+#ifndef PMP_DEDUP_INTERNAL_H
+#define PMP_DEDUP_INTERNAL_H
+
+#include <stdint.h>
+
+#include "pmp_dedup.h"
+
+/* ---- MinHash signatures and the LSH index (dedup_minhash.c) ---- */
+
+typedef struct pmp_dedup_minhash {
+    unsigned perms, bands, rows, shingle;
+    uint64_t *a, *b;               /* h_i(x) = (a_i x + b_i) >> 32, a_i odd */
+} pmp_dedup_minhash;
+
+void pmp_dedup_minhash_init(pmp_dedup_minhash *m, unsigned perms, unsigned bands, unsigned shingle,
+                            uint64_t seed);
+void pmp_dedup_minhash_free(pmp_dedup_minhash *m);
+/* sig[perms] of the shingles of words[0..n): every run of `shingle` consecutive words,
+ * or all the words as one shingle when there are fewer. Returns the shingle count
+ * (0: no words, sig untouched). */
+size_t pmp_dedup_signature(const pmp_dedup_minhash *m, const uint64_t *words, size_t n, uint32_t *sig);
+
+/* The index of kept groups: their signatures (low 16 bits of each minimum: b-bit
+ * MinHash, enough to estimate J within 2^-16) and one entry per band in an open-
+ * addressing table of (band hash, group) pairs. */
+typedef struct pmp_dedup_lsh {
+    const pmp_dedup_minhash *m;
+    uint16_t *sigs;                /* perms per kept group */
+    size_t n, cap;                 /* kept groups */
+    uint64_t *slots;               /* (band key high 32 bits) << 32 | (group + 1); 0 empty */
+    size_t n_slots, used;
+    uint32_t *seen;                /* candidates already verified for this query */
+    size_t n_seen, cap_seen;
+} pmp_dedup_lsh;
+
+void pmp_dedup_lsh_init(pmp_dedup_lsh *x, const pmp_dedup_minhash *m);
+void pmp_dedup_lsh_free(pmp_dedup_lsh *x);
+/* 1 when a kept group's estimated Jaccard with sig is >= near (*candidates += the
+ * number of groups verified), else 0. */
+int pmp_dedup_lsh_query(pmp_dedup_lsh *x, const uint32_t *sig, double near, uint64_t *candidates);
+/* The bytes pmp_dedup_lsh_insert would hold after adding one more group. */
+uint64_t pmp_dedup_lsh_bytes_after_insert(const pmp_dedup_lsh *x);
+uint64_t pmp_dedup_lsh_bytes(const pmp_dedup_lsh *x);
+void pmp_dedup_lsh_insert(pmp_dedup_lsh *x, const uint32_t *sig);
+
+/* ---- a set of 128-bit keys (dedup_minhash.c) ---- */
+typedef struct pmp_dedup_keyset {
+    uint64_t *k;                   /* pairs; (0, 0) empty (a real (0,0) key is stored as (0,1)) */
+    size_t n_slots, used;
+} pmp_dedup_keyset;
+/* 1 if it was there already, 0 if added. */
+int pmp_dedup_keyset_add(pmp_dedup_keyset *s, const uint64_t key[2]);
+uint64_t pmp_dedup_keyset_bytes_after_insert(const pmp_dedup_keyset *s);
+uint64_t pmp_dedup_keyset_bytes(const pmp_dedup_keyset *s);
+void pmp_dedup_keyset_free(pmp_dedup_keyset *s);
+
+/* ---- evaluation n-grams (dedup_eval.c) ---- */
+
+typedef struct pmp_dedup_evalset {
+    unsigned n;                    /* words per n-gram */
+    uint64_t *keys;                /* n-gram hash; 0 empty (a real 0 is stored as 1) */
+    uint32_t *item;                /* the first item holding it */
+    size_t n_slots, used;
+    /* One bit per hash of n_slots * 8 bits (>= 16 bits per n-gram): a group's n-grams
+     * are looked up in it first, so most lookups stay in cache (a Bloom filter, k = 1). */
+    uint64_t *filter;
+    unsigned filter_shift;         /* 64 - log2(bits) */
+    char **names;                  /* item names */
+    uint64_t *hits;                /* groups that hit each item */
+    size_t n_items, cap_items;
+    uint64_t texts, short_texts;
+    pmp_dedup_text_scratch scratch;
+    pmp_dedup_u64vec words;
+} pmp_dedup_evalset;
+
+uint64_t pmp_dedup_ngram_hash(const uint64_t *words, unsigned n);
+/* The item of an n-gram hash, or -1. */
+int64_t pmp_dedup_evalset_find(const pmp_dedup_evalset *e, uint64_t h);
+static inline int pmp_dedup_evalset_maybe(const pmp_dedup_evalset *e, uint64_t h)
+{
+    uint64_t bit = (h * 0x9e3779b97f4a7c15ull) >> e->filter_shift;
+    return e->filter && (e->filter[bit >> 6] >> (bit & 63) & 1);
+}
+uint64_t pmp_dedup_evalset_bytes(const pmp_dedup_evalset *e);
+void pmp_dedup_evalset_free(pmp_dedup_evalset *e);
+int pmp_dedup_evalset_add_text(pmp_dedup_evalset *e, uint32_t item, const char *text, size_t len);
+uint32_t pmp_dedup_evalset_new_item(pmp_dedup_evalset *e, const char *name);
+
+/* ---- per-source counts (dedup_report.c) ---- */
+typedef struct pmp_dedup_source {
+    char *name;
+    pmp_dedup_counts c;
+} pmp_dedup_source;
+
+struct pmp_dedup {
+    pmp_dedup_opts o;
+    pmp_dedup_minhash mh;
+    pmp_dedup_lsh lsh;
+    pmp_dedup_keyset exact;
+    pmp_dedup_evalset eval;
+    pmp_dedup_source *src;
+    size_t n_src, cap_src;
+    pmp_dedup_stats st;
+};
+
+pmp_dedup_counts *pmp_dedup_source_counts(pmp_dedup *d, const char *name);
+
+#endif
