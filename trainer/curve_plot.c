@@ -153,6 +153,8 @@ int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
         long xmax = t.n_sizes ? t.sizes[t.n_sizes - 1] : 1;
         static const char *const colors[] = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
                                              "#e69f00", "#56b4e9", "#000000", "#f0e442"};
+        pmp_buf tq = PMP_BUF_INIT;
+        pmp_gnuplot_quote(&tq, t.target);
         pmp_buf_printf(&gp,
             "set datafile separator whitespace\n"
             "set logscale x 2\nset xrange [0.7:%ld]\nset yrange [%.2f:%.2f]\n"
@@ -160,15 +162,22 @@ int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
             "set xlabel 'finetuning pairs (log scale; \"init\": no finetuning)'\n"
             "set ylabel 'eval accuracy (mean, bars: sd over seeds)'\n"
             "set key below horizontal maxrows 3\nset grid\n"
-            "set title 'Sample efficiency on %s' noenhanced\n"
+            "set title 'Sample efficiency on '.%s noenhanced\n"
             "plot 0.5 title 'chance' lc rgb '#888888' dt 2, "
             "%.4f title 'longer wins (visible tokens)' lc rgb '#999900' dt 3 lw 2, "
             "%.4f title 'longer wins (raw text)' lc rgb '#666666' dt 4",
-            xmax * 2, ylo, yhi, t.target, lwv_all, lw_all);
-        for (size_t ii = 0; ii < t.n_inits; ii++)
-            pmp_buf_printf(&gp, ", '%s/cells/%s.dat' using 1:2:3 with yerrorlines title '%s' "
-                           "noenhanced lw 2 pt 7 lc rgb '%s'",
-                           out_dir, t.inits[ii], t.inits[ii], colors[ii % 8]);
+            xmax * 2, ylo, yhi, tq.data, lwv_all, lw_all);
+        pmp_buf_free(&tq);
+        for (size_t ii = 0; ii < t.n_inits; ii++) {
+            pmp_buf dat = PMP_BUF_INIT;
+            pmp_buf_printf(&dat, "%s/cells/%s.dat", out_dir, t.inits[ii]);
+            pmp_buf_appends(&gp, ", ");
+            pmp_gnuplot_quote(&gp, dat.data);
+            pmp_buf_appends(&gp, " using 1:2:3 with yerrorlines title ");
+            pmp_gnuplot_quote(&gp, t.inits[ii]);
+            pmp_buf_printf(&gp, " noenhanced lw 2 pt 7 lc rgb '%s'", colors[ii % 8]);
+            pmp_buf_free(&dat);
+        }
         pmp_buf_appends(&gp, "\n");
         pmp_buf script = PMP_BUF_INIT;
         pmp_buf_printf(&script, "%s/curve.gp", out_dir);

@@ -463,8 +463,12 @@ int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
 /* Pictures (plot.c, run_plot.c). gnuplot is looked up at run time; without it the
  * data files are still written and the caller says how to get the picture. */
 int pmp_gnuplot_present(void);
-/* Runs a gnuplot script into out (.svg or .png, chosen by the name). */
+/* Runs a gnuplot script into out (.svg or .png, chosen by the name) without a shell
+ * (plot.c): gnuplot's failure, or an empty picture, is an error and leaves no out. */
 int pmp_gnuplot_render(const char *script, const char *out, pmp_err *err);
+/* Appends s as a gnuplot string that reads back byte for byte whatever it holds
+ * (quotes, backquotes, $, @, newlines): every string a script carries goes through it. */
+void pmp_gnuplot_quote(pmp_buf *out, const char *s);
 /* A run's log.jsonl as a picture: training loss by step, and the evaluations'
  * accuracy next to both longer-wins baselines. Writes RUN_DIR/plot/ data and script.
  * Returns 1 drawn, 0 gnuplot absent (data written), -1 error. */
