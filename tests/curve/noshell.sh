@@ -20,6 +20,7 @@ mkrun() {
 # a curve directory; init names from the file are data, never code
 mkcurve() {
   mkdir -p "$1"
+  printf '%s\n' "$2" > "$1/baseline"
   echo 'target,init,size,seed,pairs,groups,steps,accuracy,accuracy_se,margin,loss,longer_wins,longer_wins_visible,seconds,recipe' > "$1/curve.csv"
   for init in "$2" "$3"; do for size in 0 4 16; do for seed in 0 1; do
     echo "t\$(touch pwned-t),$init,$size,$seed,$size,$size,4,0.5$seed$size,0.01,0.1,0.69,0.5,0.52,1.0,0123456789abcdef"
