@@ -138,7 +138,7 @@ static int figure(const view *v, const char *out_dir, const char *name, pmp_err 
     pmp_buf_appends(&gp, "set multiplot title ");
     pmp_gnuplot_quote(&gp, title.data);
     pmp_buf_printf(&gp, " noenhanced\nset grid\nset yrange [%.4f:%.4f]\n"
-                        "set tmargin at screen 0.84\nset bmargin at screen 0.27\n", ylo, yhi);
+                        "set tmargin at screen 0.85\nset bmargin at screen 0.31\n", ylo, yhi);
     const char *ylabel = v->diff ? "difference in eval accuracy" : "eval accuracy (ties 1/2)";
     /* reference lines, drawn in both panels */
     pmp_buf refs = PMP_BUF_INIT;
@@ -150,7 +150,7 @@ static int figure(const view *v, const char *out_dir, const char *name, pmp_err 
                        t->lwv_all, t->lw_all);
     for (int panel = 0; panel < 2; panel++) {
         if ((panel == 0 && !has0) || (panel == 1 && !haspos)) continue;
-        double left = panel == 0 ? 0.10 : has0 ? 0.24 : 0.10, right = panel == 0 && haspos ? 0.2 : 0.97;
+        double left = panel == 0 ? 0.12 : has0 ? 0.25 : 0.12, right = panel == 0 && haspos ? 0.21 : 0.97;
         pmp_buf_printf(&gp, "set lmargin at screen %.2f\nset rmargin at screen %.2f\n", left, right);
         if (panel == 0) {
             pmp_buf_printf(&gp, "unset logscale x\nset xrange [-1:1]\nset xtics ('0' 0)\n"
@@ -169,7 +169,7 @@ static int figure(const view *v, const char *out_dir, const char *name, pmp_err 
             if (has0) pmp_buf_appends(&gp, "set format y ''\nunset ylabel\n");
             else pmp_buf_printf(&gp, "set ylabel '%s'\n", ylabel);
             pmp_buf_appends(&gp, "set key at screen 0.55,0.015 center bottom horizontal maxcols 3 "
-                                 "noenhanced samplen 2 width -3\n");
+                                 "noenhanced samplen 2 width 0\n");
         }
         pmp_buf_appends(&gp, "plot ");
         pmp_buf_append(&gp, refs.data, refs.len);

@@ -42,9 +42,10 @@ static const char usage[] =
     "  -q, --quiet  --json  --help  --version\n\n"
     "Example:\n"
     "  pmp-curve --train hh-pool/ --eval hh-eval/ --init scratch=scratch \\\n"
-    "      --init pmp=runs/pmp-s1,runs/pmp-s2,runs/pmp-s3 --baseline scratch \\\n"
-    "      --sizes 0,32,128,512 --seeds 5 --model tiny -o curves/hh\n"
-    "  pmp-curve summary curves/se-beer curves/se-dba -o curves/se-pooled --baseline lm\n";
+    "      --init pmp=runs/pmp-se --baseline scratch --sizes 0,32,128,512 --seeds 5 --model tiny -o curves/hh\n"
+    "  pmp-curve plot curves/hh --baseline pmp\n"
+    "  pmp-curve summary curves/hh -o curves/pooled\n"
+    "(replicate runs of one arm: --init pmp=runs/pmp-s1,runs/pmp-s2,runs/pmp-s3)\n";
 
 static void on_progress(void *ctx, size_t done, size_t cells, double eta)
 {

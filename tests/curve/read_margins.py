@@ -10,6 +10,37 @@ Prints one line per check group; exits 1 on the first disagreement."""
 import csv, os, struct, sys
 from collections import defaultdict
 
+# XXH64 (seed 0), written from the specification: the row's margins_xxh64
+M = (1 << 64) - 1
+P1, P2, P3, P4, P5 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5
+def _rotl(x, r): return ((x << r) | (x >> (64 - r))) & M
+def _round(acc, lane): return (_rotl((acc + lane * P2) & M, 31) * P1) & M
+def _merge(h, v): return (((h ^ _round(0, v)) * P1) + P4) & M
+def xxh64(b, seed=0):
+    n, i = len(b), 0
+    if n >= 32:
+        v = [(seed + P1 + P2) & M, (seed + P2) & M, seed, (seed - P1) & M]
+        while i + 32 <= n:
+            for k in range(4):
+                v[k] = _round(v[k], int.from_bytes(b[i + 8 * k:i + 8 * k + 8], "little"))
+            i += 32
+        h = (_rotl(v[0], 1) + _rotl(v[1], 7) + _rotl(v[2], 12) + _rotl(v[3], 18)) & M
+        for k in range(4): h = _merge(h, v[k])
+    else:
+        h = (seed + P5) & M
+    h = (h + n) & M
+    while i + 8 <= n:
+        h = ((_rotl(h ^ _round(0, int.from_bytes(b[i:i + 8], "little")), 27) * P1) + P4) & M
+        i += 8
+    if i + 4 <= n:
+        h = ((_rotl(h ^ ((int.from_bytes(b[i:i + 4], "little") * P1) & M), 23) * P2) + P3) & M
+        i += 4
+    while i < n:
+        h = (_rotl(h ^ ((b[i] * P5) & M), 11) * P1) & M
+        i += 1
+    h ^= h >> 33; h = (h * P2) & M; h ^= h >> 29; h = (h * P3) & M; h ^= h >> 32
+    return h
+
 def fail(msg):
     print("FAIL:", msg, file=sys.stderr)
     sys.exit(1)
@@ -23,6 +54,7 @@ for r in rows:
     raw = open(p, "rb").read()
     n = int(r["eval_pairs"])
     if len(raw) != 4 * n: fail(f"{p}: {len(raw)} bytes for {n} pairs")
+    if xxh64(raw) != int(r["margins_xxh64"], 16): fail(f"{p}: XXH64 {xxh64(raw):016x}, row {r['margins_xxh64']}")
     m = struct.unpack(f"<{n}f", raw)
     acc = sum(1.0 if x > 0 else 0.5 if x == 0 else 0.0 for x in m) / n
     if abs(acc - float(r["accuracy"])) > 1e-6: fail(f"{p}: accuracy {acc} vs curve.csv {r['accuracy']}")
@@ -30,7 +62,7 @@ for r in rows:
     if abs(mean_margin - float(r["margin"])) > 1e-4 * max(1, abs(mean_margin)):
         fail(f"{p}: mean margin {mean_margin} vs curve.csv {r['margin']}")
     sizes.add(len(raw))
-print(f"margins: {len(rows)} files agree with curve.csv (accuracy, mean margin); sizes {sorted(sizes)} bytes")
+print(f"margins: {len(rows)} files agree with curve.csv (XXH64, accuracy, mean margin); sizes {sorted(sizes)} bytes")
 
 base = open(os.path.join(d, "baseline")).read().strip()
 acc = defaultdict(list)
