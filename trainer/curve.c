@@ -22,6 +22,10 @@
 #include "pmp_trainer.h"
 
 const char pmp_curve_csv_header[] =
+    "target,init,replicate,size,seed,pairs,groups,steps,eval_pairs,accuracy,accuracy_se,"
+    "margin,loss,longer_wins,longer_wins_visible,params,seconds,margins_xxh64,recipe\n";
+/* curve.csv before replicates and margins (read by the summary, never resumed) */
+const char pmp_curve_csv_header_v1[] =
     "target,init,size,seed,pairs,groups,steps,accuracy,accuracy_se,margin,loss,"
     "longer_wins,longer_wins_visible,seconds,recipe\n";
 
@@ -63,6 +67,7 @@ uint64_t pmp_curve_recipe_hash(const pmp_curve_opts *o)
 
 typedef struct cell {
     int init;
+    int rep;
     long size;
     int seed;
     int done;
@@ -110,7 +115,13 @@ static int load_done(const pmp_curve_opts *o, const char *csv_path, pmp_buf *csv
     }
     size_t hlen = strlen(pmp_curve_csv_header);
     if (len < hlen || memcmp(text, pmp_curve_csv_header, hlen) != 0) {
+        int old = len >= strlen(pmp_curve_csv_header_v1) &&
+                  !memcmp(text, pmp_curve_csv_header_v1, strlen(pmp_curve_csv_header_v1));
         free(text);
+        if (old)
+            return pmp_err_setc(err, PMP_E_MISMATCH,
+                                "%s: made by an older pmp-curve (no replicates, no margins): "
+                                "resume it with that version or use another -o", csv_path);
         return pmp_err_setc(err, PMP_E_MISMATCH, "%s: not a pmp-curve table (header differs)",
                             csv_path);
     }
@@ -124,8 +135,8 @@ static int load_done(const pmp_curve_opts *o, const char *csv_path, pmp_buf *csv
         *nl = 0;
         char target[256], init[256], rec[64];
         long size;
-        int seed;
-        if (sscanf(p, "%255[^,],%255[^,],%ld,%d,", target, init, &size, &seed) != 4) {
+        int seed, r;
+        if (sscanf(p, "%255[^,],%255[^,],%d,%ld,%d,", target, init, &r, &size, &seed) != 5) {
             free(text);
             return pmp_err_setc(err, PMP_E_CORRUPT, "%s:%ld: not a curve row", csv_path, line_no + 1);
         }
@@ -138,7 +149,7 @@ static int load_done(const pmp_curve_opts *o, const char *csv_path, pmp_buf *csv
                                 csv_path, line_no + 1, rec, recipe);
         }
         for (size_t i = 0; i < n_cells; i++)
-            if (!cells[i].done && cells[i].size == size && cells[i].seed == seed &&
+            if (!cells[i].done && cells[i].size == size && cells[i].seed == seed && cells[i].rep == r &&
                 !strcmp(o->inits[cells[i].init].name, init) && !strcmp(o->target, target)) {
                 cells[i].done = 1;
                 (*n_done)++;
@@ -161,11 +172,16 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 static void rm_tree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
+static void cell_name(const pmp_curve_opts *o, const cell *c, pmp_buf *out)
+{
+    pmp_buf_printf(out, "%s-r%d-n%ld-s%d", o->inits[c->init].name, c->rep, c->size, c->seed);
+}
+
 static void cell_dir(const pmp_curve_opts *o, const cell *c, pmp_buf *out)
 {
     pmp_buf_clear(out);
-    pmp_buf_printf(out, "%s/cells/%s-n%ld-s%d", o->out_dir, o->inits[c->init].name, c->size,
-                   c->seed);
+    pmp_buf_printf(out, "%s/cells/", o->out_dir);
+    cell_name(o, c, out);
 }
 
 /* The child: one finetune; its row goes to CELL_DIR/row.csv (durably), then exit. */
@@ -182,7 +198,8 @@ static int run_cell(const pmp_curve_opts *o, const cell *c, int threads)
     r.max_pairs = c->size;
     r.subsample_seed = (uint64_t)c->seed;
     r.seed = (uint64_t)c->seed;
-    r.init = in->scratch ? NULL : in->src;
+    r.init = in->scratch ? NULL : in->srcs[c->rep];
+    r.keep_margins = 1;
     if (!in->scratch) r.model = NULL;   /* the architecture comes from the init */
     r.reset_head = in->new_head;
     r.steps = pmp_curve_steps(o, c->size);
@@ -202,14 +219,32 @@ static int run_cell(const pmp_curve_opts *o, const cell *c, int threads)
     }
     const pmp_eval_result *e = &res.eval;
     double se = e->pairs > 0 ? sqrt(e->accuracy * (1 - e->accuracy) / (double)e->pairs) : 0;
-    pmp_buf_printf(&row, "%s,%s,%ld,%d,%llu,%llu,%ld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.2f,%016llx\n",
-                   o->target, in->name, c->size, c->seed,
+    /* the margins first: a row in curve.csv means its margins file is whole */
+    size_t mbytes = (size_t)e->pairs * sizeof(float);
+    unsigned char *le = pmp_xmalloc(mbytes ? mbytes : 1);
+    for (long i = 0; i < e->pairs; i++) {
+        uint32_t u;
+        memcpy(&u, &e->margins[i], 4);
+        for (int b = 0; b < 4; b++) le[4 * i + b] = (unsigned char)(u >> (8 * b));
+    }
+    pmp_buf_printf(&path, "%s/margins/", o->out_dir);
+    cell_name(o, c, &path);
+    pmp_buf_appends(&path, ".f32");
+    rc = pmp_write_file_durable(path.data, le, mbytes, &err);
+    uint64_t mhash = pmp_xxh64(le, mbytes);
+    free(le);
+    free(res.eval.margins);
+    pmp_buf_printf(&row, "%s,%s,%d,%ld,%d,%llu,%llu,%ld,%ld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%zu,%.2f,"
+                   "%016llx,%016llx\n",
+                   o->target, in->name, c->rep, c->size, c->seed,
                    (unsigned long long)(c->size ? res.train_pairs : 0),
-                   (unsigned long long)(c->size ? res.train_groups : 0), r.steps, e->accuracy, se,
-                   e->margin, e->loss, e->longer_wins, e->longer_wins_visible, res.seconds,
+                   (unsigned long long)(c->size ? res.train_groups : 0), r.steps, e->pairs,
+                   e->accuracy, se, e->margin, e->loss, e->longer_wins, e->longer_wins_visible,
+                   res.n_params, res.seconds, (unsigned long long)mhash,
                    (unsigned long long)pmp_curve_recipe_hash(o));
+    pmp_buf_clear(&path);
     pmp_buf_printf(&path, "%s/row.csv", dir.data);
-    rc = pmp_write_file_durable(path.data, row.data, row.len, &err);
+    if (rc == 0) rc = pmp_write_file_durable(path.data, row.data, row.len, &err);
     if (rc < 0) fprintf(stderr, "pmp-curve: %s\n", err.msg);
     pmp_buf_free(&dir);
     pmp_buf_free(&row);
@@ -228,7 +263,7 @@ static int collect(const pmp_curve_opts *o, cell *c, int status, const char *csv
     size_t len = 0;
     int rc = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        rc = pmp_err_set(err, "cell %s-n%ld-s%d %s", o->inits[c->init].name, c->size, c->seed,
+        rc = pmp_err_set(err, "cell %s %s", dir.data,
                          WIFSIGNALED(status) ? "was killed" : "failed (its error is above)");
     } else if (read_file_opt(path.data, &row, &len, err) <= 0 || !len || row[len - 1] != '\n') {
         rc = pmp_err_set(err, "cell %s: no result row", dir.data);
@@ -250,20 +285,44 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
     memset(res, 0, sizeof *res);
     if (o->n_inits < 1 || o->n_sizes < 1 || o->seeds < 1 || o->jobs < 1)
         return pmp_err_setc(err, PMP_E_USAGE, "a curve needs at least one init, size and seed");
-    size_t n_cells = o->n_inits * o->n_sizes * (size_t)o->seeds;
+    size_t reps = 0;
+    for (size_t i = 0; i < o->n_inits; i++) {
+        if (o->inits[i].n_srcs < 1 || (o->inits[i].scratch && o->inits[i].n_srcs != 1))
+            return pmp_err_setc(err, PMP_E_USAGE, "init %s: no source, or replicates of scratch",
+                                o->inits[i].name);
+        reps += o->inits[i].n_srcs;
+    }
+    size_t n_cells = reps * o->n_sizes * (size_t)o->seeds;
     cell *cells = pmp_xcalloc(n_cells, sizeof *cells);
     size_t k = 0;
-    /* size-major: the small cells, the ones a reader looks at first, come first */
+    /* size-major: the small cells, the ones a reader looks at first, come first; every
+     * replicate of an init with every seed (seed s: the same subsample for all) */
     for (size_t s = 0; s < o->n_sizes; s++)
         for (int seed = 0; seed < o->seeds; seed++)
-            for (size_t i = 0; i < o->n_inits; i++)
-                cells[k++] = (cell){(int)i, o->sizes[s], seed, 0, 0};
-    pmp_buf csv = PMP_BUF_INIT, path = PMP_BUF_INIT, cdir = PMP_BUF_INIT;
+            for (size_t rep = 0; rep < 64; rep++)
+                for (size_t i = 0; i < o->n_inits; i++)
+                    if (rep < o->inits[i].n_srcs)
+                        cells[k++] = (cell){(int)i, (int)rep, o->sizes[s], seed, 0, 0};
+    if (k != n_cells) {
+        free(cells);
+        return pmp_err_setc(err, PMP_E_USAGE, "at most 64 replicates per init");
+    }
+    pmp_buf csv = PMP_BUF_INIT, path = PMP_BUF_INIT, cdir = PMP_BUF_INIT, mdir = PMP_BUF_INIT;
     pmp_buf_printf(&path, "%s/curve.csv", o->out_dir);
     pmp_buf_printf(&cdir, "%s/cells", o->out_dir);
+    pmp_buf_printf(&mdir, "%s/margins", o->out_dir);
     size_t n_done = 0;
     int rc = pmp_mkdir_p(o->out_dir, err);
     if (rc == 0) rc = pmp_mkdir_p(cdir.data, err);
+    if (rc == 0) rc = pmp_mkdir_p(mdir.data, err);
+    if (rc == 0 && o->baseline) {
+        pmp_buf b = PMP_BUF_INIT, bp = PMP_BUF_INIT;
+        pmp_buf_printf(&b, "%s\n", o->baseline);
+        pmp_buf_printf(&bp, "%s/baseline", o->out_dir);
+        rc = pmp_write_file_durable(bp.data, b.data, b.len, err);
+        pmp_buf_free(&b);
+        pmp_buf_free(&bp);
+    }
     if (rc == 0) rc = load_done(o, path.data, &csv, cells, n_cells, &n_done, err);
     res->cells = n_cells;
     res->skipped = n_done;
@@ -331,5 +390,6 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
     pmp_buf_free(&csv);
     pmp_buf_free(&path);
     pmp_buf_free(&cdir);
+    pmp_buf_free(&mdir);
     return rc < 0 ? -1 : 0;
 }

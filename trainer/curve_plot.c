@@ -1,190 +1,219 @@
-/* curve_plot.c — from curve.csv to summary.csv (mean and spread over seeds, the
- * paired difference of each init against the first) and to curve.svg/.png with
- * gnuplot. Reads only the CSV, so `pmp-curve plot OUT_DIR` redraws any sweep. */
-#include <errno.h>
+/* curve_plot.c — the pictures of a summary (curve_summary.c): curve.svg/.png, each
+ * init's accuracy by finetuning size, and diff.svg/.png, each init minus the baseline
+ * with a zero line; bars are the 95 % bootstrap intervals over every source of
+ * variance. Size 0 (the init as it is, no finetuning) has its own panel left of the
+ * log axis, never joined to the curve. An init keeps its colour and marker in every
+ * figure (a palette keyed by name, a hash of the name for others). Every string in a
+ * script goes through pmp_gnuplot_quote; data files are named by index. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "pmp_trainer.h"
+#include "curve_internal.h"
 
-typedef struct row {
-    char init[128];
-    long size;
-    int seed;
-    double acc, lw, lwv;
-} row;
+typedef struct style {
+    const char *color;
+    int point;
+} style;
 
-typedef struct table {
-    row *rows;
-    size_t n, cap;
-    char inits[32][128];   /* in order of first appearance: the first named init first */
-    size_t n_inits;
-    long sizes[256];
-    size_t n_sizes;
-    char target[256];
-} table;
-
-static int read_rows(const char *csv_path, table *t, pmp_err *err)
+static style style_of(const char *name)
 {
-    FILE *f = fopen(csv_path, "r");
-    if (!f)
-        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", csv_path, strerror(errno));
-    char line[4096];
-    long no = 0;
-    int rc = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (++no == 1) continue;   /* header */
-        row r;
-        char target[256];
-        long pairs, groups, steps;
-        double se, margin, loss;
-        if (sscanf(line, "%255[^,],%127[^,],%ld,%d,%ld,%ld,%ld,%lf,%lf,%lf,%lf,%lf,%lf", target,
-                   r.init, &r.size, &r.seed, &pairs, &groups, &steps, &r.acc, &se, &margin, &loss,
-                   &r.lw, &r.lwv) != 13) {
-            rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%ld: not a curve row", csv_path, no);
-            break;
-        }
-        if (t->n == t->cap) t->rows = pmp_xrealloc(t->rows, (t->cap = t->cap ? 2 * t->cap : 64) * sizeof *t->rows);
-        t->rows[t->n++] = r;
-        if (!t->target[0]) snprintf(t->target, sizeof t->target, "%s", target);
-        size_t i;
-        for (i = 0; i < t->n_inits && strcmp(t->inits[i], r.init); i++) {}
-        if (i == t->n_inits && i < 32) snprintf(t->inits[t->n_inits++], 128, "%s", r.init);
-        for (i = 0; i < t->n_sizes && t->sizes[i] != r.size; i++) {}
-        if (i == t->n_sizes && i < 256) t->sizes[t->n_sizes++] = r.size;
-    }
-    fclose(f);
-    /* sizes ascending */
-    for (size_t i = 1; i < t->n_sizes; i++)
-        for (size_t j = i; j > 0 && t->sizes[j - 1] > t->sizes[j]; j--) {
-            long x = t->sizes[j];
-            t->sizes[j] = t->sizes[j - 1];
-            t->sizes[j - 1] = x;
-        }
-    return rc;
+    static const struct {
+        const char *name;
+        style s;
+    } known[] = {
+        {"scratch", {"#666666", 1}},          {"lm", {"#0072b2", 5}},
+        {"pmp-rank", {"#d55e00", 7}},         {"pmp-rank-newhead", {"#e69f00", 9}},
+        {"pmp-binary", {"#009e73", 13}},      {"pmp-rank-scratch", {"#cc79a7", 11}},
+        {"pmp-rank-sr", {"#56b4e9", 15}},     {"pmp-binary-sr", {"#004d40", 4}},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(known[i].name, name)) return known[i].s;
+    static const char *const colors[] = {"#8c510a", "#01665e", "#762a83", "#b2182b", "#2166ac",
+                                         "#1b7837", "#bf812d", "#35978f", "#9970ab", "#000000"};
+    static const int points[] = {4, 6, 8, 10, 12, 14, 2, 3};
+    uint64_t h = pmp_xxh64(name, strlen(name));
+    return (style){colors[h % 10], points[(h >> 8) % 8]};
 }
 
-static const row *find(const table *t, const char *init, long size, int seed)
+typedef struct view {
+    const curve_table *t;
+    int target;              /* the rows drawn: -1 pooled */
+    int diff;
+} view;
+
+static const curve_sum *row(const view *v, int init, long size)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (t->rows[i].size == size && t->rows[i].seed == seed && !strcmp(t->rows[i].init, init))
-            return &t->rows[i];
+    for (size_t i = 0; i < v->t->n_sums; i++) {
+        const curve_sum *s = &v->t->sums[i];
+        if (s->target == v->target && s->init == init && s->size == size && (!v->diff || s->has_diff))
+            return s;
+    }
     return NULL;
 }
 
-typedef struct stat2 { double mean, sd; size_t n; } stat2;
-
-static stat2 stats_of(const double *v, size_t n)
+static void title_of(const view *v, pmp_buf *b)
 {
-    stat2 s = {0, 0, n};
-    for (size_t i = 0; i < n; i++) s.mean += v[i];
-    if (n) s.mean /= (double)n;
-    for (size_t i = 0; i < n; i++) s.sd += (v[i] - s.mean) * (v[i] - s.mean);
-    s.sd = n > 1 ? sqrt(s.sd / (double)(n - 1)) : 0;
-    return s;
+    const curve_table *t = v->t;
+    long pairs = 0;
+    size_t reps = 0, seeds = 0;
+    for (size_t i = 0; i < t->n_sums; i++) {
+        const curve_sum *s = &t->sums[i];
+        if (s->target != v->target) continue;
+        if (s->pairs > pairs) pairs = s->pairs;
+        if (s->reps > reps) reps = s->reps;
+        if (s->seeds > seeds) seeds = s->seeds;
+    }
+    if (v->diff) pmp_buf_printf(b, "Each init minus %s", t->inits[t->baseline]);
+    else pmp_buf_appends(b, "Sample efficiency");
+    if (v->target >= 0) pmp_buf_printf(b, " on %s", t->targets[v->target]);
+    else {
+        pmp_buf_printf(b, ", %zu targets pooled:", t->n_targets);
+        for (size_t i = 0; i < t->n_targets; i++) pmp_buf_printf(b, "%s %s", i ? "," : "", t->targets[i]);
+    }
+    pmp_buf_appends(b, "\n");
+    if (pairs) pmp_buf_printf(b, "eval n = %ld pairs%s", pairs, v->target < 0 ? " per target" : "");
+    else pmp_buf_appends(b, "eval n unknown (no margins)");
+    if (t->params) pmp_buf_printf(b, "; model %.2fM parameters", (double)t->params / 1e6);
+    pmp_buf_printf(b, "; up to %zu run%s x %zu seeds\n", reps, reps == 1 ? "" : "s", seeds);
+    pmp_buf_appends(b, "bars: 95% hierarchical bootstrap over ");
+    pmp_buf_appends(b, v->target < 0 ? "targets, runs, seeds and eval pairs" : "runs, seeds and eval pairs");
 }
 
-int pmp_curve_summarize(const char *out_dir, int draw, int *drawn, pmp_err *err)
+/* one figure: data files OUT/plot/NAME-K.dat, the script OUT/NAME.gp, NAME.svg/.png */
+static int figure(const view *v, const char *out_dir, const char *name, pmp_err *err)
 {
-    *drawn = 0;
-    table t = {0};
-    pmp_buf path = PMP_BUF_INIT, out = PMP_BUF_INIT, gp = PMP_BUF_INIT;
-    pmp_buf_printf(&path, "%s/curve.csv", out_dir);
-    int rc = read_rows(path.data, &t, err);
-    double lwv_all = 0, lw_all = 0, ylo = 0.5, yhi = 0.5;   /* the picture's y range */
-    for (size_t i = 0; i < t.n; i++) {
-        lwv_all += t.rows[i].lwv / (double)t.n;
-        lw_all += t.rows[i].lw / (double)t.n;
+    const curve_table *t = v->t;
+    pmp_buf dir = PMP_BUF_INIT, path = PMP_BUF_INIT, gp = PMP_BUF_INIT, dat = PMP_BUF_INIT,
+            title = PMP_BUF_INIT;
+    pmp_buf_printf(&dir, "%s/plot", out_dir);
+    int rc = pmp_mkdir_p(dir.data, err);
+    int has0 = 0, haspos = 0, n_series = 0;
+    long smin = 0, smax = 0;
+    double ylo = v->diff ? 0 : 0.5, yhi = ylo;
+    if (!v->diff) {
+        double b[] = {t->lw_all, t->lwv_all};
+        for (int k = 0; k < 2; k++) ylo = fmin(ylo, b[k]), yhi = fmax(yhi, b[k]);
     }
-    pmp_buf_appends(&out, "init,size,seeds,accuracy_mean,accuracy_sd,longer_wins_mean,"
-                          "longer_wins_visible_mean,vs_init,diff_mean,diff_se,diff_seeds\n");
-    double *v = pmp_xcalloc(t.n + 1, sizeof *v), *d = pmp_xcalloc(t.n + 1, sizeof *d);
-    double *lw = pmp_xcalloc(t.n + 1, sizeof *lw), *lwv = pmp_xcalloc(t.n + 1, sizeof *lwv);
-    for (size_t ii = 0; rc == 0 && ii < t.n_inits; ii++) {
-        const char *init = t.inits[ii], *base = t.inits[0];
-        pmp_buf dat = PMP_BUF_INIT;
-        pmp_buf_printf(&dat, "%s/cells/%s.dat", out_dir, init);
-        FILE *df = draw ? fopen(dat.data, "w") : NULL;
-        for (size_t si = 0; si < t.n_sizes; si++) {
-            size_t n = 0, nd = 0;
-            for (size_t i = 0; i < t.n; i++) {
-                const row *r = &t.rows[i];
-                if (r->size != t.sizes[si] || strcmp(r->init, init)) continue;
-                lw[n] = r->lw;
-                lwv[n] = r->lwv;
-                v[n++] = r->acc;
-                const row *b = find(&t, base, r->size, r->seed);
-                if (b && ii > 0) d[nd++] = r->acc - b->acc;
+    /* each init: size 0 rows and the rest, x jittered so bars do not cover each other */
+    int n_inits = (int)t->n_inits;
+    for (int a = 0; rc == 0 && a < n_inits; a++) {
+        if (v->diff && a == t->baseline) continue;
+        pmp_buf_clear(&dat);
+        int any = 0;
+        for (int part = 0; part < 2; part++) {
+            for (size_t z = 0; z < t->n_sizes; z++) {
+                long size = t->sizes[z];
+                if ((part == 0) != (size == 0)) continue;
+                const curve_sum *s = row(v, a, size);
+                if (!s) continue;
+                const pmp_contrast *c = v->diff ? &s->diff : &s->acc;
+                double off = n_inits > 1 ? (double)a / (n_inits - 1) - 0.5 : 0;
+                double x = size == 0 ? 1.2 * off : (double)size * pow(2, 0.16 * off);
+                pmp_buf_printf(&dat, "%.6g %.6f %.6f %.6f\n", x, c->mean, c->boot_lo, c->boot_hi);
+                ylo = fmin(ylo, c->boot_lo);
+                yhi = fmax(yhi, c->boot_hi);
+                if (size == 0) has0 = 1;
+                else {
+                    haspos = 1;
+                    if (!smin || size < smin) smin = size;
+                    if (size > smax) smax = size;
+                }
+                any = 1;
             }
-            if (!n) continue;
-            stat2 a = stats_of(v, n), dd = stats_of(d, nd);
-            pmp_buf_printf(&out, "%s,%ld,%zu,%.4f,%.4f,%.4f,%.4f,%s,", init, t.sizes[si], n,
-                           a.mean, a.sd, stats_of(lw, n).mean, stats_of(lwv, n).mean, base);
-            if (nd) pmp_buf_printf(&out, "%.4f,%.4f,%zu\n", dd.mean, dd.sd / sqrt((double)nd), nd);
-            else pmp_buf_appends(&out, ",,0\n");
-            /* x: size 0 (the init as it is) is drawn at 1 on the log axis */
-            if (df) fprintf(df, "%ld %.5f %.5f\n", t.sizes[si] ? t.sizes[si] : 1, a.mean, a.sd);
-            if (a.mean - a.sd < ylo) ylo = a.mean - a.sd;
-            if (a.mean + a.sd > yhi) yhi = a.mean + a.sd;
+            pmp_buf_appends(&dat, "\n\n");   /* gnuplot index 0: size 0; index 1: the curve */
         }
-        if (df) fclose(df);
-        pmp_buf_free(&dat);
-    }
-    free(v);
-    free(d);
-    free(lw);
-    free(lwv);
-    if (rc == 0) {
+        if (!any) continue;
+        n_series++;
         pmp_buf_clear(&path);
-        pmp_buf_printf(&path, "%s/summary.csv", out_dir);
-        rc = pmp_write_file_durable(path.data, out.data, out.len, err);
+        pmp_buf_printf(&path, "%s/%s-%d.dat", dir.data, name, a);
+        if (rc == 0) rc = pmp_write_file_durable(path.data, dat.data, dat.len, err);
     }
-    if (lw_all < ylo) ylo = lw_all;
-    if (lwv_all < ylo) ylo = lwv_all;
-    if (lw_all > yhi) yhi = lw_all;
-    if (lwv_all > yhi) yhi = lwv_all;
-    ylo = floor((ylo - 0.02) * 20) / 20;   /* to the 0.05 below, with room */
-    yhi = ceil((yhi + 0.02) * 20) / 20;
-    if (ylo < 0) ylo = 0;
-    if (yhi > 1) yhi = 1;
-    if (rc == 0 && draw && t.n_inits && pmp_gnuplot_present()) {
-        long xmax = t.n_sizes ? t.sizes[t.n_sizes - 1] : 1;
-        static const char *const colors[] = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
-                                             "#e69f00", "#56b4e9", "#000000", "#f0e442"};
-        pmp_buf_printf(&gp,
-            "set datafile separator whitespace\n"
-            "set logscale x 2\nset xrange [0.7:%ld]\nset yrange [%.2f:%.2f]\n"
-            "set xtics add ('init' 1)\n"
-            "set xlabel 'finetuning pairs (log scale; \"init\": no finetuning)'\n"
-            "set ylabel 'eval accuracy (mean, bars: sd over seeds)'\n"
-            "set key below horizontal maxrows 3\nset grid\n"
-            "set title 'Sample efficiency on %s' noenhanced\n"
-            "plot 0.5 title 'chance' lc rgb '#888888' dt 2, "
-            "%.4f title 'longer wins (visible tokens)' lc rgb '#999900' dt 3 lw 2, "
-            "%.4f title 'longer wins (raw text)' lc rgb '#666666' dt 4",
-            xmax * 2, ylo, yhi, t.target, lwv_all, lw_all);
-        for (size_t ii = 0; ii < t.n_inits; ii++)
-            pmp_buf_printf(&gp, ", '%s/cells/%s.dat' using 1:2:3 with yerrorlines title '%s' "
-                           "noenhanced lw 2 pt 7 lc rgb '%s'",
-                           out_dir, t.inits[ii], t.inits[ii], colors[ii % 8]);
-        pmp_buf_appends(&gp, "\n");
-        pmp_buf script = PMP_BUF_INIT;
-        pmp_buf_printf(&script, "%s/curve.gp", out_dir);
-        rc = pmp_write_file_durable(script.data, gp.data, gp.len, err);
-        for (size_t k = 0; rc == 0 && k < 2; k++) {
-            pmp_buf pic = PMP_BUF_INIT;
-            pmp_buf_printf(&pic, "%s/curve.%s", out_dir, k ? "png" : "svg");
-            rc = pmp_gnuplot_render(script.data, pic.data, err);
-            pmp_buf_free(&pic);
+    if (rc == 0 && !n_series) goto done;
+    double pad = (yhi - ylo) * 0.08 + 0.005;
+    ylo -= pad;
+    yhi += pad;
+    if (!v->diff) ylo = fmax(0, ylo), yhi = fmin(1, yhi);
+    title_of(v, &title);
+    pmp_buf_appends(&gp, "set multiplot title ");
+    pmp_gnuplot_quote(&gp, title.data);
+    pmp_buf_printf(&gp, " noenhanced\nset grid\nset yrange [%.4f:%.4f]\n"
+                        "set tmargin at screen 0.85\nset bmargin at screen 0.31\n", ylo, yhi);
+    const char *ylabel = v->diff ? "difference in eval accuracy" : "eval accuracy (ties 1/2)";
+    /* reference lines, drawn in both panels */
+    pmp_buf refs = PMP_BUF_INIT;
+    if (v->diff) pmp_buf_appends(&refs, "0 lc rgb '#000000' lw 1.5 title 'no difference'");
+    else
+        pmp_buf_printf(&refs, "0.5 lc rgb '#888888' dt 2 title 'chance', "
+                              "%.4f lc rgb '#999900' dt 3 lw 2 title 'longer wins, visible', "
+                              "%.4f lc rgb '#666666' dt 4 title 'longer wins, raw text'",
+                       t->lwv_all, t->lw_all);
+    for (int panel = 0; panel < 2; panel++) {
+        if ((panel == 0 && !has0) || (panel == 1 && !haspos)) continue;
+        double left = panel == 0 ? 0.12 : has0 ? 0.25 : 0.12, right = panel == 0 && haspos ? 0.21 : 0.97;
+        pmp_buf_printf(&gp, "set lmargin at screen %.2f\nset rmargin at screen %.2f\n", left, right);
+        if (panel == 0) {
+            pmp_buf_printf(&gp, "unset logscale x\nset xrange [-1:1]\nset xtics ('0' 0)\n"
+                                "set xlabel 'no finetuning' noenhanced\nset ylabel '%s'\nunset key\n",
+                           ylabel);
+        } else {
+            pmp_buf_printf(&gp, "set logscale x 2\nset xrange [%.3f:%.3f]\nset xtics (", smin / 1.6,
+                           smax * 1.6);
+            int first = 1;
+            for (size_t z = 0; z < t->n_sizes; z++)
+                if (t->sizes[z] > 0) {
+                    pmp_buf_printf(&gp, "%s'%ld' %ld", first ? "" : ", ", t->sizes[z], t->sizes[z]);
+                    first = 0;
+                }
+            pmp_buf_appends(&gp, ")\nset xlabel 'finetuning pairs (log scale)'\n");
+            if (has0) pmp_buf_appends(&gp, "set format y ''\nunset ylabel\n");
+            else pmp_buf_printf(&gp, "set ylabel '%s'\n", ylabel);
+            pmp_buf_appends(&gp, "set key at screen 0.55,0.015 center bottom horizontal maxcols 3 "
+                                 "noenhanced samplen 2 width 0\n");
         }
-        pmp_buf_free(&script);
-        *drawn = rc == 0;
+        pmp_buf_appends(&gp, "plot ");
+        pmp_buf_append(&gp, refs.data, refs.len);
+        for (int a = 0; a < n_inits; a++) {
+            if (v->diff && a == t->baseline) continue;
+            int any = 0;
+            for (size_t z = 0; z < t->n_sizes; z++) any |= row(v, a, t->sizes[z]) != NULL;
+            if (!any) continue;
+            style st = style_of(t->inits[a]);
+            pmp_buf_clear(&path);
+            pmp_buf_printf(&path, "%s/%s-%d.dat", dir.data, name, a);
+            pmp_buf_appends(&gp, ", ");
+            pmp_gnuplot_quote(&gp, path.data);
+            pmp_buf_printf(&gp, " index %d using 1:2:3:4 with %s lc rgb '%s' pt %d ps 1.3 lw 2 title ",
+                           panel, panel == 0 ? "yerrorbars" : "yerrorlines", st.color, st.point);
+            pmp_gnuplot_quote(&gp, t->inits[a]);
+        }
+        pmp_buf_appends(&gp, "\n");
     }
-    free(t.rows);
+    pmp_buf_appends(&gp, "unset multiplot\n");
+    pmp_buf_free(&refs);
+    pmp_buf_clear(&path);
+    pmp_buf_printf(&path, "%s/%s.gp", out_dir, name);
+    if (rc == 0) rc = pmp_write_file_durable(path.data, gp.data, gp.len, err);
+    for (int k = 0; rc == 0 && k < 2; k++) {
+        pmp_buf pic = PMP_BUF_INIT;
+        pmp_buf_printf(&pic, "%s/%s.%s", out_dir, name, k ? "png" : "svg");
+        rc = pmp_gnuplot_render(path.data, pic.data, err);
+        pmp_buf_free(&pic);
+    }
+done:
+    pmp_buf_free(&dir);
     pmp_buf_free(&path);
-    pmp_buf_free(&out);
     pmp_buf_free(&gp);
-    return rc < 0 ? -1 : 0;
+    pmp_buf_free(&dat);
+    pmp_buf_free(&title);
+    return rc;
+}
+
+int pmp_curve_draw(const curve_table *t, const char *out_dir, pmp_err *err)
+{
+    view v = {t, t->n_targets > 1 ? -1 : 0, 0};
+    int rc = figure(&v, out_dir, "curve", err);
+    v.diff = 1;
+    if (rc == 0) rc = figure(&v, out_dir, "diff", err);
+    return rc;
 }

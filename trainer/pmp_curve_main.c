@@ -8,18 +8,26 @@
 #include "pmp_trainer.h"
 
 static const char usage[] =
-    "Usage: pmp-curve --train DIR --eval DIR --init NAME=SRC [--init ...] --sizes LIST\n"
-    "                 [--seeds N] [--jobs J] [recipe flags] -o OUT_DIR\n"
-    "       pmp-curve plot OUT_DIR\n"
+    "Usage: pmp-curve --train DIR --eval DIR --init NAME=SRC[,SRC...] [--init ...] --sizes LIST\n"
+    "                 [--seeds N] [--baseline NAME] [--jobs J] [recipe flags] -o OUT_DIR\n"
+    "       pmp-curve plot OUT_DIR [--baseline NAME]\n"
+    "       pmp-curve summary DIR... -o OUT [--baseline NAME]   (several targets pooled)\n"
     "Finetunes every init on seeded, nested subsamples of --train (by whole groups;\n"
     "the same pairs for every init) and measures each on the whole --eval set\n"
-    "(docs/experiments.md). Writes OUT_DIR/curve.csv (one row per init, size and seed),\n"
-    "summary.csv (mean and spread over seeds, the paired difference against the first\n"
-    "init) and curve.svg/.png (with gnuplot). Run it again to resume: finished cells\n"
-    "are skipped, a cell killed half-way is redone.\n\n"
-    "  --init NAME=SRC[:new-head]  SRC: a run dir, a checkpoint, a GPT-2 model.safetensors,\n"
-    "                  or 'scratch' (random weights, the recipe's --model); :new-head\n"
+    "(docs/experiments.md). Writes OUT_DIR/curve.csv (one row per init, replicate, size\n"
+    "and seed), margins/ (each cell's per-pair margins), summary.csv (each init's accuracy\n"
+    "and its paired difference against --baseline, with 95% intervals over targets,\n"
+    "replicates, seeds and eval pairs) and the pictures curve.svg/.png and diff.svg/.png\n"
+    "(with gnuplot). Run it again to resume: finished cells are skipped, a cell killed\n"
+    "half-way is redone.\n\n"
+    "  --init NAME=SRC[,SRC...][:new-head]  SRC: a run dir, a checkpoint, a GPT-2\n"
+    "                  model.safetensors, or 'scratch' (random weights, the recipe's\n"
+    "                  --model). Several SRCs are replicates of one arm (e.g. PMP runs\n"
+    "                  with other seeds): each is finetuned with every seed. :new-head\n"
     "                  resets the reward head instead of keeping it\n"
+    "  --baseline NAME the init every other is compared with (default: the first --init;\n"
+    "                  kept in OUT_DIR/baseline for `plot`)\n"
+    "  --boot N        bootstrap resamples for the intervals (2000); --boot-seed S (1)\n"
     "  --sizes LIST    training pairs per cell, e.g. 0,16,64,256 (0: the init as it is)\n"
     "  --seeds N       seeds 0..N-1 (3): subsample, shuffle and scratch weights\n"
     "  --jobs J        cells at once (1); --threads is split between them\n"
@@ -34,7 +42,10 @@ static const char usage[] =
     "  -q, --quiet  --json  --help  --version\n\n"
     "Example:\n"
     "  pmp-curve --train hh-pool/ --eval hh-eval/ --init scratch=scratch \\\n"
-    "      --init pmp=runs/pmp-se --sizes 0,32,128,512 --seeds 5 --model tiny -o curves/hh\n";
+    "      --init pmp=runs/pmp-se --baseline scratch --sizes 0,32,128,512 --seeds 5 --model tiny -o curves/hh\n"
+    "  pmp-curve plot curves/hh --baseline pmp\n"
+    "  pmp-curve summary curves/hh -o curves/pooled\n"
+    "(replicate runs of one arm: --init pmp=runs/pmp-s1,runs/pmp-s2,runs/pmp-s3)\n";
 
 static void on_progress(void *ctx, size_t done, size_t cells, double eta)
 {
@@ -44,24 +55,53 @@ static void on_progress(void *ctx, size_t done, size_t cells, double eta)
     cli->t_last_progress = pmp_now();
 }
 
-static int cmd_plot(int argc, char **argv)
+/* pmp-curve plot OUT_DIR | pmp-curve summary DIR... -o OUT */
+static int cmd_summary(int argc, char **argv, int plot)
 {
     pmp_cli cli;
-    pmp_cli_init(&cli, "pmp-curve plot", usage);
-    static const struct option longopts[] = {PMP_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
+    pmp_cli_init(&cli, plot ? "pmp-curve plot" : "pmp-curve summary", usage);
+    enum { OPT_BASELINE = PMP_OPT_FIRST_FREE, OPT_BOOT, OPT_BOOT_SEED, OPT_OUT };
+    static const struct option longopts[] = {
+        PMP_CLI_LONGOPTS,
+        {"baseline", required_argument, NULL, OPT_BASELINE}, {"boot", required_argument, NULL, OPT_BOOT},
+        {"boot-seed", required_argument, NULL, OPT_BOOT_SEED}, {"out", required_argument, NULL, OPT_OUT},
+        {NULL, 0, NULL, 0},
+    };
+    pmp_curve_summary_opts so;
+    pmp_curve_summary_opts_default(&so);
     int c;
-    while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
-        if (r != PMP_CLI_HANDLED) return pmp_cli_usage_error(&cli, "unexpected option");
+        if (r == PMP_CLI_HANDLED) continue;
+        long long v;
+        int bad = 0;
+        switch (c) {
+        case OPT_BASELINE: so.baseline = optarg; break;
+        case OPT_BOOT: bad = pmp_parse_int(optarg, 100, 1000000, &v); so.boot = (int)v; break;
+        case OPT_BOOT_SEED: bad = pmp_parse_int(optarg, 0, 1LL << 62, &v); so.boot_seed = (uint64_t)v; break;
+        case 'o':
+        case OPT_OUT: so.out_dir = optarg; break;
+        default: return pmp_cli_usage_error(&cli, "unexpected option");
+        }
+        if (bad) return pmp_cli_bad_value(&cli, longopts, c, optarg);
     }
-    if (optind + 1 != argc) return pmp_cli_usage_error(&cli, "expected OUT_DIR");
+    if (plot) {
+        if (optind + 1 != argc) return pmp_cli_usage_error(&cli, "expected OUT_DIR");
+        if (so.out_dir) return pmp_cli_usage_error(&cli, "plot draws into OUT_DIR: no -o");
+        so.out_dir = argv[optind];
+    } else if (optind == argc || !so.out_dir) {
+        return pmp_cli_usage_error(&cli, "expected DIR... and -o OUT");
+    }
+    so.dirs = (const char *const *)argv + optind;
+    so.n_dirs = (size_t)(argc - optind);
     pmp_err err = {0};
     int drawn;
-    if (pmp_curve_summarize(argv[optind], 1, &drawn, &err) < 0) return pmp_cli_fail_err(&cli, &err);
+    if (pmp_curve_summarize(&so, &drawn, &err) < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     if (!drawn)
         pmp_cli_warn(&cli, "gnuplot is not installed (apt install gnuplot-nox): wrote the CSVs only");
-    pmp_cli_stat_str(&cli, "out", argv[optind]);
+    pmp_cli_stat_str(&cli, "out", so.out_dir);
+    pmp_cli_stat_num(&cli, "dirs", (double)so.n_dirs);
     pmp_cli_stat_num(&cli, "drawn", drawn);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
@@ -75,7 +115,7 @@ static int valid_name(const char *s, size_t n)
     return 1;
 }
 
-/* NAME=SRC[:new-head] */
+/* NAME=SRC[,SRC...][:new-head]: several SRCs are replicates of one arm */
 static int parse_init(char *arg, pmp_curve_init *in)
 {
     char *eq = strchr(arg, '=');
@@ -83,13 +123,31 @@ static int parse_init(char *arg, pmp_curve_init *in)
     *eq = 0;
     memset(in, 0, sizeof *in);
     in->name = arg;
-    in->src = eq + 1;
-    size_t n = strlen(in->src);
-    if (n > 9 && !strcmp(in->src + n - 9, ":new-head")) {
+    char *list = eq + 1;
+    size_t n = strlen(list);
+    if (n > 9 && !strcmp(list + n - 9, ":new-head")) {
         in->new_head = 1;
-        eq[1 + n - 9] = 0;
+        list[n - 9] = 0;
     }
-    in->scratch = !strcmp(in->src, "scratch");
+    const char **srcs = NULL;
+    size_t k = 0;
+    for (char *p = list;;) {
+        char *c = strchr(p, ',');
+        if (c) *c = 0;
+        if (!*p || k == 64) {
+            free(srcs);
+            return -1;
+        }
+        srcs = pmp_xrealloc(srcs, (k + 1) * sizeof *srcs);
+        srcs[k++] = p;
+        if (!c) break;
+        p = c + 1;
+    }
+    in->srcs = srcs;
+    in->n_srcs = k;
+    in->scratch = !strcmp(srcs[0], "scratch");
+    for (size_t i = 0; i < k; i++)
+        if ((strcmp(srcs[i], "scratch") == 0) != in->scratch || (in->scratch && k > 1)) return -1;
     return 0;
 }
 
@@ -114,14 +172,16 @@ static int parse_sizes(const char *s, long *out, size_t cap, size_t *n)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "plot")) return cmd_plot(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "plot")) return cmd_summary(argc - 1, argv + 1, 1);
+    if (argc > 1 && !strcmp(argv[1], "summary")) return cmd_summary(argc - 1, argv + 1, 0);
     pmp_cli cli;
     pmp_cli_init(&cli, "pmp-curve", usage);
     enum {
         OPT_TRAIN = PMP_OPT_FIRST_FREE, OPT_EVAL, OPT_INIT, OPT_SIZES, OPT_SEEDS, OPT_JOBS,
         OPT_TARGET, OPT_KEEP_MODELS, OPT_MIN_STEPS, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_MINLR,
         OPT_WARMUP, OPT_WD, OPT_OBJECTIVE, OPT_BINARIZE, OPT_MODEL, OPT_LAYERS, OPT_HEADS,
-        OPT_WIDTH, OPT_CONTEXT, OPT_EVAL_PAIRS, OPT_THREADS, OPT_OUT,
+        OPT_WIDTH, OPT_CONTEXT, OPT_EVAL_PAIRS, OPT_THREADS, OPT_OUT, OPT_BASELINE, OPT_BOOT,
+        OPT_BOOT_SEED,
     };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
@@ -141,10 +201,14 @@ int main(int argc, char **argv)
         {"width", required_argument, NULL, OPT_WIDTH}, {"context", required_argument, NULL, OPT_CONTEXT},
         {"eval-pairs", required_argument, NULL, OPT_EVAL_PAIRS},
         {"threads", required_argument, NULL, OPT_THREADS}, {"out", required_argument, NULL, OPT_OUT},
+        {"baseline", required_argument, NULL, OPT_BASELINE}, {"boot", required_argument, NULL, OPT_BOOT},
+        {"boot-seed", required_argument, NULL, OPT_BOOT_SEED},
         {NULL, 0, NULL, 0},
     };
     pmp_curve_opts o;
     pmp_curve_opts_default(&o);
+    pmp_curve_summary_opts so;
+    pmp_curve_summary_opts_default(&so);
     o.progress = on_progress;
     o.ctx = &cli;
     pmp_curve_init inits[32];
@@ -165,9 +229,13 @@ int main(int argc, char **argv)
         case 'o':
         case OPT_OUT: o.out_dir = a; break;
         case OPT_TARGET: o.target = a; bad = !valid_name(a, strlen(a)); break;
+        case OPT_BASELINE: o.baseline = a; break;
+        case OPT_BOOT: bad = pmp_parse_int(a, 100, 1000000, &v); so.boot = (int)v; break;
+        case OPT_BOOT_SEED: bad = pmp_parse_int(a, 0, 1LL << 62, &v); so.boot_seed = (uint64_t)v; break;
         case OPT_INIT:
             if (n_inits == sizeof inits / sizeof inits[0] || parse_init(optarg, &inits[n_inits]) < 0)
-                return pmp_cli_usage_error(&cli, "--init wants NAME=SRC[:new-head], not '%s'", a);
+                return pmp_cli_usage_error(&cli, "--init wants NAME=SRC[,SRC...][:new-head] (NAME of "
+                                                 "[A-Za-z0-9_.-], scratch alone), not '%s'", a);
             for (size_t i = 0; i < n_inits; i++)
                 if (!strcmp(inits[i].name, inits[n_inits].name))
                     return pmp_cli_usage_error(&cli, "--init: the name '%s' is given twice", inits[i].name);
@@ -218,6 +286,10 @@ int main(int argc, char **argv)
             if (*p == ',') *p = '_';
         o.target = target;
     }
+    if (!o.baseline) o.baseline = inits[0].name;
+    int known = 0;
+    for (size_t i = 0; i < n_inits; i++) known |= !strcmp(inits[i].name, o.baseline);
+    if (!known) return pmp_cli_usage_error(&cli, "--baseline '%s' is not one of the --init names", o.baseline);
     o.inits = inits;
     o.n_inits = n_inits;
     o.sizes = sizes;
@@ -229,7 +301,12 @@ int main(int argc, char **argv)
     int drawn = 0;
     pmp_err perr = {0};
     /* the CSVs and the picture of what finished, also after a failed cell */
-    int prc = res.cells ? pmp_curve_summarize(o.out_dir, 1, &drawn, &perr) : 0;
+    const char *dirs[1] = {o.out_dir};
+    so.dirs = dirs;
+    so.n_dirs = 1;
+    so.out_dir = o.out_dir;
+    so.baseline = o.baseline;
+    int prc = res.ran + res.skipped ? pmp_curve_summarize(&so, &drawn, &perr) : 0;
     pmp_cli_stat_str(&cli, "out", o.out_dir);
     pmp_cli_stat_num(&cli, "cells", (double)res.cells);
     pmp_cli_stat_num(&cli, "skipped", (double)res.skipped);
@@ -241,6 +318,7 @@ int main(int argc, char **argv)
         pmp_cli_warn(&cli, "gnuplot is not installed (apt install gnuplot-nox): the CSVs are in %s; "
                            "`pmp-curve plot %s` draws them later", o.out_dir, o.out_dir);
     else if (!cli.quiet && !cli.json)
-        fprintf(stderr, "pmp-curve: %s/curve.csv, summary.csv, curve.svg, curve.png\n", o.out_dir);
+        fprintf(stderr, "pmp-curve: %s/curve.csv, margins/, summary.csv, curve.svg/.png, diff.svg/.png\n",
+                o.out_dir);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }

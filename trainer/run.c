@@ -256,9 +256,12 @@ static int evaluate_lm_text(run_ctx *r, const pmp_run_opts *o, uint64_t n, int c
 
 int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err)
 {
+    free(res->margins);   /* an earlier evaluation's */
     memset(res, 0, sizeof *res);
     uint64_t n = pmp_loader_pairs(r->eval);
     if (o->eval_pairs > 0 && (uint64_t)o->eval_pairs < n) n = (uint64_t)o->eval_pairs;
+    if (o->keep_margins && !pmp_loader_is_text(r->eval))
+        res->margins = pmp_xmalloc((size_t)(n ? n : 1) * sizeof *res->margins);
     int chunk = o->batch_pairs > 0 ? o->batch_pairs : 8;
     /* text documents have no pairs to rank: the LM's held-out loss is all there is */
     if (pmp_loader_is_text(r->eval)) return evaluate_lm_text(r, o, n, chunk, res, err);
@@ -291,7 +294,10 @@ int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pm
             /* Calibration of the side the model favours: it says "this one is better"
              * with probability sigmoid(|d|) and is right when d > 0. */
             double p = 1.0 / (1.0 + exp(-fabs(d)));
-            res->accuracy += d > 0;
+            /* a tie is half right, as a length tie is in both baselines */
+            double right = d > 0 ? 1.0 : d == 0 ? 0.5 : 0.0;
+            if (res->margins) res->margins[res->pairs] = (float)d;
+            res->accuracy += right;
             res->margin += d;
             res->loss += d > 0 ? log1p(exp(-d)) : -d + log1p(exp(d));
             double lw = len_b[i] > len_w[i] ? 1.0 : len_b[i] == len_w[i] ? 0.5 : 0.0;
@@ -300,12 +306,12 @@ int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pm
              * lengths differ as the responses the model sees do. */
             int vb = pmp_batch_seq_len(&b, sb), vw = pmp_batch_seq_len(&b, sw);
             res->longer_wins_visible += vb > vw ? 1.0 : vb == vw ? 0.5 : 0.0;
-            diff_sq += ((d > 0) - lw) * ((d > 0) - lw);
+            diff_sq += (right - lw) * (right - lw);
             int bin = (int)(p * 10);
             if (bin > 9) bin = 9;
             bins_n[bin]++;
             bins_p[bin] += p;
-            bins_c[bin] += d > 0;
+            bins_c[bin] += right;
             res->pairs++;
         }
     }
@@ -516,8 +522,10 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     res->steps = o->steps;
     res->seconds = pmp_now() - t0;
     res->tokens = tokens_total;
-    if (r.model_ready)
+    if (r.model_ready) {
         res->params_xxh64 = XXH64(r.model.params_mem, r.model.n_params * sizeof(float), 0);
+        res->n_params = r.model.n_params;
+    }
     for (int k = 0; k < o->micro_batches; k++) pmp_batch_free(&micro[k]);
     free(micro);
     pmp_run_free(&r);

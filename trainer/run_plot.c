@@ -68,18 +68,29 @@ int pmp_run_plot(const char *run_dir, const char *out, pmp_err *err)
         rc = pmp_write_file_durable(p2.data, eval.data ? eval.data : "", eval.len, err);
     }
     if (rc == 0) {
+        pmp_buf title = PMP_BUF_INIT, lossf = PMP_BUF_INIT, evalf = PMP_BUF_INIT;
+        pmp_buf_printf(&title, "pmp-train run %s", run_dir);
+        pmp_buf_printf(&lossf, "%s/loss.dat", dir.data);
+        pmp_buf_printf(&evalf, "%s/eval.dat", dir.data);
+        pmp_buf_printf(&gp, "set multiplot layout %d,1 title ", n_eval ? 2 : 1);
+        pmp_gnuplot_quote(&gp, title.data);
         pmp_buf_printf(&gp,
-            "set multiplot layout %d,1 title 'pmp-train run %s' noenhanced\n"
-            "set grid\nset xrange [0:%.0f]\nset xlabel 'step'\nset ylabel 'training loss'\nset key top right\n"
-            "plot '%s/loss.dat' using 1:2 with lines lc rgb '#0072b2' title 'loss'\n",
-            n_eval ? 2 : 1, run_dir, max_step, dir.data);
-        if (n_eval)
-            pmp_buf_printf(&gp,
-                "set ylabel 'eval accuracy'\nset yrange [0:1]\nset key bottom right\n"
-                "plot '%s/eval.dat' using 1:2 with linespoints pt 7 lc rgb '#d55e00' title 'accuracy', "
+            " noenhanced\nset grid\nset xrange [0:%.0f]\nset xlabel 'step'\nset ylabel 'training loss'\nset key top right\n"
+            "plot ", max_step);
+        pmp_gnuplot_quote(&gp, lossf.data);
+        pmp_buf_appends(&gp, " using 1:2 with lines lc rgb '#0072b2' title 'loss'\n");
+        if (n_eval) {
+            pmp_buf_appends(&gp, "set ylabel 'eval accuracy'\nset yrange [0:1]\nset key bottom right\nplot ");
+            pmp_gnuplot_quote(&gp, evalf.data);
+            pmp_buf_appends(&gp,
+                " using 1:2 with linespoints pt 7 lc rgb '#d55e00' title 'accuracy', "
                 "'' using 1:3 with linespoints pt 4 dt 4 lc rgb '#666666' title 'longer wins (raw text)', "
                 "'' using 1:4 with linespoints pt 6 dt 3 lw 2 lc rgb '#999900' title 'longer wins (visible tokens)', "
-                "0.5 dt 2 lc rgb '#888888' title 'chance'\n", dir.data);
+                "0.5 dt 2 lc rgb '#888888' title 'chance'\n");
+        }
+        pmp_buf_free(&title);
+        pmp_buf_free(&lossf);
+        pmp_buf_free(&evalf);
         pmp_buf_appends(&gp, "unset multiplot\n");
         pmp_buf_clear(&p2);
         pmp_buf_printf(&p2, "%s/run.gp", dir.data);

@@ -2,8 +2,11 @@
 # Paired differences between inits per size, over seeds, from pmp-curve curve.csv files:
 #   bench/experiments/paired_diffs.py [--markdown] OUT/curve.csv [OUT2/curve.csv ...]
 # With several files (several targets, e.g. the leave-one-site-out sites) the differences
-# are pooled over every (target, seed): mean ± its standard error (sd / sqrt(n)); the sd
-# includes the spread between targets, so the pooled SE is, if anything, too wide.
+# are pooled over every (target, seed): mean ± sd / sqrt(n). That treats the cells as
+# independent, which they are not (one PMP run per site, the same eval pairs for every
+# seed): the intervals of record are `pmp-curve summary` (docs/experiments.md,
+# "Intervals"); this script is kept to recompute the earlier rounds' tables. Replicates
+# (curve.csv's replicate column) are averaged per (target, init, size, seed).
 # --markdown prints the tables docs/experiments.md holds: accuracy mean ± sd over seeds
 # per init and size, then the paired differences.
 import csv, sys, math, statistics as st
@@ -15,10 +18,13 @@ markdown = "--markdown" in sys.argv[1:]
 paths = [p for p in sys.argv[1:] if p != "--markdown"]
 acc = {}
 order = []                                       # inits in the order the curve names them
+reps = {}
 for path in paths:
     for r in csv.DictReader(open(path)):
-        acc[(r['target'], r['init'], int(r['size']), int(r['seed']))] = float(r['accuracy'])
+        k = (r['target'], r['init'], int(r['size']), int(r['seed']))
+        reps.setdefault(k, []).append(float(r['accuracy']))
         if r['init'] not in order: order.append(r['init'])
+acc = {k: sum(v) / len(v) for k, v in reps.items()}
 targets = sorted({k[0] for k in acc}); sizes = sorted({k[2] for k in acc})
 seeds = sorted({k[3] for k in acc}); inits = set(order)
 PAIRS = [('pmp-rank', 'lm'), ('pmp-rank-newhead', 'lm'), ('pmp-binary', 'lm'),

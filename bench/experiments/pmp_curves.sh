@@ -3,176 +3,216 @@
 # and resumable (every step is skipped when its output is complete; pmp-curve resumes
 # its own cells). Results and commands: docs/experiments.md.
 #   bench/experiments/pmp_curves.sh [WORK_DIR]   (default build/experiments)
-# Steps: 8k BPE on the PMP text -> LM pre-training (--objective lm) on the distinct texts
-# (pmp-tokenize --text: every StackExchange and Reddit context and response once, each
-# Wikipedia page's last revision) ->
-# PMP (rank, binary) from the LM, rank from scratch -> the finetuning recipe chosen on a
-# validation split of the hh pool -> pmp-curve with inits scratch, lm, pmp-rank (head kept),
-# pmp-rank (new head), pmp-binary (and pmp-rank-scratch on (a)) on (a) hh-rlhf harmless
-# (pool and a fixed eval set) and (b) each of four StackExchange sites left out of PMP
-# (bench/experiments/paired_diffs.py pools them).
+#   QUICK=1 bench/experiments/pmp_curves.sh /tmp/pmp-smoke   (a smoke test: minutes)
+# Steps: groups from every source, cleaned (pmp-dedup: near-duplicates, and anything
+# overlapping the finetuning sets hh-rlhf and the left-out sites), split by key (the
+# groups' split_key: one Reddit thread, one Wikipedia page, one hh opening turn on one
+# side) -> 8k BPE on the PMP text -> LM pre-training (--objective lm) on the distinct
+# texts -> PMP from the LM, REPS runs per arm (seeds 1..REPS: other weights for the new
+# head and another data order): ranked on all sources (pmp-rank), ranked on StackExchange
+# + Reddit only (pmp-rank-sr: no Wikipedia revert pairs), binary (pmp-binary), ranked
+# from random weights (pmp-rank-scratch) -> the finetuning recipe chosen on a validation
+# split of the hh pool, at every finetuning size (16, 64 and 256 pairs) -> pmp-curve with
+# the runs as replicates (--init NAME=RUN1,RUN2,RUN3) and --baseline lm (the LM with a new
+# reward head drawn per seed: an LM has no trained head, and one random head shared by
+# every seed would hide the head's luck in the baseline), on (a) hh-rlhf
+# harmless and (b) each of four StackExchange sites left out of PMP, pooled by
+# `pmp-curve summary`.
+#
+# Knobs (environment): QUICK=1 (a smoke test: 2 runs per arm, STEP_SCALE=0.02, 2 seeds,
+# sizes 0,16, one site, one recipe without a step floor, 64 eval pairs), STEP_SCALE=F
+# (every pre-training step count times F), EVAL_PAIRS (0: all; the curves' eval pairs),
+# REPS (3), SEEDS (5), SIZES (0,16,64,256,1024), LOSO_SIZES (0,16,64,256),
+# TARGETS ("a b"), SITES, RECIPE=LR:EPOCHS:MIN_STEPS (skip the validation sweep),
+# RECIPES (the sweep's candidates), THREADS (2), JOBS (2).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BIN="${PMP_BIN:-$ROOT/build/bin}"
 DATA="${PMP_SHARED:-$ROOT/../shared/data}"
 W="${1:-$ROOT/build/experiments}"
 [ -d "$DATA" ] || { echo "pmp_curves: no shared data at $DATA" >&2; exit 77; }
+for p in pmp-extract pmp-dedup pmp-bpe pmp-tokenize pmp-shard pmp-train pmp-curve; do
+  [ -x "$BIN/$p" ] || { echo "pmp_curves: $BIN/$p is missing (build it first)" >&2; exit 1; }
+done
 mkdir -p "$W"; W="$(cd "$W" && pwd)"; cd "$W"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$W/experiment.log" >&2; }
 done_() { [ -e "$1" ]; }
 T0=$(date +%s)
+QUICK=${QUICK:-}
+if [ -n "$QUICK" ]; then
+  : "${REPS:=2}" "${STEP_SCALE:=0.02}" "${SEEDS:=2}" "${SIZES:=0,16}" "${LOSO_SIZES:=0,16}"
+  : "${SITES:=beer}" "${RECIPES:=1e-3:2:1}" "${VAL_SIZES:=16}" "${EVAL_PAIRS:=64}"
+fi
 THREADS=${THREADS:-2}
+JOBS=${JOBS:-2}
+REPS=${REPS:-3}
+STEP_SCALE=${STEP_SCALE:-1}
+EVAL_PAIRS=${EVAL_PAIRS:-0}
 MODEL="--layers 2 --heads 4 --width 128 --context 256"
 CUT="--max-context-tokens 160 --max-response-tokens 96"
 SEEDS=${SEEDS:-5}
 SIZES=${SIZES:-0,16,64,256,1024}
-# TARGETS="a b" (default) or one of them; RECIPE=LR:EPOCHS skips the validation sweep and
-# uses that recipe (e.g. finishing (b) in a later session with the recipe (a)'s run chose:
-# TARGETS=b RECIPE=1e-3:2 SITES="cardano dba.meta quantumcomputing")
+LOSO_SIZES=${LOSO_SIZES:-0,16,64,256}
+VAL_SIZES=${VAL_SIZES:-16,64,256}
 TARGETS=${TARGETS:-"a b"}
+SITES=${SITES:-"beer cardano dba.meta quantumcomputing"}
 want() { case " $TARGETS " in *" $1 "*) return 0;; esac; return 1; }
+scaled() { python3 -c "import sys,math; print(max(1, math.ceil(int(sys.argv[1]) * float(sys.argv[2]))))" "$1" "$STEP_SCALE"; }
+# NAME -> "NAME-1,NAME-2,...": the replicate runs of one arm, as --init takes them
+runs() { local d=$1 s=$2 out="" r; for r in $(seq 1 "$REPS"); do out="$out${out:+,}$d$s-$r"; done; echo "$out"; }
+log "start: REPS=$REPS SEEDS=$SEEDS SIZES=$SIZES STEP_SCALE=$STEP_SCALE TARGETS=$TARGETS ${QUICK:+(QUICK)}"
 
-# 1. groups from every source (StackExchange with votes where the dump has them)
-if ! done_ pmp.jsonl; then
+# 1. groups from every source (StackExchange with votes where the dump has them), and hh
+if ! done_ raw.jsonl; then
   log "extract"
-  : > pmp.tmp
+  : > raw.tmp
   for f in "$DATA"/stackexchange/*-Posts.xml; do
     v="${f%-Posts.xml}-Votes.xml"
-    if [ -f "$v" ]; then "$BIN/pmp-extract" stackexchange -q --votes "$v" "$f" >> pmp.tmp
-    else "$BIN/pmp-extract" stackexchange -q "$f" >> pmp.tmp; fi
+    if [ -f "$v" ]; then "$BIN/pmp-extract" stackexchange -q --votes "$v" "$f" >> raw.tmp
+    else "$BIN/pmp-extract" stackexchange -q "$f" >> raw.tmp; fi
   done
-  for f in "$DATA"/reddit/RC_*.zst; do "$BIN/pmp-extract" reddit -q "$f" >> pmp.tmp; done
-  for f in "$DATA"/wikipedia/*; do "$BIN/pmp-extract" wikipedia -q "$f" >> pmp.tmp; done
-  mv pmp.tmp pmp.jsonl
+  for f in "$DATA"/reddit/RC_*.zst; do "$BIN/pmp-extract" reddit -q "$f" >> raw.tmp; done
+  for f in "$DATA"/wikipedia/*; do "$BIN/pmp-extract" wikipedia -q "$f" >> raw.tmp; done
   "$BIN/pmp-extract" hh -q "$DATA/hhh/hh-rlhf-harmless-base-test.jsonl.gz" > hh.jsonl
+  mv raw.tmp raw.jsonl
 fi
-# the LM's text: the PMP sources' groups (their contexts and responses) and each
-# Wikipedia page's last revision as a document. Not the revert regions: they are cuts of
-# those pages, and a vandalised region is not text to learn from. Not hh: it is a target.
+# 2. clean: near-duplicates removed, and every group that overlaps the finetuning data
+#    (hh, all of it: pool and eval) — the left-out sites are cut per site in (b)
+if ! done_ pmp.jsonl; then
+  log "dedup (against hh)"
+  "$BIN/pmp-dedup" -q --near 0.8 --against hh.jsonl --report dedup-report.json raw.jsonl > pmp.tmp
+  mv pmp.tmp pmp.jsonl
+fi
+# the PMP mix without Wikipedia revert pairs: StackExchange + Reddit only
+done_ pmp-sr.jsonl || { grep -v '^{"source":"wikipedia"' pmp.jsonl > pmp-sr.tmp; mv pmp-sr.tmp pmp-sr.jsonl; }
+# the LM's text: the PMP sources' groups and each Wikipedia page's last revision as a
+# document; not the revert regions (cuts of those pages, vandalism), not hh (a target)
 if ! done_ lm-text.jsonl; then
-  grep -v '^{"source":"wikipedia"' pmp.jsonl > lm-text.tmp
+  cp pmp-sr.jsonl lm-text.tmp
   for f in "$DATA"/wikipedia/*; do "$BIN/pmp-extract" wikipedia -q --text "$f" >> lm-text.tmp; done
   mv lm-text.tmp lm-text.jsonl
 fi
-log "groups: pmp $(wc -l < pmp.jsonl), hh $(wc -l < hh.jsonl)"
+log "groups: raw $(wc -l < raw.jsonl), clean pmp $(wc -l < pmp.jsonl) (se+reddit $(wc -l < pmp-sr.jsonl)), hh $(wc -l < hh.jsonl)"
 
-# 2. an 8k byte-level BPE on the PMP text (not GPT-2's 50k: a 50k embedding would be
-#    most of a 2-layer model's parameters, trained from few tokens)
+# 3. an 8k byte-level BPE on the PMP text
 done_ tok.json || { log "bpe"; "$BIN/pmp-bpe" train -q --vocab-size 8192 --special '<|endoftext|>' --groups -o tok.json pmp.jsonl; }
 
-# 3. shards: PMP (5% held out), hh (25% of groups held out = the fixed eval set)
-done_ pmp-shards/manifest.json || "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.05 -o pmp-shards pmp.jsonl
-done_ hh-shards/manifest.json || "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.25 -o hh-shards hh.jsonl
-#    and the LM's documents: distinct texts in chunks of the model's context
+# 4. shards, split by each group's split_key: PMP 5 % held out; hh 25 % = the fixed eval set
+tokenize() { done_ "$2/manifest.json" || "$BIN/pmp-tokenize" -q -t tok.json $CUT --split "$3" -o "$2" "$1"; }
+tokenize pmp.jsonl pmp-shards eval=0.05
+tokenize pmp-sr.jsonl pmp-sr-shards eval=0.05
+tokenize hh.jsonl hh-shards eval=0.25
 done_ lm-text-shards/manifest.json ||
   "$BIN/pmp-tokenize" -q -t tok.json --text --chunk-tokens 256 --split eval=0.05 -o lm-text-shards lm-text.jsonl
 
-# 4. LM pre-training on the distinct texts, then PMP from the LM, about one epoch each
-#    (the pilot: past one epoch overfits)
-PMP_STEPS=${PMP_STEPS:-600}
+# 5. the LM (one run: every PMP arm starts from it), then REPS PMP runs per arm
+PMP_STEPS=${PMP_STEPS:-$(scaled 600)}
 DOCS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stats"]["groups"])' lm-text-shards/manifest.json)
-LM_STEPS=${LM_STEPS:-$(( (DOCS + 15) / 16 ))}
-train() { # NAME ARGS...
-  local name=$1; shift
+LM_STEPS=${LM_STEPS:-$(scaled $(( (DOCS + 15) / 16 )))}
+train() { # DIR NAME ARGS... (DIR: where the PMP shards are, relative to the cwd)
+  local data=$1 name=$2; shift 2
   if ! done_ "$name/done.json"; then
     log "train $name"
-    "$BIN/pmp-train" $MODEL --threads $THREADS --data pmp-shards --eval pmp-shards/eval --batch-pairs 16 \
+    "$BIN/pmp-train" $MODEL --threads $THREADS --data "$data" --eval "$data/eval" --batch-pairs 16 \
       --eval-every 200 --ckpt-every 100 --out "$name" --resume --json -q "$@" 2> "$name.json.tmp"
     mkdir -p "$name"; mv "$name.json.tmp" "$name/done.json"
   fi
-  log "$name: $(cat "$name/done.json")"
 }
-train lm --objective lm --data lm-text-shards --eval lm-text-shards/eval --steps $LM_STEPS --lr 1e-3
-[ -z "${PMP_CURVES_UNTIL_LM:-}" ] || { log "stopping after the LM (PMP_CURVES_UNTIL_LM)"; exit 0; }
-if want a || [ -z "${RECIPE:-}" ]; then
-train pmp-rank --objective rank --init lm --reset-head --steps $PMP_STEPS --lr 5e-4
-fi
-if want a; then
-train pmp-binary --objective rank --binarize --init lm --reset-head --steps $PMP_STEPS --lr 5e-4
-# and PMP from random weights, to separate what PMP adds from what the LM start adds
-# (target (a) only: the four sites' curves would take another 40 minutes)
-train pmp-rank-scratch --objective rank --steps $PMP_STEPS --lr 5e-4
-fi
+train lm-text-shards lm --objective lm --steps $LM_STEPS --lr 1e-3
+PMP="--steps $PMP_STEPS --lr 5e-4"
+for r in $(seq 1 "$REPS"); do
+  train pmp-shards pmp-rank-$r --objective rank --init lm --reset-head --seed $r $PMP
+  want a || continue
+  train pmp-sr-shards pmp-rank-sr-$r --objective rank --init lm --reset-head --seed $r $PMP
+  train pmp-shards pmp-binary-$r --objective rank --binarize --init lm --reset-head --seed $r $PMP
+  train pmp-shards pmp-rank-scratch-$r --objective rank --seed $r $PMP
+done
 
-# 5. the finetuning recipe, chosen on a validation split carved from the hh pool (never
-#    on the reported eval set): the pool's groups minus hash fold [0.25, 0.5) train,
-#    that fold evaluates; inits lm and pmp-rank, sizes 64 and 256, 5 seeds; the recipe
-#    with the best mean validation accuracy wins (ties: the earlier, smaller-lr one)
-RECIPES=${RECIPES:-"2.5e-4:2 5e-4:2 1e-3:2 5e-4:1 5e-4:4"}
+# 6. the finetuning recipe, chosen on a validation split carved from the hh pool (never
+#    the reported eval set): the pool minus its hash fold [0.25, 0.5) trains, that fold
+#    evaluates; inits lm and pmp-rank (its first run), at every size the curves use up to
+#    256 (16 and 64 included: the min-steps floor is part of the recipe), 5 seeds; the
+#    best mean validation accuracy over all sizes wins (ties: the earlier one)
+RECIPES=${RECIPES:-"5e-4:2:30 1e-3:2:30 1e-3:2:1 1e-3:4:1 1e-3:8:1"}
 if [ -n "${RECIPE:-}" ]; then
-  CHOSEN="${RECIPE%%:*} ${RECIPE##*:}"
+  CHOSEN=$(echo "$RECIPE" | tr : ' ')
   log "recipe given (RECIPE=$RECIPE): no validation sweep"
 else
-if ! done_ hh-val/manifest.json; then
-  "$BIN/pmp-shard" cat -q hh-shards | python3 -c '
+  if ! done_ hh-val/manifest.json; then
+    "$BIN/pmp-shard" cat -q hh-shards | python3 -c '
 import json,sys
 pool={json.loads(l)["id"] for l in sys.stdin}
 for l in open("hh.jsonl"):
     if json.loads(l)["id"] in pool: sys.stdout.write(l)' > hh-pool.jsonl
-  "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.25,fold=1 -o hh-val hh-pool.jsonl
-fi
-for r in $RECIPES; do
-  lr=${r%%:*}; ep=${r##*:}
-  log "validation recipe lr=$lr epochs=$ep"
-  "$BIN/pmp-curve" --train hh-val --eval hh-val/eval --target hh-val \
-    --init lm=lm --init pmp-rank=pmp-rank --sizes 64,256 --seeds $SEEDS --jobs 2 --threads $THREADS \
-    $MODEL --batch-pairs 16 --lr $lr --min-steps 30 --epochs $ep -o "val/lr$lr-e$ep" -q --json 2>> experiment.log
-done
-CHOSEN=$(python3 - $RECIPES <<'PY'
+    "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.25,fold=1 -o hh-val hh-pool.jsonl
+  fi
+  for rc in $RECIPES; do
+    IFS=: read -r lr ep ms <<< "$rc"
+    log "validation recipe lr=$lr epochs=$ep min-steps=$ms"
+    "$BIN/pmp-curve" --train hh-val --eval hh-val/eval --target hh-val \
+      --init lm=lm:new-head --init pmp-rank=pmp-rank-1 --baseline lm --sizes $VAL_SIZES --seeds $SEEDS \
+      --jobs $JOBS --threads $THREADS $MODEL --batch-pairs 16 --lr $lr --min-steps $ms --epochs $ep \
+      --eval-pairs $EVAL_PAIRS \
+      -o "val/lr$lr-e$ep-m$ms" -q --json 2>> experiment.log
+  done
+  CHOSEN=$(python3 - $RECIPES <<'PY'
 import csv,sys,statistics as st
 best=None
 for r in sys.argv[1:]:
-    lr,ep=r.split(":")
-    acc=[float(x["accuracy"]) for x in csv.DictReader(open(f"val/lr{lr}-e{ep}/curve.csv"))]
-    m=st.mean(acc); print(f"  lr={lr} epochs={ep}: validation accuracy {m:.4f} over {len(acc)} cells",file=sys.stderr)
-    if best is None or m>best[0]+1e-9: best=(m,lr,ep)
-print(best[1],best[2])
+    lr,ep,ms=r.split(":")
+    acc=[float(x["accuracy"]) for x in csv.DictReader(open(f"val/lr{lr}-e{ep}-m{ms}/curve.csv"))]
+    m=st.mean(acc); print(f"  lr={lr} epochs={ep} min-steps={ms}: validation accuracy {m:.4f} over {len(acc)} cells",file=sys.stderr)
+    if best is None or m>best[0]+1e-9: best=(m,lr,ep,ms)
+print(best[1],best[2],best[3])
 PY
 )
-log "recipe chosen on validation: lr=${CHOSEN% *} epochs=${CHOSEN#* }"
+  log "recipe chosen on validation: lr, epochs, min-steps = $CHOSEN"
 fi
-LR=${CHOSEN% *}; EPOCHS=${CHOSEN#* }
-FT="--batch-pairs 16 --lr $LR --min-steps 30 --epochs $EPOCHS"
-INITS="--init scratch=scratch --init lm=lm --init pmp-rank=pmp-rank --init pmp-rank-newhead=pmp-rank:new-head --init pmp-binary=pmp-binary"
-INITS="$INITS --init pmp-rank-scratch=pmp-rank-scratch"
+read -r LR EPOCHS MINSTEPS <<< "$CHOSEN"
+FT="--batch-pairs 16 --lr $LR --min-steps $MINSTEPS --epochs $EPOCHS --boot 2000 --eval-pairs $EVAL_PAIRS"
+TAG="lr$LR-e$EPOCHS-m$MINSTEPS"
 
-# 6. target (a): the curve on hh harmless
+# 7. target (a): the curve on hh harmless, every arm's runs as replicates
 if want a; then
-log "curve hh"
-"$BIN/pmp-curve" --train hh-shards --eval hh-shards/eval --target hh-harmless $INITS \
-  --sizes $SIZES --seeds $SEEDS --jobs 2 --threads $THREADS $MODEL $FT -o "curve-hh-lr$LR-e$EPOCHS" --json 2>> experiment.log
+  log "curve hh"
+  "$BIN/pmp-curve" --train hh-shards --eval hh-shards/eval --target hh-harmless \
+    --init scratch=scratch --init lm=lm:new-head --init pmp-rank=$(runs "" pmp-rank) \
+    --init pmp-rank-newhead=$(runs "" pmp-rank):new-head --init pmp-rank-sr=$(runs "" pmp-rank-sr) \
+    --init pmp-binary=$(runs "" pmp-binary) --init pmp-rank-scratch=$(runs "" pmp-rank-scratch) \
+    --baseline lm --sizes $SIZES --seeds $SEEDS --jobs $JOBS --threads $THREADS $MODEL $FT \
+    -o "curve-hh-$TAG" --json 2>> experiment.log
 fi
 
-# 7. target (b): StackExchange leave-one-site-out. For each larger site: PMP (rank,
-#    binary) from the LM on every other group, then the curve on that site (40% of its
-#    groups by hash = the eval set, the rest the pool). The LM and the BPE saw the
-#    site's text (never its votes), as a web-text LM would; the PMP models never saw it.
-SITES=${SITES:-"beer cardano dba.meta quantumcomputing"}
-LOSO_SIZES=${LOSO_SIZES:-0,16,64,256}
+# 8. target (b): StackExchange leave-one-site-out. For each site: PMP (rank, binary; REPS
+#    runs each) from the LM on every other group, cleaned against the site, then the curve
+#    on that site (40 % of its groups by key = the eval set, the rest the pool). The LM
+#    and the BPE saw the site's text (never its votes), as a web-text LM would; the PMP
+#    models never saw the site.
 want b || SITES=""
 for site in $SITES; do
   d=loso/$site; mkdir -p "$d"
   if ! done_ "$d/pmp/manifest.json"; then
-    grep -v "\"id\":\"$site.stackexchange.com/" pmp.jsonl > "$d/pmp.jsonl"
     grep "\"id\":\"$site.stackexchange.com/" pmp.jsonl > "$d/site.jsonl"
+    grep -v "\"id\":\"$site.stackexchange.com/" pmp.jsonl |
+      "$BIN/pmp-dedup" -q --near 0.8 --against "$d/site.jsonl" --report "$d/dedup-report.json" > "$d/pmp.jsonl"
     "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.4 -o "$d/site" "$d/site.jsonl"
     "$BIN/pmp-tokenize" -q -t tok.json $CUT --split eval=0.05 -o "$d/pmp" "$d/pmp.jsonl"
   fi
-  ( cd "$d"
-    train() { local name=$1; shift
-      if ! done_ "$name/done.json"; then
-        log "train $site/$name"
-        "$BIN/pmp-train" $MODEL --threads $THREADS --data pmp --eval pmp/eval --batch-pairs 16 --tokenizer ../../tok.json \
-          --eval-every 200 --ckpt-every 100 --out "$name" --resume --json -q "$@" 2> "$name.json.tmp"
-        mkdir -p "$name"; mv "$name.json.tmp" "$name/done.json"
-      fi; }
-    train pmp-rank --objective rank --init ../../lm --reset-head --steps $PMP_STEPS --lr 5e-4
-    train pmp-binary --objective rank --binarize --init ../../lm --reset-head --steps $PMP_STEPS --lr 5e-4 )
+  for r in $(seq 1 "$REPS"); do
+    train "$d/pmp" "$d/pmp-rank-$r" --objective rank --init lm --reset-head --seed $r $PMP
+    train "$d/pmp" "$d/pmp-binary-$r" --objective rank --binarize --init lm --reset-head --seed $r $PMP
+  done
   log "curve $site"
   "$BIN/pmp-curve" --train "$d/site" --eval "$d/site/eval" --target "se-$site" \
-    --init scratch=scratch --init lm=lm --init pmp-rank=$d/pmp-rank --init pmp-rank-newhead=$d/pmp-rank:new-head \
-    --init pmp-binary=$d/pmp-binary --sizes $LOSO_SIZES --seeds $SEEDS --jobs 2 --threads $THREADS \
-    $MODEL $FT -o "curve-se-$site" --json 2>> experiment.log
+    --init scratch=scratch --init lm=lm:new-head --init pmp-rank=$(runs "$d/" pmp-rank) \
+    --init pmp-rank-newhead=$(runs "$d/" pmp-rank):new-head --init pmp-binary=$(runs "$d/" pmp-binary) \
+    --baseline lm --sizes $LOSO_SIZES --seeds $SEEDS --jobs $JOBS --threads $THREADS \
+    $MODEL $FT -o "curve-se-$site-$TAG" --json 2>> experiment.log
 done
-! want b || python3 "$ROOT/bench/experiments/paired_diffs.py" curve-se-*/curve.csv | tee -a experiment.log
+# the sites pooled: the site is the top unit of the intervals
+if want b && [ -n "$SITES" ]; then
+  "$BIN/pmp-curve" summary $(for s in $SITES; do echo "curve-se-$s-$TAG"; done) -o "curve-se-pooled-$TAG" \
+    --baseline lm -q
+  log "pooled: curve-se-pooled-$TAG/summary.csv"
+fi
 log "done in $(( $(date +%s) - T0 )) s"

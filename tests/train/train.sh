@@ -132,7 +132,7 @@ sc = [json.loads(l) for l in open(sys.argv[2])]
 pr = [json.loads(l) for l in open(sys.argv[3])]
 n = len(sc)
 assert n > 0, "no scores"
-acc = sum(s["better"] > s["worse"] for s in sc) / n
+acc = sum(1 if s["better"] > s["worse"] else 0.5 if s["better"] == s["worse"] else 0 for s in sc) / n   # ties ½
 assert abs(acc - ev["eval_accuracy"]) < 1e-6, ("accuracy", ev["eval_accuracy"], "vs scored", acc)
 assert abs(ev["eval_accuracy"] - ev["longer_wins_accuracy"] - ev["eval_vs_longer"]) < 1e-6, "vs_longer"
 assert 0 < ev["eval_vs_longer_se"] < 1.5 / math.sqrt(n), "vs_longer_se implausible"
