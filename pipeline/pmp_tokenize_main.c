@@ -267,7 +267,7 @@ int main(int argc, char **argv)
     pmp_cli_stat_num(&cli, "pairs_per_s",
                      secs > 0 ? (double)(res.train_pairs + res.eval_pairs) / secs : 0);
     pmp_cli_stat_num(&cli, "io_ops", (double)pmp_io_count());
-    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
+    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     if (res.bad_lines)
         pmp_cli_warn(&cli, "skipped %llu bad lines (--skip-bad)", (unsigned long long)res.bad_lines);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);

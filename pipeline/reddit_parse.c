@@ -92,7 +92,7 @@ static int str_field(const pmp_jfield *f, const char **s, size_t *len)
 /* A line without a usable id field: reported in err, counted, skipped. */
 static int missing(pmp_err *err, const char *what)
 {
-    pmp_err_set(err, "no usable \"%s\"", what);
+    pmp_err_setc(err, PMP_E_INPUT, "no usable \"%s\"", what);
     return 0;
 }
 

@@ -110,7 +110,7 @@ int pmp_tok_batch_encode(pmp_tok_batch *b, const pmp_bpe *bpe, pmp_bpe_scratch *
             }
         }
     }
-    if (failed) return pmp_err_set(err, "tokenizer failed on a text (text %zu of a batch)", bad);
+    if (failed) return pmp_err_setc(err, PMP_E_INPUT, "tokenizer failed on a text (text %zu of a batch)", bad);
     return 0;
 }
 

@@ -382,7 +382,7 @@ int pmp_wiki_open(pmp_wiki **out, const char *path, const pmp_wiki_opts *o, pmp_
     w->o = *o;
     if (w->o.radius < 2) {
         free(w);
-        return pmp_err_set(err, "radius must be at least 2 (got %d)", o->radius);
+        return pmp_err_setc(err, PMP_E_USAGE, "radius must be at least 2 (got %d)", o->radius);
     }
     const char *pat = o->comment_pattern ? o->comment_pattern : pmp_wiki_default_comment_pattern;
     int ec;
@@ -419,7 +419,7 @@ int pmp_wiki_next(pmp_wiki *w, pmp_group *g, pmp_err *err)
         if (n == 0) {
             w->eof = 1;
             if (w->st.xml_bytes == 0)
-                return pmp_err_set(err, "%s: empty input: no XML", pmp_input_name(w->in));
+                return pmp_err_setc(err, PMP_E_INPUT, "%s: empty input: no XML", pmp_input_name(w->in));
         }
         if (pmp_wiki_xml_feed(w->xml, w->chunk, (size_t)n, n == 0, err) < 0) return -1;
     }
