@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,13 +69,13 @@ static int parse(args *a, int argc, char **argv, const char *prog, const char *u
         int r_exit, r = pmp_cli_option(&a->cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
         if (r == PMP_CLI_HANDLED) continue;
-        char *end;
+        long long n;
         switch (c) {
         case 'o': a->out = optarg; break;
         case 't': a->tokenizer = optarg; break;
         case 'n':
-            a->n = strtoull(optarg, &end, 10);
-            if (*end || *optarg == '-') return pmp_cli_usage_error(&a->cli, "-n: expected a count");
+            if (pmp_parse_int(optarg, 0, LLONG_MAX, &n) < 0) return pmp_cli_usage_error(&a->cli, "-n: expected a count");
+            a->n = (uint64_t)n;
             break;
         default: return pmp_cli_usage_error(&a->cli, "unexpected option");
         }
@@ -403,12 +404,12 @@ int pmp_shard_cmd_pair(int argc, char **argv)
     pmp_buf path = PMP_BUF_INIT, out = PMP_BUF_INIT;
     rc = PMP_EXIT_OK;
     for (int i = a.first + 1; i < argc && rc == PMP_EXIT_OK; i++) {
-        char *end;
-        uint64_t k = strtoull(argv[i], &end, 10), base = 0;
-        if (*end || *argv[i] == '-') {
+        long long ki;
+        if (pmp_parse_int(argv[i], 0, LLONG_MAX, &ki) < 0) {
             rc = pmp_cli_usage_error(&a.cli, "K must be a pair number, got '%s'", argv[i]);
             break;
         }
+        uint64_t k = (uint64_t)ki, base = 0;
         size_t s = 0;
         while (s < m.n_shards && k >= base + m.shards[s].pairs) base += m.shards[s++].pairs;
         if (s == m.n_shards) {

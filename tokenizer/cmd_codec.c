@@ -195,6 +195,7 @@ static int parse_codec(pmp_cli *cli, int argc, char **argv, codec_args *a, int p
 {
     memset(a, 0, sizeof *a);
     int opt;
+    long long v;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "t:p:" PMP_CLI_SHORTOPTS, CODEC_OPTS, NULL)) != -1) {
         int rc_exit, rc = pmp_cli_option(cli, opt, &rc_exit);
@@ -206,8 +207,9 @@ static int parse_codec(pmp_cli *cli, int argc, char **argv, codec_args *a, int p
         case OPT_JSONL: a->jsonl = 1; break;
         case OPT_SPECIAL: a->allow_special = 1; break;
         case OPT_THREADS:
-            a->threads = atoi(optarg);
-            if (a->threads < 1) return pmp_cli_usage_error(cli, "--threads needs a number >= 1");
+            if (pmp_parse_int(optarg, 1, 1024, &v) < 0)
+                return pmp_cli_usage_error(cli, "--threads needs a number in 1..1024");
+            a->threads = (int)v;
             break;
         default: return pmp_cli_usage_error(cli, "unexpected option");
         }

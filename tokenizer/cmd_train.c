@@ -135,6 +135,7 @@ int pmp_bpe_cmd_train(int argc, char **argv)
         }
         if (rc == PMP_CLI_HANDLED) continue;
         uint64_t v;
+        long long threads;
         switch (opt) {
         case 'n':
             if (pmp_parse_size(optarg, &v) < 0 || v < 256 || v > UINT32_MAX - 1) {
@@ -158,11 +159,11 @@ int pmp_bpe_cmd_train(int argc, char **argv)
             break;
         case OPT_GROUPS: groups = 1; break;
         case OPT_THREADS:
-            o.threads = atoi(optarg);
-            if (o.threads < 1) {
+            if (pmp_parse_int(optarg, 1, 1024, &threads) < 0) {
                 free(specials);
-                return pmp_cli_usage_error(&cli, "--threads needs a number >= 1");
+                return pmp_cli_usage_error(&cli, "--threads needs a number in 1..1024");
             }
+            o.threads = (int)threads;
             omp_set_num_threads(o.threads);
             break;
         default: free(specials); return pmp_cli_usage_error(&cli, "unexpected option");
