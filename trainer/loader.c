@@ -49,15 +49,15 @@ int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err)
     if (found < 0) goto fail;
     struct stat st;
     if (found == 0 && stat(dir, &st) != 0) {
-        pmp_err_setc(err, PMP_E_USAGE, "%s: %s", dir, strerror(errno));
+        pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", dir, strerror(errno));
         goto fail;
     }
     if (found == 0 && !S_ISDIR(st.st_mode)) {
-        pmp_err_setc(err, PMP_E_USAGE, "%s: not a directory (a shard directory written by pmp-tokenize)", dir);
+        pmp_err_setc(err, PMP_E_INPUT, "%s: not a directory (a shard directory written by pmp-tokenize)", dir);
         goto fail;
     }
     if (found == 0) {
-        pmp_err_setc(err, PMP_E_USAGE, "%s: no " PMP_MANIFEST_NAME " (not a shard directory written by "
+        pmp_err_setc(err, PMP_E_INPUT, "%s: no " PMP_MANIFEST_NAME " (not a shard directory written by "
                      "pmp-tokenize, or one that has not finished its first shard)", dir);
         goto fail;
     }
