@@ -57,6 +57,13 @@ int pmp_group_writer_write(pmp_group_writer *w, const pmp_group *g, pmp_err *err
     return 0;
 }
 
+int pmp_group_writer_write_line(pmp_group_writer *w, const char *line, size_t len, pmp_err *err)
+{
+    pmp_buf_append(&w->buf, line, len);
+    if (w->buf.len >= WRITER_FLUSH_AT) return flush(w, err);
+    return 0;
+}
+
 int pmp_group_writer_write_text(pmp_group_writer *w, const char *source, size_t source_len,
                                 const char *id, size_t id_len, const char *text, size_t text_len,
                                 pmp_err *err)

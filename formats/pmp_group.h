@@ -89,6 +89,9 @@ int pmp_group_writer_write(pmp_group_writer *w, const pmp_group *g, pmp_err *err
 int pmp_group_writer_write_text(pmp_group_writer *w, const char *source, size_t source_len,
                                 const char *id, size_t id_len, const char *text, size_t text_len,
                                 pmp_err *err);
+/* A line that is not a group (pmp-extract wikipedia --list-reverts' TSV), through the
+ * same buffer and error reporting; not counted. */
+int pmp_group_writer_write_line(pmp_group_writer *w, const char *line, size_t len, pmp_err *err);
 uint64_t pmp_group_writer_count(const pmp_group_writer *w);
 /* Flushes and closes; returns -1 if anything could not be written. Always frees. */
 int pmp_group_writer_close(pmp_group_writer *w, pmp_err *err);

@@ -484,8 +484,11 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         }
         tokens_total += tokens;
         res->last_loss = loss.loss;
-        pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000,
-                         ranks > 1 ? loss.comm_seconds * 1000 : -1);
+        if (pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000,
+                             ranks > 1 ? loss.comm_seconds * 1000 : -1, err) < 0) {
+            rc = -1;
+            break;
+        }
         res->comm_seconds += loss.comm_seconds;
         double el = pmp_now() - t0;
         if (o->progress && rank0)
@@ -494,7 +497,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         if (r.eval && rank0 && ((o->eval_every > 0 && (s + 1) % o->eval_every == 0) || last)) {
             rc = pmp_run_evaluate(&r, o, &res->eval, err);
             if (rc == 0) {
-                pmp_run_log_eval(&r, s + 1, &res->eval);
+                rc = pmp_run_log_eval(&r, s + 1, &res->eval, err);
                 res->evaluated = 1;
             }
         }
@@ -509,7 +512,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         /* zero steps: the init as it is (a sample-efficiency curve's size 0) */
         rc = pmp_run_evaluate(&r, o, &res->eval, err);
         if (rc == 0) {
-            pmp_run_log_eval(&r, 0, &res->eval);
+            rc = pmp_run_log_eval(&r, 0, &res->eval, err);
             res->evaluated = 1;
         }
     }

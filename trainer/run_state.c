@@ -479,6 +479,7 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
 {
     pmp_buf path = PMP_BUF_INIT, kept = PMP_BUF_INIT;
     pmp_buf_printf(&path, "%s/log.jsonl", o->out_dir);
+    r->out_dir = o->out_dir;   /* for log_line's messages */
     if (start > 0) {
         FILE *f = fopen(path.data, "r");
         char *line = NULL;
@@ -504,10 +505,21 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
     return rc;
 }
 
-void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
-                      double allreduce_ms)
+/* Writes one line of log.jsonl and frees it. */
+static int log_line(run_ctx *r, pmp_buf *b, pmp_err *err)
 {
-    if (!r->log) return;   /* a rank other than 0 */
+    errno = 0;
+    int bad = fwrite(b->data, 1, b->len, r->log) != b->len;
+    if (fflush(r->log) != 0) bad = 1;
+    int e = errno ? errno : EIO;
+    pmp_buf_free(b);
+    return bad ? pmp_err_errno(err, e, "%s/log.jsonl: write failed", r->out_dir ? r->out_dir : ".") : 0;
+}
+
+int pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
+                     double allreduce_ms, pmp_err *err)
+{
+    if (!r->log) return 0;   /* a rank other than 0 */
     pmp_buf b = PMP_BUF_INIT;
     pmp_jobj j;
     pmp_jobj_begin(&j, &b);
@@ -520,14 +532,12 @@ void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm,
     if (allreduce_ms >= 0) pmp_jobj_rawf(&j, "allreduce_ms", "%.2f", allreduce_ms);
     pmp_jobj_end(&j);
     pmp_buf_appendc(&b, '\n');
-    fwrite(b.data, 1, b.len, r->log);
-    fflush(r->log);
-    pmp_buf_free(&b);
+    return log_line(r, &b, err);
 }
 
-void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
+int pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e, pmp_err *err)
 {
-    if (!r->log) return;
+    if (!r->log) return 0;
     pmp_buf b = PMP_BUF_INIT;
     pmp_jobj j;
     pmp_jobj_begin(&j, &b);
@@ -550,9 +560,7 @@ void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
     }
     pmp_jobj_end(&j);
     pmp_buf_appendc(&b, '\n');
-    fwrite(b.data, 1, b.len, r->log);
-    fflush(r->log);
-    pmp_buf_free(&b);
+    return log_line(r, &b, err);
 }
 
 /* ---------- export ---------- */

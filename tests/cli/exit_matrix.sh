@@ -86,6 +86,7 @@ row usage 2 "comment pattern" "$X" wikipedia --comment-pattern '(' "$S/samples/w
 row missing 1 "missing.xml" "$X" wikipedia missing.xml
 row input 1 "cut_history.xml.*(line|byte) [0-9]+" "$X" wikipedia cut_history.xml
 OUT=/dev/full row nospace 1 "<stdout>|No space" "$X" wikipedia "$S/samples/wikipedia/history.xml"
+OUT=/dev/full row nospace 1 "<stdout>.*No space" "$X" wikipedia --list-reverts "$S/samples/wikipedia/history.xml"
 
 # ---------- pmp-bpe: every command ----------
 P="$B/pmp-bpe"
