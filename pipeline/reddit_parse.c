@@ -157,6 +157,7 @@ typedef struct rec_head {
     uint64_t id, link, parent;
     double score, created_utc;
 } rec_head;
+_Static_assert(sizeof(rec_head) == 56, "rec_head has no padding: a spill record is its bytes");
 
 void pmp_reddit_item_encode(pmp_buf *out, const pmp_reddit_item *it)
 {

@@ -8,6 +8,8 @@
 #include "pmp_extract.h"
 #include "wikipedia.h"
 
+PMP_EXTRACT_COUNTS(pmp_wiki_stats);
+
 typedef struct wiki_state {
     pmp_wiki_opts o;
     pmp_wiki_stats st;   /* copied from the stream before it closes */
