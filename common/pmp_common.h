@@ -192,8 +192,6 @@ int pmp_dfile_commit(pmp_dfile *f, uint64_t *xxh64, pmp_err *err);
 void pmp_dfile_abort(pmp_dfile *f);
 /* Writes a whole small file durably. */
 int pmp_write_file_durable(const char *path, const void *p, size_t n, pmp_err *err);
-/* unlink counted as a durability-relevant call. */
-int pmp_durable_unlink(const char *path, pmp_err *err);
 int pmp_fsync_dir(const char *dir, pmp_err *err);
 /* The path of `target` relative to directory `from_dir` (both must exist; symlinks
  * resolved), e.g. "../tok.json"; returns a malloc'd string, or NULL when either path

@@ -317,14 +317,6 @@ int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err)
     return rc;
 }
 
-int pmp_group_parse_doc(pmp_group *g, const char *line, size_t len, pmp_err *err)
-{
-    pmp_group_parser *p = pmp_group_parser_new();
-    int rc = pmp_group_parser_parse(p, g, line, len, 1, err);
-    pmp_group_parser_free(p);
-    return rc;
-}
-
 /* ---------- reading a stream ---------- */
 
 struct pmp_group_reader {
@@ -371,7 +363,6 @@ int pmp_group_reader_next(pmp_group_reader *r, pmp_group *g, pmp_err *err)
 uint64_t pmp_group_reader_skipped(const pmp_group_reader *r) { return r->skipped; }
 const char *pmp_group_reader_last_skip(const pmp_group_reader *r) { return r->last_skip; }
 uint64_t pmp_group_reader_line(const pmp_group_reader *r) { return pmp_input_line_number(r->in); }
-uint64_t pmp_group_reader_offset(const pmp_group_reader *r) { return pmp_input_offset(r->in); }
 
 void pmp_group_reader_close(pmp_group_reader *r)
 {

@@ -23,8 +23,6 @@ static const struct {
     [PMP_ST_BOOL] = {"BOOL", 1},
 };
 
-const char *pmp_st_dtype_name(pmp_st_dtype d) { return d < PMP_ST_N_DTYPES ? dtypes[d].name : "?"; }
-size_t pmp_st_dtype_size(pmp_st_dtype d) { return d < PMP_ST_N_DTYPES ? dtypes[d].size : 0; }
 
 struct pmp_safetensors {
     const unsigned char *file;

@@ -107,11 +107,6 @@ uint64_t pmp_shard_writer_tokens(const pmp_shard_writer *w)
     return w->tot.tokens;
 }
 
-uint64_t pmp_shard_writer_groups(const pmp_shard_writer *w)
-{
-    return w->tot.groups;
-}
-
 static void writer_free(pmp_shard_writer *w)
 {
     ZSTD_freeCCtx(w->cctx);

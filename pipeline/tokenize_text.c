@@ -65,7 +65,6 @@ int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len)
     return 1;
 }
 
-size_t pmp_text_set_size(const pmp_text_set *s) { return s->used; }
 
 int pmp_text_set_mark(pmp_text_set *s, const pmp_group *g, unsigned char *keep,
                       pmp_text_counts *c)

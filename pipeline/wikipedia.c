@@ -435,11 +435,6 @@ const pmp_wiki_stats *pmp_wiki_get_stats(const pmp_wiki *w)
     return &w->st;
 }
 
-uint64_t pmp_wiki_input_offset(const pmp_wiki *w)
-{
-    return pmp_input_offset(w->in);
-}
-
 void pmp_wiki_close(pmp_wiki *w)
 {
     if (!w) return;

@@ -114,9 +114,7 @@ uint64_t pmp_loader_pair_ordinal(const pmp_loader *l, uint64_t k)
     return l->sel ? (k < l->n_sel ? l->sel[k] : UINT64_MAX) : k;
 }
 const char *pmp_loader_tokenizer_identity(const pmp_loader *l) { return l->man.tok_identity; }
-const char *pmp_loader_tokenizer_path(const pmp_loader *l) { return l->man.tok_path; }
 const pmp_manifest *pmp_loader_manifest(const pmp_loader *l) { return &l->man; }
-uint64_t pmp_loader_vocab_size(const pmp_loader *l) { return l->man.tok_vocab_size; }
 
 static int32_t *copy_tokens(int32_t *dst, const uint32_t *src, uint32_t n)
 {

@@ -24,8 +24,6 @@ typedef struct pmp_rng {
 
 void pmp_rng_seed(pmp_rng *r, uint64_t seed);
 uint64_t pmp_rng_u64(pmp_rng *r);
-/* Uniform in [0, 1) with 24 random bits (exact in float). */
-float pmp_rng_uniform(pmp_rng *r);
 /* Uniform integer in [0, n), n > 0, without modulo bias. */
 uint64_t pmp_rng_below(pmp_rng *r, uint64_t n);
 /* Standard normal (Box-Muller on two draws; no cached second value, so the

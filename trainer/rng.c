@@ -32,11 +32,6 @@ uint64_t pmp_rng_u64(pmp_rng *r)
     return out;
 }
 
-float pmp_rng_uniform(pmp_rng *r)
-{
-    return (float)(pmp_rng_u64(r) >> 40) * (1.0f / 16777216.0f);
-}
-
 uint64_t pmp_rng_below(pmp_rng *r, uint64_t n)
 {
     /* Rejection keeps every value equally likely. */
