@@ -465,7 +465,7 @@ double pmp_model_flops(const pmp_model *m, const pmp_batch *b, int lm_head)
     return f;
 }
 
-void pmp_set_threads(int n)
+void pmp_model_set_threads(int n)
 {
     if (n < 1)
         n = 1;

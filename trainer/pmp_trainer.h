@@ -255,7 +255,7 @@ void pmp_model_backward_ready(pmp_model *m, const pmp_batch *b, const pmp_loss_o
 double pmp_model_flops(const pmp_model *m, const pmp_batch *b, int lm_head);
 
 /* Threads for our loops and for BLAS (both OpenMP here). */
-void pmp_set_threads(int n);
+void pmp_model_set_threads(int n);
 /* Which BLAS is linked: "OpenBLAS 0.3.21 ... (openmp) /usr/lib/.../libopenblas.so.0".
  * Returns the threading model: 0 sequential, 1 pthreads, 2 OpenMP, -1 unknown. */
 int pmp_blas_info(char *buf, size_t size);

@@ -395,8 +395,8 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     run_ctx r;
     memset(&r, 0, sizeof r);
     r.lock_fd = -1;
-    if (o->threads > 0) pmp_set_threads(o->threads);
-    else if (ranks > 1) pmp_set_threads((int)sysconf(_SC_NPROCESSORS_ONLN) / pmp_dist_local_size());
+    if (o->threads > 0) pmp_model_set_threads(o->threads);
+    else if (ranks > 1) pmp_model_set_threads((int)sysconf(_SC_NPROCESSORS_ONLN) / pmp_dist_local_size());
     int rc = pmp_loader_open(&r.train, o->data_dir, err);
     if (rc == 0 && pmp_loader_is_text(r.train) && o->objective != PMP_OBJ_LM)
         rc = pmp_err_setc(err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text): only "
@@ -466,7 +466,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         pmp_schedule sched = pmp_run_schedule(&r, o, r.opt.step);
         float lr = pmp_schedule_lr(&sched, r.opt.step);
         if (rc == 0)
-            rc = pmp_train_step_ranks(&r.model, &r.opt, &sched, o->clip, micro, o->micro_batches,
+            rc = pmp_optim_step_ranks(&r.model, &r.opt, &sched, o->clip, micro, o->micro_batches,
                                       o->micro_batches * ranks, o->allreduce_overlap, &lo, &loss,
                                       &gnorm, err);
         if (rc == 0 && ranks > 1) {   /* the step's tokens over all ranks, for the log */
