@@ -46,7 +46,7 @@ struct pmp_input {
     int skipping;            /* discarding the rest of a line over max_line */
 };
 
-const char *pmp_format_name(pmp_format f)
+static const char *pmp_format_name(pmp_format f)
 {
     switch (f) {
     case PMP_FORMAT_ZSTD: return "zstd";

@@ -59,8 +59,6 @@ typedef struct pmp_text_counts {
 
 pmp_text_set *pmp_text_set_new(void);
 void pmp_text_set_free(pmp_text_set *s);
-/* 1 if the text was new (now added), 0 if seen before. */
-int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len);
 /* Adds g's texts in order (context, then responses); keep[i] = 1 for each one that was
  * new and non-empty (keep has 1 + n_responses entries). Returns 1 if any was. */
 int pmp_text_set_mark(pmp_text_set *s, const pmp_group *g, unsigned char *keep,

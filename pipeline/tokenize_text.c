@@ -47,7 +47,8 @@ static size_t probe(const pmp_text_set *s, XXH128_hash_t h)
     return i;
 }
 
-int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len)
+/* 1 if the text was new (now added), 0 if seen before. */
+static int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len)
 {
     XXH128_hash_t h = XXH3_128bits(text, len);
     if (slot_empty(h)) h.low64 = 1;   /* zero marks an empty slot */

@@ -19,7 +19,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-const char pmp_wiki_default_comment_pattern[] =
+/* Case-insensitive PCRE2 pattern for vandalism-revert edit comments. */
+static const char pmp_wiki_default_comment_pattern[] =
     "vandal|\\brvv?\\b|reverted edits by|cluebot|huggle|\\(hg\\)";
 
 enum { KIND_UNKNOWN = 0, KIND_SHA1, KIND_TEXT };

@@ -20,9 +20,6 @@
 #include "pmp_common.h"
 #include "pmp_group.h"
 
-/* Case-insensitive PCRE2 pattern for vandalism-revert edit comments. */
-extern const char pmp_wiki_default_comment_pattern[];
-
 /* One identity revert, reported before any filtering by comment. Strings are
  * valid only during the callback. */
 typedef struct pmp_wiki_revert {

@@ -117,26 +117,9 @@ int pmp_dist_same(unsigned long long v)
     return lo == hi;
 }
 
-void pmp_dist_barrier(void)
-{
-    if (size_ > 1) MPI_Barrier(world);
-}
-
 void pmp_dist_abort(int code)
 {
     if (started && size_ > 1) MPI_Abort(world, code);
-}
-
-const char *pmp_dist_describe(void)
-{
-    static char buf[MPI_MAX_LIBRARY_VERSION_STRING + 64];
-    char lib[MPI_MAX_LIBRARY_VERSION_STRING];
-    int len = 0;
-    MPI_Get_library_version(lib, &len);
-    char *nl = strchr(lib, ',');
-    if (nl) *nl = 0;
-    snprintf(buf, sizeof buf, "MPI (%.80s), %d rank%s", lib, size_, size_ == 1 ? "" : "s");
-    return buf;
 }
 
 #else   /* no MPI in this build: one rank */
@@ -159,8 +142,6 @@ int pmp_dist_sum_start(float *x, size_t n, pmp_err *err)
 int pmp_dist_sum_wait(pmp_err *err) { (void)err; return 0; }
 int pmp_dist_any_failed(int rc) { return rc < 0; }
 int pmp_dist_same(unsigned long long v) { (void)v; return 1; }
-void pmp_dist_barrier(void) {}
 void pmp_dist_abort(int code) { (void)code; }
-const char *pmp_dist_describe(void) { return "no MPI in this build"; }
 
 #endif

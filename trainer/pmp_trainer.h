@@ -359,8 +359,6 @@ int pmp_dist_size(void);
 /* Ends the whole job with this exit code when there are other ranks (from main,
  * on a rank that failed: the others would wait for it); with one rank it returns. */
 void pmp_dist_abort(int code);
-/* "MPI (Open MPI v4.1.4), 2 ranks" or "no MPI in this build". */
-const char *pmp_dist_describe(void);
 
 /* Scores pairs with a trained model: for the first max_pairs pairs of data_dir
  * (0 = all, storage order), writes one JSON line per pair to out:

@@ -254,7 +254,7 @@ static int evaluate_lm_text(run_ctx *r, const pmp_run_opts *o, uint64_t n, int c
     return 0;
 }
 
-int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err)
+static int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err)
 {
     memset(res, 0, sizeof *res);
     uint64_t n = pmp_loader_pairs(r->eval);

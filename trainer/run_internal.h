@@ -78,6 +78,5 @@ int pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e, pmp_err *e
 /* The schedule step s trains with (the plan end above s). */
 pmp_schedule pmp_run_schedule(const run_ctx *r, const pmp_run_opts *o, long step);
 
-int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err);
 
 #endif
