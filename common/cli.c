@@ -96,8 +96,10 @@ int pmp_cli_option(pmp_cli *cli, int opt, int *exit_code)
 
 int pmp_cli_fail_err(pmp_cli *cli, const pmp_err *err)
 {
-    if (err->code == PMP_E_USAGE) return pmp_cli_usage_error(cli, "%s", err->msg);
-    return pmp_cli_fail(cli, "%s", err->msg);
+    cli->error = pmp_errcode_name(err->code);
+    if (err->code == PMP_E_USAGE) pmp_cli_usage_error(cli, "%s", err->msg);
+    else pmp_cli_fail(cli, "%s", err->msg);
+    return pmp_err_exit_code(err);
 }
 
 int pmp_cli_usage_error(pmp_cli *cli, const char *fmt, ...)
@@ -217,6 +219,7 @@ int pmp_cli_finish(pmp_cli *cli, int rc)
     if (cli->json) {
         /* a script reading only the JSON line still learns that the run failed */
         if (rc != PMP_EXIT_OK) pmp_cli_stat_num(cli, "exit_code", rc);
+        if (rc != PMP_EXIT_OK && cli->error) pmp_cli_stat_str(cli, "error", cli->error);
         pmp_jobj j;
         pmp_jobj_begin(&j, &out);
         for (size_t i = 0; i < cli->n_stats; i++) {

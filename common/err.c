@@ -79,6 +79,7 @@ const char *pmp_errcode_name(pmp_errcode code)
         [PMP_E_INPUT] = "input",     [PMP_E_IO] = "io",
         [PMP_E_NOSPACE] = "nospace", [PMP_E_CORRUPT] = "corrupt",
         [PMP_E_UNSUPPORTED] = "unsupported", [PMP_E_MISMATCH] = "mismatch",
+        [PMP_E_INTERNAL] = "internal",
     };
     return (unsigned)code < sizeof names / sizeof names[0] ? names[code] : "fail";
 }

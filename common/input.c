@@ -46,7 +46,7 @@ struct pmp_input {
     int skipping;            /* discarding the rest of a line over max_line */
 };
 
-const char *pmp_format_name(pmp_format f)
+static const char *pmp_format_name(pmp_format f)
 {
     switch (f) {
     case PMP_FORMAT_ZSTD: return "zstd";
@@ -180,7 +180,7 @@ static ssize_t decode_bzip2(pmp_input *in, unsigned char *out, size_t cap, pmp_e
             if (!more) { in->finished = 1; return 0; }
             memset(&in->bz, 0, sizeof in->bz);
             if (BZ2_bzDecompressInit(&in->bz, 0, 0) != BZ_OK)
-                return pmp_err_set(err, "%s: cannot start the bzip2 decoder", in->name);
+                return pmp_err_setc(err, PMP_E_INTERNAL, "%s: cannot start the bzip2 decoder", in->name);
             in->bz_active = 1;
             in->bz.next_out = (char *)out;
             in->bz.avail_out = (unsigned)(cap > 1u << 30 ? 1u << 30 : cap);
@@ -241,7 +241,7 @@ static ssize_t decode_gzip(pmp_input *in, unsigned char *out, size_t cap, pmp_er
             if (more < 0) return -1;
             if (!more) { in->finished = 1; return 0; }
             if (inflateReset2(&in->gz, 16 + MAX_WBITS) != Z_OK)
-                return pmp_err_set(err, "%s: cannot restart the gzip decoder", in->name);
+                return pmp_err_setc(err, PMP_E_INTERNAL, "%s: cannot restart the gzip decoder", in->name);
             in->gz_active = 1;
         }
         if (in->ipos == in->ilen && fill(in, err) < 0) return -1;
@@ -318,16 +318,16 @@ int pmp_input_open(pmp_input **out, const char *path, pmp_err *err)
     switch (in->format) {
     case PMP_FORMAT_ZSTD:
         in->zstd = ZSTD_createDStream();
-        if (!in->zstd) { pmp_err_set(err, "%s: cannot create the zstd decoder", in->name); goto fail; }
+        if (!in->zstd) { pmp_err_setc(err, PMP_E_INTERNAL, "%s: cannot create the zstd decoder", in->name); goto fail; }
         /* Pushshift dumps are compressed with --long=31: allow a 2 GiB window. */
         if (ZSTD_isError(ZSTD_DCtx_setParameter(in->zstd, ZSTD_d_windowLogMax, 31))) {
-            pmp_err_set(err, "%s: this zstd cannot allow a 2 GiB window", in->name);
+            pmp_err_setc(err, PMP_E_UNSUPPORTED, "%s: this zstd cannot allow a 2 GiB window", in->name);
             goto fail;
         }
         break;
     case PMP_FORMAT_GZIP:
         if (inflateInit2(&in->gz, 16 + MAX_WBITS) != Z_OK) {
-            pmp_err_set(err, "%s: cannot create the gzip decoder", in->name);
+            pmp_err_setc(err, PMP_E_INTERNAL, "%s: cannot create the gzip decoder", in->name);
             goto fail;
         }
         break;

@@ -35,7 +35,7 @@ enum { S_ESC = 1, S_HIGH = 2 };
 
 static int fail(cur *c, const char *what)
 {
-    return pmp_err_set(c->err, "byte %zu: %s", c->i + 1, what);
+    return pmp_err_setc(c->err, PMP_E_INPUT, "byte %zu: %s", c->i + 1, what);
 }
 
 pmp_ndjson *pmp_ndjson_new(const char *const *keys, size_t n_keys)
@@ -408,7 +408,7 @@ int pmp_ndjson_array_next_object(pmp_ndjson *x, const pmp_jfield *array, size_t 
 {
     cur c = {(const unsigned char *)array->s, array->len, *pos, err, x->max_depth};
     if (array->type != PMP_JV_OTHER || c.n == 0 || c.p[0] != '[')
-        return pmp_err_set(err, "not an array");
+        return pmp_err_setc(err, PMP_E_INPUT, "not an array");
     /* At the '[' or at the ',' / ']' after the previous element. */
     if (c.i >= c.n || c.p[c.i] == ']') return 0;
     c.i++;

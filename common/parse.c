@@ -8,11 +8,11 @@
 
 int pmp_parse_size(const char *s, uint64_t *out)
 {
-    if (!s || !*s) return -1;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || v < 0 || errno) return -1;
+    if (end == s || !(v >= 0) || errno) return -1;   /* NaN fails v >= 0 */
     uint64_t mult = 1;
     switch (toupper((unsigned char)*end)) {
     case '\0': break;

@@ -32,6 +32,7 @@ typedef enum pmp_errcode {
     PMP_E_CORRUPT,       /* one of our own files fails its checksums or is truncated */
     PMP_E_UNSUPPORTED,   /* a format version or feature this build does not read */
     PMP_E_MISMATCH,      /* inputs that do not belong together (tokenizer vs shards, ...) */
+    PMP_E_INTERNAL,      /* a broken invariant or a library that failed to start: a bug */
 } pmp_errcode;
 
 typedef struct pmp_err {
@@ -191,8 +192,6 @@ int pmp_dfile_commit(pmp_dfile *f, uint64_t *xxh64, pmp_err *err);
 void pmp_dfile_abort(pmp_dfile *f);
 /* Writes a whole small file durably. */
 int pmp_write_file_durable(const char *path, const void *p, size_t n, pmp_err *err);
-/* unlink counted as a durability-relevant call. */
-int pmp_durable_unlink(const char *path, pmp_err *err);
 int pmp_fsync_dir(const char *dir, pmp_err *err);
 /* The path of `target` relative to directory `from_dir` (both must exist; symlinks
  * resolved), e.g. "../tok.json"; returns a malloc'd string, or NULL when either path
@@ -268,6 +267,7 @@ typedef struct pmp_cli {
     int quiet;
     int json;
     int progress;            /* stderr is a terminal and not quiet */
+    const char *error;       /* the code's name of the error pmp_cli_fail_err reported */
     double t_start;
     double t_last_progress;
     pmp_stat *stats;
@@ -309,8 +309,9 @@ int pmp_cli_bad_value(pmp_cli *cli, const struct option *longopts, int opt, cons
 /* Prints "prog: message" to stderr and returns PMP_EXIT_FAIL. */
 int pmp_cli_fail(pmp_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Prints "prog: <err->msg>" to stderr and returns the exit code its code maps to
- * (pmp_err_exit_code): the one place an error becomes an exit status. */
+/* Prints "prog: <err->msg>" to stderr (as a usage error for PMP_E_USAGE), records
+ * the code's name for --json's "error" key (pmp_cli_finish), and returns pmp_err_exit_code(err):
+ * the one place an error becomes an exit status. */
 int pmp_cli_fail_err(pmp_cli *cli, const pmp_err *err);
 /* Prints a warning line unless quiet. */
 void pmp_cli_warn(pmp_cli *cli, const char *fmt, ...)

@@ -60,6 +60,5 @@ uint64_t pmp_input_decoded(const pmp_input *in);
 /* The name used in messages: the path, or "<stdin>". */
 const char *pmp_input_name(const pmp_input *in);
 pmp_format pmp_input_format(const pmp_input *in);
-const char *pmp_format_name(pmp_format f);
 
 #endif

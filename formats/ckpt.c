@@ -50,10 +50,10 @@ int pmp_ckpt_writer_add(pmp_ckpt_writer *w, const char *name, const void *data, 
                         pmp_err *err)
 {
     if (strlen(name) > PMP_CKPT_NAME_MAX || !*name)
-        return pmp_err_set(err, "checkpoint section name \"%s\" must have 1 to 31 bytes", name);
+        return pmp_err_setc(err, PMP_E_INTERNAL, "checkpoint section name \"%s\" must have 1 to 31 bytes", name);
     for (size_t i = 0; i < w->n; i++)
-        if (!strcmp(w->s[i].name, name)) return pmp_err_set(err, "section \"%s\" added twice", name);
-    if (w->n == MAX_SECTIONS) return pmp_err_set(err, "too many checkpoint sections");
+        if (!strcmp(w->s[i].name, name)) return pmp_err_setc(err, PMP_E_INTERNAL, "section \"%s\" added twice", name);
+    if (w->n == MAX_SECTIONS) return pmp_err_setc(err, PMP_E_INTERNAL, "too many checkpoint sections");
     if (w->n == w->cap) {
         w->cap = w->cap ? 2 * w->cap : 8;
         w->s = pmp_xrealloc(w->s, w->cap * sizeof *w->s);

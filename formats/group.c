@@ -77,18 +77,18 @@ static int check_utf8(const char *what, size_t index, const char *s, size_t len,
 {
     size_t bad = pmp_utf8_check(s, len);
     if (bad >= len) return 0;
-    if (index) return pmp_err_set(err, "invalid UTF-8 in response %zu %s at byte %zu", index, what, bad);
-    return pmp_err_set(err, "invalid UTF-8 in %s at byte %zu", what, bad);
+    if (index) return pmp_err_setc(err, PMP_E_INPUT, "invalid UTF-8 in response %zu %s at byte %zu", index, what, bad);
+    return pmp_err_setc(err, PMP_E_INPUT, "invalid UTF-8 in %s at byte %zu", what, bad);
 }
 
 int pmp_group_validate_shape(const pmp_group *g, pmp_err *err)
 {
-    if (!g->source || !*g->source) return pmp_err_set(err, "missing or empty \"source\"");
-    if (!g->id || !*g->id) return pmp_err_set(err, "missing or empty \"id\"");
-    if (g->split_key && !*g->split_key) return pmp_err_set(err, "empty \"split_key\"");
-    if (!g->context) return pmp_err_set(err, "missing \"context\"");
+    if (!g->source || !*g->source) return pmp_err_setc(err, PMP_E_INPUT, "missing or empty \"source\"");
+    if (!g->id || !*g->id) return pmp_err_setc(err, PMP_E_INPUT, "missing or empty \"id\"");
+    if (g->split_key && !*g->split_key) return pmp_err_setc(err, PMP_E_INPUT, "empty \"split_key\"");
+    if (!g->context) return pmp_err_setc(err, PMP_E_INPUT, "missing \"context\"");
     if (g->n_responses < 2)
-        return pmp_err_set(err, "a group needs at least 2 responses, this one has %zu",
+        return pmp_err_setc(err, PMP_E_INPUT, "a group needs at least 2 responses, this one has %zu",
                            g->n_responses);
     return 0;
 }
@@ -106,7 +106,7 @@ int pmp_group_validate(const pmp_group *g, pmp_err *err)
         if (check_utf8("text", i + 1, r->text, r->text_len, err) < 0) return -1;
         if (r->id && check_utf8("id", i + 1, r->id, strlen(r->id), err) < 0) return -1;
         if (!isfinite(r->score))
-            return pmp_err_set(err, "response %zu: score is not a finite number", i + 1);
+            return pmp_err_setc(err, PMP_E_INPUT, "response %zu: score is not a finite number", i + 1);
     }
     return 0;
 }

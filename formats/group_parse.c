@@ -29,11 +29,11 @@ static int get_string(json_object *obj, const char *key, int required, char **ou
     json_object *v;
     *out = NULL;
     if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
-        if (required) return pmp_err_set(err, "missing field \"%s\"", key);
+        if (required) return pmp_err_setc(err, PMP_E_INPUT, "missing field \"%s\"", key);
         return 0;
     }
     if (!json_object_is_type(v, json_type_string))
-        return pmp_err_set(err, "field \"%s\" must be a string", key);
+        return pmp_err_setc(err, PMP_E_INPUT, "field \"%s\" must be a string", key);
     size_t n = (size_t)json_object_get_string_len(v);
     *out = pmp_xstrndup(json_object_get_string(v), n);
     if (len) *len = n;
@@ -48,14 +48,14 @@ static int is_number(json_object *v)
 static int parse_response(pmp_group *g, json_object *r, size_t index, pmp_err *err)
 {
     if (!json_object_is_type(r, json_type_object))
-        return pmp_err_set(err, "response %zu is not an object", index + 1);
+        return pmp_err_setc(err, PMP_E_INPUT, "response %zu is not an object", index + 1);
     json_object *v;
     if (!json_object_object_get_ex(r, "text", &v) || !json_object_is_type(v, json_type_string))
-        return pmp_err_set(err, "response %zu: missing string field \"text\"", index + 1);
+        return pmp_err_setc(err, PMP_E_INPUT, "response %zu: missing string field \"text\"", index + 1);
     const char *text = json_object_get_string(v);
     size_t text_len = (size_t)json_object_get_string_len(v);
     if (!json_object_object_get_ex(r, "score", &v) || !is_number(v))
-        return pmp_err_set(err, "response %zu: missing numeric field \"score\"", index + 1);
+        return pmp_err_setc(err, PMP_E_INPUT, "response %zu: missing numeric field \"score\"", index + 1);
     double score = json_object_get_double(v);
     char *id = NULL;
     if (get_string(r, "id", 0, &id, NULL, err) < 0)
@@ -64,7 +64,7 @@ static int parse_response(pmp_group *g, json_object *r, size_t index, pmp_err *e
     free(id);
     if (json_object_object_get_ex(r, "created_utc", &v) && !json_object_is_type(v, json_type_null)) {
         if (!is_number(v))
-            return pmp_err_set(err, "response %zu: \"created_utc\" must be a number", index + 1);
+            return pmp_err_setc(err, PMP_E_INPUT, "response %zu: \"created_utc\" must be a number", index + 1);
         resp->created_utc = json_object_get_double(v);
     }
     return 0;
@@ -80,14 +80,14 @@ static int jsonc_parse(json_tokener *tok, pmp_group *g, const char *line, size_t
                        int allow_doc, pmp_err *err)
 {
     pmp_group_clear(g);
-    if (len > (size_t)INT32_MAX) return pmp_err_set(err, "line longer than 2 GiB");
+    if (len > (size_t)INT32_MAX) return pmp_err_setc(err, PMP_E_UNSUPPORTED, "line longer than 2 GiB");
     json_tokener_reset(tok);
     json_object *obj = json_tokener_parse_ex(tok, line, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     if (!obj || jerr != json_tokener_success) {
         if (obj) json_object_put(obj);
-        if (jerr == json_tokener_continue) return pmp_err_set(err, "invalid JSON: truncated object");
-        return pmp_err_set(err, "invalid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
+        if (jerr == json_tokener_continue) return pmp_err_setc(err, PMP_E_INPUT, "invalid JSON: truncated object");
+        return pmp_err_setc(err, PMP_E_INPUT, "invalid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
                            json_tokener_error_desc(jerr));
     }
     int rc = -1;
@@ -95,12 +95,12 @@ static int jsonc_parse(json_tokener *tok, pmp_group *g, const char *line, size_t
         size_t end = json_tokener_get_parse_end(tok);
         while (end < len && (line[end] == ' ' || line[end] == '\t' || line[end] == '\r')) end++;
         if (end < len) {
-            pmp_err_set(err, "invalid JSON: extra text after the object at byte %zu", end);
+            pmp_err_setc(err, PMP_E_INPUT, "invalid JSON: extra text after the object at byte %zu", end);
             goto done;
         }
     }
     if (!json_object_is_type(obj, json_type_object)) {
-        pmp_err_set(err, "a group must be a JSON object");
+        pmp_err_setc(err, PMP_E_INPUT, "a group must be a JSON object");
         goto done;
     }
     if (get_string(obj, "source", 1, &g->source, NULL, err) < 0) goto done;
@@ -117,7 +117,7 @@ static int jsonc_parse(json_tokener *tok, pmp_group *g, const char *line, size_t
     if (get_string(obj, "context", 1, &g->context, &g->context_len, err) < 0) goto done;
     if (!json_object_object_get_ex(obj, "responses", &resp) ||
         !json_object_is_type(resp, json_type_array)) {
-        pmp_err_set(err, "missing array field \"responses\"");
+        pmp_err_setc(err, PMP_E_INPUT, "missing array field \"responses\"");
         goto done;
     }
     size_t n = json_object_array_length(resp);
@@ -126,7 +126,7 @@ static int jsonc_parse(json_tokener *tok, pmp_group *g, const char *line, size_t
     json_object *meta;
     if (json_object_object_get_ex(obj, "meta", &meta) && !json_object_is_type(meta, json_type_null)) {
         if (!json_object_is_type(meta, json_type_object)) {
-            pmp_err_set(err, "field \"meta\" must be an object");
+            pmp_err_setc(err, PMP_E_INPUT, "field \"meta\" must be an object");
             goto done;
         }
         g->meta_json = meta_text(meta);
@@ -324,14 +324,6 @@ int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err)
     return rc;
 }
 
-int pmp_group_parse_doc(pmp_group *g, const char *line, size_t len, pmp_err *err)
-{
-    pmp_group_parser *p = pmp_group_parser_new();
-    int rc = pmp_group_parser_parse(p, g, line, len, 1, err);
-    pmp_group_parser_free(p);
-    return rc;
-}
-
 /* ---------- reading a stream ---------- */
 
 struct pmp_group_reader {
@@ -367,7 +359,7 @@ int pmp_group_reader_next(pmp_group_reader *r, pmp_group *g, pmp_err *err)
         pmp_err perr;
         if (pmp_group_parser_parse(r->parser, g, line, len, 0, &perr) == 0) return 1;
         if (!r->skip_bad)
-            return pmp_err_set(err, "%s:%llu: %s", pmp_input_name(r->in),
+            return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: %s", pmp_input_name(r->in),
                                (unsigned long long)pmp_input_line_number(r->in), perr.msg);
         r->skipped++;
         snprintf(r->last_skip, sizeof r->last_skip, "%s:%llu: %s", pmp_input_name(r->in),
@@ -378,7 +370,6 @@ int pmp_group_reader_next(pmp_group_reader *r, pmp_group *g, pmp_err *err)
 uint64_t pmp_group_reader_skipped(const pmp_group_reader *r) { return r->skipped; }
 const char *pmp_group_reader_last_skip(const pmp_group_reader *r) { return r->last_skip; }
 uint64_t pmp_group_reader_line(const pmp_group_reader *r) { return pmp_input_line_number(r->in); }
-uint64_t pmp_group_reader_offset(const pmp_group_reader *r) { return pmp_input_offset(r->in); }
 
 void pmp_group_reader_close(pmp_group_reader *r)
 {

@@ -23,7 +23,7 @@ int pmp_group_writer_open(pmp_group_writer **out, const char *path, pmp_err *err
     int fd = STDOUT_FILENO, own = 0;
     if (strcmp(path, "-") != 0) {
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) return pmp_err_set(err, "%s: cannot create: %s", path, strerror(errno));
+        if (fd < 0) return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot create: %s", path, strerror(errno));
         own = 1;
     }
     pmp_group_writer *w = pmp_xcalloc(1, sizeof *w);
@@ -40,7 +40,7 @@ static int flush(pmp_group_writer *w, pmp_err *err)
     while (done < w->buf.len) {
         ssize_t n = write(w->fd, w->buf.data + done, w->buf.len - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return pmp_err_set(err, "%s: write error: %s", w->name, strerror(errno));
+        if (n < 0) return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: write error: %s", w->name, strerror(errno));
         done += (size_t)n;
     }
     pmp_buf_clear(&w->buf);
@@ -53,6 +53,13 @@ int pmp_group_writer_write(pmp_group_writer *w, const pmp_group *g, pmp_err *err
         return pmp_err_prefix(err, "group %s", g->id ? g->id : "(no id)");
     pmp_group_to_json(&w->buf, g);
     w->count++;
+    if (w->buf.len >= WRITER_FLUSH_AT) return flush(w, err);
+    return 0;
+}
+
+int pmp_group_writer_write_line(pmp_group_writer *w, const char *line, size_t len, pmp_err *err)
+{
+    pmp_buf_append(&w->buf, line, len);
     if (w->buf.len >= WRITER_FLUSH_AT) return flush(w, err);
     return 0;
 }
@@ -83,7 +90,7 @@ int pmp_group_writer_close(pmp_group_writer *w, pmp_err *err)
     if (!w) return 0;
     int rc = flush(w, err);
     if (w->own_fd && close(w->fd) != 0 && rc == 0)
-        rc = pmp_err_set(err, "%s: close failed: %s", w->name, strerror(errno));
+        rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: close failed: %s", w->name, strerror(errno));
     pmp_buf_free(&w->buf);
     free(w->name);
     free(w);

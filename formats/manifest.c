@@ -435,7 +435,7 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
                             pmp_err *err)
 {
 #define CMP(f, name)                                                                \
-    if (a->f != b->f) return pmp_err_set(err, "%s differs", name);
+    if (a->f != b->f) return pmp_err_setc(err, PMP_E_MISMATCH, "%s differs", name);
     CMP(text_chunk_tokens, "--text / --chunk-tokens")
     CMP(max_pairs_per_group, "--max-pairs-per-group")
     CMP(min_score_gap, "--min-score-gap")
@@ -456,7 +456,7 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
 static int file_hash(const char *path, uint64_t *size, uint64_t *h, pmp_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return pmp_err_set(err, "%s: %s", path, strerror(errno));
+    if (fd < 0) return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", path, strerror(errno));
     XXH64_state_t *st = XXH64_createState();
     XXH64_reset(st, 0);
     static char buf[1 << 16];
@@ -468,7 +468,7 @@ static int file_hash(const char *path, uint64_t *size, uint64_t *h, pmp_err *err
             int e = errno;
             close(fd);
             XXH64_freeState(st);
-            return pmp_err_set(err, "%s: %s", path, strerror(e));
+            return pmp_err_setc(err, pmp_errcode_from_errno(e), "%s: %s", path, strerror(e));
         }
         if (k == 0) break;
         XXH64_update(st, buf, (size_t)k);
@@ -516,10 +516,10 @@ int pmp_manifest_verify(const pmp_manifest *m, const char *dir, int full, pmp_er
         if (file_hash(path.data, &size, &h, err) < 0) {
             rc = -1;
         } else if (size != s->bytes) {
-            rc = pmp_err_set(err, "%s: %llu bytes, the manifest says %llu (truncated or replaced)",
+            rc = pmp_err_setc(err, PMP_E_CORRUPT, "%s: %llu bytes, the manifest says %llu (truncated or replaced)",
                              path.data, (unsigned long long)size, (unsigned long long)s->bytes);
         } else if (h != s->xxh64) {
-            rc = pmp_err_set(err, "%s: file checksum differs from the manifest's", path.data);
+            rc = pmp_err_setc(err, PMP_E_CORRUPT, "%s: file checksum differs from the manifest's", path.data);
         }
     }
     pmp_buf_free(&path);

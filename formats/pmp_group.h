@@ -63,17 +63,15 @@ void pmp_group_to_json(pmp_buf *out, const pmp_group *g);
  * json-c reads it (the reference; docs/records.md, "Reading"): invalid lines fail
  * with json-c's reasons. */
 int pmp_group_parse(pmp_group *g, const char *line, size_t len, pmp_err *err);
-/* As pmp_group_parse, and also a text document {"source", "id", "text"} (what
- * `pmp-extract wikipedia --text` and `pmp-shard cat` of a text directory write): g then
- * has the text as its context and no responses. For pmp-tokenize --text. */
-int pmp_group_parse_doc(pmp_group *g, const char *line, size_t len, pmp_err *err);
 
 /* The same two readings with their buffers kept from line to line, for readers of
  * many lines; one parser per thread (a parser is not shared). */
 typedef struct pmp_group_parser pmp_group_parser;
 pmp_group_parser *pmp_group_parser_new(void);
 void pmp_group_parser_free(pmp_group_parser *p);
-/* pmp_group_parse (allow_doc 0) or pmp_group_parse_doc (allow_doc 1). */
+/* pmp_group_parse (allow_doc 0), or also a text document {"source", "id", "text"}
+ * (allow_doc 1: what `pmp-extract wikipedia --text` and `pmp-shard cat` of a text
+ * directory write; g then has the text as its context and no responses). */
 int pmp_group_parser_parse(pmp_group_parser *p, pmp_group *g, const char *line, size_t len,
                            int allow_doc, pmp_err *err);
 
@@ -100,6 +98,9 @@ int pmp_group_writer_write(pmp_group_writer *w, const pmp_group *g, pmp_err *err
 int pmp_group_writer_write_text(pmp_group_writer *w, const char *source, size_t source_len,
                                 const char *id, size_t id_len, const char *text, size_t text_len,
                                 pmp_err *err);
+/* A line that is not a group (pmp-extract wikipedia --list-reverts' TSV), through the
+ * same buffer and error reporting; not counted. */
+int pmp_group_writer_write_line(pmp_group_writer *w, const char *line, size_t len, pmp_err *err);
 uint64_t pmp_group_writer_count(const pmp_group_writer *w);
 /* Flushes and closes; returns -1 if anything could not be written. Always frees. */
 int pmp_group_writer_close(pmp_group_writer *w, pmp_err *err);
@@ -118,7 +119,6 @@ uint64_t pmp_group_reader_skipped(const pmp_group_reader *r);
 /* The last skip reason (for a warning), or "" */
 const char *pmp_group_reader_last_skip(const pmp_group_reader *r);
 uint64_t pmp_group_reader_line(const pmp_group_reader *r);
-uint64_t pmp_group_reader_offset(const pmp_group_reader *r);   /* compressed bytes */
 void pmp_group_reader_close(pmp_group_reader *r);
 
 #endif

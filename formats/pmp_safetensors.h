@@ -58,9 +58,6 @@ const char *pmp_st_metadata(const pmp_safetensors *st, const char *key);
 int pmp_st_read_f32(const pmp_safetensors *st, const char *name, float *dst, uint64_t n,
                     pmp_err *err);
 
-const char *pmp_st_dtype_name(pmp_st_dtype d);
-size_t pmp_st_dtype_size(pmp_st_dtype d);
-
 /* ---- writing ---- */
 typedef struct pmp_st_writer pmp_st_writer;
 

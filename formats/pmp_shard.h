@@ -98,7 +98,6 @@ int pmp_shard_writer_open(pmp_shard_writer **out, const char *path, int zstd_lev
 int pmp_shard_writer_add(pmp_shard_writer *w, const pmp_shard_group *g, pmp_err *err);
 /* Tokens stored so far (to decide when a shard is full). */
 uint64_t pmp_shard_writer_tokens(const pmp_shard_writer *w);
-uint64_t pmp_shard_writer_groups(const pmp_shard_writer *w);
 /* Flushes the last block, writes index and footer, commits durably. Frees w. */
 int pmp_shard_writer_close(pmp_shard_writer *w, pmp_shard_totals *tot, pmp_err *err);
 /* Drops the temporary file. Frees w. */

@@ -23,8 +23,6 @@ static const struct {
     [PMP_ST_BOOL] = {"BOOL", 1},
 };
 
-const char *pmp_st_dtype_name(pmp_st_dtype d) { return d < PMP_ST_N_DTYPES ? dtypes[d].name : "?"; }
-size_t pmp_st_dtype_size(pmp_st_dtype d) { return d < PMP_ST_N_DTYPES ? dtypes[d].size : 0; }
 
 struct pmp_safetensors {
     const unsigned char *file;
@@ -284,9 +282,9 @@ static float half_to_float(uint16_t h)
 int pmp_st_read_f32(const pmp_safetensors *st, const char *name, float *dst, uint64_t n, pmp_err *err)
 {
     const pmp_st_tensor *t = pmp_st_find(st, name);
-    if (!t) return pmp_err_set(err, "no tensor \"%s\"", name);
+    if (!t) return pmp_err_setc(err, PMP_E_INPUT, "no tensor \"%s\"", name);
     if (t->numel != n)
-        return pmp_err_set(err, "tensor \"%s\" has %llu elements, expected %llu", name,
+        return pmp_err_setc(err, PMP_E_MISMATCH, "tensor \"%s\" has %llu elements, expected %llu", name,
                            (unsigned long long)t->numel, (unsigned long long)n);
     const unsigned char *p = st->data + t->begin;
     switch (t->dtype) {
@@ -307,7 +305,7 @@ int pmp_st_read_f32(const pmp_safetensors *st, const char *name, float *dst, uin
         }
         return 0;
     default:
-        return pmp_err_set(err, "tensor \"%s\" is %s, not a float type", name, dtypes[t->dtype].name);
+        return pmp_err_setc(err, PMP_E_UNSUPPORTED, "tensor \"%s\" is %s, not a float type", name, dtypes[t->dtype].name);
     }
 }
 
@@ -336,10 +334,10 @@ pmp_st_writer *pmp_st_writer_new(void)
 int pmp_st_writer_add_f32(pmp_st_writer *w, const char *name, const int64_t *shape, int ndim,
                           const float *data, pmp_err *err)
 {
-    if (ndim < 0 || ndim > PMP_ST_MAX_DIMS) return pmp_err_set(err, "tensor \"%s\": bad rank %d", name, ndim);
-    if (!strcmp(name, "__metadata__")) return pmp_err_set(err, "\"__metadata__\" is reserved");
+    if (ndim < 0 || ndim > PMP_ST_MAX_DIMS) return pmp_err_setc(err, PMP_E_INTERNAL, "tensor \"%s\": bad rank %d", name, ndim);
+    if (!strcmp(name, "__metadata__")) return pmp_err_setc(err, PMP_E_INTERNAL, "\"__metadata__\" is reserved");
     for (size_t i = 0; i < w->n; i++)
-        if (!strcmp(w->e[i].name, name)) return pmp_err_set(err, "tensor \"%s\" added twice", name);
+        if (!strcmp(w->e[i].name, name)) return pmp_err_setc(err, PMP_E_INTERNAL, "tensor \"%s\" added twice", name);
     if (w->n == w->cap) {
         w->cap = w->cap ? 2 * w->cap : 64;
         w->e = pmp_xrealloc(w->e, w->cap * sizeof *w->e);
@@ -350,7 +348,7 @@ int pmp_st_writer_add_f32(pmp_st_writer *w, const char *name, const int64_t *sha
     e->ndim = ndim;
     e->numel = 1;
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0) return pmp_err_set(err, "tensor \"%s\": negative dimension", name);
+        if (shape[i] < 0) return pmp_err_setc(err, PMP_E_INTERNAL, "tensor \"%s\": negative dimension", name);
         e->shape[i] = shape[i];
         e->numel *= (uint64_t)shape[i];
     }

@@ -196,7 +196,7 @@ const pmp_shard_index_entry *pmp_shard_block(const pmp_shard_reader *r, size_t b
 int pmp_shard_read_block(pmp_shard_reader *r, size_t b, const char **raw, size_t *raw_len,
                          pmp_err *err)
 {
-    if (b >= r->n_blocks) return pmp_err_set(err, "%s: no block %zu", r->path, b);
+    if (b >= r->n_blocks) return pmp_err_setc(err, PMP_E_INTERNAL, "%s: no block %zu", r->path, b);
     if (r->cur_block == b) {
         *raw = r->raw;
         *raw_len = r->raw_len;
@@ -285,7 +285,7 @@ int pmp_shard_pair(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, uint32_t
                    pmp_err *err)
 {
     if (k >= r->tot.pairs)
-        return pmp_err_set(err, "%s: pair %llu out of range (%llu pairs)", r->path,
+        return pmp_err_setc(err, PMP_E_INTERNAL, "%s: pair %llu out of range (%llu pairs)", r->path,
                            (unsigned long long)k, (unsigned long long)r->tot.pairs);
     size_t lo = last_block_from(r, k, 1);
     /* Blocks whose groups have no pairs share first_pair with the next one. */
@@ -310,7 +310,7 @@ int pmp_shard_pair(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, uint32_t
 int pmp_shard_group_at(pmp_shard_reader *r, uint64_t k, pmp_shard_group *g, pmp_err *err)
 {
     if (k >= r->tot.groups)
-        return pmp_err_set(err, "%s: group %llu out of range (%llu groups)", r->path,
+        return pmp_err_setc(err, PMP_E_INTERNAL, "%s: group %llu out of range (%llu groups)", r->path,
                            (unsigned long long)k, (unsigned long long)r->tot.groups);
     size_t lo = last_block_from(r, k, 0);
     const char *raw;

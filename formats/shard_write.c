@@ -57,9 +57,9 @@ static int flush_block(pmp_shard_writer *w, pmp_err *err)
     /* ZSTD_compressCCtx writes the content size into the frame header. */
     size_t n = ZSTD_compressCCtx(w->cctx, dst, bound, w->raw.data, w->raw.len, w->level);
     if (ZSTD_isError(n))
-        return pmp_err_set(err, "%s: zstd: %s", w->f.tmp, ZSTD_getErrorName(n));
+        return pmp_err_setc(err, PMP_E_INTERNAL, "%s: zstd: %s", w->f.tmp, ZSTD_getErrorName(n));
     if (w->raw.len > UINT32_MAX || n > UINT32_MAX)
-        return pmp_err_set(err, "%s: block larger than 4 GiB (one huge group?)", w->f.tmp);
+        return pmp_err_setc(err, PMP_E_UNSUPPORTED, "%s: block larger than 4 GiB (one huge group?)", w->f.tmp);
     uint64_t h = pmp_xxh64(dst, n);
     char *bh = w->comp.data;
     memcpy(bh, block_magic, 4);
@@ -105,11 +105,6 @@ int pmp_shard_writer_add(pmp_shard_writer *w, const pmp_shard_group *g, pmp_err 
 uint64_t pmp_shard_writer_tokens(const pmp_shard_writer *w)
 {
     return w->tot.tokens;
-}
-
-uint64_t pmp_shard_writer_groups(const pmp_shard_writer *w)
-{
-    return w->tot.groups;
 }
 
 static void writer_free(pmp_shard_writer *w)

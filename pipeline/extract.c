@@ -118,8 +118,7 @@ int pmp_extract_main(const pmp_source *src, int argc, char **argv)
             goto out;
         }
         if (src->set(state, c, optarg, &err) < 0) {
-            rc = err.code == PMP_E_USAGE ? pmp_cli_usage_error(&cli, "%s", err.msg)
-                                         : pmp_cli_fail_err(&cli, &err);
+            rc = pmp_cli_fail_err(&cli, &err);
             goto out;
         }
     }
@@ -155,7 +154,7 @@ int pmp_extract_main(const pmp_source *src, int argc, char **argv)
     if (run_rc < 0 && err.code == PMP_E_USAGE) {
         /* a bad --comment-pattern is only found when the source compiles it: it
          * ends like any usage error, without a summary */
-        rc = pmp_cli_usage_error(&cli, "%s", err.msg);
+        rc = pmp_cli_fail_err(&cli, &err);
         pmp_buf_free(&label);
         goto out;
     }

@@ -121,10 +121,10 @@ int pmp_groupby_open(pmp_groupby **out, uint64_t mem_budget, const char *tmpdir,
     /* Checked now so that a typo fails at the start, not after an hour of input. */
     struct stat st;
     if (stat(tmpdir, &st) != 0)
-        return pmp_err_set(err, "groupby: temporary directory '%s': %s", tmpdir,
+        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "groupby: temporary directory '%s': %s", tmpdir,
                            strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return pmp_err_set(err, "groupby: temporary directory '%s': not a directory",
+        return pmp_err_setc(err, PMP_E_IO, "groupby: temporary directory '%s': not a directory",
                            tmpdir);
     pmp_groupby *g = pmp_xcalloc(1, sizeof *g);
     g->budget = mem_budget ? mem_budget : 1;
@@ -143,7 +143,7 @@ static int run_create(pmp_groupby *g, gb_run *r, pmp_err *err)
     pmp_buf_printf(&path, "%s/pmp-groupby-XXXXXX", g->tmpdir);
     int fd = mkstemp(path.data);
     if (fd < 0) {
-        pmp_err_set(err, "groupby: cannot create a run file in '%s': %s", g->tmpdir,
+        pmp_err_setc(err, pmp_errcode_from_errno(errno), "groupby: cannot create a run file in '%s': %s", g->tmpdir,
                     strerror(errno));
         pmp_buf_free(&path);
         return -1;
@@ -155,7 +155,7 @@ static int run_create(pmp_groupby *g, gb_run *r, pmp_err *err)
     r->f = fdopen(fd, "w+b");
     if (!r->f) {
         close(fd);
-        return pmp_err_set(err, "groupby: fdopen: %s", strerror(errno));
+        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "groupby: fdopen: %s", strerror(errno));
     }
     r->iobuf = pmp_xmalloc(g->iobuf_size);
     setvbuf(r->f, r->iobuf, _IOFBF, g->iobuf_size);
@@ -207,10 +207,10 @@ static int write_rec(gb_run *r, const void *k, size_t klen, const void *v, size_
 static int run_rewind(pmp_groupby *g, gb_run *r, pmp_err *err)
 {
     if (fflush(r->f) != 0 || ferror(r->f))
-        return pmp_err_set(err, "groupby: writing a run file in '%s': %s", g->tmpdir,
+        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "groupby: writing a run file in '%s': %s", g->tmpdir,
                            strerror(errno));
     if (fseeko(r->f, 0, SEEK_SET) != 0)
-        return pmp_err_set(err, "groupby: rewinding a run file: %s", strerror(errno));
+        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "groupby: rewinding a run file: %s", strerror(errno));
     return 0;
 }
 
@@ -263,9 +263,9 @@ static size_t grow_to(size_t cap, size_t need, uint64_t budget)
 int pmp_groupby_add(pmp_groupby *g, const void *key, size_t klen, const void *val,
                     size_t vlen, pmp_err *err)
 {
-    if (g->finished) return pmp_err_set(err, "groupby: add after finish");
+    if (g->finished) return pmp_err_setc(err, PMP_E_INTERNAL, "groupby: add after finish");
     if (klen > UINT32_MAX || vlen > UINT32_MAX)
-        return pmp_err_set(err, "groupby: record too large (%zu + %zu bytes)", klen, vlen);
+        return pmp_err_setc(err, PMP_E_UNSUPPORTED, "groupby: record too large (%zu + %zu bytes)", klen, vlen);
     size_t rec = REC_HDR + klen + vlen;
     if (g->n && (uint64_t)(g->alen + rec) + (g->n + 1) * sizeof(gb_ent) > g->budget)
         if (spill(g, err) != 0) return -1;
@@ -320,9 +320,9 @@ static int reader_next(gb_reader *r, pmp_err *err)
     if (rc == 0) return 0;
     if (rc < 0 || get_varint(r->run.f, &vlen, 0) != 1 || klen > UINT32_MAX ||
         vlen > UINT32_MAX)
-        return pmp_err_set(err, "groupby: run file truncated or corrupt");
+        return pmp_err_setc(err, PMP_E_CORRUPT, "groupby: run file truncated or corrupt");
     if (read_field(r->run.f, &r->key, klen) != 0 || read_field(r->run.f, &r->val, vlen) != 0)
-        return pmp_err_set(err, "groupby: run file truncated (%s)",
+        return pmp_err_setc(err, PMP_E_CORRUPT, "groupby: run file truncated (%s)",
                            ferror(r->run.f) ? strerror(errno) : "short read");
     return 1;
 }
@@ -462,7 +462,7 @@ int pmp_groupby_finish(pmp_groupby *g, pmp_err *err)
 int pmp_groupby_next(pmp_groupby *g, const void **key, size_t *klen, const void **val,
                      size_t *vlen, pmp_err *err)
 {
-    if (!g->finished) return pmp_err_set(err, "groupby: next before finish");
+    if (!g->finished) return pmp_err_setc(err, PMP_E_INTERNAL, "groupby: next before finish");
     if (!g->merging) {
         if (g->pos >= g->n) return 0;
         const unsigned char *rec = g->arena + g->idx[g->pos++].off;

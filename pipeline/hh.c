@@ -91,13 +91,13 @@ static int get_text(json_object *obj, const char *key, const char **s, size_t *l
 {
     json_object *v;
     if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-        return pmp_err_set(err, "missing string field \"%s\"", key);
+        return pmp_err_setc(err, PMP_E_INPUT, "missing string field \"%s\"", key);
     *s = json_object_get_string(v);
     *len = (size_t)json_object_get_string_len(v);
     /* json-c's UTF-8 validation lets overlong forms through (E0 80 9D); the group
      * writer does not, so refuse them here, as a bad line --skip-bad can skip */
     size_t ok = pmp_utf8_check(*s, *len);
-    if (ok != *len) return pmp_err_set(err, "invalid UTF-8 in \"%s\" at byte %zu", key, ok);
+    if (ok != *len) return pmp_err_setc(err, PMP_E_INPUT, "invalid UTF-8 in \"%s\" at byte %zu", key, ok);
     return 0;
 }
 
@@ -109,11 +109,11 @@ static int parse_line(json_tokener *tok, const char *line, size_t len, json_obje
     *obj = json_tokener_parse_ex(tok, line, (int)len);
     enum json_tokener_error je = json_tokener_get_error(tok);
     if (!*obj || je != json_tokener_success)
-        return pmp_err_set(err, "invalid JSON: %s", je == json_tokener_continue
+        return pmp_err_setc(err, PMP_E_INPUT, "invalid JSON: %s", je == json_tokener_continue
                                                         ? "truncated object"
                                                         : json_tokener_error_desc(je));
     if (!json_object_is_type(*obj, json_type_object))
-        return pmp_err_set(err, "expected a JSON object with \"chosen\" and \"rejected\"");
+        return pmp_err_setc(err, PMP_E_INPUT, "expected a JSON object with \"chosen\" and \"rejected\"");
     if (get_text(*obj, "chosen", ch, chl, err) < 0) return -1;
     return get_text(*obj, "rejected", rj, rjl, err);
 }
@@ -149,9 +149,9 @@ int pmp_hh_extract(const char *path, const pmp_hh_options *opt, pmp_group_writer
         if (len > (size_t)INT32_MAX ||
             parse_line(tok, line, len, &obj, &ch, &chl, &rj, &rjl, &lerr) < 0) {
             if (obj) json_object_put(obj);
-            if (len > (size_t)INT32_MAX) pmp_err_set(&lerr, "line longer than 2 GiB");
+            if (len > (size_t)INT32_MAX) pmp_err_setc(&lerr, PMP_E_UNSUPPORTED, "line longer than 2 GiB");
             if (!opt->skip_bad) {
-                rc = pmp_err_set(err, "%s:%llu: %s", pmp_input_name(in),
+                rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: %s", pmp_input_name(in),
                                  (unsigned long long)lineno, lerr.msg);
                 break;
             }

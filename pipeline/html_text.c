@@ -368,7 +368,7 @@ int pmp_html_text_convert(pmp_html_text *h, pmp_buf *out, const char *html, size
 {
     if (len == 0) return 0;
     if (len > (size_t)INT32_MAX)
-        return pmp_err_set(err, "HTML fragment too large (%zu bytes)", len);
+        return pmp_err_setc(err, PMP_E_UNSUPPORTED, "HTML fragment too large (%zu bytes)", len);
     printer *p = &h->p;
     p->out = out;
     p->start = out->len;

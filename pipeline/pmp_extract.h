@@ -77,6 +77,11 @@ typedef struct pmp_source {
 /* Adds a stats struct made only of uint64_t counters (every source's) to a total:
  * how a source sums its per-input stats. */
 void pmp_extract_add_counts(void *total, const void *part, size_t size);
+/* Put beside every struct summed that way: checks what C can (size and alignment of
+ * a uint64_t array; a double field would still pass, so keep them all uint64_t). */
+#define PMP_EXTRACT_COUNTS(T)                                                             \
+    _Static_assert(sizeof(T) % sizeof(uint64_t) == 0 && _Alignof(T) == _Alignof(uint64_t), \
+                   #T " is summed as uint64_t[] by pmp_extract_add_counts")
 
 /* The table of sources, in `--help` order. */
 const pmp_source *const *pmp_extract_sources(size_t *n);

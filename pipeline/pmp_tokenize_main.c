@@ -1,5 +1,9 @@
 /* pmp-tokenize — group JSONL -> tokenized ranked-pair shards (docs/tokenize.md). */
+#include <float.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,11 +87,9 @@ enum {
 
 static int parse_u64(const char *s, uint64_t *out)
 {
-    char *end;
-    if (!*s || *s == '-') return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end) return -1;
-    *out = v;
+    long long v;
+    if (pmp_parse_int(s, 0, LLONG_MAX, &v) < 0) return -1;   /* common/parse.c: ERANGE too */
+    *out = (uint64_t)v;
     return 0;
 }
 
@@ -133,7 +135,7 @@ int main(int argc, char **argv)
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
         if (r == PMP_CLI_HANDLED) continue;
-        char *end;
+        char *end, frac[64];
         switch (c) {
         case 't': o.tokenizer = optarg; break;
         case 'o': o.out_dir = optarg; break;
@@ -156,8 +158,7 @@ int main(int argc, char **argv)
             break;
         case OPT_MIN_GAP:
             pairing = 1;
-            o.policy.min_score_gap = strtod(optarg, &end);
-            if (*end || !(o.policy.min_score_gap >= 0))
+            if (pmp_parse_double(optarg, 0, DBL_MAX, &o.policy.min_score_gap) < 0)
                 return pmp_cli_usage_error(&cli, "--min-score-gap: expected a number >= 0");
             break;
         case OPT_TIME_RULE: o.policy.time_rule = pairing = 1; break;
@@ -174,8 +175,10 @@ int main(int argc, char **argv)
         case OPT_SPLIT:
             if (strncmp(optarg, "eval=", 5) != 0)
                 return pmp_cli_usage_error(&cli, "--split: expected eval=FRACTION[,fold=K]");
-            o.policy.eval_fraction = strtod(optarg + 5, &end);
-            if (!(o.policy.eval_fraction >= 0 && o.policy.eval_fraction < 1))
+            end = optarg + 5 + strcspn(optarg + 5, ",");
+            snprintf(frac, sizeof frac, "%.*s", (int)(end - optarg - 5), optarg + 5);
+            if (end - optarg - 5 >= (ptrdiff_t)sizeof frac ||
+                pmp_parse_double(frac, 0, 1, &o.policy.eval_fraction) < 0 || o.policy.eval_fraction >= 1)
                 return pmp_cli_usage_error(&cli, "--split: the fraction must be in [0, 1)");
             if (strncmp(end, ",fold=", 6) == 0) {
                 if (parse_u64(end + 6, &o.policy.eval_fold) < 0 ||
@@ -282,7 +285,7 @@ int main(int argc, char **argv)
     pmp_cli_stat_num(&cli, "pairs_per_s",
                      secs > 0 ? (double)(res.train_pairs + res.eval_pairs) / secs : 0);
     pmp_cli_stat_num(&cli, "io_ops", (double)pmp_io_count());
-    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
+    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     if (o.policy.eval_fraction > 0 && !o.policy.split_by_id && res.groups_without_split_key)
         pmp_cli_warn(&cli, "%llu of %llu groups have no split_key (written before split keys): "
                      "they were split by their id, so groups sharing text may sit on both sides "

@@ -57,7 +57,7 @@ static int add_file(run *r, const char *path, int is_submission, pmp_err *err)
                 r->st->bad_lines++;
                 continue;
             }
-            pmp_err_set(err, "%s:%llu: invalid JSON line: %s", pmp_input_name(in),
+            pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: invalid JSON line: %s", pmp_input_name(in),
                         (unsigned long long)pmp_input_line_number(in), perr.msg);
             rc = -1;
             break;
@@ -117,7 +117,7 @@ int pmp_reddit_extract(const pmp_reddit_opts *o, const char *const *comments_pat
     int have = 0, nr;
     while ((nr = pmp_groupby_next(r.gb, &key, &klen, &val, &vlen, err)) == 1) {
         if (klen != 8) {
-            pmp_err_set(err, "reddit: unexpected group-by key length %zu", klen);
+            pmp_err_setc(err, PMP_E_INTERNAL, "reddit: unexpected group-by key length %zu", klen);
             goto done;
         }
         if (have && memcmp(cur, key, 8) != 0) {

@@ -92,7 +92,7 @@ static int str_field(const pmp_jfield *f, const char **s, size_t *len)
 /* A line without a usable id field: reported in err, counted, skipped. */
 static int missing(pmp_err *err, const char *what)
 {
-    pmp_err_set(err, "no usable \"%s\"", what);
+    pmp_err_setc(err, PMP_E_INPUT, "no usable \"%s\"", what);
     return 0;
 }
 
@@ -157,6 +157,7 @@ typedef struct rec_head {
     uint64_t id, link, parent;
     double score, created_utc;
 } rec_head;
+_Static_assert(sizeof(rec_head) == 56, "rec_head has no padding: a spill record is its bytes");
 
 void pmp_reddit_item_encode(pmp_buf *out, const pmp_reddit_item *it)
 {

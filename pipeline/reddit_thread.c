@@ -272,7 +272,7 @@ int pmp_reddit_thread_flush(pmp_reddit_thread *t, pmp_reddit_emit_fn emit, void 
     for (size_t i = 0; i < t->n; i++) {
         pmp_reddit_item *it = &t->items[i];
         if (pmp_reddit_item_decode(t->arena.data + t->offs[i], t->offs[i + 1] - t->offs[i], it)) {
-            rc = pmp_err_set(err, "reddit: corrupt group-by record");
+            rc = pmp_err_setc(err, PMP_E_INTERNAL, "reddit: corrupt group-by record");
             goto done;
         }
         if (it->flags & PMP_RI_SUBMISSION) {

@@ -1,7 +1,9 @@
 /* shard_cmd.c — pmp-shard info / verify / cat / head / merge. */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,13 +69,13 @@ static int parse(args *a, int argc, char **argv, const char *prog, const char *u
         int r_exit, r = pmp_cli_option(&a->cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
         if (r == PMP_CLI_HANDLED) continue;
-        char *end;
+        long long n;
         switch (c) {
         case 'o': a->out = optarg; break;
         case 't': a->tokenizer = optarg; break;
         case 'n':
-            a->n = strtoull(optarg, &end, 10);
-            if (*end || *optarg == '-') return pmp_cli_usage_error(&a->cli, "-n: expected a count");
+            if (pmp_parse_int(optarg, 0, LLONG_MAX, &n) < 0) return pmp_cli_usage_error(&a->cli, "-n: expected a count");
+            a->n = (uint64_t)n;
             break;
         default: return pmp_cli_usage_error(&a->cli, "unexpected option");
         }
@@ -86,7 +88,7 @@ static int parse(args *a, int argc, char **argv, const char *prog, const char *u
 static int load(pmp_manifest *m, const char *dir, pmp_err *err)
 {
     int got = pmp_manifest_load(m, dir, err);
-    if (got == 0) return pmp_err_set(err, "%s: no %s (not a shard directory)", dir, PMP_MANIFEST_NAME);
+    if (got == 0) return pmp_err_setc(err, PMP_E_INPUT, "%s: no %s (not a shard directory)", dir, PMP_MANIFEST_NAME);
     return got < 0 ? -1 : 0;
 }
 
@@ -146,7 +148,7 @@ int pmp_shard_cmd_info(int argc, char **argv)
     for (int i = a.first; i < argc; i++) {
         pmp_manifest m;
         pmp_err err;
-        if (load(&m, argv[i], &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+        if (load(&m, argv[i], &err) < 0) return pmp_cli_fail_err(&a.cli, &err);
         uint64_t bytes = 0;
         for (size_t s = 0; s < m.n_shards; s++) bytes += m.shards[s].bytes;
         if (a.cli.json) {
@@ -234,7 +236,7 @@ int pmp_shard_cmd_verify(int argc, char **argv)
         pmp_err err;
         int loaded = load(&m, argv[i], &err) == 0;
         if (!loaded || pmp_manifest_verify(&m, argv[i], 1, &err) < 0) {
-            pmp_cli_fail(&a.cli, "%s", err.msg);
+            pmp_cli_fail_err(&a.cli, &err);
             fail = 1;
             if (a.cli.json && loaded) print_json(argv[i], &m, 0, "failed");
             pmp_manifest_free(&m);
@@ -327,7 +329,7 @@ static int cat_common(int argc, char **argv, const char *prog, const char *usage
     c.left = head ? a.n : UINT64_MAX;
     pmp_group_init(&c.g);
     pmp_err err;
-    if (pmp_group_writer_open(&c.w, "-", &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (pmp_group_writer_open(&c.w, "-", &err) < 0) return pmp_cli_fail_err(&a.cli, &err);
     rc = 0;
     for (int i = a.first; i < argc && rc == 0 && c.left; i++) {
         pmp_manifest m;
@@ -353,8 +355,8 @@ static int cat_common(int argc, char **argv, const char *prog, const char *usage
     if (c.repaired)
         pmp_cli_warn(&a.cli, "%llu truncated texts ended inside a UTF-8 character (replaced by U+FFFD)",
                      (unsigned long long)c.repaired);
-    if (rc < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
-    if (wrc < 0) return pmp_cli_fail(&a.cli, "%s", werr.msg);
+    if (rc < 0) return pmp_cli_fail_err(&a.cli, &err);
+    if (wrc < 0) return pmp_cli_fail_err(&a.cli, &werr);
     return PMP_EXIT_OK;
 }
 
@@ -399,16 +401,16 @@ int pmp_shard_cmd_pair(int argc, char **argv)
     const char *dir = argv[a.first];
     pmp_manifest m;
     pmp_err err;
-    if (load(&m, dir, &err) < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (load(&m, dir, &err) < 0) return pmp_cli_fail_err(&a.cli, &err);
     pmp_buf path = PMP_BUF_INIT, out = PMP_BUF_INIT;
     rc = PMP_EXIT_OK;
     for (int i = a.first + 1; i < argc && rc == PMP_EXIT_OK; i++) {
-        char *end;
-        uint64_t k = strtoull(argv[i], &end, 10), base = 0;
-        if (*end || *argv[i] == '-') {
+        long long ki;
+        if (pmp_parse_int(argv[i], 0, LLONG_MAX, &ki) < 0) {
             rc = pmp_cli_usage_error(&a.cli, "K must be a pair number, got '%s'", argv[i]);
             break;
         }
+        uint64_t k = (uint64_t)ki, base = 0;
         size_t s = 0;
         while (s < m.n_shards && k >= base + m.shards[s].pairs) base += m.shards[s++].pairs;
         if (s == m.n_shards) {
@@ -422,11 +424,11 @@ int pmp_shard_cmd_pair(int argc, char **argv)
         pmp_shard_group g;
         uint32_t which;
         if (pmp_shard_open(&r, path.data, &err) < 0) {
-            rc = pmp_cli_fail(&a.cli, "%s", err.msg);
+            rc = pmp_cli_fail_err(&a.cli, &err);
             break;
         }
         if (pmp_shard_pair(r, k - base, &g, &which, &err) < 0) {
-            rc = pmp_cli_fail(&a.cli, "%s", err.msg);
+            rc = pmp_cli_fail_err(&a.cli, &err);
         } else {
             const pmp_shard_resp *b = &g.resp[g.pairs[2 * which]], *w = &g.resp[g.pairs[2 * which + 1]];
             pmp_buf_clear(&out);
@@ -468,7 +470,7 @@ static const char merge_usage[] =
 static int copy_shard(const char *from, const char *to, pmp_err *err)
 {
     FILE *f = fopen(from, "rb");
-    if (!f) return pmp_err_set(err, "%s: cannot open", from);
+    if (!f) return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot open", from);
     pmp_dfile out;
     if (pmp_dfile_open(&out, to, err) < 0) {
         fclose(f);
@@ -478,7 +480,7 @@ static int copy_shard(const char *from, const char *to, pmp_err *err)
     size_t n;
     int rc = 0;
     while (rc == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0) rc = pmp_dfile_write(&out, buf, n, err);
-    if (rc == 0 && ferror(f)) rc = pmp_err_set(err, "%s: read error", from);
+    if (rc == 0 && ferror(f)) rc = pmp_err_setc(err, PMP_E_IO, "%s: read error", from);
     fclose(f);
     if (rc < 0) {
         pmp_dfile_abort(&out);
@@ -503,7 +505,7 @@ static int merge_level(char **dirs, int n, const char *sub, const char *out_dir,
             rc = -1;
             break;
         }
-        if (!m.complete) rc = pmp_err_set(err, "%s: the run is not complete", dir.data);
+        if (!m.complete) rc = pmp_err_setc(err, PMP_E_INPUT, "%s: the run is not complete", dir.data);
         else if (pmp_manifest_verify(&m, dir.data, 0, err) < 0) rc = -1;
         else if (i == 0) {
             out.split = pmp_xstrdup(m.split);
@@ -516,7 +518,7 @@ static int merge_level(char **dirs, int n, const char *sub, const char *out_dir,
             out.tok_vocab_size = m.tok_vocab_size;
             out.policy = m.policy;
         } else if (strcmp(m.tok_identity, out.tok_identity) != 0) {
-            rc = pmp_err_set(err, "%s: tokenizer %s differs from %s%s's %s", dir.data, m.tok_identity, dirs[0],
+            rc = pmp_err_setc(err, PMP_E_MISMATCH, "%s: tokenizer %s differs from %s%s's %s", dir.data, m.tok_identity, dirs[0],
                              sub, out.tok_identity);
         }
         for (size_t s = 0; rc == 0 && s < m.n_shards; s++) {
@@ -564,7 +566,7 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     if (!a.out) return pmp_cli_usage_error(&a.cli, "-o OUT is required");
     pmp_err err;
     int ne = pmp_tokenize_dir_nonempty(a.out, &err);
-    if (ne < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (ne < 0) return pmp_cli_fail_err(&a.cli, &err);
     if (ne) return pmp_cli_fail(&a.cli, "%s: directory is not empty", a.out);
     /* eval splits stay apart: merged into OUT/eval when every input has one */
     int n = argc - a.first, with_eval = 0;
@@ -589,7 +591,7 @@ int pmp_shard_cmd_merge(int argc, char **argv)
         rc = merge_level(argv + a.first, n, "/eval", ev.data, &shards, &err);
         pmp_buf_free(&ev);
     }
-    if (rc < 0) return pmp_cli_fail(&a.cli, "%s", err.msg);
+    if (rc < 0) return pmp_cli_fail_err(&a.cli, &err);
     if (!a.cli.quiet)
         fprintf(stderr, "pmp-shard merge: %zu shards into %s%s\n", shards, a.out, with_eval ? " (and its eval/)" : "");
     return PMP_EXIT_OK;

@@ -195,7 +195,7 @@ int pmp_shard_cmd_export(int argc, char **argv)
         pmp_manifest m;
         pmp_manifest_init(&m);
         int got = pmp_manifest_load(&m, argv[i], &err);
-        if (got == 0) pmp_err_set(&err, "%s: no %s (not a shard directory)", argv[i], PMP_MANIFEST_NAME);
+        if (got == 0) pmp_err_setc(&err, PMP_E_INPUT, "%s: no %s (not a shard directory)", argv[i], PMP_MANIFEST_NAME);
         if (got <= 0) rc = -1;
         if (rc == 0 && m.policy.text_chunk_tokens)
             rc = pmp_err_setc(&err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text), not pairs",
@@ -210,8 +210,8 @@ int pmp_shard_cmd_export(int argc, char **argv)
     if (x.out != stdout) {
         /* complete or nothing: the final name appears only after a whole, flushed write */
         int cerr = fclose(x.out) != 0 ? errno : 0;
-        if (rc == 0 && cerr) rc = pmp_err_set(&err, "%s: %s", tmp.data, strerror(cerr));
-        if (rc == 0 && rename(tmp.data, out) != 0) rc = pmp_err_set(&err, "%s: %s", out, strerror(errno));
+        if (rc == 0 && cerr) rc = pmp_err_setc(&err, pmp_errcode_from_errno(cerr), "%s: %s", tmp.data, strerror(cerr));
+        if (rc == 0 && rename(tmp.data, out) != 0) rc = pmp_err_setc(&err, pmp_errcode_from_errno(errno), "%s: %s", out, strerror(errno));
         if (rc != 0) unlink(tmp.data);
     }
     pmp_buf_free(&tmp);

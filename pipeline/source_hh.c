@@ -4,6 +4,8 @@
 #include "hh.h"
 #include "pmp_extract.h"
 
+PMP_EXTRACT_COUNTS(pmp_hh_stats);
+
 typedef struct hh_state {
     pmp_hh_options opt;
     pmp_hh_stats st;

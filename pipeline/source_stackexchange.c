@@ -8,6 +8,8 @@
 #include "pmp_extract.h"
 #include "stackexchange.h"
 
+PMP_EXTRACT_COUNTS(pmp_se_stats);
+
 typedef struct se_state {
     pmp_se_options opt;
     pmp_se_stats st;

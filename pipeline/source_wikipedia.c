@@ -8,10 +8,15 @@
 #include "pmp_extract.h"
 #include "wikipedia.h"
 
+PMP_EXTRACT_COUNTS(pmp_wiki_stats);
+
 typedef struct wiki_state {
     pmp_wiki_opts o;
     pmp_wiki_stats st;   /* copied from the stream before it closes */
     int list;
+    pmp_group_writer *list_out;   /* --list-reverts: the lines go to the sink's writer */
+    pmp_err list_err;
+    int list_failed;
 } wiki_state;
 
 enum {
@@ -99,9 +104,13 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
 
 static void print_revert(void *ud, const pmp_wiki_revert *r)
 {
-    (void)ud;
-    printf("%s\t%s\t%s\t%s\t%d\n", r->page_id, r->revert_rev, r->good_rev, r->bad_rev,
-           r->comment_matches);
+    wiki_state *s = ud;
+    if (s->list_failed) return;   /* the first write error is the one reported */
+    pmp_buf line = PMP_BUF_INIT;
+    pmp_buf_printf(&line, "%s\t%s\t%s\t%s\t%d\n", r->page_id, r->revert_rev, r->good_rev, r->bad_rev,
+                   r->comment_matches);
+    if (pmp_group_writer_write_line(s->list_out, line.data, line.len, &s->list_err) < 0) s->list_failed = 1;
+    pmp_buf_free(&line);
 }
 
 /* One input; its stats are added to s->st. */
@@ -139,11 +148,13 @@ static int run(void *state, const char *const *paths, size_t n, const pmp_extrac
                pmp_err *err)
 {
     wiki_state *s = state;
-    if (s->list) s->o.on_revert = print_revert;
+    if (s->list) s->o.on_revert = print_revert, s->o.ud = s, s->list_out = sink->writer;
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) rc = run_one(s, paths[i], sink, err);
-    if (rc == 0 && s->list && fflush(stdout) != 0)
-        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "writing standard output failed");
+    for (size_t i = 0; i < n && rc == 0 && !s->list_failed; i++) rc = run_one(s, paths[i], sink, err);
+    if (rc == 0 && s->list_failed) {
+        *err = s->list_err;
+        return -1;
+    }
     return rc < 0 ? -1 : 0;
 }
 

@@ -194,7 +194,7 @@ static se_str attr_text(const pmp_se_row *row, const char *name, pmp_buf *scratc
 
 static int bad_row(se_run *r, pmp_err *err, const char *why)
 {
-    if (r->opt->strict) return pmp_err_set(err, "%s (--strict)", why);
+    if (r->opt->strict) return pmp_err_setc(err, PMP_E_INPUT, "%s (--strict)", why);
     r->st->skipped[PMP_SE_SKIP_BAD_ROW]++;
     return 0;
 }
@@ -278,7 +278,7 @@ static int on_vote(void *ctx, const pmp_se_row *row, pmp_err *err)
     uint64_t post;
     se_str s = attr(row, "PostId");
     if (parse_u64(s.p, s.n, &post) != 0) {
-        if (r->opt->strict) return pmp_err_set(err, "vote without a valid PostId (--strict)");
+        if (r->opt->strict) return pmp_err_setc(err, PMP_E_INPUT, "vote without a valid PostId (--strict)");
         return 0;
     }
     r->st->upvotes++;
@@ -318,7 +318,7 @@ static int join_votes(se_run *r, pmp_err *err)
                 memcpy(&n, answers.data + off, 4);
                 se_a a;
                 if (dec_a(answers.data + off + 4, n, &a) != 0) {
-                    rc = pmp_err_set(err, "internal: corrupt answer record");
+                    rc = pmp_err_setc(err, PMP_E_INTERNAL, "internal: corrupt answer record");
                     goto done;
                 }
                 a.upvotes = (int64_t)votes;
@@ -397,7 +397,7 @@ static int build_group(se_group *sg, const char *site, int with_votes, pmp_html_
         return 0;
     }
     se_q q;
-    if (dec_q(sg->q.data, sg->q.len, &q) != 0) return pmp_err_set(err, "internal: corrupt question record");
+    if (dec_q(sg->q.data, sg->q.len, &q) != 0) return pmp_err_setc(err, PMP_E_INTERNAL, "internal: corrupt question record");
     if (sg->n_answers < 2) {
         st->skipped[PMP_SE_SKIP_FEW_ANSWERS]++;
         return 0;
@@ -409,7 +409,7 @@ static int build_group(se_group *sg, const char *site, int with_votes, pmp_html_
         memcpy(&n, sg->answers.data + off, 4);
         if (dec_a(sg->answers.data + off + 4, n, &ans[na].a) != 0) {
             free(ans);
-            return pmp_err_set(err, "internal: corrupt answer record");
+            return pmp_err_setc(err, PMP_E_INTERNAL, "internal: corrupt answer record");
         }
         na++;
         off += 4 + n;
@@ -511,7 +511,7 @@ static int emit_groups(pmp_groupby *by_question, const char *site, int with_vote
                        pmp_group_writer *w, pmp_se_stats *st, pmp_err *err)
 {
     pmp_html_text *h = pmp_html_text_new();
-    if (!h) return pmp_err_set(err, "cannot create an HTML parser");
+    if (!h) return pmp_err_setc(err, PMP_E_INTERNAL, "cannot create an HTML parser");
     se_group sg = {0};
     pmp_group g;
     pmp_group_init(&g);

@@ -112,7 +112,7 @@ static void on_internal_subset(void *ud, const xmlChar *name, const xmlChar *ext
     (void)name, (void)ext_id, (void)sys_id;
     rows_ctx *c = ud;
     if (c->failed) return;
-    pmp_err_set(c->err, "%s:%llu: DOCTYPE declarations are not accepted (a data dump "
+    pmp_err_setc(c->err, PMP_E_INPUT, "%s:%llu: DOCTYPE declarations are not accepted (a data dump "
                 "has none; DTDs and entities are refused for safety)",
                 c->name, (unsigned long long)cur_line(c));
     fail_stop(c);
@@ -131,7 +131,7 @@ static void on_error(void *ud, xmlErrorPtr e)
     const char *msg = e->message ? e->message : "XML error";
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) n--;
-    pmp_err_set(c->err, "%s:%d: malformed XML: %.*s", c->name, e->line, (int)n, msg);
+    pmp_err_setc(c->err, PMP_E_INPUT, "%s:%d: malformed XML: %.*s", c->name, e->line, (int)n, msg);
     fail_stop(c);
 }
 
@@ -185,7 +185,7 @@ int pmp_se_read_rows(const char *path, pmp_se_row_fn fn, void *ctx,
     c.ctxt = xmlCreatePushParserCtxt(&sax, &c, NULL, 0, c.name);
     if (!c.ctxt) {
         pmp_input_close(in);
-        return pmp_err_set(err, "%s: cannot create an XML parser", c.name);
+        return pmp_err_setc(err, PMP_E_INTERNAL, "%s: cannot create an XML parser", c.name);
     }
     xmlCtxtUseOptions(c.ctxt, XML_PARSE_NONET);
 
@@ -205,7 +205,7 @@ int pmp_se_read_rows(const char *path, pmp_se_row_fn fn, void *ctx,
         }
         xmlParseChunk(c.ctxt, buf, (int)n, n == 0);
         if (c.failed && !c.saw_content && !c.saw_root) {
-            rc = pmp_err_set(err, "%s: empty input (no XML document)", c.name);
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s: empty input (no XML document)", c.name);
             break;
         }
         if (c.failed) {
@@ -214,7 +214,7 @@ int pmp_se_read_rows(const char *path, pmp_se_row_fn fn, void *ctx,
         }
         if (!c.ctxt->wellFormed) {
             /* An error the handler did not see (should not happen): still fail. */
-            rc = pmp_err_set(err, "%s:%llu: malformed XML", c.name,
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: malformed XML", c.name,
                              (unsigned long long)cur_line(&c));
             break;
         }

@@ -157,12 +157,12 @@ static int open_split(run *r, split *s, pmp_err *err)
         if (got < 0) return pmp_err_prefix(err, "--resume");
         if (got == 1) {
             if (strcmp(s->m.tok_identity, pmp_bpe_identity(r->bpe)) != 0)
-                return pmp_err_set(err, "%s: --resume with a different tokenizer (%s, was %s)",
+                return pmp_err_setc(err, PMP_E_MISMATCH, "%s: --resume with a different tokenizer (%s, was %s)",
                                    s->dir, pmp_bpe_identity(r->bpe), s->m.tok_identity);
             if (pmp_manifest_policy_cmp(&s->m.policy, &o->policy, err) < 0)
                 return pmp_err_prefix(err, "%s: --resume with different options", s->dir);
             if (strcmp(s->m.split, s->name) != 0)
-                return pmp_err_set(err, "%s: manifest is for split \"%s\"", s->dir, s->m.split);
+                return pmp_err_setc(err, PMP_E_MISMATCH, "%s: manifest is for split \"%s\"", s->dir, s->m.split);
             if (pmp_manifest_verify(&s->m, s->dir, 0, err) < 0)
                 return pmp_err_prefix(err, "--resume: a listed shard is damaged");
             /* the same input: its size now (a regular file's), its content as it is read */
@@ -430,7 +430,7 @@ static int prepare_batch(run *r, pmp_tok_batch *b, pmp_err *err)
     for (size_t k = 0; k < b->nl; k++) {
         if (b->perr[k]) {
             if (!o->skip_bad)
-                return pmp_err_set(err, "%s:%llu: %s", pmp_input_name(r->in),
+                return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: %s", pmp_input_name(r->in),
                                    (unsigned long long)b->lno[k], b->perr[k]);
             r->res->bad_lines++;
             continue;
@@ -498,7 +498,7 @@ static int submit_batch(run *r, pmp_tok_batch *b, pmp_err *err)
     r->writer_batch = b;
     r->writer_rc = 0;
     if (pthread_create(&r->writer, NULL, writer_main, r) != 0)
-        return pmp_err_set(err, "cannot start the writer thread");
+        return pmp_err_setc(err, PMP_E_INTERNAL, "cannot start the writer thread");
     r->writer_running = 1;
     return 0;
 }
@@ -622,10 +622,10 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
         int ne = pmp_tokenize_dir_nonempty(o->out_dir, err);
         if (ne < 0) return -1;
         if (ne)
-            return pmp_err_set(err, "%s: directory is not empty (use --resume to continue a run, "
+            return pmp_err_setc(err, PMP_E_USAGE, "%s: directory is not empty (use --resume to continue a run, "
                                "--force to overwrite)", o->out_dir);
     }
-    if (o->policy.shard_size < 4) return pmp_err_set(err, "--shard-size must be at least 4 bytes");
+    if (o->policy.shard_size < 4) return pmp_err_setc(err, PMP_E_USAGE, "--shard-size must be at least 4 bytes");
     /* On --resume the directory's manifest says which pattern the run used, so
      * --pattern need not be repeated; the identity check then covers both. */
     pmp_manifest prior;

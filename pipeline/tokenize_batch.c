@@ -79,11 +79,6 @@ void pmp_tok_batch_select_texts(pmp_tok_batch *b, size_t k, uint64_t ordinal, in
     b->first_text[b->n] = b->n_txt;
 }
 
-void pmp_tok_batch_select(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which)
-{
-    pmp_tok_batch_select_texts(b, k, ordinal, which, NULL);
-}
-
 int pmp_tok_batch_encode(pmp_tok_batch *b, const pmp_bpe *bpe, pmp_bpe_scratch **scratch,
                          int threads, pmp_err *err)
 {
@@ -110,7 +105,7 @@ int pmp_tok_batch_encode(pmp_tok_batch *b, const pmp_bpe *bpe, pmp_bpe_scratch *
             }
         }
     }
-    if (failed) return pmp_err_set(err, "tokenizer failed on a text (text %zu of a batch)", bad);
+    if (failed) return pmp_err_setc(err, PMP_E_INPUT, "tokenizer failed on a text (text %zu of a batch)", bad);
     return 0;
 }
 

@@ -15,7 +15,7 @@ int pmp_tokenize_dir_nonempty(const char *dir, pmp_err *err)
     DIR *d = opendir(dir);
     if (!d) {
         if (errno == ENOENT) return 0;
-        return pmp_err_set(err, "%s: %s", dir, strerror(errno));
+        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", dir, strerror(errno));
     }
     int found = 0;
     struct dirent *e;
@@ -47,7 +47,7 @@ int pmp_tokenize_dir_clean(const char *dir, const pmp_manifest *m, int drop_mani
     DIR *d = opendir(dir);
     if (!d) {
         if (errno == ENOENT) return 0;
-        return pmp_err_set(err, "%s: %s", dir, strerror(errno));
+        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", dir, strerror(errno));
     }
     pmp_buf path = PMP_BUF_INIT;
     int rc = 0, removed = 0;
@@ -62,7 +62,7 @@ int pmp_tokenize_dir_clean(const char *dir, const pmp_manifest *m, int drop_mani
         pmp_buf_clear(&path);
         pmp_buf_printf(&path, "%s/%s", dir, n);
         if (unlink(path.data) < 0 && errno != ENOENT) {
-            rc = pmp_err_set(err, "%s: cannot remove: %s", path.data, strerror(errno));
+            rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot remove: %s", path.data, strerror(errno));
             break;
         }
         removed++;

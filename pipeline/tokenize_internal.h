@@ -36,10 +36,8 @@ typedef struct pmp_tok_batch {
 
 void pmp_tok_batch_add_line(pmp_tok_batch *b, const char *line, size_t len, uint64_t lno);
 /* Parses every line in parallel (perr[k] set on failure); with docs, text document
- * lines too (pmp_group_parse_doc). */
+ * lines too (pmp_group_parser_parse's allow_doc). */
 void pmp_tok_batch_parse(pmp_tok_batch *b, int threads, int docs);
-/* Appends group k (already parsed) to the groups to write. */
-void pmp_tok_batch_select(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which);
 /* --text: appends group k with only the texts keep[] marks (keep[0] the context,
  * keep[1 + i] response i). */
 void pmp_tok_batch_select_texts(pmp_tok_batch *b, size_t k, uint64_t ordinal, int which,

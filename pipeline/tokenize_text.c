@@ -47,6 +47,7 @@ static size_t probe(const pmp_text_set *s, XXH128_hash_t h)
     return i;
 }
 
+/* 1 if the text was new (now added), 0 if seen before. */
 int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len)
 {
     XXH128_hash_t h = XXH3_128bits(text, len);

@@ -19,7 +19,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-const char pmp_wiki_default_comment_pattern[] =
+/* Case-insensitive PCRE2 pattern for vandalism-revert edit comments. */
+static const char pmp_wiki_default_comment_pattern[] =
     "vandal|\\brvv?\\b|reverted edits by|cluebot|huggle|\\(hg\\)";
 
 enum { KIND_UNKNOWN = 0, KIND_SHA1, KIND_TEXT };
@@ -386,7 +387,7 @@ int pmp_wiki_open(pmp_wiki **out, const char *path, const pmp_wiki_opts *o, pmp_
     w->o = *o;
     if (w->o.radius < 2) {
         free(w);
-        return pmp_err_set(err, "radius must be at least 2 (got %d)", o->radius);
+        return pmp_err_setc(err, PMP_E_USAGE, "radius must be at least 2 (got %d)", o->radius);
     }
     const char *pat = o->comment_pattern ? o->comment_pattern : pmp_wiki_default_comment_pattern;
     int ec;
@@ -423,7 +424,7 @@ int pmp_wiki_next(pmp_wiki *w, pmp_group *g, pmp_err *err)
         if (n == 0) {
             w->eof = 1;
             if (w->st.xml_bytes == 0)
-                return pmp_err_set(err, "%s: empty input: no XML", pmp_input_name(w->in));
+                return pmp_err_setc(err, PMP_E_INPUT, "%s: empty input: no XML", pmp_input_name(w->in));
         }
         if (pmp_wiki_xml_feed(w->xml, w->chunk, (size_t)n, n == 0, err) < 0) return -1;
     }
@@ -437,11 +438,6 @@ int pmp_wiki_next(pmp_wiki *w, pmp_group *g, pmp_err *err)
 const pmp_wiki_stats *pmp_wiki_get_stats(const pmp_wiki *w)
 {
     return &w->st;
-}
-
-uint64_t pmp_wiki_input_offset(const pmp_wiki *w)
-{
-    return pmp_input_offset(w->in);
 }
 
 void pmp_wiki_close(pmp_wiki *w)

@@ -20,9 +20,6 @@
 #include "pmp_common.h"
 #include "pmp_group.h"
 
-/* Case-insensitive PCRE2 pattern for vandalism-revert edit comments. */
-extern const char pmp_wiki_default_comment_pattern[];
-
 /* One identity revert, reported before any filtering by comment. Strings are
  * valid only during the callback. */
 typedef struct pmp_wiki_revert {
@@ -74,7 +71,6 @@ int pmp_wiki_open(pmp_wiki **out, const char *path, const pmp_wiki_opts *o, pmp_
 /* 1: g holds the next group; 0: end; -1: error (file, line and offset in err). */
 int pmp_wiki_next(pmp_wiki *w, pmp_group *g, pmp_err *err);
 const pmp_wiki_stats *pmp_wiki_get_stats(const pmp_wiki *w);
-uint64_t pmp_wiki_input_offset(const pmp_wiki *w);   /* compressed bytes consumed */
 void pmp_wiki_close(pmp_wiki *w);
 
 /* ---- building blocks (exposed for tests and benchmarks) ---- */

@@ -272,7 +272,7 @@ pmp_wiki_xml *pmp_wiki_xml_new(const char *name, const pmp_wiki_xml_cb *cb)
 
 int pmp_wiki_xml_feed(pmp_wiki_xml *x, const char *chunk, size_t len, int last, pmp_err *err)
 {
-    if (x->failed) return pmp_err_set(err, "%s: XML parsing already failed", x->name);
+    if (x->failed) return pmp_err_setc(err, PMP_E_INTERNAL, "%s: XML parsing already failed", x->name);
     /* xmlParseChunk takes an int size; callers feed chunks far below that */
     int rc = xmlParseChunk(x->ctxt, chunk, (int)len, last);
     if (rc != 0 && !x->failed) {
@@ -282,13 +282,13 @@ int pmp_wiki_xml_feed(pmp_wiki_xml *x, const char *chunk, size_t len, int last, 
         x->errcol = xmlSAX2GetColumnNumber(x->ctxt);
     }
     if (x->failed) {
-        return pmp_err_set(err, "%s: line %d, column %d (XML byte %ld): %s%s",
+        return pmp_err_setc(err, PMP_E_INPUT, "%s: line %d, column %d (XML byte %ld): %s%s",
                            x->name, x->errline, x->errcol, xmlByteConsumed(x->ctxt),
                            x->errkind ? x->errkind : "malformed XML: ", x->errmsg);
     }
     if (last && (x->in_page || x->depth != 0)) {
         x->failed = 1;
-        return pmp_err_set(err, "%s: XML byte %ld: input ends inside an element", x->name,
+        return pmp_err_setc(err, PMP_E_INPUT, "%s: XML byte %ld: input ends inside an element", x->name,
                            xmlByteConsumed(x->ctxt));
     }
     return 0;

@@ -58,7 +58,7 @@ int pmp_wikitext_new(pmp_wikitext **out, pmp_err *err)
             PCRE2_UCHAR m[256];
             pcre2_get_error_message(ec, m, sizeof m);
             pmp_wikitext_free(wt);
-            return pmp_err_set(err, "wikitext pattern %d at offset %zu: %s", i, (size_t)eo, m);
+            return pmp_err_setc(err, PMP_E_INTERNAL, "wikitext pattern %d at offset %zu: %s", i, (size_t)eo, m);
         }
         /* JIT is an optimisation: without it (unsupported CPU) we still match. */
         wt->jit[i] = pcre2_jit_compile(wt->re[i], PCRE2_JIT_COMPLETE) == 0;
@@ -71,7 +71,7 @@ int pmp_wikitext_new(pmp_wikitext **out, pmp_err *err)
     wt->jstack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
     if (!wt->md || !wt->mctx || !wt->jstack) {
         pmp_wikitext_free(wt);
-        return pmp_err_set(err, "wikitext: out of memory creating PCRE2 contexts");
+        return pmp_err_setc(err, PMP_E_INTERNAL, "wikitext: out of memory creating PCRE2 contexts");
     }
     pcre2_jit_stack_assign(wt->mctx, NULL, wt->jstack);
     *out = wt;

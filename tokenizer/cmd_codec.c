@@ -53,15 +53,15 @@ static int json_string_line(json_tokener *tok, const char *line, size_t len, pmp
     enum json_tokener_error je = json_tokener_get_error(tok);
     int rc = 0;
     if (je == json_tokener_continue)
-        rc = pmp_err_set(err, "not a JSON value (it ends early)");
+        rc = pmp_err_setc(err, PMP_E_INPUT, "not a JSON value (it ends early)");
     else if (!o || je != json_tokener_success)
-        rc = pmp_err_set(err, "not a JSON value (%s)", json_tokener_error_desc(je));
+        rc = pmp_err_setc(err, PMP_E_INPUT, "not a JSON value (%s)", json_tokener_error_desc(je));
     else if (json_tokener_get_parse_end(tok) < len &&
              strspn(line + json_tokener_get_parse_end(tok), " \t\r") !=
                  len - json_tokener_get_parse_end(tok))
-        rc = pmp_err_set(err, "text after the JSON string");
+        rc = pmp_err_setc(err, PMP_E_INPUT, "text after the JSON string");
     else if (!json_object_is_type(o, json_type_string))
-        rc = pmp_err_set(err, "expected a JSON string");
+        rc = pmp_err_setc(err, PMP_E_INPUT, "expected a JSON string");
     else
         pmp_buf_append(out, json_object_get_string(o), (size_t)json_object_get_string_len(o));
     json_object_put(o);
@@ -195,6 +195,7 @@ static int parse_codec(pmp_cli *cli, int argc, char **argv, codec_args *a, int p
 {
     memset(a, 0, sizeof *a);
     int opt;
+    long long v;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "t:p:" PMP_CLI_SHORTOPTS, CODEC_OPTS, NULL)) != -1) {
         int rc_exit, rc = pmp_cli_option(cli, opt, &rc_exit);
@@ -206,8 +207,9 @@ static int parse_codec(pmp_cli *cli, int argc, char **argv, codec_args *a, int p
         case OPT_JSONL: a->jsonl = 1; break;
         case OPT_SPECIAL: a->allow_special = 1; break;
         case OPT_THREADS:
-            a->threads = atoi(optarg);
-            if (a->threads < 1) return pmp_cli_usage_error(cli, "--threads needs a number >= 1");
+            if (pmp_parse_int(optarg, 1, 1024, &v) < 0)
+                return pmp_cli_usage_error(cli, "--threads needs a number in 1..1024");
+            a->threads = (int)v;
             break;
         default: return pmp_cli_usage_error(cli, "unexpected option");
         }
@@ -227,10 +229,10 @@ static int open_codec(pmp_cli *cli, const codec_args *a, pmp_bpe **bpe, pmp_inpu
 {
     pmp_err err;
     if (pmp_bpe_load(bpe, a->tokenizer, a->pattern, &err) < 0)
-        return pmp_cli_finish(cli, pmp_cli_fail(cli, "%s", err.msg));
+        return pmp_cli_finish(cli, pmp_cli_fail_err(cli, &err));
     if (pmp_input_open(in, a->input, &err) < 0) {
         pmp_bpe_free(*bpe);
-        return pmp_cli_finish(cli, pmp_cli_fail(cli, "%s", err.msg));
+        return pmp_cli_finish(cli, pmp_cli_fail_err(cli, &err));
     }
     return -1;
 }
@@ -259,7 +261,7 @@ int pmp_bpe_cmd_encode(int argc, char **argv)
             const char *line;
             size_t len;
             int r = pmp_input_line(in, &line, &len, &err);
-            if (r < 0) { rc = pmp_cli_fail(&cli, "%s", err.msg); break; }
+            if (r < 0) { rc = pmp_cli_fail_err(&cli, &err); break; }
             if (r == 0) { done = 1; break; }
             batch_add(&b, line, len);
             lines++;
@@ -359,7 +361,7 @@ int pmp_bpe_cmd_decode(int argc, char **argv)
             pmp_buf_clear(&out);
         }
     }
-    if (rc == PMP_EXIT_OK && r < 0) rc = pmp_cli_fail(&cli, "%s", err.msg);
+    if (rc == PMP_EXIT_OK && r < 0) rc = pmp_cli_fail_err(&cli, &err);
     if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len && rc == PMP_EXIT_OK)
         rc = pmp_cli_fail(&cli, "writing: %m");
     if (fflush(stdout) != 0 && rc == PMP_EXIT_OK) rc = pmp_cli_fail(&cli, "writing: %m");
@@ -391,7 +393,7 @@ int pmp_bpe_cmd_info(int argc, char **argv)
     pmp_err err;
     pmp_bpe *bpe;
     if (pmp_bpe_load(&bpe, a.tokenizer, a.pattern, &err) < 0)
-        return pmp_cli_fail(&cli, "%s", err.msg);
+        return pmp_cli_fail_err(&cli, &err);
     if (cli.json) {   /* the same facts, one JSON object on stdout */
         pmp_buf out = PMP_BUF_INIT;
         pmp_jobj j;

@@ -135,6 +135,7 @@ int pmp_bpe_cmd_train(int argc, char **argv)
         }
         if (rc == PMP_CLI_HANDLED) continue;
         uint64_t v;
+        long long threads;
         switch (opt) {
         case 'n':
             if (pmp_parse_size(optarg, &v) < 0 || v < 256 || v > UINT32_MAX - 1) {
@@ -158,11 +159,11 @@ int pmp_bpe_cmd_train(int argc, char **argv)
             break;
         case OPT_GROUPS: groups = 1; break;
         case OPT_THREADS:
-            o.threads = atoi(optarg);
-            if (o.threads < 1) {
+            if (pmp_parse_int(optarg, 1, 1024, &threads) < 0) {
                 free(specials);
-                return pmp_cli_usage_error(&cli, "--threads needs a number >= 1");
+                return pmp_cli_usage_error(&cli, "--threads needs a number in 1..1024");
             }
+            o.threads = (int)threads;
             omp_set_num_threads(o.threads);
             break;
         default: free(specials); return pmp_cli_usage_error(&cli, "unexpected option");
@@ -178,7 +179,7 @@ int pmp_bpe_cmd_train(int argc, char **argv)
     pmp_bpe_trainer *tr;
     if (pmp_bpe_trainer_new(&tr, &o, &err) < 0) {
         free(specials);
-        return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
+        return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     }
     texts t = {0};
     int rc = PMP_EXIT_OK;
@@ -187,17 +188,17 @@ int pmp_bpe_cmd_train(int argc, char **argv)
     for (int i = 0; i < nin && rc == PMP_EXIT_OK; i++) {
         const char *path = optind < argc ? argv[optind + i] : "-";
         int r = groups ? read_groups(path, &t, tr, &cli, &err) : read_lines(path, &t, tr, &cli, &err);
-        if (r < 0) rc = pmp_cli_fail(&cli, "%s", err.msg);
+        if (r < 0) rc = pmp_cli_fail_err(&cli, &err);
     }
-    if (rc == PMP_EXIT_OK && texts_flush(&t, tr, &err) < 0) rc = pmp_cli_fail(&cli, "%s", err.msg);
+    if (rc == PMP_EXIT_OK && texts_flush(&t, tr, &err) < 0) rc = pmp_cli_fail_err(&cli, &err);
     double t1 = pmp_now();
     pmp_bpe *bpe = NULL;
     uint64_t stats[2] = {0, 0};
     if (rc == PMP_EXIT_OK && pmp_bpe_trainer_finish(tr, &bpe, stats, &err) < 0)
-        rc = pmp_cli_fail(&cli, "%s", err.msg);
+        rc = pmp_cli_fail_err(&cli, &err);
     double t2 = pmp_now();
     if (rc == PMP_EXIT_OK && pmp_bpe_save_json(bpe, output, &err) < 0)
-        rc = pmp_cli_fail(&cli, "%s", err.msg);
+        rc = pmp_cli_fail_err(&cli, &err);
     pmp_cli_stat_num(&cli, "texts", (double)t.total_texts);
     pmp_cli_stat_num(&cli, "bytes", (double)t.total_bytes);
     pmp_cli_stat_num(&cli, "distinct_pieces", (double)stats[0]);
@@ -257,9 +258,9 @@ int pmp_bpe_cmd_convert(int argc, char **argv)
         return pmp_cli_usage_error(&cli, "--tokenizer and --output are required (no other arguments)");
     pmp_err err;
     pmp_bpe *b;
-    if (pmp_bpe_load(&b, tok, pat, &err) < 0) return pmp_cli_finish(&cli, pmp_cli_fail(&cli, "%s", err.msg));
+    if (pmp_bpe_load(&b, tok, pat, &err) < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     int rc = PMP_EXIT_OK;
-    if (pmp_bpe_save_json(b, output, &err) < 0) rc = pmp_cli_fail(&cli, "%s", err.msg);
+    if (pmp_bpe_save_json(b, output, &err) < 0) rc = pmp_cli_fail_err(&cli, &err);
     pmp_cli_stat_num(&cli, "vocab_size", pmp_bpe_vocab_size(b));
     pmp_cli_stat_str(&cli, "identity", pmp_bpe_identity(b));
     pmp_bpe_free(b);

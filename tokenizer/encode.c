@@ -242,7 +242,7 @@ static int split_valid(const pcre2_code *re, const bpe_matcher *m, const unsigne
         if (rc < 0) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(rc, msg, sizeof msg);
-            return pmp_err_set(err, "pattern match failed at byte %zu: %s", off,
+            return pmp_err_setc(err, PMP_E_INPUT, "pattern match failed at byte %zu: %s", off,
                                (const char *)msg);
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
@@ -355,9 +355,9 @@ static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
                 out->len = c.from;
                 for (size_t k = 0; k < len; k++)
                     if (b->byte_id[t[k]] == UINT32_MAX)
-                        return pmp_err_set(err, "byte 0x%02X (offset %zu) has no token in this "
+                        return pmp_err_setc(err, PMP_E_INPUT, "byte 0x%02X (offset %zu) has no token in this "
                                            "vocabulary", t[k], k);
-                return pmp_err_set(err, "a byte has no token in this vocabulary");
+                return pmp_err_setc(err, PMP_E_INPUT, "a byte has no token in this vocabulary");
             }
     }
     return 0;
@@ -414,7 +414,7 @@ int pmp_bpe_decode(const pmp_bpe *b, const uint32_t *ids, size_t n, pmp_buf *out
     for (size_t i = 0; i < n; i++) {
         uint32_t id = ids[i];
         if (id >= b->n_ids || b->tok_type[id] == TOK_UNUSED)
-            return pmp_err_set(err, "id %u (position %zu) is not in the vocabulary", id, i);
+            return pmp_err_setc(err, PMP_E_INPUT, "id %u (position %zu) is not in the vocabulary", id, i);
         pmp_buf_append(out, b->pool.data + b->tok_off[id], b->tok_len[id]);
     }
     return 0;

@@ -9,6 +9,7 @@
 #include "pmp_input.h"
 
 #include <json-c/json.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,8 +44,8 @@ static json_object *parse_json(const char *path, pmp_err *err)
     if (!root || je != json_tokener_success) {
         size_t at = json_tokener_get_parse_end(tok), line = 1;
         for (size_t i = 0; i < at && i < text.len; i++) line += text.data[i] == '\n';
-        if (je == json_tokener_continue) pmp_err_set(err, "%s:%zu: JSON ends early", path, line);
-        else pmp_err_set(err, "%s:%zu: bad JSON (byte %zu): %s", path, line, at,
+        if (je == json_tokener_continue) pmp_err_setc(err, PMP_E_INPUT, "%s:%zu: JSON ends early", path, line);
+        else pmp_err_setc(err, PMP_E_INPUT, "%s:%zu: bad JSON (byte %zu): %s", path, line, at,
                          json_tokener_error_desc(je));
         json_object_put(root);
         root = NULL;
@@ -129,7 +130,7 @@ static int load_tiktoken(pmp_bpe *b, const char *path, pmp_err *err)
         if (len == 0) continue;
         const char *sp = memchr(line, ' ', len);
         if (!sp) {
-            rc = pmp_err_set(err, "%s:%llu: expected \"base64 rank\"", path,
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: expected \"base64 rank\"", path,
                              (unsigned long long)ln);
             break;
         }
@@ -140,7 +141,7 @@ static int load_tiktoken(pmp_bpe *b, const char *path, pmp_err *err)
         }
         long n = b64_decode(line, blen, tok);
         if (n <= 0) {
-            rc = pmp_err_set(err, "%s:%llu: bad base64 token \"%.*s\"", path,
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: bad base64 token \"%.*s\"", path,
                              (unsigned long long)ln, (int)(blen > 60 ? 60 : blen), line);
             break;
         }
@@ -152,12 +153,12 @@ static int load_tiktoken(pmp_bpe *b, const char *path, pmp_err *err)
             rank = rank * 10 + (uint64_t)(*r - '0');
         }
         if (rank >= UINT32_MAX) {
-            rc = pmp_err_set(err, "%s:%llu: bad rank \"%.*s\"", path, (unsigned long long)ln,
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: bad rank \"%.*s\"", path, (unsigned long long)ln,
                              (int)(end - sp - 1), sp + 1);
             break;
         }
         if ((int64_t)rank <= last) {
-            rc = pmp_err_set(err, "%s:%llu: rank %llu out of order (previous rank %lld)", path,
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: rank %llu out of order (previous rank %lld)", path,
                              (unsigned long long)ln, (unsigned long long)rank, (long long)last);
             break;
         }
@@ -171,7 +172,7 @@ static int load_tiktoken(pmp_bpe *b, const char *path, pmp_err *err)
     free(tok);
     pmp_input_close(in);
     if (rc < 0) return -1;
-    if (last < 0) return pmp_err_set(err, "%s: no tokens (empty rank file)", path);
+    if (last < 0) return pmp_err_setc(err, PMP_E_INPUT, "%s: no tokens (empty rank file)", path);
     return 0;
 }
 
@@ -189,7 +190,7 @@ static int add_bytes_from(pmp_bpe *b, json_object *vocab, const char *where, pmp
         if (!json_object_object_get_ex(vocab, sp.data, &v)) continue;
         int64_t id = json_object_get_int64(v);
         if (!json_object_is_type(v, json_type_int) || id < 0 || id >= UINT32_MAX)
-            rc = pmp_err_set(err, "%s: token \"%s\": id is not a valid integer", where, sp.data);
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s: token \"%s\": id is not a valid integer", where, sp.data);
         else if (pmp_bpe_add_token(b, (uint32_t)id, &byte, 1, 0, err) < 0)
             rc = pmp_err_prefix(err, "%s", where);
     }
@@ -205,12 +206,12 @@ static int add_merge(pmp_bpe *b, json_object *vocab, const char *a, size_t alen,
 {
     pmp_buf_clear(tmp);
     if (pmp_bpe_unicode_to_bytes(tmp, a, alen) < 0)
-        return pmp_err_set(err, "a symbol is not in GPT-2's byte-level spelling");
+        return pmp_err_setc(err, PMP_E_INPUT, "a symbol is not in GPT-2's byte-level spelling");
     size_t la = tmp->len;
     if (pmp_bpe_unicode_to_bytes(tmp, c, clen) < 0)
-        return pmp_err_set(err, "a symbol is not in GPT-2's byte-level spelling");
+        return pmp_err_setc(err, PMP_E_INPUT, "a symbol is not in GPT-2's byte-level spelling");
     if (!bpe_find(b, tmp->data, la) || !bpe_find(b, tmp->data + la, tmp->len - la))
-        return pmp_err_set(err, "merge uses a token that no earlier merge made");
+        return pmp_err_setc(err, PMP_E_INPUT, "merge uses a token that no earlier merge made");
     if (bpe_find(b, tmp->data, tmp->len)) return 0;
     char *joined = pmp_xmalloc(alen + clen + 1);
     memcpy(joined, a, alen);
@@ -219,9 +220,9 @@ static int add_merge(pmp_bpe *b, json_object *vocab, const char *a, size_t alen,
     json_object *v;
     int ok = json_object_object_get_ex(vocab, joined, &v) && json_object_is_type(v, json_type_int);
     free(joined);
-    if (!ok) return pmp_err_set(err, "merge makes a token that is not in the vocabulary");
+    if (!ok) return pmp_err_setc(err, PMP_E_INPUT, "merge makes a token that is not in the vocabulary");
     int64_t id = json_object_get_int64(v);
-    if (id < 0 || id >= UINT32_MAX) return pmp_err_set(err, "id %lld out of range", (long long)id);
+    if (id < 0 || id >= UINT32_MAX) return pmp_err_setc(err, PMP_E_INPUT, "id %lld out of range", (long long)id);
     return pmp_bpe_add_token(b, (uint32_t)id, tmp->data, tmp->len, 256 + k, err);
 }
 
@@ -236,7 +237,7 @@ static int add_leftovers(pmp_bpe *b, json_object *vocab, int as_special, const c
     json_object_object_foreach(vocab, key, val) {
         int64_t id = json_object_get_int64(val);
         if (!json_object_is_type(val, json_type_int) || id < 0 || id >= UINT32_MAX) {
-            rc = pmp_err_set(err, "%s: token \"%s\": id is not a valid integer", where, key);
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s: token \"%s\": id is not a valid integer", where, key);
             break;
         }
         if ((uint32_t)id < b->n_ids && b->tok_type[id] != TOK_UNUSED) {
@@ -246,7 +247,7 @@ static int add_leftovers(pmp_bpe *b, json_object *vocab, int as_special, const c
             pmp_bpe_unicode_to_bytes(&tmp, key, strlen(key));
             if (b->tok_type[id] == TOK_SPECIAL || (tmp.len == l && memcmp(tmp.data, t, l) == 0))
                 continue;
-            rc = pmp_err_set(err, "%s: token \"%s\": id %lld is used twice", where, key,
+            rc = pmp_err_setc(err, PMP_E_INPUT, "%s: token \"%s\": id %lld is used twice", where, key,
                              (long long)id);
             break;
         }
@@ -254,14 +255,14 @@ static int add_leftovers(pmp_bpe *b, json_object *vocab, int as_special, const c
             /* JSON text is UTF-8 (json-c does not check): other bytes would not
              * survive a save. */
             if (pmp_utf8_check(key, strlen(key)) != strlen(key)) {
-                rc = pmp_err_set(err, "%s: token \"%s\" is not valid UTF-8", where, key);
+                rc = pmp_err_setc(err, PMP_E_INPUT, "%s: token \"%s\" is not valid UTF-8", where, key);
                 break;
             }
             rc = pmp_bpe_add_special(b, (uint32_t)id, key, strlen(key), err);
         } else {
             pmp_buf_clear(&tmp);
             if (pmp_bpe_unicode_to_bytes(&tmp, key, strlen(key)) < 0) {
-                rc = pmp_err_set(err, "%s: token \"%s\" is not in GPT-2's byte-level spelling",
+                rc = pmp_err_setc(err, PMP_E_INPUT, "%s: token \"%s\" is not in GPT-2's byte-level spelling",
                                  where, key);
                 break;
             }
@@ -287,7 +288,7 @@ static int load_gpt2_dir(pmp_bpe *b, const char *dir, pmp_err *err)
     vocab = parse_json(enc_path.data, err);
     if (!vocab) goto out;
     if (!json_object_is_type(vocab, json_type_object)) {
-        pmp_err_set(err, "%s: expected a JSON object (token -> id)", enc_path.data);
+        pmp_err_setc(err, PMP_E_INPUT, "%s: expected a JSON object (token -> id)", enc_path.data);
         goto out;
     }
     pmp_bpe_expect_tokens(b, (size_t)json_object_object_length(vocab));
@@ -303,7 +304,7 @@ static int load_gpt2_dir(pmp_bpe *b, const char *dir, pmp_err *err)
         if (len == 0 || (ln == 1 && len >= 8 && memcmp(line, "#version", 8) == 0)) continue;
         const char *sp = memchr(line, ' ', len);
         if (!sp || sp == line || sp + 1 == line + len || memchr(sp + 1, ' ', (size_t)(line + len - sp - 1))) {
-            pmp_err_set(err, "%s:%llu: expected two symbols separated by one space: \"%.*s\"",
+            pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: expected two symbols separated by one space: \"%.*s\"",
                         bpe_path.data, (unsigned long long)ln, (int)(len > 80 ? 80 : len), line);
             goto out;
         }
@@ -368,11 +369,11 @@ static int load_hf_json(pmp_bpe *b, const char *path, char **pattern_out, pmp_er
     const char *type = json_object_get_string(jget(model, "type"));
     json_object *vocab = jget(model, "vocab"), *merges = jget(model, "merges");
     if (!model || (type && strcmp(type, "BPE") != 0)) {
-        pmp_err_set(err, "%s: model.type is \"%s\", expected \"BPE\"", path, type ? type : "(none)");
+        pmp_err_setc(err, PMP_E_UNSUPPORTED, "%s: model.type is \"%s\", expected \"BPE\"", path, type ? type : "(none)");
         goto out;
     }
     if (!json_object_is_type(vocab, json_type_object) || !json_object_is_type(merges, json_type_array)) {
-        pmp_err_set(err, "%s: model.vocab (object) or model.merges (array) is missing", path);
+        pmp_err_setc(err, PMP_E_INPUT, "%s: model.vocab (object) or model.merges (array) is missing", path);
         goto out;
     }
     pmp_buf_printf(&where, "%s: model.vocab", path);
@@ -401,7 +402,7 @@ static int load_hf_json(pmp_bpe *b, const char *path, char **pattern_out, pmp_er
             }
         }
         if (!a) {
-            pmp_err_set(err, "%s: model.merges[%zu]: expected \"A B\" or [\"A\", \"B\"]", path, k);
+            pmp_err_setc(err, PMP_E_INPUT, "%s: model.merges[%zu]: expected \"A B\" or [\"A\", \"B\"]", path, k);
             goto out;
         }
         if (add_merge(b, vocab, a, al, c, cl, (uint32_t)k, &tmp, err) < 0) {
@@ -416,20 +417,20 @@ static int load_hf_json(pmp_bpe *b, const char *path, char **pattern_out, pmp_er
         json_object *t = json_object_array_get_idx(added, i);
         json_object *idv = jget(t, "id"), *cv = jget(t, "content");
         if (!json_object_is_type(idv, json_type_int) || !json_object_is_type(cv, json_type_string)) {
-            pmp_err_set(err, "%s: added_tokens[%zu]: needs an integer id and a content string", path, i);
+            pmp_err_setc(err, PMP_E_INPUT, "%s: added_tokens[%zu]: needs an integer id and a content string", path, i);
             goto out;
         }
         int64_t id = json_object_get_int64(idv);
         const char *content = json_object_get_string(cv);
         size_t clen = (size_t)json_object_get_string_len(cv);
         if (id < 0 || id >= UINT32_MAX) {
-            pmp_err_set(err, "%s: added_tokens[%zu]: id out of range", path, i);
+            pmp_err_setc(err, PMP_E_INPUT, "%s: added_tokens[%zu]: id out of range", path, i);
             goto out;
         }
         /* JSON text is UTF-8 (json-c does not check): other bytes would not
          * survive a save. */
         if (pmp_utf8_check(content, clen) != clen) {
-            pmp_err_set(err, "%s: added_tokens[%zu]: content is not valid UTF-8", path, i);
+            pmp_err_setc(err, PMP_E_INPUT, "%s: added_tokens[%zu]: content is not valid UTF-8", path, i);
             goto out;
         }
         /* An added token that is also an ordinary token keeps its ordinary role. */
@@ -454,7 +455,7 @@ int pmp_bpe_load(pmp_bpe **out, const char *path, const char *pattern, pmp_err *
 {
     *out = NULL;
     struct stat st;
-    if (stat(path, &st) < 0) return pmp_err_set(err, "%s: cannot open: %m", path);
+    if (stat(path, &st) < 0) return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot open: %m", path);
     pmp_bpe *b = pmp_bpe_new();
     const char *enc = infer_encoding(path);
     const char *kind;

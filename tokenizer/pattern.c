@@ -144,7 +144,7 @@ pcre2_code *pmp_bpe_compile_pattern(const char *pattern, int *jit, pmp_err *err)
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
         /* The offset is in the rewritten text; name the pattern as given. */
-        pmp_err_set(err, "pattern does not compile: %s (pattern: %s)", (const char *)msg,
+        pmp_err_setc(err, PMP_E_INPUT, "pattern does not compile: %s (pattern: %s)", (const char *)msg,
                     pattern);
         return NULL;
     }

@@ -9,6 +9,7 @@
  * vocabulary first, which is tiktoken's rule too. */
 #include "bpe_internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -236,13 +237,13 @@ int pmp_bpe_save_json_extra(const pmp_bpe *b, const pmp_bpe_json_extra *x, const
     FILE *f = fopen(tmp.data, "wb");
     int rc = 0;
     if (!f) {
-        rc = pmp_err_set(err, "%s: cannot create: %m", tmp.data);
+        rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot create: %m", tmp.data);
     } else {
         int bad = fwrite(out.data, 1, out.len, f) != out.len;
         bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
         bad |= fclose(f) != 0;
-        if (bad) rc = pmp_err_set(err, "%s: write failed: %m", tmp.data);
-        else if (rename(tmp.data, path) < 0) rc = pmp_err_set(err, "%s: cannot rename: %m", path);
+        if (bad) rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: write failed: %m", tmp.data);
+        else if (rename(tmp.data, path) < 0) rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot rename: %m", path);
         if (rc < 0) unlink(tmp.data);
     }
     pmp_buf_free(&out);

@@ -106,7 +106,7 @@ int pmp_bpe_trainer_new(pmp_bpe_trainer **out, const pmp_bpe_train_opts *o, pmp_
 {
     *out = NULL;
     if (o->vocab_size < 256 + o->n_specials)
-        return pmp_err_set(err, "vocabulary size %u is below 256 bytes + %zu special tokens",
+        return pmp_err_setc(err, PMP_E_USAGE, "vocabulary size %u is below 256 bytes + %zu special tokens",
                            o->vocab_size, o->n_specials);
     const char *name;
     const char *pat = pmp_bpe_resolve_pattern(o->pattern, &name);
@@ -125,7 +125,7 @@ int pmp_bpe_trainer_new(pmp_bpe_trainer **out, const pmp_bpe_train_opts *o, pmp_
     for (size_t i = 0; i < o->n_specials; i++) {
         if (!o->specials[i][0]) {
             pmp_bpe_trainer_free(t);
-            return pmp_err_set(err, "empty special token");
+            return pmp_err_setc(err, PMP_E_USAGE, "empty special token");
         }
         t->specials[i] = pmp_xstrdup(o->specials[i]);
     }

@@ -97,7 +97,7 @@ static int id_out_of_range(const pmp_bpe *b, uint32_t id, pmp_err *err)
 {
     uint32_t lim = b->id_limit ? b->id_limit : BPE_MAX_ID;
     if (id < lim) return 0;
-    pmp_err_set(err, "token id %u out of range: ids must be below %u (twice the file's tokens plus "
+    pmp_err_setc(err, PMP_E_INPUT, "token id %u out of range: ids must be below %u (twice the file's tokens plus "
                 "2^18, at most 2^24)", id, lim);
     return 1;
 }
@@ -105,15 +105,15 @@ static int id_out_of_range(const pmp_bpe *b, uint32_t id, pmp_err *err)
 int pmp_bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, uint32_t rank,
                   pmp_err *err)
 {
-    if (len == 0) return pmp_err_set(err, "empty token (id %u)", id);
-    if (len > UINT16_MAX) return pmp_err_set(err, "token %u is longer than 65535 bytes", id);
+    if (len == 0) return pmp_err_setc(err, PMP_E_INPUT, "empty token (id %u)", id);
+    if (len > UINT16_MAX) return pmp_err_setc(err, PMP_E_UNSUPPORTED, "token %u is longer than 65535 bytes", id);
     if (id_out_of_range(b, id, err)) return -1;
     if (id < b->n_ids && b->tok_type[id] != TOK_UNUSED)
-        return pmp_err_set(err, "id %u is used twice", id);
-    if (b->pool.len + len > UINT32_MAX) return pmp_err_set(err, "vocabulary too large");
+        return pmp_err_setc(err, PMP_E_INPUT, "id %u is used twice", id);
+    if (b->pool.len + len > UINT32_MAX) return pmp_err_setc(err, PMP_E_UNSUPPORTED, "vocabulary too large");
     if (rank != BPE_NO_RANK) {
         const bpe_slot *dup = bpe_find(b, bytes, len);
-        if (dup) return pmp_err_set(err, "token %u repeats the bytes of token %u", id, dup->id);
+        if (dup) return pmp_err_setc(err, PMP_E_INPUT, "token %u repeats the bytes of token %u", id, dup->id);
     }
     grow_ids(b, id);
     uint32_t off = (uint32_t)b->pool.len;
@@ -136,14 +136,14 @@ int pmp_bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, ui
 
 int pmp_bpe_add_special(pmp_bpe *b, uint32_t id, const char *text, size_t len, pmp_err *err)
 {
-    if (len == 0) return pmp_err_set(err, "empty special token (id %u)", id);
+    if (len == 0) return pmp_err_setc(err, PMP_E_INPUT, "empty special token (id %u)", id);
     if (id_out_of_range(b, id, err)) return -1;
     if (id < b->n_ids && b->tok_type[id] != TOK_UNUSED)
-        return pmp_err_set(err, "special token %.*s: id %u is already used", (int)len, text, id);
+        return pmp_err_setc(err, PMP_E_INPUT, "special token %.*s: id %u is already used", (int)len, text, id);
     for (size_t i = 0; i < b->n_specials; i++)
         if (b->sp_len[i] == len && memcmp(b->sp_text[i], text, len) == 0)
-            return pmp_err_set(err, "special token %.*s is defined twice", (int)len, text);
-    if (b->pool.len + len > UINT32_MAX) return pmp_err_set(err, "vocabulary too large");
+            return pmp_err_setc(err, PMP_E_INPUT, "special token %.*s is defined twice", (int)len, text);
+    if (b->pool.len + len > UINT32_MAX) return pmp_err_setc(err, PMP_E_UNSUPPORTED, "vocabulary too large");
     grow_ids(b, id);
     b->tok_off[id] = (uint32_t)b->pool.len;
     b->tok_len[id] = (uint32_t)len;
@@ -222,11 +222,11 @@ int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const
                 b->n_missing_bytes++;
                 continue;
             }
-            return pmp_err_set(err, "%s: the vocabulary has no token for byte 0x%02X "
+            return pmp_err_setc(err, PMP_E_INPUT, "%s: the vocabulary has no token for byte 0x%02X "
                                "(a byte-level BPE needs all 256)", where, c);
         }
         if (b->tok_rank[b->byte_id[c]] == BPE_NO_RANK)
-            return pmp_err_set(err, "%s: byte 0x%02X is not a ranked token", where, c);
+            return pmp_err_setc(err, PMP_E_INPUT, "%s: byte 0x%02X is not a ranked token", where, c);
     }
     const char *name;
     const char *pat = pmp_bpe_resolve_pattern(pattern_spec, &name);

@@ -212,7 +212,7 @@ static int run_cell(const pmp_curve_opts *o, const cell *c, int threads)
     pmp_run_result res;
     pmp_err err = {0};
     int rc = pmp_run_train(&r, &res, &err);
-    if (rc == 0 && !res.evaluated) rc = pmp_err_set(&err, "no evaluation was made");
+    if (rc == 0 && !res.evaluated) rc = pmp_err_setc(&err, PMP_E_INTERNAL, "no evaluation was made");
     if (rc < 0) {
         fprintf(stderr, "pmp-curve: cell %s: %s\n", dir.data, err.msg);
         return 1;
@@ -263,10 +263,10 @@ static int collect(const pmp_curve_opts *o, cell *c, int status, const char *csv
     size_t len = 0;
     int rc = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        rc = pmp_err_set(err, "cell %s %s", dir.data,
+        rc = pmp_err_setc(err, PMP_E_FAIL, "cell %s %s", dir.data,
                          WIFSIGNALED(status) ? "was killed" : "failed (its error is above)");
     } else if (read_file_opt(path.data, &row, &len, err) <= 0 || !len || row[len - 1] != '\n') {
-        rc = pmp_err_set(err, "cell %s: no result row", dir.data);
+        rc = pmp_err_setc(err, PMP_E_INTERNAL, "cell %s: no result row", dir.data);
     } else {
         pmp_buf_append(csv, row, len);
         rc = pmp_write_file_durable(csv_path, csv->data, csv->len, err);
@@ -337,7 +337,7 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
             fflush(NULL);
             pid_t pid = fork();
             if (pid < 0) {
-                rc = pmp_err_setc(err, PMP_E_FAIL, "fork: %s", strerror(errno));
+                rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "fork: %s", strerror(errno));
                 break;
             }
             if (pid == 0) {
@@ -354,7 +354,7 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
         int status;
         pid_t pid = waitpid(-1, &status, 0);
         if (pid < 0) {
-            rc = pmp_err_setc(err, PMP_E_FAIL, "waitpid: %s", strerror(errno));
+            rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "waitpid: %s", strerror(errno));
             break;
         }
         for (size_t i = 0; i < n_cells; i++)

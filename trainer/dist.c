@@ -62,10 +62,10 @@ int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err)
     for (size_t off = 0; off < n; off += piece) {
         int cnt = (int)(n - off < piece ? n - off : piece);
         if (MPI_Allreduce(MPI_IN_PLACE, x + off, cnt, MPI_FLOAT, MPI_SUM, world) != MPI_SUCCESS)
-            return pmp_err_set(err, "MPI_Allreduce of the gradients failed");
+            return pmp_err_setc(err, PMP_E_IO, "MPI_Allreduce of the gradients failed");
     }
     if (nd && MPI_Allreduce(MPI_IN_PLACE, d, (int)nd, MPI_DOUBLE, MPI_SUM, world) != MPI_SUCCESS)
-        return pmp_err_set(err, "MPI_Allreduce of the step's statistics failed");
+        return pmp_err_setc(err, PMP_E_IO, "MPI_Allreduce of the step's statistics failed");
     return 0;
 }
 
@@ -76,13 +76,13 @@ int pmp_dist_sum_start(float *x, size_t n, pmp_err *err)
         if (n_pending == cap_pending) {
             int cap = cap_pending ? 2 * cap_pending : 64;
             MPI_Request *p = realloc(pending, sizeof *p * (size_t)cap);
-            if (!p) return pmp_err_set(err, "out of memory for the gradient sums");
+            if (!p) return pmp_err_setc(err, PMP_E_INTERNAL, "out of memory for the gradient sums");
             pending = p, cap_pending = cap;
         }
         int cnt = (int)(n - off < piece ? n - off : piece);
         if (MPI_Iallreduce(MPI_IN_PLACE, x + off, cnt, MPI_FLOAT, MPI_SUM, world,
                            &pending[n_pending]) != MPI_SUCCESS)
-            return pmp_err_set(err, "MPI_Iallreduce of the gradients failed");
+            return pmp_err_setc(err, PMP_E_IO, "MPI_Iallreduce of the gradients failed");
         n_pending++;
     }
     /* Open MPI moves a non-blocking collective on only inside MPI calls: test the
@@ -97,7 +97,7 @@ int pmp_dist_sum_wait(pmp_err *err)
     if (size_ == 1 || !n_pending) return 0;
     int rc = MPI_Waitall(n_pending, pending, MPI_STATUSES_IGNORE);
     n_pending = 0;
-    return rc == MPI_SUCCESS ? 0 : pmp_err_set(err, "MPI_Iallreduce of the gradients failed");
+    return rc == MPI_SUCCESS ? 0 : pmp_err_setc(err, PMP_E_IO, "MPI_Iallreduce of the gradients failed");
 }
 
 int pmp_dist_any_failed(int rc)
@@ -117,26 +117,9 @@ int pmp_dist_same(unsigned long long v)
     return lo == hi;
 }
 
-void pmp_dist_barrier(void)
-{
-    if (size_ > 1) MPI_Barrier(world);
-}
-
 void pmp_dist_abort(int code)
 {
     if (started && size_ > 1) MPI_Abort(world, code);
-}
-
-const char *pmp_dist_describe(void)
-{
-    static char buf[MPI_MAX_LIBRARY_VERSION_STRING + 64];
-    char lib[MPI_MAX_LIBRARY_VERSION_STRING];
-    int len = 0;
-    MPI_Get_library_version(lib, &len);
-    char *nl = strchr(lib, ',');
-    if (nl) *nl = 0;
-    snprintf(buf, sizeof buf, "MPI (%.80s), %d rank%s", lib, size_, size_ == 1 ? "" : "s");
-    return buf;
 }
 
 #else   /* no MPI in this build: one rank */
@@ -159,8 +142,6 @@ int pmp_dist_sum_start(float *x, size_t n, pmp_err *err)
 int pmp_dist_sum_wait(pmp_err *err) { (void)err; return 0; }
 int pmp_dist_any_failed(int rc) { return rc < 0; }
 int pmp_dist_same(unsigned long long v) { (void)v; return 1; }
-void pmp_dist_barrier(void) {}
 void pmp_dist_abort(int code) { (void)code; }
-const char *pmp_dist_describe(void) { return "no MPI in this build"; }
 
 #endif

@@ -38,6 +38,5 @@ int pmp_dist_sum_wait(pmp_err *err);
 int pmp_dist_any_failed(int rc);
 /* 1 when v is the same on every rank. */
 int pmp_dist_same(unsigned long long v);
-void pmp_dist_barrier(void);
 
 #endif

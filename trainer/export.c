@@ -14,11 +14,11 @@ int pmp_run_ckpt_tokens(const pmp_ckpt *ck, char **identity, int32_t *eoc, pmp_e
     json_object *o = pmp_run_ckpt_section_json(ck, "config"), *v;
     int rc = 0;
     if (!o || !json_object_object_get_ex(o, "tokenizer", &v) || !json_object_is_type(v, json_type_string))
-        rc = pmp_err_set(err, "the checkpoint names no tokenizer");
+        rc = pmp_err_setc(err, PMP_E_INPUT, "the checkpoint names no tokenizer");
     else
         *identity = pmp_xstrdup(json_object_get_string(v));
     if (rc == 0 && (!json_object_object_get_ex(o, "eoc", &v) || !json_object_is_type(v, json_type_int)))
-        rc = pmp_err_set(err, "the checkpoint has no end-of-context token");
+        rc = pmp_err_setc(err, PMP_E_INPUT, "the checkpoint has no end-of-context token");
     else if (rc == 0)
         *eoc = (int32_t)json_object_get_int64(v);
     if (o) json_object_put(o);

@@ -12,11 +12,11 @@ static int config_int(json_object *o, const char *key, const char *alt, int *out
 {
     json_object *v;
     if (!json_object_object_get_ex(o, key, &v) && !(alt && json_object_object_get_ex(o, alt, &v)))
-        return pmp_err_set(err, "config.json has no \"%s\"", key);
-    if (!json_object_is_type(v, json_type_int)) return pmp_err_set(err, "config.json: \"%s\" is not an integer", key);
+        return pmp_err_setc(err, PMP_E_INPUT, "config.json has no \"%s\"", key);
+    if (!json_object_is_type(v, json_type_int)) return pmp_err_setc(err, PMP_E_INPUT, "config.json: \"%s\" is not an integer", key);
     /* json_object_get_int would clamp a larger value to INT32_MAX. */
     int64_t x = json_object_get_int64(v);
-    if (x < INT_MIN || x > INT_MAX) return pmp_err_set(err, "config.json: \"%s\" is out of range", key);
+    if (x < INT_MIN || x > INT_MAX) return pmp_err_setc(err, PMP_E_INPUT, "config.json: \"%s\" is out of range", key);
     *out = (int)x;
     return 0;
 }
@@ -24,7 +24,7 @@ static int config_int(json_object *o, const char *key, const char *alt, int *out
 int pmp_gpt2_read_config(const char *path, pmp_config *cfg, pmp_err *err)
 {
     json_object *o = json_object_from_file(path);
-    if (!o) return pmp_err_set(err, "%s: cannot read or parse JSON", path);
+    if (!o) return pmp_err_setc(err, PMP_E_INPUT, "%s: cannot read or parse JSON", path);
     int rc = 0;
     memset(cfg, 0, sizeof *cfg);
     if (config_int(o, "n_layer", NULL, &cfg->L, err) < 0 || config_int(o, "n_head", NULL, &cfg->NH, err) < 0 ||
@@ -133,7 +133,7 @@ static int load(const pmp_safetensors *st, const char *name, float *dst, uint64_
 {
     pmp_buf alt = PMP_BUF_INIT;
     const pmp_st_tensor *t = find(st, name, &alt);
-    int rc = t ? pmp_st_read_f32(st, t->name, dst, n, err) : pmp_err_set(err, "no tensor \"%s\"", name);
+    int rc = t ? pmp_st_read_f32(st, t->name, dst, n, err) : pmp_err_setc(err, PMP_E_INPUT, "no tensor \"%s\"", name);
     pmp_buf_free(&alt);
     return rc;
 }
@@ -145,7 +145,7 @@ static int load_rows(const pmp_safetensors *st, const char *name, float *dst, in
 {
     const pmp_st_tensor *t = find(st, name, alt);
     if (!t || t->ndim != 2 || t->shape[1] != C || t->shape[0] < rows)
-        return pmp_err_set(err, "%s must be [>= %d, %d]", name, rows, C);
+        return pmp_err_setc(err, PMP_E_INPUT, "%s must be [>= %d, %d]", name, rows, C);
     float *all = pmp_xmalloc(t->numel * sizeof *all);
     int rc = pmp_st_read_f32(st, t->name, all, t->numel, err);
     if (rc == 0) memcpy(dst, all, (size_t)rows * C * sizeof *all);

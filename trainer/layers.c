@@ -134,7 +134,8 @@ void pmp_layernorm_backward(float *dinp, float *dw, float *db, const float *dout
 
 /* ---------- matmul (BLAS) ---------- */
 
-void pmp_colsum_acc(float *db, const float *dout, int N, int C)
+/* db[c] += sum_n dout[n, c], in token order whatever the thread count. */
+static void pmp_colsum_acc(float *db, const float *dout, int N, int C)
 {
     int nblk = (C + CBLK - 1) / CBLK;
 #pragma omp parallel for schedule(dynamic, 1) if ((size_t)N * C >= PAR_MIN)

@@ -52,8 +52,6 @@ void pmp_matmul_forward(float *out, const float *inp, const float *w, const floa
 void pmp_matmul_backward(float *dinp, float *dw, float *db, const float *dout,
                          const float *inp, const float *w, int N, int C, int OC);
 
-/* db[c] += sum_n dout[n, c], in token order whatever the thread count. */
-void pmp_colsum_acc(float *db, const float *dout, int N, int C);
 
 /* GELU, tanh approximation (GPT-2's). dinp may alias dout. */
 void pmp_gelu_forward(float *out, const float *inp, size_t n);

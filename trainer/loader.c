@@ -49,20 +49,20 @@ int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err)
     if (found < 0) goto fail;
     struct stat st;
     if (found == 0 && stat(dir, &st) != 0) {
-        pmp_err_setc(err, PMP_E_USAGE, "%s: %s", dir, strerror(errno));
+        pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", dir, strerror(errno));
         goto fail;
     }
     if (found == 0 && !S_ISDIR(st.st_mode)) {
-        pmp_err_setc(err, PMP_E_USAGE, "%s: not a directory (a shard directory written by pmp-tokenize)", dir);
+        pmp_err_setc(err, PMP_E_INPUT, "%s: not a directory (a shard directory written by pmp-tokenize)", dir);
         goto fail;
     }
     if (found == 0) {
-        pmp_err_setc(err, PMP_E_USAGE, "%s: no " PMP_MANIFEST_NAME " (not a shard directory written by "
+        pmp_err_setc(err, PMP_E_INPUT, "%s: no " PMP_MANIFEST_NAME " (not a shard directory written by "
                      "pmp-tokenize, or one that has not finished its first shard)", dir);
         goto fail;
     }
     if (!l->man.complete) {
-        pmp_err_set(err, "%s: the shard directory is incomplete (pmp-tokenize did not finish; "
+        pmp_err_setc(err, PMP_E_INPUT, "%s: the shard directory is incomplete (pmp-tokenize did not finish; "
                     "run it again with --resume)", dir);
         goto fail;
     }
@@ -86,7 +86,7 @@ int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err)
         s->pairs = l->text ? pmp_shard_info(s->r)->groups : pmp_shard_info(s->r)->pairs;
         uint64_t listed = l->text ? l->man.shards[i].groups : l->man.shards[i].pairs;
         if (s->pairs != listed) {
-            pmp_err_set(err, "%s: holds %llu %s, the manifest says %llu", path.data,
+            pmp_err_setc(err, PMP_E_CORRUPT, "%s: holds %llu %s, the manifest says %llu", path.data,
                         (unsigned long long)s->pairs, l->text ? "documents" : "pairs",
                         (unsigned long long)listed);
             pmp_buf_free(&path);
@@ -114,9 +114,7 @@ uint64_t pmp_loader_pair_ordinal(const pmp_loader *l, uint64_t k)
     return l->sel ? (k < l->n_sel ? l->sel[k] : UINT64_MAX) : k;
 }
 const char *pmp_loader_tokenizer_identity(const pmp_loader *l) { return l->man.tok_identity; }
-const char *pmp_loader_tokenizer_path(const pmp_loader *l) { return l->man.tok_path; }
 const pmp_manifest *pmp_loader_manifest(const pmp_loader *l) { return &l->man; }
-uint64_t pmp_loader_vocab_size(const pmp_loader *l) { return l->man.tok_vocab_size; }
 
 static int32_t *copy_tokens(int32_t *dst, const uint32_t *src, uint32_t n)
 {
@@ -127,7 +125,7 @@ static int32_t *copy_tokens(int32_t *dst, const uint32_t *src, uint32_t n)
 int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err)
 {
     if (k >= pmp_loader_pairs(l))
-        return pmp_err_set(err, "pair %llu is out of range (%llu pairs)", (unsigned long long)k,
+        return pmp_err_setc(err, PMP_E_INTERNAL, "pair %llu is out of range (%llu pairs)", (unsigned long long)k,
                            (unsigned long long)pmp_loader_pairs(l));
     if (l->sel) k = l->sel[k];
     size_t lo = 0, hi = l->n_shards;   /* last shard whose first_pair <= k */
@@ -219,8 +217,8 @@ static int u64_cmp(const void *a, const void *b)
 int pmp_loader_subsample(pmp_loader *l, uint64_t seed, uint64_t max_pairs, pmp_err *err)
 {
     if (l->sel)
-        return pmp_err_set(err, "the loader is already restricted to a subsample");
-    if (max_pairs == 0) return pmp_err_set(err, "--max-pairs must be at least 1");
+        return pmp_err_setc(err, PMP_E_INTERNAL, "the loader is already restricted to a subsample");
+    if (max_pairs == 0) return pmp_err_setc(err, PMP_E_USAGE, "--max-pairs must be at least 1");
     /* Every group holding pairs, in storage order: one pass over the shards. */
     size_t n = 0, cap = 64;
     sub_group *g = pmp_xmalloc(cap * sizeof *g);
@@ -253,7 +251,7 @@ int pmp_loader_subsample(pmp_loader *l, uint64_t seed, uint64_t max_pairs, pmp_e
             }
         }
         if (rc == 0 && seen != l->shards[i].pairs)
-            rc = pmp_err_set(err, "%s: its groups hold %llu pairs, its index says %llu",
+            rc = pmp_err_setc(err, PMP_E_CORRUPT, "%s: its groups hold %llu pairs, its index says %llu",
                              l->man.shards[i].name, (unsigned long long)seen,
                              (unsigned long long)l->shards[i].pairs);
     }

@@ -64,10 +64,8 @@ int pmp_loader_subsample(pmp_loader *l, uint64_t seed, uint64_t max_pairs, pmp_e
 /* splitmix64(seed ^ splitmix64(group + golden ratio)). */
 uint64_t pmp_loader_group_key(uint64_t seed, uint64_t group);
 const char *pmp_loader_tokenizer_identity(const pmp_loader *l);
-const char *pmp_loader_tokenizer_path(const pmp_loader *l);
 /* The directory's manifest (its tokenizer record: pmp_bpe_load_for_manifest). */
 const pmp_manifest *pmp_loader_manifest(const pmp_loader *l);
-uint64_t pmp_loader_vocab_size(const pmp_loader *l);
 
 /* Usable pair number k in storage order (0 <= k < pmp_loader_pairs). */
 int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err);

@@ -16,14 +16,14 @@
 int pmp_config_check(const pmp_config *c, pmp_err *err)
 {
     if (c->L < 1 || c->NH < 1 || c->C < 1 || c->maxT < 2 || c->V < 2)
-        return pmp_err_set(err, "model config: L=%d NH=%d C=%d maxT=%d V=%d must all be "
+        return pmp_err_setc(err, PMP_E_USAGE, "model config: L=%d NH=%d C=%d maxT=%d V=%d must all be "
                            "positive (maxT, V >= 2)", c->L, c->NH, c->C, c->maxT, c->V);
     if (c->C % c->NH)
-        return pmp_err_set(err, "model config: width %d is not a multiple of %d heads",
+        return pmp_err_setc(err, PMP_E_USAGE, "model config: width %d is not a multiple of %d heads",
                            c->C, c->NH);
     /* The layout and the kernels take 4C (the MLP width) as an int. */
     if (c->C > INT_MAX / 4)
-        return pmp_err_set(err, "model config: width %d is too large (at most %d)", c->C,
+        return pmp_err_setc(err, PMP_E_USAGE, "model config: width %d is too large (at most %d)", c->C,
                            INT_MAX / 4);
     /* The parameter count (pmp_param_shapes) must not overflow size_t: 2^40 floats (4 TiB)
      * is far past any machine this runs on; a config.json claiming more is damaged. */
@@ -31,7 +31,7 @@ int pmp_config_check(const pmp_config *c, pmp_err *err)
                       V = (unsigned)c->V;
     unsigned __int128 n = V * C + T * C + L * (12 * C * C + 13 * C) + 3 * C + 1;
     if (n > ((unsigned __int128)1 << 40))
-        return pmp_err_set(err, "model config: L=%d C=%d maxT=%d V=%d means %.3g parameters "
+        return pmp_err_setc(err, PMP_E_USAGE, "model config: L=%d C=%d maxT=%d V=%d means %.3g parameters "
                            "(at most 2^40)", c->L, c->C, c->maxT, c->V, (double)n);
     return 0;
 }
@@ -47,13 +47,13 @@ int pmp_config_preset(const char *name, int V, int maxT, pmp_config *cfg, pmp_er
         if (strcmp(name, presets[i].name))
             continue;
         if (maxT > presets[i].T)
-            return pmp_err_set(err, "model preset %s: context %d exceeds its maximum %d", name,
+            return pmp_err_setc(err, PMP_E_USAGE, "model preset %s: context %d exceeds its maximum %d", name,
                                maxT, presets[i].T);
         *cfg = (pmp_config){presets[i].L, presets[i].NH, presets[i].C,
                             maxT > 0 ? maxT : presets[i].T, V};
         return pmp_config_check(cfg, err);
     }
-    return pmp_err_set(err, "unknown model preset '%s' (tiny, small, gpt2)", name);
+    return pmp_err_setc(err, PMP_E_USAGE, "unknown model preset '%s' (tiny, small, gpt2)", name);
 }
 
 /* ---------- parameter layout ---------- */
@@ -260,30 +260,30 @@ int pmp_model_forward(pmp_model *m, const pmp_batch *b, const pmp_loss_opts *lo,
     const pmp_config *cf = &m->cfg;
     int L = cf->L, C = cf->C, NH = cf->NH, V = cf->V, N = b->N, B = b->B;
     if (B < 1 || N < 1)
-        return pmp_err_set(err, "forward: empty batch");
+        return pmp_err_setc(err, PMP_E_INTERNAL, "forward: empty batch");
     size_t A = 0;
     int head = -1;   /* the current family's root */
     for (int s = 0; s < B; s++) {
         int M = b->seq_start[s + 1] - b->seq_start[s], P = b->shared[s];
         if (M < 1 || P < 0 || P + M > cf->maxT)
-            return pmp_err_set(err, "forward: sequence %d has %d tokens (context %d)", s, P + M,
+            return pmp_err_setc(err, PMP_E_INTERNAL, "forward: sequence %d has %d tokens (context %d)", s, P + M,
                                cf->maxT);
         if (b->readout[s] < b->seq_start[s] || b->readout[s] >= b->seq_start[s + 1])
-            return pmp_err_set(err, "forward: readout of sequence %d is outside it", s);
+            return pmp_err_setc(err, PMP_E_INTERNAL, "forward: readout of sequence %d is outside it", s);
         if (b->root[s] < 0) {
             if (P != 0)
-                return pmp_err_set(err, "forward: sequence %d shares %d tokens without a root",
+                return pmp_err_setc(err, PMP_E_INTERNAL, "forward: sequence %d shares %d tokens without a root",
                                    s, P);
             head = s;
         } else if (b->root[s] != head || P > b->seq_start[head + 1] - b->seq_start[head]) {
-            return pmp_err_set(err, "forward: sequence %d shares %d tokens of sequence %d, which "
+            return pmp_err_setc(err, PMP_E_INTERNAL, "forward: sequence %d shares %d tokens of sequence %d, which "
                                "is not its family's root or is shorter", s, P, b->root[s]);
         }
         A += (size_t)NH * M * (P + M);
     }
     for (int n = 0; n < N; n++)
         if (b->tokens[n] < 0 || b->tokens[n] >= V || b->targets[n] >= V)
-            return pmp_err_set(err, "forward: token %d at %d outside the vocabulary %d",
+            return pmp_err_setc(err, PMP_E_INTERNAL, "forward: token %d at %d outside the vocabulary %d",
                                b->tokens[n], n, V);
     acts_reserve(m, N, B, A, b->NT);
     pmp_acts *a = m->acts;
@@ -465,7 +465,7 @@ double pmp_model_flops(const pmp_model *m, const pmp_batch *b, int lm_head)
     return f;
 }
 
-void pmp_set_threads(int n)
+void pmp_model_set_threads(int n)
 {
     if (n < 1)
         n = 1;

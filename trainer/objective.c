@@ -86,7 +86,7 @@ static int check_ids(const int32_t *t, int n, int V, const char *what, pmp_err *
 {
     for (int i = 0; i < n; i++)
         if (t[i] < 0 || t[i] >= V)
-            return pmp_err_set(err, "batch: %s token %d at index %d is outside the vocabulary "
+            return pmp_err_setc(err, PMP_E_MISMATCH, "batch: %s token %d at index %d is outside the vocabulary "
                                "(size %d)", what, t[i], i, V);
     return 0;
 }
@@ -191,19 +191,19 @@ int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx
                        pmp_err *err)
 {
     if (o->objective == PMP_OBJ_LM)
-        return pmp_err_set(err, "batch: the lm objective takes plain text, not pairs");
+        return pmp_err_setc(err, PMP_E_USAGE, "batch: the lm objective takes plain text, not pairs");
     if (check_ids(ctx, n_ctx, o->V, "context", err) || check_ids(better, n_better, o->V,
         "better response", err) || check_ids(worse, n_worse, o->V, "worse response", err))
         return -1;
     if (o->eoc < 0 || o->eoc >= o->V)
-        return pmp_err_set(err, "batch: end-of-context token %d outside the vocabulary", o->eoc);
+        return pmp_err_setc(err, PMP_E_MISMATCH, "batch: end-of-context token %d outside the vocabulary", o->eoc);
     int npre = o->binarize ? (o->n_good_prefix > o->n_bad_prefix ? o->n_good_prefix
                                                                  : o->n_bad_prefix) : 0;
     if (o->binarize && (check_ids(o->good_prefix, o->n_good_prefix, o->V, "GOOD prefix", err) ||
                         check_ids(o->bad_prefix, o->n_bad_prefix, o->V, "BAD prefix", err)))
         return -1;
     if (npre + 2 > o->maxT)
-        return pmp_err_set(err, "batch: context length %d leaves no room for a response",
+        return pmp_err_setc(err, PMP_E_USAGE, "batch: context length %d leaves no room for a response",
                            o->maxT);
 
     /* Both responses are judged against the same context: when the longer one does
@@ -258,7 +258,7 @@ int pmp_batch_add_text(pmp_batch *b, const pmp_batch_opts *o, const int32_t *tok
     if (n > o->maxT)
         n = o->maxT;
     if (n < 2)
-        return pmp_err_set(err, "batch: a text needs at least 2 tokens, got %d", n);
+        return pmp_err_setc(err, PMP_E_INPUT, "batch: a text needs at least 2 tokens, got %d", n);
     push_seq(b, o, NULL, 0, NULL, 0, tok, n, 0, 2, 0, -1);
     return 0;
 }

@@ -62,7 +62,7 @@ float pmp_schedule_lr(const pmp_schedule *s, long step)
     return (float)(s->min_lr + 0.5 * (s->lr - s->min_lr) * (1.0 + cos(M_PI * f)));
 }
 
-float pmp_grad_clip(pmp_model *m, float max_norm)
+float pmp_optim_grad_clip(pmp_model *m, float max_norm)
 {
     /* Fixed-size chunks summed in order: the same bits whatever the thread count. */
     enum { CHUNK = 1 << 16 };
@@ -92,11 +92,11 @@ float pmp_grad_clip(pmp_model *m, float max_norm)
     return norm;
 }
 
-int pmp_train_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
+int pmp_optim_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
                    const pmp_batch *micro, int n_micro, const pmp_loss_opts *lo,
                    pmp_loss *out, float *grad_norm, pmp_err *err)
 {
-    return pmp_train_step_ranks(m, o, s, clip, micro, n_micro, n_micro, 0, lo, out, grad_norm, err);
+    return pmp_optim_step_ranks(m, o, s, clip, micro, n_micro, n_micro, 0, lo, out, grad_norm, err);
 }
 
 /* --allreduce overlap: each gradient block's sum starts as the backward pass of the
@@ -119,7 +119,7 @@ static void start_block_sum(void *ctx, int block)
     bs->seconds += pmp_now() - t0;
 }
 
-int pmp_train_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
+int pmp_optim_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
                          const pmp_batch *micro, int n_micro, int n_total, int overlap,
                          const pmp_loss_opts *lo, pmp_loss *out, float *grad_norm, pmp_err *err)
 {
@@ -157,7 +157,7 @@ int pmp_train_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, floa
         sum.pairs_correct = (int)st[4];
         sum.labels_correct = (int)st[5];
     }
-    float norm = pmp_grad_clip(m, clip);
+    float norm = pmp_optim_grad_clip(m, clip);
     pmp_adamw_update(o, m, pmp_schedule_lr(s, o->step));
     if (out)
         *out = sum;

@@ -38,13 +38,13 @@ float pmp_schedule_lr(const pmp_schedule *s, long step);
 /* Global L2 norm of the gradients (accumulated in double, fixed order), and scales
  * them to max_norm when above it (max_norm <= 0: no clipping). Returns the norm
  * before clipping. */
-float pmp_grad_clip(pmp_model *m, float max_norm);
+float pmp_optim_grad_clip(pmp_model *m, float max_norm);
 
 /* One optimizer step over n_micro micro-batches (gradient accumulation): zero the
  * gradients, forward+backward each with grad_scale 1/n_micro, clip, AdamW at the
  * scheduled lr. out (optional) gets the mean of the micro-batch losses and counts
  * summed; grad_norm (optional) the norm before clipping. */
-int pmp_train_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
+int pmp_optim_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
                    const pmp_batch *micro, int n_micro, const pmp_loss_opts *lo,
                    pmp_loss *out, float *grad_norm, pmp_err *err);
 
@@ -52,9 +52,9 @@ int pmp_train_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip
  * n_micro of the step's n_total micro-batches (grad_scale 1/n_total), then the
  * gradients and the loss terms summed over the ranks before clipping and the
  * update: in one fused sum, or (overlap) block by block as the last micro-batch's
- * backward pass finishes each. pmp_train_step is this with n_total = n_micro and one
+ * backward pass finishes each. pmp_optim_step is this with n_total = n_micro and one
  * rank. */
-int pmp_train_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
+int pmp_optim_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip,
                          const pmp_batch *micro, int n_micro, int n_total, int overlap,
                          const pmp_loss_opts *lo, pmp_loss *out, float *grad_norm, pmp_err *err);
 

@@ -1,6 +1,8 @@
 /* pmp-train — train a preference model on shards (pmp_trainer.h); `pmp-train export`
  * writes a checkpoint as GPT-2 safetensors. */
 #include <getopt.h>
+#include <limits.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,21 +91,28 @@ static void on_progress(void *ctx, long step, long steps, double tok_s, double s
     fflush(stderr);
 }
 
-static int parse_long(const char *s, long *out)
+/* Numbers go through common/parse.c: whole string, in range, finite. */
+static int parse_long(const char *s, long lo, long hi, long *out)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end) return -1;
-    *out = v;
+    long long v;
+    if (pmp_parse_int(s, lo, hi, &v) < 0) return -1;
+    *out = (long)v;
     return 0;
 }
 
-static int parse_float(const char *s, float *out)
+static int parse_int(const char *s, int lo, int hi, int *out)
 {
-    char *end;
-    float v = strtof(s, &end);
-    if (end == s || *end) return -1;
-    *out = v;
+    long v = 0;
+    if (parse_long(s, lo, hi, &v) < 0) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_float(const char *s, double lo, double hi, float *out)
+{
+    double v;
+    if (pmp_parse_double(s, lo, hi, &v) < 0) return -1;
+    *out = (float)v;
     return 0;
 }
 
@@ -171,9 +180,9 @@ static int cmd_score(int argc, char **argv)
         else if (c == OPT_TOKENIZER) tokenizer = optarg;
         else if (c == OPT_TOKENS) tokens = 1;
         else if (c == OPT_TEXT) text = optarg;
-        else if (c == OPT_PAIRS) bad = parse_long(optarg, &pairs) < 0 || pairs < 0;
-        else if (c == OPT_MAXC) bad = parse_long(optarg, &maxc) < 0 || maxc < 0;
-        else if (c == OPT_MAXR) bad = parse_long(optarg, &maxr) < 0 || maxr < 0;
+        else if (c == OPT_PAIRS) bad = parse_long(optarg, 0, 1L << 40, &pairs);
+        else if (c == OPT_MAXC) bad = parse_long(optarg, 0, 1L << 30, &maxc);
+        else if (c == OPT_MAXR) bad = parse_long(optarg, 0, 1L << 30, &maxr);
         else return pmp_cli_usage_error(&cli, "unexpected option");
         if (bad) return pmp_cli_bad_value(&cli, longopts, c, optarg);
     }
@@ -185,7 +194,7 @@ static int cmd_score(int argc, char **argv)
         uint64_t ng = 0, nr = 0;
         pmp_score_text_opts x = {tokenizer, data, maxc, maxr, &ng, &nr};
         int rc = pmp_run_score_text(argv[optind], text, &x, stdout, &err);
-        if (rc == 0 && fflush(stdout) != 0) rc = pmp_err_set(&err, "write error on the output");
+        if (rc == 0 && fflush(stdout) != 0) rc = pmp_err_setc(&err, pmp_errcode_from_errno(errno), "write error on the output");
         pmp_cli_stat_num(&cli, "groups", (double)ng);
         pmp_cli_stat_num(&cli, "responses", (double)nr);
         if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
@@ -193,7 +202,7 @@ static int cmd_score(int argc, char **argv)
     }
     if (maxc >= 0 || maxr >= 0) return pmp_cli_usage_error(&cli, "the cuts of shards are the shards' own");
     if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, stdout, &err) < 0 || fflush(stdout) != 0)
-        return pmp_cli_fail(&cli, "%s", err.msg);
+        return pmp_cli_fail_err(&cli, &err);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
 
@@ -229,6 +238,7 @@ static int cmd_plot(int argc, char **argv)
 }
 
 static int train_main(int argc, char **argv);
+static char *not_saved;   /* train_main's argv words that args.json leaves out */
 
 int main(int argc, char **argv)
 {
@@ -237,6 +247,7 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "score")) return cmd_score(argc - 1, argv + 1);
     pmp_dist_init(&argc, &argv);
     int rc = train_main(argc, argv);
+    free(not_saved);
     if (rc != PMP_EXIT_OK) pmp_dist_abort(rc);   /* the other ranks would wait for this one */
     pmp_dist_finalize();
     return rc;
@@ -280,18 +291,29 @@ static int train_main(int argc, char **argv)
      * the ones given now after them, so they override; a change the run cannot take is
      * refused by the config check as before. */
     const char *resume_out = NULL;
-    int resume_flag = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--resume")) resume_flag = 1;
-        else if (!strcmp(argv[i], "--out") && i + 1 < argc) resume_out = argv[i + 1];
-        else if (!strncmp(argv[i], "--out=", 6)) resume_out = argv[i] + 6;
+    int resume_flag = 0, c;
+    /* A first, silent getopt pass finds them as the real one will (abbreviations,
+     * --out=RUN, an "--out" that is another flag's value); "-" keeps argv's order.
+     * It also marks the words a saved run leaves out (-q, --json, --resume). */
+    not_saved = pmp_xcalloc((size_t)argc + 1, 1);
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "-" PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+        if (c == OPT_RESUME) resume_flag = 1;
+        else if (c == OPT_OUT) resume_out = optarg;
+        const char *w = argv[optind - 1];
+        if ((c == OPT_RESUME || c == 'q' || c == PMP_OPT_QUIET || c == PMP_OPT_JSON) &&
+            (!strcmp(w, "-q") || !strncmp(w, "--", 2)))
+            not_saved[optind - 1] = 1;
     }
+    opterr = 1;
+    optind = 0;
     char **saved = NULL, **merged = NULL;
     int n_saved = 0, from_saved = 0;
     if (resume_flag && resume_out) {
         pmp_err aerr;
         int got = pmp_run_load_args(resume_out, &saved, &n_saved, &aerr);
-        if (got < 0) return pmp_cli_fail(&cli, "%s", aerr.msg);
+        if (got < 0) return pmp_cli_fail_err(&cli, &aerr);
         if (got == 1) {
             merged = pmp_xcalloc((size_t)(n_saved + argc + 1), sizeof *merged);
             merged[0] = argv[0];
@@ -313,8 +335,7 @@ static int train_main(int argc, char **argv)
     o.progress = on_progress;
     o.ctx = &cli;
     int explicit_shape = 0;
-    long v;
-    int c;
+    long v = 0;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
@@ -330,37 +351,37 @@ static int train_main(int argc, char **argv)
             if (pmp_objective_parse(a, &o.objective) < 0) return pmp_cli_usage_error(&cli, "unknown objective '%s'", a);
             break;
         case OPT_BINARIZE: o.binarize = 1; break;
-        case OPT_LMCOEF: bad = parse_float(a, &o.lm_coef); break;
+        case OPT_LMCOEF: bad = parse_float(a, 0, 1e3, &o.lm_coef); break;
         case OPT_MODEL: o.model = a; o.shape_given = 1; break;
-        case OPT_LAYERS: bad = parse_long(a, &v); o.cfg.L = (int)v; explicit_shape = 1; break;
-        case OPT_HEADS: bad = parse_long(a, &v); o.cfg.NH = (int)v; explicit_shape = 1; break;
-        case OPT_WIDTH: bad = parse_long(a, &v); o.cfg.C = (int)v; explicit_shape = 1; break;
-        case OPT_CONTEXT: bad = parse_long(a, &v); o.context = (int)v; o.cfg.maxT = (int)v; break;
+        case OPT_LAYERS: bad = parse_int(a, 1, 256, &o.cfg.L); explicit_shape = 1; break;
+        case OPT_HEADS: bad = parse_int(a, 1, 256, &o.cfg.NH); explicit_shape = 1; break;
+        case OPT_WIDTH: bad = parse_int(a, 1, 1 << 16, &o.cfg.C); explicit_shape = 1; break;
+        case OPT_CONTEXT: bad = parse_int(a, 2, 1 << 16, &o.context); o.cfg.maxT = o.context; break;
         case OPT_INIT: o.init = a; break;
         case OPT_INIT_CONFIG: o.init_config = a; break;
         case OPT_RESET_HEAD: o.reset_head = 1; break;
-        case OPT_STEPS: bad = parse_long(a, &o.steps) || o.steps < 0; break;
-        case OPT_BATCH: bad = parse_long(a, &v) || v < 1; o.batch_pairs = (int)v; break;
-        case OPT_MICRO: bad = parse_long(a, &v) || v < 1; o.micro_batches = (int)v; break;
+        case OPT_STEPS: bad = parse_long(a, 0, 1L << 40, &o.steps); break;
+        case OPT_BATCH: bad = parse_int(a, 1, 1 << 20, &o.batch_pairs); break;
+        case OPT_MICRO: bad = parse_int(a, 1, 1 << 20, &o.micro_batches); break;
         case OPT_ALLREDUCE:
             if (strcmp(a, "fused") && strcmp(a, "overlap"))
                 return pmp_cli_usage_error(&cli, "--allreduce '%s': fused or overlap", a);
             o.allreduce_overlap = !strcmp(a, "overlap");
             break;
-        case OPT_LR: bad = parse_float(a, &o.lr); break;
-        case OPT_MINLR: bad = parse_float(a, &o.min_lr); break;
-        case OPT_WARMUP: bad = parse_long(a, &o.warmup) || o.warmup < 0; break;
-        case OPT_WD: bad = parse_float(a, &o.weight_decay); break;
-        case OPT_CLIP: bad = parse_float(a, &o.clip); break;
-        case OPT_SEED: bad = parse_long(a, &v) || v < 0; o.seed = (uint64_t)v; break;
-        case OPT_THREADS: bad = parse_long(a, &v) || v < 1; o.threads = (int)v; break;
+        case OPT_LR: bad = parse_float(a, 0, 10, &o.lr); break;
+        case OPT_MINLR: bad = parse_float(a, 0, 10, &o.min_lr); break;
+        case OPT_WARMUP: bad = parse_long(a, 0, 1L << 40, &o.warmup); break;
+        case OPT_WD: bad = parse_float(a, 0, 10, &o.weight_decay); break;
+        case OPT_CLIP: bad = parse_float(a, 0, 1e6, &o.clip); break;
+        case OPT_SEED: bad = parse_long(a, 0, LONG_MAX, &v); o.seed = (uint64_t)v; break;
+        case OPT_THREADS: bad = parse_int(a, 1, 1024, &o.threads); break;
         case OPT_RESUME: o.resume = 1; break;
-        case OPT_CKPT_EVERY: bad = parse_long(a, &o.ckpt_every) || o.ckpt_every < 0; break;
-        case OPT_KEEP: bad = parse_long(a, &v) || v < 1; o.keep = (unsigned)v; break;
-        case OPT_EVAL_EVERY: bad = parse_long(a, &o.eval_every) || o.eval_every < 0; break;
-        case OPT_EVAL_PAIRS: bad = parse_long(a, &o.eval_pairs) || o.eval_pairs < 0; break;
-        case OPT_MAX_PAIRS: bad = parse_long(a, &o.max_pairs) || o.max_pairs < 1; break;
-        case OPT_SUB_SEED: bad = parse_long(a, &v) || v < 0; o.subsample_seed = (uint64_t)v; break;
+        case OPT_CKPT_EVERY: bad = parse_long(a, 0, 1L << 40, &o.ckpt_every); break;
+        case OPT_KEEP: bad = parse_long(a, 1, 1L << 20, &v); o.keep = (unsigned)v; break;
+        case OPT_EVAL_EVERY: bad = parse_long(a, 0, 1L << 40, &o.eval_every); break;
+        case OPT_EVAL_PAIRS: bad = parse_long(a, 0, 1L << 40, &o.eval_pairs); break;
+        case OPT_MAX_PAIRS: bad = parse_long(a, 1, 1L << 40, &o.max_pairs); break;
+        case OPT_SUB_SEED: bad = parse_long(a, 0, LONG_MAX, &v); o.subsample_seed = (uint64_t)v; break;
         default: return pmp_cli_usage_error(&cli, "unexpected option");
         }
         if (bad) return pmp_cli_bad_value(&cli, longopts, c, a);
@@ -382,12 +403,10 @@ static int train_main(int argc, char **argv)
         char **keep = pmp_xcalloc((size_t)orig_argc, sizeof *keep);
         int nk = 0;
         for (int i = 1; i < orig_argc; i++)
-            if (strcmp(orig_argv[i], "--resume") && strcmp(orig_argv[i], "-q") &&
-                strcmp(orig_argv[i], "--quiet") && strcmp(orig_argv[i], "--json"))
-                keep[nk++] = orig_argv[i];
+            if (!not_saved[i]) keep[nk++] = orig_argv[i];
         int src = pmp_run_save_args(o.out_dir, nk, keep, &err);
         free(keep);
-        if (src < 0) return pmp_cli_fail(&cli, "%s", err.msg);
+        if (src < 0) return pmp_cli_fail_err(&cli, &err);
     }
     pmp_run_result res;
     int rc = pmp_run_train(&o, &res, &err);

@@ -24,12 +24,11 @@ typedef struct pmp_rng {
 
 void pmp_rng_seed(pmp_rng *r, uint64_t seed);
 uint64_t pmp_rng_u64(pmp_rng *r);
-/* Uniform in [0, 1) with 24 random bits (exact in float). */
-float pmp_rng_uniform(pmp_rng *r);
 /* Uniform integer in [0, n), n > 0, without modulo bias. */
 uint64_t pmp_rng_below(pmp_rng *r, uint64_t n);
 /* Standard normal (Box-Muller on two draws; no cached second value, so the
  * state is the whole story). */
+float pmp_rng_uniform(pmp_rng *r);
 float pmp_rng_normal(pmp_rng *r);
 
 /* ---------- packed batches, the four objectives and the binarised view.
@@ -257,7 +256,7 @@ void pmp_model_backward_ready(pmp_model *m, const pmp_batch *b, const pmp_loss_o
 double pmp_model_flops(const pmp_model *m, const pmp_batch *b, int lm_head);
 
 /* Threads for our loops and for BLAS (both OpenMP here). */
-void pmp_set_threads(int n);
+void pmp_model_set_threads(int n);
 /* Which BLAS is linked: "OpenBLAS 0.3.21 ... (openmp) /usr/lib/.../libopenblas.so.0".
  * Returns the threading model: 0 sequential, 1 pthreads, 2 OpenMP, -1 unknown. */
 int pmp_blas_info(char *buf, size_t size);
@@ -368,8 +367,6 @@ int pmp_dist_size(void);
 /* Ends the whole job with this exit code when there are other ranks (from main,
  * on a rank that failed: the others would wait for it); with one rank it returns. */
 void pmp_dist_abort(int code);
-/* "MPI (Open MPI v4.1.4), 2 ranks" or "no MPI in this build". */
-const char *pmp_dist_describe(void);
 
 /* Scores pairs with a trained model: for the first max_pairs pairs of data_dir
  * (0 = all, storage order), writes one JSON line per pair to out:

@@ -32,6 +32,7 @@ uint64_t pmp_rng_u64(pmp_rng *r)
     return out;
 }
 
+/* 24-bit uniforms in [0, 1). */
 float pmp_rng_uniform(pmp_rng *r)
 {
     return (float)(pmp_rng_u64(r) >> 40) * (1.0f / 16777216.0f);

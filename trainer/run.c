@@ -143,10 +143,10 @@ static int init_model_with(run_ctx *r, const pmp_run_opts *o, pmp_buf *weights_b
             return -1;
         }
         if (cfg.V != r->V) {
-            return pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", o->init, cfg.V, r->V);
+            return pmp_err_setc(err, PMP_E_MISMATCH, "%s: vocabulary %d, but the data's tokenizer gives %d", o->init, cfg.V, r->V);
         }
         if (o->context) {
-            if (o->context > cfg.maxT) return pmp_err_set(err, "--context %d exceeds the model's %d", o->context, cfg.maxT);
+            if (o->context > cfg.maxT) return pmp_err_setc(err, PMP_E_USAGE, "--context %d exceeds the model's %d", o->context, cfg.maxT);
             cfg.maxT = o->context;
         }
     } else if (o->init) {
@@ -157,7 +157,7 @@ static int init_model_with(run_ctx *r, const pmp_run_opts *o, pmp_buf *weights_b
         }
         if (cfg.V != r->V) {
             pmp_ckpt_close(init_ck);
-            return pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", o->init, cfg.V, r->V);
+            return pmp_err_setc(err, PMP_E_MISMATCH, "%s: vocabulary %d, but the data's tokenizer gives %d", o->init, cfg.V, r->V);
         }
     } else if (o->model) {
         if (pmp_config_preset(o->model, r->V, o->context, &cfg, err) < 0) return -1;
@@ -254,7 +254,7 @@ static int evaluate_lm_text(run_ctx *r, const pmp_run_opts *o, uint64_t n, int c
     return 0;
 }
 
-int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err)
+static int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err)
 {
     free(res->margins);   /* an earlier evaluation's */
     memset(res, 0, sizeof *res);
@@ -393,7 +393,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     /* Equal micro-batches: the step's loss is the mean of their means. */
     int ranks = pmp_dist_size(), rank0 = pmp_dist_rank() == 0;
     if (o->batch_pairs < 1 || o->micro_batches < 1 || o->batch_pairs % o->micro_batches != 0)
-        return pmp_err_set(err, "--batch-pairs (%d) must be a multiple of --micro-batches (%d)",
+        return pmp_err_setc(err, PMP_E_USAGE, "--batch-pairs (%d) must be a multiple of --micro-batches (%d)",
                            o->batch_pairs, o->micro_batches);
     if (o->batch_pairs % (o->micro_batches * ranks) != 0)
         return pmp_err_setc(err, PMP_E_USAGE, "--batch-pairs (%d) must be a multiple of --micro-batches (%d) "
@@ -401,15 +401,15 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     run_ctx r;
     memset(&r, 0, sizeof r);
     r.lock_fd = -1;
-    if (o->threads > 0) pmp_set_threads(o->threads);
-    else if (ranks > 1) pmp_set_threads((int)sysconf(_SC_NPROCESSORS_ONLN) / pmp_dist_local_size());
+    if (o->threads > 0) pmp_model_set_threads(o->threads);
+    else if (ranks > 1) pmp_model_set_threads((int)sysconf(_SC_NPROCESSORS_ONLN) / pmp_dist_local_size());
     int rc = pmp_loader_open(&r.train, o->data_dir, err);
     if (rc == 0 && pmp_loader_is_text(r.train) && o->objective != PMP_OBJ_LM)
         rc = pmp_err_setc(err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text): only "
                           "--objective lm trains on it; the %s objective needs pairs", o->data_dir,
                           pmp_objective_name(o->objective));
     if (rc == 0 && pmp_loader_pairs(r.train) == 0)
-        rc = pmp_err_set(err, "%s: holds no %s", o->data_dir, pmp_loader_is_text(r.train) ? "documents" : "pairs");
+        rc = pmp_err_setc(err, PMP_E_INPUT, "%s: holds no %s", o->data_dir, pmp_loader_is_text(r.train) ? "documents" : "pairs");
     if (rc == 0 && o->max_pairs > 0)
         rc = pmp_loader_subsample(r.train, o->subsample_seed, (uint64_t)o->max_pairs, err);
     if (rc == 0) {
@@ -422,7 +422,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
             rc = pmp_err_setc(err, PMP_E_USAGE, "--eval %s holds text documents (pmp-tokenize --text): "
                               "only --objective lm evaluates on it", o->eval_dir);
         if (rc == 0 && strcmp(pmp_loader_tokenizer_identity(r.eval), pmp_loader_tokenizer_identity(r.train)))
-            rc = pmp_err_set(err, "%s and %s were tokenized with different tokenizers", o->eval_dir, o->data_dir);
+            rc = pmp_err_setc(err, PMP_E_MISMATCH, "%s and %s were tokenized with different tokenizers", o->eval_dir, o->data_dir);
     }
     if (rc == 0) rc = pmp_run_setup_tokens(&r, o->tokenizer, err);
     if (rc == 0) rc = pmp_run_prepare_dir(o->out_dir, err);
@@ -435,7 +435,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         int found = pmp_ckpt_latest(d.data, &any, NULL, NULL, NULL, err);
         pmp_buf_free(&d);
         if (found > 0)
-            rc = pmp_err_set(err, "%s already holds checkpoints: add --resume to continue that run, "
+            rc = pmp_err_setc(err, PMP_E_USAGE, "%s already holds checkpoints: add --resume to continue that run, "
                              "or choose another --out", o->out_dir);
         else if (found < 0)
             rc = -1;
@@ -453,10 +453,10 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     }
     /* rank 0 writes config.json (and an extension's args.json) before the others read it */
     if (rc == 0 && rank0) rc = pmp_run_check_config(&r, o, err);
-    if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_set(err, "stopped: another MPI rank failed");
+    if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_setc(err, PMP_E_FAIL, "stopped: another MPI rank failed");
     if (rc == 0 && !rank0) rc = pmp_run_check_config(&r, o, err);
     if (rc == 0 && rank0) rc = pmp_run_open_log(&r, o, start, err);
-    if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_set(err, "stopped: another MPI rank failed");
+    if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_setc(err, PMP_E_FAIL, "stopped: another MPI rank failed");
     r.opt.weight_decay = o->weight_decay;
     pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
     pmp_batch *micro = pmp_xcalloc((size_t)o->micro_batches, sizeof *micro);
@@ -472,7 +472,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         pmp_schedule sched = pmp_run_schedule(&r, o, r.opt.step);
         float lr = pmp_schedule_lr(&sched, r.opt.step);
         if (rc == 0)
-            rc = pmp_train_step_ranks(&r.model, &r.opt, &sched, o->clip, micro, o->micro_batches,
+            rc = pmp_optim_step_ranks(&r.model, &r.opt, &sched, o->clip, micro, o->micro_batches,
                                       o->micro_batches * ranks, o->allreduce_overlap, &lo, &loss,
                                       &gnorm, err);
         if (rc == 0 && ranks > 1) {   /* the step's tokens over all ranks, for the log */
@@ -485,13 +485,16 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
             break;
         }
         if (!isfinite(loss.loss)) {
-            rc = pmp_err_set(err, "step %ld: the loss is not finite (lower --lr?)", s + 1);
+            rc = pmp_err_setc(err, PMP_E_FAIL, "step %ld: the loss is not finite (lower --lr?)", s + 1);
             break;
         }
         tokens_total += tokens;
         res->last_loss = loss.loss;
-        pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000,
-                         ranks > 1 ? loss.comm_seconds * 1000 : -1);
+        if (pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000,
+                             ranks > 1 ? loss.comm_seconds * 1000 : -1, err) < 0) {
+            rc = -1;
+            break;
+        }
         res->comm_seconds += loss.comm_seconds;
         double el = pmp_now() - t0;
         if (o->progress && rank0)
@@ -500,14 +503,14 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         if (r.eval && rank0 && ((o->eval_every > 0 && (s + 1) % o->eval_every == 0) || last)) {
             rc = pmp_run_evaluate(&r, o, &res->eval, err);
             if (rc == 0) {
-                pmp_run_log_eval(&r, s + 1, &res->eval);
+                rc = pmp_run_log_eval(&r, s + 1, &res->eval, err);
                 res->evaluated = 1;
             }
         }
         if (rc == 0 && ((o->ckpt_every > 0 && (s + 1) % o->ckpt_every == 0) || last)) {
             /* the ranks must hold the same weights: checked where they are saved */
             if (ranks > 1 && !pmp_dist_same(XXH64(r.model.params_mem, r.model.n_params * sizeof(float), 0)))
-                rc = pmp_err_set(err, "step %ld: the MPI ranks' weights differ", s + 1);
+                rc = pmp_err_setc(err, PMP_E_INTERNAL, "step %ld: the MPI ranks' weights differ", s + 1);
             if (rc == 0 && rank0) rc = pmp_run_save_checkpoint(&r, o, s + 1, err);
         }
     }
@@ -515,7 +518,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         /* zero steps: the init as it is (a sample-efficiency curve's size 0) */
         rc = pmp_run_evaluate(&r, o, &res->eval, err);
         if (rc == 0) {
-            pmp_run_log_eval(&r, 0, &res->eval);
+            rc = pmp_run_log_eval(&r, 0, &res->eval, err);
             res->evaluated = 1;
         }
     }

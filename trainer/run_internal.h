@@ -69,13 +69,14 @@ struct json_object *pmp_run_ckpt_section_json(const pmp_ckpt *ck, const char *na
 
 int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err);
 /* allreduce_ms < 0: not an MPI run (the field is left out) */
-void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
-                      double allreduce_ms);
-void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e);
+/* Both return -1 when the line could not be written (a full disk): a run whose log
+ * stops short must not look whole. */
+int pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
+                     double allreduce_ms, pmp_err *err);
+int pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e, pmp_err *err);
 
 /* The schedule step s trains with (the plan end above s). */
 pmp_schedule pmp_run_schedule(const run_ctx *r, const pmp_run_opts *o, long step);
 
-int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pmp_err *err);
 
 #endif

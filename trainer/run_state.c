@@ -42,12 +42,12 @@ int pmp_run_lock(const char *out_dir, int *fd, pmp_err *err)
     *fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     int rc = 0;
     if (*fd < 0) {
-        rc = pmp_err_set(err, "%s: cannot open: %s", path.data, strerror(errno));
+        rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot open: %s", path.data, strerror(errno));
     } else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
         rc = errno == EWOULDBLOCK
                  ? pmp_err_setc(err, PMP_E_USAGE, "%s is being trained by another pmp-train right now "
                                 "(it holds %s); wait for it, or stop it first", out_dir, path.data)
-                 : pmp_err_set(err, "%s: cannot lock: %s", path.data, strerror(errno));
+                 : pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot lock: %s", path.data, strerror(errno));
         close(*fd);
         *fd = -1;
     }
@@ -144,7 +144,7 @@ static int config_differs(pmp_err *err, const char *where, const char *key, json
 {
     if (!strcmp(key, "ranks")) {   /* absent = 1 rank */
         int was = h ? json_object_get_int(h) : 1, now = w ? json_object_get_int(w) : 1;
-        return pmp_err_set(err, "%s: the run was started on %d MPI rank%s, now on %d: the gradient sums "
+        return pmp_err_setc(err, PMP_E_MISMATCH, "%s: the run was started on %d MPI rank%s, now on %d: the gradient sums "
                            "would add up in another order, so it cannot continue bit for bit (run it "
                            "with mpirun -np %d, or use another --out)", where, was, was == 1 ? "" : "s",
                            now, was);
@@ -155,7 +155,7 @@ static int config_differs(pmp_err *err, const char *where, const char *key, json
     else pmp_buf_appends(&was, "fused");
     if (w) put_value(&now, w);
     else pmp_buf_appends(&now, absent_is_fused ? "fused" : "(not given)");
-    pmp_err_set(err, "%s: the run was started with %s %s, now %s %s (use the same flags, or another "
+    pmp_err_setc(err, PMP_E_MISMATCH, "%s: the run was started with %s %s, now %s %s (use the same flags, or another "
                 "--out)", where, flag_of(key), was.data, flag_of(key), now.data);
     pmp_buf_free(&was);
     pmp_buf_free(&now);
@@ -170,7 +170,7 @@ static int compare_config(json_object *have, const char *want_text, int extended
     json_object *want = json_tokener_parse(want_text);
     int rc = 0;
     if (!want) {
-        rc = pmp_err_set(err, "%s: unreadable run configuration", where);
+        rc = pmp_err_setc(err, PMP_E_CORRUPT, "%s: unreadable run configuration", where);
     } else {
         json_object_object_foreach(want, key, val) {
             json_object *h;
@@ -205,7 +205,7 @@ static int plan_from_config(run_ctx *r, const pmp_run_opts *o, json_object *have
 {
     long have_steps, have_warmup;
     if (json_int(have, "steps", &have_steps) || json_int(have, "warmup", &have_warmup))
-        return pmp_err_set(err, "%s: unreadable run configuration (steps, warmup)", where);
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: unreadable run configuration (steps, warmup)", where);
     r->n_plan = 0;
     json_object *plan;
     if (json_object_object_get_ex(have, "steps_plan", &plan)) {
@@ -214,11 +214,11 @@ static int plan_from_config(run_ctx *r, const pmp_run_opts *o, json_object *have
             json_object *e = json_object_array_get_idx(plan, i);
             long end = json_object_is_type(e, json_type_int) ? (long)json_object_get_int64(e) : -1;
             if (end < 1 || (r->n_plan && end <= r->plan_ends[r->n_plan - 1]))
-                return pmp_err_set(err, "%s: unreadable steps_plan", where);
+                return pmp_err_setc(err, PMP_E_CORRUPT, "%s: unreadable steps_plan", where);
             plan_push(r, end);
         }
         if (!r->n_plan || r->plan_ends[r->n_plan - 1] != have_steps)
-            return pmp_err_set(err, "%s: steps_plan does not end at steps", where);
+            return pmp_err_setc(err, PMP_E_CORRUPT, "%s: steps_plan does not end at steps", where);
     } else {
         plan_push(r, have_steps);
     }
@@ -245,7 +245,7 @@ static json_object *read_json_file(const char *path, int *missing, pmp_err *err)
     fclose(f);
     json_object *o = text.len ? json_tokener_parse(text.data) : NULL;
     pmp_buf_free(&text);
-    if (!o) pmp_err_set(err, "%s: unreadable run configuration", path);
+    if (!o) pmp_err_setc(err, PMP_E_CORRUPT, "%s: unreadable run configuration", path);
     return o;
 }
 
@@ -366,7 +366,7 @@ int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err)
     int rc = 0;
     if (!o || json_int(o, "layers", &L) || json_int(o, "heads", &NH) || json_int(o, "width", &C) ||
         json_int(o, "context", &T) || json_int(o, "vocab", &V))
-        rc = pmp_err_set(err, "checkpoint has no readable model configuration");
+        rc = pmp_err_setc(err, PMP_E_CORRUPT, "checkpoint has no readable model configuration");
     if (o) json_object_put(o);
     /* a long outside int would wrap when narrowed, turning 2^32 + 2 layers into 2 */
     if (rc == 0 && (L < 0 || L > INT_MAX || NH < 0 || NH > INT_MAX || C < 0 || C > INT_MAX ||
@@ -384,7 +384,7 @@ int pmp_run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err)
     size_t len;
     const void *p = pmp_ckpt_section(ck, "params", &len);
     if (!p || len != m->n_params * sizeof(float))
-        return pmp_err_set(err, "checkpoint parameters do not match the model (%zu bytes, expected %zu)",
+        return pmp_err_setc(err, PMP_E_MISMATCH, "checkpoint parameters do not match the model (%zu bytes, expected %zu)",
                            p ? len : 0, m->n_params * sizeof(float));
     memcpy(m->params_mem, p, len);
     return 0;
@@ -409,7 +409,7 @@ int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step_out, pmp
         if (found == 0) found = pmp_ckpt_latest(path, &step, out, NULL, NULL, err);
         pmp_buf_free(&d);
         if (found < 0) return -1;
-        if (found == 0) return pmp_err_set(err, "%s: no checkpoint found", path);
+        if (found == 0) return pmp_err_setc(err, PMP_E_INPUT, "%s: no checkpoint found", path);
         if (step_out) *step_out = (long)step;
         return 0;
     }
@@ -431,18 +431,18 @@ int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
     long s = 0, adam_step = 0;
     if (rc == 0 && (!st || json_int(st, "step", &s) || json_int(st, "adam_step", &adam_step) ||
                     s < 1 || adam_step < 0))
-        rc = pmp_err_set(err, "checkpoint step %llu: unreadable state", (unsigned long long)step);
+        rc = pmp_err_setc(err, PMP_E_CORRUPT, "checkpoint step %llu: unreadable state", (unsigned long long)step);
     json_object *rng = NULL;
     int rng_ok = rc == 0 && json_object_object_get_ex(st, "rng", &rng) &&
                  json_object_is_type(rng, json_type_array) && json_object_array_length(rng) == 4;
     for (int i = 0; rng_ok && i < 4; i++)
         rng_ok = json_object_is_type(json_object_array_get_idx(rng, (size_t)i), json_type_string);
     if (rc == 0 && !rng_ok)
-        rc = pmp_err_set(err, "checkpoint step %llu: no RNG state", (unsigned long long)step);
+        rc = pmp_err_setc(err, PMP_E_CORRUPT, "checkpoint step %llu: no RNG state", (unsigned long long)step);
     for (int i = 0; rc == 0 && i < 4; i++)
         r->rng.s[i] = strtoull(json_object_get_string(json_object_array_get_idx(rng, (size_t)i)), NULL, 16);
     if (rc == 0 && cfg.V != r->V)
-        rc = pmp_err_set(err, "checkpoint vocabulary %d does not match the data's %d", cfg.V, r->V);
+        rc = pmp_err_setc(err, PMP_E_MISMATCH, "checkpoint vocabulary %d does not match the data's %d", cfg.V, r->V);
     if (rc == 0) rc = pmp_model_init(&r->model, &cfg, &r->rng, err);
     if (rc == 0) {
         r->model_ready = 1;
@@ -457,7 +457,7 @@ int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
         const void *m = pmp_ckpt_section(ck, "adam_m", &lm), *v = pmp_ckpt_section(ck, "adam_v", &lv);
         size_t want = r->model.n_params * sizeof(float);
         if (!m || !v || lm != want || lv != want) {
-            rc = pmp_err_set(err, "checkpoint step %llu: optimizer state missing or the wrong size",
+            rc = pmp_err_setc(err, PMP_E_CORRUPT, "checkpoint step %llu: optimizer state missing or the wrong size",
                              (unsigned long long)step);
         } else {
             memcpy(r->opt.m, m, want);
@@ -479,6 +479,7 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
 {
     pmp_buf path = PMP_BUF_INIT, kept = PMP_BUF_INIT;
     pmp_buf_printf(&path, "%s/log.jsonl", o->out_dir);
+    r->out_dir = o->out_dir;   /* for log_line's messages */
     if (start > 0) {
         FILE *f = fopen(path.data, "r");
         char *line = NULL;
@@ -497,17 +498,28 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
     int rc = pmp_write_file_durable(path.data, kept.data ? kept.data : "", kept.len, err);
     if (rc == 0) {
         r->log = fopen(path.data, "a");
-        if (!r->log) rc = pmp_err_set(err, "%s: cannot write: %s", path.data, strerror(errno));
+        if (!r->log) rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot write: %s", path.data, strerror(errno));
     }
     pmp_buf_free(&path);
     pmp_buf_free(&kept);
     return rc;
 }
 
-void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
-                      double allreduce_ms)
+/* Writes one line of log.jsonl and frees it. */
+static int log_line(run_ctx *r, pmp_buf *b, pmp_err *err)
 {
-    if (!r->log) return;   /* a rank other than 0 */
+    errno = 0;
+    int bad = fwrite(b->data, 1, b->len, r->log) != b->len;
+    if (fflush(r->log) != 0) bad = 1;
+    int e = errno ? errno : EIO;
+    pmp_buf_free(b);
+    return bad ? pmp_err_errno(err, e, "%s/log.jsonl: write failed", r->out_dir ? r->out_dir : ".") : 0;
+}
+
+int pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
+                     double allreduce_ms, pmp_err *err)
+{
+    if (!r->log) return 0;   /* a rank other than 0 */
     pmp_buf b = PMP_BUF_INIT;
     pmp_jobj j;
     pmp_jobj_begin(&j, &b);
@@ -520,14 +532,12 @@ void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm,
     if (allreduce_ms >= 0) pmp_jobj_rawf(&j, "allreduce_ms", "%.2f", allreduce_ms);
     pmp_jobj_end(&j);
     pmp_buf_appendc(&b, '\n');
-    fwrite(b.data, 1, b.len, r->log);
-    fflush(r->log);
-    pmp_buf_free(&b);
+    return log_line(r, &b, err);
 }
 
-void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
+int pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e, pmp_err *err)
 {
-    if (!r->log) return;
+    if (!r->log) return 0;
     pmp_buf b = PMP_BUF_INIT;
     pmp_jobj j;
     pmp_jobj_begin(&j, &b);
@@ -550,9 +560,7 @@ void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
     }
     pmp_jobj_end(&j);
     pmp_buf_appendc(&b, '\n');
-    fwrite(b.data, 1, b.len, r->log);
-    fflush(r->log);
-    pmp_buf_free(&b);
+    return log_line(r, &b, err);
 }
 
 /* ---------- export ---------- */

@@ -1,5 +1,6 @@
 /* score.c — rewards of a trained model: on the pairs of a shard directory
  * (pmp_run_score), or on the responses of group records (pmp_run_score_text). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,7 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
     if (rc == 0) rc = pmp_run_open_init_ckpt(ckpt, &ck, NULL, err);
     if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
     if (rc == 0 && cfg.V != r.V)
-        rc = pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", ckpt, cfg.V, r.V);
+        rc = pmp_err_setc(err, PMP_E_MISMATCH, "%s: vocabulary %d, but the data's tokenizer gives %d", ckpt, cfg.V, r.V);
     pmp_rng_seed(&r.rng, 0);
     if (rc == 0) rc = pmp_model_init(&r.model, &cfg, &r.rng, err);
     if (rc == 0) {
@@ -73,7 +74,7 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
         }
         pmp_jobj_end(&j);
         pmp_buf_appendc(&line, '\n');
-        if (fwrite(line.data, 1, line.len, out) != line.len) rc = pmp_err_set(err, "write error on the output");
+        if (fwrite(line.data, 1, line.len, out) != line.len) rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "write error on the output");
     }
     pmp_buf_free(&line);
     pmp_batch_free(&b);
@@ -185,7 +186,7 @@ int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_tex
             pmp_err_prefix(err, "%s:%llu", groups, (unsigned long long)pmp_group_reader_line(rd));
             break;
         }
-        if (fwrite(line.data, 1, line.len, out) != line.len) rc = pmp_err_set(err, "write error on the output");
+        if (fwrite(line.data, 1, line.len, out) != line.len) rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "write error on the output");
         n_groups++;
         n_resp += g.n_responses;
     }

@@ -27,7 +27,7 @@ static double median(double *v, int n)
 
 static int bench_sgemm(int n, int threads, int reps)
 {
-    pmp_set_threads(threads);
+    pmp_model_set_threads(threads);
     float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n),
           *c = malloc(sizeof(float) * n * n);
     for (long i = 0; i < (long)n * n; i++) {
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
     }
     int V = atoi(argv[3]), T = atoi(argv[4]), pairs = atoi(argv[5]), threads = atoi(argv[6]);
     int steps = atoi(argv[7]), share = argc == 9 ? atoi(argv[8]) : 0;
-    pmp_set_threads(threads);
+    pmp_model_set_threads(threads);
     pmp_err err;
     pmp_config cfg;
     if (pmp_config_preset(argv[2], V, T, &cfg, &err)) {
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
     pmp_loss L = {0};
     for (int s = 0; s < steps + 1; s++) {
         double t0 = pmp_now();
-        if (pmp_train_step(&m, &o, &sch, 1.0f, &b, 1, &lo, &L, NULL, &err)) {
+        if (pmp_optim_step(&m, &o, &sch, 1.0f, &b, 1, &lo, &L, NULL, &err)) {
             fprintf(stderr, "pmp-bench-train: %s\n", err.msg);
             return 1;
         }

@@ -110,6 +110,11 @@ static void test_parse_size(void **state)
     assert_int_equal(pmp_parse_size("12X", &v), -1);
     assert_int_equal(pmp_parse_size("", &v), -1);
     assert_int_equal(pmp_parse_size("-5M", &v), -1);
+    /* NaN compared false with every bound and became an undefined cast */
+    assert_int_equal(pmp_parse_size("nan", &v), -1);
+    assert_int_equal(pmp_parse_size("nanM", &v), -1);
+    assert_int_equal(pmp_parse_size("inf", &v), -1);
+    assert_int_equal(pmp_parse_size(" 5", &v), -1);
 }
 
 static void test_buf_and_errors(void **state)

@@ -250,10 +250,12 @@ static void test_meta_and_structure(void **state)
     pmp_group d;
     pmp_err derr;
     pmp_group_init(&d);
-    assert_int_equal(pmp_group_parse_doc(&d, doc_empty, sizeof doc_empty - 1, &derr), -1);
+    pmp_group_parser *dp = pmp_group_parser_new();
+    assert_int_equal(pmp_group_parser_parse(dp, &d, doc_empty, sizeof doc_empty - 1, 1, &derr), -1);
     assert_non_null(strstr(derr.msg, "split_key"));
-    assert_int_equal(pmp_group_parse_doc(&d, doc_key, sizeof doc_key - 1, &derr), 0);
+    assert_int_equal(pmp_group_parser_parse(dp, &d, doc_key, sizeof doc_key - 1, 1, &derr), 0);
     assert_string_equal(d.split_key, "p");
+    pmp_group_parser_free(dp);
     pmp_group_clear(&d);
     /* shapes that are not groups */
     static const char *const bad[] = {

@@ -241,7 +241,7 @@ static void test_schedule_clip_adamw(void **st)
     }
     float *g0 = malloc(sizeof(float) * m.n_params), *p0 = malloc(sizeof(float) * m.n_params);
     memcpy(g0, m.grads_mem, sizeof(float) * m.n_params);
-    float norm = pmp_grad_clip(&m, 1.0f);
+    float norm = pmp_optim_grad_clip(&m, 1.0f);
     assert_true(fabs(norm - sqrt(ss)) < 1e-4 * sqrt(ss));
     for (size_t i = 0; i < m.n_params; i += 17)
         assert_true(fabsf(m.grads_mem[i] - g0[i] / norm) < 1e-6f);
@@ -312,7 +312,7 @@ static void fill(pmp_batch *b, const pmp_batch_opts *bo, pmp_rng *r, int pairs)
 static double train_task(pmp_objective obj, int binarize, int steps, float lr)
 {
     /* one thread: the model is so small that two would only wait at barriers */
-    pmp_set_threads(1);
+    pmp_model_set_threads(1);
     pmp_config cfg = {.L = 2, .NH = 2, .C = 32, .maxT = 16, .V = VOCAB};
     pmp_rng rng, data;
     pmp_rng_seed(&rng, 1);
@@ -333,7 +333,7 @@ static double train_task(pmp_objective obj, int binarize, int steps, float lr)
         /* two micro-batches of 8 pairs: exercises accumulation too */
         fill(&b[0], &bo, &data, 8);
         fill(&b[1], &bo, &data, 8);
-        assert_int_equal(pmp_train_step(&m, &o, &s, 1.0f, b, 2, &lo, NULL, NULL, &err), 0);
+        assert_int_equal(pmp_optim_step(&m, &o, &s, 1.0f, b, 2, &lo, NULL, NULL, &err), 0);
     }
     pmp_rng_seed(&data, 99);   /* held out */
     bo.eval = 1;
@@ -421,13 +421,13 @@ static void test_accumulation_and_determinism(void **st)
     assert_true(num / den < 1e-5);
 
     /* bit-identical: again, and with 1 vs 2 threads */
-    pmp_set_threads(2);
+    pmp_model_set_threads(2);
     run_grads(&m, &whole, 1, g1);
     run_grads(&m, &whole, 1, g2);
     assert_memory_equal(g1, g2, sizeof(float) * n);
-    pmp_set_threads(1);
+    pmp_model_set_threads(1);
     run_grads(&m, &whole, 1, g3);
-    pmp_set_threads(2);
+    pmp_model_set_threads(2);
     assert_memory_equal(g1, g3, sizeof(float) * n);
 
     /* whole training steps (clip + AdamW) too: 1 thread vs 2 from the same state */
@@ -436,12 +436,12 @@ static void test_accumulation_and_determinism(void **st)
     pmp_schedule sch = {.lr = 1e-3f, .min_lr = 1e-4f, .warmup = 2, .total = 10};
     pmp_loss_opts lo = {1.0f, 0.5f, 0.3f};
     for (int th = 1; th <= 2; th++) {
-        pmp_set_threads(th);
+        pmp_model_set_threads(th);
         memcpy(m.params_mem, p0, sizeof(float) * n);
         pmp_adamw o;
         pmp_adamw_init(&o, n);
         for (int k = 0; k < 3; k++)
-            assert_int_equal(pmp_train_step(&m, &o, &sch, 0.5f, part, 2, &lo, NULL, NULL, &err), 0);
+            assert_int_equal(pmp_optim_step(&m, &o, &sch, 0.5f, part, 2, &lo, NULL, NULL, &err), 0);
         if (th == 1)
             memcpy(p1, m.params_mem, sizeof(float) * n);
         else
