@@ -29,6 +29,8 @@
 int pmp_dist_local_size(void);
 /* Sums n floats (and nd doubles) over the ranks, in place. */
 int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err);
+/* The maximum of each of n doubles over the ranks, in place (a minimum: negate). */
+int pmp_dist_max(double *d, size_t n, pmp_err *err);
 /* Starts summing n floats over the ranks, in place (x must not change until
  * pmp_dist_sum_wait); every rank starts the same sums in the same order. */
 int pmp_dist_sum_start(float *x, size_t n, pmp_err *err);

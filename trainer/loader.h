@@ -30,6 +30,7 @@ typedef struct pmp_pair_view {
     const char *group_id, *better_id, *worse_id;
     size_t group_id_len, better_id_len, worse_id_len;
     uint32_t better_index, worse_index;  /* response indices within the group */
+    double better_score, worse_score;    /* the responses' scores (0 for a document) */
 } pmp_pair_view;
 
 /* Opens DIR: its manifest must be complete; every listed shard is opened and its

@@ -31,6 +31,11 @@ static const char usage[] =
     "                        each pair's context + better response)\n"
     "  --binarize            the paper's GOOD:/BAD: view of each pair (rank, binary)\n"
     "  --lm-coef X           rank: add X times the LM loss on the better sequence\n"
+    "  --margin KIND         rank: -log sigmoid(r_b - r_w - m), m from the pair's scores:\n"
+    "                        none (default), score-gap (s_b - s_w), log-score-gap\n"
+    "                        (ln(1 + s_b - s_w)); TRL's margin, OpenRLHF's --margin_loss\n"
+    "  --center-rewards C    rank: add C * mean (r_b + r_w)^2 (TRL's\n"
+    "                        center_rewards_coefficient; 1e-2 is TRL's suggestion)\n"
     "  --tokenizer T         the shards' tokenizer, if its recorded path moved\n"
     "Model:\n"
     "  --model NAME          tiny (default), small or gpt2\n"
@@ -251,7 +256,7 @@ static int train_main(int argc, char **argv)
         OPT_MODEL, OPT_LAYERS, OPT_HEADS, OPT_WIDTH, OPT_CONTEXT, OPT_INIT, OPT_RESET_HEAD, OPT_STEPS,
         OPT_BATCH, OPT_MICRO, OPT_LR, OPT_MINLR, OPT_WARMUP, OPT_WD, OPT_CLIP, OPT_SEED, OPT_THREADS,
         OPT_RESUME, OPT_CKPT_EVERY, OPT_KEEP, OPT_EVAL_EVERY, OPT_EVAL_PAIRS, OPT_OUT,
-        OPT_MAX_PAIRS, OPT_SUB_SEED, OPT_INIT_CONFIG, OPT_ALLREDUCE,
+        OPT_MAX_PAIRS, OPT_SUB_SEED, OPT_INIT_CONFIG, OPT_ALLREDUCE, OPT_MARGIN, OPT_CENTER,
     };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
@@ -274,6 +279,7 @@ static int train_main(int argc, char **argv)
         {"max-pairs", required_argument, NULL, OPT_MAX_PAIRS},
         {"subsample-seed", required_argument, NULL, OPT_SUB_SEED},
         {"allreduce", required_argument, NULL, OPT_ALLREDUCE},
+        {"margin", required_argument, NULL, OPT_MARGIN}, {"center-rewards", required_argument, NULL, OPT_CENTER},
         {NULL, 0, NULL, 0},
     };
     /* --resume --out RUN: the flags the run was started with (RUN/args.json) come first,
@@ -330,6 +336,16 @@ static int train_main(int argc, char **argv)
             if (pmp_objective_parse(a, &o.objective) < 0) return pmp_cli_usage_error(&cli, "unknown objective '%s'", a);
             break;
         case OPT_BINARIZE: o.binarize = 1; break;
+        case OPT_MARGIN:
+            if (pmp_margin_parse(a, &o.margin) < 0)
+                return pmp_cli_usage_error(&cli, "--margin '%s': none, score-gap or log-score-gap", a);
+            break;
+        case OPT_CENTER: {
+            double x;
+            bad = pmp_parse_double(a, 0.0, 1e6, &x) < 0;
+            o.center_rewards = (float)x;
+            break;
+        }
         case OPT_LMCOEF: bad = parse_float(a, &o.lm_coef); break;
         case OPT_MODEL: o.model = a; o.shape_given = 1; break;
         case OPT_LAYERS: bad = parse_long(a, &v); o.cfg.L = (int)v; explicit_shape = 1; break;

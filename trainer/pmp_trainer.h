@@ -77,6 +77,7 @@ typedef struct pmp_batch {
     int NL;              /* tokens counting every sequence whole (N + the shared) */
     int8_t *label;       /* [B] +1 good, -1 bad, 0 not labelled */
     int32_t *pair_better, *pair_worse;   /* [P] sequence indices */
+    float *pair_margin;  /* [P] m in -log sigmoid(r_b - r_w - m); 0 unless set */
     int cap_n, cap_b, cap_p;
 } pmp_batch;
 
@@ -112,6 +113,23 @@ typedef struct pmp_batch_opts {
 int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx, int n_ctx,
                        const int32_t *better, int n_better, const int32_t *worse, int n_worse,
                        pmp_err *err);
+/* The margin of the batch's last pair (pmp_batch_add_pair sets 0). */
+void pmp_batch_set_margin(pmp_batch *b, float margin);
+
+/* --margin: the m of a pair from its responses' scores (docs/train.md, "Margins"):
+ *   none           m = 0
+ *   score-gap      m = s_better - s_worse                 (TRL's `margin` column)
+ *   log-score-gap  m = ln(1 + s_better - s_worse)
+ * (a negative gap, which pairing never produces, counts as 0). */
+typedef enum pmp_margin {
+    PMP_MARGIN_NONE = 0,
+    PMP_MARGIN_SCORE_GAP,
+    PMP_MARGIN_LOG_SCORE_GAP,
+} pmp_margin;
+int pmp_margin_parse(const char *name, pmp_margin *out);
+const char *pmp_margin_name(pmp_margin m);
+float pmp_margin_of(pmp_margin m, double better_score, double worse_score);
+
 /* LM objective: one plain-text sequence (first maxT tokens), targets on every
  * next token. */
 int pmp_batch_add_text(pmp_batch *b, const pmp_batch_opts *o, const int32_t *tok, int n,
@@ -130,6 +148,8 @@ typedef struct pmp_loss_opts {
     float rank_coef;     /* weight of the mean pair loss */
     float binary_coef;   /* weight of the mean binary loss */
     float lm_coef;       /* weight of the mean next-token loss */
+    float center_coef;   /* weight of the mean (r_b + r_w)^2 over pairs (TRL's
+                          * center_rewards_coefficient; 0 = none) */
 } pmp_loss_opts;
 
 /* The weights an objective uses: rank -> (1, 0, lm_coef); binary -> (0, 1, 0);
@@ -139,8 +159,15 @@ pmp_loss_opts pmp_loss_for(pmp_objective o, float lm_coef);
 typedef struct pmp_loss {
     double loss;          /* weighted total */
     double rank, binary, lm;   /* each term's mean (0 when absent) */
+    double center;        /* mean (r_b + r_w)^2 over pairs, when center_coef != 0 */
     int pairs_correct;    /* r_better > r_worse (or mean log-prob, see below) */
     int labels_correct;   /* sign(r) == label */
+    int pairs;            /* pairs in the batch (summed over micro-batches and ranks) */
+    double margin_sum;    /* sum over pairs of r_better - r_worse (no margin subtracted) */
+    /* the rewards of the sequences a pair or label judges: count, sum, sum of
+     * squares, min, max (min > max when there are none) */
+    int reward_n;
+    double reward_sum, reward_sq, reward_min, reward_max;
     double comm_seconds;  /* a training step's time in the gradient sum over MPI ranks */
 } pmp_loss;
 
@@ -282,6 +309,8 @@ typedef struct pmp_run_opts {
     pmp_objective objective;
     int binarize;
     float lm_coef;
+    pmp_margin margin;          /* rank: the pair margin m from the shards' scores */
+    float center_rewards;       /* rank: + C * mean (r_b + r_w)^2 (TRL's coefficient) */
     long steps;
     int batch_pairs;            /* pairs per optimizer step */
     int micro_batches;          /* gradient accumulation: the step's pairs are split in this many */

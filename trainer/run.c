@@ -360,6 +360,8 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
         } else {
             rc = pmp_batch_add_pair(&micro[jj / per], &bo, v.ctx, v.n_ctx, v.better, v.n_better,
                                     v.worse, v.n_worse, err);
+            if (rc == 0 && o->margin != PMP_MARGIN_NONE)
+                pmp_batch_set_margin(&micro[jj / per], pmp_margin_of(o->margin, v.better_score, v.worse_score));
         }
         if (rc < 0) return pmp_err_prefix(err, "pair %llu", (unsigned long long)pair);
     }
@@ -392,6 +394,10 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     if (o->batch_pairs % (o->micro_batches * ranks) != 0)
         return pmp_err_setc(err, PMP_E_USAGE, "--batch-pairs (%d) must be a multiple of --micro-batches (%d) "
                             "times the %d MPI ranks", o->batch_pairs, o->micro_batches, ranks);
+    if ((o->margin != PMP_MARGIN_NONE || o->center_rewards != 0) &&
+        (o->objective != PMP_OBJ_RANK || o->binarize))
+        return pmp_err_setc(err, PMP_E_USAGE, "--margin and --center-rewards shape the rank loss of a "
+                            "pair's two responses: they need --objective rank without --binarize");
     run_ctx r;
     memset(&r, 0, sizeof r);
     r.lock_fd = -1;
@@ -453,6 +459,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_set(err, "stopped: another MPI rank failed");
     r.opt.weight_decay = o->weight_decay;
     pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
+    lo.center_coef = o->center_rewards;
     pmp_batch *micro = pmp_xcalloc((size_t)o->micro_batches, sizeof *micro);
     for (int k = 0; k < o->micro_batches; k++) pmp_batch_init(&micro[k]);
     res->start_step = start;

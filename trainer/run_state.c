@@ -70,6 +70,9 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     pmp_jobj_str(&j, "objective", pmp_objective_name(o->objective));
     pmp_jobj_int(&j, "binarize", o->binarize);
     pmp_jobj_num(&j, "lm_coef", o->lm_coef);
+    /* only when used, so older run directories still resume */
+    if (o->margin != PMP_MARGIN_NONE) pmp_jobj_str(&j, "margin", pmp_margin_name(o->margin));
+    if (o->center_rewards != 0) pmp_jobj_num(&j, "center_rewards", o->center_rewards);
     pmp_jobj_int(&j, "batch_pairs", o->batch_pairs);
     pmp_jobj_int(&j, "micro_batches", o->micro_batches);
     pmp_jobj_num(&j, "lr", o->lr);
@@ -109,7 +112,7 @@ static int json_int(json_object *o, const char *key, long *out)
 /* Keys written only by some runs: when have has one, want must have it too (a run
  * started on a subsample never resumes on all the data). */
 static const char *const optional_keys[] = {"max_pairs", "subsample_seed", "steps_plan", "ranks",
-                                            "allreduce"};
+                                            "allreduce", "margin", "center_rewards"};
 
 /* Every key of want must be in have with the same value. */
 /* A config key as the flag that sets it, and its value as a user would type it (floats
@@ -125,7 +128,7 @@ static const char *flag_of(const char *key)
         {"tokenizer", "the data's tokenizer"}, {"eoc", "the tokenizer's end-of-context token"},
         {"max_pairs", "--max-pairs"}, {"subsample_seed", "--subsample-seed"},
         {"steps_plan", "the extensions of --steps"}, {"ranks", "MPI ranks (mpirun -np)"},
-        {"allreduce", "--allreduce"},
+        {"allreduce", "--allreduce"}, {"margin", "--margin"}, {"center_rewards", "--center-rewards"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i][0], key)) return map[i][1];
