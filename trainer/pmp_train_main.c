@@ -13,9 +13,10 @@ static const char usage[] =
     "Usage: pmp-train --data DIR --out RUN_DIR [OPTIONS]\n"
     "       pmp-train export CKPT|RUN_DIR -o MODEL_DIR/ [--tokenizer FILE | --data DIR]\n"
     "       pmp-train export CKPT|RUN_DIR -o pm.safetensors [--config-out config.json]\n"
-    "       pmp-train score CKPT|RUN_DIR --data DIR [--pairs N] [--tokens] > rewards.jsonl\n"
+    "       pmp-train score CKPT|RUN_DIR --data DIR [--pairs N] [--tokens] [--normalize] > rewards.jsonl\n"
     "       pmp-train score CKPT|RUN_DIR --text GROUPS.jsonl [--data DIR | --tokenizer FILE]\n"
-    "                 [--max-context-tokens N] [--max-response-tokens N] > rewards.jsonl\n"
+    "                 [--max-context-tokens N] [--max-response-tokens N] [--normalize] > rewards.jsonl\n"
+    "                 (--normalize: (r - mean) / std, the run's eval statistics, as OpenRLHF)\n"
     "       pmp-train plot RUN_DIR -o run.svg|run.png   (loss, and eval accuracy vs longer-wins)\n"
     "Trains a preference model on ranked-pair shards (pmp-tokenize's output): a GPT-2\n"
     "architecture transformer with a scalar reward head, on CPU threads. RUN_DIR gets\n"
@@ -152,7 +153,8 @@ static int cmd_score(int argc, char **argv)
 {
     pmp_cli cli;
     pmp_cli_init(&cli, "pmp-train score", usage);
-    enum { OPT_DATA = PMP_OPT_FIRST_FREE, OPT_PAIRS, OPT_TOKENS, OPT_TOKENIZER, OPT_TEXT, OPT_MAXC, OPT_MAXR };
+    enum { OPT_DATA = PMP_OPT_FIRST_FREE, OPT_PAIRS, OPT_TOKENS, OPT_TOKENIZER, OPT_TEXT, OPT_MAXC, OPT_MAXR,
+           OPT_NORMALIZE };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
         {"data", required_argument, NULL, OPT_DATA},
@@ -162,11 +164,12 @@ static int cmd_score(int argc, char **argv)
         {"text", required_argument, NULL, OPT_TEXT},
         {"max-context-tokens", required_argument, NULL, OPT_MAXC},
         {"max-response-tokens", required_argument, NULL, OPT_MAXR},
+        {"normalize", no_argument, NULL, OPT_NORMALIZE},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *tokenizer = NULL, *text = NULL;
     long pairs = 0, maxc = -1, maxr = -1;
-    int tokens = 0, c;
+    int tokens = 0, normalize = 0, c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
@@ -175,6 +178,7 @@ static int cmd_score(int argc, char **argv)
         if (c == OPT_DATA) data = optarg;
         else if (c == OPT_TOKENIZER) tokenizer = optarg;
         else if (c == OPT_TOKENS) tokens = 1;
+        else if (c == OPT_NORMALIZE) normalize = 1;
         else if (c == OPT_TEXT) text = optarg;
         else if (c == OPT_PAIRS) bad = parse_long(optarg, &pairs) < 0 || pairs < 0;
         else if (c == OPT_MAXC) bad = parse_long(optarg, &maxc) < 0 || maxc < 0;
@@ -188,7 +192,7 @@ static int cmd_score(int argc, char **argv)
     if (text) {
         if (tokens || pairs) return pmp_cli_usage_error(&cli, "--tokens and --pairs score shards, not --text");
         uint64_t ng = 0, nr = 0;
-        pmp_score_text_opts x = {tokenizer, data, maxc, maxr, &ng, &nr};
+        pmp_score_text_opts x = {tokenizer, data, maxc, maxr, &ng, &nr, normalize};
         int rc = pmp_run_score_text(argv[optind], text, &x, stdout, &err);
         if (rc == 0 && fflush(stdout) != 0) rc = pmp_err_set(&err, "write error on the output");
         pmp_cli_stat_num(&cli, "groups", (double)ng);
@@ -197,8 +201,9 @@ static int cmd_score(int argc, char **argv)
         return pmp_cli_finish(&cli, PMP_EXIT_OK);
     }
     if (maxc >= 0 || maxr >= 0) return pmp_cli_usage_error(&cli, "the cuts of shards are the shards' own");
-    if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, stdout, &err) < 0 || fflush(stdout) != 0)
-        return pmp_cli_fail(&cli, "%s", err.msg);
+    if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, normalize, stdout, &err) < 0)
+        return pmp_cli_fail_err(&cli, &err);
+    if (fflush(stdout) != 0) return pmp_cli_fail(&cli, "write error on the output");
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
 
@@ -437,6 +442,10 @@ static int train_main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "eval_vs_longer_se", res.eval.vs_longer_se);
         pmp_cli_stat_num(&cli, "eval_margin", res.eval.margin);
         pmp_cli_stat_num(&cli, "eval_ece", res.eval.ece);
+        if (res.eval.reward_n) {
+            pmp_cli_stat_num(&cli, "eval_reward_mean", res.eval.reward_mean);
+            pmp_cli_stat_num(&cli, "eval_reward_std", res.eval.reward_std);
+        }
     }
     if (res.evaluated && res.eval.lm_tokens) {
         pmp_cli_stat_num(&cli, "eval_lm_loss", res.eval.lm_loss);

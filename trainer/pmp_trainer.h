@@ -362,6 +362,11 @@ typedef struct pmp_eval_result {
      * perplexity = exp(lm_loss). 0 tokens for the other objectives. */
     double lm_loss;
     uint64_t lm_tokens;
+    /* The rewards of both judged sequences of every pair (2 * pairs values; not for
+     * imitation and lm, which judge by log-probability): mean, sample standard
+     * deviation (as torch.std, what OpenRLHF records), min, max. reward_n = 0: none. */
+    long reward_n;
+    double reward_mean, reward_std, reward_min, reward_max;
 } pmp_eval_result;
 
 typedef struct pmp_run_result {
@@ -397,9 +402,11 @@ const char *pmp_dist_describe(void);
  * (0 = all, storage order), writes one JSON line per pair to out:
  *   {"pair":k,"better":r,"worse":r,"better_tokens":[...],"worse_tokens":[...]}
  * (the token lists only with with_tokens: the exact sequences the rewards were
- * read from, end-of-context token included). */
+ * read from, end-of-context token included). normalize: rewards printed as
+ * (r - mean) / std with the checkpoint's recorded eval statistics (OpenRLHF's
+ * normalize_reward); an error when it has none. */
 int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
-                  int with_tokens, FILE *out, pmp_err *err);
+                  int with_tokens, int normalize, FILE *out, pmp_err *err);
 
 /* `pmp-train score RUN --text groups.jsonl`: every response of every group record
  * scored, one line per group: {"group","source","rewards":[r...],"ids":[id|null...]}
@@ -413,6 +420,7 @@ typedef struct pmp_score_text_opts {
     long max_context_tokens;    /* -1: the manifest's */
     long max_response_tokens;   /* -1: the manifest's */
     uint64_t *groups_out, *responses_out;   /* counts (may be NULL) */
+    int normalize;              /* as pmp_run_score's */
 } pmp_score_text_opts;
 int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_text_opts *x, FILE *out,
                        pmp_err *err);

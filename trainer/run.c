@@ -268,6 +268,7 @@ int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pm
     pmp_batch b;
     pmp_batch_init(&b);
     double bins_n[10] = {0}, bins_p[10] = {0}, bins_c[10] = {0}, diff_sq = 0.0;
+    double r_sum = 0.0, r_sq = 0.0;
     int rc = 0;
     uint32_t *len_b = pmp_xmalloc((size_t)chunk * sizeof *len_b), *len_w = pmp_xmalloc((size_t)chunk * sizeof *len_w);
     for (uint64_t k0 = 0; k0 < n && rc == 0; k0 += (uint64_t)chunk) {
@@ -288,6 +289,16 @@ int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pm
             pmp_batch_judged_pair(&b, o->binarize && !by_logprob, i, &sb, &sw);
             const float *score = by_logprob ? r->model.seq_logprob : r->model.rewards;
             double d = (double)score[sb] - (double)score[sw];
+            if (!by_logprob) {
+                for (int e = 0; e < 2; e++) {
+                    double x = score[e ? sw : sb];
+                    if (!res->reward_n || x < res->reward_min) res->reward_min = x;
+                    if (!res->reward_n || x > res->reward_max) res->reward_max = x;
+                    r_sum += x;
+                    r_sq += x * x;
+                    res->reward_n++;
+                }
+            }
             /* Calibration of the side the model favours: it says "this one is better"
              * with probability sigmoid(|d|) and is right when d > 0. */
             double p = 1.0 / (1.0 + exp(-fabs(d)));
@@ -328,8 +339,22 @@ int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *res, pm
         for (int i = 0; i < 10; i++)
             if (bins_n[i]) res->ece += fabs(bins_p[i] - bins_c[i]) / np;
     }
+    if (res->reward_n) {
+        double nr = (double)res->reward_n;
+        res->reward_mean = r_sum / nr;
+        double var = nr > 1 ? (r_sq - nr * res->reward_mean * res->reward_mean) / (nr - 1.0) : 0.0;
+        res->reward_std = sqrt(var > 0 ? var : 0.0);
+    }
     if (o->objective == PMP_OBJ_LM) return evaluate_lm_text(r, o, n, chunk, res, err);
     return 0;
+}
+
+void pmp_run_note_reward_stats(run_ctx *r, long step, const pmp_eval_result *e)
+{
+    if (!e->reward_n) return;
+    r->reward_mean = e->reward_mean;
+    r->reward_std = e->reward_std;
+    r->reward_stats_step = step > 0 ? step : 0;
 }
 
 /* ---------- the loop ---------- */
@@ -491,7 +516,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         }
         tokens_total += tokens;
         res->last_loss = loss.loss;
-        pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000,
+        pmp_run_log_step(&r, s + 1, &loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000,
                          ranks > 1 ? loss.comm_seconds * 1000 : -1);
         res->comm_seconds += loss.comm_seconds;
         double el = pmp_now() - t0;
@@ -502,6 +527,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
             rc = pmp_run_evaluate(&r, o, &res->eval, err);
             if (rc == 0) {
                 pmp_run_log_eval(&r, s + 1, &res->eval);
+                pmp_run_note_reward_stats(&r, s + 1, &res->eval);
                 res->evaluated = 1;
             }
         }
@@ -517,6 +543,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         rc = pmp_run_evaluate(&r, o, &res->eval, err);
         if (rc == 0) {
             pmp_run_log_eval(&r, 0, &res->eval);
+            pmp_run_note_reward_stats(&r, 0, &res->eval);
             res->evaluated = 1;
         }
     }

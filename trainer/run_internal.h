@@ -31,6 +31,10 @@ typedef struct run_ctx {
     int lock_fd;        /* RUN_DIR/lock, rank 0; -1 when not held */
     long *plan_ends;
     int n_plan;
+    /* The reward mean and standard deviation of the latest evaluation (OpenRLHF's
+     * config mean/std), saved in checkpoints; reward_stats_step 0 = none yet. */
+    long reward_stats_step;
+    double reward_mean, reward_std;
 } run_ctx;
 
 /* Loads the data's tokenizer (or the given one), checks its identity, and sets
@@ -69,9 +73,15 @@ struct json_object *pmp_run_ckpt_section_json(const pmp_ckpt *ck, const char *na
 
 int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err);
 /* allreduce_ms < 0: not an MPI run (the field is left out) */
-void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
-                      double allreduce_ms);
+void pmp_run_log_step(run_ctx *r, long step, const pmp_loss *loss, float lr, float gnorm, int tokens,
+                      double ms, double allreduce_ms);
 void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e);
+
+/* Keeps an evaluation's reward mean and std as the run's (for checkpoints, export). */
+void pmp_run_note_reward_stats(run_ctx *r, long step, const pmp_eval_result *e);
+/* A checkpoint's recorded reward statistics: 1 (mean, std, the step of the evaluation
+ * they come from), 0 when it has none. */
+int pmp_run_ckpt_reward_stats(const pmp_ckpt *ck, double *mean, double *std, long *step);
 
 /* The schedule step s trains with (the plan end above s). */
 pmp_schedule pmp_run_schedule(const run_ctx *r, const pmp_run_opts *o, long step);

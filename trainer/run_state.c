@@ -329,6 +329,11 @@ int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_er
     pmp_jobj_close(&j);
     pmp_jobj_u64(&j, "pairs_seen", (unsigned long long)step * (unsigned long long)o->batch_pairs);
     pmp_jobj_str(&j, "tokenizer", r->tok_identity);
+    if (r->reward_stats_step > 0) {   /* the latest evaluation's, for export (OpenRLHF's mean/std) */
+        pmp_jobj_num(&j, "reward_mean", r->reward_mean);
+        pmp_jobj_num(&j, "reward_std", r->reward_std);
+        pmp_jobj_int(&j, "reward_stats_step", r->reward_stats_step);
+    }
     pmp_jobj_end(&j);
     pmp_buf_appendc(&state, '\n');
     ckpt_dir(&dir, o->out_dir);
@@ -467,6 +472,9 @@ int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
             memcpy(r->opt.v, v, want);
             r->opt.step = adam_step;
             *start = s;
+            r->reward_stats_step = pmp_run_ckpt_reward_stats(ck, &r->reward_mean, &r->reward_std,
+                                                             &r->reward_stats_step) == 1
+                                       ? r->reward_stats_step : 0;
         }
     }
     if (st) json_object_put(st);
@@ -507,20 +515,41 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
     return rc;
 }
 
-void pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
-                      double allreduce_ms)
+/* A step's reward distribution over the sequences its pairs and labels judge (all
+ * ranks and micro-batches): mean, sample std, min, max; and over its pairs the mean
+ * r_better - r_worse and the accuracy; the centering term when it is on. */
+static void put_reward_stats(pmp_jobj *j, const pmp_loss *l)
+{
+    if (l->reward_n > 0) {
+        double n = l->reward_n, mean = l->reward_sum / n;
+        double var = n > 1 ? (l->reward_sq - n * mean * mean) / (n - 1) : 0.0;
+        pmp_jobj_num(j, "reward_mean", mean);
+        pmp_jobj_num(j, "reward_std", sqrt(var > 0 ? var : 0.0));
+        pmp_jobj_num(j, "reward_min", l->reward_min);
+        pmp_jobj_num(j, "reward_max", l->reward_max);
+    }
+    if (l->pairs > 0) {
+        pmp_jobj_num(j, "margin", l->margin_sum / l->pairs);
+        pmp_jobj_num(j, "accuracy", (double)l->pairs_correct / l->pairs);
+    }
+    if (l->center != 0) pmp_jobj_num(j, "center", l->center);
+}
+
+void pmp_run_log_step(run_ctx *r, long step, const pmp_loss *loss, float lr, float gnorm, int tokens,
+                      double ms, double allreduce_ms)
 {
     if (!r->log) return;   /* a rank other than 0 */
     pmp_buf b = PMP_BUF_INIT;
     pmp_jobj j;
     pmp_jobj_begin(&j, &b);
     pmp_jobj_int(&j, "step", step);
-    pmp_jobj_num(&j, "loss", loss);
+    pmp_jobj_num(&j, "loss", loss->loss);
     pmp_jobj_num(&j, "lr", lr);
     pmp_jobj_num(&j, "grad_norm", gnorm);
     pmp_jobj_int(&j, "tokens", tokens);
     pmp_jobj_rawf(&j, "ms", "%.1f", ms);
     if (allreduce_ms >= 0) pmp_jobj_rawf(&j, "allreduce_ms", "%.2f", allreduce_ms);
+    put_reward_stats(&j, loss);
     pmp_jobj_end(&j);
     pmp_buf_appendc(&b, '\n');
     fwrite(b.data, 1, b.len, r->log);
@@ -546,6 +575,12 @@ void pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e)
     pmp_jobj_rawf(&j, "longer_wins_visible", "%.6f", e->longer_wins_visible);
     pmp_jobj_rawf(&j, "vs_longer", "%.6f", e->vs_longer);
     pmp_jobj_rawf(&j, "vs_longer_se", "%.6f", e->vs_longer_se);
+    if (e->reward_n) {
+        pmp_jobj_rawf(&j, "reward_mean", "%.6f", e->reward_mean);
+        pmp_jobj_rawf(&j, "reward_std", "%.6f", e->reward_std);
+        pmp_jobj_rawf(&j, "reward_min", "%.6f", e->reward_min);
+        pmp_jobj_rawf(&j, "reward_max", "%.6f", e->reward_max);
+    }
     if (e->lm_tokens) {
         pmp_jobj_rawf(&j, "lm_loss", "%.6f", e->lm_loss);
         pmp_jobj_rawf(&j, "perplexity", "%.4f", exp(e->lm_loss));
