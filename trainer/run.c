@@ -17,6 +17,7 @@
 #include "gpt2io.h"
 #include "loader.h"
 #include "optim.h"
+#include "pmp_tfevents.h"
 #include "run_internal.h"
 
 void pmp_run_opts_default(pmp_run_opts *o)
@@ -405,6 +406,7 @@ void pmp_run_free(run_ctx *r)
     free(r->tok_identity);
     free(r->plan_ends);
     if (r->log) fclose(r->log);
+    pmp_tfevents_close(r->tb);
     if (r->lock_fd >= 0) close(r->lock_fd);
 }
 
@@ -481,6 +483,9 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_set(err, "stopped: another MPI rank failed");
     if (rc == 0 && !rank0) rc = pmp_run_check_config(&r, o, err);
     if (rc == 0 && rank0) rc = pmp_run_open_log(&r, o, start, err);
+    r.warn = o->warn;
+    r.warn_ctx = o->ctx;
+    if (rc == 0 && rank0) rc = pmp_run_tb_open(&r, o->out_dir, start, err);
     if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_set(err, "stopped: another MPI rank failed");
     r.opt.weight_decay = o->weight_decay;
     pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
@@ -516,8 +521,9 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         }
         tokens_total += tokens;
         res->last_loss = loss.loss;
-        pmp_run_log_step(&r, s + 1, &loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000,
-                         ranks > 1 ? loss.comm_seconds * 1000 : -1);
+        double ms = (pmp_now() - ts) * 1000;
+        pmp_run_log_step(&r, s + 1, &loss, lr, gnorm, tokens, ms, ranks > 1 ? loss.comm_seconds * 1000 : -1);
+        pmp_run_tb_step(&r, s + 1, &loss, lr, gnorm, tokens, ms);
         res->comm_seconds += loss.comm_seconds;
         double el = pmp_now() - t0;
         if (o->progress && rank0)
@@ -527,6 +533,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
             rc = pmp_run_evaluate(&r, o, &res->eval, err);
             if (rc == 0) {
                 pmp_run_log_eval(&r, s + 1, &res->eval);
+                pmp_run_tb_eval(&r, s + 1, &res->eval);
                 pmp_run_note_reward_stats(&r, s + 1, &res->eval);
                 res->evaluated = 1;
             }
@@ -543,6 +550,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         rc = pmp_run_evaluate(&r, o, &res->eval, err);
         if (rc == 0) {
             pmp_run_log_eval(&r, 0, &res->eval);
+            pmp_run_tb_eval(&r, 0, &res->eval);
             pmp_run_note_reward_stats(&r, 0, &res->eval);
             res->evaluated = 1;
         }

@@ -35,6 +35,11 @@ typedef struct run_ctx {
      * config mean/std), saved in checkpoints; reward_stats_step 0 = none yet. */
     long reward_stats_step;
     double reward_mean, reward_std;
+    /* RUN_DIR/tb/ (rank 0; NULL elsewhere), and who hears of its first write error */
+    struct pmp_tfevents *tb;
+    int tb_failed;
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
 } run_ctx;
 
 /* Loads the data's tokenizer (or the given one), checks its identity, and sets
@@ -82,6 +87,12 @@ void pmp_run_note_reward_stats(run_ctx *r, long step, const pmp_eval_result *e);
 /* A checkpoint's recorded reward statistics: 1 (mean, std, the step of the evaluation
  * they come from), 0 when it has none. */
 int pmp_run_ckpt_reward_stats(const pmp_ckpt *ck, double *mean, double *std, long *step);
+
+/* TensorBoard (run_tb.c): RUN_DIR/tb/ opened for a run starting at start (a resume
+ * keeps the events of steps <= start), and one event per log.jsonl line. */
+int pmp_run_tb_open(run_ctx *r, const char *out_dir, long start, pmp_err *err);
+void pmp_run_tb_step(run_ctx *r, long step, const pmp_loss *l, float lr, float gnorm, int tokens, double ms);
+void pmp_run_tb_eval(run_ctx *r, long step, const pmp_eval_result *e);
 
 /* The schedule step s trains with (the plan end above s). */
 pmp_schedule pmp_run_schedule(const run_ctx *r, const pmp_run_opts *o, long step);

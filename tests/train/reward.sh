@@ -101,4 +101,17 @@ sys.exit(0 if ok else 1)
 PY
 rc=0; "$B/pmp-train" score c --data shards --normalize -q > /dev/null 2> n.err || rc=$?
 [ $rc -eq 2 ] && grep -q "records no reward mean" n.err || fail "--normalize without eval statistics: $rc $(cat n.err)"
+
+# TensorBoard (RUN/tb/): killed (PMP_FAULT) while writing the step-8 checkpoint, with
+# half a record cut off the event file's end, then resumed from step 4: the independent
+# reader (tests/train/tb_read.py) finds every checksum good, steps 1..12 once each, and
+# every scalar equal to the log.jsonl line of its step.
+TB="$SMALL --data shards --eval shards --batch-pairs 8 --steps 12 --eval-every 5 --ckpt-every 4 --lr 1e-3"
+(PMP_FAULT=kill@40 "$B/pmp-train" $TB --out tb -q 2>/dev/null) 2>/dev/null && fail "PMP_FAULT=kill@40 did not stop the run"
+[ -f tb/checkpoints/step-000000004 ] && [ ! -f tb/checkpoints/step-000000008 ] || fail "expected the kill between checkpoints 4 and 8"
+[ "$(grep -c '"step":[5-8],' tb/log.jsonl)" -ge 4 ] || fail "steps past the checkpoint must have been logged before the kill"
+ev=$(ls tb/tb/events.out.tfevents.*)
+truncate -s -7 "$ev"
+"$B/pmp-train" --resume --out tb -q || fail "resume"
+python3 "$PMP_SRC/tests/train/tb_read.py" tb --tsv tb.tsv || fail "TensorBoard events after a resume"
 echo "reward.sh: ok"
