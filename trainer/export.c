@@ -66,7 +66,8 @@ static void put_reward_stats(pmp_buf *text, const pmp_ckpt *ck, double shift)
     pmp_buf_printf(text, ",\"pmp_reward_stats_step\":%ld}\n", step);
 }
 
-/* --data DIR of the run's args.json (the last one given). */
+/* --data DIR of the run's args.json (the last one given; its :WEIGHT left off: every
+ * source of a run has the same tokenizer). */
 static char *run_data_dir(const char *ckpt)
 {
     char **argv;
@@ -77,7 +78,8 @@ static char *run_data_dir(const char *ckpt)
     for (int i = 0; i + 1 < argc; i++)
         if (!strcmp(argv[i], "--data")) {
             free(dir);
-            dir = pmp_xstrdup(argv[i + 1]);
+            double w;
+            if (pmp_run_parse_data(argv[i + 1], &dir, &w) < 0) dir = pmp_xstrdup(argv[i + 1]);
         }
     pmp_run_free_args(argv, argc);
     return dir;

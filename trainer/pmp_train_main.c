@@ -23,7 +23,9 @@ static const char usage[] =
     "log.jsonl, config.json and checkpoints/step-N; --resume continues the newest whole\n"
     "checkpoint and ends with the same weights as a run that never stopped.\n\n"
     "Data and objective:\n"
-    "  --data DIR            training shards (manifest.json + *.pmps)\n"
+    "  --data DIR[:WEIGHT]   training shards (manifest.json + *.pmps); repeat it to mix\n"
+    "                        several: no weights = their union (as pmp-shard merge), or\n"
+    "                        each source drawn with probability WEIGHT / sum (docs/train.md)\n"
     "  --eval DIR            evaluation shards: pair accuracy vs the longer-wins baselines\n"
     "  --max-pairs N         train on a seeded subsample of N pairs, by whole groups\n"
     "                        (nested: the N-pair subsample holds every smaller one)\n"
@@ -66,6 +68,7 @@ static const char usage[] =
     "  pmp-train --data shards/ --eval shards/eval --objective rank --model tiny \\\n"
     "            --steps 2000 --out runs/pmp-se\n"
     "  pmp-train --resume --out runs/pmp-se --steps 3000\n"
+    "  pmp-train --data se-shards/:3 --data reddit-shards/:1 --steps 2000 --out runs/mix\n"
     "  pmp-train export runs/pmp-se -o pm/\n"
     "  pmp-train score runs/pmp-se --text groups.jsonl > rewards.jsonl\n";
 
@@ -326,6 +329,10 @@ static int train_main(int argc, char **argv)
     int explicit_shape = 0;
     long v;
     int c;
+    /* --data DIR[:WEIGHT], repeatable; given now on a --resume, they replace the run's */
+    char **data_dirs = NULL;
+    double *data_weights = NULL;
+    int n_data = 0, data_new = 0, n_weighted = 0;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
@@ -333,7 +340,19 @@ static int train_main(int argc, char **argv)
         const char *a = optarg;
         int bad = 0;
         switch (c) {
-        case OPT_DATA: o.data_dir = a; break;
+        case OPT_DATA: {
+            int is_new = from_saved && optind - 1 > n_saved;
+            if (is_new && !data_new) {   /* the first --data given now: the saved ones go */
+                for (int k = 0; k < n_data; k++) free(data_dirs[k]);
+                n_data = n_weighted = 0;
+            }
+            data_new |= is_new;
+            data_dirs = pmp_xrealloc(data_dirs, (size_t)(n_data + 1) * sizeof *data_dirs);
+            data_weights = pmp_xrealloc(data_weights, (size_t)(n_data + 1) * sizeof *data_weights);
+            bad = pmp_run_parse_data(a, &data_dirs[n_data], &data_weights[n_data]) < 0;
+            if (!bad) n_weighted += data_weights[n_data] > 0, n_data++;
+            break;
+        }
         case OPT_EVAL: o.eval_dir = a; break;
         case OPT_OUT: o.out_dir = a; break;
         case OPT_TOKENIZER: o.tokenizer = a; break;
@@ -387,6 +406,14 @@ static int train_main(int argc, char **argv)
         if (bad) return pmp_cli_bad_value(&cli, longopts, c, a);
     }
     if (optind != argc) return pmp_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+    if (n_weighted && n_weighted != n_data)
+        return pmp_cli_usage_error(&cli, "--data: give every directory a weight (DIR:WEIGHT) or none");
+    if (n_data) {
+        o.data_dir = data_dirs[0];
+        o.n_data = n_data;
+        o.data_dirs = (const char *const *)data_dirs;
+        o.data_weights = n_weighted ? data_weights : NULL;
+    }
     if (!o.data_dir || !o.out_dir) return pmp_cli_usage_error(&cli, "--data and --out are required");
     if (o.steps == 0 && !o.eval_dir) return pmp_cli_usage_error(&cli, "--steps 0 needs --eval");
     if (explicit_shape) o.shape_given = 1;
@@ -412,6 +439,9 @@ static int train_main(int argc, char **argv)
     }
     pmp_run_result res;
     int rc = pmp_run_train(&o, &res, &err);
+    for (int k = 0; k < n_data; k++) free(data_dirs[k]);
+    free(data_dirs);
+    free(data_weights);
     free(merged);
     pmp_run_free_args(saved, n_saved);
     pmp_cli_progress_done(&cli);

@@ -300,6 +300,11 @@ int pmp_blas_info(char *buf, size_t size);
  */
 typedef struct pmp_run_opts {
     const char *data_dir;       /* training shards */
+    /* --data given more than once: n_data > 1 directories (data_dirs[0] == data_dir),
+     * mixed by data_weights (NULL: by size) as docs/train.md "Mixing sources" says */
+    int n_data;
+    const char *const *data_dirs;
+    const double *data_weights;
     long max_pairs;             /* > 0: train on a seeded subsample of this many pairs,
                                  * by whole groups (pmp_loader_subsample); 0 = all */
     uint64_t subsample_seed;    /* its seed (independent of seed) */
@@ -376,7 +381,7 @@ typedef struct pmp_run_result {
     double comm_seconds;        /* of which in the MPI gradient sums (0 on one rank) */
     double tokens;
     double last_loss;
-    uint64_t train_pairs;       /* training pairs used (after --max-pairs) */
+    uint64_t train_pairs;       /* training pairs used (after --max-pairs; all sources') */
     uint64_t train_groups;      /* the groups they come from */
     int evaluated;
     pmp_eval_result eval;       /* the final evaluation */
@@ -384,6 +389,11 @@ typedef struct pmp_run_result {
 } pmp_run_result;
 
 int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err);
+
+/* A --data argument DIR[:WEIGHT]: *dir (malloc'd) and *weight (0 when none given). A
+ * suffix after the last ':' that is not a number belongs to the directory's name;
+ * one that is a number must be a weight in (0, 1e15]. Returns 0, or -1 (bad weight). */
+int pmp_run_parse_data(const char *arg, char **dir, double *weight);
 
 /* Data parallelism over MPI (`mpirun -np N pmp-train …`; the rules in trainer/dist.h,
  * docs/scaling.md). pmp_run_train uses the ranks started here; without MPI in the

@@ -372,12 +372,27 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
     int j0 = pmp_dist_rank() * K * per;
     *tokens = 0;
     for (int k = 0; k < K; k++) pmp_batch_clear(&micro[k]);
+    /* several sources: every rank draws every position of the step (the draws count),
+     * and keeps its own */
+    for (int j = 0; r->mix && j < j0; j++) {
+        size_t src;
+        uint64_t pair;
+        pmp_mix_next(r->mix, &src, &pair);
+    }
     for (int jj = 0; jj < K * per; jj++) {
         int j = j0 + jj;
         uint64_t q = (uint64_t)s * (uint64_t)o->batch_pairs + (uint64_t)j;
-        uint64_t pair = pmp_loader_permute(o->seed, q / n, n, q % n);
+        pmp_loader *from = r->train;
+        uint64_t pair;
+        if (r->mix) {
+            size_t src;
+            pmp_mix_next(r->mix, &src, &pair);
+            from = r->sources[src];
+        } else {
+            pair = pmp_loader_permute(o->seed, q / n, n, q % n);
+        }
         pmp_pair_view v;
-        if (pmp_loader_get(r->train, pair, &v, err) < 0) return -1;
+        if (pmp_loader_get(from, pair, &v, err) < 0) return -1;
         int rc;
         if (o->objective == PMP_OBJ_LM) {
             /* Plain text: the context followed by the better response (the view's
@@ -391,12 +406,63 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
         }
         if (rc < 0) return pmp_err_prefix(err, "pair %llu", (unsigned long long)pair);
     }
+    for (int j = j0 + K * per; r->mix && j < o->batch_pairs; j++) {
+        size_t src;
+        uint64_t pair;
+        pmp_mix_next(r->mix, &src, &pair);
+    }
     for (int k = 0; k < o->micro_batches; k++) *tokens += micro[k].NL;
+    return 0;
+}
+
+int pmp_run_parse_data(const char *arg, char **dir, double *weight)
+{
+    const char *colon = strrchr(arg, ':');
+    *weight = 0;
+    char *end;
+    if (colon && colon > arg && colon[1]) {
+        (void)strtod(colon + 1, &end);
+        if (*end == 0) {   /* the suffix is a number: a weight, which must be valid */
+            if (pmp_parse_double(colon + 1, 0.0, 1e15, weight) < 0 || !(*weight > 0)) return -1;
+            *dir = pmp_xstrdup(arg);
+            (*dir)[colon - arg] = 0;
+            return 0;
+        }
+    }
+    *dir = pmp_xstrdup(arg);
+    return 0;
+}
+
+/* --data more than once: the other sources opened and checked against the first, and
+ * their mixer seeded (docs/train.md, "Mixing sources"). */
+static int open_sources(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
+{
+    if (o->max_pairs > 0)
+        return pmp_err_setc(err, PMP_E_USAGE, "--max-pairs subsamples one --data directory; with several, "
+                            "subsample each with pmp-shard or weight them");
+    r->sources = pmp_xcalloc((size_t)o->n_data, sizeof *r->sources);
+    r->sources[0] = r->train;
+    r->n_sources = 1;
+    for (int k = 1; k < o->n_data; k++) {
+        const char *d = o->data_dirs[k];
+        if (pmp_loader_open(&r->sources[k], d, err) < 0) return -1;
+        r->n_sources++;
+        if (pmp_loader_is_text(r->sources[k]) != pmp_loader_is_text(r->train))
+            return pmp_err_setc(err, PMP_E_USAGE, "--data %s and %s: one holds text documents, the other pairs",
+                                d, o->data_dirs[0]);
+        if (pmp_loader_pairs(r->sources[k]) == 0) return pmp_err_set(err, "%s: holds no pairs", d);
+        if (strcmp(pmp_loader_tokenizer_identity(r->sources[k]), pmp_loader_tokenizer_identity(r->train)))
+            return pmp_err_set(err, "%s and %s were tokenized with different tokenizers", d, o->data_dirs[0]);
+    }
+    r->mix = pmp_mix_new(r->sources, o->data_weights, (size_t)o->n_data, o->seed);
     return 0;
 }
 
 void pmp_run_free(run_ctx *r)
 {
+    pmp_mix_free(r->mix);
+    for (int k = 1; k < r->n_sources; k++) pmp_loader_close(r->sources[k]);
+    free(r->sources);
     pmp_loader_close(r->train);
     pmp_loader_close(r->eval);
     if (r->model_ready) pmp_model_free(&r->model);
@@ -437,11 +503,13 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
                           pmp_objective_name(o->objective));
     if (rc == 0 && pmp_loader_pairs(r.train) == 0)
         rc = pmp_err_set(err, "%s: holds no %s", o->data_dir, pmp_loader_is_text(r.train) ? "documents" : "pairs");
+    if (rc == 0 && o->n_data > 1) rc = open_sources(&r, o, err);
     if (rc == 0 && o->max_pairs > 0)
         rc = pmp_loader_subsample(r.train, o->subsample_seed, (uint64_t)o->max_pairs, err);
-    if (rc == 0) {
-        res->train_pairs = pmp_loader_pairs(r.train);
-        res->train_groups = pmp_loader_groups(r.train);
+    for (int k = 0; rc == 0 && k < (r.n_sources ? r.n_sources : 1); k++) {
+        pmp_loader *l = r.n_sources ? r.sources[k] : r.train;
+        res->train_pairs += pmp_loader_pairs(l);
+        res->train_groups += pmp_loader_groups(l);
     }
     if (rc == 0 && o->eval_dir) {
         rc = pmp_loader_open(&r.eval, o->eval_dir, err);
@@ -493,6 +561,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     pmp_batch *micro = pmp_xcalloc((size_t)o->micro_batches, sizeof *micro);
     for (int k = 0; k < o->micro_batches; k++) pmp_batch_init(&micro[k]);
     res->start_step = start;
+    if (r.mix) pmp_mix_seek(r.mix, (uint64_t)start * (uint64_t)o->batch_pairs);
     double t0 = pmp_now(), tokens_total = 0;
     for (long s = start; s < o->steps && rc == 0; s++) {
         double ts = pmp_now();

@@ -11,6 +11,10 @@
 
 typedef struct run_ctx {
     pmp_loader *train, *eval;
+    /* --data given more than once: every source (sources[0] == train) and their mixer */
+    pmp_loader **sources;
+    int n_sources;
+    pmp_mix *mix;
     pmp_model model;
     int model_ready;
     pmp_adamw opt;

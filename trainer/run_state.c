@@ -73,6 +73,18 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     /* only when used, so older run directories still resume */
     if (o->margin != PMP_MARGIN_NONE) pmp_jobj_str(&j, "margin", pmp_margin_name(o->margin));
     if (o->center_rewards != 0) pmp_jobj_num(&j, "center_rewards", o->center_rewards);
+    if (r->mix) {   /* --data more than once (docs/train.md, "Mixing sources") */
+        pmp_jobj_str(&j, "mixture", pmp_mix_weighted(r->mix) ? "weighted" : "union");
+        pmp_jobj_array(&j, "data_sources");
+        for (int k = 0; k < r->n_sources; k++) {
+            pmp_jobj_object(&j, NULL);
+            pmp_jobj_str(&j, "dir", o->data_dirs[k]);
+            if (o->data_weights) pmp_jobj_num(&j, "weight", o->data_weights[k]);
+            pmp_jobj_u64(&j, "pairs", pmp_loader_pairs(r->sources[k]));
+            pmp_jobj_close(&j);
+        }
+        pmp_jobj_close(&j);
+    }
     pmp_jobj_int(&j, "batch_pairs", o->batch_pairs);
     pmp_jobj_int(&j, "micro_batches", o->micro_batches);
     pmp_jobj_num(&j, "lr", o->lr);
@@ -112,7 +124,8 @@ static int json_int(json_object *o, const char *key, long *out)
 /* Keys written only by some runs: when have has one, want must have it too (a run
  * started on a subsample never resumes on all the data). */
 static const char *const optional_keys[] = {"max_pairs", "subsample_seed", "steps_plan", "ranks",
-                                            "allreduce", "margin", "center_rewards"};
+                                            "allreduce", "margin", "center_rewards", "mixture",
+                                            "data_sources"};
 
 /* Every key of want must be in have with the same value. */
 /* A config key as the flag that sets it, and its value as a user would type it (floats
@@ -129,6 +142,7 @@ static const char *flag_of(const char *key)
         {"max_pairs", "--max-pairs"}, {"subsample_seed", "--subsample-seed"},
         {"steps_plan", "the extensions of --steps"}, {"ranks", "MPI ranks (mpirun -np)"},
         {"allreduce", "--allreduce"}, {"margin", "--margin"}, {"center_rewards", "--center-rewards"},
+        {"mixture", "--data (weights)"}, {"data_sources", "--data"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i][0], key)) return map[i][1];
@@ -550,6 +564,11 @@ void pmp_run_log_step(run_ctx *r, long step, const pmp_loss *loss, float lr, flo
     pmp_jobj_rawf(&j, "ms", "%.1f", ms);
     if (allreduce_ms >= 0) pmp_jobj_rawf(&j, "allreduce_ms", "%.2f", allreduce_ms);
     put_reward_stats(&j, loss);
+    if (r->mix) {   /* pairs drawn from each --data source so far */
+        pmp_jobj_array(&j, "source_pairs");
+        for (int k = 0; k < r->n_sources; k++) pmp_jobj_u64(&j, NULL, pmp_mix_count(r->mix, (size_t)k));
+        pmp_jobj_close(&j);
+    }
     pmp_jobj_end(&j);
     pmp_buf_appendc(&b, '\n');
     fwrite(b.data, 1, b.len, r->log);
