@@ -14,7 +14,8 @@
  *    waited for before the update; then every rank clips and updates identically;
  *  - MPI's reduction order for a given N, message size and launch is fixed, so a
  *    run with N ranks is bit-identical to itself when resumed; against 1 rank it
- *    agrees to fp32 summation tolerance;
+ *    agrees to fp32 summation tolerance; resumed on another N it goes on with the same
+ *    global batches and records the change (config.json rank_changes);
  *  - rank 0 alone writes config.json, args.json, log.jsonl, checkpoints and the
  *    summary; every rank reads the same checkpoint on resume;
  *  - an error on one rank aborts the job (MPI_Abort): no rank waits forever. */

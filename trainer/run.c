@@ -471,6 +471,7 @@ void pmp_run_free(run_ctx *r)
     free(r->bad);
     free(r->tok_identity);
     free(r->plan_ends);
+    free(r->rank_changes);
     if (r->log) fclose(r->log);
     pmp_tfevents_close(r->tb);
     if (r->lock_fd >= 0) close(r->lock_fd);
@@ -546,6 +547,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         rc = init_model(&r, o, err);
         if (rc == 0) pmp_adamw_init(&r.opt, r.model.n_params);
     }
+    r.start_step = start;
     /* rank 0 writes config.json (and an extension's args.json) before the others read it */
     if (rc == 0 && rank0) rc = pmp_run_check_config(&r, o, err);
     if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_set(err, "stopped: another MPI rank failed");

@@ -39,6 +39,11 @@ typedef struct run_ctx {
      * config mean/std), saved in checkpoints; reward_stats_step 0 = none yet. */
     long reward_stats_step;
     double reward_mean, reward_std;
+    /* the step this process starts at, and the run's changes of MPI rank count
+     * (config.json rank_changes; pmp_run_check_config) */
+    long start_step;
+    struct run_rank_change { long step; int from, to; } *rank_changes;
+    int n_rank_changes;
     /* RUN_DIR/tb/ (rank 0; NULL elsewhere), and who hears of its first write error */
     struct pmp_tfevents *tb;
     int tb_failed;

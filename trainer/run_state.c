@@ -105,7 +105,19 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     }
     pmp_jobj_str(&j, "tokenizer", r->tok_identity);
     pmp_jobj_int(&j, "eoc", r->eoc);
-    if (pmp_dist_size() > 1) pmp_jobj_int(&j, "ranks", pmp_dist_size());   /* only then: older runs resume */
+    /* only then: older runs resume */
+    if (pmp_dist_size() > 1 || r->n_rank_changes) pmp_jobj_int(&j, "ranks", pmp_dist_size());
+    if (r->n_rank_changes) {   /* resumed on another number of ranks (docs/scaling.md) */
+        pmp_jobj_array(&j, "rank_changes");
+        for (int i = 0; i < r->n_rank_changes; i++) {
+            pmp_jobj_object(&j, NULL);
+            pmp_jobj_int(&j, "step", r->rank_changes[i].step);
+            pmp_jobj_int(&j, "from", r->rank_changes[i].from);
+            pmp_jobj_int(&j, "to", r->rank_changes[i].to);
+            pmp_jobj_close(&j);
+        }
+        pmp_jobj_close(&j);
+    }
     /* on more than 2 ranks MPI may sum the smaller blocks in another order than the
      * fused buffer, so a run keeps its mode */
     if (o->allreduce_overlap) pmp_jobj_str(&j, "allreduce", "overlap");
@@ -159,13 +171,6 @@ static void put_value(pmp_buf *b, json_object *v)
 
 static int config_differs(pmp_err *err, const char *where, const char *key, json_object *h, json_object *w)
 {
-    if (!strcmp(key, "ranks")) {   /* absent = 1 rank */
-        int was = h ? json_object_get_int(h) : 1, now = w ? json_object_get_int(w) : 1;
-        return pmp_err_set(err, "%s: the run was started on %d MPI rank%s, now on %d: the gradient sums "
-                           "would add up in another order, so it cannot continue bit for bit (run it "
-                           "with mpirun -np %d, or use another --out)", where, was, was == 1 ? "" : "s",
-                           now, was);
-    }
     pmp_buf was = PMP_BUF_INIT, now = PMP_BUF_INIT;
     int absent_is_fused = !strcmp(key, "allreduce");   /* the default is not written */
     if (h || !absent_is_fused) put_value(&was, h);
@@ -192,6 +197,7 @@ static int compare_config(json_object *have, const char *want_text, int extended
         json_object_object_foreach(want, key, val) {
             json_object *h;
             if (extended && (!strcmp(key, "steps") || !strcmp(key, "steps_plan"))) continue;
+            if (!strcmp(key, "ranks") || !strcmp(key, "rank_changes")) continue;   /* elastic: rank_change() */
             if (!json_object_object_get_ex(have, key, &h) ||
                 strcmp(json_object_to_json_string(h), json_object_to_json_string(val)) != 0) {
                 rc = config_differs(err, where, key, h, val);
@@ -200,6 +206,7 @@ static int compare_config(json_object *have, const char *want_text, int extended
         }
         for (size_t i = 0; rc == 0 && i < sizeof optional_keys / sizeof optional_keys[0]; i++) {
             json_object *h, *w;
+            if (!strcmp(optional_keys[i], "ranks")) continue;
             if (json_object_object_get_ex(have, optional_keys[i], &h) &&
                 !json_object_object_get_ex(want, optional_keys[i], &w))
                 rc = config_differs(err, where, optional_keys[i], h, NULL);
@@ -250,6 +257,48 @@ static int plan_from_config(run_ctx *r, const pmp_run_opts *o, json_object *have
     return 1;
 }
 
+/* Resuming at r->start_step on another number of MPI ranks than the run had there: the
+ * global batches stay the same (dist.h), only the order of the gradient sums changes,
+ * so it goes on and records the change. Changes the resumed history never reached
+ * (at or after the checkpoint's step) are dropped first. Returns 1 when the record
+ * changed (config.json must be written again). */
+static int rank_change(run_ctx *r, const pmp_run_opts *o, json_object *have)
+{
+    json_object *v, *a;
+    int had_ranks = json_object_object_get_ex(have, "ranks", &v) ? json_object_get_int(v) : 1;
+    r->n_rank_changes = 0;
+    int was = had_ranks, dropped = 0;
+    if (json_object_object_get_ex(have, "rank_changes", &a) && json_object_is_type(a, json_type_array)) {
+        size_t n = json_object_array_length(a);
+        for (size_t i = 0; i < n; i++) {
+            json_object *e = json_object_array_get_idx(a, i);
+            long step = 0, from = 0, to = 0;
+            if (json_int(e, "step", &step) || json_int(e, "from", &from) || json_int(e, "to", &to)) continue;
+            if (i == 0) was = (int)from;   /* the ranks before any change */
+            if (step >= r->start_step) {
+                dropped = 1;
+                continue;
+            }
+            r->rank_changes = pmp_xrealloc(r->rank_changes, (size_t)(r->n_rank_changes + 1) * sizeof *r->rank_changes);
+            r->rank_changes[r->n_rank_changes++] = (struct run_rank_change){step, (int)from, (int)to};
+            was = (int)to;
+        }
+    }
+    int now = pmp_dist_size();
+    if (was == now) return dropped || had_ranks != now;
+    r->rank_changes = pmp_xrealloc(r->rank_changes, (size_t)(r->n_rank_changes + 1) * sizeof *r->rank_changes);
+    r->rank_changes[r->n_rank_changes++] = (struct run_rank_change){r->start_step, was, now};
+    if (o->note && pmp_dist_rank() == 0) {
+        char msg[320];
+        snprintf(msg, sizeof msg, "resuming at step %ld on %d MPI rank%s (the run had %d): the same global "
+                 "batches, but the gradient sums add up in another order from here, so the weights agree "
+                 "with an uninterrupted run to fp32 tolerance, not bit for bit (config.json rank_changes)",
+                 r->start_step, now, now == 1 ? "" : "s", was);
+        o->note(o->ctx, msg);
+    }
+    return 1;
+}
+
 static json_object *read_json_file(const char *path, int *missing, pmp_err *err)
 {
     FILE *f = fopen(path, "rb");
@@ -288,6 +337,7 @@ int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
     if (have) {
         int extended = plan_from_config(r, o, have, path.data, err);
         rc = extended < 0 ? -1 : 0;
+        int ranks_changed = rc == 0 ? rank_change(r, o, have) : 0;
         pmp_buf want = PMP_BUF_INIT;
         if (rc == 0) {
             config_json(r, o, &want);
@@ -295,7 +345,7 @@ int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
         }
         /* args.json first: a crash between the two leaves the run resumable either way */
         if (rc == 0 && extended) rc = pmp_run_append_args(o->out_dir, "--steps", o->steps, err);
-        if (rc == 0 && extended) rc = write_config(r, o, path.data, err);
+        if (rc == 0 && (extended || ranks_changed) && pmp_dist_rank() == 0) rc = write_config(r, o, path.data, err);
         if (rc == 0 && extended && o->note) {
             char msg[256];
             snprintf(msg, sizeof msg, "extending the run from %ld to %ld steps: steps after %ld follow "
