@@ -405,3 +405,13 @@ void pmp_loss_compute(const pmp_batch *b, const pmp_loss_opts *lo, const float *
     out->loss = lo->rank_coef * out->rank + lo->binary_coef * out->binary + lo->lm_coef * out->lm +
                 lo->center_coef * out->center;
 }
+
+void pmp_loss_reward_moments(const pmp_loss *l, double *mean, double *std)
+{
+    *mean = *std = 0.0;
+    if (l->reward_n <= 0) return;
+    double n = l->reward_n;
+    *mean = l->reward_sum / n;
+    double var = n > 1 ? (l->reward_sq - n * *mean * *mean) / (n - 1) : 0.0;
+    *std = sqrt(var > 0 ? var : 0.0);
+}

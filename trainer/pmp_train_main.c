@@ -20,8 +20,10 @@ static const char usage[] =
     "       pmp-train plot RUN_DIR -o run.svg|run.png   (loss, and eval accuracy vs longer-wins)\n"
     "Trains a preference model on ranked-pair shards (pmp-tokenize's output): a GPT-2\n"
     "architecture transformer with a scalar reward head, on CPU threads. RUN_DIR gets\n"
-    "log.jsonl, config.json and checkpoints/step-N; --resume continues the newest whole\n"
-    "checkpoint and ends with the same weights as a run that never stopped.\n\n"
+    "log.jsonl, config.json, tb/ (TensorBoard: tensorboard --logdir RUN_DIR/tb) and\n"
+    "checkpoints/step-N; --resume continues the newest whole checkpoint and ends with the\n"
+    "same weights as a run that never stopped (on another number of MPI ranks: the same\n"
+    "batches, to fp32 tolerance).\n\n"
     "Data and objective:\n"
     "  --data DIR[:WEIGHT]   training shards (manifest.json + *.pmps); repeat it to mix\n"
     "                        several: no weights = their union (as pmp-shard merge), or\n"
@@ -68,7 +70,7 @@ static const char usage[] =
     "  pmp-train --data shards/ --eval shards/eval --objective rank --model tiny \\\n"
     "            --steps 2000 --out runs/pmp-se\n"
     "  pmp-train --resume --out runs/pmp-se --steps 3000\n"
-    "  pmp-train --data se-shards/:3 --data reddit-shards/:1 --steps 2000 --out runs/mix\n"
+    "  pmp-train --data shards-a/:3 --data shards-b/:1 --steps 2000 --out runs/mix\n"
     "  pmp-train export runs/pmp-se -o pm/\n"
     "  pmp-train score runs/pmp-se --text groups.jsonl > rewards.jsonl\n";
 

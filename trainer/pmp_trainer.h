@@ -171,6 +171,10 @@ typedef struct pmp_loss {
     double comm_seconds;  /* a training step's time in the gradient sum over MPI ranks */
 } pmp_loss;
 
+/* The mean and sample standard deviation (n - 1) of a loss's reward_n rewards; 0 when
+ * there are none. */
+void pmp_loss_reward_moments(const pmp_loss *l, double *mean, double *std);
+
 /* Computes the loss from rewards r [B] and per-target log-probs (logprob [NT], in
  * the batch's target order), and the gradients with respect to them, times
  * grad_scale: dr [B], dlogprob [NT]. seq_logprob [B] gets each sequence's mean

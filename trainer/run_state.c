@@ -585,10 +585,10 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
 static void put_reward_stats(pmp_jobj *j, const pmp_loss *l)
 {
     if (l->reward_n > 0) {
-        double n = l->reward_n, mean = l->reward_sum / n;
-        double var = n > 1 ? (l->reward_sq - n * mean * mean) / (n - 1) : 0.0;
+        double mean, std;
+        pmp_loss_reward_moments(l, &mean, &std);
         pmp_jobj_num(j, "reward_mean", mean);
-        pmp_jobj_num(j, "reward_std", sqrt(var > 0 ? var : 0.0));
+        pmp_jobj_num(j, "reward_std", std);
         pmp_jobj_num(j, "reward_min", l->reward_min);
         pmp_jobj_num(j, "reward_max", l->reward_max);
     }

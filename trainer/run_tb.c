@@ -1,7 +1,6 @@
 /* run_tb.c — a run's TensorBoard scalars in RUN_DIR/tb/ (docs/train.md,
  * "TensorBoard"): the figures of each log.jsonl line, under the tags TRL's and
  * OpenRLHF's runs show (train/loss, train/learning_rate, eval/accuracy, ...). */
-#include <math.h>
 #include <time.h>
 
 #include "pmp_tfevents.h"
@@ -49,10 +48,10 @@ void pmp_run_tb_step(run_ctx *r, long step, const pmp_loss *l, float lr, float g
         pmp_tfevents_scalar(t, "train/margin", l->margin_sum / l->pairs);
     }
     if (l->reward_n > 0) {
-        double n = l->reward_n, mean = l->reward_sum / n;
-        double var = n > 1 ? (l->reward_sq - n * mean * mean) / (n - 1) : 0.0;
+        double mean, std;
+        pmp_loss_reward_moments(l, &mean, &std);
         pmp_tfevents_scalar(t, "train/reward_mean", mean);
-        pmp_tfevents_scalar(t, "train/reward_std", sqrt(var > 0 ? var : 0.0));
+        pmp_tfevents_scalar(t, "train/reward_std", std);
         pmp_tfevents_scalar(t, "train/reward_min", l->reward_min);
         pmp_tfevents_scalar(t, "train/reward_max", l->reward_max);
     }
