@@ -243,7 +243,14 @@ static int cmd_plot(int argc, char **argv)
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
 
-static int train_main(int argc, char **argv);
+/* --data DIR[:WEIGHT] arguments (freed by main on every path out of train_main). */
+typedef struct data_args {
+    char **dirs;
+    double *weights;
+    int n;
+} data_args;
+
+static int train_main(int argc, char **argv, data_args *da);
 
 int main(int argc, char **argv)
 {
@@ -251,13 +258,17 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "export")) return cmd_export(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "score")) return cmd_score(argc - 1, argv + 1);
     pmp_dist_init(&argc, &argv);
-    int rc = train_main(argc, argv);
+    data_args da = {NULL, NULL, 0};
+    int rc = train_main(argc, argv, &da);
+    for (int k = 0; k < da.n; k++) free(da.dirs[k]);
+    free(da.dirs);
+    free(da.weights);
     if (rc != PMP_EXIT_OK) pmp_dist_abort(rc);   /* the other ranks would wait for this one */
     pmp_dist_finalize();
     return rc;
 }
 
-static int train_main(int argc, char **argv)
+static int train_main(int argc, char **argv, data_args *da)
 {
     pmp_cli cli;
     pmp_cli_init(&cli, "pmp-train", usage);
@@ -332,9 +343,7 @@ static int train_main(int argc, char **argv)
     long v;
     int c;
     /* --data DIR[:WEIGHT], repeatable; given now on a --resume, they replace the run's */
-    char **data_dirs = NULL;
-    double *data_weights = NULL;
-    int n_data = 0, data_new = 0, n_weighted = 0;
+    int data_new = 0, n_weighted = 0;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
@@ -345,14 +354,15 @@ static int train_main(int argc, char **argv)
         case OPT_DATA: {
             int is_new = from_saved && optind - 1 > n_saved;
             if (is_new && !data_new) {   /* the first --data given now: the saved ones go */
-                for (int k = 0; k < n_data; k++) free(data_dirs[k]);
-                n_data = n_weighted = 0;
+                for (int k = 0; k < da->n; k++) free(da->dirs[k]);
+                da->n = n_weighted = 0;
             }
             data_new |= is_new;
-            data_dirs = pmp_xrealloc(data_dirs, (size_t)(n_data + 1) * sizeof *data_dirs);
-            data_weights = pmp_xrealloc(data_weights, (size_t)(n_data + 1) * sizeof *data_weights);
-            bad = pmp_run_parse_data(a, &data_dirs[n_data], &data_weights[n_data]) < 0;
-            if (!bad) n_weighted += data_weights[n_data] > 0, n_data++;
+            da->dirs = pmp_xrealloc(da->dirs, (size_t)(da->n + 1) * sizeof *da->dirs);
+            da->weights = pmp_xrealloc(da->weights, (size_t)(da->n + 1) * sizeof *da->weights);
+            da->dirs[da->n] = NULL;
+            bad = pmp_run_parse_data(a, &da->dirs[da->n], &da->weights[da->n]) < 0;
+            if (!bad) n_weighted += da->weights[da->n] > 0, da->n++;
             break;
         }
         case OPT_EVAL: o.eval_dir = a; break;
@@ -408,13 +418,13 @@ static int train_main(int argc, char **argv)
         if (bad) return pmp_cli_bad_value(&cli, longopts, c, a);
     }
     if (optind != argc) return pmp_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
-    if (n_weighted && n_weighted != n_data)
+    if (n_weighted && n_weighted != da->n)
         return pmp_cli_usage_error(&cli, "--data: give every directory a weight (DIR:WEIGHT) or none");
-    if (n_data) {
-        o.data_dir = data_dirs[0];
-        o.n_data = n_data;
-        o.data_dirs = (const char *const *)data_dirs;
-        o.data_weights = n_weighted ? data_weights : NULL;
+    if (da->n) {
+        o.data_dir = da->dirs[0];
+        o.n_data = da->n;
+        o.data_dirs = (const char *const *)da->dirs;
+        o.data_weights = n_weighted ? da->weights : NULL;
     }
     if (!o.data_dir || !o.out_dir) return pmp_cli_usage_error(&cli, "--data and --out are required");
     if (o.steps == 0 && !o.eval_dir) return pmp_cli_usage_error(&cli, "--steps 0 needs --eval");
@@ -441,9 +451,6 @@ static int train_main(int argc, char **argv)
     }
     pmp_run_result res;
     int rc = pmp_run_train(&o, &res, &err);
-    for (int k = 0; k < n_data; k++) free(data_dirs[k]);
-    free(data_dirs);
-    free(data_weights);
     free(merged);
     pmp_run_free_args(saved, n_saved);
     pmp_cli_progress_done(&cli);
