@@ -11,7 +11,10 @@ formats' documentation, not from pmp's code:
     Summary.Value: tag 1 string, simple_value 2 float.
 Checks every checksum, the file name TensorBoard discovers, the file_version record,
 that no step appears twice, and every scalar against RUN/log.jsonl (each log line is one
-event with the same step and the same figures, to float32).
+event with the same step and the same figures, to float32). When python3-protobuf is
+installed, every record is also parsed by Google's protobuf library (the messages
+declared here from event.proto's field numbers) and must decode to the same fields and
+serialise back to the same bytes.
 usage: tb_read.py RUN_DIR [--tsv OUT.tsv]   (OUT.tsv: step, tag, value rows, for a plot)
 """
 import glob
@@ -83,11 +86,48 @@ def records(path):
         pos += 16 + n
 
 
+def protobuf_event_class():
+    """tensorflow.Event from event.proto/summary.proto's field numbers, or None without
+    python3-protobuf. proto2, so a field written with its default (step 0) is kept."""
+    try:
+        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    except ImportError:
+        return None
+    F = descriptor_pb2.FieldDescriptorProto
+    fdp = descriptor_pb2.FileDescriptorProto(name="pmp_tb_check.proto", package="tensorflow", syntax="proto2")
+    v = fdp.message_type.add(name="Value")
+    v.field.add(name="tag", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    v.field.add(name="simple_value", number=2, type=F.TYPE_FLOAT, label=F.LABEL_OPTIONAL)
+    sm = fdp.message_type.add(name="Summary")
+    sm.field.add(name="value", number=1, type=F.TYPE_MESSAGE, label=F.LABEL_REPEATED, type_name=".tensorflow.Value")
+    e = fdp.message_type.add(name="Event")
+    e.field.add(name="wall_time", number=1, type=F.TYPE_DOUBLE, label=F.LABEL_OPTIONAL)
+    e.field.add(name="step", number=2, type=F.TYPE_INT64, label=F.LABEL_OPTIONAL)
+    e.field.add(name="file_version", number=3, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    e.field.add(name="summary", number=5, type=F.TYPE_MESSAGE, label=F.LABEL_OPTIONAL, type_name=".tensorflow.Summary")
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    d = pool.FindMessageTypeByName("tensorflow.Event")
+    if hasattr(message_factory, "GetMessageClass"):
+        return message_factory.GetMessageClass(d)
+    return message_factory.MessageFactory(pool).GetPrototype(d)
+
+
+def check_with_protobuf(Event, rec, ev):
+    m = Event.FromString(rec)
+    assert m.SerializeToString() == rec, "protobuf re-serialises the record differently"
+    if m.HasField("file_version"):
+        assert m.file_version == ev.get("file_version")
+    assert m.step == ev.get("step", 0) and m.wall_time == ev["wall_time"]
+    assert {v.tag: v.simple_value for v in m.summary.value} == ev["scalars"]
+
+
 def read_run(run):
     files = sorted(glob.glob(os.path.join(run, "tb", "events.out.tfevents.*")))
     assert len(files) == 1, f"expected one event file, found {files}"
     assert re.fullmatch(r"events\.out\.tfevents\.\d{10}\.[^/]+", os.path.basename(files[0])), files[0]
     events = []
+    Event = protobuf_event_class()
     for k, rec in enumerate(records(files[0])):
         ev = {"scalars": {}}
         for f, w, v in fields(rec):
@@ -107,17 +147,19 @@ def read_run(run):
                         elif f3 == 2 and w3 == 5:
                             value = struct.unpack("<f", x)[0]
                     ev["scalars"][tag] = value
+        if Event is not None:
+            check_with_protobuf(Event, rec, ev)
         if k == 0:
             assert ev.get("file_version") == "brain.Event:2", "first record must be the file version"
         else:
             events.append(ev)
-    return events
+    return events, Event is not None
 
 
 def main():
     assert masked(0) == 0xA282EAD8 and crc32c(b"123456789") == 0xE3069283
     run = sys.argv[1]
-    events = read_run(run)
+    events, by_protobuf = read_run(run)
     log = [json.loads(l) for l in open(os.path.join(run, "log.jsonl"))]
     assert len(events) == len(log), f"{len(events)} events for {len(log)} log lines"
     seen = set()
@@ -150,7 +192,8 @@ def main():
     steps = sorted(s for k, s in seen if k == "train")
     assert steps == list(range(1, len(steps) + 1)), "train steps must be 1..N once each"
     print(f"tb_read: {len(events)} events, {checked} scalars equal to log.jsonl, steps 1..{len(steps)} once, "
-          f"all CRCs good")
+          f"all CRCs good" + (", every record parsed alike by python3-protobuf" if by_protobuf else
+                              " (python3-protobuf absent: the hand decoder only)"))
     if len(sys.argv) > 3 and sys.argv[2] == "--tsv":
         with open(sys.argv[3], "w") as out:
             for ev in events:
