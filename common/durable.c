@@ -78,6 +78,13 @@ int pmp_fsync_dir(const char *dir, pmp_err *err)
     return 0;
 }
 
+int pmp_durable_unlink(const char *path, pmp_err *err)
+{
+    if (tick() < 0 || (unlink(path) < 0 && errno != ENOENT))
+        return pmp_err_errno(err, errno, "%s: cannot remove", path);
+    return 0;
+}
+
 int pmp_dfile_open(pmp_dfile *f, const char *path, pmp_err *err)
 {
     memset(f, 0, sizeof *f);

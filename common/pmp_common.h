@@ -193,6 +193,8 @@ void pmp_dfile_abort(pmp_dfile *f);
 /* Writes a whole small file durably. */
 int pmp_write_file_durable(const char *path, const void *p, size_t n, pmp_err *err);
 int pmp_fsync_dir(const char *dir, pmp_err *err);
+/* unlink counted as a durability-relevant call (a missing file is fine). */
+int pmp_durable_unlink(const char *path, pmp_err *err);
 /* The path of `target` relative to directory `from_dir` (both must exist; symlinks
  * resolved), e.g. "../tok.json"; returns a malloc'd string, or NULL when either path
  * cannot be resolved. */

@@ -64,4 +64,6 @@ norm() { sed -E -e "s#$OUT#OUT#g" \
   -e 's#"(ms|seconds|mb_per_s|peak_rss_mb|steps_per_s|tokens_per_s|pairs_per_s)":[0-9.e+-]+#"\1":0#g' "$1" > "$1.norm"; rm "$1"; }
 for f in $(find . -name manifest.json -o -name log.jsonl -o -name config.json | sort) \
          shard-info.txt shard-verify.txt reddit-stats.json; do norm "$f"; done
-find . -type f ! -name stderr.log ! -name '*.tmp' | sort | xargs sha256sum
+# RUN/tb/ is named and stamped by the wall clock and host (TensorBoard's convention);
+# its scalars are log.jsonl's, which is hashed
+find . -type f ! -name stderr.log ! -name '*.tmp' ! -path '*/tb/*' | sort | xargs sha256sum

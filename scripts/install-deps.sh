@@ -8,10 +8,11 @@ set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config zstd bzip2 gzip
  libzstd-dev libbz2-dev zlib1g-dev libxml2-dev libpcre2-dev libjson-c-dev libjansson-dev
- libxxhash-dev libutf8proc-dev libopenblas-openmp-dev libcmocka-dev python3 python3-numpy python3-torch
+ libxxhash-dev libutf8proc-dev libopenblas-openmp-dev libcmocka-dev python3 python3-numpy python3-torch python3-protobuf
  gnuplot-nox clang libomp-dev openmpi-bin libopenmpi-dev"
 # python3-torch: the reference checks of the trainer (gradients, GPT-2 forward) run in
-# `make test`, so they are installed with the build; gnuplot-nox draws pmp-curve's picture;
+# `make test`, so they are installed with the build (python3-protobuf: tests/train/tb_read.py
+# parses the TensorBoard event files with it too); gnuplot-nox draws pmp-curve's picture;
 # clang (libFuzzer) and libomp-dev build the fuzz targets `make test` runs briefly;
 # Open MPI: pmp-train's data parallelism and its tests (tests/train/mpi.sh).
 BENCH_PKGS="hyperfine sentencepiece nodejs npm"

@@ -69,6 +69,14 @@ int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err)
     return 0;
 }
 
+int pmp_dist_max(double *d, size_t n, pmp_err *err)
+{
+    if (size_ == 1 || !n) return 0;
+    if (MPI_Allreduce(MPI_IN_PLACE, d, (int)n, MPI_DOUBLE, MPI_MAX, world) != MPI_SUCCESS)
+        return pmp_err_set(err, "MPI_Allreduce (max) of the step's statistics failed");
+    return 0;
+}
+
 int pmp_dist_sum_start(float *x, size_t n, pmp_err *err)
 {
     if (size_ == 1) return 0;
@@ -140,6 +148,11 @@ int pmp_dist_sum_start(float *x, size_t n, pmp_err *err)
     return 0;
 }
 int pmp_dist_sum_wait(pmp_err *err) { (void)err; return 0; }
+int pmp_dist_max(double *d, size_t n, pmp_err *err)
+{
+    (void)d; (void)n; (void)err;
+    return 0;
+}
 int pmp_dist_any_failed(int rc) { return rc < 0; }
 int pmp_dist_same(unsigned long long v) { (void)v; return 1; }
 void pmp_dist_abort(int code) { (void)code; }

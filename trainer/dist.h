@@ -14,7 +14,8 @@
  *    waited for before the update; then every rank clips and updates identically;
  *  - MPI's reduction order for a given N, message size and launch is fixed, so a
  *    run with N ranks is bit-identical to itself when resumed; against 1 rank it
- *    agrees to fp32 summation tolerance;
+ *    agrees to fp32 summation tolerance; resumed on another N it goes on with the same
+ *    global batches and records the change (config.json rank_changes);
  *  - rank 0 alone writes config.json, args.json, log.jsonl, checkpoints and the
  *    summary; every rank reads the same checkpoint on resume;
  *  - an error on one rank aborts the job (MPI_Abort): no rank waits forever. */
@@ -29,6 +30,8 @@
 int pmp_dist_local_size(void);
 /* Sums n floats (and nd doubles) over the ranks, in place. */
 int pmp_dist_sum(float *x, size_t n, double *d, size_t nd, pmp_err *err);
+/* The maximum of each of n doubles over the ranks, in place (a minimum: negate). */
+int pmp_dist_max(double *d, size_t n, pmp_err *err);
 /* Starts summing n floats over the ranks, in place (x must not change until
  * pmp_dist_sum_wait); every rank starts the same sums in the same order. */
 int pmp_dist_sum_start(float *x, size_t n, pmp_err *err);

@@ -2,6 +2,7 @@
  * safetensors file --init reads back, or a Hugging Face model directory that
  * GPT2ForSequenceClassification loads with the reward where pmp reads it. */
 #include <json-c/json.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,48 @@ int pmp_run_ckpt_tokens(const pmp_ckpt *ck, char **identity, int32_t *eoc, pmp_e
     return rc;
 }
 
-/* --data DIR of the run's args.json (the last one given). */
+int pmp_run_ckpt_reward_stats(const pmp_ckpt *ck, double *mean, double *std, long *step)
+{
+    json_object *o = pmp_run_ckpt_section_json(ck, "state"), *m, *s, *t;
+    int found = o && json_object_object_get_ex(o, "reward_mean", &m) &&
+                json_object_object_get_ex(o, "reward_std", &s) &&
+                json_object_object_get_ex(o, "reward_stats_step", &t) &&
+                (json_object_is_type(m, json_type_double) || json_object_is_type(m, json_type_int)) &&
+                (json_object_is_type(s, json_type_double) || json_object_is_type(s, json_type_int)) &&
+                json_object_is_type(t, json_type_int);
+    if (found) {
+        *mean = json_object_get_double(m);
+        *std = json_object_get_double(s);
+        *step = (long)json_object_get_int64(t);
+        found = isfinite(*mean) && isfinite(*std) && *std >= 0;
+    }
+    if (o) json_object_put(o);
+    return found;
+}
+
+/* OpenRLHF's normalisation keys, "mean" and "std" (its RewardModel sets them from the
+ * evaluation set and divides by them under --normalize_reward), added to a config.json
+ * text; std at least 1e-8 as OpenRLHF clamps it. shift: what the exported model's
+ * reward differs from pmp's by (the HF head leaves the bias out). */
+static void put_reward_stats(pmp_buf *text, const pmp_ckpt *ck, double shift)
+{
+    double mean, std;
+    long step;
+    if (pmp_run_ckpt_reward_stats(ck, &mean, &std, &step) != 1) return;
+    while (text->len && (text->data[text->len - 1] == '\n' || text->data[text->len - 1] == '}')) {
+        int brace = text->data[text->len - 1] == '}';
+        text->data[--text->len] = 0;
+        if (brace) break;
+    }
+    pmp_buf_appends(text, ",\"mean\":");
+    pmp_json_put_number(text, mean - shift);
+    pmp_buf_appends(text, ",\"std\":");
+    pmp_json_put_number(text, std > 1e-8 ? std : 1e-8);
+    pmp_buf_printf(text, ",\"pmp_reward_stats_step\":%ld}\n", step);
+}
+
+/* --data DIR of the run's args.json (the last one given; its :WEIGHT left off: every
+ * source of a run has the same tokenizer). */
 static char *run_data_dir(const char *ckpt)
 {
     char **argv;
@@ -36,7 +78,8 @@ static char *run_data_dir(const char *ckpt)
     for (int i = 0; i + 1 < argc; i++)
         if (!strcmp(argv[i], "--data")) {
             free(dir);
-            dir = pmp_xstrdup(argv[i + 1]);
+            double w;
+            if (pmp_run_parse_data(argv[i + 1], &dir, &w) < 0) dir = pmp_xstrdup(argv[i + 1]);
         }
     pmp_run_free_args(argv, argc);
     return dir;
@@ -86,13 +129,15 @@ static int write_text(const char *dir, const char *name, const pmp_buf *text, pm
 
 /* The Hugging Face directory: the weights last, so a directory with
  * model.safetensors has everything else already. */
-static int export_dir(const pmp_model *m, const pmp_bpe *bpe, int32_t eoc, const char *dir, pmp_err *err)
+static int export_dir(const pmp_model *m, const pmp_ckpt *ck, const pmp_bpe *bpe, int32_t eoc, const char *dir,
+                      pmp_err *err)
 {
     const pmp_config *c = &m->cfg;
     if (pmp_mkdir_p(dir, err) < 0) return -1;
     pmp_gpt2_tokens tok = {eoc, c->V, m->params.rb[0]};
     pmp_buf text = PMP_BUF_INIT, path = PMP_BUF_INIT;
     pmp_gpt2_config_json(c, &tok, &text);
+    put_reward_stats(&text, ck, m->params.rb[0]);
     int rc = write_text(dir, "config.json", &text, err);
 
     /* the end-of-context token's text: the tokenizer's special, or the id pmp added */
@@ -137,7 +182,8 @@ static int export_dir(const pmp_model *m, const pmp_bpe *bpe, int32_t eoc, const
 }
 
 /* The file and its config.json (beside it unless config_out says where). */
-static int export_file(const pmp_model *m, const char *out, const char *config_out, pmp_err *err)
+static int export_file(const pmp_model *m, const pmp_ckpt *ck, const char *out, const char *config_out,
+                       pmp_err *err)
 {
     pmp_buf cpath = PMP_BUF_INIT, text = PMP_BUF_INIT;
     if (config_out) {
@@ -148,6 +194,7 @@ static int export_file(const pmp_model *m, const char *out, const char *config_o
         pmp_buf_appends(&cpath, "config.json");
     }
     pmp_gpt2_config_json(&m->cfg, NULL, &text);
+    put_reward_stats(&text, ck, 0.0);
     int rc = write_text(NULL, cpath.data, &text, err);
     if (rc == 0) rc = pmp_gpt2_export(m, PMP_GPT2_FILE, out, err);
     pmp_buf_free(&cpath);
@@ -179,7 +226,7 @@ int pmp_run_export(const char *ckpt, const char *out, const pmp_export_opts *x, 
         ready = 1;
         rc = pmp_run_ckpt_load_params(ck, &m, err);
     }
-    if (rc == 0) rc = dir ? export_dir(&m, bpe, eoc, out, err) : export_file(&m, out, x->config_out, err);
+    if (rc == 0) rc = dir ? export_dir(&m, ck, bpe, eoc, out, err) : export_file(&m, ck, out, x->config_out, err);
     if (ready) pmp_model_free(&m);
     if (bpe) pmp_bpe_free(bpe);
     free(identity);

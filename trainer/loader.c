@@ -153,6 +153,7 @@ int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err)
         v->better_id = v->worse_id = "";
         v->better_id_len = v->worse_id_len = 0;
         v->better_index = v->worse_index = 0;
+        v->better_score = v->worse_score = 0;
         return 0;
     }
     if (pmp_shard_pair(s->r, k - s->first_pair, &g, &which, err) < 0) return -1;
@@ -178,6 +179,8 @@ int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err)
     v->worse_id_len = w->id ? w->id_len : 0;
     v->better_index = g.pairs[2 * which];
     v->worse_index = g.pairs[2 * which + 1];
+    v->better_score = b->score;
+    v->worse_score = w->score;
     return 0;
 }
 

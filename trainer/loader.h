@@ -30,6 +30,7 @@ typedef struct pmp_pair_view {
     const char *group_id, *better_id, *worse_id;
     size_t group_id_len, better_id_len, worse_id_len;
     uint32_t better_index, worse_index;  /* response indices within the group */
+    double better_score, worse_score;    /* the responses' scores (0 for a document) */
 } pmp_pair_view;
 
 /* Opens DIR: its manifest must be complete; every listed shard is opened and its
@@ -72,5 +73,38 @@ int pmp_loader_get(pmp_loader *l, uint64_t k, pmp_pair_view *v, pmp_err *err);
 
 /* The shuffle: a bijection of [0, n) chosen by (seed, epoch). */
 uint64_t pmp_loader_permute(uint64_t seed, uint64_t epoch, uint64_t n, uint64_t i);
+
+/* ---------- several shard directories mixed by weight (mixture.c; docs/train.md,
+ * "Mixing sources").
+ *
+ * Position q of the run's pair stream (q = step * batch_pairs + j) is a pure function of
+ * (seed, the weights, the sources' sizes, q):
+ *   union mode (no weights, or weights proportional to the sources' pair counts): the
+ *     sources are one directory of N = sum n_k pairs, concatenated in order, shuffled as
+ *     one (pmp_loader_permute(seed, q / N, N, q % N)) — exactly what `pmp-shard merge`
+ *     of the same directories trains on;
+ *   weighted mode: source k is drawn with probability w_k / sum w (a hash of (seed, q),
+ *     independently per position: sampling with replacement among sources), and its
+ *     c-th draw (c counted from q = 0) is position c of source k's own endless shuffled
+ *     stream, pmp_loader_permute(seed_k, c / n_k, n_k, c % n_k). Source k's epoch is
+ *     its count over n_k.
+ * The counts make a mixer sequential: pmp_mix_seek then pmp_mix_next for every
+ * position in order (each rank walks every position of a step, and keeps its share). */
+typedef struct pmp_mix pmp_mix;
+
+/* The loaders stay the caller's (open while the mixer is used); weights NULL = by size. */
+pmp_mix *pmp_mix_new(pmp_loader **sources, const double *weights, size_t n, uint64_t seed);
+/* The same over sources of these sizes (> 0) without loaders (pmp_mix_source is NULL). */
+pmp_mix *pmp_mix_new_sizes(const uint64_t *sizes, const double *weights, size_t n, uint64_t seed);
+void pmp_mix_free(pmp_mix *m);
+int pmp_mix_weighted(const pmp_mix *m);   /* 0 = union mode */
+size_t pmp_mix_sources(const pmp_mix *m);
+pmp_loader *pmp_mix_source(const pmp_mix *m, size_t k);
+/* Replays the draws of positions [0, q) (weighted mode: counts; a hash per position). */
+void pmp_mix_seek(pmp_mix *m, uint64_t q);
+/* The next position's source and its pair there. */
+void pmp_mix_next(pmp_mix *m, size_t *source, uint64_t *pair);
+/* Pairs drawn from source k so far (positions before the next one). */
+uint64_t pmp_mix_count(const pmp_mix *m, size_t k);
 
 #endif

@@ -47,6 +47,7 @@ void pmp_batch_free(pmp_batch *b)
     free(b->label);
     free(b->pair_better);
     free(b->pair_worse);
+    free(b->pair_margin);
     memset(b, 0, sizeof *b);
 }
 
@@ -78,6 +79,7 @@ static void reserve(pmp_batch *b, int add_n, int add_b, int add_p)
             c *= 2;
         b->pair_better = pmp_xrealloc(b->pair_better, sizeof(int32_t) * c);
         b->pair_worse = pmp_xrealloc(b->pair_worse, sizeof(int32_t) * c);
+        b->pair_margin = pmp_xrealloc(b->pair_margin, sizeof(float) * c);
         b->cap_p = c;
     }
 }
@@ -183,7 +185,43 @@ static void push_pair(pmp_batch *b, int better, int worse)
     reserve(b, 0, 0, 1);
     b->pair_better[b->P] = better;
     b->pair_worse[b->P] = worse;
+    b->pair_margin[b->P] = 0.0f;
     b->P++;
+}
+
+void pmp_batch_set_margin(pmp_batch *b, float margin)
+{
+    if (b->P > 0) b->pair_margin[b->P - 1] = margin;
+}
+
+static const char *const margin_names[] = {"none", "score-gap", "log-score-gap"};
+
+int pmp_margin_parse(const char *name, pmp_margin *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, margin_names[i]) == 0) {
+            *out = (pmp_margin)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *pmp_margin_name(pmp_margin m)
+{
+    return (unsigned)m < 3 ? margin_names[m] : "?";
+}
+
+float pmp_margin_of(pmp_margin m, double better_score, double worse_score)
+{
+    /* A pair's better response never scores lower (pairing keeps score order); a
+     * gap below 0 would only come from a damaged shard and is read as 0. */
+    double gap = better_score - worse_score;
+    if (!(gap > 0)) gap = 0;
+    switch (m) {
+    case PMP_MARGIN_SCORE_GAP: return (float)gap;
+    case PMP_MARGIN_LOG_SCORE_GAP: return (float)log1p(gap);
+    default: return 0.0f;
+    }
 }
 
 int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx, int n_ctx,
@@ -265,7 +303,7 @@ int pmp_batch_add_text(pmp_batch *b, const pmp_batch_opts *o, const int32_t *tok
 
 pmp_loss_opts pmp_loss_for(pmp_objective o, float lm_coef)
 {
-    pmp_loss_opts lo = {0, 0, 0};
+    pmp_loss_opts lo = {0, 0, 0, 0};
     switch (o) {
     case PMP_OBJ_RANK: lo.rank_coef = 1; lo.lm_coef = lm_coef; break;
     case PMP_OBJ_BINARY: lo.binary_coef = 1; break;
@@ -300,19 +338,44 @@ void pmp_loss_compute(const pmp_batch *b, const pmp_loss_opts *lo, const float *
     }
     int by_logprob = lo->rank_coef == 0 && lo->binary_coef == 0 && b->NT > 0;
     if (b->P > 0) {
-        double sum = 0.0, g = lo->rank_coef * grad_scale / b->P;
+        double sum = 0.0, csum = 0.0, msum = 0.0, g = lo->rank_coef * grad_scale / b->P;
+        double gc = 2.0 * lo->center_coef * grad_scale / b->P;
         for (int p = 0; p < b->P; p++) {
             int i = b->pair_better[p], j = b->pair_worse[p];
-            double d = (double)r[i] - r[j];
-            sum += softplus(-d);
+            double d = (double)r[i] - r[j], dm = d - b->pair_margin[p];
+            sum += softplus(-dm);
+            msum += d;
             if (lo->rank_coef != 0) {
-                float gd = (float)(-sigmoid(-d) * g);
+                float gd = (float)(-sigmoid(-dm) * g);
                 dr[i] += gd;
                 dr[j] -= gd;
+            }
+            if (lo->center_coef != 0) {   /* TRL: coef * mean((r_chosen + r_rejected)^2) */
+                double c = (double)r[i] + r[j];
+                csum += c * c;
+                dr[i] += (float)(gc * c);
+                dr[j] += (float)(gc * c);
             }
             out->pairs_correct += by_logprob ? seq_logprob[i] > seq_logprob[j] : d > 0;
         }
         out->rank = sum / b->P;
+        out->center = csum / b->P;
+        out->margin_sum = msum;
+        out->pairs = b->P;
+    }
+    /* the reward distribution over the sequences a pair or a label judges */
+    out->reward_min = INFINITY;
+    out->reward_max = -INFINITY;
+    for (int s = 0; s < b->B; s++) {
+        int judged = b->label[s] != 0;
+        for (int p = 0; p < b->P && !judged; p++) judged = b->pair_better[p] == s || b->pair_worse[p] == s;
+        if (!judged) continue;
+        double x = r[s];
+        out->reward_n++;
+        out->reward_sum += x;
+        out->reward_sq += x * x;
+        if (x < out->reward_min) out->reward_min = x;
+        if (x > out->reward_max) out->reward_max = x;
     }
     int nl = 0;
     for (int s = 0; s < b->B; s++)
@@ -339,5 +402,16 @@ void pmp_loss_compute(const pmp_batch *b, const pmp_loss_opts *lo, const float *
         for (int i = 0; i < b->NT; i++)
             dlogprob[i] = g;
     }
-    out->loss = lo->rank_coef * out->rank + lo->binary_coef * out->binary + lo->lm_coef * out->lm;
+    out->loss = lo->rank_coef * out->rank + lo->binary_coef * out->binary + lo->lm_coef * out->lm +
+                lo->center_coef * out->center;
+}
+
+void pmp_loss_reward_moments(const pmp_loss *l, double *mean, double *std)
+{
+    *mean = *std = 0.0;
+    if (l->reward_n <= 0) return;
+    double n = l->reward_n;
+    *mean = l->reward_sum / n;
+    double var = n > 1 ? (l->reward_sq - n * *mean * *mean) / (n - 1) : 0.0;
+    *std = sqrt(var > 0 ? var : 0.0);
 }

@@ -140,15 +140,34 @@ int pmp_optim_step_ranks(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, floa
         sum.rank += m->loss.rank / n_total;
         sum.binary += m->loss.binary / n_total;
         sum.lm += m->loss.lm / n_total;
+        sum.center += m->loss.center / n_total;
         sum.pairs_correct += m->loss.pairs_correct;
         sum.labels_correct += m->loss.labels_correct;
+        sum.pairs += m->loss.pairs;
+        sum.margin_sum += m->loss.margin_sum;
+        sum.reward_n += m->loss.reward_n;
+        sum.reward_sum += m->loss.reward_sum;
+        sum.reward_sq += m->loss.reward_sq;
+        if (k == 0 || m->loss.reward_min < sum.reward_min) sum.reward_min = m->loss.reward_min;
+        if (k == 0 || m->loss.reward_max > sum.reward_max) sum.reward_max = m->loss.reward_max;
     }
     if (ranks) {   /* the other ranks' micro-batches: one fused sum, or the blocks' */
-        double st[6] = {sum.loss, sum.rank, sum.binary, sum.lm, sum.pairs_correct, sum.labels_correct};
+        double st[11] = {sum.loss, sum.rank, sum.binary, sum.lm, sum.pairs_correct, sum.labels_correct,
+                         sum.center, sum.pairs, sum.margin_sum, sum.reward_n, sum.reward_sum};
+        double sq = sum.reward_sq, mx[2] = {sum.reward_max, -sum.reward_min};
         double t0 = pmp_now();
         if (bs.rc < 0 || pmp_dist_sum_wait(err) < 0) return -1;
-        if (pmp_dist_sum(overlap ? NULL : m->grads_mem, overlap ? 0 : m->n_params, st, 6, err) < 0)
+        if (pmp_dist_sum(overlap ? NULL : m->grads_mem, overlap ? 0 : m->n_params, st, 11, err) < 0)
             return -1;
+        if (pmp_dist_sum(NULL, 0, &sq, 1, err) < 0 || pmp_dist_max(mx, 2, err) < 0) return -1;
+        sum.reward_sq = sq;
+        sum.reward_max = mx[0];
+        sum.reward_min = -mx[1];
+        sum.center = st[6];
+        sum.pairs = (int)st[7];
+        sum.margin_sum = st[8];
+        sum.reward_n = (int)st[9];
+        sum.reward_sum = st[10];
         sum.comm_seconds = pmp_now() - t0 + bs.seconds;
         sum.loss = st[0];
         sum.rank = st[1];

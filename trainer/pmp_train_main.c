@@ -15,16 +15,21 @@ static const char usage[] =
     "Usage: pmp-train --data DIR --out RUN_DIR [OPTIONS]\n"
     "       pmp-train export CKPT|RUN_DIR -o MODEL_DIR/ [--tokenizer FILE | --data DIR]\n"
     "       pmp-train export CKPT|RUN_DIR -o pm.safetensors [--config-out config.json]\n"
-    "       pmp-train score CKPT|RUN_DIR --data DIR [--pairs N] [--tokens] > rewards.jsonl\n"
+    "       pmp-train score CKPT|RUN_DIR --data DIR [--pairs N] [--tokens] [--normalize] > rewards.jsonl\n"
     "       pmp-train score CKPT|RUN_DIR --text GROUPS.jsonl [--data DIR | --tokenizer FILE]\n"
-    "                 [--max-context-tokens N] [--max-response-tokens N] > rewards.jsonl\n"
+    "                 [--max-context-tokens N] [--max-response-tokens N] [--normalize] > rewards.jsonl\n"
+    "                 (--normalize: (r - mean) / std, the run's eval statistics, as OpenRLHF)\n"
     "       pmp-train plot RUN_DIR -o run.svg|run.png   (loss, and eval accuracy vs longer-wins)\n"
     "Trains a preference model on ranked-pair shards (pmp-tokenize's output): a GPT-2\n"
     "architecture transformer with a scalar reward head, on CPU threads. RUN_DIR gets\n"
-    "log.jsonl, config.json and checkpoints/step-N; --resume continues the newest whole\n"
-    "checkpoint and ends with the same weights as a run that never stopped.\n\n"
+    "log.jsonl, config.json, tb/ (TensorBoard: tensorboard --logdir RUN_DIR/tb) and\n"
+    "checkpoints/step-N; --resume continues the newest whole checkpoint and ends with the\n"
+    "same weights as a run that never stopped (on another number of MPI ranks: the same\n"
+    "batches, to fp32 tolerance).\n\n"
     "Data and objective:\n"
-    "  --data DIR            training shards (manifest.json + *.pmps)\n"
+    "  --data DIR[:WEIGHT]   training shards (manifest.json + *.pmps); repeat it to mix\n"
+    "                        several: no weights = their union (as pmp-shard merge), or\n"
+    "                        each source drawn with probability WEIGHT / sum (docs/train.md)\n"
     "  --eval DIR            evaluation shards: pair accuracy vs the longer-wins baselines\n"
     "  --max-pairs N         train on a seeded subsample of N pairs, by whole groups\n"
     "                        (nested: the N-pair subsample holds every smaller one)\n"
@@ -33,6 +38,11 @@ static const char usage[] =
     "                        each pair's context + better response)\n"
     "  --binarize            the paper's GOOD:/BAD: view of each pair (rank, binary)\n"
     "  --lm-coef X           rank: add X times the LM loss on the better sequence\n"
+    "  --margin KIND         rank: -log sigmoid(r_b - r_w - m), m from the pair's scores:\n"
+    "                        none (default), score-gap (s_b - s_w), log-score-gap\n"
+    "                        (ln(1 + s_b - s_w)); TRL's margin, OpenRLHF's --margin_loss\n"
+    "  --center-rewards C    rank: add C * mean (r_b + r_w)^2 (TRL's\n"
+    "                        center_rewards_coefficient; 1e-2 is TRL's suggestion)\n"
     "  --tokenizer T         the shards' tokenizer, if its recorded path moved\n"
     "Model:\n"
     "  --model NAME          tiny (default), small or gpt2\n"
@@ -62,6 +72,7 @@ static const char usage[] =
     "  pmp-train --data shards/ --eval shards/eval --objective rank --model tiny \\\n"
     "            --steps 2000 --out runs/pmp-se\n"
     "  pmp-train --resume --out runs/pmp-se --steps 3000\n"
+    "  pmp-train --data shards-a/:3 --data shards-b/:1 --steps 2000 --out runs/mix\n"
     "  pmp-train export runs/pmp-se -o pm/\n"
     "  pmp-train score runs/pmp-se --text groups.jsonl > rewards.jsonl\n";
 
@@ -156,7 +167,8 @@ static int cmd_score(int argc, char **argv)
 {
     pmp_cli cli;
     pmp_cli_init(&cli, "pmp-train score", usage);
-    enum { OPT_DATA = PMP_OPT_FIRST_FREE, OPT_PAIRS, OPT_TOKENS, OPT_TOKENIZER, OPT_TEXT, OPT_MAXC, OPT_MAXR };
+    enum { OPT_DATA = PMP_OPT_FIRST_FREE, OPT_PAIRS, OPT_TOKENS, OPT_TOKENIZER, OPT_TEXT, OPT_MAXC, OPT_MAXR,
+           OPT_NORMALIZE };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
         {"data", required_argument, NULL, OPT_DATA},
@@ -166,11 +178,12 @@ static int cmd_score(int argc, char **argv)
         {"text", required_argument, NULL, OPT_TEXT},
         {"max-context-tokens", required_argument, NULL, OPT_MAXC},
         {"max-response-tokens", required_argument, NULL, OPT_MAXR},
+        {"normalize", no_argument, NULL, OPT_NORMALIZE},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *tokenizer = NULL, *text = NULL;
     long pairs = 0, maxc = -1, maxr = -1;
-    int tokens = 0, c;
+    int tokens = 0, normalize = 0, c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
@@ -179,6 +192,7 @@ static int cmd_score(int argc, char **argv)
         if (c == OPT_DATA) data = optarg;
         else if (c == OPT_TOKENIZER) tokenizer = optarg;
         else if (c == OPT_TOKENS) tokens = 1;
+        else if (c == OPT_NORMALIZE) normalize = 1;
         else if (c == OPT_TEXT) text = optarg;
         else if (c == OPT_PAIRS) bad = parse_long(optarg, 0, 1L << 40, &pairs);
         else if (c == OPT_MAXC) bad = parse_long(optarg, 0, 1L << 30, &maxc);
@@ -192,7 +206,7 @@ static int cmd_score(int argc, char **argv)
     if (text) {
         if (tokens || pairs) return pmp_cli_usage_error(&cli, "--tokens and --pairs score shards, not --text");
         uint64_t ng = 0, nr = 0;
-        pmp_score_text_opts x = {tokenizer, data, maxc, maxr, &ng, &nr};
+        pmp_score_text_opts x = {tokenizer, data, maxc, maxr, &ng, &nr, normalize};
         int rc = pmp_run_score_text(argv[optind], text, &x, stdout, &err);
         if (rc == 0 && fflush(stdout) != 0) rc = pmp_err_setc(&err, pmp_errcode_from_errno(errno), "write error on the output");
         pmp_cli_stat_num(&cli, "groups", (double)ng);
@@ -201,7 +215,8 @@ static int cmd_score(int argc, char **argv)
         return pmp_cli_finish(&cli, PMP_EXIT_OK);
     }
     if (maxc >= 0 || maxr >= 0) return pmp_cli_usage_error(&cli, "the cuts of shards are the shards' own");
-    if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, stdout, &err) < 0 || fflush(stdout) != 0)
+    if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, normalize, stdout, &err) < 0 ||
+        fflush(stdout) != 0)
         return pmp_cli_fail_err(&cli, &err);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
@@ -237,8 +252,15 @@ static int cmd_plot(int argc, char **argv)
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
 
-static int train_main(int argc, char **argv);
 static char *not_saved;   /* train_main's argv words that args.json leaves out */
+/* --data DIR[:WEIGHT] arguments (freed by main on every path out of train_main). */
+typedef struct data_args {
+    char **dirs;
+    double *weights;
+    int n;
+} data_args;
+
+static int train_main(int argc, char **argv, data_args *da);
 
 int main(int argc, char **argv)
 {
@@ -246,14 +268,18 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "export")) return cmd_export(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "score")) return cmd_score(argc - 1, argv + 1);
     pmp_dist_init(&argc, &argv);
-    int rc = train_main(argc, argv);
+    data_args da = {NULL, NULL, 0};
+    int rc = train_main(argc, argv, &da);
     free(not_saved);
+    for (int k = 0; k < da.n; k++) free(da.dirs[k]);
+    free(da.dirs);
+    free(da.weights);
     if (rc != PMP_EXIT_OK) pmp_dist_abort(rc);   /* the other ranks would wait for this one */
     pmp_dist_finalize();
     return rc;
 }
 
-static int train_main(int argc, char **argv)
+static int train_main(int argc, char **argv, data_args *da)
 {
     pmp_cli cli;
     pmp_cli_init(&cli, "pmp-train", usage);
@@ -262,7 +288,7 @@ static int train_main(int argc, char **argv)
         OPT_MODEL, OPT_LAYERS, OPT_HEADS, OPT_WIDTH, OPT_CONTEXT, OPT_INIT, OPT_RESET_HEAD, OPT_STEPS,
         OPT_BATCH, OPT_MICRO, OPT_LR, OPT_MINLR, OPT_WARMUP, OPT_WD, OPT_CLIP, OPT_SEED, OPT_THREADS,
         OPT_RESUME, OPT_CKPT_EVERY, OPT_KEEP, OPT_EVAL_EVERY, OPT_EVAL_PAIRS, OPT_OUT,
-        OPT_MAX_PAIRS, OPT_SUB_SEED, OPT_INIT_CONFIG, OPT_ALLREDUCE,
+        OPT_MAX_PAIRS, OPT_SUB_SEED, OPT_INIT_CONFIG, OPT_ALLREDUCE, OPT_MARGIN, OPT_CENTER,
     };
     static const struct option longopts[] = {
         PMP_CLI_LONGOPTS,
@@ -285,6 +311,7 @@ static int train_main(int argc, char **argv)
         {"max-pairs", required_argument, NULL, OPT_MAX_PAIRS},
         {"subsample-seed", required_argument, NULL, OPT_SUB_SEED},
         {"allreduce", required_argument, NULL, OPT_ALLREDUCE},
+        {"margin", required_argument, NULL, OPT_MARGIN}, {"center-rewards", required_argument, NULL, OPT_CENTER},
         {NULL, 0, NULL, 0},
     };
     /* --resume --out RUN: the flags the run was started with (RUN/args.json) come first,
@@ -336,6 +363,8 @@ static int train_main(int argc, char **argv)
     o.ctx = &cli;
     int explicit_shape = 0;
     long v = 0;
+    /* --data DIR[:WEIGHT], repeatable; given now on a --resume, they replace the run's */
+    int data_new = 0, n_weighted = 0;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
         if (r == PMP_CLI_EXIT) return r_exit;
@@ -343,7 +372,20 @@ static int train_main(int argc, char **argv)
         const char *a = optarg;
         int bad = 0;
         switch (c) {
-        case OPT_DATA: o.data_dir = a; break;
+        case OPT_DATA: {
+            int is_new = from_saved && optind - 1 > n_saved;
+            if (is_new && !data_new) {   /* the first --data given now: the saved ones go */
+                for (int k = 0; k < da->n; k++) free(da->dirs[k]);
+                da->n = n_weighted = 0;
+            }
+            data_new |= is_new;
+            da->dirs = pmp_xrealloc(da->dirs, (size_t)(da->n + 1) * sizeof *da->dirs);
+            da->weights = pmp_xrealloc(da->weights, (size_t)(da->n + 1) * sizeof *da->weights);
+            da->dirs[da->n] = NULL;
+            bad = pmp_run_parse_data(a, &da->dirs[da->n], &da->weights[da->n]) < 0;
+            if (!bad) n_weighted += da->weights[da->n] > 0, da->n++;
+            break;
+        }
         case OPT_EVAL: o.eval_dir = a; break;
         case OPT_OUT: o.out_dir = a; break;
         case OPT_TOKENIZER: o.tokenizer = a; break;
@@ -351,6 +393,16 @@ static int train_main(int argc, char **argv)
             if (pmp_objective_parse(a, &o.objective) < 0) return pmp_cli_usage_error(&cli, "unknown objective '%s'", a);
             break;
         case OPT_BINARIZE: o.binarize = 1; break;
+        case OPT_MARGIN:
+            if (pmp_margin_parse(a, &o.margin) < 0)
+                return pmp_cli_usage_error(&cli, "--margin '%s': none, score-gap or log-score-gap", a);
+            break;
+        case OPT_CENTER: {
+            double x;
+            bad = pmp_parse_double(a, 0.0, 1e6, &x) < 0;
+            o.center_rewards = (float)x;
+            break;
+        }
         case OPT_LMCOEF: bad = parse_float(a, 0, 1e3, &o.lm_coef); break;
         case OPT_MODEL: o.model = a; o.shape_given = 1; break;
         case OPT_LAYERS: bad = parse_int(a, 1, 256, &o.cfg.L); explicit_shape = 1; break;
@@ -387,6 +439,14 @@ static int train_main(int argc, char **argv)
         if (bad) return pmp_cli_bad_value(&cli, longopts, c, a);
     }
     if (optind != argc) return pmp_cli_usage_error(&cli, "unexpected argument '%s'", argv[optind]);
+    if (n_weighted && n_weighted != da->n)
+        return pmp_cli_usage_error(&cli, "--data: give every directory a weight (DIR:WEIGHT) or none");
+    if (da->n) {
+        o.data_dir = da->dirs[0];
+        o.n_data = da->n;
+        o.data_dirs = (const char *const *)da->dirs;
+        o.data_weights = n_weighted ? da->weights : NULL;
+    }
     if (!o.data_dir || !o.out_dir) return pmp_cli_usage_error(&cli, "--data and --out are required");
     if (o.steps == 0 && !o.eval_dir) return pmp_cli_usage_error(&cli, "--steps 0 needs --eval");
     if (explicit_shape) o.shape_given = 1;
@@ -440,6 +500,10 @@ static int train_main(int argc, char **argv)
         pmp_cli_stat_num(&cli, "eval_vs_longer_se", res.eval.vs_longer_se);
         pmp_cli_stat_num(&cli, "eval_margin", res.eval.margin);
         pmp_cli_stat_num(&cli, "eval_ece", res.eval.ece);
+        if (res.eval.reward_n) {
+            pmp_cli_stat_num(&cli, "eval_reward_mean", res.eval.reward_mean);
+            pmp_cli_stat_num(&cli, "eval_reward_std", res.eval.reward_std);
+        }
     }
     if (res.evaluated && res.eval.lm_tokens) {
         pmp_cli_stat_num(&cli, "eval_lm_loss", res.eval.lm_loss);

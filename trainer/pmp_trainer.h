@@ -76,6 +76,7 @@ typedef struct pmp_batch {
     int NL;              /* tokens counting every sequence whole (N + the shared) */
     int8_t *label;       /* [B] +1 good, -1 bad, 0 not labelled */
     int32_t *pair_better, *pair_worse;   /* [P] sequence indices */
+    float *pair_margin;  /* [P] m in -log sigmoid(r_b - r_w - m); 0 unless set */
     int cap_n, cap_b, cap_p;
 } pmp_batch;
 
@@ -111,6 +112,23 @@ typedef struct pmp_batch_opts {
 int pmp_batch_add_pair(pmp_batch *b, const pmp_batch_opts *o, const int32_t *ctx, int n_ctx,
                        const int32_t *better, int n_better, const int32_t *worse, int n_worse,
                        pmp_err *err);
+/* The margin of the batch's last pair (pmp_batch_add_pair sets 0). */
+void pmp_batch_set_margin(pmp_batch *b, float margin);
+
+/* --margin: the m of a pair from its responses' scores (docs/train.md, "Margins"):
+ *   none           m = 0
+ *   score-gap      m = s_better - s_worse                 (TRL's `margin` column)
+ *   log-score-gap  m = ln(1 + s_better - s_worse)
+ * (a negative gap, which pairing never produces, counts as 0). */
+typedef enum pmp_margin {
+    PMP_MARGIN_NONE = 0,
+    PMP_MARGIN_SCORE_GAP,
+    PMP_MARGIN_LOG_SCORE_GAP,
+} pmp_margin;
+int pmp_margin_parse(const char *name, pmp_margin *out);
+const char *pmp_margin_name(pmp_margin m);
+float pmp_margin_of(pmp_margin m, double better_score, double worse_score);
+
 /* LM objective: one plain-text sequence (first maxT tokens), targets on every
  * next token. */
 int pmp_batch_add_text(pmp_batch *b, const pmp_batch_opts *o, const int32_t *tok, int n,
@@ -129,6 +147,8 @@ typedef struct pmp_loss_opts {
     float rank_coef;     /* weight of the mean pair loss */
     float binary_coef;   /* weight of the mean binary loss */
     float lm_coef;       /* weight of the mean next-token loss */
+    float center_coef;   /* weight of the mean (r_b + r_w)^2 over pairs (TRL's
+                          * center_rewards_coefficient; 0 = none) */
 } pmp_loss_opts;
 
 /* The weights an objective uses: rank -> (1, 0, lm_coef); binary -> (0, 1, 0);
@@ -138,10 +158,21 @@ pmp_loss_opts pmp_loss_for(pmp_objective o, float lm_coef);
 typedef struct pmp_loss {
     double loss;          /* weighted total */
     double rank, binary, lm;   /* each term's mean (0 when absent) */
+    double center;        /* mean (r_b + r_w)^2 over pairs, when center_coef != 0 */
     int pairs_correct;    /* r_better > r_worse (or mean log-prob, see below) */
     int labels_correct;   /* sign(r) == label */
+    int pairs;            /* pairs in the batch (summed over micro-batches and ranks) */
+    double margin_sum;    /* sum over pairs of r_better - r_worse (no margin subtracted) */
+    /* the rewards of the sequences a pair or label judges: count, sum, sum of
+     * squares, min, max (min > max when there are none) */
+    int reward_n;
+    double reward_sum, reward_sq, reward_min, reward_max;
     double comm_seconds;  /* a training step's time in the gradient sum over MPI ranks */
 } pmp_loss;
+
+/* The mean and sample standard deviation (n - 1) of a loss's reward_n rewards; 0 when
+ * there are none. */
+void pmp_loss_reward_moments(const pmp_loss *l, double *mean, double *std);
 
 /* Computes the loss from rewards r [B] and per-target log-probs (logprob [NT], in
  * the batch's target order), and the gradients with respect to them, times
@@ -272,6 +303,11 @@ int pmp_blas_info(char *buf, size_t size);
  */
 typedef struct pmp_run_opts {
     const char *data_dir;       /* training shards */
+    /* --data given more than once: n_data > 1 directories (data_dirs[0] == data_dir),
+     * mixed by data_weights (NULL: by size) as docs/train.md "Mixing sources" says */
+    int n_data;
+    const char *const *data_dirs;
+    const double *data_weights;
     long max_pairs;             /* > 0: train on a seeded subsample of this many pairs,
                                  * by whole groups (pmp_loader_subsample); 0 = all */
     uint64_t subsample_seed;    /* its seed (independent of seed) */
@@ -281,6 +317,8 @@ typedef struct pmp_run_opts {
     pmp_objective objective;
     int binarize;
     float lm_coef;
+    pmp_margin margin;          /* rank: the pair margin m from the shards' scores */
+    float center_rewards;       /* rank: + C * mean (r_b + r_w)^2 (TRL's coefficient) */
     long steps;
     int batch_pairs;            /* pairs per optimizer step */
     int micro_batches;          /* gradient accumulation: the step's pairs are split in this many */
@@ -338,6 +376,11 @@ typedef struct pmp_eval_result {
     /* with pmp_run_opts.keep_margins: score(better) - score(worse) of each eval pair in
      * eval order ([pairs], malloc'd; the caller frees it), else NULL */
     float *margins;
+    /* The rewards of both judged sequences of every pair (2 * pairs values; not for
+     * imitation and lm, which judge by log-probability): mean, sample standard
+     * deviation (as torch.std, what OpenRLHF records), min, max. reward_n = 0: none. */
+    long reward_n;
+    double reward_mean, reward_std, reward_min, reward_max;
 } pmp_eval_result;
 
 typedef struct pmp_run_result {
@@ -347,7 +390,7 @@ typedef struct pmp_run_result {
     double comm_seconds;        /* of which in the MPI gradient sums (0 on one rank) */
     double tokens;
     double last_loss;
-    uint64_t train_pairs;       /* training pairs used (after --max-pairs) */
+    uint64_t train_pairs;       /* training pairs used (after --max-pairs; all sources') */
     uint64_t train_groups;      /* the groups they come from */
     int evaluated;
     pmp_eval_result eval;       /* the final evaluation */
@@ -356,6 +399,11 @@ typedef struct pmp_run_result {
 } pmp_run_result;
 
 int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err);
+
+/* A --data argument DIR[:WEIGHT]: *dir (malloc'd) and *weight (0 when none given). A
+ * suffix after the last ':' that is not a number belongs to the directory's name;
+ * one that is a number must be a weight in (0, 1e15]. Returns 0, or -1 (bad weight). */
+int pmp_run_parse_data(const char *arg, char **dir, double *weight);
 
 /* Data parallelism over MPI (`mpirun -np N pmp-train …`; the rules in trainer/dist.h,
  * docs/scaling.md). pmp_run_train uses the ranks started here; without MPI in the
@@ -372,9 +420,11 @@ void pmp_dist_abort(int code);
  * (0 = all, storage order), writes one JSON line per pair to out:
  *   {"pair":k,"better":r,"worse":r,"better_tokens":[...],"worse_tokens":[...]}
  * (the token lists only with with_tokens: the exact sequences the rewards were
- * read from, end-of-context token included). */
+ * read from, end-of-context token included). normalize: rewards printed as
+ * (r - mean) / std with the checkpoint's recorded eval statistics (OpenRLHF's
+ * normalize_reward); an error when it has none. */
 int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
-                  int with_tokens, FILE *out, pmp_err *err);
+                  int with_tokens, int normalize, FILE *out, pmp_err *err);
 
 /* `pmp-train score RUN --text groups.jsonl`: every response of every group record
  * scored, one line per group: {"group","source","rewards":[r...],"ids":[id|null...]}
@@ -388,6 +438,7 @@ typedef struct pmp_score_text_opts {
     long max_context_tokens;    /* -1: the manifest's */
     long max_response_tokens;   /* -1: the manifest's */
     uint64_t *groups_out, *responses_out;   /* counts (may be NULL) */
+    int normalize;              /* as pmp_run_score's */
 } pmp_score_text_opts;
 int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_text_opts *x, FILE *out,
                        pmp_err *err);

@@ -17,6 +17,7 @@
 #include "gpt2io.h"
 #include "loader.h"
 #include "optim.h"
+#include "pmp_tfevents.h"
 #include "run_internal.h"
 
 void pmp_run_opts_default(pmp_run_opts *o)
@@ -271,6 +272,7 @@ static int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *
     pmp_batch b;
     pmp_batch_init(&b);
     double bins_n[10] = {0}, bins_p[10] = {0}, bins_c[10] = {0}, diff_sq = 0.0;
+    double r_sum = 0.0, r_sq = 0.0;
     int rc = 0;
     uint32_t *len_b = pmp_xmalloc((size_t)chunk * sizeof *len_b), *len_w = pmp_xmalloc((size_t)chunk * sizeof *len_w);
     for (uint64_t k0 = 0; k0 < n && rc == 0; k0 += (uint64_t)chunk) {
@@ -291,6 +293,16 @@ static int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *
             pmp_batch_judged_pair(&b, o->binarize && !by_logprob, i, &sb, &sw);
             const float *score = by_logprob ? r->model.seq_logprob : r->model.rewards;
             double d = (double)score[sb] - (double)score[sw];
+            if (!by_logprob) {
+                for (int e = 0; e < 2; e++) {
+                    double x = score[e ? sw : sb];
+                    if (!res->reward_n || x < res->reward_min) res->reward_min = x;
+                    if (!res->reward_n || x > res->reward_max) res->reward_max = x;
+                    r_sum += x;
+                    r_sq += x * x;
+                    res->reward_n++;
+                }
+            }
             /* Calibration of the side the model favours: it says "this one is better"
              * with probability sigmoid(|d|) and is right when d > 0. */
             double p = 1.0 / (1.0 + exp(-fabs(d)));
@@ -334,8 +346,22 @@ static int pmp_run_evaluate(run_ctx *r, const pmp_run_opts *o, pmp_eval_result *
         for (int i = 0; i < 10; i++)
             if (bins_n[i]) res->ece += fabs(bins_p[i] - bins_c[i]) / np;
     }
+    if (res->reward_n) {
+        double nr = (double)res->reward_n;
+        res->reward_mean = r_sum / nr;
+        double var = nr > 1 ? (r_sq - nr * res->reward_mean * res->reward_mean) / (nr - 1.0) : 0.0;
+        res->reward_std = sqrt(var > 0 ? var : 0.0);
+    }
     if (o->objective == PMP_OBJ_LM) return evaluate_lm_text(r, o, n, chunk, res, err);
     return 0;
+}
+
+void pmp_run_note_reward_stats(run_ctx *r, long step, const pmp_eval_result *e)
+{
+    if (!e->reward_n) return;
+    r->reward_mean = e->reward_mean;
+    r->reward_std = e->reward_std;
+    r->reward_stats_step = step > 0 ? step : 0;
 }
 
 /* ---------- the loop ---------- */
@@ -352,12 +378,27 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
     int j0 = pmp_dist_rank() * K * per;
     *tokens = 0;
     for (int k = 0; k < K; k++) pmp_batch_clear(&micro[k]);
+    /* several sources: every rank draws every position of the step (the draws count),
+     * and keeps its own */
+    for (int j = 0; r->mix && j < j0; j++) {
+        size_t src;
+        uint64_t pair;
+        pmp_mix_next(r->mix, &src, &pair);
+    }
     for (int jj = 0; jj < K * per; jj++) {
         int j = j0 + jj;
         uint64_t q = (uint64_t)s * (uint64_t)o->batch_pairs + (uint64_t)j;
-        uint64_t pair = pmp_loader_permute(o->seed, q / n, n, q % n);
+        pmp_loader *from = r->train;
+        uint64_t pair;
+        if (r->mix) {
+            size_t src;
+            pmp_mix_next(r->mix, &src, &pair);
+            from = r->sources[src];
+        } else {
+            pair = pmp_loader_permute(o->seed, q / n, n, q % n);
+        }
         pmp_pair_view v;
-        if (pmp_loader_get(r->train, pair, &v, err) < 0) return -1;
+        if (pmp_loader_get(from, pair, &v, err) < 0) return -1;
         int rc;
         if (o->objective == PMP_OBJ_LM) {
             /* Plain text: the context followed by the better response (the view's
@@ -366,15 +407,68 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
         } else {
             rc = pmp_batch_add_pair(&micro[jj / per], &bo, v.ctx, v.n_ctx, v.better, v.n_better,
                                     v.worse, v.n_worse, err);
+            if (rc == 0 && o->margin != PMP_MARGIN_NONE)
+                pmp_batch_set_margin(&micro[jj / per], pmp_margin_of(o->margin, v.better_score, v.worse_score));
         }
         if (rc < 0) return pmp_err_prefix(err, "pair %llu", (unsigned long long)pair);
+    }
+    for (int j = j0 + K * per; r->mix && j < o->batch_pairs; j++) {
+        size_t src;
+        uint64_t pair;
+        pmp_mix_next(r->mix, &src, &pair);
     }
     for (int k = 0; k < o->micro_batches; k++) *tokens += micro[k].NL;
     return 0;
 }
 
+int pmp_run_parse_data(const char *arg, char **dir, double *weight)
+{
+    const char *colon = strrchr(arg, ':');
+    *weight = 0;
+    char *end;
+    if (colon && colon > arg && colon[1]) {
+        (void)strtod(colon + 1, &end);
+        if (*end == 0) {   /* the suffix is a number: a weight, which must be valid */
+            if (pmp_parse_double(colon + 1, 0.0, 1e15, weight) < 0 || !(*weight > 0)) return -1;
+            *dir = pmp_xstrdup(arg);
+            (*dir)[colon - arg] = 0;
+            return 0;
+        }
+    }
+    *dir = pmp_xstrdup(arg);
+    return 0;
+}
+
+/* --data more than once: the other sources opened and checked against the first, and
+ * their mixer seeded (docs/train.md, "Mixing sources"). */
+static int open_sources(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
+{
+    if (o->max_pairs > 0)
+        return pmp_err_setc(err, PMP_E_USAGE, "--max-pairs subsamples one --data directory; with several, "
+                            "subsample each with pmp-shard or weight them");
+    r->sources = pmp_xcalloc((size_t)o->n_data, sizeof *r->sources);
+    r->sources[0] = r->train;
+    r->n_sources = 1;
+    for (int k = 1; k < o->n_data; k++) {
+        const char *d = o->data_dirs[k];
+        if (pmp_loader_open(&r->sources[k], d, err) < 0) return -1;
+        r->n_sources++;
+        if (pmp_loader_is_text(r->sources[k]) != pmp_loader_is_text(r->train))
+            return pmp_err_setc(err, PMP_E_USAGE, "--data %s and %s: one holds text documents, the other pairs",
+                                d, o->data_dirs[0]);
+        if (pmp_loader_pairs(r->sources[k]) == 0) return pmp_err_set(err, "%s: holds no pairs", d);
+        if (strcmp(pmp_loader_tokenizer_identity(r->sources[k]), pmp_loader_tokenizer_identity(r->train)))
+            return pmp_err_set(err, "%s and %s were tokenized with different tokenizers", d, o->data_dirs[0]);
+    }
+    r->mix = pmp_mix_new(r->sources, o->data_weights, (size_t)o->n_data, o->seed);
+    return 0;
+}
+
 void pmp_run_free(run_ctx *r)
 {
+    pmp_mix_free(r->mix);
+    for (int k = 1; k < r->n_sources; k++) pmp_loader_close(r->sources[k]);
+    free(r->sources);
     pmp_loader_close(r->train);
     pmp_loader_close(r->eval);
     if (r->model_ready) pmp_model_free(&r->model);
@@ -383,7 +477,9 @@ void pmp_run_free(run_ctx *r)
     free(r->bad);
     free(r->tok_identity);
     free(r->plan_ends);
+    free(r->rank_changes);
     if (r->log) fclose(r->log);
+    pmp_tfevents_close(r->tb);
     if (r->lock_fd >= 0) close(r->lock_fd);
 }
 
@@ -398,6 +494,10 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     if (o->batch_pairs % (o->micro_batches * ranks) != 0)
         return pmp_err_setc(err, PMP_E_USAGE, "--batch-pairs (%d) must be a multiple of --micro-batches (%d) "
                             "times the %d MPI ranks", o->batch_pairs, o->micro_batches, ranks);
+    if ((o->margin != PMP_MARGIN_NONE || o->center_rewards != 0) &&
+        (o->objective != PMP_OBJ_RANK || o->binarize))
+        return pmp_err_setc(err, PMP_E_USAGE, "--margin and --center-rewards shape the rank loss of a "
+                            "pair's two responses: they need --objective rank without --binarize");
     run_ctx r;
     memset(&r, 0, sizeof r);
     r.lock_fd = -1;
@@ -410,11 +510,13 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
                           pmp_objective_name(o->objective));
     if (rc == 0 && pmp_loader_pairs(r.train) == 0)
         rc = pmp_err_setc(err, PMP_E_INPUT, "%s: holds no %s", o->data_dir, pmp_loader_is_text(r.train) ? "documents" : "pairs");
+    if (rc == 0 && o->n_data > 1) rc = open_sources(&r, o, err);
     if (rc == 0 && o->max_pairs > 0)
         rc = pmp_loader_subsample(r.train, o->subsample_seed, (uint64_t)o->max_pairs, err);
-    if (rc == 0) {
-        res->train_pairs = pmp_loader_pairs(r.train);
-        res->train_groups = pmp_loader_groups(r.train);
+    for (int k = 0; rc == 0 && k < (r.n_sources ? r.n_sources : 1); k++) {
+        pmp_loader *l = r.n_sources ? r.sources[k] : r.train;
+        res->train_pairs += pmp_loader_pairs(l);
+        res->train_groups += pmp_loader_groups(l);
     }
     if (rc == 0 && o->eval_dir) {
         rc = pmp_loader_open(&r.eval, o->eval_dir, err);
@@ -451,17 +553,23 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         rc = init_model(&r, o, err);
         if (rc == 0) pmp_adamw_init(&r.opt, r.model.n_params);
     }
+    r.start_step = start;
     /* rank 0 writes config.json (and an extension's args.json) before the others read it */
     if (rc == 0 && rank0) rc = pmp_run_check_config(&r, o, err);
     if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_setc(err, PMP_E_FAIL, "stopped: another MPI rank failed");
     if (rc == 0 && !rank0) rc = pmp_run_check_config(&r, o, err);
     if (rc == 0 && rank0) rc = pmp_run_open_log(&r, o, start, err);
+    r.warn = o->warn;
+    r.warn_ctx = o->ctx;
+    if (rc == 0 && rank0) rc = pmp_run_tb_open(&r, o->out_dir, start, err);
     if (pmp_dist_any_failed(rc) && rc == 0) rc = pmp_err_setc(err, PMP_E_FAIL, "stopped: another MPI rank failed");
     r.opt.weight_decay = o->weight_decay;
     pmp_loss_opts lo = pmp_loss_for(o->objective, o->lm_coef);
+    lo.center_coef = o->center_rewards;
     pmp_batch *micro = pmp_xcalloc((size_t)o->micro_batches, sizeof *micro);
     for (int k = 0; k < o->micro_batches; k++) pmp_batch_init(&micro[k]);
     res->start_step = start;
+    if (r.mix) pmp_mix_seek(r.mix, (uint64_t)start * (uint64_t)o->batch_pairs);
     double t0 = pmp_now(), tokens_total = 0;
     for (long s = start; s < o->steps && rc == 0; s++) {
         double ts = pmp_now();
@@ -490,11 +598,13 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         }
         tokens_total += tokens;
         res->last_loss = loss.loss;
-        if (pmp_run_log_step(&r, s + 1, loss.loss, lr, gnorm, tokens, (pmp_now() - ts) * 1000,
+        double ms = (pmp_now() - ts) * 1000;
+        if (pmp_run_log_step(&r, s + 1, &loss, lr, gnorm, tokens, ms,
                              ranks > 1 ? loss.comm_seconds * 1000 : -1, err) < 0) {
             rc = -1;
             break;
         }
+        pmp_run_tb_step(&r, s + 1, &loss, lr, gnorm, tokens, ms);
         res->comm_seconds += loss.comm_seconds;
         double el = pmp_now() - t0;
         if (o->progress && rank0)
@@ -504,6 +614,8 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
             rc = pmp_run_evaluate(&r, o, &res->eval, err);
             if (rc == 0) {
                 rc = pmp_run_log_eval(&r, s + 1, &res->eval, err);
+                pmp_run_tb_eval(&r, s + 1, &res->eval);
+                pmp_run_note_reward_stats(&r, s + 1, &res->eval);
                 res->evaluated = 1;
             }
         }
@@ -519,6 +631,8 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
         rc = pmp_run_evaluate(&r, o, &res->eval, err);
         if (rc == 0) {
             rc = pmp_run_log_eval(&r, 0, &res->eval, err);
+            pmp_run_tb_eval(&r, 0, &res->eval);
+            pmp_run_note_reward_stats(&r, 0, &res->eval);
             res->evaluated = 1;
         }
     }

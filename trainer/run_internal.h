@@ -11,6 +11,10 @@
 
 typedef struct run_ctx {
     pmp_loader *train, *eval;
+    /* --data given more than once: every source (sources[0] == train) and their mixer */
+    pmp_loader **sources;
+    int n_sources;
+    pmp_mix *mix;
     pmp_model model;
     int model_ready;
     pmp_adamw opt;
@@ -31,6 +35,20 @@ typedef struct run_ctx {
     int lock_fd;        /* RUN_DIR/lock, rank 0; -1 when not held */
     long *plan_ends;
     int n_plan;
+    /* The reward mean and standard deviation of the latest evaluation (OpenRLHF's
+     * config mean/std), saved in checkpoints; reward_stats_step 0 = none yet. */
+    long reward_stats_step;
+    double reward_mean, reward_std;
+    /* the step this process starts at, and the run's changes of MPI rank count
+     * (config.json rank_changes; pmp_run_check_config) */
+    long start_step;
+    struct run_rank_change { long step; int from, to; } *rank_changes;
+    int n_rank_changes;
+    /* RUN_DIR/tb/ (rank 0; NULL elsewhere), and who hears of its first write error */
+    struct pmp_tfevents *tb;
+    int tb_failed;
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
 } run_ctx;
 
 /* Loads the data's tokenizer (or the given one), checks its identity, and sets
@@ -71,9 +89,21 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
 /* allreduce_ms < 0: not an MPI run (the field is left out) */
 /* Both return -1 when the line could not be written (a full disk): a run whose log
  * stops short must not look whole. */
-int pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
-                     double allreduce_ms, pmp_err *err);
+int pmp_run_log_step(run_ctx *r, long step, const pmp_loss *loss, float lr, float gnorm, int tokens,
+                     double ms, double allreduce_ms, pmp_err *err);
 int pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e, pmp_err *err);
+
+/* Keeps an evaluation's reward mean and std as the run's (for checkpoints, export). */
+void pmp_run_note_reward_stats(run_ctx *r, long step, const pmp_eval_result *e);
+/* A checkpoint's recorded reward statistics: 1 (mean, std, the step of the evaluation
+ * they come from), 0 when it has none. */
+int pmp_run_ckpt_reward_stats(const pmp_ckpt *ck, double *mean, double *std, long *step);
+
+/* TensorBoard (run_tb.c): RUN_DIR/tb/ opened for a run starting at start (a resume
+ * keeps the events of steps <= start), and one event per log.jsonl line. */
+int pmp_run_tb_open(run_ctx *r, const char *out_dir, long start, pmp_err *err);
+void pmp_run_tb_step(run_ctx *r, long step, const pmp_loss *l, float lr, float gnorm, int tokens, double ms);
+void pmp_run_tb_eval(run_ctx *r, long step, const pmp_eval_result *e);
 
 /* The schedule step s trains with (the plan end above s). */
 pmp_schedule pmp_run_schedule(const run_ctx *r, const pmp_run_opts *o, long step);

@@ -70,6 +70,21 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     pmp_jobj_str(&j, "objective", pmp_objective_name(o->objective));
     pmp_jobj_int(&j, "binarize", o->binarize);
     pmp_jobj_num(&j, "lm_coef", o->lm_coef);
+    /* only when used, so older run directories still resume */
+    if (o->margin != PMP_MARGIN_NONE) pmp_jobj_str(&j, "margin", pmp_margin_name(o->margin));
+    if (o->center_rewards != 0) pmp_jobj_num(&j, "center_rewards", o->center_rewards);
+    if (r->mix) {   /* --data more than once (docs/train.md, "Mixing sources") */
+        pmp_jobj_str(&j, "mixture", pmp_mix_weighted(r->mix) ? "weighted" : "union");
+        pmp_jobj_array(&j, "data_sources");
+        for (int k = 0; k < r->n_sources; k++) {
+            pmp_jobj_object(&j, NULL);
+            pmp_jobj_str(&j, "dir", o->data_dirs[k]);
+            if (o->data_weights) pmp_jobj_num(&j, "weight", o->data_weights[k]);
+            pmp_jobj_u64(&j, "pairs", pmp_loader_pairs(r->sources[k]));
+            pmp_jobj_close(&j);
+        }
+        pmp_jobj_close(&j);
+    }
     pmp_jobj_int(&j, "batch_pairs", o->batch_pairs);
     pmp_jobj_int(&j, "micro_batches", o->micro_batches);
     pmp_jobj_num(&j, "lr", o->lr);
@@ -90,7 +105,19 @@ static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
     }
     pmp_jobj_str(&j, "tokenizer", r->tok_identity);
     pmp_jobj_int(&j, "eoc", r->eoc);
-    if (pmp_dist_size() > 1) pmp_jobj_int(&j, "ranks", pmp_dist_size());   /* only then: older runs resume */
+    /* only then: older runs resume */
+    if (pmp_dist_size() > 1 || r->n_rank_changes) pmp_jobj_int(&j, "ranks", pmp_dist_size());
+    if (r->n_rank_changes) {   /* resumed on another number of ranks (docs/scaling.md) */
+        pmp_jobj_array(&j, "rank_changes");
+        for (int i = 0; i < r->n_rank_changes; i++) {
+            pmp_jobj_object(&j, NULL);
+            pmp_jobj_int(&j, "step", r->rank_changes[i].step);
+            pmp_jobj_int(&j, "from", r->rank_changes[i].from);
+            pmp_jobj_int(&j, "to", r->rank_changes[i].to);
+            pmp_jobj_close(&j);
+        }
+        pmp_jobj_close(&j);
+    }
     /* on more than 2 ranks MPI may sum the smaller blocks in another order than the
      * fused buffer, so a run keeps its mode */
     if (o->allreduce_overlap) pmp_jobj_str(&j, "allreduce", "overlap");
@@ -109,7 +136,8 @@ static int json_int(json_object *o, const char *key, long *out)
 /* Keys written only by some runs: when have has one, want must have it too (a run
  * started on a subsample never resumes on all the data). */
 static const char *const optional_keys[] = {"max_pairs", "subsample_seed", "steps_plan", "ranks",
-                                            "allreduce"};
+                                            "allreduce", "margin", "center_rewards", "mixture",
+                                            "data_sources"};
 
 /* Every key of want must be in have with the same value. */
 /* A config key as the flag that sets it, and its value as a user would type it (floats
@@ -125,7 +153,8 @@ static const char *flag_of(const char *key)
         {"tokenizer", "the data's tokenizer"}, {"eoc", "the tokenizer's end-of-context token"},
         {"max_pairs", "--max-pairs"}, {"subsample_seed", "--subsample-seed"},
         {"steps_plan", "the extensions of --steps"}, {"ranks", "MPI ranks (mpirun -np)"},
-        {"allreduce", "--allreduce"},
+        {"allreduce", "--allreduce"}, {"margin", "--margin"}, {"center_rewards", "--center-rewards"},
+        {"mixture", "--data (weights)"}, {"data_sources", "--data"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i][0], key)) return map[i][1];
@@ -142,13 +171,6 @@ static void put_value(pmp_buf *b, json_object *v)
 
 static int config_differs(pmp_err *err, const char *where, const char *key, json_object *h, json_object *w)
 {
-    if (!strcmp(key, "ranks")) {   /* absent = 1 rank */
-        int was = h ? json_object_get_int(h) : 1, now = w ? json_object_get_int(w) : 1;
-        return pmp_err_setc(err, PMP_E_MISMATCH, "%s: the run was started on %d MPI rank%s, now on %d: the gradient sums "
-                           "would add up in another order, so it cannot continue bit for bit (run it "
-                           "with mpirun -np %d, or use another --out)", where, was, was == 1 ? "" : "s",
-                           now, was);
-    }
     pmp_buf was = PMP_BUF_INIT, now = PMP_BUF_INIT;
     int absent_is_fused = !strcmp(key, "allreduce");   /* the default is not written */
     if (h || !absent_is_fused) put_value(&was, h);
@@ -175,6 +197,7 @@ static int compare_config(json_object *have, const char *want_text, int extended
         json_object_object_foreach(want, key, val) {
             json_object *h;
             if (extended && (!strcmp(key, "steps") || !strcmp(key, "steps_plan"))) continue;
+            if (!strcmp(key, "ranks") || !strcmp(key, "rank_changes")) continue;   /* elastic: rank_change() */
             if (!json_object_object_get_ex(have, key, &h) ||
                 strcmp(json_object_to_json_string(h), json_object_to_json_string(val)) != 0) {
                 rc = config_differs(err, where, key, h, val);
@@ -183,6 +206,7 @@ static int compare_config(json_object *have, const char *want_text, int extended
         }
         for (size_t i = 0; rc == 0 && i < sizeof optional_keys / sizeof optional_keys[0]; i++) {
             json_object *h, *w;
+            if (!strcmp(optional_keys[i], "ranks")) continue;
             if (json_object_object_get_ex(have, optional_keys[i], &h) &&
                 !json_object_object_get_ex(want, optional_keys[i], &w))
                 rc = config_differs(err, where, optional_keys[i], h, NULL);
@@ -233,6 +257,48 @@ static int plan_from_config(run_ctx *r, const pmp_run_opts *o, json_object *have
     return 1;
 }
 
+/* Resuming at r->start_step on another number of MPI ranks than the run had there: the
+ * global batches stay the same (dist.h), only the order of the gradient sums changes,
+ * so it goes on and records the change. Changes the resumed history never reached
+ * (at or after the checkpoint's step) are dropped first. Returns 1 when the record
+ * changed (config.json must be written again). */
+static int rank_change(run_ctx *r, const pmp_run_opts *o, json_object *have)
+{
+    json_object *v, *a;
+    int had_ranks = json_object_object_get_ex(have, "ranks", &v) ? json_object_get_int(v) : 1;
+    r->n_rank_changes = 0;
+    int was = had_ranks, dropped = 0;
+    if (json_object_object_get_ex(have, "rank_changes", &a) && json_object_is_type(a, json_type_array)) {
+        size_t n = json_object_array_length(a);
+        for (size_t i = 0; i < n; i++) {
+            json_object *e = json_object_array_get_idx(a, i);
+            long step = 0, from = 0, to = 0;
+            if (json_int(e, "step", &step) || json_int(e, "from", &from) || json_int(e, "to", &to)) continue;
+            if (i == 0) was = (int)from;   /* the ranks before any change */
+            if (step >= r->start_step) {
+                dropped = 1;
+                continue;
+            }
+            r->rank_changes = pmp_xrealloc(r->rank_changes, (size_t)(r->n_rank_changes + 1) * sizeof *r->rank_changes);
+            r->rank_changes[r->n_rank_changes++] = (struct run_rank_change){step, (int)from, (int)to};
+            was = (int)to;
+        }
+    }
+    int now = pmp_dist_size();
+    if (was == now) return dropped || had_ranks != now;
+    r->rank_changes = pmp_xrealloc(r->rank_changes, (size_t)(r->n_rank_changes + 1) * sizeof *r->rank_changes);
+    r->rank_changes[r->n_rank_changes++] = (struct run_rank_change){r->start_step, was, now};
+    if (o->note && pmp_dist_rank() == 0) {
+        char msg[320];
+        snprintf(msg, sizeof msg, "resuming at step %ld on %d MPI rank%s (the run had %d): the same global "
+                 "batches, but the gradient sums add up in another order from here, so the weights agree "
+                 "with an uninterrupted run to fp32 tolerance, not bit for bit (config.json rank_changes)",
+                 r->start_step, now, now == 1 ? "" : "s", was);
+        o->note(o->ctx, msg);
+    }
+    return 1;
+}
+
 static json_object *read_json_file(const char *path, int *missing, pmp_err *err)
 {
     FILE *f = fopen(path, "rb");
@@ -271,6 +337,7 @@ int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
     if (have) {
         int extended = plan_from_config(r, o, have, path.data, err);
         rc = extended < 0 ? -1 : 0;
+        int ranks_changed = rc == 0 ? rank_change(r, o, have) : 0;
         pmp_buf want = PMP_BUF_INIT;
         if (rc == 0) {
             config_json(r, o, &want);
@@ -278,7 +345,7 @@ int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
         }
         /* args.json first: a crash between the two leaves the run resumable either way */
         if (rc == 0 && extended) rc = pmp_run_append_args(o->out_dir, "--steps", o->steps, err);
-        if (rc == 0 && extended) rc = write_config(r, o, path.data, err);
+        if (rc == 0 && (extended || ranks_changed) && pmp_dist_rank() == 0) rc = write_config(r, o, path.data, err);
         if (rc == 0 && extended && o->note) {
             char msg[256];
             snprintf(msg, sizeof msg, "extending the run from %ld to %ld steps: steps after %ld follow "
@@ -326,6 +393,11 @@ int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_er
     pmp_jobj_close(&j);
     pmp_jobj_u64(&j, "pairs_seen", (unsigned long long)step * (unsigned long long)o->batch_pairs);
     pmp_jobj_str(&j, "tokenizer", r->tok_identity);
+    if (r->reward_stats_step > 0) {   /* the latest evaluation's, for export (OpenRLHF's mean/std) */
+        pmp_jobj_num(&j, "reward_mean", r->reward_mean);
+        pmp_jobj_num(&j, "reward_std", r->reward_std);
+        pmp_jobj_int(&j, "reward_stats_step", r->reward_stats_step);
+    }
     pmp_jobj_end(&j);
     pmp_buf_appendc(&state, '\n');
     ckpt_dir(&dir, o->out_dir);
@@ -464,6 +536,9 @@ int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
             memcpy(r->opt.v, v, want);
             r->opt.step = adam_step;
             *start = s;
+            r->reward_stats_step = pmp_run_ckpt_reward_stats(ck, &r->reward_mean, &r->reward_std,
+                                                             &r->reward_stats_step) == 1
+                                       ? r->reward_stats_step : 0;
         }
     }
     if (st) json_object_put(st);
@@ -505,6 +580,26 @@ int pmp_run_open_log(run_ctx *r, const pmp_run_opts *o, long start, pmp_err *err
     return rc;
 }
 
+/* A step's reward distribution over the sequences its pairs and labels judge (all
+ * ranks and micro-batches): mean, sample std, min, max; and over its pairs the mean
+ * r_better - r_worse and the accuracy; the centering term when it is on. */
+static void put_reward_stats(pmp_jobj *j, const pmp_loss *l)
+{
+    if (l->reward_n > 0) {
+        double mean, std;
+        pmp_loss_reward_moments(l, &mean, &std);
+        pmp_jobj_num(j, "reward_mean", mean);
+        pmp_jobj_num(j, "reward_std", std);
+        pmp_jobj_num(j, "reward_min", l->reward_min);
+        pmp_jobj_num(j, "reward_max", l->reward_max);
+    }
+    if (l->pairs > 0) {
+        pmp_jobj_num(j, "margin", l->margin_sum / l->pairs);
+        pmp_jobj_num(j, "accuracy", (double)l->pairs_correct / l->pairs);
+    }
+    if (l->center != 0) pmp_jobj_num(j, "center", l->center);
+}
+
 /* Writes one line of log.jsonl and frees it. */
 static int log_line(run_ctx *r, pmp_buf *b, pmp_err *err)
 {
@@ -516,20 +611,26 @@ static int log_line(run_ctx *r, pmp_buf *b, pmp_err *err)
     return bad ? pmp_err_errno(err, e, "%s/log.jsonl: write failed", r->out_dir ? r->out_dir : ".") : 0;
 }
 
-int pmp_run_log_step(run_ctx *r, long step, double loss, float lr, float gnorm, int tokens, double ms,
-                     double allreduce_ms, pmp_err *err)
+int pmp_run_log_step(run_ctx *r, long step, const pmp_loss *loss, float lr, float gnorm, int tokens,
+                     double ms, double allreduce_ms, pmp_err *err)
 {
     if (!r->log) return 0;   /* a rank other than 0 */
     pmp_buf b = PMP_BUF_INIT;
     pmp_jobj j;
     pmp_jobj_begin(&j, &b);
     pmp_jobj_int(&j, "step", step);
-    pmp_jobj_num(&j, "loss", loss);
+    pmp_jobj_num(&j, "loss", loss->loss);
     pmp_jobj_num(&j, "lr", lr);
     pmp_jobj_num(&j, "grad_norm", gnorm);
     pmp_jobj_int(&j, "tokens", tokens);
     pmp_jobj_rawf(&j, "ms", "%.1f", ms);
     if (allreduce_ms >= 0) pmp_jobj_rawf(&j, "allreduce_ms", "%.2f", allreduce_ms);
+    put_reward_stats(&j, loss);
+    if (r->mix) {   /* pairs drawn from each --data source so far */
+        pmp_jobj_array(&j, "source_pairs");
+        for (int k = 0; k < r->n_sources; k++) pmp_jobj_u64(&j, NULL, pmp_mix_count(r->mix, (size_t)k));
+        pmp_jobj_close(&j);
+    }
     pmp_jobj_end(&j);
     pmp_buf_appendc(&b, '\n');
     return log_line(r, &b, err);
@@ -553,6 +654,12 @@ int pmp_run_log_eval(run_ctx *r, long step, const pmp_eval_result *e, pmp_err *e
     pmp_jobj_rawf(&j, "longer_wins_visible", "%.6f", e->longer_wins_visible);
     pmp_jobj_rawf(&j, "vs_longer", "%.6f", e->vs_longer);
     pmp_jobj_rawf(&j, "vs_longer_se", "%.6f", e->vs_longer_se);
+    if (e->reward_n) {
+        pmp_jobj_rawf(&j, "reward_mean", "%.6f", e->reward_mean);
+        pmp_jobj_rawf(&j, "reward_std", "%.6f", e->reward_std);
+        pmp_jobj_rawf(&j, "reward_min", "%.6f", e->reward_min);
+        pmp_jobj_rawf(&j, "reward_max", "%.6f", e->reward_max);
+    }
     if (e->lm_tokens) {
         pmp_jobj_rawf(&j, "lm_loss", "%.6f", e->lm_loss);
         pmp_jobj_rawf(&j, "perplexity", "%.4f", exp(e->lm_loss));

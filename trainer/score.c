@@ -8,9 +8,22 @@
 #include "pmp_group.h"
 #include "run_internal.h"
 
-int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
-                  int with_tokens, FILE *out, pmp_err *err)
+/* --normalize: the checkpoint's recorded reward mean and std (OpenRLHF's
+ * (r - mean) / std, std at least 1e-8), or a usage error when it has none. */
+static int normalizer(const pmp_ckpt *ck, const char *ckpt, double *mean, double *std, pmp_err *err)
 {
+    long step;
+    if (pmp_run_ckpt_reward_stats(ck, mean, std, &step) != 1)
+        return pmp_err_setc(err, PMP_E_USAGE, "%s records no reward mean and std: they come from an "
+                            "evaluation (train with --eval), so --normalize has nothing to divide by", ckpt);
+    if (*std < 1e-8) *std = 1e-8;
+    return 0;
+}
+
+int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
+                  int with_tokens, int normalize, FILE *out, pmp_err *err)
+{
+    double mean = 0.0, std = 1.0;
     run_ctx r;
     memset(&r, 0, sizeof r);
     r.lock_fd = -1;
@@ -23,6 +36,7 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
     if (rc == 0) rc = pmp_run_setup_tokens(&r, tokenizer, err);
     if (rc == 0) rc = pmp_run_open_init_ckpt(ckpt, &ck, NULL, err);
     if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
+    if (rc == 0 && normalize) rc = normalizer(ck, ckpt, &mean, &std, err);
     if (rc == 0 && cfg.V != r.V)
         rc = pmp_err_setc(err, PMP_E_MISMATCH, "%s: vocabulary %d, but the data's tokenizer gives %d", ckpt, cfg.V, r.V);
     pmp_rng_seed(&r.rng, 0);
@@ -63,8 +77,8 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
         else pmp_jobj_null(&j, "worse_id");
         pmp_jobj_u64(&j, "better_index", v.better_index);
         pmp_jobj_u64(&j, "worse_index", v.worse_index);
-        pmp_jobj_num(&j, "better", r.model.rewards[0]);
-        pmp_jobj_num(&j, "worse", r.model.rewards[1]);
+        pmp_jobj_num(&j, "better", (r.model.rewards[0] - mean) / std);
+        pmp_jobj_num(&j, "worse", (r.model.rewards[1] - mean) / std);
         if (with_tokens) {
             for (int s = 0; s < 2; s++) {
                 pmp_jobj_array(&j, s ? "worse_tokens" : "better_tokens");
@@ -104,7 +118,9 @@ int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_tex
     pmp_group_reader *rd = NULL;
     int rc = pmp_run_open_init_ckpt(ckpt, &ck, NULL, err);
     if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
+    double mean = 0.0, std = 1.0;
     if (rc == 0) rc = pmp_run_ckpt_tokens(ck, &identity, &eoc, err);
+    if (rc == 0 && x->normalize) rc = normalizer(ck, ckpt, &mean, &std, err);
     if (rc == 0) rc = pmp_run_ckpt_tokenizer(ckpt, x->tokenizer, x->data_dir, identity, &bpe, &cuts, err);
     if (rc == 0) {
         if (x->max_context_tokens >= 0) cuts.max_context_tokens = (uint64_t)x->max_context_tokens;
@@ -172,7 +188,7 @@ int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_tex
         }
         if (rc == 0 && g.n_responses) rc = pmp_model_forward(&m, &b, &lo, err);
         pmp_jobj_array(&j, "rewards");
-        for (size_t i = 0; i < g.n_responses && rc == 0; i++) pmp_jobj_num(&j, NULL, m.rewards[2 * i]);
+        for (size_t i = 0; i < g.n_responses && rc == 0; i++) pmp_jobj_num(&j, NULL, (m.rewards[2 * i] - mean) / std);
         pmp_jobj_close(&j);
         pmp_jobj_array(&j, "ids");
         for (size_t i = 0; i < g.n_responses; i++) {

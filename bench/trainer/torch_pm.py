@@ -106,12 +106,20 @@ def forward(p, cfg, batch, coefs):
             rows[s] = h[i]
     hr = torch.stack([rows[s][ro[s]] for s in range(B)])
     r = hr @ p["rw"] + p["rb"][0]
-    rank_c, bin_c, lm_c = coefs
+    rank_c, bin_c, lm_c = coefs[:3]
+    center_c = coefs[3] if len(coefs) > 3 else 0.0
     loss = r.new_zeros(())
     P = len(batch["pair_better"])
     if P and rank_c:
+        # TRL's RewardTrainer: -logsigmoid(r_chosen - r_rejected - margin)
         d = r[batch["pair_better"]] - r[batch["pair_worse"]]
-        loss = loss + rank_c * F.softplus(-d).mean()
+        if "pair_margin" in batch:
+            d = d - torch.tensor(batch["pair_margin"], dtype=r.dtype)
+        loss = loss - rank_c * F.logsigmoid(d).mean()
+    if P and center_c:
+        # TRL: center_rewards_coefficient * mean((r_chosen + r_rejected) ** 2)
+        c = r[batch["pair_better"]] + r[batch["pair_worse"]]
+        loss = loss + center_c * (c ** 2).mean()
     lab = [(s, batch["label"][s]) for s in range(B) if batch["label"][s] != 0]
     if lab and bin_c:
         idx = torch.tensor([s for s, _ in lab])

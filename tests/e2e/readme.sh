@@ -32,8 +32,10 @@ for ((k = 0; k < n; k++)); do
         { tail -20 "$T/out$k"; fail "README block $k failed"; }
 done
 W="$T/b$((n - 1))"
-for d in shards text runs/lm runs/se runs/se-ft hhh-shards pm/model.safetensors rewards.jsonl; do
+for d in shards reddit-shards text runs/lm runs/se runs/se/tb runs/se-ft hhh-shards pm/model.safetensors rewards.jsonl; do
     [ -e "$W/$d" ] || fail "README run did not make $d"
 done
+grep -q '"mixture":"weighted"' "$W/runs/se/config.json" || fail "README run should mix its two sources by weight"
+grep -q '"source_pairs":\[[0-9]*,[0-9]*\]' "$W/runs/se/log.jsonl" || fail "README run should log per-source counts" 
 "$PMP_BIN/pmp-shard" verify -q "$T/b0/shards" "$W/shards" "$W/hhh-shards" || fail "README shards do not verify"
 echo "README commands: $n blocks ran"

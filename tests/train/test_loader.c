@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,11 +62,78 @@ static void test_epochs_and_seeds_differ_and_mix(void **state)
     assert_true(close < 40);   /* ~20 expected by chance */
 }
 
+/* --data DIR:WEIGHT mixing (loader.h): over 400 000 positions each source's share is
+ * within 4 binomial standard deviations of WEIGHT / sum; each source's draws walk its
+ * own epochs (every pair once per epoch); the stream is a pure function of the seed and
+ * the position (seek then next = the stream from 0); and weights proportional to the
+ * sizes give the union: the permutation of one directory holding all the pairs. */
+static void test_mixture(void **state)
+{
+    (void)state;
+    const uint64_t sizes[3] = {56, 90, 1000};
+    const double w[3] = {3, 1, 0.5};
+    const uint64_t N = 400000;
+    pmp_mix *m = pmp_mix_new_sizes(sizes, w, 3, 7);
+    assert_true(pmp_mix_weighted(m));
+    pmp_mix_seek(m, 0);
+    unsigned char *seen[3];
+    uint64_t *first = malloc(2000 * sizeof *first);
+    size_t *fsrc = malloc(2000 * sizeof *fsrc);
+    for (int k = 0; k < 3; k++) seen[k] = calloc(sizes[k], 1);
+    for (uint64_t q = 0; q < N; q++) {
+        size_t k;
+        uint64_t pair, c = pmp_mix_count(m, 0) + pmp_mix_count(m, 1) + pmp_mix_count(m, 2);
+        assert_int_equal(c, q);
+        pmp_mix_next(m, &k, &pair);
+        assert_true(k < 3 && pair < sizes[k]);
+        uint64_t drawn = pmp_mix_count(m, k);   /* this draw is number drawn - 1 of source k */
+        if ((drawn - 1) % sizes[k] == 0) memset(seen[k], 0, sizes[k]);   /* a new epoch of k */
+        assert_int_equal(seen[k][pair], 0);   /* never twice in one epoch of its source */
+        seen[k][pair] = 1;
+        if (q >= 123000 && q < 125000) first[q - 123000] = pair, fsrc[q - 123000] = k;
+    }
+    double W = w[0] + w[1] + w[2];
+    for (int k = 0; k < 3; k++) {
+        double p = w[k] / W, c = (double)pmp_mix_count(m, k);
+        double sd = sqrt(N * p * (1 - p));
+        fprintf(stderr, "source %d: weight %.1f share %.5f expected %.5f (%.2f sd)\n", k, w[k], c / N, p,
+                (c - N * p) / sd);
+        assert_true(fabs(c - N * p) <= 4 * sd);
+    }
+    /* resume at position 123000: the same draws */
+    pmp_mix_seek(m, 123000);
+    for (uint64_t i = 0; i < 2000; i++) {
+        size_t k;
+        uint64_t pair;
+        pmp_mix_next(m, &k, &pair);
+        assert_int_equal(k, fsrc[i]);
+        assert_int_equal(pair, first[i]);
+    }
+    pmp_mix_free(m);
+    /* weights = 2 x the sizes: the union, as one directory of 1146 pairs would be shuffled */
+    const double ws[3] = {112, 180, 2000};
+    m = pmp_mix_new_sizes(sizes, ws, 3, 7);
+    assert_false(pmp_mix_weighted(m));
+    pmp_mix_seek(m, 1000);
+    for (uint64_t q = 1000; q < 5000; q++) {
+        size_t k;
+        uint64_t pair, u = pmp_loader_permute(7, q / 1146, 1146, q % 1146);
+        pmp_mix_next(m, &k, &pair);
+        uint64_t off = k == 0 ? 0 : k == 1 ? 56 : 146;
+        assert_int_equal(off + pair, u);
+    }
+    pmp_mix_free(m);
+    for (int k = 0; k < 3; k++) free(seen[k]);
+    free(first);
+    free(fsrc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bijection),
         cmocka_unit_test(test_epochs_and_seeds_differ_and_mix),
+        cmocka_unit_test(test_mixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

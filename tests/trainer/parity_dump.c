@@ -1,8 +1,10 @@
 /* Writes a small random model, a packed batch built by pmp_batch_add_pair/_text,
  * and our forward/backward results, for tests/trainer/torch_parity.py to redo in
  * PyTorch (float64) and compare.
- *   parity_dump OBJECTIVE BINARIZE LM_COEF SHARE OUTDIR
- * (SHARE 1: each pair's common context stored once, pmp_batch_opts.share_context)
+ *   parity_dump OBJECTIVE BINARIZE LM_COEF SHARE OUTDIR [MARGIN CENTER]
+ * (SHARE 1: each pair's common context stored once, pmp_batch_opts.share_context;
+ * MARGIN 1: the pairs get margins 0.9, -0.4, 2.5 (--margin); CENTER: the
+ * --center-rewards coefficient)
  * OUTDIR gets params.bin, grads.bin (float32, model layout) and case.json. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +45,8 @@ static int write_file(const char *dir, const char *name, const void *p, size_t n
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: parity_dump OBJECTIVE BINARIZE LM_COEF SHARE OUTDIR\n");
+    if (argc != 6 && argc != 8) {
+        fprintf(stderr, "usage: parity_dump OBJECTIVE BINARIZE LM_COEF SHARE OUTDIR [MARGIN CENTER]\n");
         return 2;
     }
     pmp_objective obj;
@@ -56,6 +58,9 @@ int main(int argc, char **argv)
     float lm_coef = strtof(argv[3], NULL);
     int share = atoi(argv[4]);
     const char *dir = argv[5];
+    int with_margin = argc == 8 && atoi(argv[6]);
+    float center = argc == 8 ? strtof(argv[7], NULL) : 0.0f;
+    static const float margins[3] = {0.9f, -0.4f, 2.5f};
     pmp_err err;
     pmp_config cfg = {.L = 2, .NH = 2, .C = 32, .maxT = 24, .V = 53};
     pmp_rng rng;
@@ -89,8 +94,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
+        if (with_margin) pmp_batch_set_margin(&b, margins[k]);
     }
     pmp_loss_opts lo = pmp_loss_for(obj, lm_coef);
+    lo.center_coef = center;
     if (pmp_model_forward(&m, &b, &lo, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
@@ -112,8 +119,9 @@ int main(int argc, char **argv)
     put_ints(&o, "label", lab, b.B);
     put_ints(&o, "pair_better", b.pair_better, b.P);
     put_ints(&o, "pair_worse", b.pair_worse, b.P);
-    float co[3] = {lo.rank_coef, lo.binary_coef, lo.lm_coef};
-    put_floats(&o, "coefs", co, 3);
+    float co[4] = {lo.rank_coef, lo.binary_coef, lo.lm_coef, lo.center_coef};
+    put_floats(&o, "coefs", co, 4);
+    if (with_margin) put_floats(&o, "pair_margin", b.pair_margin, b.P);
     put_floats(&o, "rewards", m.rewards, b.B);
     put_floats(&o, "seq_logprob", m.seq_logprob, b.B);
     pmp_buf_appends(&o, "\"loss\":");

@@ -367,8 +367,59 @@ static void test_whole_model(void **st)
     pmp_batch b;
     two_pair_batch(&b, &cfg);
     assert_true(b.N < b.NL);   /* the shared path is the one checked */
-    mctx c = {&m, &b, {1.0f, 0.7f, 0.3f}};
+    mctx c = {&m, &b, {1.0f, 0.7f, 0.3f, 0.0f}};
     mfwd(&c);
+    pmp_model_zero_grad(&m);
+    pmp_model_backward(&m, &b, &c.lo, 1.0f);
+    for (int t = 0; t < PMP_NUM_TENSORS; t++) {
+        const pmp_tensor_info *ti = &m.tensors[t];
+        check(ti->name, m.params_mem + ti->offset, ti->size, m.grads_mem + ti->offset, mfwd, &c,
+              2e-2f, 1e-2);
+    }
+    pmp_batch_free(&b);
+    pmp_model_free(&m);
+}
+
+/* --margin and --center-rewards: rank pairs with margins (one negative, one larger
+ * than the reward gap) and the centering term; the loss is checked against its
+ * formula from the rewards, the gradients against finite differences. */
+static void test_margin_center(void **st)
+{
+    (void)st;
+    pmp_config cfg = {.L = 2, .NH = 2, .C = 16, .maxT = 12, .V = 23};
+    pmp_model m;
+    pmp_err err;
+    assert_int_equal(pmp_model_init(&m, &cfg, &rng, &err), 0);
+    for (size_t i = 0; i < m.n_params; i++)
+        m.params_mem[i] += 0.2f * pmp_rng_normal(&rng);
+    pmp_batch_opts bo = {.objective = PMP_OBJ_RANK, .eoc = 22, .share_context = 1, .maxT = cfg.maxT,
+                         .V = cfg.V};
+    pmp_batch b;
+    pmp_batch_init(&b);
+    int32_t ctx[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, r1[] = {10, 11, 12}, r2[] = {13, 14};
+    float margins[3] = {0.7f, pmp_margin_of(PMP_MARGIN_LOG_SCORE_GAP, 12, 4), 3.0f};
+    assert_float_equal(margins[1], log(9.0), 1e-6);
+    assert_float_equal(pmp_margin_of(PMP_MARGIN_SCORE_GAP, 12, 4), 8.0, 0);
+    assert_float_equal(pmp_margin_of(PMP_MARGIN_NONE, 12, 4), 0.0, 0);
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 4, r1, 3, r2, 2, &err), 0);
+    pmp_batch_set_margin(&b, margins[0]);
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx + 2, 7, r2, 2, r1, 1, &err), 0);
+    pmp_batch_set_margin(&b, margins[1]);
+    assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx + 1, 5, r1, 2, r2, 1, &err), 0);
+    pmp_batch_set_margin(&b, margins[2]);
+    mctx c = {&m, &b, {1.0f, 0.0f, 0.0f, 0.25f}};
+    mfwd(&c);
+    double want_rank = 0, want_center = 0;
+    for (int p = 0; p < b.P; p++) {
+        double rb = m.rewards[b.pair_better[p]], rw = m.rewards[b.pair_worse[p]];
+        want_rank += log1p(exp(-(rb - rw - margins[p])));
+        want_center += (rb + rw) * (rb + rw);
+    }
+    want_rank /= b.P;
+    want_center /= b.P;
+    assert_float_equal(m.loss.rank, want_rank, 1e-6);
+    assert_float_equal(m.loss.center, want_center, 1e-6);
+    assert_float_equal(m.loss.loss, want_rank + 0.25 * want_center, 1e-6);
     pmp_model_zero_grad(&m);
     pmp_model_backward(&m, &b, &c.lo, 1.0f);
     for (int t = 0; t < PMP_NUM_TENSORS; t++) {
@@ -421,7 +472,7 @@ static void test_ready_blocks(void **st)
      * embedding's after them, so it must be in the last block */
     pmp_batch b;
     two_pair_batch(&b, &cfg);
-    pmp_loss_opts lo = {1.0f, 0.7f, 0.3f};
+    pmp_loss_opts lo = {1.0f, 0.7f, 0.3f, 0.0f};
     assert_int_equal(pmp_model_forward(&m, &b, &lo, &err), 0);
     pmp_model_zero_grad(&m);
     ready_log r = {&m, 0, calloc(m.n_params, sizeof(float))};
@@ -502,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_gelu),      cmocka_unit_test(test_attention),
         cmocka_unit_test(test_encoder),   cmocka_unit_test(test_crossentropy),
         cmocka_unit_test(test_whole_model), cmocka_unit_test(test_shared_context_matches),
+        cmocka_unit_test(test_margin_center),
         cmocka_unit_test(test_ready_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -197,7 +197,7 @@ static void test_loss_values(void **st)
     pmp_batch_opts bo = opts(PMP_OBJ_RANK, 1, 16);
     assert_int_equal(pmp_batch_add_pair(&b, &bo, ctx, 2, A, 1, Bw, 1, &err), 0);
     float r[4] = {0.5f, -1.0f, 2.0f, 3.0f}, dr[4], lp[1], dlp[1], slp[4];
-    pmp_loss_opts lo = {1.0f, 0.5f, 0.0f};
+    pmp_loss_opts lo = {1.0f, 0.5f, 0.0f, 0.0f};
     pmp_loss L;
     pmp_loss_compute(&b, &lo, r, lp, 2.0f, &L, dr, dlp, slp);
     /* sequences GOOD A, GOOD B, BAD A, BAD B: pairs (0 > 2), (3 > 1); labels +1,
@@ -374,7 +374,7 @@ static void test_learn_lm(void **st) { (void)st; assert_true(train_task(PMP_OBJ_
 static void run_grads(pmp_model *m, const pmp_batch *b, int nb, float *out)
 {
     pmp_err err;
-    pmp_loss_opts lo = {1.0f, 0.5f, 0.3f};
+    pmp_loss_opts lo = {1.0f, 0.5f, 0.3f, 0.0f};
     pmp_model_zero_grad(m);
     for (int k = 0; k < nb; k++) {
         assert_int_equal(pmp_model_forward(m, &b[k], &lo, &err), 0);
@@ -434,7 +434,7 @@ static void test_accumulation_and_determinism(void **st)
     float *p0 = malloc(sizeof(float) * n), *p1 = malloc(sizeof(float) * n);
     memcpy(p0, m.params_mem, sizeof(float) * n);
     pmp_schedule sch = {.lr = 1e-3f, .min_lr = 1e-4f, .warmup = 2, .total = 10};
-    pmp_loss_opts lo = {1.0f, 0.5f, 0.3f};
+    pmp_loss_opts lo = {1.0f, 0.5f, 0.3f, 0.0f};
     for (int th = 1; th <= 2; th++) {
         pmp_model_set_threads(th);
         memcpy(m.params_mem, p0, sizeof(float) * n);

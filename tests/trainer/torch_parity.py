@@ -25,10 +25,11 @@ dump, src, tmp = sys.argv[1:4]
 sys.path.insert(0, os.path.join(src, "bench", "trainer"))
 import torch_pm  # noqa: E402
 
-# (objective, binarize, lm_coef, share_context)
+# (objective, binarize, lm_coef, share_context[, margin, center_rewards])
 CASES = [("rank", 0, 0.0, 1), ("rank", 0, 0.5, 1), ("rank", 1, 0.0, 1), ("binary", 0, 0.0, 1),
          ("binary", 1, 0.0, 1), ("imitation", 0, 0.0, 1), ("lm", 0, 0.0, 1),
-         ("rank", 0, 0.5, 0), ("binary", 1, 0.0, 0)]
+         ("rank", 0, 0.5, 0), ("binary", 1, 0.0, 0),
+         ("rank", 0, 0.0, 1, 1, 0.0), ("rank", 0, 0.0, 1, 0, 0.05), ("rank", 0, 0.5, 1, 1, 0.05)]
 TOL = 1e-4
 
 
@@ -41,10 +42,11 @@ def rel(a, b):
 
 torch.set_default_dtype(torch.float64)
 fails = 0
-for obj, binz, lmc, share in CASES:
-    d = os.path.join(tmp, f"{obj}_{binz}_{lmc}_{share}")
+for obj, binz, lmc, share, *extra in CASES:
+    margin, center = extra if extra else (0, 0.0)
+    d = os.path.join(tmp, f"{obj}_{binz}_{lmc}_{share}_{margin}_{center}")
     os.makedirs(d, exist_ok=True)
-    subprocess.run([dump, obj, str(binz), str(lmc), str(share), d], check=True)
+    subprocess.run([dump, obj, str(binz), str(lmc), str(share), d, str(margin), str(center)], check=True)
     case = json.load(open(os.path.join(d, "case.json")))
     cfg = tuple(case["cfg"])
     flat = torch.from_numpy(np.fromfile(os.path.join(d, "params.bin"), dtype=np.float32)
@@ -72,7 +74,8 @@ for obj, binz, lmc, share in CASES:
     bad = [(k, v) for k, v in worst if not v <= TOL]
     top = max(worst, key=lambda kv: kv[1])
     shared = sum(case["shared"])
-    print(f"{obj:9s} binarize={binz} lm_coef={lmc} shared={shared}: loss {loss.item():.6f} "
+    print(f"{obj:9s} binarize={binz} lm_coef={lmc} shared={shared} margin={margin} "
+          f"center={center}: loss {loss.item():.6f} "
           f"worst {top[0]} {top[1]:.2e} {'FAIL ' + str(bad) if bad else 'ok'}")
     fails += bool(bad)
 sys.exit(1 if fails else 0)
