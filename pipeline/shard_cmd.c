@@ -299,7 +299,8 @@ static int cat_one(void *ctx, const pmp_shard_group *sg, pmp_err *err)
     if (decode(c, sg->ctx, sg->n_ctx, err) < 0) return -1;
     if (c->text)
         return pmp_group_writer_write_text(c->w, sg->source, sg->source_len, sg->id, sg->id_len,
-                                           c->dec.data, c->dec.len, err) < 0 ? -1 : 0;
+                                           sg->split_key, sg->split_key_len, c->dec.data,
+                                           c->dec.len, err) < 0 ? -1 : 0;
     char *src = pmp_xstrndup(sg->source, sg->source_len), *id = pmp_xstrndup(sg->id, sg->id_len);
     pmp_group_set(g, src, id, c->dec.data, c->dec.len);
     free(src);
