@@ -65,13 +65,18 @@ int pmp_group_writer_write_line(pmp_group_writer *w, const char *line, size_t le
 }
 
 int pmp_group_writer_write_text(pmp_group_writer *w, const char *source, size_t source_len,
-                                const char *id, size_t id_len, const char *text, size_t text_len,
+                                const char *id, size_t id_len, const char *split_key,
+                                size_t split_key_len, const char *text, size_t text_len,
                                 pmp_err *err)
 {
     pmp_buf_append(&w->buf, "{\"source\":", 10);
     pmp_json_put_string(&w->buf, source, source_len);
     pmp_buf_append(&w->buf, ",\"id\":", 6);
     pmp_json_put_string(&w->buf, id, id_len);
+    if (split_key) {
+        pmp_buf_append(&w->buf, ",\"split_key\":", 13);
+        pmp_json_put_string(&w->buf, split_key, split_key_len);
+    }
     pmp_buf_append(&w->buf, ",\"text\":", 8);
     pmp_json_put_string(&w->buf, text, text_len);
     pmp_buf_append(&w->buf, "}\n", 2);

@@ -94,9 +94,11 @@ int pmp_group_writer_open(pmp_group_writer **out, const char *path, pmp_err *err
  * error (nothing is written for it). */
 int pmp_group_writer_write(pmp_group_writer *w, const pmp_group *g, pmp_err *err);
 /* A text document (what `pmp-shard cat` prints for a pmp-tokenize --text directory):
- * {"source": ..., "id": ..., "text": ...}, one line; the strings must be UTF-8. */
+ * {"source": ..., "id": ..., "split_key": ..., "text": ...}, one line, split_key only
+ * when not NULL; the strings must be UTF-8. */
 int pmp_group_writer_write_text(pmp_group_writer *w, const char *source, size_t source_len,
-                                const char *id, size_t id_len, const char *text, size_t text_len,
+                                const char *id, size_t id_len, const char *split_key,
+                                size_t split_key_len, const char *text, size_t text_len,
                                 pmp_err *err);
 /* A line that is not a group (pmp-extract wikipedia --list-reverts' TSV), through the
  * same buffer and error reporting; not counted. */

@@ -101,10 +101,10 @@ size_t pmp_pairs_form(const pmp_pairs_policy *p, const char *group_id, size_t id
     return nc;
 }
 
-int pmp_pairs_in_split(const char *group_id, size_t id_len, double fraction, uint64_t fold)
+int pmp_pairs_in_split(const char *key, size_t key_len, double fraction, uint64_t fold)
 {
     if (fraction <= 0) return 0;
     if (fraction >= 1) return 1;
-    double x = (double)XXH64(group_id, id_len, PMP_SPLIT_SEED) / 18446744073709551616.0;
+    double x = (double)XXH64(key, key_len, PMP_SPLIT_SEED) / 18446744073709551616.0;
     return x >= (double)fold * fraction && x < (double)(fold + 1) * fraction;
 }

@@ -35,11 +35,11 @@ size_t pmp_pairs_form(const pmp_pairs_policy *p, const char *group_id, size_t id
                       const double *scores, const double *created_utc, size_t n,
                       uint32_t **out, size_t *out_cap, pmp_pairs_stats *st);
 
-/* Split assignment: 1 if the group id hashes into fold `fold` of width `fraction`
- * of the 64-bit range, [fold * fraction, (fold + 1) * fraction) (xxHash64 of the
- * id, seed PMP_SPLIT_SEED). Folds 0 .. ceil(1 / fraction) - 1 partition the groups:
+/* Split assignment: 1 if the key (the group's split key, or its id: pmp_group_split_key)
+ * hashes into fold `fold` of width `fraction` of the 64-bit range,
+ * [fold * fraction, (fold + 1) * fraction) (xxHash64 of the key, seed PMP_SPLIT_SEED). Folds 0 .. ceil(1 / fraction) - 1 partition the groups:
  * k-fold cross-validation. */
 #define PMP_SPLIT_SEED 0x706d702d73706c74ull   /* "pmp-splt" */
-int pmp_pairs_in_split(const char *group_id, size_t id_len, double fraction, uint64_t fold);
+int pmp_pairs_in_split(const char *key, size_t key_len, double fraction, uint64_t fold);
 
 #endif

@@ -178,9 +178,10 @@ int pmp_shard_cmd_info(int argc, char **argv)
                st->contexts_truncated, st->context_tokens_dropped, st->responses_truncated,
                st->response_tokens_dropped);
         printf("  policy: max_pairs_per_group %" PRIu64 ", min_score_gap %g, time_rule %s, "
-               "eval_fraction %g (fold %" PRIu64 ")\n",
+               "eval_fraction %g (fold %" PRIu64 "%s)\n",
                m.policy.max_pairs_per_group, m.policy.min_score_gap,
-               m.policy.time_rule ? "on" : "off", m.policy.eval_fraction, m.policy.eval_fold);
+               m.policy.time_rule ? "on" : "off", m.policy.eval_fraction, m.policy.eval_fold,
+               m.policy.split_by_id ? ", by group id" : "");
         printf("  pairs: %" PRIu64 " candidates, dropped %" PRIu64 " (gap) %" PRIu64
                " (time rule) %" PRIu64 " (cap)\n",
                st->pair_candidates, st->pairs_dropped_gap, st->pairs_dropped_time,
@@ -301,7 +302,8 @@ static int cat_one(void *ctx, const pmp_shard_group *sg, pmp_err *err)
     if (decode(c, sg->ctx, sg->n_ctx, err) < 0) return -1;
     if (c->text)
         return pmp_group_writer_write_text(c->w, sg->source, sg->source_len, sg->id, sg->id_len,
-                                           c->dec.data, c->dec.len, err) < 0 ? -1 : 0;
+                                           sg->split_key, sg->split_key_len, c->dec.data,
+                                           c->dec.len, err) < 0 ? -1 : 0;
     char *src = pmp_xstrndup(sg->source, sg->source_len), *id = pmp_xstrndup(sg->id, sg->id_len);
     pmp_group_set(g, src, id, c->dec.data, c->dec.len);
     free(src);

@@ -127,7 +127,9 @@ static int run_one(wiki_state *s, const char *path, const pmp_extract_sink *sink
         int wrc = s->list ? 0
                   : s->o.latest_text
                       ? pmp_group_writer_write_text(sink->writer, g.source, strlen(g.source), g.id,
-                                                    strlen(g.id), g.context, g.context_len, err)
+                                                    strlen(g.id), g.split_key,
+                                                    g.split_key ? strlen(g.split_key) : 0,
+                                                    g.context, g.context_len, err)
                       : pmp_group_writer_write(sink->writer, &g, err);
         if (wrc < 0) {
             rc = -1;

@@ -118,6 +118,9 @@ static void on_page_end(void *ud, const pmp_wiki_page *p)
     pmp_buf gid = PMP_BUF_INIT;
     pmp_buf_printf(&gid, "wikipedia/%s/%s", p->title, last->id);
     pmp_group_set(g, "wikipedia", gid.data, w->scratch.data, w->scratch.len);
+    pmp_buf_clear(&gid);   /* the page, as its revert groups have it */
+    pmp_buf_printf(&gid, "wikipedia/%s", p->title);
+    pmp_group_set_split_key(g, gid.data, gid.len);
     pmp_buf_free(&gid);
     w->st.groups++;
 }

@@ -16,7 +16,7 @@ B="$PMP_BIN"
 LIST="pmp-extract: pmp-extract:hh pmp-extract:stackexchange pmp-extract:reddit pmp-extract:wikipedia pmp-dedup:
 pmp-bpe: pmp-bpe:encode pmp-bpe:decode pmp-bpe:info pmp-bpe:train pmp-bpe:convert
 pmp-tokenize: pmp-shard: pmp-shard:info pmp-shard:verify pmp-shard:cat pmp-shard:head
-pmp-shard:stats pmp-shard:pair pmp-shard:merge pmp-shard:export pmp-train: pmp-train:export pmp-train:score
+pmp-shard:stats pmp-shard:leaks pmp-shard:pair pmp-shard:merge pmp-shard:export pmp-train: pmp-train:export pmp-train:score
 pmp-train:plot pmp-curve:"
 : > "$T/help.txt"
 for ps in $LIST; do
