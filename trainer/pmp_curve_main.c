@@ -58,7 +58,7 @@ static int cmd_plot(int argc, char **argv)
     if (optind + 1 != argc) return pmp_cli_usage_error(&cli, "expected OUT_DIR");
     pmp_err err = {0};
     int drawn;
-    if (pmp_curve_summarize(argv[optind], 1, &drawn, &err) < 0) return pmp_cli_fail_err(&cli, &err);
+    if (pmp_curve_summarize(argv[optind], 1, &drawn, &err) < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     if (!drawn)
         pmp_cli_warn(&cli, "gnuplot is not installed (apt install gnuplot-nox): wrote the CSVs only");
     pmp_cli_stat_str(&cli, "out", argv[optind]);
