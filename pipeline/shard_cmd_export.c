@@ -223,7 +223,7 @@ int pmp_shard_cmd_export(int argc, char **argv)
     if (x.repaired)
         pmp_cli_warn(&cli, "%llu truncated texts ended inside a UTF-8 character (replaced by U+FFFD)",
                      (unsigned long long)x.repaired);
-    if (rc < 0) return pmp_cli_fail_err(&cli, &err);
+    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     pmp_cli_stat_num(&cli, "groups", (double)x.groups);
     pmp_cli_stat_num(&cli, "pairs", (double)x.pairs);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);

@@ -393,7 +393,7 @@ int pmp_bpe_cmd_info(int argc, char **argv)
     pmp_err err;
     pmp_bpe *bpe;
     if (pmp_bpe_load(&bpe, a.tokenizer, a.pattern, &err) < 0)
-        return pmp_cli_fail_err(&cli, &err);
+        return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     if (cli.json) {   /* the same facts, one JSON object on stdout */
         pmp_buf out = PMP_BUF_INIT;
         pmp_jobj j;

@@ -156,7 +156,7 @@ static int cmd_export(int argc, char **argv)
     if (optind + 1 != argc || !out) return pmp_cli_usage_error(&cli, "expected CKPT and -o OUT");
     pmp_err err;
     int hf_dir = 0;
-    if (pmp_run_export(argv[optind], out, &x, &hf_dir, &err) < 0) return pmp_cli_fail_err(&cli, &err);
+    if (pmp_run_export(argv[optind], out, &x, &hf_dir, &err) < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     pmp_cli_stat_str(&cli, "checkpoint", argv[optind]);
     pmp_cli_stat_str(&cli, "output", out);
     pmp_cli_stat_str(&cli, "layout", hf_dir ? "huggingface-dir" : "safetensors-file");
@@ -215,9 +215,12 @@ static int cmd_score(int argc, char **argv)
         return pmp_cli_finish(&cli, PMP_EXIT_OK);
     }
     if (maxc >= 0 || maxr >= 0) return pmp_cli_usage_error(&cli, "the cuts of shards are the shards' own");
-    if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, normalize, stdout, &err) < 0 ||
-        fflush(stdout) != 0)
-        return pmp_cli_fail_err(&cli, &err);
+    if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, normalize, stdout, &err) < 0)
+        return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
+    if (fflush(stdout) != 0) {
+        pmp_err_setc(&err, pmp_errcode_from_errno(errno), "write error on the output");
+        return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
+    }
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
 
@@ -242,7 +245,7 @@ static int cmd_plot(int argc, char **argv)
     if (optind + 1 != argc || !out) return pmp_cli_usage_error(&cli, "expected RUN_DIR and -o OUT.svg|.png");
     pmp_err err = {0};
     int rc = pmp_run_plot(argv[optind], out, &err);
-    if (rc < 0) return pmp_cli_fail_err(&cli, &err);
+    if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     if (rc == 0)
         pmp_cli_warn(&cli, "gnuplot is not installed (apt install gnuplot-nox): wrote %s/plot/ only",
                      argv[optind]);
@@ -340,7 +343,7 @@ static int train_main(int argc, char **argv, data_args *da)
     if (resume_flag && resume_out) {
         pmp_err aerr;
         int got = pmp_run_load_args(resume_out, &saved, &n_saved, &aerr);
-        if (got < 0) return pmp_cli_fail_err(&cli, &aerr);
+        if (got < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &aerr));
         if (got == 1) {
             merged = pmp_xcalloc((size_t)(n_saved + argc + 1), sizeof *merged);
             merged[0] = argv[0];
@@ -466,7 +469,7 @@ static int train_main(int argc, char **argv, data_args *da)
             if (!not_saved[i]) keep[nk++] = orig_argv[i];
         int src = pmp_run_save_args(o.out_dir, nk, keep, &err);
         free(keep);
-        if (src < 0) return pmp_cli_fail_err(&cli, &err);
+        if (src < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     }
     pmp_run_result res;
     int rc = pmp_run_train(&o, &res, &err);

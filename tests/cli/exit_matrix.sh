@@ -186,5 +186,11 @@ row missing 1 "missing_dir" "$C" --train missing_dir --eval shards --init s=scra
 row usage 2 "" "$C" plot
 row missing 1 "missing_out" "$C" plot missing_out
 
+# ---------- --json names the kind of the error (pmp_errcode_name) ----------
+row json 1 '"exit_code":1,"error":"io"' "$X" hh --json missing.jsonl
+row json 1 '"error":"input"' "$K" --json -t tok.json -o o5 bad_groups.jsonl
+row json 1 '"error":"corrupt"' "$R" score --json badrun/checkpoints/step-000000002 --data shards
+row json 1 '"error":"mismatch"' "$K" --json -t tok2.json --resume -o shards groups.jsonl
+
 echo "exit matrix: $((n - fails)) of $n cases as documented"
 [ "$fails" = 0 ]
