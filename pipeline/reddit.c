@@ -133,6 +133,8 @@ int pmp_reddit_extract(const pmp_reddit_opts *o, const char *const *comments_pat
 done:
     stats->in_bytes = r.base_bytes;
     stats->spill_runs = pmp_groupby_runs(r.gb);
+    stats->spill_bytes = pmp_groupby_spill_bytes(r.gb);
+    stats->spill_peak_bytes = pmp_groupby_spill_peak(r.gb);
     pmp_reddit_thread_free(t);
     pmp_reddit_parser_free(r.parser);
     pmp_buf_free(&r.rec);

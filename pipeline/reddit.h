@@ -120,6 +120,7 @@ typedef struct pmp_reddit_stats {
     uint64_t low_submission_score; /* would be a group, submission filter */
     uint64_t groups, responses;
     uint64_t spill_runs;
+    uint64_t spill_bytes, spill_peak_bytes;   /* written to run files; most held at once */
     uint64_t in_bytes;             /* decoded NDJSON bytes read */
 } pmp_reddit_stats;
 

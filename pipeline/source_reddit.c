@@ -223,6 +223,8 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
     pmp_extract_report_num(r, "repaired", (double)st->repaired);
     pmp_extract_report_num(r, "duplicates", (double)st->duplicates);
     pmp_extract_report_num(r, "spill_runs", (double)st->spill_runs);
+    pmp_extract_report_num(r, "spill_bytes", (double)st->spill_bytes);
+    pmp_extract_report_num(r, "spill_peak_bytes", (double)st->spill_peak_bytes);
     pmp_extract_report_num(r, "in_mb", round((double)st->in_bytes / 1e4) / 100);
     if (seconds > 0)
         pmp_extract_report_num(r, "mb_per_s", round((double)st->in_bytes / 1e5 / seconds) / 10);
