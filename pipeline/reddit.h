@@ -37,6 +37,10 @@ typedef struct pmp_reddit_opts {
      * one joined input, so a comment meets its submission whatever month each is in */
     const char *const *submissions;
     size_t n_submissions;
+    /* files whose kind (submissions or comments) is read from their lines, read
+     * after the submissions; each must hold one kind only */
+    const char *const *detect;
+    size_t n_detect;
     int max_depth;             /* ancestors of the parent comment put in the context */
     unsigned keep;             /* PMP_REDDIT_KEEP_* */
     int has_min_score;
@@ -65,6 +69,7 @@ enum {
     PMP_RI_HAS_SCORE = 1 << 6,
     PMP_RI_SUBMISSION = 1 << 7,
     PMP_RI_PARENT_T3 = 1 << 8,      /* comment: its parent is the submission */
+    PMP_RI_NO_KIND = 1 << 9,        /* parse by content: neither or both kinds' fields */
 };
 
 typedef struct pmp_reddit_item {
@@ -84,7 +89,10 @@ typedef struct pmp_reddit_parser pmp_reddit_parser;
 
 pmp_reddit_parser *pmp_reddit_parser_new(void);
 void pmp_reddit_parser_free(pmp_reddit_parser *p);
-/* Parses one NDJSON line (a comment, or a submission when is_submission).
+/* Parses one NDJSON line (a comment, or a submission when is_submission; with
+ * is_submission < 0, whichever its fields say: PMP_RI_SUBMISSION is set for a
+ * submission, and a line with neither or both kinds' fields returns 0 with
+ * PMP_RI_NO_KIND set).
  * Returns 1 with *it filled (strings valid until the next call), 0 when a required
  * field (id; link_id and parent_id for comments) is missing or unreadable (reason in
  * err), -1 when the line is not a JSON object ("byte N: reason" in err). */

@@ -9,11 +9,11 @@
 #include "pmp_ndjson.h"
 
 enum { F_ID, F_NAME, F_PARENT, F_LINK, F_BODY, F_SCORE, F_CREATED, F_AUTHOR, F_SUBREDDIT,
-       F_STICKIED, F_DISTINGUISHED, F_TITLE, F_SELFTEXT, F_N };
+       F_STICKIED, F_DISTINGUISHED, F_TITLE, F_SELFTEXT, F_NUM_COMMENTS, F_N };
 
 static const char *const field_keys[F_N] = {
     "id", "name", "parent_id", "link_id", "body", "score", "created_utc", "author",
-    "subreddit", "stickied", "distinguished", "title", "selftext",
+    "subreddit", "stickied", "distinguished", "title", "selftext", "num_comments",
 };
 
 struct pmp_reddit_parser {
@@ -103,6 +103,17 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
+/* What the line's fields say it is: 1 a submission, 0 a comment, -1 neither
+ * or both (pushshift submissions have title/selftext/num_comments and no
+ * parent_id/body; comments the other way round). */
+static int kind_of(const pmp_jfield *f)
+{
+    int sub = f[F_TITLE].type != PMP_JV_ABSENT || f[F_SELFTEXT].type != PMP_JV_ABSENT ||
+              f[F_NUM_COMMENTS].type != PMP_JV_ABSENT;
+    int com = f[F_PARENT].type != PMP_JV_ABSENT || f[F_BODY].type != PMP_JV_ABSENT;
+    return sub == com ? -1 : sub;
+}
+
 int pmp_reddit_parse(pmp_reddit_parser *p, const char *line, size_t len, int is_submission,
                      pmp_reddit_item *it, pmp_err *err)
 {
@@ -110,6 +121,19 @@ int pmp_reddit_parse(pmp_reddit_parser *p, const char *line, size_t len, int is_
     if (pmp_ndjson_extract(p->x, line, len, f, err)) return -1;
     memset(it, 0, sizeof *it);
     it->created_utc = NAN;
+    if (is_submission < 0) {
+        is_submission = kind_of(f);
+        if (is_submission < 0) {
+            it->flags |= PMP_RI_NO_KIND;
+            pmp_err_set(err, "%s", f[F_TITLE].type != PMP_JV_ABSENT || f[F_SELFTEXT].type != PMP_JV_ABSENT ||
+                                       f[F_NUM_COMMENTS].type != PMP_JV_ABSENT
+                                   ? "both submission fields (title/selftext/num_comments) "
+                                     "and comment fields (parent_id/body)"
+                                   : "neither a submission (title/selftext/num_comments) nor "
+                                     "a comment (parent_id/body)");
+            return 0;
+        }
+    }
     for (int k = 0; k < F_N; k++) it->repaired |= f[k].repaired;
 
     int prefix;
