@@ -51,6 +51,10 @@ typedef struct pmp_reddit_opts {
     size_t n_subreddits;
     int unescape_html;         /* &amp; &lt; &gt; -> & < > (Reddit escapes these in bodies) */
     int skip_bad;              /* count and skip bad lines instead of failing */
+    /* --preset shp (Stanford SHP's post and comment rules): only top-level replies
+     * to a known self-post that is not NSFW; replies by the post's author are not
+     * eligible (the score thresholds go in min_score / min_submission_score) */
+    int shp;
     uint64_t mem;              /* group-by memory budget in bytes */
     const char *tmpdir;        /* NULL: $TMPDIR or /tmp */
 } pmp_reddit_opts;
@@ -70,6 +74,8 @@ enum {
     PMP_RI_SUBMISSION = 1 << 7,
     PMP_RI_PARENT_T3 = 1 << 8,      /* comment: its parent is the submission */
     PMP_RI_NO_KIND = 1 << 9,        /* parse by content: neither or both kinds' fields */
+    PMP_RI_SELF = 1 << 10,          /* submission: is_self (a text post, not a link) */
+    PMP_RI_NSFW = 1 << 11,          /* submission: over_18 */
 };
 
 typedef struct pmp_reddit_item {
@@ -79,6 +85,7 @@ typedef struct pmp_reddit_item {
     uint64_t parent;           /* comment: parent id (see PMP_RI_PARENT_T3) */
     double score;              /* valid with PMP_RI_HAS_SCORE */
     double created_utc;        /* seconds; NAN when absent */
+    uint64_t author_hash;      /* xxHash64 of the author name | 1; 0: none or [deleted] */
     const char *subreddit; size_t subreddit_len;
     const char *body; size_t body_len;     /* comment body or submission selftext */
     const char *title; size_t title_len;   /* submission only */
@@ -126,6 +133,7 @@ typedef struct pmp_reddit_stats {
     uint64_t same_score;           /* >= 2 eligible replies, all with one score */
     uint64_t no_context;           /* would be a group, but the context is unknown */
     uint64_t low_submission_score; /* would be a group, submission filter */
+    uint64_t shp_post;             /* would be a group, not an SHP post (--preset shp) */
     uint64_t groups, responses;
     uint64_t spill_runs;
     uint64_t spill_bytes, spill_peak_bytes;   /* written to run files; most held at once */

@@ -30,6 +30,7 @@ enum {
     OPT_SKIP_BAD,
     OPT_MEM,
     OPT_TMP,
+    OPT_PRESET,
 };
 static const struct option options[] = {
     {"comments", required_argument, NULL, OPT_COMMENTS},
@@ -43,6 +44,7 @@ static const struct option options[] = {
     {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
     {"mem", required_argument, NULL, OPT_MEM},
     {"tmp", required_argument, NULL, OPT_TMP},
+    {"preset", required_argument, NULL, OPT_PRESET},
     {NULL, 0, NULL, 0},
 };
 
@@ -151,6 +153,17 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
                                 arg);
         return 0;
     case OPT_TMP: o->tmpdir = arg; return 0;
+    case OPT_PRESET:
+        if (strcmp(arg, "shp"))
+            return pmp_err_setc(err, PMP_E_USAGE, "--preset: unknown preset '%s' (known: shp)", arg);
+        /* Stanford SHP's post and comment rules (docs/reddit.md, "--preset shp");
+         * its pair rules are pmp-tokenize --preset shp */
+        o->shp = 1;
+        o->has_min_score = 1;
+        o->min_score = 2;
+        o->has_min_submission_score = 1;
+        o->min_submission_score = 10;
+        return 0;
     }
     return pmp_err_setc(err, PMP_E_USAGE, "unexpected option");
 }
@@ -216,6 +229,8 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
     pmp_extract_report_num(r, "same_score", (double)st->same_score);
     pmp_extract_report_num(r, "no_context", (double)st->no_context);
     pmp_extract_report_num(r, "low_submission_score", (double)st->low_submission_score);
+    if (((const reddit_state *)state)->o.shp)
+        pmp_extract_report_num(r, "shp_not_self_post", (double)st->shp_post);
     pmp_extract_report_num(r, "ineligible_replies", (double)st->ineligible_replies);
     pmp_extract_report_num(r, "other_subreddit", (double)st->other_subreddit);
     pmp_extract_report_num(r, "missing_fields", (double)st->missing_fields);
@@ -254,6 +269,10 @@ const pmp_source pmp_source_reddit = {
         "  --keep LIST              turn eligibility filters off: empty, deleted (body\n"
         "                           [deleted]/[removed]), deleted-author, automoderator,\n"
         "                           stickied, moderator, or all (default: every filter on)\n"
+        "  --preset shp             Stanford SHP's rules: top-level replies to a known\n"
+        "                           self-post, not NSFW, post score >= 10, replies with\n"
+        "                           score >= 2, not by [deleted], moderators or the\n"
+        "                           post's author (pair rules: pmp-tokenize --preset shp)\n"
         "  --raw-html               keep &amp; &lt; &gt; as written in the dump\n"
         "  --skip-bad               count and skip invalid JSON lines instead of failing\n"
         "  --mem SIZE               group-by memory before spilling to disk (1G)\n"
