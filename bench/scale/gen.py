@@ -30,7 +30,8 @@ from the measured distribution, `check` measures the output the same way):
     score, body length (characters of the HTML Body), accepted-answer rate among
     answered questions, answer delay; rows in Id order, answers interleaved with later
     questions by time.
-  wikipedia: revisions per page and article length (empirical over the histories);
+  wikipedia: revisions per page with the page's median article length, drawn as one
+    pair from the histories' pages (a page cut to a quarter of the output);
     share of revisions that are identity reverts (revert rate) and of those with a
     vandalism comment; an edit changes one paragraph, vandalism inserts a short phrase,
     a revert restores an earlier text.
@@ -201,7 +202,7 @@ def wiki_pages(path):
 
 def fit_wikipedia(shared, skip_large=True):
     rx = re.compile(r"vandal|\brvv?\b|reverted edits by|cluebot|huggle|\(hg\)", re.I)
-    revs_per_page, lens, nrev, reverts, vandal = [], [], 0, 0, 0
+    revs_per_page, lens, nrev, reverts, vandal, page_shape = [], [], 0, 0, 0, []
     for path in sorted(glob.glob(os.path.join(shared, "wikipedia", "*history*"))):
         if skip_large and os.path.getsize(path) > 50e6:
             continue
@@ -209,6 +210,7 @@ def fit_wikipedia(shared, skip_large=True):
             if not revs:
                 continue
             revs_per_page.append(len(revs))
+            page_shape.append([len(revs), sorted(r[1] for r in revs)[len(revs) // 2]])
             for k, (h, n, c) in enumerate(revs):
                 nrev += 1
                 lens.append(n)
@@ -216,6 +218,7 @@ def fit_wikipedia(shared, skip_large=True):
                     reverts += 1
                     vandal += bool(rx.search(c))
     return {"pages": len(revs_per_page), "revisions_per_page": sorted(revs_per_page),
+            "page_shape": page_shape,
             "text_len": sorted(lens), "revert_rate": reverts / max(1, nrev),
             "vandal_comment_rate": vandal / max(1, reverts)}
 
@@ -374,8 +377,13 @@ def gen_wikipedia(stats, out_dir, mb, seed):
                 '<namespace key="0" case="first-letter" /></namespaces></siteinfo>\n')
         while written < target:
             page += 1
-            nrev = draw(rng, s["revisions_per_page"])
-            length = max(200, draw(rng, s["text_len"]))
+            # a page's revision count and article length drawn together (a long
+            # history of a long article is one real page, not two independent draws)
+            nrev, length = draw(rng, s["page_shape"])
+            length = max(200, length)
+            # the samples hold one 15,180-revision history (Anarchism, 1 GB): a page
+            # is cut to a quarter of the target so that one draw cannot be the file
+            nrev = max(1, min(nrev, int(target / 4 / (length * 1.3))))
             paras = [words.text(rng.randint(200, 900)) for _ in range(max(1, length // 550))]
             hist = []
             out = ["<page><title>Gen page %d</title><ns>0</ns><id>%d</id>\n" % (page, page)]
