@@ -111,7 +111,7 @@ static int jsonc_parse(json_tokener *tok, pmp_group *g, const char *line, size_t
         json_object_object_get_ex(obj, "text", &resp)) {
         /* a text document: its text is the context, and there are no responses */
         rc = get_string(obj, "text", 1, &g->context, &g->context_len, err);
-        if (rc == 0 && g->split_key && !*g->split_key) rc = pmp_err_set(err, "empty \"split_key\"");
+        if (rc == 0 && g->split_key && !*g->split_key) rc = pmp_err_setc(err, PMP_E_INPUT, "empty \"split_key\"");
         goto done;
     }
     if (get_string(obj, "context", 1, &g->context, &g->context_len, err) < 0) goto done;

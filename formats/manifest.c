@@ -114,6 +114,7 @@ static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint6
     pmp_jobj_u64(&j, "max_pairs_per_group", p->max_pairs_per_group);
     pmp_jobj_num(&j, "min_score_gap", p->min_score_gap);
     pmp_jobj_bool(&j, "time_rule", p->time_rule);
+    if (p->shp_rule) pmp_jobj_bool(&j, "shp_rule", 1);
     pmp_jobj_u64(&j, "max_context_tokens", p->max_context_tokens);
     pmp_jobj_u64(&j, "max_response_tokens", p->max_response_tokens);
     pmp_jobj_u64(&j, "shard_size", p->shard_size);
@@ -305,6 +306,7 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
     m->policy.max_pairs_per_group = u64(p, "max_pairs_per_group", &bad);
     m->policy.min_score_gap = num(p, "min_score_gap", &bad);
     m->policy.time_rule = json_object_get_boolean(get(p, "time_rule"));
+    m->policy.shp_rule = json_object_get_boolean(get(p, "shp_rule"));
     m->policy.max_context_tokens = u64(p, "max_context_tokens", &bad);
     m->policy.max_response_tokens = u64(p, "max_response_tokens", &bad);
     m->policy.shard_size = u64(p, "shard_size", &bad);
@@ -440,6 +442,7 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
     CMP(max_pairs_per_group, "--max-pairs-per-group")
     CMP(min_score_gap, "--min-score-gap")
     CMP(time_rule, "--time-rule")
+    CMP(shp_rule, "--preset shp")
     CMP(max_context_tokens, "--max-context-tokens")
     CMP(max_response_tokens, "--max-response-tokens")
     CMP(shard_size, "--shard-size")

@@ -211,6 +211,7 @@ typedef struct pmp_manifest_policy {
     uint64_t max_pairs_per_group;
     double min_score_gap;
     int time_rule;
+    int shp_rule;                   /* written only when on (older manifests lack it) */
     uint64_t max_context_tokens;    /* 0 = no limit */
     uint64_t max_response_tokens;
     uint64_t shard_size;            /* bytes of tokens (4 per token) */

@@ -189,12 +189,12 @@ static int name_cmp(const void *a, const void *b)
 static int carry_over(const char *path, long keep, pmp_buf *out, pmp_err *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return pmp_err_set(err, "%s: cannot read: %s", path, strerror(errno));
+    if (!f) return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot read: %s", path, strerror(errno));
     pmp_buf text = PMP_BUF_INIT;
     char chunk[65536];
     size_t got;
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) pmp_buf_append(&text, chunk, got);
-    int rc = ferror(f) ? pmp_err_set(err, "%s: read error", path) : 0;
+    int rc = ferror(f) ? pmp_err_setc(err, PMP_E_IO, "%s: read error", path) : 0;
     fclose(f);
     size_t pos = 0;
     const uint8_t *d;
@@ -233,7 +233,7 @@ int pmp_tfevents_open(pmp_tfevents **out, const char *dir, long keep_to_step, pm
     if (!d) {
         pmp_buf_free(&path);
         pmp_buf_free(&name);
-        return pmp_err_set(err, "%s: cannot list: %s", dir, strerror(errno));
+        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot list: %s", dir, strerror(errno));
     }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -266,7 +266,7 @@ int pmp_tfevents_open(pmp_tfevents **out, const char *dir, long keep_to_step, pm
     pmp_buf_free(&body);
     pmp_buf_free(&name);
     FILE *f = rc == 0 ? fopen(path.data, "ab") : NULL;
-    if (rc == 0 && !f) rc = pmp_err_set(err, "%s: cannot append: %s", path.data, strerror(errno));
+    if (rc == 0 && !f) rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot append: %s", path.data, strerror(errno));
     if (rc < 0) {
         pmp_buf_free(&path);
         return -1;
@@ -316,7 +316,7 @@ int pmp_tfevents_end(pmp_tfevents *t, pmp_err *err)
     pmp_buf_clear(&t->rec);
     put_record(&t->rec, t->event.data, t->event.len);
     if (fwrite(t->rec.data, 1, t->rec.len, t->f) != t->rec.len || fflush(t->f) != 0)
-        return pmp_err_set(err, "%s: write error: %s", t->path, strerror(errno));
+        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: write error: %s", t->path, strerror(errno));
     return 0;
 }
 

@@ -8,7 +8,9 @@
  * order they were added — so the output is the same for every mem_budget.
  * Callers that want numeric order encode numbers big-endian (pmp_groupby_key_u64).
  * Run files are unlinked as soon as they are created-and-opened, so nothing is
- * left behind if the process dies.
+ * left behind if the process dies. The descriptors held stay within a share of
+ * RLIMIT_NOFILE (taken at open; runs are merged while adding when they would
+ * exceed it), so any input size works under an ordinary `ulimit -n`.
  */
 #ifndef PMP_GROUPBY_H
 #define PMP_GROUPBY_H
@@ -31,8 +33,13 @@ int pmp_groupby_finish(pmp_groupby *g, pmp_err *err);
  * Returns 1, 0 at the end, -1 on error. */
 int pmp_groupby_next(pmp_groupby *g, const void **key, size_t *klen,
                      const void **val, size_t *vlen, pmp_err *err);
-/* Number of run files spilled so far (for stats and tests). */
+/* Number of run files written so far, spills and merges (for stats and tests). */
 uint64_t pmp_groupby_runs(const pmp_groupby *g);
+/* Bytes written to run files so far, and the most held on disk at once. */
+uint64_t pmp_groupby_spill_bytes(const pmp_groupby *g);
+uint64_t pmp_groupby_spill_peak(const pmp_groupby *g);
+/* Descriptors this group-by may hold (its share of RLIMIT_NOFILE). */
+size_t pmp_groupby_max_open(const pmp_groupby *g);
 void pmp_groupby_close(pmp_groupby *g);
 
 /* Writes v big-endian into out[8], so that memcmp order is numeric order. */

@@ -13,6 +13,7 @@ void pmp_pairs_policy_default(pmp_pairs_policy *p)
     p->max_pairs_per_group = 8;
     p->min_score_gap = 0;
     p->time_rule = 0;
+    p->shp_rule = 0;
 }
 
 /* SHP's first-mover correction: an earlier comment has had more time to collect
@@ -22,6 +23,16 @@ static int time_ok(double sa, double sb, double ta, double tb)
 {
     if (isnan(ta) || isnan(tb)) return 1;
     return ta <= tb || sa >= 2 * sb;
+}
+
+/* Stanford SHP's pair rule: "a beats b" only if a (the higher score) was written
+ * no earlier than b, so that its higher score cannot come from having been
+ * visible longer, and a's score is at least twice b's (b's above zero). Both
+ * times must be known. */
+static int shp_ok(double sa, double sb, double ta, double tb)
+{
+    if (isnan(ta) || isnan(tb)) return 0;
+    return ta >= tb && sb > 0 && sa >= 2 * sb;
 }
 
 /* xxHash64 of le32(a) le32(b), seeded with xxHash64(group id, PAIR_SEED). */
@@ -71,6 +82,12 @@ size_t pmp_pairs_form(const pmp_pairs_policy *p, const char *group_id, size_t id
             }
             if (p->time_rule && created_utc &&
                 !time_ok(scores[a], scores[b], created_utc[a], created_utc[b])) {
+                st->dropped_time++;
+                continue;
+            }
+            if (p->shp_rule &&
+                !shp_ok(scores[a], scores[b], created_utc ? created_utc[a] : NAN,
+                        created_utc ? created_utc[b] : NAN)) {
                 st->dropped_time++;
                 continue;
             }

@@ -12,7 +12,8 @@
 typedef struct pmp_pairs_policy {
     uint32_t max_pairs_per_group;  /* 0 = unlimited; default 8 */
     double min_score_gap;          /* keep a pair only if |score_a - score_b| >= this (> 0 always) */
-    int time_rule;                 /* SHP first-mover correction */
+    int time_rule;                 /* first-mover correction (docs/tokenize.md) */
+    int shp_rule;                  /* Stanford SHP's pair rule (docs/tokenize.md) */
 } pmp_pairs_policy;
 
 void pmp_pairs_policy_default(pmp_pairs_policy *p);
@@ -21,7 +22,7 @@ void pmp_pairs_policy_default(pmp_pairs_policy *p);
 typedef struct pmp_pairs_stats {
     uint64_t candidates;     /* pairs with different scores */
     uint64_t dropped_gap;    /* below --min-score-gap */
-    uint64_t dropped_time;   /* removed by the time rule */
+    uint64_t dropped_time;   /* removed by the time rule or the SHP rule */
     uint64_t dropped_cap;    /* over --max-pairs-per-group */
 } pmp_pairs_stats;
 

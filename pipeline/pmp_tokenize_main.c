@@ -25,7 +25,10 @@ static const char usage[] =
     "      --max-pairs-per-group K  keep at most K pairs per group, chosen by a hash of\n"
     "                               (group id, i, j) (default 8; 0 = all)\n"
     "      --min-score-gap X        keep a pair only if the scores differ by at least X\n"
-    "      --time-rule              SHP first-mover rule: keep A > B only if A was posted no\n"
+    "      --preset shp             Stanford SHP's pair rule: keep A > B only if A was\n"
+    "                               written no earlier than B and A's score >= 2 x B's\n"
+    "                               (both times known); with pmp-extract reddit --preset shp\n"
+    "      --time-rule              first-mover rule: keep A > B only if A was posted no\n"
     "                               later than B or A's score is at least twice B's\n"
     "      --max-context-tokens N   keep the last N context tokens (default: all)\n"
     "      --max-response-tokens N  keep the first N tokens of each response (default: all)\n"
@@ -70,6 +73,7 @@ enum {
     OPT_MAX_PAIRS,
     OPT_MIN_GAP,
     OPT_TIME_RULE,
+    OPT_PRESET,
     OPT_MAX_CTX,
     OPT_MAX_RESP,
     OPT_SPLIT,
@@ -112,6 +116,7 @@ int main(int argc, char **argv)
         {"max-pairs-per-group", required_argument, NULL, OPT_MAX_PAIRS},
         {"min-score-gap", required_argument, NULL, OPT_MIN_GAP},
         {"time-rule", no_argument, NULL, OPT_TIME_RULE},
+        {"preset", required_argument, NULL, OPT_PRESET},
         {"max-context-tokens", required_argument, NULL, OPT_MAX_CTX},
         {"max-response-tokens", required_argument, NULL, OPT_MAX_RESP},
         {"split", required_argument, NULL, OPT_SPLIT},
@@ -162,6 +167,11 @@ int main(int argc, char **argv)
                 return pmp_cli_usage_error(&cli, "--min-score-gap: expected a number >= 0");
             break;
         case OPT_TIME_RULE: o.policy.time_rule = pairing = 1; break;
+        case OPT_PRESET:
+            if (strcmp(optarg, "shp"))
+                return pmp_cli_usage_error(&cli, "--preset: unknown preset (known: shp)");
+            o.policy.shp_rule = pairing = 1;
+            break;
         case OPT_MAX_CTX:
             pairing = 1;
             if (parse_u64(optarg, &o.policy.max_context_tokens) < 0)

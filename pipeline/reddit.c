@@ -32,8 +32,9 @@ static int wanted_subreddit(const pmp_reddit_opts *o, const pmp_reddit_item *it)
     return 0;
 }
 
-/* Reads one dump file into the group-by. */
-static int add_file(run *r, const char *path, int is_submission, pmp_err *err)
+/* Reads one dump file into the group-by: submissions (kind 1), comments (0), or
+ * whichever the first line that says (-1), the other lines agreeing with it. */
+static int add_file(run *r, const char *path, int kind, pmp_err *err)
 {
     pmp_input *in;
     if (pmp_input_open(&in, path, err)) return -1;
@@ -42,6 +43,8 @@ static int add_file(run *r, const char *path, int is_submission, pmp_err *err)
     int rc;
     pmp_reddit_item it;
     pmp_err perr;
+    int is_submission = kind;
+    uint64_t kind_line = 0;   /* the line that decided a detected file's kind */
     while ((rc = pmp_input_line(in, &line, &len, err)) == 1) {
         r->st->lines++;
         if ((r->st->lines & 0xFFFF) == 0 && r->progress)
@@ -51,7 +54,7 @@ static int add_file(run *r, const char *path, int is_submission, pmp_err *err)
             len -= 3;
         }
         if (len == 0 || (len == 1 && line[0] == '\r')) continue;   /* blank line */
-        int pr = pmp_reddit_parse(r->parser, line, len, is_submission, &it, &perr);
+        int pr = pmp_reddit_parse(r->parser, line, len, kind, &it, &perr);
         if (pr < 0) {
             if (r->o->skip_bad) {
                 r->st->bad_lines++;
@@ -62,6 +65,28 @@ static int add_file(run *r, const char *path, int is_submission, pmp_err *err)
             rc = -1;
             break;
         }
+        if (pr == 0 && (it.flags & PMP_RI_NO_KIND)) {
+            pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: %s; pass the file with --submissions or --comments "
+                        "to say which", pmp_input_name(in),
+                        (unsigned long long)pmp_input_line_number(in), perr.msg);
+            rc = -1;
+            break;
+        }
+        if (kind < 0 && pr == 1) {
+            int sub = (it.flags & PMP_RI_SUBMISSION) != 0;
+            if (!kind_line) {
+                is_submission = sub;
+                kind_line = pmp_input_line_number(in);
+            } else if (sub != is_submission) {
+                pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: a %s in a file of %s (line %llu); a file holds "
+                            "one kind: split it, or force one with --submissions/--comments",
+                            pmp_input_name(in), (unsigned long long)pmp_input_line_number(in),
+                            sub ? "submission" : "comment", sub ? "comments" : "submissions",
+                            (unsigned long long)kind_line);
+                rc = -1;
+                break;
+            }
+        }
         if (pr == 0) {
             r->st->missing_fields++;
             continue;
@@ -71,7 +96,7 @@ static int add_file(run *r, const char *path, int is_submission, pmp_err *err)
             r->st->other_subreddit++;
             continue;
         }
-        if (is_submission) r->st->submissions++;
+        if (it.flags & PMP_RI_SUBMISSION) r->st->submissions++;
         else r->st->comments++;
         unsigned char key[8];
         pmp_groupby_key_u64(key, it.link);
@@ -108,6 +133,8 @@ int pmp_reddit_extract(const pmp_reddit_opts *o, const char *const *comments_pat
      * the first copy of a duplicated id is the one kept. */
     for (size_t i = 0; i < o->n_submissions; i++)
         if (add_file(&r, o->submissions[i], 1, err)) goto done;
+    for (size_t i = 0; i < o->n_detect; i++)
+        if (add_file(&r, o->detect[i], -1, err)) goto done;
     for (size_t i = 0; i < n_comments; i++)
         if (add_file(&r, comments_paths[i], 0, err)) goto done;
     if (pmp_groupby_finish(r.gb, err)) goto done;
@@ -133,6 +160,8 @@ int pmp_reddit_extract(const pmp_reddit_opts *o, const char *const *comments_pat
 done:
     stats->in_bytes = r.base_bytes;
     stats->spill_runs = pmp_groupby_runs(r.gb);
+    stats->spill_bytes = pmp_groupby_spill_bytes(r.gb);
+    stats->spill_peak_bytes = pmp_groupby_spill_peak(r.gb);
     pmp_reddit_thread_free(t);
     pmp_reddit_parser_free(r.parser);
     pmp_buf_free(&r.rec);

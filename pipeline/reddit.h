@@ -37,6 +37,10 @@ typedef struct pmp_reddit_opts {
      * one joined input, so a comment meets its submission whatever month each is in */
     const char *const *submissions;
     size_t n_submissions;
+    /* files whose kind (submissions or comments) is read from their lines, read
+     * after the submissions; each must hold one kind only */
+    const char *const *detect;
+    size_t n_detect;
     int max_depth;             /* ancestors of the parent comment put in the context */
     unsigned keep;             /* PMP_REDDIT_KEEP_* */
     int has_min_score;
@@ -47,6 +51,10 @@ typedef struct pmp_reddit_opts {
     size_t n_subreddits;
     int unescape_html;         /* &amp; &lt; &gt; -> & < > (Reddit escapes these in bodies) */
     int skip_bad;              /* count and skip bad lines instead of failing */
+    /* --preset shp (Stanford SHP's post and comment rules): only top-level replies
+     * to a known self-post that is not NSFW; replies by the post's author are not
+     * eligible (the score thresholds go in min_score / min_submission_score) */
+    int shp;
     uint64_t mem;              /* group-by memory budget in bytes */
     const char *tmpdir;        /* NULL: $TMPDIR or /tmp */
 } pmp_reddit_opts;
@@ -65,6 +73,9 @@ enum {
     PMP_RI_HAS_SCORE = 1 << 6,
     PMP_RI_SUBMISSION = 1 << 7,
     PMP_RI_PARENT_T3 = 1 << 8,      /* comment: its parent is the submission */
+    PMP_RI_NO_KIND = 1 << 9,        /* parse by content: neither or both kinds' fields */
+    PMP_RI_SELF = 1 << 10,          /* submission: is_self (a text post, not a link) */
+    PMP_RI_NSFW = 1 << 11,          /* submission: over_18 */
 };
 
 typedef struct pmp_reddit_item {
@@ -74,6 +85,7 @@ typedef struct pmp_reddit_item {
     uint64_t parent;           /* comment: parent id (see PMP_RI_PARENT_T3) */
     double score;              /* valid with PMP_RI_HAS_SCORE */
     double created_utc;        /* seconds; NAN when absent */
+    uint64_t author_hash;      /* xxHash64 of the author name | 1; 0: none or [deleted] */
     const char *subreddit; size_t subreddit_len;
     const char *body; size_t body_len;     /* comment body or submission selftext */
     const char *title; size_t title_len;   /* submission only */
@@ -84,7 +96,10 @@ typedef struct pmp_reddit_parser pmp_reddit_parser;
 
 pmp_reddit_parser *pmp_reddit_parser_new(void);
 void pmp_reddit_parser_free(pmp_reddit_parser *p);
-/* Parses one NDJSON line (a comment, or a submission when is_submission).
+/* Parses one NDJSON line (a comment, or a submission when is_submission; with
+ * is_submission < 0, whichever its fields say: PMP_RI_SUBMISSION is set for a
+ * submission, and a line with neither or both kinds' fields returns 0 with
+ * PMP_RI_NO_KIND set).
  * Returns 1 with *it filled (strings valid until the next call), 0 when a required
  * field (id; link_id and parent_id for comments) is missing or unreadable (reason in
  * err), -1 when the line is not a JSON object ("byte N: reason" in err). */
@@ -118,8 +133,10 @@ typedef struct pmp_reddit_stats {
     uint64_t same_score;           /* >= 2 eligible replies, all with one score */
     uint64_t no_context;           /* would be a group, but the context is unknown */
     uint64_t low_submission_score; /* would be a group, submission filter */
+    uint64_t shp_post;             /* would be a group, not an SHP post (--preset shp) */
     uint64_t groups, responses;
     uint64_t spill_runs;
+    uint64_t spill_bytes, spill_peak_bytes;   /* written to run files; most held at once */
     uint64_t in_bytes;             /* decoded NDJSON bytes read */
 } pmp_reddit_stats;
 

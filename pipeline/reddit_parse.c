@@ -6,14 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "pmp_ndjson.h"
 
 enum { F_ID, F_NAME, F_PARENT, F_LINK, F_BODY, F_SCORE, F_CREATED, F_AUTHOR, F_SUBREDDIT,
-       F_STICKIED, F_DISTINGUISHED, F_TITLE, F_SELFTEXT, F_N };
+       F_STICKIED, F_DISTINGUISHED, F_TITLE, F_SELFTEXT, F_NUM_COMMENTS,
+       F_IS_SELF, F_OVER_18, F_N };
 
 static const char *const field_keys[F_N] = {
     "id", "name", "parent_id", "link_id", "body", "score", "created_utc", "author",
-    "subreddit", "stickied", "distinguished", "title", "selftext",
+    "subreddit", "stickied", "distinguished", "title", "selftext", "num_comments",
+    "is_self", "over_18",
 };
 
 struct pmp_reddit_parser {
@@ -103,6 +107,17 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
+/* What the line's fields say it is: 1 a submission, 0 a comment, -1 neither
+ * or both (pushshift submissions have title/selftext/num_comments and no
+ * parent_id/body; comments the other way round). */
+static int kind_of(const pmp_jfield *f)
+{
+    int sub = f[F_TITLE].type != PMP_JV_ABSENT || f[F_SELFTEXT].type != PMP_JV_ABSENT ||
+              f[F_NUM_COMMENTS].type != PMP_JV_ABSENT;
+    int com = f[F_PARENT].type != PMP_JV_ABSENT || f[F_BODY].type != PMP_JV_ABSENT;
+    return sub == com ? -1 : sub;
+}
+
 int pmp_reddit_parse(pmp_reddit_parser *p, const char *line, size_t len, int is_submission,
                      pmp_reddit_item *it, pmp_err *err)
 {
@@ -110,6 +125,19 @@ int pmp_reddit_parse(pmp_reddit_parser *p, const char *line, size_t len, int is_
     if (pmp_ndjson_extract(p->x, line, len, f, err)) return -1;
     memset(it, 0, sizeof *it);
     it->created_utc = NAN;
+    if (is_submission < 0) {
+        is_submission = kind_of(f);
+        if (is_submission < 0) {
+            it->flags |= PMP_RI_NO_KIND;
+            pmp_err_setc(err, PMP_E_INPUT, "%s", f[F_TITLE].type != PMP_JV_ABSENT || f[F_SELFTEXT].type != PMP_JV_ABSENT ||
+                                       f[F_NUM_COMMENTS].type != PMP_JV_ABSENT
+                                   ? "both submission fields (title/selftext/num_comments) "
+                                     "and comment fields (parent_id/body)"
+                                   : "neither a submission (title/selftext/num_comments) nor "
+                                     "a comment (parent_id/body)");
+            return 0;
+        }
+    }
     for (int k = 0; k < F_N; k++) it->repaired |= f[k].repaired;
 
     int prefix;
@@ -123,6 +151,8 @@ int pmp_reddit_parse(pmp_reddit_parser *p, const char *line, size_t len, int is_
     str_field(&f[F_SUBREDDIT], &it->subreddit, &it->subreddit_len);
     str_field(is_submission ? &f[F_SELFTEXT] : &f[F_BODY], &it->body, &it->body_len);
     if (pmp_jfield_is(&f[F_AUTHOR], "[deleted]")) it->flags |= PMP_RI_AUTHOR_DELETED;
+    else if (f[F_AUTHOR].type == PMP_JV_STRING && f[F_AUTHOR].len)
+        it->author_hash = XXH64(f[F_AUTHOR].s, f[F_AUTHOR].len, 0) | 1;
     if (pmp_jfield_is(&f[F_AUTHOR], "AutoModerator")) it->flags |= PMP_RI_AUTOMOD;
     if (pmp_jfield_truthy(&f[F_STICKIED])) it->flags |= PMP_RI_STICKIED;
     if (pmp_jfield_is(&f[F_DISTINGUISHED], "moderator")) it->flags |= PMP_RI_MODERATOR;
@@ -135,6 +165,8 @@ int pmp_reddit_parse(pmp_reddit_parser *p, const char *line, size_t len, int is_
         it->flags |= PMP_RI_SUBMISSION;
         it->link = it->id;
         str_field(&f[F_TITLE], &it->title, &it->title_len);
+        if (pmp_jfield_truthy(&f[F_IS_SELF])) it->flags |= PMP_RI_SELF;
+        if (pmp_jfield_truthy(&f[F_OVER_18])) it->flags |= PMP_RI_NSFW;
         return 1;
     }
     int lp, pp;
@@ -154,10 +186,10 @@ int pmp_reddit_parse(pmp_reddit_parser *p, const char *line, size_t len, int is_
 typedef struct rec_head {
     uint32_t flags;
     uint32_t lens[3];   /* subreddit, body, title */
-    uint64_t id, link, parent;
+    uint64_t id, link, parent, author_hash;
     double score, created_utc;
 } rec_head;
-_Static_assert(sizeof(rec_head) == 56, "rec_head has no padding: a spill record is its bytes");
+_Static_assert(sizeof(rec_head) == 64, "rec_head has no padding: a spill record is its bytes");
 
 void pmp_reddit_item_encode(pmp_buf *out, const pmp_reddit_item *it)
 {
@@ -170,6 +202,7 @@ void pmp_reddit_item_encode(pmp_buf *out, const pmp_reddit_item *it)
     h.id = it->id;
     h.link = it->link;
     h.parent = it->parent;
+    h.author_hash = it->author_hash;
     h.score = it->score;
     h.created_utc = it->created_utc;
     pmp_buf_reserve(out, sizeof h + it->subreddit_len + it->body_len + it->title_len);
@@ -193,6 +226,7 @@ int pmp_reddit_item_decode(const void *p, size_t n, pmp_reddit_item *it)
     it->id = h.id;
     it->link = h.link;
     it->parent = h.parent;
+    it->author_hash = h.author_hash;
     it->score = h.score;
     it->created_utc = h.created_utc;
     it->subreddit = s;

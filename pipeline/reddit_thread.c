@@ -120,9 +120,11 @@ static int usable_as_context(const pmp_reddit_item *c)
     return !(c->flags & (PMP_RI_BODY_DELETED | PMP_RI_BODY_EMPTY));
 }
 
-static int eligible(const pmp_reddit_opts *o, const pmp_reddit_item *c)
+/* sub: the thread's submission, or NULL when unknown. */
+static int eligible(const pmp_reddit_opts *o, const pmp_reddit_item *c, const pmp_reddit_item *sub)
 {
     unsigned f = c->flags;
+    if (o->shp && sub && c->author_hash && c->author_hash == sub->author_hash) return 0;
     if (!(f & PMP_RI_HAS_SCORE)) return 0;
     if ((f & PMP_RI_BODY_EMPTY) && !(o->keep & PMP_REDDIT_KEEP_EMPTY)) return 0;
     if ((f & PMP_RI_BODY_DELETED) && !(o->keep & PMP_REDDIT_KEEP_DELETED_BODY)) return 0;
@@ -176,13 +178,14 @@ static int one_parent(pmp_reddit_thread *t, size_t nc, size_t r0, size_t r1,
                       pmp_reddit_stats *st, pmp_err *err)
 {
     const pmp_reddit_item *first = &t->items[t->bypar[r0]];
+    if (sub && sub->id != first->link) sub = NULL;
     size_t n_ok = 0;
     const pmp_reddit_item *e0 = NULL;
     int distinct = 0;
     st->parents++;
     for (size_t r = r0; r < r1; r++) {
         const pmp_reddit_item *c = &t->items[t->bypar[r]];
-        if (!eligible(&t->o, c)) { st->ineligible_replies++; continue; }
+        if (!eligible(&t->o, c, sub)) { st->ineligible_replies++; continue; }
         if (!e0) e0 = c;
         else if (c->score != e0->score) distinct = 1;
         n_ok++;
@@ -192,12 +195,15 @@ static int one_parent(pmp_reddit_thread *t, size_t nc, size_t r0, size_t r1,
 
     int top = (first->flags & PMP_RI_PARENT_T3) != 0;
     const pmp_reddit_item *pc = NULL;
-    if (sub && sub->id != first->link) sub = NULL;
     if (top) {
         if (!sub || sub->id != first->parent) { st->no_context++; return 0; }
     } else {
         pc = find_comment(t, nc, first->parent);
         if (!pc || !usable_as_context(pc)) { st->no_context++; return 0; }
+    }
+    if (t->o.shp && (!top || !sub || !(sub->flags & PMP_RI_SELF) || (sub->flags & PMP_RI_NSFW))) {
+        st->shp_post++;
+        return 0;
     }
     if (t->o.has_min_submission_score &&
         (!sub || !(sub->flags & PMP_RI_HAS_SCORE) || sub->score < t->o.min_submission_score)) {
@@ -230,7 +236,7 @@ static int one_parent(pmp_reddit_thread *t, size_t nc, size_t r0, size_t r1,
     pmp_group_set_split_key(g, t->tmp.data, t->tmp.len);
     for (size_t r = r0; r < r1; r++) {
         const pmp_reddit_item *c = &t->items[t->bypar[r]];
-        if (!eligible(&t->o, c)) continue;
+        if (!eligible(&t->o, c, sub)) continue;
         pmp_reddit_id_format(c->id, rid);
         pmp_buf_clear(&t->text);
         put_text(&t->text, c->body, c->body_len, t->o.unescape_html);

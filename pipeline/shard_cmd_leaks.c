@@ -160,7 +160,7 @@ int pmp_shard_cmd_leaks(int argc, char **argv)
     pmp_err err;
     for (int i = 0; i < 2; i++) {
         int got = pmp_manifest_load(&m[i], dirs[i], &err);
-        if (got == 0) pmp_err_set(&err, "%s: no %s", dirs[i], PMP_MANIFEST_NAME);
+        if (got == 0) pmp_err_setc(&err, PMP_E_INPUT, "%s: no %s", dirs[i], PMP_MANIFEST_NAME);
         if (got <= 0) {
             if (i) pmp_manifest_free(&m[0]);
             return pmp_cli_fail(&cli, "%s", err.msg);

@@ -11,9 +11,9 @@
 typedef struct reddit_state {
     pmp_reddit_opts o;
     pmp_reddit_stats st;
-    /* the inputs: --submissions and RS_* FILEs, then --comments and the other FILEs */
-    const char **subs, **comments, **all;
-    size_t n_subs, n_comments;
+    /* the inputs: --submissions, the FILEs (kind read from their lines), --comments */
+    const char **subs, **detect, **comments, **all;
+    size_t n_subs, n_detect, n_comments;
     char *sr_storage;          /* --subreddits, split in place */
     const char **srs;
 } reddit_state;
@@ -30,6 +30,7 @@ enum {
     OPT_SKIP_BAD,
     OPT_MEM,
     OPT_TMP,
+    OPT_PRESET,
 };
 static const struct option options[] = {
     {"comments", required_argument, NULL, OPT_COMMENTS},
@@ -43,6 +44,7 @@ static const struct option options[] = {
     {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
     {"mem", required_argument, NULL, OPT_MEM},
     {"tmp", required_argument, NULL, OPT_TMP},
+    {"preset", required_argument, NULL, OPT_PRESET},
     {NULL, 0, NULL, 0},
 };
 
@@ -58,6 +60,7 @@ static void free_state(void *state)
     free(s->sr_storage);
     free(s->srs);
     free(s->subs);
+    free(s->detect);
     free(s->comments);
     free(s->all);
 }
@@ -150,27 +153,37 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
                                 arg);
         return 0;
     case OPT_TMP: o->tmpdir = arg; return 0;
+    case OPT_PRESET:
+        if (strcmp(arg, "shp"))
+            return pmp_err_setc(err, PMP_E_USAGE, "--preset: unknown preset '%s' (known: shp)", arg);
+        /* Stanford SHP's post and comment rules (docs/reddit.md, "--preset shp");
+         * its pair rules are pmp-tokenize --preset shp */
+        o->shp = 1;
+        o->has_min_score = 1;
+        o->min_score = 2;
+        o->has_min_submission_score = 1;
+        o->min_submission_score = 10;
+        return 0;
     }
     return pmp_err_setc(err, PMP_E_USAGE, "unexpected option");
 }
 
-/* FILEs named RS_* (pushshift's submissions) count as --submissions, the others as
- * comments; with none, the comments come from standard input. */
+/* A FILE is submissions or comments by what its lines hold, whatever its name
+ * (RS_2019-04.zst, AskHistorians_submissions.zst, dump.ndjson); --submissions and
+ * --comments force the kind. With neither FILEs nor --comments, standard input. */
 static int inputs(void *state, int n, char *const *args, const char *const **paths,
                   size_t *n_paths, pmp_err *err)
 {
     reddit_state *s = state;
     (void)err;
-    for (int i = 0; i < n; i++) {
-        const char *base = strrchr(args[i], '/');
-        base = base ? base + 1 : args[i];
-        if (!strncmp(base, "RS_", 3)) push(&s->subs, &s->n_subs, args[i]);
-        else push(&s->comments, &s->n_comments, args[i]);
-    }
-    if (!s->n_comments) push(&s->comments, &s->n_comments, "-");
+    for (int i = 0; i < n; i++) push(&s->detect, &s->n_detect, args[i]);
+    if (!s->n_comments && !s->n_detect) push(&s->detect, &s->n_detect, "-");
     s->o.submissions = s->subs;
     s->o.n_submissions = s->n_subs;
+    s->o.detect = s->detect;
+    s->o.n_detect = s->n_detect;
     for (size_t i = 0; i < s->n_subs; i++) push(&s->all, n_paths, s->subs[i]);
+    for (size_t i = 0; i < s->n_detect; i++) push(&s->all, n_paths, s->detect[i]);
     for (size_t i = 0; i < s->n_comments; i++) push(&s->all, n_paths, s->comments[i]);
     *paths = s->all;
     return 0;
@@ -216,6 +229,8 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
     pmp_extract_report_num(r, "same_score", (double)st->same_score);
     pmp_extract_report_num(r, "no_context", (double)st->no_context);
     pmp_extract_report_num(r, "low_submission_score", (double)st->low_submission_score);
+    if (((const reddit_state *)state)->o.shp)
+        pmp_extract_report_num(r, "shp_not_self_post", (double)st->shp_post);
     pmp_extract_report_num(r, "ineligible_replies", (double)st->ineligible_replies);
     pmp_extract_report_num(r, "other_subreddit", (double)st->other_subreddit);
     pmp_extract_report_num(r, "missing_fields", (double)st->missing_fields);
@@ -223,6 +238,8 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
     pmp_extract_report_num(r, "repaired", (double)st->repaired);
     pmp_extract_report_num(r, "duplicates", (double)st->duplicates);
     pmp_extract_report_num(r, "spill_runs", (double)st->spill_runs);
+    pmp_extract_report_num(r, "spill_bytes", (double)st->spill_bytes);
+    pmp_extract_report_num(r, "spill_peak_bytes", (double)st->spill_peak_bytes);
     pmp_extract_report_num(r, "in_mb", round((double)st->in_bytes / 1e4) / 100);
     if (seconds > 0)
         pmp_extract_report_num(r, "mb_per_s", round((double)st->in_bytes / 1e5 / seconds) / 10);
@@ -230,21 +247,21 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
 
 const pmp_source pmp_source_reddit = {
     .name = "reddit",
-    .summary = "pushshift RC_/RS_ NDJSON -> sibling-comment groups",
+    .summary = "pushshift comments/submissions NDJSON -> sibling-comment groups",
     .usage =
-        "Usage: pmp-extract reddit [OPTIONS] [--submissions RS_FILE]... [FILE|-]...\n"
-        "Reads pushshift comments dumps (RC_*, NDJSON; .zst with a 2 GiB window, .gz,\n"
-        ".bz2 or plain) and writes one group per parent (submission or comment) with at\n"
-        "least 2 eligible direct replies of differing scores (docs/reddit.md).\n"
-        "Several months are one joined input: every submissions file (--submissions, and\n"
-        "any FILE whose name starts with RS_) is read first, then every comments file, in\n"
-        "the order given, and threads are grouped across all of them, as if the RS and\n"
-        "the RC files had each been concatenated into one. `-` at most once.\n"
+        "Usage: pmp-extract reddit [OPTIONS] [FILE|-]...\n"
+        "Reads pushshift dumps (NDJSON; .zst with a 2 GiB window, .gz, .bz2 or plain) and\n"
+        "writes one group per parent (submission or comment) with at least 2 eligible\n"
+        "direct replies of differing scores (docs/reddit.md). Each FILE is submissions or\n"
+        "comments by what its lines hold (title/selftext/num_comments vs parent_id/body),\n"
+        "not by its name: monthly RS_/RC_ files and per-subreddit NAME_submissions.zst /\n"
+        "NAME_comments.zst alike; a file mixing both is an error. Several files are one\n"
+        "joined input: threads are grouped across all of them. `-` at most once.\n"
         "\n"
-        "  --comments FILE          a comments dump (as a FILE not named RS_*; repeatable)\n"
-        "  --submissions FILE       a matching RS_* dump: gives top-level comments a\n"
-        "                           context (title + selftext); without any they are\n"
-        "                           skipped (repeatable)\n"
+        "  --comments FILE          read FILE as comments, whatever it holds (repeatable)\n"
+        "  --submissions FILE       read FILE as submissions (repeatable); submissions\n"
+        "                           give top-level comments a context (title +\n"
+        "                           selftext); without any they are skipped\n"
         "  --max-depth N            ancestors of the parent comment in the context (3)\n"
         "  --min-score N            replies need score >= N (off)\n"
         "  --min-submission-score N threads need a known submission with score >= N (off)\n"
@@ -252,6 +269,10 @@ const pmp_source pmp_source_reddit = {
         "  --keep LIST              turn eligibility filters off: empty, deleted (body\n"
         "                           [deleted]/[removed]), deleted-author, automoderator,\n"
         "                           stickied, moderator, or all (default: every filter on)\n"
+        "  --preset shp             Stanford SHP's rules: top-level replies to a known\n"
+        "                           self-post, not NSFW, post score >= 10, replies with\n"
+        "                           score >= 2, not by [deleted], moderators or the\n"
+        "                           post's author (pair rules: pmp-tokenize --preset shp)\n"
         "  --raw-html               keep &amp; &lt; &gt; as written in the dump\n"
         "  --skip-bad               count and skip invalid JSON lines instead of failing\n"
         "  --mem SIZE               group-by memory before spilling to disk (1G)\n"
@@ -264,7 +285,8 @@ const pmp_source pmp_source_reddit = {
         "`zstd -dc --long=31`. In pipes, `set -o pipefail` first.\n"
         "\n"
         "Example:\n"
-        "  pmp-extract reddit --submissions RS_2019-04.zst RC_2019-04.zst > groups.jsonl\n",
+        "  pmp-extract reddit RS_2019-04.zst RC_2019-04.zst > groups.jsonl\n"
+        "  pmp-extract reddit AskHistorians_submissions.zst AskHistorians_comments.zst\n",
     .options = options,
     .state_size = sizeof(reddit_state),
     .init = init,

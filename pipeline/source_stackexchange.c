@@ -158,6 +158,8 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
         pmp_extract_report_num(r, key, (double)st->skipped[k]);
     }
     pmp_extract_report_num(r, "runs", (double)st->runs);
+    pmp_extract_report_num(r, "spill_bytes", (double)st->spill_bytes);
+    pmp_extract_report_num(r, "spill_peak_bytes", (double)st->spill_peak_bytes);
 }
 
 const pmp_source pmp_source_stackexchange = {

@@ -21,12 +21,13 @@ typedef struct wiki_state {
 
 enum {
     OPT_RADIUS = PMP_OPT_FIRST_FREE, OPT_PATTERN, OPT_ANY, OPT_NS, OPT_CONTEXT, OPT_MAX,
-    OPT_BLANK, OPT_LIST, OPT_TEXT
+    OPT_BLANK, OPT_LIST, OPT_TEXT, OPT_SELF
 };
 static const struct option options[] = {
     {"radius", required_argument, NULL, OPT_RADIUS},
     {"comment-pattern", required_argument, NULL, OPT_PATTERN},
     {"any-revert", no_argument, NULL, OPT_ANY},
+    {"keep-self-reverts", no_argument, NULL, OPT_SELF},
     {"ns", required_argument, NULL, OPT_NS},
     {"context-chars", required_argument, NULL, OPT_CONTEXT},
     {"max-change-chars", required_argument, NULL, OPT_MAX},
@@ -78,6 +79,7 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
         return 0;
     case OPT_PATTERN: s->o.comment_pattern = arg; return 0;
     case OPT_ANY: s->o.any_revert = 1; return 0;
+    case OPT_SELF: s->o.keep_self_reverts = 1; return 0;
     case OPT_NS:
         if (parse_ns(arg, &s->o) < 0)
             return pmp_err_setc(err, PMP_E_USAGE,
@@ -171,6 +173,7 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
     pmp_extract_report_num(r, "redirects", (double)s->redirects);
     pmp_extract_report_num(r, "revisions", (double)s->revisions);
     pmp_extract_report_num(r, "reverts", (double)s->reverts);
+    pmp_extract_report_num(r, "self_reverts", (double)s->self_reverts);
     pmp_extract_report_num(r, "reverts_kept", (double)s->reverts_kept);
     pmp_extract_report_num(r, "reverts_no_change", (double)s->reverts_no_change);
     pmp_extract_report_num(r, "regions", (double)s->regions);
@@ -198,6 +201,8 @@ const pmp_source pmp_source_wikipedia = {
         "                          match (default: vandal, rv, rvv, Reverted edits by,\n"
         "                          ClueBot, Huggle, (HG))\n"
         "  --any-revert            keep every identity revert, whatever its comment\n"
+        "  --keep-self-reverts     keep reverts of the reverting user's own last edit\n"
+        "                          (dropped and counted as self_reverts by default)\n"
         "  --ns LIST               namespaces to read, comma-separated, or 'all' (default 0)\n"
         "  --context-chars N       characters of page text around a change (default 2000)\n"
         "  --max-change-chars N    skip regions longer than N characters (default 2000)\n"

@@ -581,12 +581,16 @@ int pmp_se_extract(const char *posts_path, const pmp_se_options *opt,
             goto out;
         if (join_votes(&r, err) != 0) goto out;
         st->runs += pmp_groupby_runs(r.by_answer);
+        st->spill_bytes += pmp_groupby_spill_bytes(r.by_answer);
+        st->spill_peak_bytes += pmp_groupby_spill_peak(r.by_answer);
         pmp_groupby_close(r.by_answer);
         r.by_answer = NULL;
     }
     if (pmp_groupby_finish(r.by_question, err) != 0) goto out;
     rc = emit_groups(r.by_question, site, opt->votes_path != NULL, w, st, err);
     st->runs += pmp_groupby_runs(r.by_question);
+    st->spill_bytes += pmp_groupby_spill_bytes(r.by_question);
+    st->spill_peak_bytes += pmp_groupby_spill_peak(r.by_question);
 out:
     pmp_groupby_close(r.by_question);
     pmp_groupby_close(r.by_answer);

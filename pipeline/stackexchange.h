@@ -59,6 +59,7 @@ typedef struct pmp_se_stats {
     uint64_t upvotes_matched;   /* ... whose PostId is an answer of this Posts.xml */
     uint64_t upvotes_before_post; /* ... of those, dated before the answer was posted */
     uint64_t runs;              /* group-by run files spilled */
+    uint64_t spill_bytes, spill_peak_bytes;   /* written to run files; most held at once (sum over group-bys) */
     uint64_t skipped[PMP_SE_SKIP_REASONS];
 } pmp_se_stats;
 

@@ -368,7 +368,7 @@ static int place_group(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
     sg.resp = r->resp;
     sg.n_resp = (uint32_t)n;
     pmp_pairs_policy pp = {(uint32_t)o->policy.max_pairs_per_group, o->policy.min_score_gap,
-                           o->policy.time_rule};
+                           o->policy.time_rule, o->policy.shp_rule};
     pmp_pairs_stats ps = {0};
     sg.n_pairs = (uint32_t)pmp_pairs_form(&pp, g->id, sg.id_len, r->scores, r->times, n,
                                           &r->pairs, &r->pairs_cap, &ps);

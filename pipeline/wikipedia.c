@@ -313,6 +313,13 @@ static void handle_revert(pmp_wiki *w, const pmp_wiki_page *p, const pmp_wiki_re
         w->o.on_revert(w->o.ud, &rv);
     }
     if (!match && !w->o.any_revert) return;
+    /* An editor undoing their own last edit is no judgement of it: B is not
+     * vandalism someone else caught, so the pair says nothing about quality. */
+    if (!w->o.keep_self_reverts && r->user[0] && strlen(r->user) == w->prev_user.len &&
+        !memcmp(r->user, w->prev_user.data, w->prev_user.len)) {
+        w->st.self_reverts++;
+        return;
+    }
     w->st.reverts_kept++;
     /* the second lookup cannot evict the first: it was just stamped newest */
     w->clean_g = clean_cached(w, r->text->data, r->text->len);

@@ -6,7 +6,8 @@
  * earlier revision G among the `radius` revisions before R, G is not the
  * revision B just before R, and B's text differs from R's. G is the most recent
  * such revision. A revert is kept when its comment matches the vandalism
- * pattern (or always, with any_revert); then G (score 1) and B (score 0) are
+ * pattern (or always, with any_revert) and is not a self-revert (R's user is
+ * B's user; kept with keep_self_reverts); then G (score 1) and B (score 0) are
  * cleaned to plain text and diffed, and every changed region becomes a group.
  *
  * Memory per page: `radius` hashes and ids, plus the texts of B and R.
@@ -34,6 +35,7 @@ typedef struct pmp_wiki_opts {
     int radius;                  /* revisions looked back (default 15) */
     const char *comment_pattern; /* NULL: pmp_wiki_default_comment_pattern */
     int any_revert;              /* keep reverts whatever their comment */
+    int keep_self_reverts;       /* keep reverts whose user also wrote B */
     size_t context_chars;        /* code points of page text around a change (default 2000) */
     size_t max_change_chars;     /* larger regions are skipped (default 2000 code points) */
     int keep_blanking;           /* keep regions where one side is empty */
@@ -55,7 +57,9 @@ typedef struct pmp_wiki_stats {
     uint64_t redirects;          /* pages skipped as redirects */
     uint64_t revisions;          /* revisions of used pages */
     uint64_t reverts;            /* identity reverts */
-    uint64_t reverts_kept;       /* ... whose comment matched (or all with any_revert) */
+    uint64_t self_reverts;       /* ... whose comment matched, by B's own user (dropped) */
+    uint64_t reverts_kept;       /* ... whose comment matched (or all with any_revert),
+                                  * self-reverts excluded unless keep_self_reverts */
     uint64_t reverts_no_change;  /* kept reverts whose texts are equal after cleaning */
     uint64_t regions;            /* changed regions found in kept reverts */
     uint64_t regions_same;       /* ... identical after whitespace normalisation */

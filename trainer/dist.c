@@ -73,7 +73,7 @@ int pmp_dist_max(double *d, size_t n, pmp_err *err)
 {
     if (size_ == 1 || !n) return 0;
     if (MPI_Allreduce(MPI_IN_PLACE, d, (int)n, MPI_DOUBLE, MPI_MAX, world) != MPI_SUCCESS)
-        return pmp_err_set(err, "MPI_Allreduce (max) of the step's statistics failed");
+        return pmp_err_setc(err, PMP_E_IO, "MPI_Allreduce (max) of the step's statistics failed");
     return 0;
 }
 

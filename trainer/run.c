@@ -456,9 +456,9 @@ static int open_sources(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
         if (pmp_loader_is_text(r->sources[k]) != pmp_loader_is_text(r->train))
             return pmp_err_setc(err, PMP_E_USAGE, "--data %s and %s: one holds text documents, the other pairs",
                                 d, o->data_dirs[0]);
-        if (pmp_loader_pairs(r->sources[k]) == 0) return pmp_err_set(err, "%s: holds no pairs", d);
+        if (pmp_loader_pairs(r->sources[k]) == 0) return pmp_err_setc(err, PMP_E_INPUT, "%s: holds no pairs", d);
         if (strcmp(pmp_loader_tokenizer_identity(r->sources[k]), pmp_loader_tokenizer_identity(r->train)))
-            return pmp_err_set(err, "%s and %s were tokenized with different tokenizers", d, o->data_dirs[0]);
+            return pmp_err_setc(err, PMP_E_MISMATCH, "%s and %s were tokenized with different tokenizers", d, o->data_dirs[0]);
     }
     r->mix = pmp_mix_new(r->sources, o->data_weights, (size_t)o->n_data, o->seed);
     return 0;

@@ -72,6 +72,7 @@ n=$(grep -c "^echo '+ " "$T/examples.sh")
 HH="$D/hhh/hh-rlhf-harmless-base-test.jsonl.gz"
 sed -i -e "s#harmless-base/test.jsonl.gz#$HH#g; s#train.jsonl.gz#$HH#g" \
     -e "s#RC_2019-04.zst#$D/reddit/RC_2006-01.zst#g; s#RS_2019-04.zst#rs.ndjson#g" \
+    -e "s#AskHistorians_\\(submissions\\|comments\\).zst#$PMP_SRC/samples/reddit/AskGardening_\\1.zst#g" \
     -e "s#cooking.stackexchange.com/Votes.xml#$D/stackexchange/beer.stackexchange.com-2020-Votes.xml#g" \
     -e "s#cooking.stackexchange.com/Posts.xml#$D/stackexchange/beer.stackexchange.com-2020-Posts.xml#g" \
     -e "s#enwiki-latest-pages-meta-history1.xml.bz2#$D/wikipedia/enwiki-Rio_Grande-history-2007.xml#g" \

@@ -30,7 +30,7 @@ expect_fail 1 "trunc.ndjson:$n: invalid JSON line: byte" -- "$X" reddit "$T/trun
 awk 'NR==7{print "{\"id\":\"zz1\",\"body\":\"x\",}"; next} {print}' "$RC" > "$T/invalid.ndjson"
 expect_fail 1 "invalid.ndjson:7: invalid JSON line: byte 24: expected a key" -- "$X" reddit "$T/invalid.ndjson"
 # not JSON at all
-printf '{"id":"a"}\nhello\n' > "$T/text.ndjson"
+printf '{"id":"a","body":"x"}\nhello\n' > "$T/text.ndjson"
 expect_fail 1 "text.ndjson:2:" -- "$X" reddit "$T/text.ndjson"
 # a truncated .zst: the compressed byte offset is named
 if [ -f "$PMP_SHARED/reddit/RC_2006-01.zst" ]; then

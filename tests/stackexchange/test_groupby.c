@@ -157,6 +157,57 @@ static void test_random_budgets(void **state)
     free(sorted);
 }
 
+/* One record per run, thousands of runs: the descriptors held never exceed the
+ * group-by's share of RLIMIT_NOFILE, here lowered to 40 (the runs are merged
+ * while adding), and the output is still in order. */
+static void test_fd_limit(void **state)
+{
+    (void)state;
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = 40;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    size_t n = 3000;
+    rec *recs = make_records(n, 42);
+    rec *sorted = malloc(n * sizeof *sorted);
+    memcpy(sorted, recs, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, ref_cmp);
+    int fds = count_fds();
+    pmp_groupby *g;
+    pmp_err err;
+    assert_int_equal(pmp_groupby_open(&g, 1, tu_tmpdir(), &err), 0);
+    size_t max_open = pmp_groupby_max_open(g);
+    assert_true(max_open >= 4 && max_open < 40);
+    int most = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(pmp_groupby_add(g, recs[i].key, recs[i].klen, recs[i].val,
+                                         recs[i].vlen, &err), 0);
+        int held = count_fds() - fds;
+        if (held > most) most = held;
+    }
+    assert_true(most >= 2 && (size_t)most <= max_open);
+    assert_int_equal(pmp_groupby_finish(g, &err), 0);
+    assert_true(pmp_groupby_runs(g) >= n);
+    assert_true(pmp_groupby_spill_bytes(g) > pmp_groupby_spill_peak(g));
+    const void *k, *v;
+    size_t kl, vl, i = 0;
+    while (pmp_groupby_next(g, &k, &kl, &v, &vl, &err) == 1) {
+        assert_int_equal(kl, sorted[i].klen);
+        assert_memory_equal(k, sorted[i].key, kl);
+        assert_int_equal(vl, sorted[i].vlen);
+        assert_memory_equal(v, sorted[i].val, vl);
+        i++;
+    }
+    assert_int_equal(i, n);
+    pmp_groupby_close(g);
+    assert_int_equal(count_fds(), fds);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    for (size_t j = 0; j < n; j++) free(recs[j].val);
+    free(recs);
+    free(sorted);
+}
+
 static void test_equal_keys_stable(void **state)
 {
     (void)state;
@@ -318,6 +369,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_budgets),
         cmocka_unit_test(test_equal_keys_stable),
+        cmocka_unit_test(test_fd_limit),
         cmocka_unit_test(test_key_u64_order),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_bad_tmpdir),
