@@ -399,6 +399,15 @@ static void batch_add(run *r, const char *line, size_t len, uint64_t lineno)
     r->n++;
 }
 
+/* The input failed at a point after the batch's lines: decide and write those first
+ * (an error among them comes first in the input, so it is the one reported). */
+static int finish_batch_then_fail(run *r, pmp_err *err)
+{
+    pmp_err earlier;
+    if (process_batch(r, &earlier) < 0) *err = earlier;
+    return -1;
+}
+
 static int read_input(run *r, pmp_input *in, uint64_t base, pmp_err *err)
 {
     pmp_dedup *d = r->d;
@@ -406,17 +415,16 @@ static int read_input(run *r, pmp_input *in, uint64_t base, pmp_err *err)
         const char *line;
         size_t len;
         int got = pmp_input_line(in, &line, &len, err);
-        if (got < 0) return -1;
+        if (got < 0) return finish_batch_then_fail(r, err);
         if (got == 0) return process_batch(r, err);
         uint64_t lineno = pmp_input_line_number(in);
         d->st.input_bytes += len + 1;
         r->consumed = base + pmp_input_offset(in);
         if (got == PMP_INPUT_LONG_LINE) {
             if (!d->o.skip_bad) {
-                pmp_err e2;
-                process_batch(r, &e2);
-                return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: line longer than --max-line-bytes (%zu bytes)",
-                                    r->name, (unsigned long long)lineno, d->o.max_line_bytes);
+                pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: line longer than --max-line-bytes (%zu bytes)",
+                             r->name, (unsigned long long)lineno, d->o.max_line_bytes);
+                return finish_batch_then_fail(r, err);
             }
             d->st.total.bad_lines++;
             continue;
@@ -424,9 +432,9 @@ static int read_input(run *r, pmp_input *in, uint64_t base, pmp_err *err)
         static const char failed[] = "{\"" PMP_ERROR_RECORD_KEY "\"";
         if (len >= sizeof failed - 1 && memcmp(line, failed, sizeof failed - 1) == 0) {
             /* even with --skip-bad: the lines before it may be wrong too */
-            if (process_batch(r, err) < 0) return -1;
-            return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: the stage that wrote this input failed: %.*s",
-                                r->name, (unsigned long long)lineno, (int)(len < 400 ? len : 400), line);
+            pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: the stage that wrote this input failed: %.*s",
+                         r->name, (unsigned long long)lineno, (int)(len < 400 ? len : 400), line);
+            return finish_batch_then_fail(r, err);
         }
         while (len && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
         if (len == 0) continue;
