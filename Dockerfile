@@ -14,7 +14,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPMP_WERROR=ON -DPMP_NATIVE=
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libzstd1 libbz2-1.0 zlib1g libxml2 \
-      libpcre2-8-0 libjson-c5 libxxhash0 libopenblas0-openmp libgomp1 \
+      libpcre2-8-0 libjson-c5 libxxhash0 libutf8proc2 libopenblas0-openmp libgomp1 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/pmp/ /usr/local/
 CMD ["pmp-extract", "--help"]

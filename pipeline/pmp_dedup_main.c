@@ -26,7 +26,7 @@ static const char usage[] =
     "                        a pair at J becomes a candidate with probability >= 0.995)\n"
     "      --against FILE    drop every group sharing a word n-gram with a text of FILE\n"
     "                        (group JSONL, hh-rlhf {chosen, rejected} JSONL, or plain text,\n"
-    "                        one item per line; compressed ok); repeatable\n"
+    "                        one item per line; compressed ok); repeatable, up to 64\n"
     "      --ngram N         words per decontamination n-gram (default 13)\n"
     "      --report FILE     write a JSON report: counts per source, evaluation items hit,\n"
     "                        index sizes\n"
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     };
     pmp_dedup_opts o;
     pmp_dedup_opts_default(&o);
-    const char **against = pmp_xcalloc((size_t)argc + 1, sizeof *against);
+    const char *against[64];
     size_t n_against = 0;
     const char *report = NULL;
     int c, near_set = 0, no_near = 0;
@@ -122,7 +122,11 @@ int main(int argc, char **argv)
                 return pmp_cli_bad_value(&cli, longopts, c, optarg);
             o.bands = (unsigned)v;
             break;
-        case OPT_AGAINST: against[n_against++] = optarg; break;
+        case OPT_AGAINST:
+            if (n_against == sizeof against / sizeof *against)
+                return pmp_cli_usage_error(&cli, "--against: at most 64 files (concatenate them)");
+            against[n_against++] = optarg;
+            break;
         case OPT_NGRAM:
             if (pmp_parse_int(optarg, 1, 64, &v) < 0) return pmp_cli_bad_value(&cli, longopts, c, optarg);
             o.ngram = (unsigned)v;
@@ -160,12 +164,10 @@ int main(int argc, char **argv)
     pmp_err err = {0};
     pmp_dedup *d;
     if (pmp_dedup_new(&d, &o, &err) < 0) {
-        free(against);
         return err.code == PMP_E_USAGE ? pmp_cli_usage_error(&cli, "%s", err.msg) : pmp_cli_fail_err(&cli, &err);
     }
     int rc = 0;
     for (size_t i = 0; i < n_against && rc == 0; i++) rc = pmp_dedup_add_eval_file(d, against[i], &err);
-    free(against);
     if (rc < 0) {   /* nothing written yet: no failure record needed */
         pmp_dedup_free(d);
         return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));

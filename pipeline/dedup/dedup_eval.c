@@ -16,6 +16,12 @@ uint64_t pmp_dedup_ngram_hash(const uint64_t *words, unsigned n)
     return h ? h : 1;
 }
 
+uint64_t pmp_dedup_short_hash(const uint64_t *words, size_t count)
+{
+    uint64_t h = XXH3_64bits_withSeed(words, count * sizeof *words, 0x73686f7274 /* "short" */);
+    return h ? h : 1;
+}
+
 static size_t ngram_home(uint64_t h, size_t mask) { return (size_t)(h >> 17) & mask; }
 
 int64_t pmp_dedup_evalset_find(const pmp_dedup_evalset *e, uint64_t h)
@@ -86,15 +92,19 @@ uint32_t pmp_dedup_evalset_new_item(pmp_dedup_evalset *e, const char *name)
     return (uint32_t)e->n_items++;
 }
 
-/* 1 when the text had n words or more (its n-grams were added), else 0. */
-int pmp_dedup_evalset_add_text(pmp_dedup_evalset *e, uint32_t item, const char *text, size_t len)
+/* 1 when the text had n words or more (its n-grams were added), else 0 (a text with
+ * words is then added whole). */
+int pmp_dedup_evalset_add_text(pmp_dedup_evalset *e, uint32_t item, const char *text, size_t len,
+                               const char *text2, size_t len2)
 {
     uint64_t h[2];
     e->words.n = 0;
     pmp_dedup_text_scan(&e->scratch, text, len, h, &e->words);
+    if (text2) pmp_dedup_text_scan(&e->scratch, text2, len2, h, &e->words);
     e->texts++;
     if (e->words.n < e->n) {
         e->short_texts++;
+        if (e->words.n) evalset_put(e, pmp_dedup_short_hash(e->words.v, e->words.n), item);
         return 0;
     }
     for (size_t i = 0; i + e->n <= e->words.n; i++)
@@ -166,17 +176,18 @@ static int eval_line(eval_reader *r, const char *line, size_t len, uint64_t line
         if (pmp_utf8_check(line, len) != len)
             return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: not valid UTF-8 (%s)", r->name,
                                 (unsigned long long)lineno, kind_name[r->kind]);
-        pmp_dedup_evalset_add_text(e, pmp_dedup_evalset_new_item(e, r->item.data), line, len);
+        pmp_dedup_evalset_add_text(e, pmp_dedup_evalset_new_item(e, r->item.data), line, len, NULL, 0);
         return 0;
     }
     case K_GROUP: {
         if (pmp_group_parser_parse(r->gp, &r->g, line, len, 0, &perr) < 0)
             return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: %s (the file's first record was a group)",
                                 r->name, (unsigned long long)lineno, perr.msg);
+        /* the group's texts as a reader of its pairs sees them: context + each response */
         uint32_t it = pmp_dedup_evalset_new_item(e, r->g.id);
-        pmp_dedup_evalset_add_text(e, it, r->g.context, r->g.context_len);
         for (size_t i = 0; i < r->g.n_responses; i++)
-            pmp_dedup_evalset_add_text(e, it, r->g.responses[i].text, r->g.responses[i].text_len);
+            pmp_dedup_evalset_add_text(e, it, r->g.context, r->g.context_len, r->g.responses[i].text,
+                                       r->g.responses[i].text_len);
         return 0;
     }
     case K_HH: {
@@ -195,8 +206,8 @@ static int eval_line(eval_reader *r, const char *line, size_t len, uint64_t line
         /* the scanner's strings live until its next call: copy the second */
         char *rej = pmp_xstrndup(f[1].s, f[1].len);
         size_t rej_len = f[1].len;
-        pmp_dedup_evalset_add_text(e, it, f[0].s, f[0].len);
-        pmp_dedup_evalset_add_text(e, it, rej, rej_len);
+        pmp_dedup_evalset_add_text(e, it, f[0].s, f[0].len, NULL, 0);
+        pmp_dedup_evalset_add_text(e, it, rej, rej_len, NULL, 0);
         free(rej);
         return 0;
     }
@@ -228,7 +239,7 @@ static int check_mem(pmp_dedup *d, const char *name, pmp_err *err)
 {
     uint64_t b = pmp_dedup_evalset_bytes(&d->eval);
     if (b > d->o.mem_bytes)
-        return pmp_err_setc(err, PMP_E_USAGE, "%s: the evaluation n-grams need %.1f MiB, more than "
+        return pmp_err_setc(err, PMP_E_FAIL, "%s: the evaluation n-grams need %.1f MiB, more than "
                             "--mem %.1f MiB; raise --mem", name, b / 1048576.0, d->o.mem_bytes / 1048576.0);
     return 0;
 }

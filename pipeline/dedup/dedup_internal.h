@@ -70,12 +70,15 @@ typedef struct pmp_dedup_evalset {
     char **names;                  /* item names */
     uint64_t *hits;                /* groups that hit each item */
     size_t n_items, cap_items;
-    uint64_t texts, short_texts;
+    uint64_t texts, short_texts;   /* short: fewer than n words, matched whole */
     pmp_dedup_text_scratch scratch;
     pmp_dedup_u64vec words;
 } pmp_dedup_evalset;
 
 uint64_t pmp_dedup_ngram_hash(const uint64_t *words, unsigned n);
+/* A whole word sequence shorter than an n-gram (another seed: never equal to an
+ * n-gram's hash by construction of the inputs, only by a 2^-64 accident). */
+uint64_t pmp_dedup_short_hash(const uint64_t *words, size_t count);
 /* The item of an n-gram hash, or -1. */
 int64_t pmp_dedup_evalset_find(const pmp_dedup_evalset *e, uint64_t h);
 static inline int pmp_dedup_evalset_maybe(const pmp_dedup_evalset *e, uint64_t h)
@@ -85,7 +88,10 @@ static inline int pmp_dedup_evalset_maybe(const pmp_dedup_evalset *e, uint64_t h
 }
 uint64_t pmp_dedup_evalset_bytes(const pmp_dedup_evalset *e);
 void pmp_dedup_evalset_free(pmp_dedup_evalset *e);
-int pmp_dedup_evalset_add_text(pmp_dedup_evalset *e, uint32_t item, const char *text, size_t len);
+/* Adds a text's n-grams (or, under n words, its whole word sequence) to item. A second
+ * text (may be NULL) is appended to the first as words: a group's context + response. */
+int pmp_dedup_evalset_add_text(pmp_dedup_evalset *e, uint32_t item, const char *text, size_t len,
+                               const char *text2, size_t len2);
 uint32_t pmp_dedup_evalset_new_item(pmp_dedup_evalset *e, const char *name);
 
 /* ---- per-source counts (dedup_report.c) ---- */

@@ -99,7 +99,7 @@ typedef struct worker {
     pmp_group_parser *gp;
     pmp_group g;
     pmp_dedup_text_scratch ts;
-    pmp_dedup_u64vec words, shingle_words;
+    pmp_dedup_u64vec words, shingle_words, joined;
     size_t *span;              /* word offsets: text t is words[span[t] .. span[t + 1]) */
     uint64_t (*rh)[3];         /* per response: hash low, high, index */
     uint8_t *drop;             /* per response: repeated, dropped */
@@ -113,6 +113,7 @@ static void worker_free(worker *w)
     pmp_dedup_text_scratch_free(&w->ts);
     free(w->words.v);
     free(w->shingle_words.v);
+    free(w->joined.v);
     free(w->span);
     free(w->rh);
     free(w->drop);
@@ -133,6 +134,13 @@ static void add_hit(feat *f, uint32_t item)
         if (f->hits[i] == item) return;
     if (f->n_hits < MAX_HITS_KEPT) f->hits[f->n_hits] = item;
     f->n_hits++;
+}
+
+static void check_ngram(const pmp_dedup *d, feat *f, uint64_t h)
+{
+    if (!pmp_dedup_evalset_maybe(&d->eval, h)) return;
+    int64_t it = pmp_dedup_evalset_find(&d->eval, h);
+    if (it >= 0) add_hit(f, (uint32_t)it);
 }
 
 static void analyse(const pmp_dedup *d, worker *w, const char *line, size_t len, feat *f, uint32_t *sig)
@@ -189,17 +197,28 @@ static void analyse(const pmp_dedup *d, worker *w, const char *line, size_t len,
     f->key[0] = key.low64;
     f->key[1] = key.high64;
 
-    /* Rule 2: every n-gram of every text against the evaluation set. */
+    /* Rule 2: the word sequence context + response, for every response, against the
+     * evaluation set: each of its n-grams (the context's are looked up once), or the whole
+     * sequence when it has fewer than n words. */
     if (d->eval.used) {
         unsigned n = d->eval.n;
-        for (size_t t = 0; t <= nr; t++) {
-            if (t && drop[t - 1]) continue;
-            for (size_t i = w->span[t]; i + n <= w->span[t + 1]; i++) {
-                uint64_t h = pmp_dedup_ngram_hash(w->words.v + i, n);
-                if (!pmp_dedup_evalset_maybe(&d->eval, h)) continue;
-                int64_t it = pmp_dedup_evalset_find(&d->eval, h);
-                if (it >= 0) add_hit(f, (uint32_t)it);
+        size_t c0 = w->span[0], c1 = w->span[1], nc = c1 - c0;
+        for (size_t i = c0; i + n <= c1; i++) check_ngram(d, f, pmp_dedup_ngram_hash(w->words.v + i, n));
+        for (size_t t = 0; t < nr; t++) {
+            if (drop[t]) continue;
+            pmp_dedup_u64vec *j = &w->joined;
+            j->n = 0;
+            size_t tail = nc < n - 1 ? nc : n - 1;   /* context words an n-gram can span from */
+            for (size_t i = c1 - tail; i < c1; i++) pmp_dedup_u64vec_push(j, w->words.v[i]);
+            for (size_t i = w->span[t + 1]; i < w->span[t + 2]; i++) pmp_dedup_u64vec_push(j, w->words.v[i]);
+            if (nc + (j->n - tail) < n) {
+                if (nc + j->n - tail > 0) {
+                    /* the whole sequence: context (all of it is in the tail) + response */
+                    check_ngram(d, f, pmp_dedup_short_hash(j->v, j->n));
+                }
+                continue;
             }
+            for (size_t i = 0; i + n <= j->n; i++) check_ngram(d, f, pmp_dedup_ngram_hash(j->v + i, n));
         }
     }
 
@@ -399,6 +418,15 @@ static void batch_add(run *r, const char *line, size_t len, uint64_t lineno)
     r->n++;
 }
 
+/* The input failed at a point after the batch's lines: decide and write those first
+ * (an error among them comes first in the input, so it is the one reported). */
+static int finish_batch_then_fail(run *r, pmp_err *err)
+{
+    pmp_err earlier;
+    if (process_batch(r, &earlier) < 0) *err = earlier;
+    return -1;
+}
+
 static int read_input(run *r, pmp_input *in, uint64_t base, pmp_err *err)
 {
     pmp_dedup *d = r->d;
@@ -406,17 +434,16 @@ static int read_input(run *r, pmp_input *in, uint64_t base, pmp_err *err)
         const char *line;
         size_t len;
         int got = pmp_input_line(in, &line, &len, err);
-        if (got < 0) return -1;
+        if (got < 0) return finish_batch_then_fail(r, err);
         if (got == 0) return process_batch(r, err);
         uint64_t lineno = pmp_input_line_number(in);
         d->st.input_bytes += len + 1;
         r->consumed = base + pmp_input_offset(in);
         if (got == PMP_INPUT_LONG_LINE) {
             if (!d->o.skip_bad) {
-                pmp_err e2;
-                process_batch(r, &e2);
-                return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: line longer than --max-line-bytes (%zu bytes)",
-                                    r->name, (unsigned long long)lineno, d->o.max_line_bytes);
+                pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: line longer than --max-line-bytes (%zu bytes)",
+                             r->name, (unsigned long long)lineno, d->o.max_line_bytes);
+                return finish_batch_then_fail(r, err);
             }
             d->st.total.bad_lines++;
             continue;
@@ -424,9 +451,9 @@ static int read_input(run *r, pmp_input *in, uint64_t base, pmp_err *err)
         static const char failed[] = "{\"" PMP_ERROR_RECORD_KEY "\"";
         if (len >= sizeof failed - 1 && memcmp(line, failed, sizeof failed - 1) == 0) {
             /* even with --skip-bad: the lines before it may be wrong too */
-            if (process_batch(r, err) < 0) return -1;
-            return pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: the stage that wrote this input failed: %.*s",
-                                r->name, (unsigned long long)lineno, (int)(len < 400 ? len : 400), line);
+            pmp_err_setc(err, PMP_E_INPUT, "%s:%llu: the stage that wrote this input failed: %.*s",
+                         r->name, (unsigned long long)lineno, (int)(len < 400 ? len : 400), line);
+            return finish_batch_then_fail(r, err);
         }
         while (len && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
         if (len == 0) continue;

@@ -11,8 +11,9 @@
  * Per group, in input order, the first rule that applies decides:
  *  1. responses whose normalised text equals an earlier response of the same group
  *     are dropped from it; a group left with fewer than 2 responses is dropped;
- *  2. contaminated: a text of the group (context or any response) shares a word
- *     n-gram (default 13) with an evaluation text: dropped;
+ *  2. contaminated: a text of the group (its context followed by a response, for each
+ *     response) shares a word n-gram (default 13) with an evaluation text, or, when
+ *     shorter than n words, equals one word for word: dropped;
  *  3. exact duplicate: the normalised context and set of response texts equal those
  *     of an earlier group: dropped;
  *  4. near duplicate: the word-shingle set of the context followed by the best
@@ -72,7 +73,8 @@ void pmp_dedup_free(pmp_dedup *d);
  * format is decided by its first non-blank line: a group record (every text of the
  * group; the item is named by the group's id), an hh-rlhf row {"chosen", "rejected"}
  * (both texts; item "FILE:LINE"), or plain text (each line an item "FILE:LINE").
- * Every later line must be of the same kind (else PMP_E_INPUT naming FILE:LINE). */
+ * Every later line must be of the same kind (else PMP_E_INPUT naming FILE:LINE). A group
+ * gives one text per response, context + response. Past opts.mem_bytes: PMP_E_FAIL. */
 int pmp_dedup_add_eval_file(pmp_dedup *d, const char *path, pmp_err *err);
 /* The same for text in memory (name is used in messages and item names). */
 int pmp_dedup_add_eval_mem(pmp_dedup *d, const char *name, const char *data, size_t len,
@@ -102,7 +104,7 @@ typedef struct pmp_dedup_stats {
     uint64_t shingles;               /* shingle positions hashed (near pass) */
     uint64_t no_words;               /* groups with no word: no near-duplicate check */
     uint64_t candidates;             /* LSH candidates verified */
-    uint64_t eval_items, eval_texts, eval_short_texts, eval_ngrams;
+    uint64_t eval_items, eval_texts, eval_short_texts, eval_ngrams;   /* short: matched whole */
     uint64_t index_bytes;            /* exact set + LSH table + signatures, now */
     uint64_t eval_bytes;             /* the evaluation n-gram set */
     uint64_t kept_signatures;

@@ -61,4 +61,6 @@ for i in $(seq 1 3000); do g "$i" "words $i and more $i" "r$i"; done > "$T/many.
 expect 1 "exceed --mem" --mem 64K "$T/many.jsonl"
 grep -q "bytes per kept group" "$T/err" || fail "--mem message lacks the per-group figure"
 tail -1 "$T/out" | grep -q pmp_error || fail "--mem failure not marked in the output"
+echo "one two three four five six seven eight nine ten eleven twelve thirteen fourteen" > "$T/ev_text"
+expect 1 "evaluation n-grams need" --mem 1K --against "$T/ev_text" "$T/good.jsonl"
 echo "bad_input: ok"

@@ -27,6 +27,10 @@ cat "$T/se.jsonl" "$T/reddit.jsonl" "$T/wiki.jsonl" > "$T/pmp.jsonl"
 "$D" --no-near --against "$S/hhh/hh-rlhf-harmless-base-test.jsonl.gz" --report "$T/contam.rep" "$T/pmp.jsonl" \
     > "$T/pmp.out" || fail "pmp-dedup --against hh test"
 $R check-contam "$T/pmp.jsonl" "$T/pmp.out" "$T/hh-test.jsonl" "$T/contam.rep" || fail "contamination check"
+# at 8 words some stock phrases hit: a check that is not vacuous on real text
+"$D" -q --no-near --ngram 8 --against "$S/hhh/hh-rlhf-harmless-base-test.jsonl.gz" --report "$T/contam8.rep" \
+    "$T/pmp.jsonl" > "$T/pmp8.out" || fail "pmp-dedup --ngram 8 --against hh test"
+$R check-contam "$T/pmp.jsonl" "$T/pmp8.out" "$T/hh-test.jsonl" "$T/contam8.rep" --ngram 8 || fail "contamination check, 8-grams"
 # hh test against itself: every group is contaminated
 "$D" -q --no-near --against "$S/hhh/hh-rlhf-harmless-base-test.jsonl.gz" --report "$T/self.rep" "$T/hh.jsonl" > "$T/self.out" ||
     fail "hh against itself"

@@ -297,19 +297,26 @@ def check_near(inp, outp, near, k, assert_recall):
     return 0 if ok else 1
 
 
-def eval_texts(path):
+def eval_seqs(path):
+    """(item name, word sequences): an hh row's two transcripts; a group's context +
+    each response."""
     recs = read_jsonl(path)
     for n, r in enumerate(recs, 1):
-        yield '%s:%d' % (path, n), [r['chosen'], r['rejected']]
+        if 'responses' in r:
+            yield r['id'], [words(r['context']) + words(x['text']) for x in r['responses']]
+        else:
+            yield '%s:%d' % (path, n), [words(r['chosen']), words(r['rejected'])]
 
 
 def check_contam(inp, outp, eval_path, report_path, n):
     groups, out = read_jsonl(inp), read_jsonl(outp)
     kept = kept_flags(groups, out)
+    # every n-gram of an evaluation text; a text of fewer than n words, whole
     first = {}
-    for name, texts in eval_texts(eval_path):
-        for t in texts:
-            ws = words(t)
+    for name, seqs in eval_seqs(eval_path):
+        for ws in seqs:
+            if 0 < len(ws) < n:
+                first.setdefault(tuple(ws), name)
             for i in range(len(ws) - n + 1):
                 first.setdefault(tuple(ws[i:i + n]), name)
     expect_hits = defaultdict(int)
@@ -322,11 +329,13 @@ def check_contam(inp, outp, eval_path, report_path, n):
             if kept[i]:
                 wrong.append('%s: kept with < 2 distinct responses' % g['id'])
             continue
+        # a group's texts are context + each response (repeated responses aside)
         hit = set()
-        for t in [g['context']] + [r['text'] for r in g['responses']]:
-            ws = words(t)
-            for j in range(len(ws) - n + 1):
-                it = first.get(tuple(ws[j:j + n]))
+        for r in resp:
+            ws = words(g['context']) + words(r['text'])
+            grams = [tuple(ws)] if 0 < len(ws) < n else [tuple(ws[j:j + n]) for j in range(len(ws) - n + 1)]
+            for k in grams:
+                it = first.get(k)
                 if it:
                     hit.add(it)
         n_contam += bool(hit)

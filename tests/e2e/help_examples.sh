@@ -81,7 +81,7 @@ sed -i -e "s#harmless-base/test.jsonl.gz#$HH#g; s#train.jsonl.gz#$HH#g" \
     -e "s#merge shards-a/ shards-b/ -o shards/#merge shards-a/ shards-b/ -o merged/#g" \
     -e "s#hh-pool/#shards/#g; s#hh-eval/#shards/eval#g; s#pair shards/ 0 12345#pair shards/ 0 12#g" \
     -e "s#--sizes 0,32,128,512 --seeds 5#--sizes 0,4 --seeds 1 --context 64 --min-steps 2 --eval-pairs 16#g; s#--text groups.jsonl#--text few.jsonl#g" \
-    -e "s#\(^\|[ |&;]\)pmp-\(extract\|bpe\|tokenize\|shard\|train\|curve\)\b#\1\"\$B\"/pmp-\2#g" "$T/examples.sh"
+    -e "s#\(^\|[ |&;]\)pmp-\(extract\|dedup\|bpe\|tokenize\|shard\|train\|curve\)\b#\1\"\$B\"/pmp-\2#g" "$T/examples.sh"
 # what the examples take as given: a corpus, a groups file, two shard directories to merge,
 # the submissions file of the Reddit example
 cd "$T/w"
