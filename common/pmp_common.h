@@ -28,7 +28,7 @@ typedef enum pmp_errcode {
     PMP_E_USAGE,         /* a bad option value or argument given by the user (exit 2) */
     PMP_E_INPUT,         /* input that does not follow its format (file:line or offset) */
     PMP_E_IO,            /* a read, write, open or rename failed */
-    PMP_E_NOSPACE,       /* the disk is full (ENOSPC, EDQUOT) */
+    PMP_E_NOSPACE,       /* the disk is full (ENOSPC, EDQUOT), or a stated --mem budget is */
     PMP_E_CORRUPT,       /* one of our own files fails its checksums or is truncated */
     PMP_E_UNSUPPORTED,   /* a format version or feature this build does not read */
     PMP_E_MISMATCH,      /* inputs that do not belong together (tokenizer vs shards, ...) */

@@ -131,14 +131,14 @@ int pmp_gnuplot_render(const char *script, const char *out, pmp_err *err)
         char *const argv[] = {(char *)"gnuplot", NULL};
         int e = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
         if (e != 0)
-            rc = pmp_err_setc(err, e == ENOENT ? PMP_E_UNSUPPORTED : PMP_E_FAIL,
+            rc = pmp_err_setc(err, e == ENOENT ? PMP_E_UNSUPPORTED : PMP_E_IO,
                               "cannot run gnuplot to draw %s: %s", out, strerror(e));
     }
     int status = 0;
     if (rc == 0) {
         while (waitpid(pid, &status, 0) < 0)
             if (errno != EINTR) {
-                rc = pmp_err_setc(err, PMP_E_FAIL, "waitpid (gnuplot): %s", strerror(errno));
+                rc = pmp_err_setc(err, PMP_E_INTERNAL, "waitpid (gnuplot): %s", strerror(errno));
                 break;
             }
     }
@@ -157,7 +157,7 @@ int pmp_gnuplot_render(const char *script, const char *out, pmp_err *err)
     if (rc == 0) {
         int there = stat(partial.data, &st) == 0;
         if (!there || st.st_size == 0)
-            rc = pmp_err_setc(err, PMP_E_FAIL, "gnuplot exited 0 but drew %s (from %s) %s", out,
+            rc = pmp_err_setc(err, PMP_E_IO, "gnuplot exited 0 but drew %s (from %s) %s", out,
                               script, there ? "empty" : "nowhere");
     }
     if (rc == 0 && rename(partial.data, out) != 0)

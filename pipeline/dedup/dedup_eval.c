@@ -239,7 +239,7 @@ static int check_mem(pmp_dedup *d, const char *name, pmp_err *err)
 {
     uint64_t b = pmp_dedup_evalset_bytes(&d->eval);
     if (b > d->o.mem_bytes)
-        return pmp_err_setc(err, PMP_E_FAIL, "%s: the evaluation n-grams need %.1f MiB, more than "
+        return pmp_err_setc(err, PMP_E_NOSPACE, "%s: the evaluation n-grams need %.1f MiB, more than "
                             "--mem %.1f MiB; raise --mem", name, b / 1048576.0, d->o.mem_bytes / 1048576.0);
     return 0;
 }

@@ -305,7 +305,7 @@ static int mem_refuse(run *r, uint64_t need, pmp_err *err)
     if (r->total_size && r->consumed)
         snprintf(whole, sizeof whole, "; at this rate the whole input (%.1f%% read) needs about %.0f MiB",
                  100.0 * r->consumed / r->total_size, need * ((double)r->total_size / r->consumed) / 1048576.0);
-    return pmp_err_setc(err, PMP_E_FAIL,
+    return pmp_err_setc(err, PMP_E_NOSPACE,
                         "%s: the indexes would exceed --mem %.0f MiB after %llu groups (%llu kept): "
                         "exact set %.1f MiB, LSH index and signatures %.1f MiB, evaluation n-grams %.1f MiB; "
                         "about %.0f bytes per kept group%s. Raise --mem (nothing is swapped or dropped silently)",

@@ -11,7 +11,7 @@ cd "$SRC" || exit 1
 files=$(find common formats tokenizer pipeline trainer -name '*.c' | sort)
 if [ "${2:-}" = --check ]; then
   bad=$(grep -n 'pmp_err_set *(\|PMP_E_FAIL' $files | grep -v '^common/err.c' |
-        grep -v 'another MPI rank failed\|the loss is not finite\|"cell %s-n\|gnuplot failed')
+        grep -v 'another MPI rank failed\|the loss is not finite\|"cell %s\|gnuplot failed')
   [ -z "$bad" ] && { echo "err_sites: every library error site is classified"; exit 0; }
   echo "err_sites: unclassified error sites (use pmp_err_setc with a code, docs/architecture.md):"
   echo "$bad"
