@@ -194,16 +194,14 @@ int pmp_shard_cmd_export(int argc, char **argv)
     for (int i = optind; i < argc && rc == 0; i++) {
         pmp_manifest m;
         pmp_manifest_init(&m);
-        int got = pmp_manifest_load(&m, argv[i], &err);
-        if (got == 0) pmp_err_set(&err, "%s: no %s (not a shard directory)", argv[i], PMP_MANIFEST_NAME);
-        if (got <= 0) rc = -1;
+        if (pmp_shard_dir_open(&m, argv[i], 0, &err) <= 0) rc = -1;
         if (rc == 0 && m.policy.text_chunk_tokens)
             rc = pmp_err_setc(&err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text), not pairs",
                               argv[i]);
         pmp_bpe *bpe = NULL;
         if (rc == 0 && pmp_bpe_load_for_manifest(&bpe, &m, tokenizer, NULL, &err) < 0) rc = -1;
         x.bpe = bpe;
-        if (rc == 0) rc = pmp_shard_cmd_each(&m, argv[i], export_one, &x, &err);
+        if (rc == 0) rc = pmp_shard_cmd_each(&m, export_one, &x, &err);
         pmp_bpe_free(bpe);
         pmp_manifest_free(&m);
     }

@@ -153,7 +153,7 @@ static int open_split(run *r, split *s, pmp_err *err)
     const pmp_tokenize_opts *o = r->o;
     if (pmp_mkdir_p(s->dir, err) < 0) return -1;
     if (o->resume) {
-        int got = pmp_manifest_load(&s->m, s->dir, err);
+        int got = pmp_shard_dir_open(&s->m, s->dir, PMP_SHARD_DIR_INCOMPLETE_OK | PMP_SHARD_DIR_ABSENT_OK, err);
         if (got < 0) return pmp_err_prefix(err, "--resume");
         if (got == 1) {
             if (strcmp(s->m.tok_identity, pmp_bpe_identity(r->bpe)) != 0)
@@ -201,6 +201,7 @@ static int commit_shard(run *r, split *s, pmp_err *err)
     ms->tokens = t.tokens;
     ms->groups_without_pairs = t.groups_without_pairs;
     ms->xxh64 = t.xxh64;
+    ms->index_xxh64 = t.index_xxh64;
     pmp_manifest_stats_add(&s->m.stats, &s->pending);
     pmp_manifest_stats_free(&s->pending);
     s->m.input_cursor = s->last_ordinal + 1;
@@ -624,7 +625,9 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
      * --pattern need not be repeated; the identity check then covers both. */
     pmp_manifest prior;
     pmp_manifest_init(&prior);
-    int had = o->resume ? pmp_manifest_load(&prior, o->out_dir, err) : 0;
+    int had = o->resume ? pmp_shard_dir_open(&prior, o->out_dir,
+                                             PMP_SHARD_DIR_INCOMPLETE_OK | PMP_SHARD_DIR_ABSENT_OK, err)
+                        : 0;
     if (had < 0) {
         pmp_manifest_free(&prior);
         return pmp_err_prefix(err, "--resume");
