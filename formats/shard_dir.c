@@ -16,6 +16,14 @@ int pmp_shard_dir_shard(const pmp_manifest *m, size_t i, pmp_shard_reader **out,
     const pmp_manifest_shard *s = &m->shards[i];
     pmp_buf path = PMP_BUF_INIT;
     pmp_buf_printf(&path, "%s/%s", m->dir ? m->dir : ".", s->name);
+    /* the size first: a cut or extended file is named as such, not as a bad footer */
+    struct stat st;
+    if (stat(path.data, &st) == 0 && (uint64_t)st.st_size != s->bytes) {
+        pmp_err_setc(err, PMP_E_CORRUPT, "%s: %llu bytes, the manifest says %llu (truncated or replaced)",
+                     path.data, (unsigned long long)st.st_size, (unsigned long long)s->bytes);
+        pmp_buf_free(&path);
+        return -1;
+    }
     pmp_shard_reader *r;
     if (pmp_shard_open(&r, path.data, err) < 0) {
         pmp_buf_free(&path);
