@@ -613,14 +613,26 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     memset(&r, 0, sizeof r);
     r.o = o;
     r.res = res;
+    /* OUT/.lock before anything is written there: two runs into one directory would
+     * interleave shards and manifests (pmp-train's RUN/lock, the same kind). Held to
+     * the end of the run. */
+    int lock_fd = -1;
+    if (pmp_mkdir_p(o->out_dir, err) < 0 ||
+        pmp_lock_dir(o->out_dir, PMP_TOKENIZE_LOCK_NAME, "written by another pmp-tokenize", &lock_fd, err) < 0)
+        return -1;
     if (!o->resume && !o->force) {
         int ne = pmp_tokenize_dir_nonempty(o->out_dir, err);
+        if (ne)
+            close(lock_fd);
         if (ne < 0) return -1;
         if (ne)
             return pmp_err_set(err, "%s: directory is not empty (use --resume to continue a run, "
                                "--force to overwrite)", o->out_dir);
     }
-    if (o->policy.shard_size < 4) return pmp_err_set(err, "--shard-size must be at least 4 bytes");
+    if (o->policy.shard_size < 4) {
+        close(lock_fd);
+        return pmp_err_set(err, "--shard-size must be at least 4 bytes");
+    }
     /* On --resume the directory's manifest says which pattern the run used, so
      * --pattern need not be repeated; the identity check then covers both. */
     pmp_manifest prior;
@@ -630,12 +642,16 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
                         : 0;
     if (had < 0) {
         pmp_manifest_free(&prior);
+        close(lock_fd);
         return pmp_err_prefix(err, "--resume");
     }
     int lrc = had == 1 ? pmp_bpe_load_for_manifest(&r.bpe, &prior, o->tokenizer, o->pattern, err)
                        : pmp_bpe_load(&r.bpe, o->tokenizer, o->pattern, err);
     pmp_manifest_free(&prior);
-    if (lrc < 0) return had == 1 ? pmp_err_prefix(err, "%s: --resume", o->out_dir) : -1;
+    if (lrc < 0) {
+        close(lock_fd);
+        return had == 1 ? pmp_err_prefix(err, "%s: --resume", o->out_dir) : -1;
+    }
     static const char *const stdin_only[] = {"-"};
     const char *one[1] = {o->input};
     r.paths = o->n_inputs ? o->inputs : o->input ? one : stdin_only;
@@ -710,5 +726,6 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     if (r.in_hash) XXH64_freeState(r.in_hash);
     free(r.sizes);
     free(r.label);
+    close(lock_fd);
     return rc;
 }
