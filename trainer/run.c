@@ -377,6 +377,8 @@ void pmp_run_free(run_ctx *r)
     free(r->bad);
     free(r->tok_identity);
     free(r->plan_ends);
+    free(r->resumed_path);
+    free(r->resumed_config);
     if (r->log) fclose(r->log);
     if (r->lock_fd >= 0) close(r->lock_fd);
 }
@@ -420,7 +422,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     }
     if (rc == 0) rc = pmp_run_setup_tokens(&r, o->tokenizer, err);
     if (rc == 0) rc = pmp_run_prepare_dir(o->out_dir, err);
-    if (rc == 0 && rank0) rc = pmp_run_lock(o->out_dir, &r.lock_fd, err);
+    if (rc == 0 && rank0 && !o->out_locked) rc = pmp_run_lock(o->out_dir, &r.lock_fd, err);
     if (rc == 0 && !o->resume) {
         /* Never mix two runs' checkpoints in one directory. */
         pmp_buf d = PMP_BUF_INIT;
@@ -456,6 +458,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     pmp_batch *micro = pmp_xcalloc((size_t)o->micro_batches, sizeof *micro);
     for (int k = 0; k < o->micro_batches; k++) pmp_batch_init(&micro[k]);
     res->start_step = start;
+    res->ckpt_fallbacks = r.ckpt_fallbacks;
     double t0 = pmp_now(), tokens_total = 0;
     for (long s = start; s < o->steps && rc == 0; s++) {
         double ts = pmp_now();

@@ -8,7 +8,7 @@
 #include "run_internal.h"
 
 int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
-                  int with_tokens, FILE *out, pmp_err *err)
+                  int with_tokens, FILE *out, pmp_ckpt_pick *pick, pmp_err *err)
 {
     run_ctx r;
     memset(&r, 0, sizeof r);
@@ -20,7 +20,7 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
         rc = pmp_err_setc(err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text), not pairs "
                           "to score", data_dir);
     if (rc == 0) rc = pmp_run_setup_tokens(&r, tokenizer, err);
-    if (rc == 0) rc = pmp_run_open_init_ckpt(ckpt, &ck, NULL, err);
+    if (rc == 0) rc = pmp_run_open_run_ckpt(ckpt, &ck, pick, err);
     if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
     if (rc == 0 && cfg.V != r.V)
         rc = pmp_err_set(err, "%s: vocabulary %d, but the data's tokenizer gives %d", ckpt, cfg.V, r.V);
@@ -101,7 +101,7 @@ int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_tex
     pmp_bpe *bpe = NULL;
     pmp_manifest_policy cuts;
     pmp_group_reader *rd = NULL;
-    int rc = pmp_run_open_init_ckpt(ckpt, &ck, NULL, err);
+    int rc = pmp_run_open_run_ckpt(ckpt, &ck, x->pick, err);
     if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
     if (rc == 0) rc = pmp_run_ckpt_tokens(ck, &identity, &eoc, err);
     if (rc == 0) rc = pmp_run_ckpt_tokenizer(ckpt, x->tokenizer, x->data_dir, identity, &bpe, &cuts, err);
