@@ -25,6 +25,7 @@ typedef struct export_ctx {
     const pmp_bpe *bpe;
     export_format fmt;
     FILE *out;
+    const char *out_name;    /* the file out writes, for errors ("<stdout>") */
     pmp_buf line, scratch, ctx;
     pmp_buf *resp;           /* decoded responses of the current group */
     size_t resp_cap;
@@ -127,8 +128,7 @@ static int export_one(void *p, const pmp_shard_group *g, pmp_err *err)
         c->pairs++;
     }
     if (c->line.len && fwrite(c->line.data, 1, c->line.len, c->out) != c->line.len)
-        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "writing the export failed: %s",
-                            strerror(errno));
+        return pmp_err_errno(err, errno, "%s: write error", c->out_name);
     return 0;
 }
 
@@ -186,8 +186,10 @@ int pmp_shard_cmd_export(int argc, char **argv)
             pmp_buf_free(&tmp);
             return pmp_cli_fail(&cli, "%s.tmp: %s", out, strerror(e));
         }
+        x.out_name = tmp.data;
     } else {
         x.out = stdout;
+        x.out_name = "<stdout>";
     }
     pmp_err err;
     int rc = 0;
