@@ -150,7 +150,8 @@ static int init_model_with(run_ctx *r, const pmp_run_opts *o, pmp_buf *weights_b
             cfg.maxT = o->context;
         }
     } else if (o->init) {
-        if (pmp_run_open_init_ckpt(o->init, &init_ck, &init_step, err) < 0) return -1;
+        /* a damaged newest checkpoint of the --init run is passed over, and said */
+        if (pmp_run_open_init_ckpt(o->init, &init_ck, &init_step, o->warn, o->ctx, err) < 0) return -1;
         if (pmp_run_ckpt_config(init_ck, &cfg, err) < 0) {
             pmp_ckpt_close(init_ck);
             return pmp_err_prefix(err, "%s", o->init);

@@ -462,7 +462,8 @@ static void fallback_cb(void *ctx, const char *msg)
     if (f->warn) f->warn(f->ctx, msg);
 }
 
-int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step_out, pmp_err *err)
+int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step_out,
+                           void (*warn)(void *ctx, const char *msg), void *ctx, pmp_err *err)
 {
     if (step_out) *step_out = -1;
     struct stat sb;
@@ -471,8 +472,8 @@ int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step_out, pmp
         pmp_buf d = PMP_BUF_INIT;
         ckpt_dir(&d, path);
         uint64_t step;
-        int found = pmp_ckpt_latest(d.data, &step, out, NULL, NULL, err);
-        if (found == 0) found = pmp_ckpt_latest(path, &step, out, NULL, NULL, err);
+        int found = pmp_ckpt_latest(d.data, &step, out, warn, ctx, err);
+        if (found == 0) found = pmp_ckpt_latest(path, &step, out, warn, ctx, err);
         pmp_buf_free(&d);
         if (found < 0) return -1;
         if (found == 0) return pmp_err_set(err, "%s: no checkpoint found", path);
