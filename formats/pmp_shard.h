@@ -269,7 +269,8 @@ int pmp_manifest_save(const pmp_manifest *m, const char *dir, pmp_err *err);
 /* Loads DIR/manifest.json. Returns 1 loaded, 0 absent, -1 error: not JSON, text after
  * the object, a missing or malformed field, or content that does not match its
  * manifest_xxh64 (PMP_E_CORRUPT). A manifest without the field (written before it
- * existed) loads with has_checksum = 0; pmp_manifest_verify refuses it. */
+ * existed) loads with has_checksum = 0; pmp_manifest_verify (full) and
+ * pmp_shard_dir_open, which every reader uses, refuse it. */
 int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err);
 /* Records the tokenizer file: the path as given, and its path relative to
  * manifest_dir, so the shards find it from any working directory. */
