@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -269,4 +270,24 @@ char *pmp_relpath(const char *from_dir, const char *target)
     free(a);
     free(b);
     return out;
+}
+
+int pmp_lock_dir(const char *dir, const char *name, const char *doing, int *fd, pmp_err *err)
+{
+    pmp_buf path = PMP_BUF_INIT;
+    pmp_buf_printf(&path, "%s/%s", dir, name);
+    *fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int rc = 0;
+    if (*fd < 0) {
+        rc = pmp_err_errno(err, errno, "%s: cannot open", path.data);
+    } else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+        rc = errno == EWOULDBLOCK
+                 ? pmp_err_setc(err, PMP_E_USAGE, "%s is being %s right now (it holds %s); "
+                                "wait for it, or stop it first", dir, doing, path.data)
+                 : pmp_err_errno(err, errno, "%s: cannot lock", path.data);
+        close(*fd);
+        *fd = -1;
+    }
+    pmp_buf_free(&path);
+    return rc;
 }

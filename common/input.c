@@ -31,6 +31,7 @@ struct pmp_input {
 
     ZSTD_DStream *zstd;
     size_t zstd_hint;        /* last ZSTD_decompressStream result; 0 = at a frame boundary */
+    uint64_t zstd_frame;     /* compressed offset where the current zstd frame starts */
     bz_stream bz;
     int bz_active;
     z_stream gz;
@@ -88,6 +89,24 @@ static int corrupt(pmp_input *in, pmp_err *err, const char *what)
                         (unsigned long long)pmp_input_offset(in), what);
 }
 
+/* The decoder is given at most this much input a call (its own recommended size,
+ * about one block), so an error is placed within one such window. */
+#define ZSTD_FEED ((size_t)128 << 10)
+
+/* A zstd error names the frame it is in and the window of compressed bytes given to
+ * the call that failed: zstd checks a block when it has all of it (and a frame's
+ * content checksum at the frame's end), so the damaged block ends in that window; the
+ * decoder does not say where in its input it was. */
+static int corrupt_zstd(pmp_input *in, size_t from, size_t to, pmp_err *err, size_t code)
+{
+    uint64_t base = in->iread - in->ilen;
+    return pmp_err_setc(err, PMP_E_INPUT, "%s: corrupt zstd data in the frame at compressed byte "
+                        "offset %llu, found at bytes %llu..%llu (where the damaged block ends; a "
+                        "block spans at most 128 KiB): %s", in->name,
+                        (unsigned long long)in->zstd_frame, (unsigned long long)(base + from),
+                        (unsigned long long)(base + to), ZSTD_getErrorName(code));
+}
+
 static int truncated(pmp_input *in, pmp_err *err)
 {
     return pmp_err_setc(err, PMP_E_INPUT,
@@ -142,15 +161,17 @@ static ssize_t decode_zstd(pmp_input *in, unsigned char *out, size_t cap, pmp_er
                 if (in->zstd_hint == 0) return 0;
                 ZSTD_inBuffer empty = {in->ibuf, 0, 0};
                 size_t r = ZSTD_decompressStream(in->zstd, &ob, &empty);
-                if (ZSTD_isError(r)) return corrupt(in, err, ZSTD_getErrorName(r));
+                if (ZSTD_isError(r)) return corrupt_zstd(in, in->ipos, in->ipos, err, r);
                 in->zstd_hint = r;
                 if (ob.pos) break;
                 return truncated(in, err);
             }
         }
-        ZSTD_inBuffer ib = {in->ibuf, in->ilen, in->ipos};
+        if (in->zstd_hint == 0) in->zstd_frame = pmp_input_offset(in);
+        size_t feed_end = in->ilen - in->ipos > ZSTD_FEED ? in->ipos + ZSTD_FEED : in->ilen;
+        ZSTD_inBuffer ib = {in->ibuf, feed_end, in->ipos};
         size_t r = ZSTD_decompressStream(in->zstd, &ob, &ib);
-        if (ZSTD_isError(r)) return corrupt(in, err, ZSTD_getErrorName(r));
+        if (ZSTD_isError(r)) return corrupt_zstd(in, in->ipos, feed_end, err, r);
         in->ipos = ib.pos;
         in->zstd_hint = r;
     }
@@ -381,7 +402,7 @@ static int line_too_long(pmp_input *in, pmp_err *err)
                         in->max_line);
 }
 
-int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
+static int next_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
 {
     for (;;) {
         if (in->dscan < in->dlen) {
@@ -447,4 +468,15 @@ int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
         }
         in->dlen += (size_t)n;
     }
+}
+
+int pmp_input_line(pmp_input *in, const char **line, size_t *len, pmp_err *err)
+{
+    int rc = next_line(in, line, len, err);
+    /* a UTF-8 byte order mark some tools write at the start of a file is not text */
+    if (rc == 1 && in->line_no == 1 && *len >= 3 && !memcmp(*line, "\xEF\xBB\xBF", 3)) {
+        *line += 3;
+        *len -= 3;
+    }
+    return rc;
 }

@@ -202,6 +202,12 @@ char *pmp_relpath(const char *from_dir, const char *target);
 /* mkdir -p: dir and every missing parent (0755); an existing directory is fine,
  * an existing non-directory is an error naming it. */
 int pmp_mkdir_p(const char *dir, pmp_err *err);
+/* Takes an exclusive flock(2) on DIR/NAME (created if absent) without waiting, so two
+ * writers of one directory cannot interleave: pmp-train (RUN/lock) and pmp-tokenize
+ * (OUT/.lock). *fd holds the lock until closed (or the process ends). A directory held
+ * by another process: PMP_E_USAGE, "DIR is being <doing> right now"
+ * (doing: "trained by another pmp-train"). */
+int pmp_lock_dir(const char *dir, const char *name, const char *doing, int *fd, pmp_err *err);
 /* Durability-relevant calls so far (to pick PMP_FAULT points in tests). */
 uint64_t pmp_io_count(void);
 /* XXH64 with seed 0. */

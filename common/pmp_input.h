@@ -35,7 +35,8 @@ void pmp_input_close(pmp_input *in);
 /* Reads up to cap decoded bytes. Returns the count, 0 at the clean end, -1 on error. */
 ssize_t pmp_input_read(pmp_input *in, void *buf, size_t cap, pmp_err *err);
 
-/* Next line, without its '\n' (a final line without '\n' is returned too).
+/* Next line, without its '\n' (a final line without '\n' is returned too), and the
+ * first line without a UTF-8 byte order mark (EF BB BF) if it starts with one.
  * *line points into an internal buffer valid until the next call; lines may
  * contain NUL bytes. Returns 1, 0 at the clean end, -1 on error, or
  * PMP_INPUT_LONG_LINE for a line over the pmp_input_set_max_line limit: that line

@@ -12,6 +12,7 @@
 #include <xxhash.h>
 
 #include "pmp_shard.h"
+#include "shard_internal.h"
 
 void pmp_manifest_init(pmp_manifest *m)
 {
@@ -167,6 +168,10 @@ static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint6
         pmp_jobj_u64(&j, "tokens", s->tokens);
         pmp_jobj_u64(&j, "groups_without_pairs", s->groups_without_pairs);
         pmp_jobj_str(&j, "xxh64", hex);
+        if (s->index_xxh64) {   /* absent from manifests written before it existed */
+            snprintf(hex, sizeof hex, "%016" PRIx64, s->index_xxh64);
+            pmp_jobj_str(&j, "index_xxh64", hex);
+        }
         pmp_jobj_close(&j);
     }
     pmp_jobj_close(&j);
@@ -376,6 +381,13 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
             s->tokens = u64(o, "tokens", &bad);
             s->groups_without_pairs = u64(o, "groups_without_pairs", &bad);
             s->xxh64 = strtoull(x, NULL, 16);
+            char *ix = dup_str(o, "index_xxh64");
+            if (ix) {
+                char *end;
+                s->index_xxh64 = strtoull(ix, &end, 16);
+                if (strlen(ix) != 16 || *end || !s->index_xxh64) bad = 1;
+            }
+            free(ix);
         }
         free(name);
         free(x);
@@ -456,7 +468,7 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
 
 /* ---------- verifying ---------- */
 
-static int file_hash(const char *path, uint64_t *size, uint64_t *h, pmp_err *err)
+int pmp_shard_file_xxh64(const char *path, uint64_t *size, uint64_t *h, pmp_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", path, strerror(errno));
@@ -516,7 +528,7 @@ int pmp_manifest_verify(const pmp_manifest *m, const char *dir, int full, pmp_er
             if (rc) break;
         }
         uint64_t size = 0, h = 0;
-        if (file_hash(path.data, &size, &h, err) < 0) {
+        if (pmp_shard_file_xxh64(path.data, &size, &h, err) < 0) {
             rc = -1;
         } else if (size != s->bytes) {
             rc = pmp_err_setc(err, PMP_E_CORRUPT, "%s: %llu bytes, the manifest says %llu (truncated or replaced)",

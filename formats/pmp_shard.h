@@ -89,7 +89,8 @@ typedef struct pmp_shard_writer pmp_shard_writer;
 
 typedef struct pmp_shard_totals {
     uint64_t groups, pairs, tokens, groups_without_pairs, blocks, bytes;
-    uint64_t xxh64;   /* of the whole file (after close) */
+    uint64_t xxh64;   /* of the whole file (after close; not known to a reader: 0) */
+    uint64_t index_xxh64;   /* of the index, as in the footer: names the shard's content */
 } pmp_shard_totals;
 
 /* zstd_level: 0 = default (1). */
@@ -205,6 +206,10 @@ typedef struct pmp_manifest_shard {
     char *name;          /* file name, relative to the manifest's directory */
     uint64_t bytes, blocks, groups, pairs, tokens, groups_without_pairs;
     uint64_t xxh64;      /* of the whole file */
+    /* The footer's index_xxh64: the index holds every block's checksum, so it names the
+     * shard's content and is checked in O(1) when the shard is opened. 0 in manifests
+     * written before it existed (the whole-file xxh64 is checked instead). */
+    uint64_t index_xxh64;
 } pmp_manifest_shard;
 
 typedef struct pmp_manifest_policy {
@@ -268,7 +273,8 @@ int pmp_manifest_save(const pmp_manifest *m, const char *dir, pmp_err *err);
 /* Loads DIR/manifest.json. Returns 1 loaded, 0 absent, -1 error: not JSON, text after
  * the object, a missing or malformed field, or content that does not match its
  * manifest_xxh64 (PMP_E_CORRUPT). A manifest without the field (written before it
- * existed) loads with has_checksum = 0; pmp_manifest_verify refuses it. */
+ * existed) loads with has_checksum = 0; pmp_manifest_verify (full) and
+ * pmp_shard_dir_open, which every reader uses, refuse it. */
 int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err);
 /* Records the tokenizer file: the path as given, and its path relative to
  * manifest_dir, so the shards find it from any working directory. */
@@ -286,5 +292,26 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
  * the shards, and that the manifest has its checksum. Errors name the shard (and
  * block) or the total that differs. */
 int pmp_manifest_verify(const pmp_manifest *m, const char *dir, int full, pmp_err *err);
+
+/* ---------- opening a shard directory for reading (shard_dir.c). Every reader (pmp-shard
+ * info/verify/cat/head/pair/stats/export/merge, pmp-train and its score/export,
+ * pmp-tokenize --resume) goes through these two, so all of them refuse the same things. */
+enum {
+    PMP_SHARD_DIR_INCOMPLETE_OK = 1,   /* info, verify, --resume: a run not finished loads */
+    PMP_SHARD_DIR_ABSENT_OK = 2,       /* --resume: no manifest yet returns 0, not an error */
+};
+/* Loads DIR/manifest.json and checks, in this order: it exists (else PMP_E_USAGE, or 0
+ * with PMP_SHARD_DIR_ABSENT_OK); it parses and carries a manifest_xxh64 that matches its
+ * content (a manifest without one is PMP_E_CORRUPT); the run is complete (else
+ * PMP_E_INPUT "incomplete", unless PMP_SHARD_DIR_INCOMPLETE_OK); and every listed shard
+ * is the one the manifest names (pmp_shard_dir_shard on each). Returns 1 (m filled, free
+ * it with pmp_manifest_free), 0 (absent, allowed) or -1 (m empty). */
+int pmp_shard_dir_open(pmp_manifest *m, const char *dir, unsigned flags, pmp_err *err);
+/* Opens shard i of a manifest from pmp_shard_dir_open (in m->dir) and checks, before any
+ * record is read, that it is the shard the manifest lists: its size and footer counts,
+ * and its index checksum (or, for manifests without index_xxh64, its whole-file
+ * xxHash64). A shard copied in from another directory is refused (PMP_E_CORRUPT) naming
+ * the file. */
+int pmp_shard_dir_shard(const pmp_manifest *m, size_t i, pmp_shard_reader **r, pmp_err *err);
 
 #endif

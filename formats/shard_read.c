@@ -126,6 +126,7 @@ int pmp_shard_open(pmp_shard_reader **out, const char *path, pmp_err *err)
     r->tot.tokens = pmp_rd64(f + 64);
     r->tot.groups_without_pairs = pmp_rd64(f + 72);
     r->tot.bytes = r->size;
+    r->tot.index_xxh64 = pmp_rd64(f + 40);
     if (ilen != nb * PMP_SHARD_INDEX_ENTRY_SIZE || nb > r->size / PMP_SHARD_INDEX_ENTRY_SIZE ||
         ioff + ilen + PMP_SHARD_FOOTER_SIZE != r->size || ioff < PMP_SHARD_HEADER_SIZE) {
         pmp_err_setc(err, PMP_E_CORRUPT, "%s: footer: index position/length do not match the file size "

@@ -148,7 +148,8 @@ int pmp_shard_writer_close(pmp_shard_writer *w, pmp_shard_totals *tot, pmp_err *
     pmp_le64(f + 16, w->n_blocks);
     pmp_le64(f + 24, index_off);
     pmp_le64(f + 32, ilen);
-    pmp_le64(f + 40, pmp_xxh64(ix, ilen));
+    w->tot.index_xxh64 = pmp_xxh64(ix, ilen);
+    pmp_le64(f + 40, w->tot.index_xxh64);
     pmp_le64(f + 48, w->tot.groups);
     pmp_le64(f + 56, w->tot.pairs);
     pmp_le64(f + 64, w->tot.tokens);

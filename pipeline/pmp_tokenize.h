@@ -62,7 +62,10 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
 
 /* ---- the output directory (tokenize_dir.c) ---- */
 
-/* 1 if dir exists and holds any entry, 0 if absent or empty, -1 on error. */
+/* The lock file pmp-tokenize holds (flock) in its output directory while it runs. */
+#define PMP_TOKENIZE_LOCK_NAME ".lock"
+/* 1 if dir exists and holds any entry but the lock file, 0 if absent or empty, -1 on
+ * error. */
 int pmp_tokenize_dir_nonempty(const char *dir, pmp_err *err);
 /* Removes *.tmp files and shard files (shard-*.pmps) that m does not list
  * (m may be NULL: all shard files), and with drop_manifest also manifest.json. */

@@ -244,6 +244,9 @@ int main(int argc, char **argv)
         return pmp_cli_usage_error(&cli, "--split-by is for --split");
     if (!o.tokenizer) return pmp_cli_usage_error(&cli, "--tokenizer is required");
     if (!o.out_dir) return pmp_cli_usage_error(&cli, "-o DIR is required");
+    if (!strcmp(o.out_dir, "-"))
+        return pmp_cli_usage_error(&cli, "-o -: pmp-tokenize writes a directory (shards and a manifest), "
+                                   "not stdout");
     if (o.resume && o.force) return pmp_cli_usage_error(&cli, "--resume and --force exclude each other");
     int n_stdin = 0;
     for (int i = optind; i < argc; i++) n_stdin += strcmp(argv[i], "-") == 0;

@@ -18,7 +18,6 @@ typedef struct run {
     pmp_reddit_progress_fn progress;
     void *ctx;
     uint64_t base_bytes;   /* decoded bytes of the files already read */
-    uint64_t lines_before; /* lines of the files already read */
 } run;
 
 static int wanted_subreddit(const pmp_reddit_opts *o, const pmp_reddit_item *it)
@@ -49,10 +48,6 @@ static int add_file(run *r, const char *path, int kind, pmp_err *err)
         r->st->lines++;
         if ((r->st->lines & 0xFFFF) == 0 && r->progress)
             r->progress(r->ctx, r->base_bytes + pmp_input_decoded(in), r->st->lines);
-        if (r->st->lines == 1 + r->lines_before && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
-            line += 3;   /* a UTF-8 byte order mark some tools write */
-            len -= 3;
-        }
         if (len == 0 || (len == 1 && line[0] == '\r')) continue;   /* blank line */
         int pr = pmp_reddit_parse(r->parser, line, len, kind, &it, &perr);
         if (pr < 0) {
@@ -108,7 +103,6 @@ static int add_file(run *r, const char *path, int kind, pmp_err *err)
         }
     }
     r->base_bytes += pmp_input_decoded(in);
-    r->lines_before = r->st->lines;
     pmp_input_close(in);
     return rc < 0 ? -1 : 0;
 }

@@ -8,22 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pmp_bpe.h"
 #include "pmp_group.h"
 #include "pmp_tokenize.h"
 #include "shard_cmd.h"
 
-int pmp_shard_cmd_each(const pmp_manifest *m, const char *dir, pmp_shard_group_fn fn, void *ctx,
-                       pmp_err *err)
+int pmp_shard_cmd_each(const pmp_manifest *m, pmp_shard_group_fn fn, void *ctx, pmp_err *err)
 {
-    pmp_buf path = PMP_BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < m->n_shards && rc == 0; i++) {
-        pmp_buf_clear(&path);
-        pmp_buf_printf(&path, "%s/%s", dir, m->shards[i].name);
         pmp_shard_reader *r;
-        if (pmp_shard_open(&r, path.data, err) < 0) {
+        if (pmp_shard_dir_shard(m, i, &r, err) < 0) {
             rc = -1;
             break;
         }
@@ -39,7 +36,6 @@ int pmp_shard_cmd_each(const pmp_manifest *m, const char *dir, pmp_shard_group_f
         if (got < 0) rc = -1;
         pmp_shard_close(r);
     }
-    pmp_buf_free(&path);
     return rc < 0 ? -1 : 0;
 }
 
@@ -49,6 +45,7 @@ typedef struct args {
     pmp_cli cli;
     const char *out, *tokenizer;
     uint64_t n;
+    int allow_duplicates;   /* merge only */
     int first;     /* optind after parsing */
 } args;
 
@@ -61,6 +58,7 @@ static int parse(args *a, int argc, char **argv, const char *prog, const char *u
         {"output", required_argument, NULL, 'o'},
         {"tokenizer", required_argument, NULL, 't'},
         {"lines", required_argument, NULL, 'n'},
+        {"allow-duplicates", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -73,6 +71,11 @@ static int parse(args *a, int argc, char **argv, const char *prog, const char *u
         switch (c) {
         case 'o': a->out = optarg; break;
         case 't': a->tokenizer = optarg; break;
+        case 'D':
+            if (strcmp(prog, "pmp-shard merge") != 0)
+                return pmp_cli_usage_error(&a->cli, "--allow-duplicates is an option of merge");
+            a->allow_duplicates = 1;
+            break;
         case 'n':
             if (pmp_parse_int(optarg, 0, LLONG_MAX, &n) < 0) return pmp_cli_usage_error(&a->cli, "-n: expected a count");
             a->n = (uint64_t)n;
@@ -85,11 +88,11 @@ static int parse(args *a, int argc, char **argv, const char *prog, const char *u
     return -1;
 }
 
-static int load(pmp_manifest *m, const char *dir, pmp_err *err)
+/* Every subcommand opens its directories here (pmp_shard_dir_open): only info and
+ * verify take an incomplete one, and say so. */
+static int load(pmp_manifest *m, const char *dir, unsigned flags, pmp_err *err)
 {
-    int got = pmp_manifest_load(m, dir, err);
-    if (got == 0) return pmp_err_setc(err, PMP_E_INPUT, "%s: no %s (not a shard directory)", dir, PMP_MANIFEST_NAME);
-    return got < 0 ? -1 : 0;
+    return pmp_shard_dir_open(m, dir, flags, err) < 0 ? -1 : 0;
 }
 
 /* ---------- info ---------- */
@@ -98,7 +101,8 @@ static const char info_usage[] =
     "Usage: pmp-shard info [--json] DIR...\n"
     "Prints counts, sizes, tokenizer, pairing policy and sources of each shard directory;\n"
     "with --json one JSON object a directory on stdout (dir, split, complete, kind,\n"
-    "tokenizer, shards, bytes, input, input_groups, stats with sources).\n\n"
+    "tokenizer, shards, bytes, input, input_groups, stats with sources). Exit 1 when a\n"
+    "directory is INCOMPLETE (its pmp-tokenize did not finish) or fails its checks.\n\n"
     "Example:\n  pmp-shard info shards/ shards/eval\n";
 
 static void print_input_sources(const pmp_manifest *m, const char *label)
@@ -145,10 +149,17 @@ int pmp_shard_cmd_info(int argc, char **argv)
     args a = {0};
     int rc = parse(&a, argc, argv, "pmp-shard info", info_usage);
     if (rc >= 0) return rc;
+    int incomplete = 0;
     for (int i = a.first; i < argc; i++) {
         pmp_manifest m;
         pmp_err err;
-        if (load(&m, argv[i], &err) < 0) return pmp_cli_fail_err(&a.cli, &err);
+        if (load(&m, argv[i], PMP_SHARD_DIR_INCOMPLETE_OK, &err) < 0)
+            return pmp_cli_fail_err(&a.cli, &err);
+        if (!m.complete) {
+            pmp_cli_warn(&a.cli, "%s: INCOMPLETE: its pmp-tokenize did not finish (readers refuse it; "
+                         "finish it with --resume)", argv[i]);
+            incomplete = 1;
+        }
         uint64_t bytes = 0;
         for (size_t s = 0; s < m.n_shards; s++) bytes += m.shards[s].bytes;
         if (a.cli.json) {
@@ -189,7 +200,7 @@ int pmp_shard_cmd_info(int argc, char **argv)
         print_input_sources(&m, "sources");
         pmp_manifest_free(&m);
     }
-    return PMP_EXIT_OK;
+    return incomplete ? PMP_EXIT_FAIL : PMP_EXIT_OK;
 }
 
 /* ---------- verify ---------- */
@@ -200,8 +211,9 @@ static const char verify_usage[] =
     "block's xxHash64 and decoded size, every record's structure and the counts, then\n"
     "the file's size and checksum against the manifest. Names the shard and block that\n"
     "fail; exit 1. Also reports shard or temporary files the manifest does not list.\n"
-    "--json: one JSON object a directory on stdout, info's with \"verify\": \"ok\" or\n"
-    "\"failed\" (the reason on stderr).\n\n"
+    "An INCOMPLETE directory (pmp-tokenize did not finish) is checked as far as it goes\n"
+    "and exits 1. --json: one JSON object a directory on stdout, info's with \"verify\":\n"
+    "\"ok\", \"incomplete\" or \"failed\" (the reason on stderr).\n\n"
     "Example:\n  pmp-shard verify shards/ shards/eval\n";
 
 static int unlisted(const pmp_manifest *m, const char *dir, pmp_buf *out)
@@ -235,7 +247,7 @@ int pmp_shard_cmd_verify(int argc, char **argv)
     for (int i = a.first; i < argc; i++) {
         pmp_manifest m;
         pmp_err err;
-        int loaded = load(&m, argv[i], &err) == 0;
+        int loaded = load(&m, argv[i], PMP_SHARD_DIR_INCOMPLETE_OK, &err) == 0;
         if (!loaded || pmp_manifest_verify(&m, argv[i], 1, &err) < 0) {
             pmp_cli_fail_err(&a.cli, &err);
             fail = 1;
@@ -249,11 +261,15 @@ int pmp_shard_cmd_verify(int argc, char **argv)
         pmp_buf_free(&extra);
         uint64_t bytes = 0;
         for (size_t s = 0; s < m.n_shards; s++) bytes += m.shards[s].bytes;
-        if (a.cli.json) print_json(argv[i], &m, bytes, "ok");
-        else if (!a.cli.quiet)
-            printf("%s: ok: %zu shards, %" PRIu64 " groups, %" PRIu64 " pairs%s\n", argv[i],
-                   m.n_shards, m.stats.groups, m.stats.pairs,
-                   m.complete ? "" : " (run not complete)");
+        if (!m.complete) {
+            pmp_cli_fail(&a.cli, "%s: INCOMPLETE: its pmp-tokenize did not finish; the %zu shards "
+                         "written so far verify (finish it with --resume)", argv[i], m.n_shards);
+            fail = 1;
+        }
+        if (a.cli.json) print_json(argv[i], &m, bytes, m.complete ? "ok" : "incomplete");
+        else if (!a.cli.quiet && m.complete)
+            printf("%s: ok: %zu shards, %" PRIu64 " groups, %" PRIu64 " pairs\n", argv[i],
+                   m.n_shards, m.stats.groups, m.stats.pairs);
         pmp_manifest_free(&m);
     }
     return fail ? PMP_EXIT_FAIL : PMP_EXIT_OK;
@@ -336,7 +352,7 @@ static int cat_common(int argc, char **argv, const char *prog, const char *usage
     for (int i = a.first; i < argc && rc == 0 && c.left; i++) {
         pmp_manifest m;
         pmp_bpe *bpe = NULL;
-        if (load(&m, argv[i], &err) < 0) {
+        if (load(&m, argv[i], 0, &err) < 0) {
             rc = -1;
             break;
         }
@@ -344,7 +360,7 @@ static int cat_common(int argc, char **argv, const char *prog, const char *usage
         else {
             c.bpe = bpe;
             c.text = m.policy.text_chunk_tokens > 0;
-            rc = pmp_shard_cmd_each(&m, argv[i], cat_one, &c, &err);
+            rc = pmp_shard_cmd_each(&m, cat_one, &c, &err);
         }
         pmp_bpe_free(bpe);
         pmp_manifest_free(&m);
@@ -403,8 +419,8 @@ int pmp_shard_cmd_pair(int argc, char **argv)
     const char *dir = argv[a.first];
     pmp_manifest m;
     pmp_err err;
-    if (load(&m, dir, &err) < 0) return pmp_cli_fail_err(&a.cli, &err);
-    pmp_buf path = PMP_BUF_INIT, out = PMP_BUF_INIT;
+    if (load(&m, dir, 0, &err) < 0) return pmp_cli_fail_err(&a.cli, &err);
+    pmp_buf out = PMP_BUF_INIT;
     rc = PMP_EXIT_OK;
     for (int i = a.first + 1; i < argc && rc == PMP_EXIT_OK; i++) {
         long long ki;
@@ -420,12 +436,10 @@ int pmp_shard_cmd_pair(int argc, char **argv)
                               base);
             break;
         }
-        pmp_buf_clear(&path);
-        pmp_buf_printf(&path, "%s/%s", dir, m.shards[s].name);
         pmp_shard_reader *r;
         pmp_shard_group g;
         uint32_t which;
-        if (pmp_shard_open(&r, path.data, &err) < 0) {
+        if (pmp_shard_dir_shard(&m, s, &r, &err) < 0) {
             rc = pmp_cli_fail_err(&a.cli, &err);
             break;
         }
@@ -452,7 +466,6 @@ int pmp_shard_cmd_pair(int argc, char **argv)
         }
         pmp_shard_close(r);
     }
-    pmp_buf_free(&path);
     pmp_buf_free(&out);
     pmp_manifest_free(&m);
     return rc;
@@ -461,18 +474,25 @@ int pmp_shard_cmd_pair(int argc, char **argv)
 /* ---------- merge ---------- */
 
 static const char merge_usage[] =
-    "Usage: pmp-shard merge DIR... -o OUT\n"
+    "Usage: pmp-shard merge [--allow-duplicates] DIR... -o OUT\n"
     "Copies the shards of complete directories (same tokenizer identity) into OUT,\n"
     "renumbered in argument order, with one manifest summing their stats. The policy\n"
     "recorded is the first directory's. OUT must be absent or empty. Eval splits stay\n"
     "apart: when every DIR has DIR/eval, they are merged the same way into OUT/eval\n"
-    "(when only some have one, none is, with a warning).\n\n"
+    "(when only some have one, none is, with a warning).\n"
+    "Each shard's bytes are checked against its manifest as they are copied. The result\n"
+    "is built in a hidden sibling (.OUT.merge-PID.tmp) and renamed to OUT only once all\n"
+    "of it is on disk: a merge that fails leaves no OUT. A shard given twice (the same\n"
+    "directory twice, or a copy of one) is refused, since its groups would count twice,\n"
+    "unless --allow-duplicates.\n\n"
     "Example:\n  pmp-shard merge shards-a/ shards-b/ -o shards/\n";
 
-static int copy_shard(const char *from, const char *to, pmp_err *err)
+/* Copies a shard and checks, as the bytes go by, that they are the ones its manifest
+ * lists (size and whole-file xxHash64): a damaged input fails the merge. */
+static int copy_shard(const char *from, const char *to, const pmp_manifest_shard *want, pmp_err *err)
 {
     FILE *f = fopen(from, "rb");
-    if (!f) return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot open", from);
+    if (!f) return pmp_err_errno(err, errno, "%s", from);
     pmp_dfile out;
     if (pmp_dfile_open(&out, to, err) < 0) {
         fclose(f);
@@ -480,72 +500,77 @@ static int copy_shard(const char *from, const char *to, pmp_err *err)
     }
     static char buf[1 << 16];
     size_t n;
+    uint64_t bytes = 0, h = 0;
     int rc = 0;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0) rc = pmp_dfile_write(&out, buf, n, err);
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        rc = pmp_dfile_write(&out, buf, n, err);
+        bytes += n;
+    }
     if (rc == 0 && ferror(f)) rc = pmp_err_setc(err, PMP_E_IO, "%s: read error", from);
     fclose(f);
     if (rc < 0) {
         pmp_dfile_abort(&out);
         return -1;
     }
-    return pmp_dfile_commit(&out, NULL, err);
+    if (pmp_dfile_commit(&out, &h, err) < 0) return -1;
+    if (bytes != want->bytes || h != want->xxh64)
+        return pmp_err_setc(err, PMP_E_CORRUPT, "%s: its bytes differ from the manifest's checksum "
+                            "(damaged after it was written); nothing was merged", from);
+    return 0;
 }
 
-/* One level of the merge: DIR/sub of every input into out (sub "" or "/eval"). */
-static int merge_level(char **dirs, int n, const char *sub, const char *out_dir, size_t *n_out, pmp_err *err)
+/* One level of the merge: the loaded manifests ins[0..n) (of dirs[i] + sub) into out_dir. */
+static int merge_level(const pmp_manifest *ins, int n, const char *out_dir, size_t *n_out, pmp_err *err)
 {
     if (pmp_mkdir_p(out_dir, err) < 0) return -1;
     pmp_manifest out;
     pmp_manifest_init(&out);
-    pmp_buf from = PMP_BUF_INIT, to = PMP_BUF_INIT, name = PMP_BUF_INIT, dir = PMP_BUF_INIT;
+    pmp_buf from = PMP_BUF_INIT, to = PMP_BUF_INIT, name = PMP_BUF_INIT;
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
-        pmp_buf_clear(&dir);
-        pmp_buf_printf(&dir, "%s%s", dirs[i], sub);
-        pmp_manifest m;
-        if (load(&m, dir.data, err) < 0) {
-            rc = -1;
-            break;
-        }
-        if (!m.complete) rc = pmp_err_setc(err, PMP_E_INPUT, "%s: the run is not complete", dir.data);
-        else if (pmp_manifest_verify(&m, dir.data, 0, err) < 0) rc = -1;
-        else if (i == 0) {
-            out.split = pmp_xstrdup(m.split);
-            out.tok_identity = pmp_xstrdup(m.tok_identity);
-            char *tok = pmp_manifest_tokenizer_file(&m);
+        const pmp_manifest *m = &ins[i];
+        if (i == 0) {
+            out.split = pmp_xstrdup(m->split);
+            out.tok_identity = pmp_xstrdup(m->tok_identity);
+            char *tok = pmp_manifest_tokenizer_file(m);
             pmp_manifest_set_tokenizer_path(&out, tok, out_dir);
             free(tok);
-            out.tok_kind = pmp_xstrdup(m.tok_kind);
-            out.tok_pattern = m.tok_pattern ? pmp_xstrdup(m.tok_pattern) : NULL;
-            out.tok_vocab_size = m.tok_vocab_size;
-            out.policy = m.policy;
-        } else if (strcmp(m.tok_identity, out.tok_identity) != 0) {
-            rc = pmp_err_setc(err, PMP_E_MISMATCH, "%s: tokenizer %s differs from %s%s's %s", dir.data, m.tok_identity, dirs[0],
-                             sub, out.tok_identity);
+            out.tok_kind = pmp_xstrdup(m->tok_kind);
+            out.tok_pattern = m->tok_pattern ? pmp_xstrdup(m->tok_pattern) : NULL;
+            out.tok_vocab_size = m->tok_vocab_size;
+            out.policy = m->policy;
+        } else if (strcmp(m->tok_identity, out.tok_identity) != 0) {
+            rc = pmp_err_setc(err, PMP_E_MISMATCH, "%s: tokenizer %s differs from %s's %s", m->dir,
+                              m->tok_identity, ins[0].dir, out.tok_identity);
         }
-        for (size_t s = 0; rc == 0 && s < m.n_shards; s++) {
+        for (size_t s = 0; rc == 0 && s < m->n_shards; s++) {
             pmp_buf_clear(&from);
             pmp_buf_clear(&to);
             pmp_buf_clear(&name);
             pmp_buf_printf(&name, "shard-%06zu%s", out.n_shards, PMP_SHARD_EXT);
-            pmp_buf_printf(&from, "%s/%s", dir.data, m.shards[s].name);
+            pmp_buf_printf(&from, "%s/%s", m->dir, m->shards[s].name);
             pmp_buf_printf(&to, "%s/%s", out_dir, name.data);
-            if (copy_shard(from.data, to.data, err) < 0) {
+            if (copy_shard(from.data, to.data, &m->shards[s], err) < 0) {
                 rc = -1;
                 break;
             }
             pmp_manifest_shard *ms = pmp_manifest_add_shard(&out, name.data);
             char *keep = ms->name;
-            *ms = m.shards[s];
+            *ms = m->shards[s];
             ms->name = keep;
+            if (!ms->index_xxh64) {   /* an input written before the manifest named it */
+                pmp_shard_reader *r;
+                if (pmp_shard_open(&r, to.data, err) < 0) rc = -1;
+                else ms->index_xxh64 = pmp_shard_info(r)->index_xxh64;
+                pmp_shard_close(r);
+            }
         }
         if (rc == 0) {
-            pmp_manifest_stats_add(&out.stats, &m.stats);
-            out.input_groups += m.input_groups;
-            out.input_bad_lines += m.input_bad_lines;
-            out.input_cursor += m.input_cursor;
+            pmp_manifest_stats_add(&out.stats, &m->stats);
+            out.input_groups += m->input_groups;
+            out.input_bad_lines += m->input_bad_lines;
+            out.input_cursor += m->input_cursor;
         }
-        pmp_manifest_free(&m);
     }
     if (rc == 0) {
         out.complete = 1;
@@ -555,8 +580,59 @@ static int merge_level(char **dirs, int n, const char *sub, const char *out_dir,
     pmp_buf_free(&from);
     pmp_buf_free(&to);
     pmp_buf_free(&name);
-    pmp_buf_free(&dir);
     pmp_manifest_free(&out);
+    return rc;
+}
+
+/* A shard listed twice (same size and whole-file checksum) among all inputs: its
+ * groups would count twice. */
+static int find_duplicate(const pmp_manifest *ms, int n, pmp_err *err)
+{
+    for (int i = 0; i < n; i++)
+        for (size_t s = 0; s < ms[i].n_shards; s++)
+            for (int j = i; j < n; j++)
+                for (size_t t = j == i ? s + 1 : 0; t < ms[j].n_shards; t++) {
+                    const pmp_manifest_shard *a = &ms[i].shards[s], *b = &ms[j].shards[t];
+                    if (a->xxh64 == b->xxh64 && a->bytes == b->bytes)
+                        return pmp_err_setc(err, PMP_E_USAGE, "%s/%s and %s/%s are the same shard (a "
+                                            "directory given twice, or a copy of one): its groups "
+                                            "would count twice; --allow-duplicates merges anyway",
+                                            ms[i].dir, a->name, ms[j].dir, b->name);
+                }
+    return 0;
+}
+
+/* Removes the merge's temporary directory: its files and its eval/ (nothing else is
+ * ever in it). */
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    pmp_buf p = PMP_BUF_INIT;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        pmp_buf_clear(&p);
+        pmp_buf_printf(&p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p.data, &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(p.data);
+        else unlink(p.data);
+    }
+    closedir(d);
+    pmp_buf_free(&p);
+    rmdir(dir);
+}
+
+static int open_inputs(pmp_manifest *ms, char **dirs, int n, const char *sub, pmp_err *err)
+{
+    pmp_buf dir = PMP_BUF_INIT;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        pmp_buf_clear(&dir);
+        pmp_buf_printf(&dir, "%s%s", dirs[i], sub);
+        if (load(&ms[i], dir.data, 0, err) < 0) rc = -1;
+    }
+    pmp_buf_free(&dir);
     return rc;
 }
 
@@ -566,35 +642,83 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     int rc = parse(&a, argc, argv, "pmp-shard merge", merge_usage);
     if (rc >= 0) return rc;
     if (!a.out) return pmp_cli_usage_error(&a.cli, "-o OUT is required");
+    if (!strcmp(a.out, "-")) return pmp_cli_usage_error(&a.cli, "-o -: merge writes a directory, not stdout");
     pmp_err err;
     int ne = pmp_tokenize_dir_nonempty(a.out, &err);
     if (ne < 0) return pmp_cli_fail_err(&a.cli, &err);
     if (ne) return pmp_cli_fail(&a.cli, "%s: directory is not empty", a.out);
     /* eval splits stay apart: merged into OUT/eval when every input has one */
     int n = argc - a.first, with_eval = 0;
+    char **dirs = argv + a.first;
     pmp_buf p = PMP_BUF_INIT;
-    for (int i = a.first; i < argc; i++) {
+    for (int i = 0; i < n; i++) {
         struct stat st;
         pmp_buf_clear(&p);
-        pmp_buf_printf(&p, "%s/eval/manifest.json", argv[i]);
+        pmp_buf_printf(&p, "%s/eval/manifest.json", dirs[i]);
         with_eval += stat(p.data, &st) == 0;
     }
-    pmp_buf_free(&p);
     if (with_eval && with_eval != n) {   /* e.g. a directory merged with its own eval/ */
         fprintf(stderr, "pmp-shard merge: warning: only %d of the %d directories have an eval split "
                 "(DIR/eval); those are not merged\n", with_eval, n);
         with_eval = 0;
     }
+    /* Every input is opened (and checked: pmp_shard_dir_open) before anything is written. */
+    pmp_manifest *tm = pmp_xcalloc((size_t)n, sizeof *tm), *em = pmp_xcalloc((size_t)n, sizeof *em);
+    rc = open_inputs(tm, dirs, n, "", &err);
+    if (rc == 0 && with_eval) rc = open_inputs(em, dirs, n, "/eval", &err);
+    if (rc == 0 && !a.allow_duplicates) rc = find_duplicate(tm, n, &err);
+    if (rc == 0 && !a.allow_duplicates && with_eval) rc = find_duplicate(em, n, &err);
+    /* Built in a sibling, renamed into place once whole and durable. */
+    pmp_buf out = PMP_BUF_INIT, parent = PMP_BUF_INIT, tmp = PMP_BUF_INIT;
+    pmp_buf_appends(&out, a.out);
+    while (out.len > 1 && out.data[out.len - 1] == '/') out.data[--out.len] = 0;
+    const char *slash = strrchr(out.data, '/');
+    const char *base = slash ? slash + 1 : out.data;
+    if (slash) pmp_buf_append(&parent, out.data, (size_t)(slash - out.data) + (slash == out.data));
+    else pmp_buf_appends(&parent, ".");
+    pmp_buf_printf(&tmp, "%s/.%s.merge-%ld.tmp", parent.data, base, (long)getpid());
     size_t shards = 0;
-    rc = merge_level(argv + a.first, n, "", a.out, &shards, &err);
+    int made = 0;
+    if (rc == 0) rc = pmp_mkdir_p(parent.data, &err);
+    if (rc == 0) {
+        remove_tree(tmp.data);   /* left by a killed merge whose pid this one reuses */
+        if (mkdir(tmp.data, 0755) < 0)
+            rc = pmp_err_errno(&err, errno, "%s: cannot create directory", tmp.data);
+        else
+            made = 1;
+    }
+    if (rc == 0) rc = merge_level(tm, n, tmp.data, &shards, &err);
     if (rc == 0 && with_eval) {
         pmp_buf ev = PMP_BUF_INIT;
-        pmp_buf_printf(&ev, "%s/eval", a.out);
-        rc = merge_level(argv + a.first, n, "/eval", ev.data, &shards, &err);
+        pmp_buf_printf(&ev, "%s/eval", tmp.data);
+        rc = merge_level(em, n, ev.data, &shards, &err);
         pmp_buf_free(&ev);
     }
-    if (rc < 0) return pmp_cli_fail_err(&a.cli, &err);
+    if (rc == 0) rc = pmp_fsync_dir(tmp.data, &err);
+    /* rename(2) replaces OUT when it is an empty directory */
+    if (rc == 0 && rename(tmp.data, out.data) < 0)
+        rc = pmp_err_errno(&err, errno, "%s: cannot rename %s to it", out.data, tmp.data);
+    else if (rc == 0) {
+        made = 0;
+        rc = pmp_fsync_dir(parent.data, &err);
+    }
+    if (made) remove_tree(tmp.data);
+    for (int i = 0; i < n; i++) {
+        pmp_manifest_free(&tm[i]);
+        pmp_manifest_free(&em[i]);
+    }
+    free(tm);
+    free(em);
+    pmp_buf_free(&p);
+    pmp_buf_free(&parent);
+    pmp_buf_free(&tmp);
+    if (rc < 0) {
+        pmp_buf_free(&out);
+        return pmp_cli_fail_err(&a.cli, &err);
+    }
     if (!a.cli.quiet)
-        fprintf(stderr, "pmp-shard merge: %zu shards into %s%s\n", shards, a.out, with_eval ? " (and its eval/)" : "");
+        fprintf(stderr, "pmp-shard merge: %zu shards into %s%s\n", shards, out.data,
+                with_eval ? " (and its eval/)" : "");
+    pmp_buf_free(&out);
     return PMP_EXIT_OK;
 }

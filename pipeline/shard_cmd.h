@@ -16,11 +16,11 @@ int pmp_shard_cmd_pair(int argc, char **argv);
 int pmp_shard_cmd_export(int argc, char **argv);
 int pmp_shard_cmd_leaks(int argc, char **argv);
 
-/* Calls fn for every group of every shard listed in DIR's manifest, in order.
- * fn returns 0 to continue, 1 to stop, -1 on error. */
+/* Calls fn for every group of every shard listed in m (from pmp_shard_dir_open), in
+ * order, each shard opened by pmp_shard_dir_shard. fn returns 0 to continue, 1 to
+ * stop, -1 on error. */
 typedef int (*pmp_shard_group_fn)(void *ctx, const pmp_shard_group *g, pmp_err *err);
-int pmp_shard_cmd_each(const pmp_manifest *m, const char *dir, pmp_shard_group_fn fn, void *ctx,
-                       pmp_err *err);
+int pmp_shard_cmd_each(const pmp_manifest *m, pmp_shard_group_fn fn, void *ctx, pmp_err *err);
 
 /* Decodes tokens into dec as valid UTF-8: a text cut inside a character (truncation,
  * chunking) gets U+FFFD and counts in *repaired. scratch is working space. */

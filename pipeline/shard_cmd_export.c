@@ -25,6 +25,7 @@ typedef struct export_ctx {
     const pmp_bpe *bpe;
     export_format fmt;
     FILE *out;
+    const char *out_name;    /* the file out writes, for errors ("<stdout>") */
     pmp_buf line, scratch, ctx;
     pmp_buf *resp;           /* decoded responses of the current group */
     size_t resp_cap;
@@ -127,8 +128,7 @@ static int export_one(void *p, const pmp_shard_group *g, pmp_err *err)
         c->pairs++;
     }
     if (c->line.len && fwrite(c->line.data, 1, c->line.len, c->out) != c->line.len)
-        return pmp_err_setc(err, pmp_errcode_from_errno(errno), "writing the export failed: %s",
-                            strerror(errno));
+        return pmp_err_errno(err, errno, "%s: write error", c->out_name);
     return 0;
 }
 
@@ -186,24 +186,24 @@ int pmp_shard_cmd_export(int argc, char **argv)
             pmp_buf_free(&tmp);
             return pmp_cli_fail(&cli, "%s.tmp: %s", out, strerror(e));
         }
+        x.out_name = tmp.data;
     } else {
         x.out = stdout;
+        x.out_name = "<stdout>";
     }
     pmp_err err;
     int rc = 0;
     for (int i = optind; i < argc && rc == 0; i++) {
         pmp_manifest m;
         pmp_manifest_init(&m);
-        int got = pmp_manifest_load(&m, argv[i], &err);
-        if (got == 0) pmp_err_setc(&err, PMP_E_INPUT, "%s: no %s (not a shard directory)", argv[i], PMP_MANIFEST_NAME);
-        if (got <= 0) rc = -1;
+        if (pmp_shard_dir_open(&m, argv[i], 0, &err) <= 0) rc = -1;
         if (rc == 0 && m.policy.text_chunk_tokens)
             rc = pmp_err_setc(&err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text), not pairs",
                               argv[i]);
         pmp_bpe *bpe = NULL;
         if (rc == 0 && pmp_bpe_load_for_manifest(&bpe, &m, tokenizer, NULL, &err) < 0) rc = -1;
         x.bpe = bpe;
-        if (rc == 0) rc = pmp_shard_cmd_each(&m, argv[i], export_one, &x, &err);
+        if (rc == 0) rc = pmp_shard_cmd_each(&m, export_one, &x, &err);
         pmp_bpe_free(bpe);
         pmp_manifest_free(&m);
     }

@@ -159,11 +159,9 @@ int pmp_shard_cmd_leaks(int argc, char **argv)
     pmp_manifest m[2];
     pmp_err err;
     for (int i = 0; i < 2; i++) {
-        int got = pmp_manifest_load(&m[i], dirs[i], &err);
-        if (got == 0) pmp_err_setc(&err, PMP_E_INPUT, "%s: no %s", dirs[i], PMP_MANIFEST_NAME);
-        if (got <= 0) {
+        if (pmp_shard_dir_open(&m[i], dirs[i], 0, &err) < 0) {
             if (i) pmp_manifest_free(&m[0]);
-            return pmp_cli_fail(&cli, "%s", err.msg);
+            return pmp_cli_fail_err(&cli, &err);
         }
     }
     leaks_ctx *s = pmp_xcalloc(1, sizeof *s);
@@ -173,10 +171,10 @@ int pmp_shard_cmd_leaks(int argc, char **argv)
     }
     int rc = 0;
     for (s->pass = 0; s->pass < 3 && rc == 0; s->pass++)
-        rc = pmp_shard_cmd_each(&m[s->pass == 1], dirs[s->pass == 1], leaks_one, s, &err);
+        rc = pmp_shard_cmd_each(&m[s->pass == 1], leaks_one, s, &err);
     int exit_code = PMP_EXIT_OK;
     if (rc < 0) {
-        exit_code = pmp_cli_fail(&cli, "%s", err.msg);
+        exit_code = pmp_cli_fail_err(&cli, &err);
     } else {
         if (cli.json) print_json(s);
         else print_text(s);

@@ -123,9 +123,8 @@ int pmp_shard_cmd_stats(int argc, char **argv)
     pmp_err err;
     for (int i = optind; i < argc; i++) {
         pmp_manifest m;
-        int got = pmp_manifest_load(&m, argv[i], &err);
-        if (got == 0) pmp_err_setc(&err, PMP_E_INPUT, "%s: no %s", argv[i], PMP_MANIFEST_NAME);
-        if (got <= 0 || pmp_shard_cmd_each(&m, argv[i], stats_one, s, &err) < 0) {
+        int got = pmp_shard_dir_open(&m, argv[i], 0, &err);
+        if (got <= 0 || pmp_shard_cmd_each(&m, stats_one, s, &err) < 0) {
             if (got > 0) pmp_manifest_free(&m);
             free(s);
             return pmp_cli_fail_err(&cli, &err);

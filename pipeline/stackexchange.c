@@ -216,6 +216,12 @@ static int on_post(void *ctx, const pmp_se_row *row, pmp_err *err)
         r->st->skipped[PMP_SE_SKIP_OTHER_TYPE]++;
         return 0;
     }
+    if (row->bytes > PMP_SE_MAX_ROW_BYTES) {
+        char why[96];
+        snprintf(why, sizeof why, "row of %llu bytes, over the limit of %llu",
+                 (unsigned long long)row->bytes, (unsigned long long)PMP_SE_MAX_ROW_BYTES);
+        return bad_row(r, err, why);
+    }
     uint64_t id;
     int64_t score = 0;
     se_str s_id = attr(row, "Id"), s_score = attr(row, "Score");

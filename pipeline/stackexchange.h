@@ -93,7 +93,15 @@ typedef struct pmp_se_row {
     int n_attrs;
     uint64_t line;
     int amp_escaped;               /* '&' arrives as "&#38;" (see pmp_se_row_text) */
+    uint64_t bytes;                /* its attribute values' bytes */
 } pmp_se_row;
+
+/* A row whose attribute values add up to more than this is a bad row (skipped and
+ * counted, an error with --strict): no post of a real dump comes near it (a
+ * StackExchange body is at most 30,000 characters). libxml2's own limit, an error that
+ * ends the file, is raised to 1 GB per value (XML_PARSE_HUGE), so only a row past that
+ * still stops the extraction. */
+#define PMP_SE_MAX_ROW_BYTES ((uint64_t)16 << 20)
 
 /* The value of attribute name as libxml2 gives it (not NUL-terminated), or NULL.
  * Fine for numbers and dates; text may hold '&' and needs pmp_se_row_text. */

@@ -153,7 +153,7 @@ static int open_split(run *r, split *s, pmp_err *err)
     const pmp_tokenize_opts *o = r->o;
     if (pmp_mkdir_p(s->dir, err) < 0) return -1;
     if (o->resume) {
-        int got = pmp_manifest_load(&s->m, s->dir, err);
+        int got = pmp_shard_dir_open(&s->m, s->dir, PMP_SHARD_DIR_INCOMPLETE_OK | PMP_SHARD_DIR_ABSENT_OK, err);
         if (got < 0) return pmp_err_prefix(err, "--resume");
         if (got == 1) {
             if (strcmp(s->m.tok_identity, pmp_bpe_identity(r->bpe)) != 0)
@@ -201,6 +201,7 @@ static int commit_shard(run *r, split *s, pmp_err *err)
     ms->tokens = t.tokens;
     ms->groups_without_pairs = t.groups_without_pairs;
     ms->xxh64 = t.xxh64;
+    ms->index_xxh64 = t.index_xxh64;
     pmp_manifest_stats_add(&s->m.stats, &s->pending);
     pmp_manifest_stats_free(&s->pending);
     s->m.input_cursor = s->last_ordinal + 1;
@@ -618,27 +619,45 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     memset(&r, 0, sizeof r);
     r.o = o;
     r.res = res;
+    /* OUT/.lock before anything is written there: two runs into one directory would
+     * interleave shards and manifests (pmp-train's RUN/lock, the same kind). Held to
+     * the end of the run. */
+    int lock_fd = -1;
+    if (pmp_mkdir_p(o->out_dir, err) < 0 ||
+        pmp_lock_dir(o->out_dir, PMP_TOKENIZE_LOCK_NAME, "written by another pmp-tokenize", &lock_fd, err) < 0)
+        return -1;
     if (!o->resume && !o->force) {
         int ne = pmp_tokenize_dir_nonempty(o->out_dir, err);
+        if (ne)
+            close(lock_fd);
         if (ne < 0) return -1;
         if (ne)
             return pmp_err_setc(err, PMP_E_USAGE, "%s: directory is not empty (use --resume to continue a run, "
                                "--force to overwrite)", o->out_dir);
     }
-    if (o->policy.shard_size < 4) return pmp_err_setc(err, PMP_E_USAGE, "--shard-size must be at least 4 bytes");
+    if (o->policy.shard_size < 4) {
+        close(lock_fd);
+        return pmp_err_setc(err, PMP_E_USAGE, "--shard-size must be at least 4 bytes");
+    }
     /* On --resume the directory's manifest says which pattern the run used, so
      * --pattern need not be repeated; the identity check then covers both. */
     pmp_manifest prior;
     pmp_manifest_init(&prior);
-    int had = o->resume ? pmp_manifest_load(&prior, o->out_dir, err) : 0;
+    int had = o->resume ? pmp_shard_dir_open(&prior, o->out_dir,
+                                             PMP_SHARD_DIR_INCOMPLETE_OK | PMP_SHARD_DIR_ABSENT_OK, err)
+                        : 0;
     if (had < 0) {
         pmp_manifest_free(&prior);
+        close(lock_fd);
         return pmp_err_prefix(err, "--resume");
     }
     int lrc = had == 1 ? pmp_bpe_load_for_manifest(&r.bpe, &prior, o->tokenizer, o->pattern, err)
                        : pmp_bpe_load(&r.bpe, o->tokenizer, o->pattern, err);
     pmp_manifest_free(&prior);
-    if (lrc < 0) return had == 1 ? pmp_err_prefix(err, "%s: --resume", o->out_dir) : -1;
+    if (lrc < 0) {
+        close(lock_fd);
+        return had == 1 ? pmp_err_prefix(err, "%s: --resume", o->out_dir) : -1;
+    }
     static const char *const stdin_only[] = {"-"};
     const char *one[1] = {o->input};
     r.paths = o->n_inputs ? o->inputs : o->input ? one : stdin_only;
@@ -713,5 +732,6 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     if (r.in_hash) XXH64_freeState(r.in_hash);
     free(r.sizes);
     free(r.label);
+    close(lock_fd);
     return rc;
 }

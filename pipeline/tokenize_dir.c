@@ -20,7 +20,7 @@ int pmp_tokenize_dir_nonempty(const char *dir, pmp_err *err)
     int found = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, PMP_TOKENIZE_LOCK_NAME)) {
             found = 1;
             break;
         }

@@ -19,7 +19,7 @@ static const char USAGE[] =
     "tokenizer.json. Input: one text per line (plain, .zst, .bz2, .gz), or with\n"
     "--groups comparison groups (JSONL), whose contexts and responses are the texts.\n\n"
     "  -n, --vocab-size N     total size: 256 bytes + merges + special tokens\n"
-    "  -o, --output PATH      tokenizer.json to write (atomically)\n"
+    "  -o, --output PATH      tokenizer.json to write (atomically; - for stdout)\n"
     "  -p, --pattern P        gpt2 | cl100k | o200k | a PCRE2 regex (default gpt2)\n"
     "      --min-frequency F  stop when the best pair occurs fewer than F times (default 2)\n"
     "      --special TOKEN    add a special token (repeatable), e.g. '<|endoftext|>'\n"

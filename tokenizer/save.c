@@ -233,6 +233,12 @@ int pmp_bpe_save_json_extra(const pmp_bpe *b, const pmp_bpe_json_extra *x, const
         pmp_buf_free(&out);
         return pmp_err_prefix(err, "%s", path);
     }
+    if (!strcmp(path, "-")) {   /* stdout, as every -o of pmp takes it (not a file named "-") */
+        int bad = fwrite(out.data, 1, out.len, stdout) != out.len;
+        bad |= fflush(stdout) != 0;
+        pmp_buf_free(&out);
+        return bad ? pmp_err_errno(err, errno, "<stdout>: write error") : 0;
+    }
     pmp_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp.data, "wb");
     int rc = 0;

@@ -209,7 +209,7 @@ int pmp_run_export(const char *ckpt, const char *out, const pmp_export_opts *x, 
     int dir = !pmp_str_ends_with(out, ".safetensors");
     if (hf_dir) *hf_dir = dir;
     pmp_ckpt *ck;
-    if (pmp_run_open_init_ckpt(ckpt, &ck, NULL, err) < 0) return -1;
+    if (pmp_run_open_run_ckpt(ckpt, &ck, x->pick, err) < 0) return -1;
     pmp_config cfg;
     pmp_model m;
     pmp_rng rng;

@@ -45,27 +45,8 @@ int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err)
     *out = NULL;
     pmp_loader *l = pmp_xcalloc(1, sizeof *l);
     pmp_manifest_init(&l->man);
-    int found = pmp_manifest_load(&l->man, dir, err);
-    if (found < 0) goto fail;
-    struct stat st;
-    if (found == 0 && stat(dir, &st) != 0) {
-        pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", dir, strerror(errno));
-        goto fail;
-    }
-    if (found == 0 && !S_ISDIR(st.st_mode)) {
-        pmp_err_setc(err, PMP_E_INPUT, "%s: not a directory (a shard directory written by pmp-tokenize)", dir);
-        goto fail;
-    }
-    if (found == 0) {
-        pmp_err_setc(err, PMP_E_INPUT, "%s: no " PMP_MANIFEST_NAME " (not a shard directory written by "
-                     "pmp-tokenize, or one that has not finished its first shard)", dir);
-        goto fail;
-    }
-    if (!l->man.complete) {
-        pmp_err_setc(err, PMP_E_INPUT, "%s: the shard directory is incomplete (pmp-tokenize did not finish; "
-                    "run it again with --resume)", dir);
-        goto fail;
-    }
+    /* the manifest checks itself, the run completed, each shard is the one listed */
+    if (pmp_shard_dir_open(&l->man, dir, 0, err) < 0) goto fail;
     /* Every shard's size and whole-file checksum before the first step (one streaming
      * read, docs/robustness.md has its cost): damaged data stops a run at its start,
      * naming the shard, not hours in when the bad block is first read. */
@@ -77,7 +58,7 @@ int pmp_loader_open(pmp_loader **out, const char *dir, pmp_err *err)
         pmp_buf_clear(&path);
         pmp_buf_printf(&path, "%s/%s", dir, l->man.shards[i].name);
         loader_shard *s = &l->shards[l->n_shards];
-        if (pmp_shard_open(&s->r, path.data, err) < 0) {
+        if (pmp_shard_dir_shard(&l->man, i, &s->r, err) < 0) {
             pmp_buf_free(&path);
             goto fail;
         }

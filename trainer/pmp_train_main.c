@@ -81,6 +81,14 @@ static void on_warn(void *ctx, const char *msg)
     pmp_cli_warn(ctx, "%s", msg);
 }
 
+/* --json of score and export: which checkpoint was read, and how many newer, damaged
+ * ones were passed over (each also said on stderr). */
+static void ckpt_stats(pmp_cli *cli, const pmp_ckpt_pick *pick)
+{
+    if (pick->step >= 0) pmp_cli_stat_num(cli, "checkpoint_step", (double)pick->step);
+    pmp_cli_stat_num(cli, "checkpoint_fallbacks", (double)pick->fallbacks);
+}
+
 static void on_note(void *ctx, const char *msg)
 {
     pmp_cli *cli = ctx;
@@ -141,7 +149,8 @@ static int cmd_export(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL;
-    pmp_export_opts x = {NULL, NULL, NULL};
+    pmp_ckpt_pick pick = {on_warn, &cli, -1, 0};
+    pmp_export_opts x = {NULL, NULL, NULL, &pick};
     int c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
@@ -154,10 +163,14 @@ static int cmd_export(int argc, char **argv)
         else return pmp_cli_usage_error(&cli, "unexpected option");
     }
     if (optind + 1 != argc || !out) return pmp_cli_usage_error(&cli, "expected CKPT and -o OUT");
+    if (!strcmp(out, "-"))
+        return pmp_cli_usage_error(&cli, "-o -: export writes a model directory or a .safetensors file "
+                                   "(with config.json beside it), not stdout");
     pmp_err err;
     int hf_dir = 0;
     if (pmp_run_export(argv[optind], out, &x, &hf_dir, &err) < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     pmp_cli_stat_str(&cli, "checkpoint", argv[optind]);
+    ckpt_stats(&cli, &pick);
     pmp_cli_stat_str(&cli, "output", out);
     pmp_cli_stat_str(&cli, "layout", hf_dir ? "huggingface-dir" : "safetensors-file");
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
@@ -203,24 +216,27 @@ static int cmd_score(int argc, char **argv)
     if (optind + 1 != argc || (!data && !text))
         return pmp_cli_usage_error(&cli, "expected CKPT and --data DIR or --text GROUPS.jsonl");
     pmp_err err;
+    pmp_ckpt_pick pick = {on_warn, &cli, -1, 0};
     if (text) {
         if (tokens || pairs) return pmp_cli_usage_error(&cli, "--tokens and --pairs score shards, not --text");
         uint64_t ng = 0, nr = 0;
-        pmp_score_text_opts x = {tokenizer, data, maxc, maxr, &ng, &nr, normalize};
+        pmp_score_text_opts x = {tokenizer, data, maxc, maxr, &ng, &nr, normalize, &pick};
         int rc = pmp_run_score_text(argv[optind], text, &x, stdout, &err);
         if (rc == 0 && fflush(stdout) != 0) rc = pmp_err_setc(&err, pmp_errcode_from_errno(errno), "write error on the output");
         pmp_cli_stat_num(&cli, "groups", (double)ng);
         pmp_cli_stat_num(&cli, "responses", (double)nr);
+        ckpt_stats(&cli, &pick);
         if (rc < 0) return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
         return pmp_cli_finish(&cli, PMP_EXIT_OK);
     }
     if (maxc >= 0 || maxr >= 0) return pmp_cli_usage_error(&cli, "the cuts of shards are the shards' own");
-    if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, normalize, stdout, &err) < 0)
+    if (pmp_run_score(argv[optind], data, tokenizer, pairs, tokens, normalize, stdout, &pick, &err) < 0)
         return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     if (fflush(stdout) != 0) {
         pmp_err_setc(&err, pmp_errcode_from_errno(errno), "write error on the output");
         return pmp_cli_finish(&cli, pmp_cli_fail_err(&cli, &err));
     }
+    ckpt_stats(&cli, &pick);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
 }
 
@@ -451,6 +467,7 @@ static int train_main(int argc, char **argv, data_args *da)
         o.data_weights = n_weighted ? da->weights : NULL;
     }
     if (!o.data_dir || !o.out_dir) return pmp_cli_usage_error(&cli, "--data and --out are required");
+    if (!strcmp(o.out_dir, "-")) return pmp_cli_usage_error(&cli, "--out -: a run is a directory, not stdout");
     if (o.steps == 0 && !o.eval_dir) return pmp_cli_usage_error(&cli, "--steps 0 needs --eval");
     if (explicit_shape) o.shape_given = 1;
     if (explicit_shape) {
@@ -460,6 +477,16 @@ static int train_main(int argc, char **argv, data_args *da)
     }
     pmp_err err;
     if (pmp_dist_rank() != 0) cli.quiet = 1, cli.json = 0;   /* rank 0 reports for the job */
+    /* RUN/lock before anything is written there (args.json included): of two runs
+     * started at once, one is refused cleanly, the other never sees a half-done file.
+     * Held until exit. */
+    int lock_fd = -1;
+    if (pmp_dist_rank() == 0) {
+        if (pmp_mkdir_p(o.out_dir, &err) < 0 || pmp_lock_dir(o.out_dir, "lock", "trained by another "
+                                                             "pmp-train", &lock_fd, &err) < 0)
+            return pmp_cli_fail_err(&cli, &err);
+        o.out_locked = 1;
+    }
     if (!from_saved && pmp_dist_rank() == 0) {
         /* what a later `--resume --out RUN` replays: the run's flags, not -q, --json or
          * --resume (those are about this invocation) */
@@ -478,6 +505,7 @@ static int train_main(int argc, char **argv, data_args *da)
     pmp_cli_progress_done(&cli);
     pmp_cli_stat_str(&cli, "out", o.out_dir);
     pmp_cli_stat_num(&cli, "start_step", (double)res.start_step);
+    if (o.resume) pmp_cli_stat_num(&cli, "checkpoint_fallbacks", (double)res.ckpt_fallbacks);
     pmp_cli_stat_num(&cli, "steps", (double)res.steps);
     if (rc == 0) pmp_cli_stat_num(&cli, "final_loss", res.last_loss);   /* a failed run has none */
     pmp_cli_stat_num(&cli, "train_pairs", (double)res.train_pairs);

@@ -348,6 +348,7 @@ typedef struct pmp_run_opts {
     void (*note)(void *ctx, const char *msg);   /* facts the user should see (what --init loaded) */
     void (*progress)(void *ctx, long step, long steps, double tokens_per_s, double steps_per_s);
     void *ctx;
+    int out_locked;             /* the caller holds out_dir/lock already (pmp-train's main) */
 } pmp_run_opts;
 
 void pmp_run_opts_default(pmp_run_opts *o);
@@ -396,6 +397,7 @@ typedef struct pmp_run_result {
     pmp_eval_result eval;       /* the final evaluation */
     uint64_t params_xxh64;      /* of the final weights (resume tests compare it) */
     size_t n_params;            /* the model's size */
+    unsigned ckpt_fallbacks;    /* resume: newer, damaged checkpoints passed over (each warned) */
 } pmp_run_result;
 
 int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err);
@@ -416,6 +418,18 @@ int pmp_dist_size(void);
  * on a rank that failed: the others would wait for it); with one rank it returns. */
 void pmp_dist_abort(int code);
 
+/* The checkpoint score and export read, from CKPT (a file) or RUN_DIR (its newest
+ * whole checkpoint). warn (may be NULL) hears of every newer checkpoint passed over
+ * because it is damaged; step and fallbacks say what was used. A checkpoint inside
+ * RUN/checkpoints/ whose run configuration (run_id) is not RUN/config.json's is
+ * refused (PMP_E_MISMATCH): it was copied in from another run. */
+typedef struct pmp_ckpt_pick {
+    void (*warn)(void *ctx, const char *msg);
+    void *ctx;
+    long step;           /* out: the checkpoint's step, -1 for a file named directly */
+    unsigned fallbacks;  /* out: newer checkpoints passed over */
+} pmp_ckpt_pick;
+
 /* Scores pairs with a trained model: for the first max_pairs pairs of data_dir
  * (0 = all, storage order), writes one JSON line per pair to out:
  *   {"pair":k,"better":r,"worse":r,"better_tokens":[...],"worse_tokens":[...]}
@@ -424,7 +438,7 @@ void pmp_dist_abort(int code);
  * (r - mean) / std with the checkpoint's recorded eval statistics (OpenRLHF's
  * normalize_reward); an error when it has none. */
 int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
-                  int with_tokens, int normalize, FILE *out, pmp_err *err);
+                  int with_tokens, int normalize, FILE *out, pmp_ckpt_pick *pick, pmp_err *err);
 
 /* `pmp-train score RUN --text groups.jsonl`: every response of every group record
  * scored, one line per group: {"group","source","rewards":[r...],"ids":[id|null...]}
@@ -439,6 +453,7 @@ typedef struct pmp_score_text_opts {
     long max_response_tokens;   /* -1: the manifest's */
     uint64_t *groups_out, *responses_out;   /* counts (may be NULL) */
     int normalize;              /* as pmp_run_score's */
+    pmp_ckpt_pick *pick;                     /* may be NULL */
 } pmp_score_text_opts;
 int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_text_opts *x, FILE *out,
                        pmp_err *err);
@@ -454,6 +469,7 @@ typedef struct pmp_export_opts {
     const char *config_out;   /* NULL: beside the weights */
     const char *tokenizer;    /* NULL: from the data's manifest */
     const char *data_dir;     /* NULL: the run's --data */
+    pmp_ckpt_pick *pick;      /* may be NULL */
 } pmp_export_opts;
 /* *hf_dir (may be NULL): 1 when a model directory was written. */
 int pmp_run_export(const char *ckpt, const char *out, const pmp_export_opts *x, int *hf_dir, pmp_err *err);

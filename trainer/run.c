@@ -151,7 +151,8 @@ static int init_model_with(run_ctx *r, const pmp_run_opts *o, pmp_buf *weights_b
             cfg.maxT = o->context;
         }
     } else if (o->init) {
-        if (pmp_run_open_init_ckpt(o->init, &init_ck, &init_step, err) < 0) return -1;
+        /* a damaged newest checkpoint of the --init run is passed over, and said */
+        if (pmp_run_open_init_ckpt(o->init, &init_ck, &init_step, o->warn, o->ctx, err) < 0) return -1;
         if (pmp_run_ckpt_config(init_ck, &cfg, err) < 0) {
             pmp_ckpt_close(init_ck);
             return pmp_err_prefix(err, "%s", o->init);
@@ -478,6 +479,8 @@ void pmp_run_free(run_ctx *r)
     free(r->tok_identity);
     free(r->plan_ends);
     free(r->rank_changes);
+    free(r->resumed_path);
+    free(r->resumed_config);
     if (r->log) fclose(r->log);
     pmp_tfevents_close(r->tb);
     if (r->lock_fd >= 0) close(r->lock_fd);
@@ -528,7 +531,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     }
     if (rc == 0) rc = pmp_run_setup_tokens(&r, o->tokenizer, err);
     if (rc == 0) rc = pmp_run_prepare_dir(o->out_dir, err);
-    if (rc == 0 && rank0) rc = pmp_run_lock(o->out_dir, &r.lock_fd, err);
+    if (rc == 0 && rank0 && !o->out_locked) rc = pmp_run_lock(o->out_dir, &r.lock_fd, err);
     if (rc == 0 && !o->resume) {
         /* Never mix two runs' checkpoints in one directory. */
         pmp_buf d = PMP_BUF_INIT;
@@ -570,6 +573,7 @@ int pmp_run_train(const pmp_run_opts *o, pmp_run_result *res, pmp_err *err)
     for (int k = 0; k < o->micro_batches; k++) pmp_batch_init(&micro[k]);
     res->start_step = start;
     if (r.mix) pmp_mix_seek(r.mix, (uint64_t)start * (uint64_t)o->batch_pairs);
+    res->ckpt_fallbacks = r.ckpt_fallbacks;
     double t0 = pmp_now(), tokens_total = 0;
     for (long s = start; s < o->steps && rc == 0; s++) {
         double ts = pmp_now();

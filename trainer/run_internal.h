@@ -49,6 +49,11 @@ typedef struct run_ctx {
     int tb_failed;
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
+    /* Set by pmp_run_resume: the resumed checkpoint's path and "config" section (its
+     * run's identity, checked against this run by pmp_run_check_config), and how many
+     * newer, damaged checkpoints were passed over to reach it. */
+    char *resumed_path, *resumed_config;
+    unsigned ckpt_fallbacks;
 } run_ctx;
 
 /* Loads the data's tokenizer (or the given one), checks its identity, and sets
@@ -68,9 +73,15 @@ int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
 int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err);
 int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_err *err);
 
-/* step (may be NULL): the step of the checkpoint a run directory gave, or -1 for a
- * checkpoint file named directly. */
-int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step, pmp_err *err);
+/* --init's checkpoint (no run identity check: another run's weights are the point).
+ * step (may be NULL): the step of the checkpoint a run directory gave, or -1 for a
+ * checkpoint file named directly; warn (may be NULL) hears of each damaged one passed
+ * over. */
+int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step,
+                           void (*warn)(void *ctx, const char *msg), void *ctx, pmp_err *err);
+/* What score and export open (pmp_ckpt_pick in pmp_trainer.h; pick may be NULL):
+ * fallbacks reported, and a checkpoint of another run than its RUN_DIR refused. */
+int pmp_run_open_run_ckpt(const char *path, pmp_ckpt **out, pmp_ckpt_pick *pick, pmp_err *err);
 int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err);
 int pmp_run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err);
 /* The tokenizer identity and end-of-context id a checkpoint was trained with

@@ -37,90 +37,105 @@ int pmp_run_prepare_dir(const char *out_dir, pmp_err *err)
 
 int pmp_run_lock(const char *out_dir, int *fd, pmp_err *err)
 {
-    pmp_buf path = PMP_BUF_INIT;
-    pmp_buf_printf(&path, "%s/lock", out_dir);
-    *fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    int rc = 0;
-    if (*fd < 0) {
-        rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot open: %s", path.data, strerror(errno));
-    } else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-        rc = errno == EWOULDBLOCK
-                 ? pmp_err_setc(err, PMP_E_USAGE, "%s is being trained by another pmp-train right now "
-                                "(it holds %s); wait for it, or stop it first", out_dir, path.data)
-                 : pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: cannot lock: %s", path.data, strerror(errno));
-        close(*fd);
-        *fd = -1;
-    }
-    pmp_buf_free(&path);
-    return rc;
+    return pmp_lock_dir(out_dir, "lock", "trained by another pmp-train", fd, err);
 }
 
 /* ---------- configuration ---------- */
 
-static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
+/* The run's configuration as members of j. identity: without what may change in the
+ * life of one run (steps and steps_plan grow when it is extended). */
+static void config_fields(pmp_jobj *jp, const run_ctx *r, const pmp_run_opts *o, int identity)
 {
     const pmp_config *c = &r->model.cfg;
-    pmp_jobj j;
-    pmp_jobj_begin(&j, out);
-    pmp_jobj_int(&j, "layers", c->L);
-    pmp_jobj_int(&j, "heads", c->NH);
-    pmp_jobj_int(&j, "width", c->C);
-    pmp_jobj_int(&j, "context", c->maxT);
-    pmp_jobj_int(&j, "vocab", c->V);
-    pmp_jobj_str(&j, "objective", pmp_objective_name(o->objective));
-    pmp_jobj_int(&j, "binarize", o->binarize);
-    pmp_jobj_num(&j, "lm_coef", o->lm_coef);
+    pmp_jobj_int(jp, "layers", c->L);
+    pmp_jobj_int(jp, "heads", c->NH);
+    pmp_jobj_int(jp, "width", c->C);
+    pmp_jobj_int(jp, "context", c->maxT);
+    pmp_jobj_int(jp, "vocab", c->V);
+    pmp_jobj_str(jp, "objective", pmp_objective_name(o->objective));
+    pmp_jobj_int(jp, "binarize", o->binarize);
+    pmp_jobj_num(jp, "lm_coef", o->lm_coef);
     /* only when used, so older run directories still resume */
-    if (o->margin != PMP_MARGIN_NONE) pmp_jobj_str(&j, "margin", pmp_margin_name(o->margin));
-    if (o->center_rewards != 0) pmp_jobj_num(&j, "center_rewards", o->center_rewards);
+    if (o->margin != PMP_MARGIN_NONE) pmp_jobj_str(jp, "margin", pmp_margin_name(o->margin));
+    if (o->center_rewards != 0) pmp_jobj_num(jp, "center_rewards", o->center_rewards);
     if (r->mix) {   /* --data more than once (docs/train.md, "Mixing sources") */
-        pmp_jobj_str(&j, "mixture", pmp_mix_weighted(r->mix) ? "weighted" : "union");
-        pmp_jobj_array(&j, "data_sources");
+        pmp_jobj_str(jp, "mixture", pmp_mix_weighted(r->mix) ? "weighted" : "union");
+        pmp_jobj_array(jp, "data_sources");
         for (int k = 0; k < r->n_sources; k++) {
-            pmp_jobj_object(&j, NULL);
-            pmp_jobj_str(&j, "dir", o->data_dirs[k]);
-            if (o->data_weights) pmp_jobj_num(&j, "weight", o->data_weights[k]);
-            pmp_jobj_u64(&j, "pairs", pmp_loader_pairs(r->sources[k]));
-            pmp_jobj_close(&j);
+            pmp_jobj_object(jp, NULL);
+            pmp_jobj_str(jp, "dir", o->data_dirs[k]);
+            if (o->data_weights) pmp_jobj_num(jp, "weight", o->data_weights[k]);
+            pmp_jobj_u64(jp, "pairs", pmp_loader_pairs(r->sources[k]));
+            pmp_jobj_close(jp);
         }
-        pmp_jobj_close(&j);
+        pmp_jobj_close(jp);
     }
-    pmp_jobj_int(&j, "batch_pairs", o->batch_pairs);
-    pmp_jobj_int(&j, "micro_batches", o->micro_batches);
-    pmp_jobj_num(&j, "lr", o->lr);
-    pmp_jobj_num(&j, "min_lr", o->min_lr);
-    pmp_jobj_num(&j, "weight_decay", o->weight_decay);
-    pmp_jobj_num(&j, "clip", o->clip);
-    pmp_jobj_int(&j, "warmup", r->warmup);
-    pmp_jobj_int(&j, "steps", o->steps);
-    if (r->n_plan > 1) {   /* only an extended run has it, so older run directories resume */
-        pmp_jobj_array(&j, "steps_plan");
-        for (int i = 0; i < r->n_plan; i++) pmp_jobj_int(&j, NULL, r->plan_ends[i]);
-        pmp_jobj_close(&j);
+    pmp_jobj_int(jp, "batch_pairs", o->batch_pairs);
+    pmp_jobj_int(jp, "micro_batches", o->micro_batches);
+    pmp_jobj_num(jp, "lr", o->lr);
+    pmp_jobj_num(jp, "min_lr", o->min_lr);
+    pmp_jobj_num(jp, "weight_decay", o->weight_decay);
+    pmp_jobj_num(jp, "clip", o->clip);
+    pmp_jobj_int(jp, "warmup", r->warmup);
+    if (!identity) pmp_jobj_int(jp, "steps", o->steps);
+    if (!identity && r->n_plan > 1) {   /* only an extended run has it, so older run directories resume */
+        pmp_jobj_array(jp, "steps_plan");
+        for (int i = 0; i < r->n_plan; i++) pmp_jobj_int(jp, NULL, r->plan_ends[i]);
+        pmp_jobj_close(jp);
     }
-    pmp_jobj_u64(&j, "seed", o->seed);
+    pmp_jobj_u64(jp, "seed", o->seed);
     if (o->max_pairs > 0) {   /* only then, so older run directories still resume */
-        pmp_jobj_int(&j, "max_pairs", o->max_pairs);
-        pmp_jobj_u64(&j, "subsample_seed", o->subsample_seed);
+        pmp_jobj_int(jp, "max_pairs", o->max_pairs);
+        pmp_jobj_u64(jp, "subsample_seed", o->subsample_seed);
     }
-    pmp_jobj_str(&j, "tokenizer", r->tok_identity);
-    pmp_jobj_int(&j, "eoc", r->eoc);
-    /* only then: older runs resume */
-    if (pmp_dist_size() > 1 || r->n_rank_changes) pmp_jobj_int(&j, "ranks", pmp_dist_size());
-    if (r->n_rank_changes) {   /* resumed on another number of ranks (docs/scaling.md) */
-        pmp_jobj_array(&j, "rank_changes");
+    pmp_jobj_str(jp, "tokenizer", r->tok_identity);
+    pmp_jobj_int(jp, "eoc", r->eoc);
+    /* Not part of the identity: a run resumed on another number of ranks (elastic) is
+     * the same run. Only written then, so older runs resume. */
+    if (!identity && (pmp_dist_size() > 1 || r->n_rank_changes)) pmp_jobj_int(jp, "ranks", pmp_dist_size());
+    if (!identity && r->n_rank_changes) {   /* resumed on another number of ranks (docs/scaling.md) */
+        pmp_jobj_array(jp, "rank_changes");
         for (int i = 0; i < r->n_rank_changes; i++) {
-            pmp_jobj_object(&j, NULL);
-            pmp_jobj_int(&j, "step", r->rank_changes[i].step);
-            pmp_jobj_int(&j, "from", r->rank_changes[i].from);
-            pmp_jobj_int(&j, "to", r->rank_changes[i].to);
-            pmp_jobj_close(&j);
+            pmp_jobj_object(jp, NULL);
+            pmp_jobj_int(jp, "step", r->rank_changes[i].step);
+            pmp_jobj_int(jp, "from", r->rank_changes[i].from);
+            pmp_jobj_int(jp, "to", r->rank_changes[i].to);
+            pmp_jobj_close(jp);
         }
-        pmp_jobj_close(&j);
+        pmp_jobj_close(jp);
     }
     /* on more than 2 ranks MPI may sum the smaller blocks in another order than the
      * fused buffer, so a run keeps its mode */
-    if (o->allreduce_overlap) pmp_jobj_str(&j, "allreduce", "overlap");
+    if (o->allreduce_overlap) pmp_jobj_str(jp, "allreduce", "overlap");
+}
+
+/* The run's identity: the xxHash64 of its configuration (without steps) and of its
+ * training data's content (each listed shard's checksum), so a checkpoint of another
+ * run (another --seed, --lr, or other data) is never taken for one of this run's. */
+static uint64_t run_id(const run_ctx *r, const pmp_run_opts *o)
+{
+    pmp_buf b = PMP_BUF_INIT;
+    pmp_jobj j;
+    pmp_jobj_begin(&j, &b);
+    config_fields(&j, r, o, 1);
+    pmp_jobj_end(&j);
+    const pmp_manifest *m = r->train ? pmp_loader_manifest(r->train) : NULL;
+    for (size_t i = 0; m && i < m->n_shards; i++)
+        pmp_buf_printf(&b, "\n%016llx %llu", (unsigned long long)m->shards[i].xxh64,
+                       (unsigned long long)m->shards[i].bytes);
+    uint64_t h = pmp_xxh64(b.data, b.len);
+    pmp_buf_free(&b);
+    return h;
+}
+
+static void config_json(const run_ctx *r, const pmp_run_opts *o, pmp_buf *out)
+{
+    pmp_jobj j;
+    pmp_jobj_begin(&j, out);
+    config_fields(&j, r, o, 0);
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)run_id(r, o));
+    pmp_jobj_str(&j, "run_id", hex);
     pmp_jobj_end(&j);
     pmp_buf_appendc(out, '\n');
 }
@@ -155,6 +170,7 @@ static const char *flag_of(const char *key)
         {"steps_plan", "the extensions of --steps"}, {"ranks", "MPI ranks (mpirun -np)"},
         {"allreduce", "--allreduce"}, {"margin", "--margin"}, {"center_rewards", "--center-rewards"},
         {"mixture", "--data (weights)"}, {"data_sources", "--data"},
+        {"run_id", "the training data (--data's shards; run_id)"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i][0], key)) return map[i][1];
@@ -169,7 +185,9 @@ static void put_value(pmp_buf *b, json_object *v)
     else pmp_buf_appends(b, json_object_to_json_string(v));
 }
 
-static int config_differs(pmp_err *err, const char *where, const char *key, json_object *h, json_object *w)
+/* ckpt: have is a checkpoint's configuration (where names it), want this run's. */
+static int config_differs(pmp_err *err, const char *where, const char *key, json_object *h, json_object *w,
+                          int ckpt)
 {
     pmp_buf was = PMP_BUF_INIT, now = PMP_BUF_INIT;
     int absent_is_fused = !strcmp(key, "allreduce");   /* the default is not written */
@@ -177,8 +195,13 @@ static int config_differs(pmp_err *err, const char *where, const char *key, json
     else pmp_buf_appends(&was, "fused");
     if (w) put_value(&now, w);
     else pmp_buf_appends(&now, absent_is_fused ? "fused" : "(not given)");
-    pmp_err_setc(err, PMP_E_MISMATCH, "%s: the run was started with %s %s, now %s %s (use the same flags, or another "
-                "--out)", where, flag_of(key), was.data, flag_of(key), now.data);
+    if (ckpt)
+        pmp_err_setc(err, PMP_E_MISMATCH, "%s is a checkpoint of another run (written with %s %s, this "
+                     "run has %s %s): copied in from another run directory? Move it away to use this "
+                     "run's own", where, flag_of(key), was.data, flag_of(key), now.data);
+    else
+        pmp_err_setc(err, PMP_E_MISMATCH, "%s: the run was started with %s %s, now %s %s (use the same flags, or another "
+                    "--out)", where, flag_of(key), was.data, flag_of(key), now.data);
     pmp_buf_free(&was);
     pmp_buf_free(&now);
     return -1;
@@ -186,8 +209,8 @@ static int config_differs(pmp_err *err, const char *where, const char *key, json
 
 /* Every key of want is in have with the same value, except "steps" when extended
  * (then the plan says what changed). */
-static int compare_config(json_object *have, const char *want_text, int extended, const char *where,
-                          pmp_err *err)
+static int compare_config(json_object *have, const char *want_text, int extended, int ckpt,
+                          const char *where, pmp_err *err)
 {
     json_object *want = json_tokener_parse(want_text);
     int rc = 0;
@@ -198,19 +221,28 @@ static int compare_config(json_object *have, const char *want_text, int extended
             json_object *h;
             if (extended && (!strcmp(key, "steps") || !strcmp(key, "steps_plan"))) continue;
             if (!strcmp(key, "ranks") || !strcmp(key, "rank_changes")) continue;   /* elastic: rank_change() */
+            if (!strcmp(key, "run_id")) continue;   /* last: when all the flags agree */
             if (!json_object_object_get_ex(have, key, &h) ||
                 strcmp(json_object_to_json_string(h), json_object_to_json_string(val)) != 0) {
-                rc = config_differs(err, where, key, h, val);
+                rc = config_differs(err, where, key, h, val, ckpt);
                 break;
             }
         }
         for (size_t i = 0; rc == 0 && i < sizeof optional_keys / sizeof optional_keys[0]; i++) {
             json_object *h, *w;
             if (!strcmp(optional_keys[i], "ranks")) continue;
+            if (extended && !strcmp(optional_keys[i], "steps_plan")) continue;
             if (json_object_object_get_ex(have, optional_keys[i], &h) &&
                 !json_object_object_get_ex(want, optional_keys[i], &w))
-                rc = config_differs(err, where, optional_keys[i], h, NULL);
+                rc = config_differs(err, where, optional_keys[i], h, NULL, ckpt);
         }
+        /* The same flags: the identity then differs by the training data's content.
+         * (Configurations written before run_id existed are checked by their keys.) */
+        json_object *h, *w;
+        if (rc == 0 && json_object_object_get_ex(have, "run_id", &h) &&
+            json_object_object_get_ex(want, "run_id", &w) &&
+            strcmp(json_object_get_string(h), json_object_get_string(w)) != 0)
+            rc = config_differs(err, where, "run_id", h, w, ckpt);
     }
     if (want) json_object_put(want);
     return rc;
@@ -324,6 +356,32 @@ static int write_config(run_ctx *r, const pmp_run_opts *o, const char *path, pmp
     return rc;
 }
 
+/* A checkpoint of another run (copied into checkpoints/ from a run with another --seed,
+ * --lr or data) must not be resumed: the result would match neither run. Its "config"
+ * section is its run's configuration and identity; it must be this run's (steps apart). */
+static int check_ckpt_config(const char *ckpt_config, const char *want, const char *ckpt_path,
+                             pmp_err *err)
+{
+    json_object *have = ckpt_config ? json_tokener_parse(ckpt_config) : NULL;
+    int rc = 0;
+    if (!have) {
+        rc = pmp_err_setc(err, PMP_E_CORRUPT, "%s: no readable run configuration", ckpt_path);
+    } else {
+        rc = compare_config(have, want, 1, 1, ckpt_path, err);
+    }
+    if (have) json_object_put(have);
+    return rc;
+}
+
+static int check_resumed_ckpt(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
+{
+    pmp_buf want = PMP_BUF_INIT;
+    config_json(r, o, &want);
+    int rc = check_ckpt_config(r->resumed_config, want.data, r->resumed_path, err);
+    pmp_buf_free(&want);
+    return rc;
+}
+
 int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
 {
     pmp_buf path = PMP_BUF_INIT;
@@ -341,7 +399,7 @@ int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
         pmp_buf want = PMP_BUF_INIT;
         if (rc == 0) {
             config_json(r, o, &want);
-            rc = compare_config(have, want.data, extended, path.data, err);
+            rc = compare_config(have, want.data, extended, 0, path.data, err);
         }
         /* args.json first: a crash between the two leaves the run resumable either way */
         if (rc == 0 && extended) rc = pmp_run_append_args(o->out_dir, "--steps", o->steps, err);
@@ -358,6 +416,7 @@ int pmp_run_check_config(run_ctx *r, const pmp_run_opts *o, pmp_err *err)
     } else if (rc == 0 && pmp_dist_rank() == 0) {
         rc = write_config(r, o, path.data, err);
     }
+    if (rc == 0 && r->resumed_path) rc = check_resumed_ckpt(r, o, err);
     pmp_buf_free(&path);
     return rc;
 }
@@ -462,13 +521,22 @@ int pmp_run_ckpt_load_params(const pmp_ckpt *ck, pmp_model *m, pmp_err *err)
     return 0;
 }
 
-static void warn_cb(void *ctx, const char *msg)
+/* Reports a checkpoint passed over (damaged) and counts it. */
+typedef struct fallback_report {
+    void (*warn)(void *ctx, const char *msg);
+    void *ctx;
+    unsigned n;
+} fallback_report;
+
+static void fallback_cb(void *ctx, const char *msg)
 {
-    const pmp_run_opts *o = ctx;
-    if (o->warn) o->warn(o->ctx, msg);
+    fallback_report *f = ctx;
+    f->n++;
+    if (f->warn) f->warn(f->ctx, msg);
 }
 
-int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step_out, pmp_err *err)
+int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step_out,
+                           void (*warn)(void *ctx, const char *msg), void *ctx, pmp_err *err)
 {
     if (step_out) *step_out = -1;
     struct stat sb;
@@ -477,8 +545,8 @@ int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step_out, pmp
         pmp_buf d = PMP_BUF_INIT;
         ckpt_dir(&d, path);
         uint64_t step;
-        int found = pmp_ckpt_latest(d.data, &step, out, NULL, NULL, err);
-        if (found == 0) found = pmp_ckpt_latest(path, &step, out, NULL, NULL, err);
+        int found = pmp_ckpt_latest(d.data, &step, out, warn, ctx, err);
+        if (found == 0) found = pmp_ckpt_latest(path, &step, out, warn, ctx, err);
         pmp_buf_free(&d);
         if (found < 0) return -1;
         if (found == 0) return pmp_err_setc(err, PMP_E_INPUT, "%s: no checkpoint found", path);
@@ -488,13 +556,137 @@ int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step_out, pmp
     return pmp_ckpt_open(out, path, err);
 }
 
+/* p's parent directory ("." for a bare name). */
+static void parent_dir(pmp_buf *p)
+{
+    char *slash = strrchr(p->data, '/');
+    if (slash && slash != p->data) {
+        *slash = 0;
+        p->len = (size_t)(slash - p->data);
+    } else if (!slash) {
+        pmp_buf_clear(p);
+        pmp_buf_appends(p, ".");
+    }
+}
+
+static int has_config(const char *dir)
+{
+    pmp_buf c = PMP_BUF_INIT;
+    pmp_buf_printf(&c, "%s/config.json", dir);
+    int has = access(c.data, F_OK) == 0;
+    pmp_buf_free(&c);
+    return has;
+}
+
+/* The run directory a checkpoint path belongs to (malloc'd), or NULL: RUN_DIR itself
+ * (it has config.json), RUN/checkpoints, or a file in RUN/checkpoints/. */
+static char *run_dir_of(const char *path)
+{
+    struct stat sb;
+    pmp_buf p = PMP_BUF_INIT;
+    pmp_buf_appends(&p, path);
+    while (p.len > 1 && p.data[p.len - 1] == '/') p.data[--p.len] = 0;
+    int is_dir = stat(p.data, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (is_dir && has_config(p.data)) return pmp_buf_detach(&p);
+    if (!is_dir) parent_dir(&p);   /* a checkpoint file: its directory */
+    const char *slash = strrchr(p.data, '/');
+    if (!strcmp(slash ? slash + 1 : p.data, "checkpoints")) {
+        parent_dir(&p);
+        if (has_config(p.data)) return pmp_buf_detach(&p);
+    }
+    pmp_buf_free(&p);
+    return NULL;
+}
+
+int pmp_run_open_run_ckpt(const char *path, pmp_ckpt **out, pmp_ckpt_pick *pick, pmp_err *err)
+{
+    *out = NULL;
+    long step = -1;
+    fallback_report fr = {pick ? pick->warn : NULL, pick ? pick->ctx : NULL, 0};
+    struct stat sb;
+    pmp_buf ckpath = PMP_BUF_INIT;
+    int rc = 0;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        pmp_buf d = PMP_BUF_INIT;
+        ckpt_dir(&d, path);
+        uint64_t s;
+        int found = pmp_ckpt_latest(d.data, &s, out, fallback_cb, &fr, err);
+        if (found == 0 && fr.n == 0) {
+            pmp_buf_clear(&d);
+            pmp_buf_appends(&d, path);
+            found = pmp_ckpt_latest(d.data, &s, out, fallback_cb, &fr, err);
+        }
+        if (found == 0) rc = pmp_err_setc(err, PMP_E_INPUT, "%s: no %scheckpoint found", path, fr.n ? "whole " : "");
+        else if (found < 0) rc = -1;
+        else {
+            step = (long)s;
+            pmp_ckpt_path(&ckpath, d.data, s);
+        }
+        pmp_buf_free(&d);
+    } else {
+        rc = pmp_ckpt_open(out, path, err);
+        pmp_buf_appends(&ckpath, path);
+    }
+    if (pick) {
+        pick->step = step;
+        pick->fallbacks = fr.n;
+    }
+    char *run = rc == 0 ? run_dir_of(ckpath.data) : NULL;
+    if (run) {
+        pmp_buf cpath = PMP_BUF_INIT;
+        pmp_buf_printf(&cpath, "%s/config.json", run);
+        const void *text;
+        size_t len;
+        if (pmp_map_file(cpath.data, &text, &len, err) < 0) {
+            rc = -1;
+        } else {
+            char *want = pmp_xstrndup(text, len);
+            pmp_unmap_file(text, len);
+            size_t clen;
+            const char *ctext = pmp_ckpt_section(*out, "config", &clen);
+            char *have = ctext ? pmp_xstrndup(ctext, clen) : NULL;
+            json_object *wj = json_tokener_parse(want);
+            if (!wj) rc = pmp_err_setc(err, PMP_E_CORRUPT, "%s: unreadable run configuration", cpath.data);
+            else json_object_put(wj);
+            if (rc == 0) rc = check_ckpt_config(have, want, ckpath.data, err);
+            free(have);
+            free(want);
+        }
+        pmp_buf_free(&cpath);
+        free(run);
+    }
+    if (rc < 0 && *out) {
+        pmp_ckpt_close(*out);
+        *out = NULL;
+    }
+    pmp_buf_free(&ckpath);
+    return rc;
+}
+
 int pmp_run_resume(run_ctx *r, const pmp_run_opts *o, long *start, pmp_err *err)
 {
     pmp_buf d = PMP_BUF_INIT;
     ckpt_dir(&d, o->out_dir);
     uint64_t step;
     pmp_ckpt *ck = NULL;
-    int found = pmp_ckpt_latest(d.data, &step, &ck, warn_cb, (void *)o, err);
+    fallback_report fr = {o->warn, o->ctx, 0};
+    int found = pmp_ckpt_latest(d.data, &step, &ck, fallback_cb, &fr, err);
+    r->ckpt_fallbacks = fr.n;
+    if (found > 0) {
+        pmp_buf p = PMP_BUF_INIT;
+        pmp_ckpt_path(&p, d.data, step);
+        r->resumed_path = pmp_buf_detach(&p);
+        size_t clen;
+        const char *ctext = pmp_ckpt_section(ck, "config", &clen);
+        if (ctext) r->resumed_config = pmp_xstrndup(ctext, clen);
+        if (fr.n && o->note) {
+            pmp_buf msg = PMP_BUF_INIT;
+            pmp_buf_printf(&msg, "resuming from the older checkpoint %s (%u newer one%s damaged)",
+                           r->resumed_path, fr.n, fr.n == 1 ? "" : "s");
+            o->note(o->ctx, msg.data);
+            pmp_buf_free(&msg);
+        }
+    }
     pmp_buf_free(&d);
     if (found <= 0) return found;
     pmp_config cfg;

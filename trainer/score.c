@@ -21,7 +21,7 @@ static int normalizer(const pmp_ckpt *ck, const char *ckpt, double *mean, double
 }
 
 int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer, long max_pairs,
-                  int with_tokens, int normalize, FILE *out, pmp_err *err)
+                  int with_tokens, int normalize, FILE *out, pmp_ckpt_pick *pick, pmp_err *err)
 {
     double mean = 0.0, std = 1.0;
     run_ctx r;
@@ -34,7 +34,7 @@ int pmp_run_score(const char *ckpt, const char *data_dir, const char *tokenizer,
         rc = pmp_err_setc(err, PMP_E_USAGE, "%s holds text documents (pmp-tokenize --text), not pairs "
                           "to score", data_dir);
     if (rc == 0) rc = pmp_run_setup_tokens(&r, tokenizer, err);
-    if (rc == 0) rc = pmp_run_open_init_ckpt(ckpt, &ck, NULL, err);
+    if (rc == 0) rc = pmp_run_open_run_ckpt(ckpt, &ck, pick, err);
     if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
     if (rc == 0 && normalize) rc = normalizer(ck, ckpt, &mean, &std, err);
     if (rc == 0 && cfg.V != r.V)
@@ -116,7 +116,7 @@ int pmp_run_score_text(const char *ckpt, const char *groups, const pmp_score_tex
     pmp_bpe *bpe = NULL;
     pmp_manifest_policy cuts;
     pmp_group_reader *rd = NULL;
-    int rc = pmp_run_open_init_ckpt(ckpt, &ck, NULL, err);
+    int rc = pmp_run_open_run_ckpt(ckpt, &ck, x->pick, err);
     if (rc == 0) rc = pmp_run_ckpt_config(ck, &cfg, err);
     double mean = 0.0, std = 1.0;
     if (rc == 0) rc = pmp_run_ckpt_tokens(ck, &identity, &eoc, err);
