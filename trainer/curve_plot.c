@@ -77,7 +77,8 @@ static void title_of(const view *v, pmp_buf *b)
     if (t->params) pmp_buf_printf(b, "; model %.2fM parameters", (double)t->params / 1e6);
     pmp_buf_printf(b, "; up to %zu run%s x %zu seeds\n", reps, reps == 1 ? "" : "s", seeds);
     pmp_buf_appends(b, "bars: 95% hierarchical bootstrap over ");
-    pmp_buf_appends(b, v->target < 0 ? "targets, runs, seeds and eval pairs" : "runs, seeds and eval pairs");
+    pmp_buf_appends(b, v->target < 0 ? "targets, runs, seeds" : "runs, seeds");
+    pmp_buf_appends(b, pairs ? " and eval pairs" : " (eval pairs held fixed)");
 }
 
 /* one figure: data files OUT/plot/NAME-K.dat, the script OUT/NAME.gp, NAME.svg/.png */
