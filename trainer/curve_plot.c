@@ -140,7 +140,7 @@ static int figure(const view *v, const char *out_dir, const char *name, pmp_err 
     pmp_gnuplot_quote(&gp, title.data);
     pmp_buf_printf(&gp, " noenhanced\nset grid\nset yrange [%.4f:%.4f]\n"
                         "set tmargin at screen 0.85\nset bmargin at screen 0.31\n", ylo, yhi);
-    const char *ylabel = v->diff ? "difference in eval accuracy" : "eval accuracy (ties 1/2)";
+    const char *ylabel = v->diff ? "difference in eval accuracy" : "eval accuracy";
     /* reference lines, drawn in both panels */
     pmp_buf refs = PMP_BUF_INIT;
     if (v->diff) pmp_buf_appends(&refs, "0 lc rgb '#000000' lw 1.5 title 'no difference'");
