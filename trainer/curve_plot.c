@@ -77,7 +77,8 @@ static void title_of(const view *v, pmp_buf *b)
     if (t->params) pmp_buf_printf(b, "; model %.2fM parameters", (double)t->params / 1e6);
     pmp_buf_printf(b, "; up to %zu run%s x %zu seeds\n", reps, reps == 1 ? "" : "s", seeds);
     pmp_buf_appends(b, "bars: 95% hierarchical bootstrap over ");
-    pmp_buf_appends(b, v->target < 0 ? "targets, runs, seeds and eval pairs" : "runs, seeds and eval pairs");
+    pmp_buf_appends(b, v->target < 0 ? "targets, runs, seeds" : "runs, seeds");
+    pmp_buf_appends(b, pairs ? " and eval pairs" : " (eval pairs held fixed)");
 }
 
 /* one figure: data files OUT/plot/NAME-K.dat, the script OUT/NAME.gp, NAME.svg/.png */
@@ -139,7 +140,7 @@ static int figure(const view *v, const char *out_dir, const char *name, pmp_err 
     pmp_gnuplot_quote(&gp, title.data);
     pmp_buf_printf(&gp, " noenhanced\nset grid\nset yrange [%.4f:%.4f]\n"
                         "set tmargin at screen 0.85\nset bmargin at screen 0.31\n", ylo, yhi);
-    const char *ylabel = v->diff ? "difference in eval accuracy" : "eval accuracy (ties 1/2)";
+    const char *ylabel = v->diff ? "difference in eval accuracy" : "eval accuracy";
     /* reference lines, drawn in both panels */
     pmp_buf refs = PMP_BUF_INIT;
     if (v->diff) pmp_buf_appends(&refs, "0 lc rgb '#000000' lw 1.5 title 'no difference'");
