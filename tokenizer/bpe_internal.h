@@ -55,6 +55,7 @@ struct pmp_bpe {
     char *pattern_name;        /* "gpt2", "cl100k", "o200k", "custom" */
     pcre2_code *re;            /* compiled from the \s-corrected pattern */
     int jit;
+    int pretok;                /* PRETOK_*: the hand-written splitter for a named pattern */
     const char *kind;
     char identity[48];
     /* Hugging Face trainers keep only the bytes they saw: such a vocabulary
@@ -154,6 +155,17 @@ void pmp_bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit);
 void pmp_bpe_matcher_free(bpe_matcher *m);
 int pmp_bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
               bpe_piece_fn fn, void *ctx, pmp_err *err);
+
+/* pretok.c: the named patterns as hand-written matchers, exact against PCRE2. */
+enum { PRETOK_NONE = 0, PRETOK_GPT2, PRETOK_CL100K, PRETOK_O200K };
+/* The PRETOK_* kind of a pattern name ("gpt2", "cl100k", "o200k"), else PRETOK_NONE. */
+int pmp_bpe_pretok_kind(const char *pattern_name);
+/* Splits valid UTF-8 t[0..len) from *pos as the pattern `kind` does: writes the end
+ * of up to max pieces to ends, advances *pos past them, returns how many. */
+size_t pmp_bpe_pretok(int kind, const unsigned char *t, size_t len, size_t *pos, size_t *ends,
+                      size_t max);
+/* pmp_bpe_split with the hand-written splitter (kind != PRETOK_NONE): the same pieces. */
+int pmp_bpe_split_pretok(int kind, const unsigned char *t, size_t len, bpe_piece_fn fn, void *ctx);
 
 /* bytelevel.c: GPT-2's byte <-> unicode spelling used by encoder.json,
  * vocab.bpe and tokenizer.json. */

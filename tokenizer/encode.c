@@ -1,12 +1,15 @@
 /* encode.c — text -> ids, and ids -> bytes.
  *
- * For each piece the pattern finds: if the whole piece is a ranked token, that
- * is its id (tiktoken's shortcut, which can differ from merging); otherwise
- * adjacent parts are merged, always the pair whose concatenation has the lowest
- * rank, leftmost first. Short pieces use tiktoken's quadratic scan (fastest for
- * the usual few bytes); pieces longer than LONG_PIECE use a heap over a linked
- * list, O(n log n), so a 100 MB run of letters does not take hours. Both give
- * the same result: the same pair is chosen at every step. */
+ * For each piece the pre-tokenizer finds (pretok.c for the named patterns, the
+ * PCRE2 regex for a custom one): a piece of one byte is that byte's id; if the
+ * whole piece is a ranked token, that is its id (tiktoken's shortcut, which can
+ * differ from merging); otherwise the piece cache of the scratch may hold its ids
+ * from an earlier occurrence; otherwise adjacent parts are merged, always the pair
+ * whose concatenation has the lowest rank, leftmost first, and the result goes
+ * into the cache. Short pieces use tiktoken's quadratic scan (fastest for the
+ * usual few bytes); pieces longer than LONG_PIECE use a heap over a linked list,
+ * O(n log n), so a 100 MB run of letters does not take hours. Both give the same
+ * result: the same pair is chosen at every step. */
 #include "bpe_internal.h"
 
 #include <stdlib.h>
@@ -29,8 +32,28 @@ typedef struct pending {
     uint64_t head, h;
 } pending;
 
+/* The piece cache: pieces of 2..CACHE_MAX_PIECE bytes that are not one token,
+ * with their ids, per scratch (so per thread, no locks). Budget: CACHE_SLOTS slots
+ * of 16 bytes (512 KiB) at most half full, and a pool of CACHE_POOL_WORDS 32-bit
+ * words (1 MiB) for the pieces' bytes and ids: 1.5 MiB per scratch, allocated on
+ * the first piece that needs merging. When full it is emptied and refilled (the
+ * ids never depend on it). */
+#define CACHE_SLOTS (1u << 15)
+#define CACHE_MAX_PIECES (CACHE_SLOTS / 2)
+#define CACHE_POOL_WORDS (1u << 18)
+#define CACHE_MAX_PIECE 128
+typedef struct cache_slot {
+    uint64_t h;
+    uint32_t off;     /* into pool: the bytes (padded to words), then n ids */
+    uint16_t len;     /* 0: empty */
+    uint16_t n;
+} cache_slot;
+
 struct pmp_bpe_scratch {
     bpe_matcher m;
+    cache_slot *cslots;
+    uint32_t *cpool;
+    uint32_t cpool_len, cused;
     pending q[QUEUE];
     int nq;
     /* merge buffers, grown on demand */
@@ -53,6 +76,8 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
 {
     if (!s) return;
     pmp_bpe_matcher_free(&s->m);
+    free(s->cslots);
+    free(s->cpool);
     free(s->bounds);
     free(s->ranks);
     free(s->next);
@@ -203,26 +228,83 @@ size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
     return merge_long(b, s, p, len, max_rank, bounds);
 }
 
+/* Room for `more` ids past out->len, so the hot loop stores without checks. */
+static void ids_reserve(pmp_ids *out, size_t more)
+{
+    if (out->cap - out->len >= more) return;
+    size_t cap = out->cap ? out->cap : 256;
+    while (cap - out->len < more) cap *= 2;
+    out->data = pmp_xrealloc(out->data, cap * sizeof *out->data);
+    out->cap = cap;
+}
+
+static inline size_t words_of(size_t len) { return (len + 3) / 4; }
+
+/* The slot of piece p (hash h) in the cache: a hit, or the empty slot to fill. */
+static inline cache_slot *cache_probe(pmp_bpe_scratch *s, const unsigned char *p, size_t len,
+                                      uint64_t h)
+{
+    for (uint32_t i = (uint32_t)(h >> 32) & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
+        cache_slot *c = &s->cslots[i];
+        if (!c->len || (c->h == h && c->len == len && memcmp(s->cpool + c->off, p, len) == 0))
+            return c;
+    }
+}
+
+static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p, size_t len,
+                      uint64_t h, const uint32_t *ids, size_t n)
+{
+    size_t w = words_of(len);
+    if (s->cused >= CACHE_MAX_PIECES || s->cpool_len + w + n > CACHE_POOL_WORDS) {
+        memset(s->cslots, 0, CACHE_SLOTS * sizeof *s->cslots);
+        s->cused = s->cpool_len = 0;
+        c = cache_probe(s, p, len, h);
+    }
+    uint32_t *dst = s->cpool + s->cpool_len;
+    dst[w - 1] = 0;
+    memcpy(dst, p, len);
+    memcpy(dst + w, ids, n * sizeof *ids);
+    *c = (cache_slot){h, s->cpool_len, (uint16_t)len, (uint16_t)n};
+    s->cpool_len += (uint32_t)(w + n);
+    s->cused++;
+}
+
+/* out has room for pc->len more ids (ids_reserve). */
 static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc, pmp_ids *out)
 {
     const unsigned char *p = pc->p;
     size_t len = pc->len;
     if (len == 1) {
-        pmp_ids_push(out, b->byte_id[p[0]]);
+        out->data[out->len++] = b->byte_id[p[0]];
         return;
     }
     const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, pc->head, pc->h) : NULL;
     if (whole) {
-        pmp_ids_push(out, whole->id);
+        out->data[out->len++] = whole->id;
         return;
+    }
+    cache_slot *c = NULL;
+    if (len <= CACHE_MAX_PIECE) {
+        if (!s->cslots) {
+            s->cslots = pmp_xcalloc(CACHE_SLOTS, sizeof *s->cslots);
+            s->cpool = pmp_xmalloc(CACHE_POOL_WORDS * sizeof *s->cpool);
+        }
+        c = cache_probe(s, p, len, pc->h);
+        if (c->len) {
+            memcpy(out->data + out->len, s->cpool + c->off + words_of(len), c->n * sizeof *out->data);
+            out->len += c->n;
+            return;
+        }
     }
     reserve_short(s, len + 1);
     size_t m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
+    uint32_t *ids = out->data + out->len;
     for (size_t i = 0; i < m; i++) {
         uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
-        if (n == 1) pmp_ids_push(out, b->byte_id[p[from]]);
-        else pmp_ids_push(out, bpe_find(b, p + from, n)->id);
+        ids[i] = n == 1 ? b->byte_id[p[from]] : bpe_find(b, p + from, n)->id;
     }
+    out->len += m;
+    if (c) cache_put(s, c, p, len, pc->h, ids, m);
 }
 
 /* Runs the pattern over valid UTF-8 text. Text the pattern does not match
@@ -270,13 +352,34 @@ static size_t valid_prefix(const unsigned char *t, size_t len)
     return pmp_utf8_check((const char *)t, len);
 }
 
-int pmp_bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
-              bpe_piece_fn fn, void *ctx, pmp_err *err)
+/* The hand-written splitter over valid UTF-8 text: the pieces split_valid finds
+ * with the named pattern's regex. */
+static inline void split_valid_pretok(int kind, const unsigned char *t, size_t len,
+                                      bpe_piece_fn fn, void *ctx)
+{
+    size_t ends[64], pos = 0, from = 0;
+    while (pos < len) {
+        size_t n = pmp_bpe_pretok(kind, t, len, &pos, ends, 64);
+        for (size_t k = 0; k < n; k++) {
+            fn(ctx, t + from, ends[k] - from);
+            from = ends[k];
+        }
+    }
+}
+
+/* Valid UTF-8 stretches go to the splitter (kind != PRETOK_NONE: pretok.c, else
+ * the regex); each maximal run of bytes that start no valid sequence is a piece. */
+static inline int split_stretches(const pcre2_code *re, const bpe_matcher *m, int kind,
+                                  const unsigned char *t, size_t len, bpe_piece_fn fn, void *ctx,
+                                  pmp_err *err)
 {
     size_t off = 0;
     while (off < len) {
         size_t ok = valid_prefix(t + off, len - off);
-        if (ok && split_valid(re, m, t + off, ok, fn, ctx, err) < 0) return -1;
+        if (ok) {
+            if (kind) split_valid_pretok(kind, t + off, ok, fn, ctx);
+            else if (split_valid(re, m, t + off, ok, fn, ctx, err) < 0) return -1;
+        }
         off += ok;
         if (off >= len) break;
         /* A maximal run of bytes that start no valid sequence: one piece. */
@@ -290,6 +393,17 @@ int pmp_bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned cha
         off += bad;
     }
     return 0;
+}
+
+int pmp_bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
+              bpe_piece_fn fn, void *ctx, pmp_err *err)
+{
+    return split_stretches(re, m, PRETOK_NONE, t, len, fn, ctx, err);
+}
+
+int pmp_bpe_split_pretok(int kind, const unsigned char *t, size_t len, bpe_piece_fn fn, void *ctx)
+{
+    return split_stretches(NULL, NULL, kind, t, len, fn, ctx, NULL);
 }
 
 void pmp_bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit)
@@ -345,7 +459,9 @@ static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
 {
     encode_ctx c = {b, s, out, out->len};
     s->nq = 0;
-    int rc = pmp_bpe_split(b->re, &s->m, t, len, encode_cb, &c, err);
+    ids_reserve(out, len);   /* a piece never has more ids than bytes */
+    int rc = b->pretok ? split_stretches(NULL, NULL, b->pretok, t, len, encode_cb, &c, err)
+                       : split_stretches(b->re, &s->m, PRETOK_NONE, t, len, encode_cb, &c, err);
     flush_queue(&c);
     if (rc < 0) return -1;
     if (b->n_missing_bytes) {

@@ -234,6 +234,7 @@ int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const
     if (!b->re) return pmp_err_prefix(err, "%s", where);
     b->pattern = pmp_xstrdup(pat);
     b->pattern_name = pmp_xstrdup(name);
+    b->pretok = pmp_bpe_pretok_kind(name);
     b->kind = kind;
     compute_identity(b);
     return 0;
