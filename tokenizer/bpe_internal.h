@@ -40,6 +40,7 @@ struct pmp_bpe {
     pmp_buf pool;
     uint32_t n_ordinary;
     uint32_t byte_id[256];     /* id of each single byte; UINT32_MAX if missing */
+    uint32_t *pair_rank;       /* [65536]: rank of the token of bytes (a, b) at a << 8 | b */
 
     bpe_slot *slots;
     uint32_t slot_mask, n_slots_used;
@@ -88,6 +89,24 @@ static inline uint64_t load_head(const unsigned char *p, size_t len)
     if (len >= 8) memcpy(&w, p, 8);
     else memcpy(&w, p, len);
     return w;
+}
+
+/* load_head when at least 8 bytes are readable from p (end: one past the last
+ * readable byte): one unaligned load and a mask instead of a variable-length
+ * copy (whose partial stores stall the load that follows). */
+static inline uint64_t load_head_within(const unsigned char *p, size_t len,
+                                        const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        return len >= 8 ? w : w & (~0ULL >> (64 - 8 * len));
+    }
+#else
+    (void)end;
+#endif
+    return load_head(p, len);
 }
 
 static inline uint64_t hash_key(const unsigned char *p, size_t len, uint64_t head)

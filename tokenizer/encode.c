@@ -90,6 +90,10 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
 static inline uint32_t pair_rank(const pmp_bpe *b, const unsigned char *p, uint32_t from,
                                  uint32_t to, uint32_t max_rank)
 {
+    if (to - from == 2) {
+        uint32_t r = b->pair_rank[p[from] << 8 | p[from + 1]];
+        return r < max_rank ? r : BPE_NO_RANK;
+    }
     const bpe_slot *sl = bpe_find(b, p + from, to - from);
     if (!sl || sl->rank >= max_rank) return BPE_NO_RANK;
     return sl->rank;
@@ -352,6 +356,19 @@ static size_t valid_prefix(const unsigned char *t, size_t len)
     return pmp_utf8_check((const char *)t, len);
 }
 
+/* The length of the maximal run of bytes that start no valid sequence at t
+ * (t[0] starts none): one piece. */
+static size_t invalid_run(const unsigned char *t, size_t len)
+{
+    size_t bad = 1;
+    while (bad < len) {
+        size_t lim = len - bad < 4 ? len - bad : 4;
+        if (valid_prefix(t + bad, lim) > 0) break;
+        bad++;
+    }
+    return bad;
+}
+
 /* The hand-written splitter over valid UTF-8 text: the pieces split_valid finds
  * with the named pattern's regex. */
 static inline void split_valid_pretok(int kind, const unsigned char *t, size_t len,
@@ -382,13 +399,7 @@ static inline int split_stretches(const pcre2_code *re, const bpe_matcher *m, in
         }
         off += ok;
         if (off >= len) break;
-        /* A maximal run of bytes that start no valid sequence: one piece. */
-        size_t bad = 1;
-        while (off + bad < len) {
-            size_t lim = len - off - bad < 4 ? len - off - bad : 4;
-            if (valid_prefix(t + off + bad, lim) > 0) break;
-            bad++;
-        }
+        size_t bad = invalid_run(t + off, len - off);
         fn(ctx, t + off, bad);
         off += bad;
     }
@@ -431,7 +442,8 @@ typedef struct encode_ctx {
     const pmp_bpe *b;
     pmp_bpe_scratch *s;
     pmp_ids *out;
-    size_t from;         /* out->len before this text */
+    size_t from;               /* out->len before this text */
+    const unsigned char *end;  /* one past the text's last byte */
 } encode_ctx;
 
 static void flush_queue(encode_ctx *c)
@@ -440,14 +452,14 @@ static void flush_queue(encode_ctx *c)
     c->s->nq = 0;
 }
 
-static void encode_cb(void *ctx, const unsigned char *p, size_t len)
+static inline void encode_cb(void *ctx, const unsigned char *p, size_t len)
 {
     encode_ctx *c = ctx;
     pending *pc = &c->s->q[c->s->nq++];
     pc->p = p;
     pc->len = len;
     if (len > 1 && len <= UINT16_MAX) {
-        pc->head = load_head(p, len);
+        pc->head = load_head_within(p, len, c->end);
         pc->h = hash_key(p, len, pc->head);
         __builtin_prefetch(&c->b->slots[(uint32_t)pc->h & c->b->slot_mask]);
     }
@@ -457,11 +469,34 @@ static void encode_cb(void *ctx, const unsigned char *p, size_t len)
 static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *t,
                            size_t len, pmp_ids *out, pmp_err *err)
 {
-    encode_ctx c = {b, s, out, out->len};
+    encode_ctx c = {b, s, out, out->len, t + len};
     s->nq = 0;
     ids_reserve(out, len);   /* a piece never has more ids than bytes */
-    int rc = b->pretok ? split_stretches(NULL, NULL, b->pretok, t, len, encode_cb, &c, err)
-                       : split_stretches(b->re, &s->m, PRETOK_NONE, t, len, encode_cb, &c, err);
+    int rc = 0;
+    if (b->pretok) {
+        /* The splitter's loop written out here, so that encode_cb is inlined. */
+        size_t off = 0, ends[64];
+        while (off < len) {
+            size_t ok = valid_prefix(t + off, len - off);
+            const unsigned char *v = t + off;
+            size_t pos = 0, from = 0;
+            while (pos < ok) {
+                size_t n = pmp_bpe_pretok(b->pretok, v, ok, &pos, ends, 64);
+                for (size_t k = 0; k < n; k++) {
+                    encode_cb(&c, v + from, ends[k] - from);
+                    from = ends[k];
+                }
+            }
+            off += ok;
+            if (off < len) {
+                size_t bad = invalid_run(t + off, len - off);
+                encode_cb(&c, t + off, bad);
+                off += bad;
+            }
+        }
+    } else {
+        rc = split_stretches(b->re, &s->m, PRETOK_NONE, t, len, encode_cb, &c, err);
+    }
     flush_queue(&c);
     if (rc < 0) return -1;
     if (b->n_missing_bytes) {
