@@ -14,6 +14,10 @@
 
 #include "uclass_table.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Class byte: category in bits 0-2, White_Space in bit 3 (as gen_uclass writes). */
 enum { UC_OTHER, UC_LU, UC_LT, UC_LL, UC_LM, UC_LO, UC_M, UC_N };
 #define CL(x) (1u << (x))
@@ -67,11 +71,35 @@ static inline size_t run(const unsigned char *t, size_t len, size_t k, unsigned 
     return k;
 }
 
+/* End of the run of ASCII letters from k. With SSE2 (every x86-64), 16 bytes
+ * at a time: most words end inside the first block, so the loop's exit branch
+ * is taken once per word instead of mispredicted at a per-byte exit; elsewhere
+ * the portable loop (the same result). */
+static inline size_t ascii_run_end(const unsigned char *t, size_t len, size_t k, int lower_only)
+{
+#if defined(__SSE2__) && !defined(PMP_NO_SIMD)
+    const __m128i lower = _mm_set1_epi8(lower_only ? 0 : 0x20), below_a = _mm_set1_epi8('a' - 1),
+                  above_z = _mm_set1_epi8('z' + 1);
+    while (len - k >= 16) {
+        __m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(t + k)), lower);
+        /* signed compares: bytes >= 0x80 are negative, so never letters */
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpgt_epi8(v, below_a), _mm_cmplt_epi8(v, above_z)));
+        if (m != 0xFFFF) return k + (size_t)__builtin_ctz(~m);
+        k += 16;
+    }
+#endif
+    unsigned fold = lower_only ? 0 : 0x20;
+    while (k < len && (unsigned)((t[k] | fold) - 'a') < 26) k++;
+    return k;
+}
+
 /* ASCII letters only, the common case, then the general run. */
 static inline size_t run_letters(const unsigned char *t, size_t len, size_t k)
 {
-    while (k < len && (unsigned)((t[k] | 0x20) - 'a') < 26) k++;
-    return run(t, len, k, M_L);
+    k = ascii_run_end(t, len, k, 0);
+    if (k < len && t[k] >= 0x80) return run(t, len, k, M_L);
+    return k;
 }
 
 static inline int is_crlf(unsigned b) { return b == '\r' || b == '\n'; }
@@ -194,7 +222,17 @@ static size_t cl100k_piece(const unsigned char *t, size_t len, size_t i)
  * one of them is also LO (Lm, Lo, M), which then ends the match. */
 static size_t o200k_letters(const unsigned char *t, size_t len, size_t s, int second)
 {
-    size_t k = s, after_both = 0;
+    size_t k = s;
+    while (k < len && (unsigned)(t[k] - 'A') < 26) k++;
+    if (k == len || t[k] < 0x80) {
+        /* The UP run is ASCII capitals (none of them also LO): the common case. */
+        size_t w = ascii_run_end(t, len, k, 1);
+        if (w < len && t[w] >= 0x80) w = run(t, len, w, M_LO);
+        if (second) return k > s ? w : 0;
+        return w > k ? w : 0;
+    }
+    size_t after_both = 0;
+    k = s;
     while (k < len) {
         unsigned n, cls = peek(t, k, &n);
         if (!in(M_UP, cls)) break;

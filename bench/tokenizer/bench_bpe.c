@@ -4,6 +4,8 @@
  *   bench_bpe TOKENIZER TEXTS.jsonl REPS THREADS...   batch encode, median MB/s
  *   bench_bpe --line TOKENIZER TEXTS.jsonl MB...       one line of MB megabytes
  *   bench_bpe --run TOKENIZER MB                       one piece of MB megabytes of 'a'
+ *   bench_bpe --split TOKENIZER TEXTS.jsonl REPS       pre-tokenisation alone: the
+ *                         tokenizer's pattern by PCRE2 and by the hand-written splitter
  * Prints one JSON object per measurement. */
 #include <json-c/json.h>
 #include <omp.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bpe_internal.h"
 #include "pmp_bpe.h"
 #include "pmp_input.h"
 
@@ -106,8 +109,50 @@ static void one_text(const pmp_bpe *b, const char *t, size_t len, const char *wh
     pmp_bpe_scratch_free(s);
 }
 
+static void count_piece(void *ctx, const unsigned char *p, size_t len)
+{
+    (void)p;
+    (void)len;
+    ++*(size_t *)ctx;
+}
+
+/* Pre-tokenisation alone, one thread: best CPU time of reps passes over the texts. */
+static void split_speed(const pmp_bpe *b, int reps)
+{
+    bpe_matcher m;
+    pmp_bpe_matcher_init(&m, b->re, b->jit);
+    for (int way = 0; way < 2; way++) {
+        if (way == 1 && !b->pretok) break;
+        double best = 1e30;
+        size_t pieces = 0;
+        for (int r = 0; r <= reps; r++) {
+            pieces = 0;
+            double c0 = cpu_now();
+            for (size_t i = 0; i < n_texts; i++) {
+                const unsigned char *t = (const unsigned char *)texts[i];
+                if (way == 0) pmp_bpe_split(b->re, &m, t, lens[i], count_piece, &pieces, NULL);
+                else pmp_bpe_split_pretok(b->pretok, t, lens[i], count_piece, &pieces);
+            }
+            double c = cpu_now() - c0;
+            if (r > 0 && c < best) best = c;   /* pass 0 warms up */
+        }
+        printf("{\"what\":\"split\",\"pattern\":\"%s\",\"splitter\":\"%s\",\"pieces\":%zu,"
+               "\"bytes\":%zu,\"best_cpu_seconds\":%.4f,\"cpu_mb_s\":%.1f}\n",
+               pmp_bpe_pattern_name(b), way ? "pretok" : "pcre2-jit", pieces, total_bytes, best,
+               (double)total_bytes / 1e6 / best);
+    }
+    pmp_bpe_matcher_free(&m);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && !strcmp(argv[1], "--split")) {
+        pmp_bpe *b = load(argv[2]);
+        load_texts(argv[3]);
+        split_speed(b, atoi(argv[4]));
+        pmp_bpe_free(b);
+        return 0;
+    }
     if (argc >= 4 && !strcmp(argv[1], "--line")) {
         pmp_bpe *b = load(argv[2]);
         load_texts(argv[3]);
