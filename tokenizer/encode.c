@@ -49,8 +49,22 @@ typedef struct cache_slot {
     uint16_t n;
 } cache_slot;
 
+/* The hot table: byte strings of 2..8 bytes with their rank and id, or the
+ * fact that they are no token, direct-mapped by hash and overwritten on a miss.
+ * Whole pieces and the merge loop's candidate pairs both look here first.
+ * 16,384 entries of 16 bytes (256 KiB) stay in a core's L2 cache, where the
+ * vocabulary's table (4-16 MB) does not. */
+#define HOT_ENTRIES (1u << 14)
+#define HOT_NO_RANK 0x0FFFFFFFu
+typedef struct hot_entry {
+    uint64_t head;
+    uint32_t id;
+    uint32_t len_rank;   /* len in bits 0-3 (0: empty), rank above (HOT_NO_RANK: no token) */
+} hot_entry;
+
 struct pmp_bpe_scratch {
     bpe_matcher m;
+    hot_entry *hot;
     cache_slot *cslots;
     uint32_t *cpool;
     uint32_t cpool_len, cused;
@@ -65,6 +79,31 @@ struct pmp_bpe_scratch {
     size_t cap_long, cap_heap;
 };
 
+/* Rank of the string p[0..len) (2 <= len <= 8; head, h: load_head, hash_key),
+ * BPE_NO_RANK if it is no token; *id its id when ranked. */
+static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
+                                size_t len, uint64_t head, uint64_t h, uint32_t *id)
+{
+    hot_entry *e = &s->hot[(h >> 40) & (HOT_ENTRIES - 1)];
+    if (e->head == head && (e->len_rank & 15) == len) {
+        *id = e->id;
+        uint32_t r = e->len_rank >> 4;
+        return r == HOT_NO_RANK ? BPE_NO_RANK : r;
+    }
+    const bpe_slot *sl = bpe_find_h(b, p, len, head, h);
+    *id = sl ? sl->id : 0;
+    if (sl && sl->rank >= HOT_NO_RANK) return sl->rank;   /* too large to keep: not cached */
+    e->head = head;
+    e->id = *id;
+    e->len_rank = (sl ? sl->rank : HOT_NO_RANK) << 4 | (uint32_t)len;
+    return sl ? sl->rank : BPE_NO_RANK;
+}
+
+static inline void hot_alloc(pmp_bpe_scratch *s)
+{
+    if (!s->hot) s->hot = pmp_xcalloc(HOT_ENTRIES, sizeof *s->hot);
+}
+
 pmp_bpe_scratch *pmp_bpe_scratch_new(const pmp_bpe *b)
 {
     pmp_bpe_scratch *s = pmp_xcalloc(1, sizeof *s);
@@ -76,6 +115,7 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
 {
     if (!s) return;
     pmp_bpe_matcher_free(&s->m);
+    free(s->hot);
     free(s->cslots);
     free(s->cpool);
     free(s->bounds);
@@ -87,14 +127,20 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
     free(s);
 }
 
-static inline uint32_t pair_rank(const pmp_bpe *b, const unsigned char *p, uint32_t from,
-                                 uint32_t to, uint32_t max_rank)
+static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
+                                 uint32_t from, uint32_t to, uint32_t max_rank)
 {
-    if (to - from == 2) {
+    size_t n = to - from;
+    if (n == 2) {
         uint32_t r = b->pair_rank[p[from] << 8 | p[from + 1]];
         return r < max_rank ? r : BPE_NO_RANK;
     }
-    const bpe_slot *sl = bpe_find(b, p + from, to - from);
+    if (n <= 8) {
+        uint64_t head = load_head(p + from, n);
+        uint32_t id, r = hot_rank(b, s, p + from, n, head, hash_key(p + from, n, head), &id);
+        return r < max_rank ? r : BPE_NO_RANK;
+    }
+    const bpe_slot *sl = bpe_find(b, p + from, n);
     if (!sl || sl->rank >= max_rank) return BPE_NO_RANK;
     return sl->rank;
 }
@@ -117,7 +163,7 @@ static size_t merge_short(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned c
     uint32_t *r = s->ranks;
     size_t m = len;   /* parts */
     for (size_t i = 0; i <= len; i++) bounds[i] = (uint32_t)i;
-    for (size_t i = 0; i + 1 < m; i++) r[i] = pair_rank(b, p, bounds[i], bounds[i + 2], max_rank);
+    for (size_t i = 0; i + 1 < m; i++) r[i] = pair_rank(b, s, p, bounds[i], bounds[i + 2], max_rank);
     while (m > 1) {
         uint32_t best = BPE_NO_RANK;
         size_t bi = 0;
@@ -128,9 +174,9 @@ static size_t merge_short(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned c
         memmove(bounds + bi + 1, bounds + bi + 2, (m - bi - 1) * sizeof *bounds);
         memmove(r + bi + 1, r + bi + 2, (m >= bi + 3 ? m - bi - 3 : 0) * sizeof *r);
         m--;
-        if (bi + 1 < m) r[bi] = pair_rank(b, p, bounds[bi], bounds[bi + 2], max_rank);
+        if (bi + 1 < m) r[bi] = pair_rank(b, s, p, bounds[bi], bounds[bi + 2], max_rank);
         else r[bi] = BPE_NO_RANK;
-        if (bi > 0) r[bi - 1] = pair_rank(b, p, bounds[bi - 1], bounds[bi + 1], max_rank);
+        if (bi > 0) r[bi - 1] = pair_rank(b, s, p, bounds[bi - 1], bounds[bi + 1], max_rank);
     }
     return m;
 }
@@ -192,7 +238,7 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         ver[i] = 0;
     }
     for (uint32_t i = 0; i + 1 < len; i++) {
-        uint32_t r = pair_rank(b, p, i, i + 2, max_rank);
+        uint32_t r = pair_rank(b, s, p, i, i + 2, max_rank);
         if (r != BPE_NO_RANK) heap_push(s, &hn, (heap_ent){r, i, 0});
     }
     while (hn) {
@@ -206,13 +252,13 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         ver[i]++;
         ver[j] = UINT32_MAX;   /* dead */
         if (k < len) {
-            uint32_t r = pair_rank(b, p, i, next[k], max_rank);
+            uint32_t r = pair_rank(b, s, p, i, next[k], max_rank);
             if (r != BPE_NO_RANK) heap_push(s, &hn, (heap_ent){r, i, ver[i]});
         }
         if (prev[i] != UINT32_MAX) {
             uint32_t h = prev[i];
             ver[h]++;
-            uint32_t r = pair_rank(b, p, h, next[i], max_rank);
+            uint32_t r = pair_rank(b, s, p, h, next[i], max_rank);
             if (r != BPE_NO_RANK) heap_push(s, &hn, (heap_ent){r, h, ver[h]});
         }
     }
@@ -225,6 +271,7 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
 size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
                        uint32_t max_rank, uint32_t *bounds)
 {
+    hot_alloc(s);
     if (len <= LONG_PIECE) {
         reserve_short(s, len + 1);
         return merge_short(b, s, p, len, max_rank, bounds);
@@ -282,10 +329,18 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc
         out->data[out->len++] = b->byte_id[p[0]];
         return;
     }
-    const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, pc->head, pc->h) : NULL;
-    if (whole) {
-        out->data[out->len++] = whole->id;
-        return;
+    if (len <= 8) {
+        uint32_t id;
+        if (hot_rank(b, s, p, len, pc->head, pc->h, &id) != BPE_NO_RANK) {
+            out->data[out->len++] = id;
+            return;
+        }
+    } else {
+        const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, pc->head, pc->h) : NULL;
+        if (whole) {
+            out->data[out->len++] = whole->id;
+            return;
+        }
     }
     cache_slot *c = NULL;
     if (len <= CACHE_MAX_PIECE) {
@@ -461,6 +516,7 @@ static inline void encode_cb(void *ctx, const unsigned char *p, size_t len)
     if (len > 1 && len <= UINT16_MAX) {
         pc->head = load_head_within(p, len, c->end);
         pc->h = hash_key(p, len, pc->head);
+        if (len <= 8) __builtin_prefetch(&c->s->hot[(pc->h >> 40) & (HOT_ENTRIES - 1)]);
         __builtin_prefetch(&c->b->slots[(uint32_t)pc->h & c->b->slot_mask]);
     }
     if (c->s->nq == QUEUE) flush_queue(c);
@@ -471,6 +527,7 @@ static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
 {
     encode_ctx c = {b, s, out, out->len, t + len};
     s->nq = 0;
+    hot_alloc(s);
     ids_reserve(out, len);   /* a piece never has more ids than bytes */
     int rc = 0;
     if (b->pretok) {
