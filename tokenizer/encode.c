@@ -517,6 +517,9 @@ static inline void encode_cb(void *ctx, const unsigned char *p, size_t len)
         pc->head = load_head_within(p, len, c->end);
         pc->h = hash_key(p, len, pc->head);
         if (len <= 8) __builtin_prefetch(&c->s->hot[(pc->h >> 40) & (HOT_ENTRIES - 1)]);
+        /* a long piece is less often one token: its piece-cache slot too */
+        else if (c->s->cslots && len <= CACHE_MAX_PIECE)
+            __builtin_prefetch(&c->s->cslots[(uint32_t)(pc->h >> 32) & (CACHE_SLOTS - 1)]);
         __builtin_prefetch(&c->b->slots[(uint32_t)pc->h & c->b->slot_mask]);
     }
     if (c->s->nq == QUEUE) flush_queue(c);
