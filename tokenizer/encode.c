@@ -320,11 +320,13 @@ static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p,
     s->cused++;
 }
 
-/* out has room for pc->len more ids (ids_reserve). */
 static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc, pmp_ids *out)
 {
     const unsigned char *p = pc->p;
     size_t len = pc->len;
+    /* A piece never has more ids than bytes: room for that, growing by doubling
+     * (reserving the whole text's length up front made 4 bytes per input byte). */
+    if (out->cap - out->len < len) ids_reserve(out, len);
     if (len == 1) {
         out->data[out->len++] = b->byte_id[p[0]];
         return;
@@ -531,7 +533,6 @@ static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
     encode_ctx c = {b, s, out, out->len, t + len};
     s->nq = 0;
     hot_alloc(s);
-    ids_reserve(out, len);   /* a piece never has more ids than bytes */
     int rc = 0;
     if (b->pretok) {
         /* The splitter's loop written out here, so that encode_cb is inlined. */
