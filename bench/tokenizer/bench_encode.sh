@@ -16,9 +16,8 @@
 # every peer are checked equal to pmp's by a digest of all ids, not only counted.
 # Also: pre-tokenisation alone (PCRE2 JIT vs the hand-written splitter), the whole
 # `pmp-bpe encode --jsonl` command, linear time on one long line and one long piece.
-# Peers: `npm install` in bench/tokenizer (tiktoken-node too: `npm install
-# tiktoken-node@0.0.7`, or NODE_PATH to a node_modules holding it); an absent
-# peer is skipped with a note. Env: ROUNDS (default 2), REPS (default 3), CORPORA
+# Peers: `npm install` in bench/tokenizer (package.json; or NODE_PATH to a
+# node_modules holding them); an absent peer is skipped with a note. Env: ROUNDS (default 2), REPS (default 3), CORPORA
 # (default "hh se").
 set -eu
 : "${PMP_BIN:?}" "${PMP_SRC:?}" "${PMP_SHARED:?}" "${PMP_TMP:?}"
