@@ -6,13 +6,11 @@
  * each greedy with backtracking, worked out case by case below. The text is a
  * valid UTF-8 stretch (pmp_bpe_split's contract), and its end is the subject's
  * end (so `\s+(?!\S)` takes a whitespace run to the end of the stretch).
- * Unicode classes come from uclass_table.h, generated at build time from the
+ * Unicode classes come from uclass_table.c, generated at build time from the
  * linked PCRE2 (gen_uclass.c), so both splitters see the same categories.
  * PCRE2 stays the oracle: tests/fuzz/fuzz_pretok.c compares the two on every
  * input, and test_bpe_exact does on the test corpora. */
 #include "bpe_internal.h"
-
-#include "uclass_table.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -35,7 +33,7 @@ static inline unsigned peek(const unsigned char *t, size_t i, unsigned *n)
     unsigned b = t[i];
     if (b < 0x80) {
         *n = 1;
-        return uclass_blocks[b];
+        return pmp_bpe_uclass_blocks[b];   /* block 0 is stored first */
     }
     unsigned cp;
     if (b < 0xE0) {
@@ -49,7 +47,8 @@ static inline unsigned peek(const unsigned char *t, size_t i, unsigned *n)
              (t[i + 3] & 0x3Fu);
         *n = 4;
     }
-    return uclass_blocks[(size_t)uclass_index[cp / UCLASS_BLOCK] * UCLASS_BLOCK + cp % UCLASS_BLOCK];
+    size_t block = pmp_bpe_uclass_index[cp / PMP_UCLASS_BLOCK];
+    return pmp_bpe_uclass_blocks[block * PMP_UCLASS_BLOCK + cp % PMP_UCLASS_BLOCK];
 }
 
 static inline int in(unsigned mask, unsigned cls) { return (mask >> cls) & 1; }
@@ -60,7 +59,7 @@ static inline size_t run(const unsigned char *t, size_t len, size_t k, unsigned 
     while (k < len) {
         unsigned b = t[k];
         if (b < 0x80) {
-            if (!in(mask, uclass_blocks[b])) break;
+            if (!in(mask, pmp_bpe_uclass_blocks[b])) break;
             k++;
             continue;
         }
