@@ -1,12 +1,15 @@
 /* encode.c — text -> ids, and ids -> bytes.
  *
- * For each piece the pattern finds: if the whole piece is a ranked token, that
- * is its id (tiktoken's shortcut, which can differ from merging); otherwise
- * adjacent parts are merged, always the pair whose concatenation has the lowest
- * rank, leftmost first. Short pieces use tiktoken's quadratic scan (fastest for
- * the usual few bytes); pieces longer than LONG_PIECE use a heap over a linked
- * list, O(n log n), so a 100 MB run of letters does not take hours. Both give
- * the same result: the same pair is chosen at every step. */
+ * For each piece the pre-tokenizer finds (pretok.c for the named patterns, the
+ * PCRE2 regex for a custom one): a piece of one byte is that byte's id; if the
+ * whole piece is a ranked token, that is its id (tiktoken's shortcut, which can
+ * differ from merging); otherwise the piece cache of the scratch may hold its ids
+ * from an earlier occurrence; otherwise adjacent parts are merged, always the pair
+ * whose concatenation has the lowest rank, leftmost first, and the result goes
+ * into the cache. Short pieces use tiktoken's quadratic scan (fastest for the
+ * usual few bytes); pieces longer than LONG_PIECE use a heap over a linked list,
+ * O(n log n), so a 100 MB run of letters does not take hours. Both give the same
+ * result: the same pair is chosen at every step. */
 #include "bpe_internal.h"
 
 #include <stdlib.h>
@@ -29,8 +32,42 @@ typedef struct pending {
     uint64_t head, h;
 } pending;
 
+/* The piece cache: pieces of 2..CACHE_MAX_PIECE bytes that are not one token,
+ * with their ids, per scratch (so per thread, no locks). Budget: CACHE_SLOTS slots
+ * of 16 bytes (512 KiB) at most half full, and a pool of CACHE_POOL_WORDS 32-bit
+ * words (1 MiB) for the pieces' bytes and ids: 1.5 MiB per scratch, allocated on
+ * the first piece that needs merging. When full it is emptied and refilled (the
+ * ids never depend on it). */
+#define CACHE_SLOTS (1u << 15)
+#define CACHE_MAX_PIECES (CACHE_SLOTS / 2)
+#define CACHE_POOL_WORDS (1u << 18)
+#define CACHE_MAX_PIECE 128
+typedef struct cache_slot {
+    uint64_t h;
+    uint32_t off;     /* into pool: the bytes (padded to words), then n ids */
+    uint16_t len;     /* 0: empty */
+    uint16_t n;
+} cache_slot;
+
+/* The hot table: byte strings of 2..8 bytes with their rank and id, or the
+ * fact that they are no token, direct-mapped by hash and overwritten on a miss.
+ * Whole pieces and the merge loop's candidate pairs both look here first.
+ * 16,384 entries of 16 bytes (256 KiB) stay in a core's L2 cache, where the
+ * vocabulary's table (4-16 MB) does not. */
+#define HOT_ENTRIES (1u << 14)
+#define HOT_NO_RANK 0x0FFFFFFFu
+typedef struct hot_entry {
+    uint64_t head;
+    uint32_t id;
+    uint32_t len_rank;   /* len in bits 0-3 (0: empty), rank above (HOT_NO_RANK: no token) */
+} hot_entry;
+
 struct pmp_bpe_scratch {
     bpe_matcher m;
+    hot_entry *hot;
+    cache_slot *cslots;
+    uint32_t *cpool;
+    uint32_t cpool_len, cused;
     pending q[QUEUE];
     int nq;
     /* merge buffers, grown on demand */
@@ -41,6 +78,31 @@ struct pmp_bpe_scratch {
     heap_ent *heap;
     size_t cap_long, cap_heap;
 };
+
+/* Rank of the string p[0..len) (2 <= len <= 8; head, h: load_head, hash_key),
+ * BPE_NO_RANK if it is no token; *id its id when ranked. */
+static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
+                                size_t len, uint64_t head, uint64_t h, uint32_t *id)
+{
+    hot_entry *e = &s->hot[(h >> 40) & (HOT_ENTRIES - 1)];
+    if (e->head == head && (e->len_rank & 15) == len) {
+        *id = e->id;
+        uint32_t r = e->len_rank >> 4;
+        return r == HOT_NO_RANK ? BPE_NO_RANK : r;
+    }
+    const bpe_slot *sl = bpe_find_h(b, p, len, head, h);
+    *id = sl ? sl->id : 0;
+    if (sl && sl->rank >= HOT_NO_RANK) return sl->rank;   /* too large to keep: not cached */
+    e->head = head;
+    e->id = *id;
+    e->len_rank = (sl ? sl->rank : HOT_NO_RANK) << 4 | (uint32_t)len;
+    return sl ? sl->rank : BPE_NO_RANK;
+}
+
+static inline void hot_alloc(pmp_bpe_scratch *s)
+{
+    if (!s->hot) s->hot = pmp_xcalloc(HOT_ENTRIES, sizeof *s->hot);
+}
 
 pmp_bpe_scratch *pmp_bpe_scratch_new(const pmp_bpe *b)
 {
@@ -53,6 +115,9 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
 {
     if (!s) return;
     pmp_bpe_matcher_free(&s->m);
+    free(s->hot);
+    free(s->cslots);
+    free(s->cpool);
     free(s->bounds);
     free(s->ranks);
     free(s->next);
@@ -62,10 +127,20 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
     free(s);
 }
 
-static inline uint32_t pair_rank(const pmp_bpe *b, const unsigned char *p, uint32_t from,
-                                 uint32_t to, uint32_t max_rank)
+static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
+                                 uint32_t from, uint32_t to, uint32_t max_rank)
 {
-    const bpe_slot *sl = bpe_find(b, p + from, to - from);
+    size_t n = to - from;
+    if (n == 2) {
+        uint32_t r = b->pair_rank[p[from] << 8 | p[from + 1]];
+        return r < max_rank ? r : BPE_NO_RANK;
+    }
+    if (n <= 8) {
+        uint64_t head = load_head(p + from, n);
+        uint32_t id, r = hot_rank(b, s, p + from, n, head, hash_key(p + from, n, head), &id);
+        return r < max_rank ? r : BPE_NO_RANK;
+    }
+    const bpe_slot *sl = bpe_find(b, p + from, n);
     if (!sl || sl->rank >= max_rank) return BPE_NO_RANK;
     return sl->rank;
 }
@@ -88,7 +163,7 @@ static size_t merge_short(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned c
     uint32_t *r = s->ranks;
     size_t m = len;   /* parts */
     for (size_t i = 0; i <= len; i++) bounds[i] = (uint32_t)i;
-    for (size_t i = 0; i + 1 < m; i++) r[i] = pair_rank(b, p, bounds[i], bounds[i + 2], max_rank);
+    for (size_t i = 0; i + 1 < m; i++) r[i] = pair_rank(b, s, p, bounds[i], bounds[i + 2], max_rank);
     while (m > 1) {
         uint32_t best = BPE_NO_RANK;
         size_t bi = 0;
@@ -99,9 +174,9 @@ static size_t merge_short(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned c
         memmove(bounds + bi + 1, bounds + bi + 2, (m - bi - 1) * sizeof *bounds);
         memmove(r + bi + 1, r + bi + 2, (m >= bi + 3 ? m - bi - 3 : 0) * sizeof *r);
         m--;
-        if (bi + 1 < m) r[bi] = pair_rank(b, p, bounds[bi], bounds[bi + 2], max_rank);
+        if (bi + 1 < m) r[bi] = pair_rank(b, s, p, bounds[bi], bounds[bi + 2], max_rank);
         else r[bi] = BPE_NO_RANK;
-        if (bi > 0) r[bi - 1] = pair_rank(b, p, bounds[bi - 1], bounds[bi + 1], max_rank);
+        if (bi > 0) r[bi - 1] = pair_rank(b, s, p, bounds[bi - 1], bounds[bi + 1], max_rank);
     }
     return m;
 }
@@ -163,7 +238,7 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         ver[i] = 0;
     }
     for (uint32_t i = 0; i + 1 < len; i++) {
-        uint32_t r = pair_rank(b, p, i, i + 2, max_rank);
+        uint32_t r = pair_rank(b, s, p, i, i + 2, max_rank);
         if (r != BPE_NO_RANK) heap_push(s, &hn, (heap_ent){r, i, 0});
     }
     while (hn) {
@@ -177,13 +252,13 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         ver[i]++;
         ver[j] = UINT32_MAX;   /* dead */
         if (k < len) {
-            uint32_t r = pair_rank(b, p, i, next[k], max_rank);
+            uint32_t r = pair_rank(b, s, p, i, next[k], max_rank);
             if (r != BPE_NO_RANK) heap_push(s, &hn, (heap_ent){r, i, ver[i]});
         }
         if (prev[i] != UINT32_MAX) {
             uint32_t h = prev[i];
             ver[h]++;
-            uint32_t r = pair_rank(b, p, h, next[i], max_rank);
+            uint32_t r = pair_rank(b, s, p, h, next[i], max_rank);
             if (r != BPE_NO_RANK) heap_push(s, &hn, (heap_ent){r, h, ver[h]});
         }
     }
@@ -196,6 +271,7 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
 size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
                        uint32_t max_rank, uint32_t *bounds)
 {
+    hot_alloc(s);
     if (len <= LONG_PIECE) {
         reserve_short(s, len + 1);
         return merge_short(b, s, p, len, max_rank, bounds);
@@ -203,26 +279,93 @@ size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
     return merge_long(b, s, p, len, max_rank, bounds);
 }
 
+/* Room for `more` ids past out->len, so the hot loop stores without checks. */
+static void ids_reserve(pmp_ids *out, size_t more)
+{
+    if (out->cap - out->len >= more) return;
+    size_t cap = out->cap ? out->cap : 256;
+    while (cap - out->len < more) cap *= 2;
+    out->data = pmp_xrealloc(out->data, cap * sizeof *out->data);
+    out->cap = cap;
+}
+
+static inline size_t words_of(size_t len) { return (len + 3) / 4; }
+
+/* The slot of piece p (hash h) in the cache: a hit, or the empty slot to fill. */
+static inline cache_slot *cache_probe(pmp_bpe_scratch *s, const unsigned char *p, size_t len,
+                                      uint64_t h)
+{
+    for (uint32_t i = (uint32_t)(h >> 32) & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
+        cache_slot *c = &s->cslots[i];
+        if (!c->len || (c->h == h && c->len == len && memcmp(s->cpool + c->off, p, len) == 0))
+            return c;
+    }
+}
+
+static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p, size_t len,
+                      uint64_t h, const uint32_t *ids, size_t n)
+{
+    size_t w = words_of(len);
+    if (s->cused >= CACHE_MAX_PIECES || s->cpool_len + w + n > CACHE_POOL_WORDS) {
+        memset(s->cslots, 0, CACHE_SLOTS * sizeof *s->cslots);
+        s->cused = s->cpool_len = 0;
+        c = cache_probe(s, p, len, h);
+    }
+    uint32_t *dst = s->cpool + s->cpool_len;
+    dst[w - 1] = 0;
+    memcpy(dst, p, len);
+    memcpy(dst + w, ids, n * sizeof *ids);
+    *c = (cache_slot){h, s->cpool_len, (uint16_t)len, (uint16_t)n};
+    s->cpool_len += (uint32_t)(w + n);
+    s->cused++;
+}
+
 static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc, pmp_ids *out)
 {
     const unsigned char *p = pc->p;
     size_t len = pc->len;
+    /* A piece never has more ids than bytes: room for that, growing by doubling
+     * (reserving the whole text's length up front made 4 bytes per input byte). */
+    if (out->cap - out->len < len) ids_reserve(out, len);
     if (len == 1) {
-        pmp_ids_push(out, b->byte_id[p[0]]);
+        out->data[out->len++] = b->byte_id[p[0]];
         return;
     }
-    const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, pc->head, pc->h) : NULL;
-    if (whole) {
-        pmp_ids_push(out, whole->id);
-        return;
+    if (len <= 8) {
+        uint32_t id;
+        if (hot_rank(b, s, p, len, pc->head, pc->h, &id) != BPE_NO_RANK) {
+            out->data[out->len++] = id;
+            return;
+        }
+    } else {
+        const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, pc->head, pc->h) : NULL;
+        if (whole) {
+            out->data[out->len++] = whole->id;
+            return;
+        }
+    }
+    cache_slot *c = NULL;
+    if (len <= CACHE_MAX_PIECE) {
+        if (!s->cslots) {
+            s->cslots = pmp_xcalloc(CACHE_SLOTS, sizeof *s->cslots);
+            s->cpool = pmp_xmalloc(CACHE_POOL_WORDS * sizeof *s->cpool);
+        }
+        c = cache_probe(s, p, len, pc->h);
+        if (c->len) {
+            memcpy(out->data + out->len, s->cpool + c->off + words_of(len), c->n * sizeof *out->data);
+            out->len += c->n;
+            return;
+        }
     }
     reserve_short(s, len + 1);
     size_t m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
+    uint32_t *ids = out->data + out->len;
     for (size_t i = 0; i < m; i++) {
         uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
-        if (n == 1) pmp_ids_push(out, b->byte_id[p[from]]);
-        else pmp_ids_push(out, bpe_find(b, p + from, n)->id);
+        ids[i] = n == 1 ? b->byte_id[p[from]] : bpe_find(b, p + from, n)->id;
     }
+    out->len += m;
+    if (c) cache_put(s, c, p, len, pc->h, ids, m);
 }
 
 /* Runs the pattern over valid UTF-8 text. Text the pattern does not match
@@ -270,26 +413,65 @@ static size_t valid_prefix(const unsigned char *t, size_t len)
     return pmp_utf8_check((const char *)t, len);
 }
 
-int pmp_bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
-              bpe_piece_fn fn, void *ctx, pmp_err *err)
+/* The length of the maximal run of bytes that start no valid sequence at t
+ * (t[0] starts none): one piece. */
+static size_t invalid_run(const unsigned char *t, size_t len)
+{
+    size_t bad = 1;
+    while (bad < len) {
+        size_t lim = len - bad < 4 ? len - bad : 4;
+        if (valid_prefix(t + bad, lim) > 0) break;
+        bad++;
+    }
+    return bad;
+}
+
+/* The hand-written splitter over valid UTF-8 text: the pieces split_valid finds
+ * with the named pattern's regex. */
+static inline void split_valid_pretok(int kind, const unsigned char *t, size_t len,
+                                      bpe_piece_fn fn, void *ctx)
+{
+    size_t ends[64], pos = 0, from = 0;
+    while (pos < len) {
+        size_t n = pmp_bpe_pretok(kind, t, len, &pos, ends, 64);
+        for (size_t k = 0; k < n; k++) {
+            fn(ctx, t + from, ends[k] - from);
+            from = ends[k];
+        }
+    }
+}
+
+/* Valid UTF-8 stretches go to the splitter (kind != PRETOK_NONE: pretok.c, else
+ * the regex); each maximal run of bytes that start no valid sequence is a piece. */
+static inline int split_stretches(const pcre2_code *re, const bpe_matcher *m, int kind,
+                                  const unsigned char *t, size_t len, bpe_piece_fn fn, void *ctx,
+                                  pmp_err *err)
 {
     size_t off = 0;
     while (off < len) {
         size_t ok = valid_prefix(t + off, len - off);
-        if (ok && split_valid(re, m, t + off, ok, fn, ctx, err) < 0) return -1;
+        if (ok) {
+            if (kind) split_valid_pretok(kind, t + off, ok, fn, ctx);
+            else if (split_valid(re, m, t + off, ok, fn, ctx, err) < 0) return -1;
+        }
         off += ok;
         if (off >= len) break;
-        /* A maximal run of bytes that start no valid sequence: one piece. */
-        size_t bad = 1;
-        while (off + bad < len) {
-            size_t lim = len - off - bad < 4 ? len - off - bad : 4;
-            if (valid_prefix(t + off + bad, lim) > 0) break;
-            bad++;
-        }
+        size_t bad = invalid_run(t + off, len - off);
         fn(ctx, t + off, bad);
         off += bad;
     }
     return 0;
+}
+
+int pmp_bpe_split(const pcre2_code *re, const bpe_matcher *m, const unsigned char *t, size_t len,
+              bpe_piece_fn fn, void *ctx, pmp_err *err)
+{
+    return split_stretches(re, m, PRETOK_NONE, t, len, fn, ctx, err);
+}
+
+int pmp_bpe_split_pretok(int kind, const unsigned char *t, size_t len, bpe_piece_fn fn, void *ctx)
+{
+    return split_stretches(NULL, NULL, kind, t, len, fn, ctx, NULL);
 }
 
 void pmp_bpe_matcher_init(bpe_matcher *m, const pcre2_code *re, int jit)
@@ -317,7 +499,8 @@ typedef struct encode_ctx {
     const pmp_bpe *b;
     pmp_bpe_scratch *s;
     pmp_ids *out;
-    size_t from;         /* out->len before this text */
+    size_t from;               /* out->len before this text */
+    const unsigned char *end;  /* one past the text's last byte */
 } encode_ctx;
 
 static void flush_queue(encode_ctx *c)
@@ -326,15 +509,19 @@ static void flush_queue(encode_ctx *c)
     c->s->nq = 0;
 }
 
-static void encode_cb(void *ctx, const unsigned char *p, size_t len)
+static inline void encode_cb(void *ctx, const unsigned char *p, size_t len)
 {
     encode_ctx *c = ctx;
     pending *pc = &c->s->q[c->s->nq++];
     pc->p = p;
     pc->len = len;
     if (len > 1 && len <= UINT16_MAX) {
-        pc->head = load_head(p, len);
+        pc->head = load_head_within(p, len, c->end);
         pc->h = hash_key(p, len, pc->head);
+        if (len <= 8) __builtin_prefetch(&c->s->hot[(pc->h >> 40) & (HOT_ENTRIES - 1)]);
+        /* a long piece is less often one token: its piece-cache slot too */
+        else if (c->s->cslots && len <= CACHE_MAX_PIECE)
+            __builtin_prefetch(&c->s->cslots[(uint32_t)(pc->h >> 32) & (CACHE_SLOTS - 1)]);
         __builtin_prefetch(&c->b->slots[(uint32_t)pc->h & c->b->slot_mask]);
     }
     if (c->s->nq == QUEUE) flush_queue(c);
@@ -343,9 +530,34 @@ static void encode_cb(void *ctx, const unsigned char *p, size_t len)
 static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *t,
                            size_t len, pmp_ids *out, pmp_err *err)
 {
-    encode_ctx c = {b, s, out, out->len};
+    encode_ctx c = {b, s, out, out->len, t + len};
     s->nq = 0;
-    int rc = pmp_bpe_split(b->re, &s->m, t, len, encode_cb, &c, err);
+    hot_alloc(s);
+    int rc = 0;
+    if (b->pretok) {
+        /* The splitter's loop written out here, so that encode_cb is inlined. */
+        size_t off = 0, ends[64];
+        while (off < len) {
+            size_t ok = valid_prefix(t + off, len - off);
+            const unsigned char *v = t + off;
+            size_t pos = 0, from = 0;
+            while (pos < ok) {
+                size_t n = pmp_bpe_pretok(b->pretok, v, ok, &pos, ends, 64);
+                for (size_t k = 0; k < n; k++) {
+                    encode_cb(&c, v + from, ends[k] - from);
+                    from = ends[k];
+                }
+            }
+            off += ok;
+            if (off < len) {
+                size_t bad = invalid_run(t + off, len - off);
+                encode_cb(&c, t + off, bad);
+                off += bad;
+            }
+        }
+    } else {
+        rc = split_stretches(b->re, &s->m, PRETOK_NONE, t, len, encode_cb, &c, err);
+    }
     flush_queue(&c);
     if (rc < 0) return -1;
     if (b->n_missing_bytes) {

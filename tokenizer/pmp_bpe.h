@@ -1,14 +1,16 @@
 /* pmp_bpe.h — byte-level BPE as in GPT-2 and tiktoken (docs/tokenizer.md).
  *
- * Text is split into pieces by a PCRE2 pattern (JIT, UTF + UCP), each piece is
- * turned into tokens by merging adjacent byte strings in rank order (lowest rank
- * first, leftmost on ties), exactly as tiktoken does. Special tokens are found
+ * Text is split into pieces by the pattern (gpt2, cl100k, o200k: hand-written
+ * matchers exact against PCRE2; a custom regex: PCRE2, JIT, UTF + UCP), each piece
+ * is turned into tokens by merging adjacent byte strings in rank order (lowest
+ * rank first, leftmost on ties), exactly as tiktoken does. Special tokens are found
  * only when the caller allows them; otherwise their text is ordinary text.
  *
  * Threads: a pmp_bpe is read-only after loading, so any number of threads may
  * encode and decode with it at once, provided each thread passes its OWN
- * pmp_bpe_scratch (the PCRE2 match data and merge buffers). A scratch is never
- * shared between threads at the same time. Typical OpenMP use:
+ * pmp_bpe_scratch (the PCRE2 match data, merge buffers, and the piece caches,
+ * about 1.75 MiB once used: keep a scratch for many texts rather than one per
+ * text). A scratch is never shared between threads at the same time. Typical OpenMP use:
  *
  *   #pragma omp parallel
  *   { pmp_bpe_scratch *s = pmp_bpe_scratch_new(bpe);

@@ -98,6 +98,7 @@ struct pmp_bpe_trainer {
     pcre2_code *re;
     int jit;
     int threads;
+    int pretok;           /* PRETOK_*: the hand-written splitter for a named pattern */
     piece_map *maps;      /* one per thread */
     int n_maps;
 };
@@ -119,6 +120,7 @@ int pmp_bpe_trainer_new(pmp_bpe_trainer **out, const pmp_bpe_train_opts *o, pmp_
     t->pattern_spec = pmp_xstrdup(pat);
     t->re = re;
     t->jit = jit;
+    t->pretok = pmp_bpe_pretok_kind(name);
     t->threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     t->n_specials = o->n_specials;
     t->specials = pmp_xcalloc(o->n_specials + 1, sizeof *t->specials);
@@ -166,7 +168,9 @@ int pmp_bpe_trainer_add(pmp_bpe_trainer *t, const char *const *texts, const size
         pmp_err e;
 #pragma omp for schedule(dynamic, 64)
         for (size_t i = 0; i < n; i++) {
-            if (pmp_bpe_split(t->re, &m, (const unsigned char *)texts[i], lens[i], count_cb, map, &e) < 0) {
+            const unsigned char *text = (const unsigned char *)texts[i];
+            if (t->pretok) pmp_bpe_split_pretok(t->pretok, text, lens[i], count_cb, map);
+            else if (pmp_bpe_split(t->re, &m, text, lens[i], count_cb, map, &e) < 0) {
 #pragma omp critical
                 if (!failed) {
                     failed = 1;

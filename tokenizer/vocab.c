@@ -28,6 +28,7 @@ void pmp_bpe_free(pmp_bpe *b)
     free(b->tok_type);
     pmp_buf_free(&b->pool);
     free(b->slots);
+    free(b->pair_rank);
     for (size_t i = 0; i < b->n_specials; i++) free(b->sp_text[i]);
     free(b->sp_text);
     free(b->sp_len);
@@ -234,7 +235,16 @@ int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const
     if (!b->re) return pmp_err_prefix(err, "%s", where);
     b->pattern = pmp_xstrdup(pat);
     b->pattern_name = pmp_xstrdup(name);
+    b->pretok = pmp_bpe_pretok_kind(name);
     b->kind = kind;
+    /* Two-byte strings are most of the merge loop's lookups: a direct table
+     * (256 KiB) instead of a probe into the whole vocabulary. */
+    b->pair_rank = pmp_xmalloc(65536 * sizeof *b->pair_rank);
+    for (unsigned k = 0; k < 65536; k++) {
+        unsigned char two[2] = {(unsigned char)(k >> 8), (unsigned char)k};
+        const bpe_slot *sl = bpe_find(b, two, 2);
+        b->pair_rank[k] = sl ? sl->rank : BPE_NO_RANK;
+    }
     compute_identity(b);
     return 0;
 }

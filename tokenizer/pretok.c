@@ -1,0 +1,313 @@
+/* pretok.c — the named pre-tokenisation patterns (gpt2/r50k, cl100k, o200k)
+ * written out as hand-made matchers over UTF-8, in place of the PCRE2 regex.
+ *
+ * Each function returns the end of the piece that starts at i, which is the
+ * match PCRE2 finds there: its alternatives tried in order, leftmost first,
+ * each greedy with backtracking, worked out case by case below. The text is a
+ * valid UTF-8 stretch (pmp_bpe_split's contract), and its end is the subject's
+ * end (so `\s+(?!\S)` takes a whitespace run to the end of the stretch).
+ * Unicode classes come from uclass_table.c, generated at build time from the
+ * linked PCRE2 (gen_uclass.c), so both splitters see the same categories.
+ * PCRE2 stays the oracle: tests/fuzz/fuzz_pretok.c compares the two on every
+ * input, and test_bpe_exact does on the test corpora. */
+#include "bpe_internal.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Class byte: category in bits 0-2, White_Space in bit 3 (as gen_uclass writes). */
+enum { UC_OTHER, UC_LU, UC_LT, UC_LL, UC_LM, UC_LO, UC_M, UC_N };
+#define CL(x) (1u << (x))
+#define M_L (CL(UC_LU) | CL(UC_LT) | CL(UC_LL) | CL(UC_LM) | CL(UC_LO))
+#define M_N CL(UC_N)
+#define M_WS CL(8)
+#define M_O (CL(UC_OTHER) | CL(UC_M))                       /* [^\s\p{L}\p{N}] */
+#define M_UP (CL(UC_LU) | CL(UC_LT) | CL(UC_LM) | CL(UC_LO) | CL(UC_M))   /* o200k's first class */
+#define M_LO (CL(UC_LL) | CL(UC_LM) | CL(UC_LO) | CL(UC_M))               /* o200k's second class */
+#define M_BOTH (M_UP & M_LO)
+
+/* Class of the character at t[i] (i < len), its length in *n. */
+static inline unsigned peek(const unsigned char *t, size_t i, unsigned *n)
+{
+    unsigned b = t[i];
+    if (b < 0x80) {
+        *n = 1;
+        return pmp_bpe_uclass_blocks[b];   /* block 0 is stored first */
+    }
+    unsigned cp;
+    if (b < 0xE0) {
+        cp = (b & 0x1Fu) << 6 | (t[i + 1] & 0x3Fu);
+        *n = 2;
+    } else if (b < 0xF0) {
+        cp = (b & 0x0Fu) << 12 | (t[i + 1] & 0x3Fu) << 6 | (t[i + 2] & 0x3Fu);
+        *n = 3;
+    } else {
+        cp = (b & 0x07u) << 18 | (t[i + 1] & 0x3Fu) << 12 | (t[i + 2] & 0x3Fu) << 6 |
+             (t[i + 3] & 0x3Fu);
+        *n = 4;
+    }
+    size_t block = pmp_bpe_uclass_index[cp / PMP_UCLASS_BLOCK];
+    return pmp_bpe_uclass_blocks[block * PMP_UCLASS_BLOCK + cp % PMP_UCLASS_BLOCK];
+}
+
+static inline int in(unsigned mask, unsigned cls) { return (mask >> cls) & 1; }
+
+/* End of the run of characters in mask starting at k. */
+static inline size_t run(const unsigned char *t, size_t len, size_t k, unsigned mask)
+{
+    while (k < len) {
+        unsigned b = t[k];
+        if (b < 0x80) {
+            if (!in(mask, pmp_bpe_uclass_blocks[b])) break;
+            k++;
+            continue;
+        }
+        unsigned n;
+        if (!in(mask, peek(t, k, &n))) break;
+        k += n;
+    }
+    return k;
+}
+
+/* End of the run of ASCII letters from k. With SSE2 (every x86-64), 16 bytes
+ * at a time: most words end inside the first block, so the loop's exit branch
+ * is taken once per word instead of mispredicted at a per-byte exit; elsewhere
+ * the portable loop (the same result). */
+static inline size_t ascii_run_end(const unsigned char *t, size_t len, size_t k, int lower_only)
+{
+#if defined(__SSE2__) && !defined(PMP_NO_SIMD)
+    const __m128i lower = _mm_set1_epi8(lower_only ? 0 : 0x20), below_a = _mm_set1_epi8('a' - 1),
+                  above_z = _mm_set1_epi8('z' + 1);
+    while (len - k >= 16) {
+        __m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(t + k)), lower);
+        /* signed compares: bytes >= 0x80 are negative, so never letters */
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpgt_epi8(v, below_a), _mm_cmplt_epi8(v, above_z)));
+        if (m != 0xFFFF) return k + (size_t)__builtin_ctz(~m);
+        k += 16;
+    }
+#endif
+    unsigned fold = lower_only ? 0 : 0x20;
+    while (k < len && (unsigned)((t[k] | fold) - 'a') < 26) k++;
+    return k;
+}
+
+/* ASCII letters only, the common case, then the general run. */
+static inline size_t run_letters(const unsigned char *t, size_t len, size_t k)
+{
+    k = ascii_run_end(t, len, k, 0);
+    if (k < len && t[k] >= 0x80) return run(t, len, k, M_L);
+    return k;
+}
+
+static inline int is_crlf(unsigned b) { return b == '\r' || b == '\n'; }
+
+/* A whitespace run starting at i (the character there is White_Space):
+ * cl100k and o200k first try `\s*[\r\n]+` (crlf = 1), which ends after the run's
+ * last CR or LF; then `\s+(?!\S)`: the run to the end of the text, or all but its
+ * last character; then `\s+`: a run of one character. */
+static size_t ws_piece(const unsigned char *t, size_t len, size_t i, int crlf)
+{
+    size_t k = i, last = i, after_nl = 0, count = 0;
+    while (k < len) {
+        unsigned n;
+        if (!in(M_WS, peek(t, k, &n))) break;
+        if (is_crlf(t[k])) after_nl = k + 1;
+        last = k;
+        k += n;
+        count++;
+    }
+    if (crlf && after_nl) return after_nl;
+    if (k == len || count == 1) return k;
+    return last;
+}
+
+/* 's 't 're 've 'm 'll 'd at i (t[i] == '\''), lower case only: its length or 0. */
+static inline size_t contraction(const unsigned char *t, size_t len, size_t i)
+{
+    if (i + 1 >= len) return 0;
+    unsigned a = t[i + 1];
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+    if (i + 2 >= len) return 0;
+    unsigned b = t[i + 2];
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+    return 0;
+}
+
+/* The same, case-insensitive as PCRE2's (?i) with UCP: 's' also matches U+017F
+ * (LATIN SMALL LETTER LONG S, C5 BF). */
+static inline size_t contraction_i(const unsigned char *t, size_t len, size_t i)
+{
+    if (i + 1 >= len || t[i] != '\'') return 0;
+    unsigned a = t[i + 1] | 0x20;
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+    if (t[i + 1] == 0xC5 && i + 2 < len && t[i + 2] == 0xBF) return 3;
+    if (i + 2 >= len) return 0;
+    unsigned b = t[i + 2] | 0x20;
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+    return 0;
+}
+
+/* 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
+static size_t gpt2_piece(const unsigned char *t, size_t len, size_t i)
+{
+    if (t[i] == '\'') {
+        size_t c = contraction(t, len, i);
+        if (c) return i + c;
+    }
+    size_t j = i;
+    unsigned n, cls = peek(t, i, &n);
+    if (t[i] == ' ' && i + 1 < len) {
+        /* ` ?X+` with the space when the next character is no whitespace; without
+         * it the space itself would have to be X, which it is not. */
+        unsigned n2, c2 = peek(t, i + 1, &n2);
+        if (!in(M_WS, c2)) {
+            j = i + 1;
+            cls = c2;
+            n = n2;
+        }
+    }
+    if (in(M_L, cls)) return run_letters(t, len, j + n);
+    if (in(M_N, cls)) return run(t, len, j + n, M_N);
+    if (in(M_O, cls)) return run(t, len, j + n, M_O);
+    return ws_piece(t, len, i, 0);
+}
+
+/* (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+ * ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+static size_t cl100k_piece(const unsigned char *t, size_t len, size_t i)
+{
+    size_t c = contraction_i(t, len, i);
+    if (c) return i + c;
+    unsigned n, cls = peek(t, i, &n);
+    if (in(M_L, cls)) return run_letters(t, len, i + n);
+    if (!in(M_N, cls) && !is_crlf(t[i]) && i + n < len) {
+        unsigned n2;
+        if (in(M_L, peek(t, i + n, &n2))) return run_letters(t, len, i + n + n2);
+    }
+    if (in(M_N, cls)) {
+        size_t k = i + n;
+        for (int d = 1; d < 3 && k < len; d++) {
+            unsigned n2;
+            if (!in(M_N, peek(t, k, &n2))) break;
+            k += n2;
+        }
+        return k;
+    }
+    size_t j = i;
+    if (t[i] == ' ' && i + 1 < len) {
+        unsigned n2, c2 = peek(t, i + 1, &n2);
+        if (in(M_O, c2)) {
+            j = i + 1;
+            cls = c2;
+            n = n2;
+        }
+    }
+    if (in(M_O, cls)) {
+        size_t k = run(t, len, j + n, M_O);
+        while (k < len && is_crlf(t[k])) k++;
+        return k;
+    }
+    return ws_piece(t, len, i, 1);
+}
+
+/* One of o200k's two letter alternatives from s (after the optional prefix):
+ *   second = 0:  [UP]*[LO]+    second = 1:  [UP]+[LO]*
+ * where UP = [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] and LO = [\p{Ll}\p{Lm}\p{Lo}\p{M}].
+ * Returns the end, or 0 for no match (s > 0 whenever it matters: a match is never
+ * empty and starts at or after the piece's start). For [UP]*[LO]+: the UP run is
+ * greedy; if no LO follows it, the regex gives back characters of the run until
+ * one of them is also LO (Lm, Lo, M), which then ends the match. */
+static size_t o200k_letters(const unsigned char *t, size_t len, size_t s, int second)
+{
+    size_t k = s;
+    while (k < len && (unsigned)(t[k] - 'A') < 26) k++;
+    if (k == len || t[k] < 0x80) {
+        /* The UP run is ASCII capitals (none of them also LO): the common case. */
+        size_t w = ascii_run_end(t, len, k, 1);
+        if (w < len && t[w] >= 0x80) w = run(t, len, w, M_LO);
+        if (second) return k > s ? w : 0;
+        return w > k ? w : 0;
+    }
+    size_t after_both = 0;
+    k = s;
+    while (k < len) {
+        unsigned n, cls = peek(t, k, &n);
+        if (!in(M_UP, cls)) break;
+        if (in(M_BOTH, cls)) after_both = k + n;
+        k += n;
+    }
+    size_t w = run(t, len, k, M_LO);
+    if (second) return k > s ? w : 0;
+    if (w > k) return w;
+    return after_both;
+}
+
+/* [^\r\n\p{L}\p{N}]?[UP]*[LO]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|
+ * [^\r\n\p{L}\p{N}]?[UP]+[LO]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}|
+ *  ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+static size_t o200k_piece(const unsigned char *t, size_t len, size_t i)
+{
+    unsigned n, cls = peek(t, i, &n);
+    /* The prefix [^\r\n\p{L}\p{N}] is tried first, then no prefix; the first
+     * letter alternative before the second. */
+    int prefix = !in(M_L | M_N, cls) && !is_crlf(t[i]);
+    for (int second = 0; second < 2; second++) {
+        size_t e = 0;
+        if (prefix && i + n < len) e = o200k_letters(t, len, i + n, second);
+        if (!e) e = o200k_letters(t, len, i, second);
+        if (e) return e + contraction_i(t, len, e);
+    }
+    if (in(M_N, cls)) {
+        size_t k = i + n;
+        for (int d = 1; d < 3 && k < len; d++) {
+            unsigned n2;
+            if (!in(M_N, peek(t, k, &n2))) break;
+            k += n2;
+        }
+        return k;
+    }
+    size_t j = i;
+    if (t[i] == ' ' && i + 1 < len) {
+        unsigned n2, c2 = peek(t, i + 1, &n2);
+        if (in(M_O, c2)) {
+            j = i + 1;
+            cls = c2;
+            n = n2;
+        }
+    }
+    if (in(M_O, cls)) {
+        size_t k = run(t, len, j + n, M_O);
+        while (k < len && (is_crlf(t[k]) || t[k] == '/')) k++;
+        return k;
+    }
+    return ws_piece(t, len, i, 1);
+}
+
+int pmp_bpe_pretok_kind(const char *pattern_name)
+{
+    if (!strcmp(pattern_name, "gpt2")) return PRETOK_GPT2;
+    if (!strcmp(pattern_name, "cl100k")) return PRETOK_CL100K;
+    if (!strcmp(pattern_name, "o200k")) return PRETOK_O200K;
+    return PRETOK_NONE;
+}
+
+size_t pmp_bpe_pretok(int kind, const unsigned char *t, size_t len, size_t *pos, size_t *ends,
+                      size_t max)
+{
+    size_t i = *pos, n = 0;
+    switch (kind) {
+    case PRETOK_GPT2:
+        while (i < len && n < max) ends[n++] = i = gpt2_piece(t, len, i);
+        break;
+    case PRETOK_CL100K:
+        while (i < len && n < max) ends[n++] = i = cl100k_piece(t, len, i);
+        break;
+    default:
+        while (i < len && n < max) ends[n++] = i = o200k_piece(t, len, i);
+        break;
+    }
+    *pos = i;
+    return n;
+}
