@@ -27,7 +27,8 @@ id_def=$(sed -n 's/.*"identity": *"\([^"]*\)".*/\1/p' "$T/default/manifest.json"
 TRAIN=(-q --layers 1 --heads 2 --width 16 --context 64 --batch-pairs 4 --steps 2 --threads 1)
 "$BIN/pmp-train" "${TRAIN[@]}" --data "$T/ref" --eval "$T/ref/eval" --out "$T/run1" ||
     fail "pmp-train on --pattern shards"
-"$BIN/pmp-train" "${TRAIN[@]}" --data "$T/ref" --tokenizer "$T/tok.tiktoken" --out "$T/run2" ||
+# (both evaluate: a checkpoint keeps the last evaluation's reward statistics)
+"$BIN/pmp-train" "${TRAIN[@]}" --data "$T/ref" --eval "$T/ref/eval" --tokenizer "$T/tok.tiktoken" --out "$T/run2" ||
     fail "pmp-train --tokenizer on --pattern shards"
 cmp -s "$T/run1/checkpoints/step-000000002" "$T/run2/checkpoints/step-000000002" ||
     fail "the two runs should end with the same checkpoint"
