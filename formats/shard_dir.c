@@ -69,11 +69,11 @@ int pmp_shard_dir_open(pmp_manifest *m, const char *dir, unsigned flags, pmp_err
         if (flags & PMP_SHARD_DIR_ABSENT_OK) return 0;
         struct stat st;
         if (stat(dir, &st) != 0)
-            return pmp_err_setc(err, PMP_E_USAGE, "%s: %s", dir, strerror(errno));
+            return pmp_err_setc(err, pmp_errcode_from_errno(errno), "%s: %s", dir, strerror(errno));
         if (!S_ISDIR(st.st_mode))
-            return pmp_err_setc(err, PMP_E_USAGE, "%s: not a directory (a shard directory written by "
+            return pmp_err_setc(err, PMP_E_INPUT, "%s: not a directory (a shard directory written by "
                                 "pmp-tokenize)", dir);
-        return pmp_err_setc(err, PMP_E_USAGE, "%s: no %s (not a shard directory written by "
+        return pmp_err_setc(err, PMP_E_INPUT, "%s: no %s (not a shard directory written by "
                             "pmp-tokenize, or one that has not finished its first shard)",
                             dir, PMP_MANIFEST_NAME);
     }
