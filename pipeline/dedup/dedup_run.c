@@ -43,9 +43,8 @@ unsigned pmp_dedup_auto_rows(double near, unsigned perms)
     return 1;
 }
 
-int pmp_dedup_new(pmp_dedup **out, const pmp_dedup_opts *o, pmp_err *err)
+int pmp_dedup_opts_check(const pmp_dedup_opts *o, pmp_err *err)
 {
-    *out = NULL;
     if (!(o->near >= 0 && o->near <= 1))
         return pmp_err_setc(err, PMP_E_USAGE, "--near: expected a Jaccard similarity in (0, 1]");
     if (o->perms < 1 || o->perms > PMP_DEDUP_MAX_PERMS)
@@ -56,11 +55,23 @@ int pmp_dedup_new(pmp_dedup **out, const pmp_dedup_opts *o, pmp_err *err)
         return pmp_err_setc(err, PMP_E_USAGE, "--shingle: expected 1..64 words");
     if (o->ngram < 1 || o->ngram > 64)
         return pmp_err_setc(err, PMP_E_USAGE, "--ngram: expected 1..64 words");
+    return 0;
+}
+
+unsigned pmp_dedup_opts_rows(const pmp_dedup_opts *o)
+{
+    return o->bands ? o->perms / o->bands : pmp_dedup_auto_rows(o->near > 0 ? o->near : 1, o->perms);
+}
+
+int pmp_dedup_new(pmp_dedup **out, const pmp_dedup_opts *o, pmp_err *err)
+{
+    *out = NULL;
+    if (pmp_dedup_opts_check(o, err) < 0) return -1;
     pmp_dedup *d = pmp_xcalloc(1, sizeof *d);
     d->o = *o;
     if (!d->o.batch_groups) d->o.batch_groups = 2048;
     if (!d->o.max_line_bytes) d->o.max_line_bytes = (size_t)64 << 20;
-    unsigned rows = o->bands ? o->perms / o->bands : pmp_dedup_auto_rows(o->near > 0 ? o->near : 1, o->perms);
+    unsigned rows = pmp_dedup_opts_rows(o);
     pmp_dedup_minhash_init(&d->mh, o->perms, o->perms / rows, o->shingle_words, o->seed);
     pmp_dedup_lsh_init(&d->lsh, &d->mh);
     d->eval.n = o->ngram;
