@@ -97,6 +97,7 @@ typedef struct feat {
     char *err;                 /* parse error, or NULL */
     char *source;
     uint32_t n_resp, n_kept;
+    int doc;                   /* a text document {"source", "id", "text"}: no responses */
     uint64_t key[2];
     size_t shingles;           /* 0: no words, no signature */
     uint64_t n_hits;           /* distinct evaluation items hit */
@@ -159,13 +160,14 @@ static void analyse(const pmp_dedup *d, worker *w, const char *line, size_t len,
     memset(f, 0, sizeof *f);
     pmp_err perr;
     pmp_group *g = &w->g;
-    if (pmp_group_parser_parse(w->gp, g, line, len, 0, &perr) < 0) {
+    if (pmp_group_parser_parse(w->gp, g, line, len, 1, &perr) < 0) {
         f->err = pmp_xstrdup(perr.msg);
         return;
     }
     f->source = pmp_xstrdup(g->source);
     size_t nr = g->n_responses;
     f->n_resp = (uint32_t)nr;
+    f->doc = nr == 0;   /* a group has at least 2 responses (the parser checks) */
     if (nr + 2 > w->cap) {
         w->cap = nr + 2;
         w->span = pmp_xrealloc(w->span, w->cap * sizeof *w->span);
@@ -195,6 +197,7 @@ static void analyse(const pmp_dedup *d, worker *w, const char *line, size_t len,
     XXH3_state_t st;
     XXH3_128bits_reset(&st);
     XXH3_128bits_update(&st, ctx_h, sizeof ctx_h);
+    if (f->doc) XXH3_128bits_update(&st, "doc", 3);   /* a document never equals a group */
     f->n_kept = 0;
     for (size_t i = 0; i < nr; i++) {
         if (i && w->rh[i][0] == w->rh[i - 1][0] && w->rh[i][1] == w->rh[i - 1][1]) {
@@ -215,6 +218,7 @@ static void analyse(const pmp_dedup *d, worker *w, const char *line, size_t len,
         unsigned n = d->eval.n;
         size_t c0 = w->span[0], c1 = w->span[1], nc = c1 - c0;
         for (size_t i = c0; i + n <= c1; i++) check_ngram(d, f, pmp_dedup_ngram_hash(w->words.v + i, n));
+        if (f->doc && nc > 0 && nc < n) check_ngram(d, f, pmp_dedup_short_hash(w->words.v + c0, nc));
         for (size_t t = 0; t < nr; t++) {
             if (drop[t]) continue;
             pmp_dedup_u64vec *j = &w->joined;
@@ -344,7 +348,7 @@ static int decide(run *r, size_t k, pmp_err *err)
     d->st.text_bytes += f->text_bytes;
     d->st.shingles += f->shingles;
     uint64_t *which = NULL;
-    if (f->n_kept < 2) {
+    if (!f->doc && f->n_kept < 2) {
         which = &c[0]->groups_too_few;
     } else if (f->n_hits) {
         which = &c[0]->contaminated;
