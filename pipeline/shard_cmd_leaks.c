@@ -12,6 +12,7 @@
  * index per side: memory grows with the groups, not with the tokens. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,7 +231,12 @@ int pmp_shard_cmd_leaks(int argc, char **argv)
     pmp_bpe *bpe[2] = {NULL, NULL};
     for (int i = 0; i < 2 && rc == 0 && o.near > 0; i++) {
         rc = pmp_dedup_near_new(&s->near[i], &o, &err);
-        if (rc == 0) rc = pmp_bpe_load_for_manifest(&bpe[i], &m[i], tokenizer, NULL, &err);
+        if (rc == 0 && pmp_bpe_load_for_manifest(&bpe[i], &m[i], tokenizer, NULL, &err) < 0) {
+            char msg[sizeof err.msg];
+            snprintf(msg, sizeof msg, "%s", err.msg);
+            rc = pmp_err_setc(&err, err.code, "%s: %s (near-duplicate contexts are counted on the decoded "
+                              "text: give the tokenizer with -t, or --near 0)", dirs[i], msg);
+        }
         s->bpe[i] = bpe[i];
     }
     if (s->near[0]) s->sig = pmp_xmalloc(pmp_dedup_near_perms(s->near[0]) * sizeof *s->sig);
