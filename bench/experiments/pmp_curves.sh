@@ -86,10 +86,13 @@ fi
 # the PMP mix without Wikipedia revert pairs: StackExchange + Reddit only
 done_ pmp-sr.jsonl || { grep -v '^{"source":"wikipedia"' pmp.jsonl > pmp-sr.tmp; mv pmp-sr.tmp pmp-sr.jsonl; }
 # the LM's text: the PMP sources' groups and each Wikipedia page's last revision as a
-# document; not the revert regions (cuts of those pages, vandalism), not hh (a target)
+# document; not the revert regions (cuts of those pages, vandalism), not hh (a target).
+# The documents go through pmp-dedup with the groups (near duplicates of a group or of
+# each other, overlap with hh); on ../shared/data nothing is dropped.
 if ! done_ lm-text.jsonl; then
-  cp pmp-sr.jsonl lm-text.tmp
-  for f in "$DATA"/wikipedia/*; do "$BIN/pmp-extract" wikipedia -q --text "$f" >> lm-text.tmp; done
+  for f in "$DATA"/wikipedia/*; do "$BIN/pmp-extract" wikipedia -q --text "$f"; done > lm-docs.tmp
+  "$BIN/pmp-dedup" -q --near 0.8 --against hh.jsonl pmp-sr.jsonl lm-docs.tmp > lm-text.tmp
+  rm -f lm-docs.tmp
   mv lm-text.tmp lm-text.jsonl
 fi
 log "groups: raw $(wc -l < raw.jsonl), clean pmp $(wc -l < pmp.jsonl) (se+reddit $(wc -l < pmp-sr.jsonl)), hh $(wc -l < hh.jsonl)"

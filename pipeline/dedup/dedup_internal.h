@@ -94,6 +94,12 @@ int pmp_dedup_evalset_add_text(pmp_dedup_evalset *e, uint32_t item, const char *
                                const char *text2, size_t len2);
 uint32_t pmp_dedup_evalset_new_item(pmp_dedup_evalset *e, const char *name);
 
+/* ---- options (dedup_run.c) ---- */
+/* PMP_E_USAGE when the options do not fit together. */
+int pmp_dedup_opts_check(const pmp_dedup_opts *o, pmp_err *err);
+/* Rows per LSH band: perms / bands, or pmp_dedup_auto_rows when bands is 0. */
+unsigned pmp_dedup_opts_rows(const pmp_dedup_opts *o);
+
 /* ---- per-source counts (dedup_report.c) ---- */
 typedef struct pmp_dedup_source {
     char *name;

@@ -43,9 +43,8 @@ unsigned pmp_dedup_auto_rows(double near, unsigned perms)
     return 1;
 }
 
-int pmp_dedup_new(pmp_dedup **out, const pmp_dedup_opts *o, pmp_err *err)
+int pmp_dedup_opts_check(const pmp_dedup_opts *o, pmp_err *err)
 {
-    *out = NULL;
     if (!(o->near >= 0 && o->near <= 1))
         return pmp_err_setc(err, PMP_E_USAGE, "--near: expected a Jaccard similarity in (0, 1]");
     if (o->perms < 1 || o->perms > PMP_DEDUP_MAX_PERMS)
@@ -56,11 +55,23 @@ int pmp_dedup_new(pmp_dedup **out, const pmp_dedup_opts *o, pmp_err *err)
         return pmp_err_setc(err, PMP_E_USAGE, "--shingle: expected 1..64 words");
     if (o->ngram < 1 || o->ngram > 64)
         return pmp_err_setc(err, PMP_E_USAGE, "--ngram: expected 1..64 words");
+    return 0;
+}
+
+unsigned pmp_dedup_opts_rows(const pmp_dedup_opts *o)
+{
+    return o->bands ? o->perms / o->bands : pmp_dedup_auto_rows(o->near > 0 ? o->near : 1, o->perms);
+}
+
+int pmp_dedup_new(pmp_dedup **out, const pmp_dedup_opts *o, pmp_err *err)
+{
+    *out = NULL;
+    if (pmp_dedup_opts_check(o, err) < 0) return -1;
     pmp_dedup *d = pmp_xcalloc(1, sizeof *d);
     d->o = *o;
     if (!d->o.batch_groups) d->o.batch_groups = 2048;
     if (!d->o.max_line_bytes) d->o.max_line_bytes = (size_t)64 << 20;
-    unsigned rows = o->bands ? o->perms / o->bands : pmp_dedup_auto_rows(o->near > 0 ? o->near : 1, o->perms);
+    unsigned rows = pmp_dedup_opts_rows(o);
     pmp_dedup_minhash_init(&d->mh, o->perms, o->perms / rows, o->shingle_words, o->seed);
     pmp_dedup_lsh_init(&d->lsh, &d->mh);
     d->eval.n = o->ngram;
@@ -86,6 +97,7 @@ typedef struct feat {
     char *err;                 /* parse error, or NULL */
     char *source;
     uint32_t n_resp, n_kept;
+    int doc;                   /* a text document {"source", "id", "text"}: no responses */
     uint64_t key[2];
     size_t shingles;           /* 0: no words, no signature */
     uint64_t n_hits;           /* distinct evaluation items hit */
@@ -148,13 +160,14 @@ static void analyse(const pmp_dedup *d, worker *w, const char *line, size_t len,
     memset(f, 0, sizeof *f);
     pmp_err perr;
     pmp_group *g = &w->g;
-    if (pmp_group_parser_parse(w->gp, g, line, len, 0, &perr) < 0) {
+    if (pmp_group_parser_parse(w->gp, g, line, len, 1, &perr) < 0) {
         f->err = pmp_xstrdup(perr.msg);
         return;
     }
     f->source = pmp_xstrdup(g->source);
     size_t nr = g->n_responses;
     f->n_resp = (uint32_t)nr;
+    f->doc = nr == 0;   /* a group has at least 2 responses (the parser checks) */
     if (nr + 2 > w->cap) {
         w->cap = nr + 2;
         w->span = pmp_xrealloc(w->span, w->cap * sizeof *w->span);
@@ -184,6 +197,7 @@ static void analyse(const pmp_dedup *d, worker *w, const char *line, size_t len,
     XXH3_state_t st;
     XXH3_128bits_reset(&st);
     XXH3_128bits_update(&st, ctx_h, sizeof ctx_h);
+    if (f->doc) XXH3_128bits_update(&st, "doc", 3);   /* a document never equals a group */
     f->n_kept = 0;
     for (size_t i = 0; i < nr; i++) {
         if (i && w->rh[i][0] == w->rh[i - 1][0] && w->rh[i][1] == w->rh[i - 1][1]) {
@@ -204,6 +218,7 @@ static void analyse(const pmp_dedup *d, worker *w, const char *line, size_t len,
         unsigned n = d->eval.n;
         size_t c0 = w->span[0], c1 = w->span[1], nc = c1 - c0;
         for (size_t i = c0; i + n <= c1; i++) check_ngram(d, f, pmp_dedup_ngram_hash(w->words.v + i, n));
+        if (f->doc && nc > 0 && nc < n) check_ngram(d, f, pmp_dedup_short_hash(w->words.v + c0, nc));
         for (size_t t = 0; t < nr; t++) {
             if (drop[t]) continue;
             pmp_dedup_u64vec *j = &w->joined;
@@ -333,7 +348,7 @@ static int decide(run *r, size_t k, pmp_err *err)
     d->st.text_bytes += f->text_bytes;
     d->st.shingles += f->shingles;
     uint64_t *which = NULL;
-    if (f->n_kept < 2) {
+    if (!f->doc && f->n_kept < 2) {
         which = &c[0]->groups_too_few;
     } else if (f->n_hits) {
         which = &c[0]->contaminated;

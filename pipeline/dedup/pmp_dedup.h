@@ -122,6 +122,26 @@ void pmp_dedup_cost_per_group(const pmp_dedup *d, double *per_kept, double *per_
  * the evaluation items hit and by how many groups (most first), index sizes. */
 void pmp_dedup_report_json(const pmp_dedup *d, pmp_buf *out);
 
+/* ---- rule 4 for other tools: an index of near-duplicate texts ----
+ * The normalisation, word shingles, MinHash and LSH banding of rule 4, over plain
+ * texts (pmp-shard leaks: contexts across a train/eval split). Uses near,
+ * shingle_words, perms, bands and seed of the options (near > 0). Signatures made by
+ * two indexes with the same options are interchangeable, so a text signed once can
+ * be looked up in one index and added to another. Memory: 2 * perms bytes of
+ * signature and 16 * bands bytes of LSH table (kept under half full) per text added. */
+typedef struct pmp_dedup_near pmp_dedup_near;
+int pmp_dedup_near_new(pmp_dedup_near **out, const pmp_dedup_opts *o, pmp_err *err);
+void pmp_dedup_near_free(pmp_dedup_near *x);
+/* The signature length (uint32_t values) of pmp_dedup_near_sign. */
+unsigned pmp_dedup_near_perms(const pmp_dedup_near *x);
+/* The MinHash signature of text's word shingles into sig; returns the number of
+ * shingles, 0 when the text has no word (sig is then unusable). */
+size_t pmp_dedup_near_sign(pmp_dedup_near *x, const char *text, size_t len, uint32_t *sig);
+/* 1 when a text added earlier has estimated Jaccard >= near with sig, else 0. */
+int pmp_dedup_near_find(pmp_dedup_near *x, const uint32_t *sig);
+void pmp_dedup_near_add(pmp_dedup_near *x, const uint32_t *sig);
+uint64_t pmp_dedup_near_bytes(const pmp_dedup_near *x);
+
 /* ---- the pieces, exposed for tests ---- */
 
 /* Normalises one text as described above and returns XXH3-128 of the normalised

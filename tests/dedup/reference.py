@@ -9,6 +9,13 @@ program's output.
   reference.py gen-contam SEED OUT.jsonl EVAL   groups with planted eval n-grams
   reference.py check-near IN OUT [--near J] [--shingle K] [--assert-recall]
   reference.py check-contam IN OUT EVAL REPORT [--ngram N]
+  reference.py to-docs IN OUT            groups as text documents (half of them, the
+                                         odd lines; the rest stay groups): text =
+                                         context + each response, one per line
+
+IN may hold text documents {"source", "id", "text"} too (pmp-extract wikipedia
+--text): a document's near text and decontaminated text is its whole text, its exact
+key its normalised text (never equal to a group's).
 """
 import gzip
 import os
@@ -89,8 +96,16 @@ def kept_flags(groups, out):
     return kept
 
 
+def is_doc(g):
+    """A text document {"source", "id", "text"} (pmp-extract wikipedia --text)."""
+    return 'responses' not in g and 'text' in g
+
+
 def group_rules(g):
-    """(responses kept after rule 1, exact key) of a group."""
+    """(responses kept after rule 1, exact key) of a group; a document has no
+    responses and its whole text as the context."""
+    if is_doc(g):
+        return [], ('doc', collapsed(g['text']))
     seen, kept = set(), []
     for r in g['responses']:
         c = collapsed(r['text'])
@@ -245,7 +260,7 @@ def check_near(inp, outp, near, k, assert_recall):
     wrong = []
     for i, g in enumerate(groups):
         resp, key = group_rules(g)
-        if len(resp) < 2:
+        if len(resp) < 2 and not is_doc(g):
             if kept[i]:
                 wrong.append('%s: kept with < 2 distinct responses' % g['id'])
             continue
@@ -254,8 +269,11 @@ def check_near(inp, outp, near, k, assert_recall):
                 wrong.append('%s: exact duplicate kept' % g['id'])
             continue
         seen.add(key)
-        best = max(range(len(resp)), key=lambda j: (resp[j]['score'], -j))
-        sh = shingles(words(g['context']) + words(resp[best]['text']), k)
+        if is_doc(g):
+            sh = shingles(words(g['text']), k)
+        else:
+            best = max(range(len(resp)), key=lambda j: (resp[j]['score'], -j))
+            sh = shingles(words(g['context']) + words(resp[best]['text']), k)
         if not sh:
             if not kept[i]:
                 wrong.append('%s: no words, yet dropped' % g['id'])
@@ -325,14 +343,15 @@ def check_contam(inp, outp, eval_path, report_path, n):
     seen = set()
     for i, g in enumerate(groups):
         resp, key = group_rules(g)      # rules 1 and 3 (run with --no-near)
-        if len(resp) < 2:
+        if len(resp) < 2 and not is_doc(g):
             if kept[i]:
                 wrong.append('%s: kept with < 2 distinct responses' % g['id'])
             continue
-        # a group's texts are context + each response (repeated responses aside)
+        # a group's texts are context + each response (repeated responses aside);
+        # a document's, its text
         hit = set()
-        for r in resp:
-            ws = words(g['context']) + words(r['text'])
+        texts = [words(g['text'])] if is_doc(g) else [words(g['context']) + words(r['text']) for r in resp]
+        for ws in texts:
             grams = [tuple(ws)] if 0 < len(ws) < n else [tuple(ws[j:j + n]) for j in range(len(ws) - n + 1)]
             for k in grams:
                 it = first.get(k)
@@ -371,6 +390,16 @@ def check_contam(inp, outp, eval_path, report_path, n):
     return 0 if ok else 1
 
 
+def to_docs(inp, outp):
+    with open(outp, 'w', encoding='utf-8') as f:
+        for i, g in enumerate(read_jsonl(inp)):
+            if i % 2:
+                g = {'source': g['source'], 'id': g['id'],
+                     'text': '\n'.join([g['context']] + [r['text'] for r in g['responses']])}
+            f.write(json.dumps(g, ensure_ascii=False) + '\n')
+    return 0
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ''
     opt = {}
@@ -395,6 +424,8 @@ def main(argv):
     if cmd == 'check-near':
         return check_near(args[0], args[1], float(opt.get('near', 0.8)), int(opt.get('shingle', 5)),
                           opt.get('assert', False))
+    if cmd == 'to-docs':
+        return to_docs(args[0], args[1])
     if cmd == 'check-contam':
         return check_contam(args[0], args[1], args[2], args[3], int(opt.get('ngram', 13)))
     print(__doc__)

@@ -9,7 +9,8 @@
 #  - decontamination: every planted 13-gram of an hh-rlhf-style eval file is found,
 #    no group without one is dropped, the report names the same items with the same
 #    counts (planted 12-grams must not hit);
-#  - the output is the same for 1 and 2 threads and for a small batch size.
+#  - the output is the same for 1 and 2 threads and for a small batch size;
+#  - the same checks with half the groups turned into text documents.
 set -u
 D=$PMP_BIN/pmp-dedup
 R="python3 $PMP_SRC/tests/dedup/reference.py"
@@ -32,4 +33,13 @@ gzip -k "$T/eval.jsonl"
 "$D" -q --no-near --against "$T/eval.jsonl.gz" --report "$T/c.rep" "$T/c.jsonl" > "$T/c.out" ||
     fail "pmp-dedup --against"
 $R check-contam "$T/c.jsonl" "$T/c.out" "$T/eval.jsonl" "$T/c.rep" || fail "reference check (contamination)"
+# Text documents {"source", "id", "text"} (pmp-extract wikipedia --text), mixed with
+# groups: half of each input as documents, the same checks.
+$R to-docs "$T/near.jsonl" "$T/near-docs.jsonl" && $R to-docs "$T/c.jsonl" "$T/c-docs.jsonl" || fail "to-docs"
+"$D" -q "$T/near-docs.jsonl" > "$T/near-docs.out" || fail "pmp-dedup (documents)"
+$R check-near "$T/near-docs.jsonl" "$T/near-docs.out" --assert-recall || fail "reference check (documents)"
+"$D" -q --no-near --against "$T/eval.jsonl.gz" --report "$T/c-docs.rep" "$T/c-docs.jsonl" > "$T/c-docs.out" ||
+    fail "pmp-dedup --against (documents)"
+$R check-contam "$T/c-docs.jsonl" "$T/c-docs.out" "$T/eval.jsonl" "$T/c-docs.rep" ||
+    fail "reference check (contamination, documents)"
 echo "reference: ok"

@@ -71,7 +71,8 @@ if [ -f "$W/enwiki-Anarchism-history-2010.xml.zst" ] && [ -f "$R/RC_2006-01.zst"
     "$BIN/pmp-extract" reddit -q "$R/RC_2005-12.zst" "$R/RC_2006-01.zst" >> "$T/shared.jsonl" || fail "extract reddit"
     split "$T/shared-key" "$T/shared.jsonl" 0.05 key
     split "$T/shared-id" "$T/shared.jsonl" 0.05 id
-    for k in shared_split_keys "eval['groups_sharing_split_key']" "eval['groups_identical_context']"; do
+    for k in shared_split_keys "eval['groups_sharing_split_key']" "eval['groups_identical_context']" \
+        "eval['groups_near_duplicate_context']"; do
         [ "$(field "$T/shared-key.leaks" "$k")" = 0 ] || fail "by key, $k is not 0: $(cat "$T/shared-key.leaks")"
         [ "$(field "$T/shared-id.leaks" "$k")" -gt 0 ] || fail "by id, $k is 0: $(cat "$T/shared-id.leaks")"
     done
