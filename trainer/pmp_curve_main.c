@@ -147,7 +147,11 @@ static int parse_init(char *arg, pmp_curve_init *in)
     in->n_srcs = k;
     in->scratch = !strcmp(srcs[0], "scratch");
     for (size_t i = 0; i < k; i++)
-        if ((strcmp(srcs[i], "scratch") == 0) != in->scratch || (in->scratch && k > 1)) return -1;
+        if ((strcmp(srcs[i], "scratch") == 0) != in->scratch || (in->scratch && k > 1)) {
+            free(srcs);
+            in->srcs = NULL;
+            return -1;
+        }
     return 0;
 }
 
@@ -170,7 +174,11 @@ static int parse_sizes(const char *s, long *out, size_t cap, size_t *n)
     }
 }
 
-int main(int argc, char **argv)
+/* The --init arguments: each one's replicate list is malloc'd and freed by main. */
+static pmp_curve_init inits[32];
+static size_t n_inits;
+
+static int sweep_main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "plot")) return cmd_summary(argc - 1, argv + 1, 1);
     if (argc > 1 && !strcmp(argv[1], "summary")) return cmd_summary(argc - 1, argv + 1, 0);
@@ -211,9 +219,8 @@ int main(int argc, char **argv)
     pmp_curve_summary_opts_default(&so);
     o.progress = on_progress;
     o.ctx = &cli;
-    pmp_curve_init inits[32];
     long sizes[256];
-    size_t n_sizes = 0, n_inits = 0;
+    size_t n_sizes = 0;
     int c;
     while ((c = getopt_long(argc, argv, PMP_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
         int r_exit, r = pmp_cli_option(&cli, c, &r_exit);
@@ -236,10 +243,10 @@ int main(int argc, char **argv)
             if (n_inits == sizeof inits / sizeof inits[0] || parse_init(optarg, &inits[n_inits]) < 0)
                 return pmp_cli_usage_error(&cli, "--init wants NAME=SRC[,SRC...][:new-head] (NAME of "
                                                  "[A-Za-z0-9_.-], scratch alone), not '%s'", a);
-            for (size_t i = 0; i < n_inits; i++)
-                if (!strcmp(inits[i].name, inits[n_inits].name))
+            n_inits++;   /* counted now, so main frees its list on every way out */
+            for (size_t i = 0; i + 1 < n_inits; i++)
+                if (!strcmp(inits[i].name, inits[n_inits - 1].name))
                     return pmp_cli_usage_error(&cli, "--init: the name '%s' is given twice", inits[i].name);
-            n_inits++;
             break;
         case OPT_SIZES:
             if (parse_sizes(a, sizes, sizeof sizes / sizeof sizes[0], &n_sizes) < 0)
@@ -321,4 +328,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "pmp-curve: %s/curve.csv, margins/, summary.csv, curve.svg/.png, diff.svg/.png\n",
                 o.out_dir);
     return pmp_cli_finish(&cli, PMP_EXIT_OK);
+}
+
+int main(int argc, char **argv)
+{
+    int rc = sweep_main(argc, argv);
+    for (size_t i = 0; i < n_inits; i++) free((void *)inits[i].srcs);
+    return rc;
 }
