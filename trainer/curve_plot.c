@@ -103,6 +103,10 @@ static int figure(const view *v, const char *out_dir, const char *name, pmp_err 
         pmp_buf_clear(&dat);
         int any = 0;
         for (int part = 0; part < 2; part++) {
+            /* gnuplot counts a block only once it has a line: an empty size-0 block would
+             * make the curve "index 0" and leave "index 1" naming nothing (drawn as
+             * nothing, exit 0). A block without rows holds one undefined point. */
+            size_t before = dat.len;
             for (size_t z = 0; z < t->n_sizes; z++) {
                 long size = t->sizes[z];
                 if ((part == 0) != (size == 0)) continue;
@@ -122,6 +126,7 @@ static int figure(const view *v, const char *out_dir, const char *name, pmp_err 
                 }
                 any = 1;
             }
+            if (dat.len == before) pmp_buf_appends(&dat, "NaN NaN NaN NaN\n");
             pmp_buf_appends(&dat, "\n\n");   /* gnuplot index 0: size 0; index 1: the curve */
         }
         if (!any) continue;
