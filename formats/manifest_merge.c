@@ -74,20 +74,6 @@ size_t pmp_manifest_merge_fields(const pmp_manifest_merge_field **rows)
     return sizeof fields / sizeof fields[0];
 }
 
-const char *pmp_manifest_merge_rule_name(pmp_manifest_merge_rule r)
-{
-    switch (r) {
-    case PMP_MERGE_EQUAL: return "equal";
-    case PMP_MERGE_FIRST: return "first";
-    case PMP_MERGE_SUM: return "sum";
-    case PMP_MERGE_MIN: return "min";
-    case PMP_MERGE_CONCAT: return "concat";
-    case PMP_MERGE_RECOMPUTE: return "recompute";
-    case PMP_MERGE_CLEAR: return "clear";
-    }
-    return "none";
-}
-
 static int is_shard_row(const pmp_manifest_merge_field *f)
 {
     return strncmp(f->key, "shards[].", 9) == 0;

@@ -322,8 +322,8 @@ typedef enum pmp_manifest_merge_rule {
  * later one is folded in. src is a loaded manifest (pmp_shard_dir_open): src->dir is
  * where its shards are. dst's shards are named, not copied: the caller copies src's
  * shard i to dst->dir/dst->shards[n + i].name, n being dst->n_shards before the call.
- * Returns 0, or -1 (PMP_E_MISMATCH with dst unchanged; or the error reading an old
- * shard's footer). */
+ * Returns 0, or -1: PMP_E_MISMATCH with dst unchanged, or the error reading the footer
+ * of an old input's shard (dst then half merged: free it). */
 int pmp_manifest_merge(pmp_manifest *dst, const pmp_manifest *src, pmp_err *err);
 
 /* 0 if equal, else -1 with the first difference in err. */

@@ -32,6 +32,5 @@ typedef struct pmp_manifest_merge_field {
 } pmp_manifest_merge_field;
 
 size_t pmp_manifest_merge_fields(const pmp_manifest_merge_field **rows);
-const char *pmp_manifest_merge_rule_name(pmp_manifest_merge_rule r);
 
 #endif
