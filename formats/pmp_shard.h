@@ -170,6 +170,9 @@ static inline uint64_t pmp_rd64(const char *p)
  * --resume continues from. Written deterministically (no times, fixed key
  * order) so an interrupted and resumed run produces the same bytes. */
 #define PMP_MANIFEST_NAME "manifest.json"
+/* The eval split of a directory (pmp-tokenize --split eval=F) is a shard directory of its
+ * own, in this subdirectory. */
+#define PMP_SHARD_EVAL_DIR "eval"
 
 /* Cumulative stats over the listed shards (X-macro: one list for the struct,
  * the writer and the reader). Additive counters only: a merge sums them (a stat that

@@ -612,7 +612,7 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         struct stat st;
         pmp_buf_clear(&p);
-        pmp_buf_printf(&p, "%s/eval/%s", dirs[i], PMP_MANIFEST_NAME);
+        pmp_buf_printf(&p, "%s/%s/%s", dirs[i], PMP_SHARD_EVAL_DIR, PMP_MANIFEST_NAME);
         with_eval += stat(p.data, &st) == 0;
     }
     if (with_eval && with_eval != n) {   /* e.g. a directory merged with its own eval/ */
@@ -623,7 +623,7 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     /* Every input is opened (and checked: pmp_shard_dir_open) before anything is written. */
     pmp_manifest *tm = pmp_xcalloc((size_t)n, sizeof *tm), *em = pmp_xcalloc((size_t)n, sizeof *em);
     rc = open_inputs(tm, dirs, n, "", &err);
-    if (rc == 0 && with_eval) rc = open_inputs(em, dirs, n, "/eval", &err);
+    if (rc == 0 && with_eval) rc = open_inputs(em, dirs, n, "/" PMP_SHARD_EVAL_DIR, &err);
     if (rc == 0 && !a.allow_duplicates) rc = find_duplicate(tm, n, &err);
     if (rc == 0 && !a.allow_duplicates && with_eval) rc = find_duplicate(em, n, &err);
     /* Built in a sibling, renamed into place once whole and durable. */
@@ -648,7 +648,7 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     if (rc == 0) rc = merge_level(tm, n, tmp.data, &shards, &err);
     if (rc == 0 && with_eval) {
         pmp_buf ev = PMP_BUF_INIT;
-        pmp_buf_printf(&ev, "%s/eval", tmp.data);
+        pmp_buf_printf(&ev, "%s/%s", tmp.data, PMP_SHARD_EVAL_DIR);
         rc = merge_level(em, n, ev.data, &shards, &err);
         pmp_buf_free(&ev);
     }

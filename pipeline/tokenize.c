@@ -677,7 +677,7 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     r.sp[0].dir = pmp_xstrdup(o->out_dir);
     r.sp[1].name = "eval";
     pmp_buf ed = PMP_BUF_INIT;
-    pmp_buf_printf(&ed, "%s/eval", o->out_dir);
+    pmp_buf_printf(&ed, "%s/%s", o->out_dir, PMP_SHARD_EVAL_DIR);
     r.sp[1].dir = pmp_buf_detach(&ed);
     int rc = 0;
     for (int i = 0; i < r.n_splits && rc == 0; i++) rc = open_split(&r, &r.sp[i], err);
