@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,8 +138,19 @@ done:
     return rc;
 }
 
+/* json-c seeds the hash of object keys on first use (lh_char_hash), racily when two
+ * threads make their first objects at once, and groups are parsed on many threads
+ * (pmp-tokenize). One object made before the first tokener is handed out settles the
+ * seed, so callers need not know. */
+static void jsonc_seed_hash(void)
+{
+    json_object_put(json_tokener_parse("{\"k\":0}"));
+}
+
 static json_tokener *new_tokener(void)
 {
+    static pthread_once_t seeded = PTHREAD_ONCE_INIT;
+    pthread_once(&seeded, jsonc_seed_hash);
     json_tokener *tok = json_tokener_new();
     if (!tok) {
         fprintf(stderr, "pmp: out of memory creating a JSON tokener\n");

@@ -170,9 +170,13 @@ static inline uint64_t pmp_rd64(const char *p)
  * --resume continues from. Written deterministically (no times, fixed key
  * order) so an interrupted and resumed run produces the same bytes. */
 #define PMP_MANIFEST_NAME "manifest.json"
+/* The eval split of a directory (pmp-tokenize --split eval=F) is a shard directory of its
+ * own, in this subdirectory. */
+#define PMP_SHARD_EVAL_DIR "eval"
 
 /* Cumulative stats over the listed shards (X-macro: one list for the struct,
- * the writer and the reader). */
+ * the writer and the reader). Additive counters only: a merge sums them (a stat that
+ * does not add up goes outside this list, with its own merge rule). */
 #define PMP_MANIFEST_STATS(X)                                                      \
     X(groups) X(groups_without_pairs) X(pairs) X(tokens) X(responses)              \
     X(context_tokens) X(response_tokens) X(contexts_truncated)                     \
@@ -235,7 +239,8 @@ typedef struct pmp_manifest {
     char *split;                    /* "train" or "eval" */
     char *tok_identity, *tok_path, *tok_kind, *tok_pattern;
     char *tok_relpath;              /* the tokenizer from the manifest's directory, or NULL */
-    char *dir;                      /* loaded: the directory it was loaded from (not saved) */
+    char *dir;                      /* loaded: the directory it was loaded from; merged: the
+                                     * directory it goes to (not saved) */
     uint64_t tok_vocab_size;
     pmp_manifest_policy policy;
     char *input_path;
@@ -282,6 +287,48 @@ void pmp_manifest_set_tokenizer_path(pmp_manifest *m, const char *given, const c
 /* The tokenizer file to open (malloc'd): relative_path from the loaded manifest's
  * directory when that file exists, else the path as given when it was written. */
 char *pmp_manifest_tokenizer_file(const pmp_manifest *m);
+/* ---- merging manifests (manifest_merge.c; pmp-shard merge) ----
+ * pmp_manifest_merge folds src into dst field by field: every key manifest.json has
+ * gets its rule from one table (manifest_merge.c), and tests/formats/test_manifest_merge.c
+ * fails when the writer writes a key the table has no row for, so a new field cannot
+ * merge by accident. The rules, and the fields that have them:
+ *   EQUAL      the same in every input, else PMP_E_MISMATCH naming the field and both
+ *              values, dst unchanged: format, version, tokenizer.identity, and
+ *              policy.text_chunk_tokens (a text directory and a pair directory are read
+ *              differently, so they cannot become one)
+ *   FIRST      the first input's: split, tokenizer.kind/pattern/vocab_size (the same
+ *              tokenizer by its identity), every other policy.* field (pmp-shard merge
+ *              records the first directory's policy, as its --help says)
+ *   SUM        added: input.cursor, input.groups, input.bad_lines, every stats counter
+ *              (PMP_MANIFEST_STATS holds additive counters only), stats.sources by name
+ *   MIN        the least: complete (the merge is complete only if every input is)
+ *   CONCAT     appended in input order: shards, each entry with its counts and checksums
+ *   RECOMPUTE  derived for the merged directory: tokenizer.path and relative_path (the
+ *              first input's tokenizer file, relative to dst->dir), shards[].name
+ *              (pmp_shard_dir_name of its new position), shards[].index_xxh64 (read from
+ *              the shard's footer when an older input lacks it), manifest_xxh64 (at save)
+ *   CLEAR      left empty: a merge has no single input: input.path, size, files,
+ *              prefix_xxh64
+ */
+typedef enum pmp_manifest_merge_rule {
+    PMP_MERGE_EQUAL = 1,
+    PMP_MERGE_FIRST,
+    PMP_MERGE_SUM,
+    PMP_MERGE_MIN,
+    PMP_MERGE_CONCAT,
+    PMP_MERGE_RECOMPUTE,
+    PMP_MERGE_CLEAR,
+} pmp_manifest_merge_rule;
+
+/* dst starts as pmp_manifest_init left it, with dst->dir set (pmp_xstrdup) to the
+ * directory the merged manifest and shards go to; the first src merged fills it, each
+ * later one is folded in. src is a loaded manifest (pmp_shard_dir_open): src->dir is
+ * where its shards are. dst's shards are named, not copied: the caller copies src's
+ * shard i to dst->dir/dst->shards[n + i].name, n being dst->n_shards before the call.
+ * Returns 0, or -1: PMP_E_MISMATCH with dst unchanged, or the error reading the footer
+ * of an old input's shard (dst then half merged: free it). */
+int pmp_manifest_merge(pmp_manifest *dst, const pmp_manifest *src, pmp_err *err);
+
 /* 0 if equal, else -1 with the first difference in err. */
 int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_policy *b,
                             pmp_err *err);
@@ -292,6 +339,38 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
  * the shards, and that the manifest has its checksum. Errors name the shard (and
  * block) or the total that differs. */
 int pmp_manifest_verify(const pmp_manifest *m, const char *dir, int full, pmp_err *err);
+
+/* ---------- the shard directory's names (shard_dir.c): what is in DIR besides
+ * manifest.json is shard NNNNNN (pmp_shard_dir_name), the temporaries of a writer that
+ * did not finish (a shard's or the manifest's NAME.tmp, pmp_dfile), the writer's lock
+ * and eval/; nothing else is ours. */
+
+/* Room for any shard name: "shard-", up to 20 digits, PMP_SHARD_EXT, NUL. */
+#define PMP_SHARD_NAME_MAX 32
+/* The file name of shard `index` of a directory: "shard-%06zu" PMP_SHARD_EXT (six
+ * digits, more from index 1000000 on), written into name; returns name. */
+const char *pmp_shard_dir_name(char name[PMP_SHARD_NAME_MAX], size_t index);
+/* 1 and *index (may be NULL) when name is exactly pmp_shard_dir_name(*index), else 0
+ * ("shard-1.pmps", "shard-0000001.pmps" and "shard-000001.pmps.tmp" are not). */
+int pmp_shard_dir_recognise(const char *name, size_t *index);
+/* The entries of dir that a writer made and that m does not account for: shard files
+ * it does not list (m NULL: every shard file) and the temporaries of shards and of the
+ * manifest; sorted by name. *names is malloc'd, as each name is (free with
+ * pmp_shard_dir_names_free). A missing dir has none. 0 or -1 (it cannot be read). */
+int pmp_shard_dir_list_stray(const char *dir, const pmp_manifest *m, char ***names, size_t *n,
+                             pmp_err *err);
+void pmp_shard_dir_names_free(char **names, size_t n);
+/* Removes what pmp_shard_dir_list_stray lists, and with drop_manifest also
+ * manifest.json, then makes the removal durable (fsync of dir). --resume cleans with
+ * the loaded manifest, --force with NULL and drop_manifest. Entries that are not ours
+ * stay. 0 or -1 (err names the file). */
+int pmp_shard_dir_clean(const char *dir, const pmp_manifest *m, int drop_manifest, pmp_err *err);
+/* Opens the next shard of the directory dir whose manifest is m for writing: the file
+ * pmp_shard_dir_name(m->n_shards), written through its .tmp (pmp_shard_writer_open).
+ * *name gets that file name (malloc'd) to list in m once the shard is closed; NULL when
+ * it fails. */
+int pmp_shard_dir_append(pmp_shard_writer **w, char **name, const char *dir, const pmp_manifest *m,
+                         int zstd_level, pmp_err *err);
 
 /* ---------- opening a shard directory for reading (shard_dir.c). Every reader (pmp-shard
  * info/verify/cat/head/pair/stats/export/merge, pmp-train and its score/export,

@@ -67,9 +67,5 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
 /* 1 if dir exists and holds any entry but the lock file, 0 if absent or empty, -1 on
  * error. */
 int pmp_tokenize_dir_nonempty(const char *dir, pmp_err *err);
-/* Removes *.tmp files and shard files (shard-*.pmps) that m does not list
- * (m may be NULL: all shard files), and with drop_manifest also manifest.json. */
-int pmp_tokenize_dir_clean(const char *dir, const pmp_manifest *m, int drop_manifest,
-                           pmp_err *err);
 
 #endif

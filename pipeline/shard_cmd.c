@@ -218,24 +218,13 @@ static const char verify_usage[] =
 
 static int unlisted(const pmp_manifest *m, const char *dir, pmp_buf *out)
 {
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *name = e->d_name;
-        size_t len = strlen(name);
-        int tmp = len > 4 && !strcmp(name + len - 4, ".tmp");
-        int shard = !strncmp(name, "shard-", 6) && len > 5 && !strcmp(name + len - 5, PMP_SHARD_EXT);
-        if (!tmp && !shard) continue;
-        int found = 0;
-        for (size_t i = 0; i < m->n_shards && !found; i++) found = !strcmp(m->shards[i].name, name);
-        if (found) continue;
-        pmp_buf_printf(out, " %s", name);
-        n++;
-    }
-    closedir(d);
-    return n;
+    char **names;
+    size_t n;
+    pmp_err ignored;
+    if (pmp_shard_dir_list_stray(dir, m, &names, &n, &ignored) < 0) return 0;
+    for (size_t i = 0; i < n; i++) pmp_buf_printf(out, " %s", names[i]);
+    pmp_shard_dir_names_free(names, n);
+    return (int)n;
 }
 
 int pmp_shard_cmd_verify(int argc, char **argv)
@@ -519,67 +508,36 @@ static int copy_shard(const char *from, const char *to, const pmp_manifest_shard
     return 0;
 }
 
-/* One level of the merge: the loaded manifests ins[0..n) (of dirs[i] + sub) into out_dir. */
+/* One level of the merge: the loaded manifests ins[0..n) (of dirs[i] + sub) into out_dir,
+ * each merged by pmp_manifest_merge (the rule of every field is formats/'s) before its
+ * shards are copied to the names it gives them. */
 static int merge_level(const pmp_manifest *ins, int n, const char *out_dir, size_t *n_out, pmp_err *err)
 {
     if (pmp_mkdir_p(out_dir, err) < 0) return -1;
     pmp_manifest out;
     pmp_manifest_init(&out);
-    pmp_buf from = PMP_BUF_INIT, to = PMP_BUF_INIT, name = PMP_BUF_INIT;
+    out.dir = pmp_xstrdup(out_dir);
+    pmp_buf from = PMP_BUF_INIT, to = PMP_BUF_INIT;
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         const pmp_manifest *m = &ins[i];
-        if (i == 0) {
-            out.split = pmp_xstrdup(m->split);
-            out.tok_identity = pmp_xstrdup(m->tok_identity);
-            char *tok = pmp_manifest_tokenizer_file(m);
-            pmp_manifest_set_tokenizer_path(&out, tok, out_dir);
-            free(tok);
-            out.tok_kind = pmp_xstrdup(m->tok_kind);
-            out.tok_pattern = m->tok_pattern ? pmp_xstrdup(m->tok_pattern) : NULL;
-            out.tok_vocab_size = m->tok_vocab_size;
-            out.policy = m->policy;
-        } else if (strcmp(m->tok_identity, out.tok_identity) != 0) {
-            rc = pmp_err_setc(err, PMP_E_MISMATCH, "%s: tokenizer %s differs from %s's %s", m->dir,
-                              m->tok_identity, ins[0].dir, out.tok_identity);
+        size_t base = out.n_shards;
+        if (pmp_manifest_merge(&out, m, err) < 0) {
+            rc = -1;
+            break;
         }
         for (size_t s = 0; rc == 0 && s < m->n_shards; s++) {
             pmp_buf_clear(&from);
             pmp_buf_clear(&to);
-            pmp_buf_clear(&name);
-            pmp_buf_printf(&name, "shard-%06zu%s", out.n_shards, PMP_SHARD_EXT);
             pmp_buf_printf(&from, "%s/%s", m->dir, m->shards[s].name);
-            pmp_buf_printf(&to, "%s/%s", out_dir, name.data);
-            if (copy_shard(from.data, to.data, &m->shards[s], err) < 0) {
-                rc = -1;
-                break;
-            }
-            pmp_manifest_shard *ms = pmp_manifest_add_shard(&out, name.data);
-            char *keep = ms->name;
-            *ms = m->shards[s];
-            ms->name = keep;
-            if (!ms->index_xxh64) {   /* an input written before the manifest named it */
-                pmp_shard_reader *r;
-                if (pmp_shard_open(&r, to.data, err) < 0) rc = -1;
-                else ms->index_xxh64 = pmp_shard_info(r)->index_xxh64;
-                pmp_shard_close(r);
-            }
-        }
-        if (rc == 0) {
-            pmp_manifest_stats_add(&out.stats, &m->stats);
-            out.input_groups += m->input_groups;
-            out.input_bad_lines += m->input_bad_lines;
-            out.input_cursor += m->input_cursor;
+            pmp_buf_printf(&to, "%s/%s", out_dir, out.shards[base + s].name);
+            rc = copy_shard(from.data, to.data, &m->shards[s], err);
         }
     }
-    if (rc == 0) {
-        out.complete = 1;
-        rc = pmp_manifest_save(&out, out_dir, err);
-    }
+    if (rc == 0) rc = pmp_manifest_save(&out, out_dir, err);
     *n_out += out.n_shards;
     pmp_buf_free(&from);
     pmp_buf_free(&to);
-    pmp_buf_free(&name);
     pmp_manifest_free(&out);
     return rc;
 }
@@ -654,7 +612,7 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         struct stat st;
         pmp_buf_clear(&p);
-        pmp_buf_printf(&p, "%s/eval/manifest.json", dirs[i]);
+        pmp_buf_printf(&p, "%s/%s/%s", dirs[i], PMP_SHARD_EVAL_DIR, PMP_MANIFEST_NAME);
         with_eval += stat(p.data, &st) == 0;
     }
     if (with_eval && with_eval != n) {   /* e.g. a directory merged with its own eval/ */
@@ -665,7 +623,7 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     /* Every input is opened (and checked: pmp_shard_dir_open) before anything is written. */
     pmp_manifest *tm = pmp_xcalloc((size_t)n, sizeof *tm), *em = pmp_xcalloc((size_t)n, sizeof *em);
     rc = open_inputs(tm, dirs, n, "", &err);
-    if (rc == 0 && with_eval) rc = open_inputs(em, dirs, n, "/eval", &err);
+    if (rc == 0 && with_eval) rc = open_inputs(em, dirs, n, "/" PMP_SHARD_EVAL_DIR, &err);
     if (rc == 0 && !a.allow_duplicates) rc = find_duplicate(tm, n, &err);
     if (rc == 0 && !a.allow_duplicates && with_eval) rc = find_duplicate(em, n, &err);
     /* Built in a sibling, renamed into place once whole and durable. */
@@ -690,7 +648,7 @@ int pmp_shard_cmd_merge(int argc, char **argv)
     if (rc == 0) rc = merge_level(tm, n, tmp.data, &shards, &err);
     if (rc == 0 && with_eval) {
         pmp_buf ev = PMP_BUF_INIT;
-        pmp_buf_printf(&ev, "%s/eval", tmp.data);
+        pmp_buf_printf(&ev, "%s/%s", tmp.data, PMP_SHARD_EVAL_DIR);
         rc = merge_level(em, n, ev.data, &shards, &err);
         pmp_buf_free(&ev);
     }

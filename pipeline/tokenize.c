@@ -169,9 +169,9 @@ static int open_split(run *r, split *s, pmp_err *err)
             if (same_inputs(r, &s->m, s->dir, err) < 0) return -1;
             s->resume_prefix = s->m.input_cursor ? s->m.input_prefix_xxh64 : 0;
         }
-        if (pmp_tokenize_dir_clean(s->dir, got == 1 ? &s->m : NULL, 0, err) < 0) return -1;
+        if (pmp_shard_dir_clean(s->dir, got == 1 ? &s->m : NULL, 0, err) < 0) return -1;
     } else if (o->force) {
-        if (pmp_tokenize_dir_clean(s->dir, NULL, 1, err) < 0) return -1;
+        if (pmp_shard_dir_clean(s->dir, NULL, 1, err) < 0) return -1;
     }
     fill_manifest_header(r, s);
     return 0;
@@ -247,15 +247,8 @@ static int commit_if_full(run *r, split *s, pmp_err *err)
 static int append_record(run *r, split *s, const pmp_shard_group *sg, uint64_t ordinal,
                          uint64_t prefix, pmp_err *err)
 {
-    if (!s->w) {
-        pmp_buf name = PMP_BUF_INIT, path = PMP_BUF_INIT;
-        pmp_buf_printf(&name, "shard-%06zu%s", s->m.n_shards, PMP_SHARD_EXT);
-        pmp_buf_printf(&path, "%s/%s", s->dir, name.data);
-        int rc = pmp_shard_writer_open(&s->w, path.data, r->o->policy.zstd_level, err);
-        pmp_buf_free(&path);
-        s->w_name = pmp_buf_detach(&name);
-        if (rc < 0) return -1;
-    }
+    if (!s->w && pmp_shard_dir_append(&s->w, &s->w_name, s->dir, &s->m, r->o->policy.zstd_level, err) < 0)
+        return -1;
     if (pmp_shard_writer_add(s->w, sg, err) < 0) return -1;
     s->last_ordinal = ordinal;
     s->last_prefix = prefix;
@@ -684,26 +677,16 @@ int pmp_tokenize_run(const pmp_tokenize_opts *o, pmp_tokenize_result *res, pmp_e
     r.sp[0].dir = pmp_xstrdup(o->out_dir);
     r.sp[1].name = "eval";
     pmp_buf ed = PMP_BUF_INIT;
-    pmp_buf_printf(&ed, "%s/eval", o->out_dir);
+    pmp_buf_printf(&ed, "%s/%s", o->out_dir, PMP_SHARD_EVAL_DIR);
     r.sp[1].dir = pmp_buf_detach(&ed);
     int rc = 0;
     for (int i = 0; i < r.n_splits && rc == 0; i++) rc = open_split(&r, &r.sp[i], err);
     /* --force without a split: an eval split left by an earlier run would
      * otherwise look like part of this one. */
     if (rc == 0 && o->force && r.n_splits == 1)
-        rc = pmp_tokenize_dir_clean(r.sp[1].dir, NULL, 1, err);
+        rc = pmp_shard_dir_clean(r.sp[1].dir, NULL, 1, err);
     for (int i = 0; i < r.n_splits; i++) r.cursor[i] = r.sp[i].m.input_cursor;
     if (rc == 0) {
-        /* json-c seeds its string hash lazily on first use, possibly racily;
-         * parse one group before the parallel parses start. */
-        static const char warm[] = "{\"source\":\"s\",\"id\":\"i\",\"context\":\"\","
-                                   "\"responses\":[{\"text\":\"a\",\"score\":1},"
-                                   "{\"text\":\"b\",\"score\":0}]}";
-        pmp_group wg;
-        pmp_group_init(&wg);
-        pmp_err werr;
-        (void)pmp_group_parse(&wg, warm, sizeof warm - 1, &werr);
-        pmp_group_clear(&wg);
         r.n_scratch = o->threads > 0 ? o->threads : omp_get_max_threads();
         res->threads = r.n_scratch;
         r.scratch = pmp_xcalloc((size_t)r.n_scratch, sizeof *r.scratch);
