@@ -1,11 +1,11 @@
 /* pmp-curve — sample-efficiency curves: flags, then pmp_curve_run and
- * pmp_curve_summarize (pmp_trainer.h). */
+ * pmp_curve_summarize (pmp_experiments.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 static const char usage[] =
     "Usage: pmp-curve --train DIR --eval DIR --init NAME=SRC[,SRC...] [--init ...] --sizes LIST\n"

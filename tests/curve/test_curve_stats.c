@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 static int slow;
 

@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 
 #include "fuzz_util.h"
-#include "gpt2io.h"
+#include "pmp_model.h"
 
 /* The file's integer under key (or alt), as json-c reads it. */
 static int64_t file_int(json_object *o, const char *key, const char *alt)

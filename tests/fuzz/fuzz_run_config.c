@@ -16,7 +16,6 @@
 #include <json-c/json.h>
 
 #include "fuzz_util.h"
-#include "gpt2io.h"
 #include "run_internal.h"
 
 static const char IDENTITY[] = "bpe1:111471f5c3fffba92365f9118fa23209";

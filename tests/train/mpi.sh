@@ -1,5 +1,5 @@
 #!/bin/bash
-# Data-parallel pmp-train over MPI (trainer/dist.h): 2 ranks give 1 rank's loss curve
+# Data-parallel pmp-train over MPI (trainer/model/dist.c, pmp_model.h): 2 ranks give 1 rank's loss curve
 # (same global batch) to fp32 tolerance over 40 steps; an MPI run is bit-identical to
 # itself, and killed with kill -9 then resumed it ends with the uninterrupted run's
 # checkpoint bytes; --allreduce overlap gives the fused sum's bits on 2 ranks and a run

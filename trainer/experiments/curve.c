@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 const char pmp_curve_csv_header[] =
     "target,init,replicate,size,seed,pairs,groups,steps,eval_pairs,accuracy,accuracy_se,"

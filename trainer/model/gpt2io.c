@@ -1,5 +1,5 @@
-/* gpt2io.c — GPT-2 safetensors import/export (gpt2io.h). */
-#include "gpt2io.h"
+/* gpt2io.c — GPT-2 safetensors import/export (pmp_model.h). */
+#include "pmp_model.h"
 
 #include <json-c/json.h>
 #include <limits.h>
