@@ -55,6 +55,14 @@ static void on_progress(void *ctx, size_t done, size_t cells, double eta)
     cli->t_last_progress = pmp_now();
 }
 
+/* The cells that failed after the first (which pmp_curve_run returns). */
+static void on_cell_error(void *ctx, const pmp_err *err)
+{
+    pmp_cli *cli = ctx;
+    pmp_cli_progress_done(cli);
+    fprintf(stderr, "%s: %s\n", cli->prog, err->msg);
+}
+
 /* pmp-curve plot OUT_DIR | pmp-curve summary DIR... -o OUT */
 static int cmd_summary(int argc, char **argv, int plot)
 {
@@ -218,6 +226,7 @@ static int sweep_main(int argc, char **argv)
     pmp_curve_summary_opts so;
     pmp_curve_summary_opts_default(&so);
     o.progress = on_progress;
+    o.cell_error = on_cell_error;
     o.ctx = &cli;
     long sizes[256];
     size_t n_sizes = 0;

@@ -47,6 +47,9 @@ typedef struct pmp_curve_opts {
     pmp_run_opts recipe;       /* lr, batch, objective, model, threads, ... */
     /* cell k of n done, the estimated seconds left */
     void (*progress)(void *ctx, size_t done, size_t cells, double eta_s);
+    /* a cell that failed while the sweep was already stopping for an earlier error
+     * (that one is pmp_curve_run's error); may be NULL */
+    void (*cell_error)(void *ctx, const pmp_err *err);
     void *ctx;
 } pmp_curve_opts;
 
