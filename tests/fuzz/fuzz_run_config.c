@@ -1,4 +1,4 @@
-/* libFuzzer target: what pmp-train --resume reads back of a run (trainer/run_state.c):
+/* libFuzzer target: what pmp-train --resume reads back of a run (trainer/runs/run_state.c):
  * RUN_DIR/config.json, compared with the run's own configuration
  * (pmp_run_check_config), and the newest checkpoint's "config" and "state"
  * sections (pmp_run_ckpt_config, pmp_run_resume: model shape, step, optimizer
