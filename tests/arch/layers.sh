@@ -38,8 +38,10 @@ for d in "${LAYERS[@]}"; do
     find "$SRC/$d" -mindepth 1 -type d -exec sh -c 'ls "$1"/*.[ch] >/dev/null 2>&1' _ {} \; -print | sort)
 done
 
+declare -A LR RR   # folder -> its layer's rank, its place among its layer's rooms
 for d in "${FOLDERS[@]}"; do
-  if [ "$(room_rank "$d")" = -1 ]; then
+  LR[$d]=$(rank_of "${d%%/*}"); RR[$d]=$(room_rank "$d")
+  if [ "${RR[$d]}" = -1 ]; then
     echo "layers: $d/ is a room not declared in the order of ${d%%/*}/'s rooms (ROOMS in tests/arch/layers.sh)"; fail=1
   fi
 done
@@ -48,32 +50,30 @@ declare -A home   # header name -> folder (layer or layer/room)
 for d in "${FOLDERS[@]}"; do
   for h in "$SRC/$d"/*.h; do
     [ -e "$h" ] || continue
-    b=$(basename "$h")
+    b=${h##*/}
     if [ -n "${home[$b]:-}" ]; then echo "layers: $b exists in both ${home[$b]}/ and $d/"; fail=1; fi
     home[$b]=$d
   done
 done
 
 for d in "${FOLDERS[@]}"; do
-  r=$(rank_of "${d%%/*}")
-  for f in "$SRC/$d"/*.c "$SRC/$d"/*.h; do
-    [ -e "$f" ] || continue
-    while IFS=: read -r line inc; do
-      inc=${inc#*\"}; inc=${inc%\"*}
-      owner=${home[$inc]:-}
-      if [ -z "$owner" ]; then
-        echo "layers: $d/$(basename "$f"):$line includes \"$inc\", which is in no layer folder"; fail=1; continue
-      fi
-      [ "$owner" = "$d" ] && continue
-      if [ "$(rank_of "${owner%%/*}")" -gt "$r" ]; then
-        echo "layers: $d/$(basename "$f"):$line includes $owner/$inc: $owner/ is a layer above $d/"; fail=1
-      elif [ "${owner%%/*}" = "${d%%/*}" ] && [ "$(room_rank "$owner")" -gt "$(room_rank "$d")" ]; then
-        echo "layers: $d/$(basename "$f"):$line includes $owner/$inc: $owner/ is above $d/ in ${d%%/*}/ (rooms bottom up: ${ROOMS[${d%%/*}]}, then ${d%%/*}/ itself)"; fail=1
-      elif [[ "$inc" != pmp_*.h ]]; then
-        echo "layers: $d/$(basename "$f"):$line includes $owner/$inc, an internal header of $owner/"; fail=1
-      fi
-    done < <(grep -n '^#include "' "$f" | sed 's/^\([0-9]*\):#include /\1:/')
-  done
+  r=${LR[$d]}
+  # one grep per folder: FILE:LINE:#include "X"
+  while IFS=: read -r f line inc; do
+    inc=${inc#*\"}; inc=${inc%\"*}
+    owner=${home[$inc]:-}
+    if [ -z "$owner" ]; then
+      echo "layers: $d/${f##*/}:$line includes \"$inc\", which is in no layer folder"; fail=1; continue
+    fi
+    [ "$owner" = "$d" ] && continue
+    if [ "${LR[$owner]}" -gt "$r" ]; then
+      echo "layers: $d/${f##*/}:$line includes $owner/$inc: $owner/ is a layer above $d/"; fail=1
+    elif [ "${LR[$owner]}" = "$r" ] && [ "${RR[$owner]}" -gt "${RR[$d]}" ]; then
+      echo "layers: $d/${f##*/}:$line includes $owner/$inc: $owner/ is above $d/ in ${d%%/*}/ (rooms bottom up: ${ROOMS[${d%%/*}]}, then ${d%%/*}/ itself)"; fail=1
+    elif [[ "$inc" != pmp_*.h ]]; then
+      echo "layers: $d/${f##*/}:$line includes $owner/$inc, an internal header of $owner/"; fail=1
+    fi
+  done < <(find "$SRC/$d" -maxdepth 1 -name '*.[ch]' -exec grep -Hn '^#include "' {} + | sort -t: -k1,1 -k2,2n)
 done
 
 for lib in "$@"; do
