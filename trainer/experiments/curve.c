@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,7 @@ static void cell_dir(const pmp_curve_opts *o, const cell *c, pmp_buf *out)
 
 /* The child's error, whole, up its pipe (sizeof(pmp_err) < PIPE_BUF: one atomic write
  * into an empty pipe, which cannot block). */
+_Static_assert(sizeof(pmp_err) <= PIPE_BUF, "a cell's error must fit one atomic pipe write");
 static void send_error(int fd, const pmp_err *err)
 {
     ssize_t n = write(fd, err, sizeof *err);
