@@ -83,7 +83,11 @@ grep -q "fused or overlap" u.err || fail "bad --allreduce: $(cat u.err)"
 rm -rf d
 $MPI "$B/pmp-train" $SMALL --steps 100000 --ckpt-every 1000 --out "$T/d" -q 2>/dev/null &
 job=$!
-for _ in $(seq 200); do [ "$(pgrep -f "^[^ ]*/pmp-train .*--out $T/d( |\$)" | wc -l)" -ge 2 ] && break; sleep 0.05; done
+# both ranks up and training (config.json is written after RUN/lock is taken); a loaded
+# machine may take seconds to start them
+for _ in $(seq 1200); do
+  [ "$(pgrep -f "^[^ ]*/pmp-train .*--out $T/d( |\$)" | wc -l)" -ge 2 ] && [ -e d/config.json ] && break; sleep 0.05
+done
 sleep 0.5
 # while it runs, a second training of the same directory is refused (RUN/lock)
 if "$B/pmp-train" $SMALL --steps 10 --out d --resume -q 2> lock.err; then fail "a second training of d/ started"; fi
