@@ -16,11 +16,12 @@
 static const struct {
     const char *name;
     size_t size;
-} dtypes[PMP_ST_N_DTYPES] = {
-    [PMP_ST_F64] = {"F64", 8}, [PMP_ST_F32] = {"F32", 4}, [PMP_ST_F16] = {"F16", 2},
-    [PMP_ST_BF16] = {"BF16", 2}, [PMP_ST_I64] = {"I64", 8}, [PMP_ST_I32] = {"I32", 4},
-    [PMP_ST_I16] = {"I16", 2}, [PMP_ST_I8] = {"I8", 1}, [PMP_ST_U8] = {"U8", 1},
-    [PMP_ST_BOOL] = {"BOOL", 1},
+} dtypes[PMP_SAFETENSORS_N_DTYPES] = {
+    [PMP_SAFETENSORS_F64] = {"F64", 8},   [PMP_SAFETENSORS_F32] = {"F32", 4},
+    [PMP_SAFETENSORS_F16] = {"F16", 2},   [PMP_SAFETENSORS_BF16] = {"BF16", 2},
+    [PMP_SAFETENSORS_I64] = {"I64", 8},   [PMP_SAFETENSORS_I32] = {"I32", 4},
+    [PMP_SAFETENSORS_I16] = {"I16", 2},   [PMP_SAFETENSORS_I8] = {"I8", 1},
+    [PMP_SAFETENSORS_U8] = {"U8", 1},     [PMP_SAFETENSORS_BOOL] = {"BOOL", 1},
 };
 
 
@@ -30,17 +31,17 @@ struct pmp_safetensors {
     int mapped;             /* file/file_len are our mapping */
     const unsigned char *data;
     uint64_t data_len;
-    pmp_st_tensor *tensors;
+    pmp_safetensors_tensor *tensors;
     size_t n;
     char **meta;            /* key, value, key, value, ... */
     size_t n_meta;
 };
 
-static int parse_dtype(const char *s, pmp_st_dtype *out)
+static int parse_dtype(const char *s, pmp_safetensors_dtype *out)
 {
-    for (int i = 0; i < PMP_ST_N_DTYPES; i++)
+    for (int i = 0; i < PMP_SAFETENSORS_N_DTYPES; i++)
         if (!strcmp(s, dtypes[i].name)) {
-            *out = (pmp_st_dtype)i;
+            *out = (pmp_safetensors_dtype)i;
             return 0;
         }
     return -1;
@@ -58,7 +59,7 @@ static int get_u64(json_object *v, uint64_t *out)
 
 static int parse_tensor(pmp_safetensors *st, const char *name, json_object *o, pmp_err *err)
 {
-    pmp_st_tensor t = {0};
+    pmp_safetensors_tensor t = {0};
     json_object *dt, *shape, *offs;
     if (!json_object_is_type(o, json_type_object) ||
         !json_object_object_get_ex(o, "dtype", &dt) || !json_object_is_type(dt, json_type_string) ||
@@ -70,9 +71,9 @@ static int parse_tensor(pmp_safetensors *st, const char *name, json_object *o, p
         return pmp_err_setc(err, PMP_E_UNSUPPORTED, "tensor \"%s\": unknown dtype \"%s\"", name,
                             json_object_get_string(dt));
     size_t nd = json_object_array_length(shape);
-    if (nd > PMP_ST_MAX_DIMS)
+    if (nd > PMP_SAFETENSORS_MAX_DIMS)
         return pmp_err_setc(err, PMP_E_UNSUPPORTED, "tensor \"%s\": %zu dimensions (at most %d)", name, nd,
-                            PMP_ST_MAX_DIMS);
+                            PMP_SAFETENSORS_MAX_DIMS);
     t.ndim = (int)nd;
     t.numel = 1;
     for (size_t i = 0; i < nd; i++) {
@@ -121,7 +122,7 @@ static int parse_metadata(pmp_safetensors *st, json_object *o, pmp_err *err)
 
 static int by_begin(const void *a, const void *b)
 {
-    const pmp_st_tensor *x = a, *y = b;
+    const pmp_safetensors_tensor *x = a, *y = b;
     if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
     return (x->end > y->end) - (x->end < y->end);
 }
@@ -130,7 +131,7 @@ static int by_begin(const void *a, const void *b)
  * header order is kept for callers. */
 static int check_coverage(const pmp_safetensors *st, pmp_err *err)
 {
-    pmp_st_tensor *sorted = pmp_xmalloc((st->n ? st->n : 1) * sizeof *sorted);
+    pmp_safetensors_tensor *sorted = pmp_xmalloc((st->n ? st->n : 1) * sizeof *sorted);
     memcpy(sorted, st->tensors, st->n * sizeof *sorted);
     qsort(sorted, st->n, sizeof *sorted, by_begin);
     uint64_t at = 0;
@@ -149,7 +150,7 @@ static int check_coverage(const pmp_safetensors *st, pmp_err *err)
     return rc;
 }
 
-int pmp_st_parse(pmp_safetensors **out, const void *data, size_t len, pmp_err *err)
+int pmp_safetensors_parse(pmp_safetensors **out, const void *data, size_t len, pmp_err *err)
 {
     *out = NULL;
     if (len < 8)
@@ -200,20 +201,20 @@ int pmp_st_parse(pmp_safetensors **out, const void *data, size_t len, pmp_err *e
     if (root) json_object_put(root);
     json_tokener_free(tok);
     if (rc < 0) {
-        pmp_st_close(st);
+        pmp_safetensors_close(st);
         return -1;
     }
     *out = st;
     return 0;
 }
 
-int pmp_st_open(pmp_safetensors **out, const char *path, pmp_err *err)
+int pmp_safetensors_open(pmp_safetensors **out, const char *path, pmp_err *err)
 {
     *out = NULL;
     const void *map;
     size_t len;
     if (pmp_map_file(path, &map, &len, err) < 0) return -1;
-    if (pmp_st_parse(out, map, len, err) < 0) {
+    if (pmp_safetensors_parse(out, map, len, err) < 0) {
         pmp_unmap_file(map, len);
         return pmp_err_prefix(err, "%s", path);
     }
@@ -221,7 +222,7 @@ int pmp_st_open(pmp_safetensors **out, const char *path, pmp_err *err)
     return 0;
 }
 
-void pmp_st_close(pmp_safetensors *st)
+void pmp_safetensors_close(pmp_safetensors *st)
 {
     if (!st) return;
     for (size_t i = 0; i < st->n; i++) free(st->tensors[i].name);
@@ -232,26 +233,26 @@ void pmp_st_close(pmp_safetensors *st)
     free(st);
 }
 
-size_t pmp_st_count(const pmp_safetensors *st) { return st->n; }
+size_t pmp_safetensors_count(const pmp_safetensors *st) { return st->n; }
 
-const pmp_st_tensor *pmp_st_tensor_at(const pmp_safetensors *st, size_t i)
+const pmp_safetensors_tensor *pmp_safetensors_tensor_at(const pmp_safetensors *st, size_t i)
 {
     return i < st->n ? &st->tensors[i] : NULL;
 }
 
-const pmp_st_tensor *pmp_st_find(const pmp_safetensors *st, const char *name)
+const pmp_safetensors_tensor *pmp_safetensors_find(const pmp_safetensors *st, const char *name)
 {
     for (size_t i = 0; i < st->n; i++)
         if (!strcmp(st->tensors[i].name, name)) return &st->tensors[i];
     return NULL;
 }
 
-const void *pmp_st_data(const pmp_safetensors *st, const pmp_st_tensor *t)
+const void *pmp_safetensors_data(const pmp_safetensors *st, const pmp_safetensors_tensor *t)
 {
     return st->data + t->begin;
 }
 
-const char *pmp_st_metadata(const pmp_safetensors *st, const char *key)
+const char *pmp_safetensors_metadata(const pmp_safetensors *st, const char *key)
 {
     for (size_t i = 0; i < st->n_meta; i++)
         if (!strcmp(st->meta[2 * i], key)) return st->meta[2 * i + 1];
@@ -279,24 +280,25 @@ static float half_to_float(uint16_t h)
     return f;
 }
 
-int pmp_st_read_f32(const pmp_safetensors *st, const char *name, float *dst, uint64_t n, pmp_err *err)
+int pmp_safetensors_read_f32(const pmp_safetensors *st, const char *name, float *dst,
+                             uint64_t n, pmp_err *err)
 {
-    const pmp_st_tensor *t = pmp_st_find(st, name);
+    const pmp_safetensors_tensor *t = pmp_safetensors_find(st, name);
     if (!t) return pmp_err_setc(err, PMP_E_INPUT, "no tensor \"%s\"", name);
     if (t->numel != n)
         return pmp_err_setc(err, PMP_E_MISMATCH, "tensor \"%s\" has %llu elements, expected %llu", name,
                            (unsigned long long)t->numel, (unsigned long long)n);
     const unsigned char *p = st->data + t->begin;
     switch (t->dtype) {
-    case PMP_ST_F32:
+    case PMP_SAFETENSORS_F32:
         memcpy(dst, p, n * 4);
         return 0;
-    case PMP_ST_F16:
-    case PMP_ST_BF16:
+    case PMP_SAFETENSORS_F16:
+    case PMP_SAFETENSORS_BF16:
         for (uint64_t i = 0; i < n; i++) {
             uint16_t h;
             memcpy(&h, p + 2 * i, 2);
-            if (t->dtype == PMP_ST_F16) {
+            if (t->dtype == PMP_SAFETENSORS_F16) {
                 dst[i] = half_to_float(h);
             } else {
                 uint32_t bits = (uint32_t)h << 16;
@@ -313,28 +315,30 @@ int pmp_st_read_f32(const pmp_safetensors *st, const char *name, float *dst, uin
 
 typedef struct st_entry {
     char *name;
-    int64_t shape[PMP_ST_MAX_DIMS];
+    int64_t shape[PMP_SAFETENSORS_MAX_DIMS];
     int ndim;
     uint64_t numel;
     const float *data;
 } st_entry;
 
-struct pmp_st_writer {
+struct pmp_safetensors_writer {
     st_entry *e;
     size_t n, cap;
     char **meta;
     size_t n_meta;
 };
 
-pmp_st_writer *pmp_st_writer_new(void)
+pmp_safetensors_writer *pmp_safetensors_writer_new(void)
 {
-    return pmp_xcalloc(1, sizeof(pmp_st_writer));
+    return pmp_xcalloc(1, sizeof(pmp_safetensors_writer));
 }
 
-int pmp_st_writer_add_f32(pmp_st_writer *w, const char *name, const int64_t *shape, int ndim,
-                          const float *data, pmp_err *err)
+int pmp_safetensors_writer_add_f32(pmp_safetensors_writer *w, const char *name,
+                                   const int64_t *shape, int ndim, const float *data,
+                                   pmp_err *err)
 {
-    if (ndim < 0 || ndim > PMP_ST_MAX_DIMS) return pmp_err_setc(err, PMP_E_INTERNAL, "tensor \"%s\": bad rank %d", name, ndim);
+    if (ndim < 0 || ndim > PMP_SAFETENSORS_MAX_DIMS)
+        return pmp_err_setc(err, PMP_E_INTERNAL, "tensor \"%s\": bad rank %d", name, ndim);
     if (!strcmp(name, "__metadata__")) return pmp_err_setc(err, PMP_E_INTERNAL, "\"__metadata__\" is reserved");
     for (size_t i = 0; i < w->n; i++)
         if (!strcmp(w->e[i].name, name)) return pmp_err_setc(err, PMP_E_INTERNAL, "tensor \"%s\" added twice", name);
@@ -356,7 +360,7 @@ int pmp_st_writer_add_f32(pmp_st_writer *w, const char *name, const int64_t *sha
     return 0;
 }
 
-void pmp_st_writer_metadata(pmp_st_writer *w, const char *key, const char *value)
+void pmp_safetensors_writer_metadata(pmp_safetensors_writer *w, const char *key, const char *value)
 {
     w->meta = pmp_xrealloc(w->meta, (2 * w->n_meta + 2) * sizeof *w->meta);
     w->meta[2 * w->n_meta] = pmp_xstrdup(key);
@@ -369,7 +373,7 @@ static int entry_by_name(const void *a, const void *b)
     return strcmp(((const st_entry *)a)->name, ((const st_entry *)b)->name);
 }
 
-int pmp_st_writer_write(pmp_st_writer *w, const char *path, pmp_err *err)
+int pmp_safetensors_writer_write(pmp_safetensors_writer *w, const char *path, pmp_err *err)
 {
     qsort(w->e, w->n, sizeof *w->e, entry_by_name);
     pmp_buf h = PMP_BUF_INIT;
@@ -411,7 +415,7 @@ int pmp_st_writer_write(pmp_st_writer *w, const char *path, pmp_err *err)
     return rc;
 }
 
-void pmp_st_writer_free(pmp_st_writer *w)
+void pmp_safetensors_writer_free(pmp_safetensors_writer *w)
 {
     if (!w) return;
     for (size_t i = 0; i < w->n; i++) free(w->e[i].name);

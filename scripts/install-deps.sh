@@ -11,10 +11,10 @@ BUILD_PKGS="build-essential cmake pkg-config zstd bzip2 gzip
  libxxhash-dev libutf8proc-dev libopenblas-openmp-dev libcmocka-dev python3 python3-numpy python3-torch python3-protobuf
  gnuplot-nox clang libomp-dev openmpi-bin libopenmpi-dev"
 # python3-torch: the reference checks of the trainer (gradients, GPT-2 forward) run in
-# `make test`, so they are installed with the build (python3-protobuf: tests/train/tb_read.py
+# `make test`, so they are installed with the build (python3-protobuf: tests/trainer/tb_read.py
 # parses the TensorBoard event files with it too); gnuplot-nox draws pmp-curve's picture;
 # clang (libFuzzer) and libomp-dev build the fuzz targets `make test` runs briefly;
-# Open MPI: pmp-train's data parallelism and its tests (tests/train/mpi.sh).
+# Open MPI: pmp-train's data parallelism and its tests (tests/trainer/mpi.sh).
 BENCH_PKGS="hyperfine sentencepiece nodejs npm"
 
 pkgs="$BUILD_PKGS"
@@ -43,7 +43,7 @@ for p in $pkgs; do
   fi
 done
 # The npm peers are installed for the tests too: Hugging Face tokenizers checks the
-# tokenizer.json files pmp writes (tests/tokenizer, tests/train/hf_export.sh).
+# tokenizer.json files pmp writes (tests/tokenizer, tests/trainer/hf_export.sh).
 if [ -z "$missing" ]; then
   npm_peers
   exit 0

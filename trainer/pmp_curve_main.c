@@ -1,11 +1,11 @@
 /* pmp-curve — sample-efficiency curves: flags, then pmp_curve_run and
- * pmp_curve_summarize (pmp_trainer.h). */
+ * pmp_curve_summarize (pmp_experiments.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 static const char usage[] =
     "Usage: pmp-curve --train DIR --eval DIR --init NAME=SRC[,SRC...] [--init ...] --sizes LIST\n"
@@ -53,6 +53,14 @@ static void on_progress(void *ctx, size_t done, size_t cells, double eta)
     if (!cli->progress) return;
     fprintf(stderr, "\r%s: cell %zu of %zu, ETA %.0fs   ", cli->prog, done, cells, eta);
     cli->t_last_progress = pmp_now();
+}
+
+/* The cells that failed after the first (which pmp_curve_run returns). */
+static void on_cell_error(void *ctx, const pmp_err *err)
+{
+    pmp_cli *cli = ctx;
+    pmp_cli_progress_done(cli);
+    fprintf(stderr, "%s: %s\n", cli->prog, err->msg);
 }
 
 /* pmp-curve plot OUT_DIR | pmp-curve summary DIR... -o OUT */
@@ -218,6 +226,7 @@ static int sweep_main(int argc, char **argv)
     pmp_curve_summary_opts so;
     pmp_curve_summary_opts_default(&so);
     o.progress = on_progress;
+    o.cell_error = on_cell_error;
     o.ctx = &cli;
     long sizes[256];
     size_t n_sizes = 0;

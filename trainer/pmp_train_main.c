@@ -1,4 +1,4 @@
-/* pmp-train — train a preference model on shards (pmp_trainer.h); `pmp-train export`
+/* pmp-train — train a preference model on shards (pmp_runs.h); `pmp-train export`
  * writes a checkpoint as GPT-2 safetensors. */
 #include <getopt.h>
 #include <limits.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "pmp_common.h"
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 static const char usage[] =
     "Usage: pmp-train --data DIR --out RUN_DIR [OPTIONS]\n"

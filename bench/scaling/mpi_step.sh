@@ -13,7 +13,7 @@ HH="$D/hhh/hh-rlhf-harmless-base-test.jsonl.gz"
 [ -f "$HH" ] || { echo "skip: no shared data"; exit 77; }
 command -v mpirun >/dev/null 2>&1 || { echo "skip: no mpirun"; exit 77; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# under ASan: Open MPI's own exit-time allocations, as in tests/train/mpi.sh
+# under ASan: Open MPI's own exit-time allocations, as in tests/trainer/mpi.sh
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 rm -rf "$T"; mkdir -p "$T"; cd "$T"
 "$B/pmp-extract" hh -q "$HH" > g.jsonl

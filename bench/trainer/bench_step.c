@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "optim.h"
+#include "pmp_model.h"
 
 static int cmp_d(const void *a, const void *b)
 {

@@ -1,6 +1,8 @@
 #!/bin/bash
 # The layering check must fail on each kind of violation: an upward include, another
-# folder's internal header, an unprefixed exported symbol. Builds a tiny fake tree.
+# folder's internal header, a room above (or the layer's own folder) reached from a
+# room, an undeclared room, an unprefixed exported symbol. Builds a tiny fake tree, and
+# plants violations in a copy of the real one.
 set -u
 T="${PMP_TMP:-/tmp/pmp-arch-selftest}"; rm -rf "$T"; mkdir -p "$T"
 CHECK="$(dirname "$0")/layers.sh"
@@ -30,7 +32,35 @@ printf '#include "dedup_internal.h"\n' > "$T/room/pipeline/c.c"
 expect room_internal 1 "$T/room"
 rm "$T/room/pipeline/c.c"; printf '#include "pmp_dedup.h"\n' > "$T/room/formats/c.c"
 expect room_upward 1 "$T/room"
+# trainer/'s rooms, bottom up: model < runs < experiments < trainer/ itself
+mk rooms; for r in model runs experiments; do mkdir -p "$T/rooms/trainer/$r"; echo '/* x */' > "$T/rooms/trainer/$r/pmp_$r.h"; done
+echo '/* x */' > "$T/rooms/trainer/model/layers.h"
+printf '#include "pmp_model.h"\n#include "layers.h"\n#include "pmp_common.h"\n' > "$T/rooms/trainer/model/a.c"
+printf '#include "pmp_runs.h"\n#include "pmp_model.h"\n' > "$T/rooms/trainer/runs/a.c"
+printf '#include "pmp_experiments.h"\n#include "pmp_runs.h"\n#include "pmp_model.h"\n' > "$T/rooms/trainer/experiments/a.c"
+printf '#include "pmp_experiments.h"\n#include "pmp_trainer.h"\n' > "$T/rooms/trainer/main.c"
+expect rooms 0 "$T/rooms"
+printf '#include "pmp_runs.h"\n' > "$T/rooms/trainer/model/b.c"
+expect room_above 1 "$T/rooms"
+rm "$T/rooms/trainer/model/b.c"; printf '#include "layers.h"\n' > "$T/rooms/trainer/runs/b.c"
+expect room_internal_below 1 "$T/rooms"
+rm "$T/rooms/trainer/runs/b.c"; printf '#include "pmp_trainer.h"\n' > "$T/rooms/trainer/experiments/b.c"
+expect room_reaches_layer_folder 1 "$T/rooms"
+rm "$T/rooms/trainer/experiments/b.c"; mkdir -p "$T/rooms/trainer/extra"; echo '/* x */' > "$T/rooms/trainer/extra/a.c"
+expect room_undeclared 1 "$T/rooms"
+# the real tree, copied: clean, then one planted violation at a time
+REAL="$(cd "$(dirname "$0")/../.." && pwd)"
+if [ -f "$REAL/trainer/model/pmp_model.h" ]; then
+  mkdir -p "$T/real"; for d in common formats tokenizer pipeline trainer; do cp -r "$REAL/$d" "$T/real/"; done
+  expect real 0 "$T/real"
+  cp "$T/real/trainer/model/rng.c" "$T/rng.c"; echo '#include "pmp_runs.h"' >> "$T/real/trainer/model/rng.c"
+  expect real_model_includes_runs 1 "$T/real"
+  cp "$T/rng.c" "$T/real/trainer/model/rng.c"; echo '#include "run_internal.h"' >> "$T/real/trainer/experiments/curve.c"
+  expect real_experiments_includes_runs_internal 1 "$T/real"
+else
+  echo "skip real: no trainer/model/ beside this script"
+fi
 printf 'int pmp_fine(void){return 0;}\nint leaked(void){return 1;}\n' > "$T/sym.c"
 cc -c "$T/sym.c" -o "$T/sym.o" && ar rcs "$T/libsym.a" "$T/sym.o"
 expect symbol 1 "$T/good" "$T/libsym.a"
-echo "8 passed, 0 failed"
+echo "all passed"

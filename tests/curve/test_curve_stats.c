@@ -1,4 +1,4 @@
-/* The intervals of pmp-curve's summary (trainer/curve_stats.c) against synthetic
+/* The intervals of pmp-curve's summary (trainer/experiments/curve_stats.c) against synthetic
  * experiments with a known effect and known variance components: per-pair 0/1
  * outcomes of an init and a baseline whose success probabilities carry a target
  * (site) effect, a replicate (PMP run) effect, a seed effect, their interaction, a pair
@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 static int slow;
 

@@ -1,4 +1,4 @@
-/* libFuzzer target: the GPT-2 config.json reader (trainer/gpt2io.c,
+/* libFuzzer target: the GPT-2 config.json reader (trainer/model/gpt2io.c,
  * pmp_gpt2_read_config), which pmp-train --init model.safetensors runs on the
  * config.json beside the weights.
  * Oracles: an accepted configuration holds the file's values exactly (read
@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 
 #include "fuzz_util.h"
-#include "gpt2io.h"
+#include "pmp_model.h"
 
 /* The file's integer under key (or alt), as json-c reads it. */
 static int64_t file_int(json_object *o, const char *key, const char *alt)

@@ -1,10 +1,10 @@
-/* libFuzzer target: what pmp-train --resume reads back of a run (trainer/run_state.c):
+/* libFuzzer target: what pmp-train --resume reads back of a run (trainer/runs/run_state.c):
  * RUN_DIR/config.json, compared with the run's own configuration
  * (pmp_run_check_config), and the newest checkpoint's "config" and "state"
  * sections (pmp_run_ckpt_config, pmp_run_resume: model shape, step, optimizer
  * step, RNG words). Input: config.json, a 0xFF byte, the state section, and
  * optionally a 0xFF byte and the config section (default: the run's own). The
- * run is the one tests/train/train.sh starts (--layers 2 --heads 2 --width 32
+ * run is the one tests/trainer/train.sh starts (--layers 2 --heads 2 --width 32
  * --context 64 --batch-pairs 4 --seed 7 --steps 2), so its config.json compares
  * equal. The checkpoint gets parameter and moment sections of the size its
  * config section implies; a config of more than 4M parameters is only parsed
@@ -16,7 +16,6 @@
 #include <json-c/json.h>
 
 #include "fuzz_util.h"
-#include "gpt2io.h"
 #include "run_internal.h"
 
 static const char IDENTITY[] = "bpe1:111471f5c3fffba92365f9118fa23209";

@@ -18,17 +18,17 @@ static float a[6] = {1, 2, 3, 4, 5, 6}, b[3] = {-1.5f, 0.25f, 1e-30f}, c[1] = {4
 
 static void write_sample(const char *path)
 {
-    pmp_st_writer *w = pmp_st_writer_new();
+    pmp_safetensors_writer *w = pmp_safetensors_writer_new();
     pmp_err err;
     int64_t sa[2] = {2, 3}, sb[1] = {3};
     /* Added out of name order: the writer sorts. */
-    assert_int_equal(pmp_st_writer_add_f32(w, "z.weight", sa, 2, a, &err), 0);
-    assert_int_equal(pmp_st_writer_add_f32(w, "a.bias", sb, 1, b, &err), 0);
-    assert_int_equal(pmp_st_writer_add_f32(w, "scalar", NULL, 0, c, &err), 0);
-    assert_int_equal(pmp_st_writer_add_f32(w, "a.bias", sb, 1, b, &err), -1);   /* duplicate */
-    pmp_st_writer_metadata(w, "format", "pt");
-    if (pmp_st_writer_write(w, path, &err) != 0) fail_msg("%s", err.msg);
-    pmp_st_writer_free(w);
+    assert_int_equal(pmp_safetensors_writer_add_f32(w, "z.weight", sa, 2, a, &err), 0);
+    assert_int_equal(pmp_safetensors_writer_add_f32(w, "a.bias", sb, 1, b, &err), 0);
+    assert_int_equal(pmp_safetensors_writer_add_f32(w, "scalar", NULL, 0, c, &err), 0);
+    assert_int_equal(pmp_safetensors_writer_add_f32(w, "a.bias", sb, 1, b, &err), -1);   /* duplicate */
+    pmp_safetensors_writer_metadata(w, "format", "pt");
+    if (pmp_safetensors_writer_write(w, path, &err) != 0) fail_msg("%s", err.msg);
+    pmp_safetensors_writer_free(w);
 }
 
 static void test_round_trip_and_determinism(void **state)
@@ -48,24 +48,24 @@ static void test_round_trip_and_determinism(void **state)
 
     pmp_safetensors *st;
     pmp_err err;
-    if (pmp_st_open(&st, tu_tmp("m1.safetensors"), &err) != 0) fail_msg("%s", err.msg);
-    assert_int_equal(pmp_st_count(st), 3);
-    assert_string_equal(pmp_st_tensor_at(st, 0)->name, "a.bias");   /* sorted */
-    const pmp_st_tensor *t = pmp_st_find(st, "z.weight");
+    if (pmp_safetensors_open(&st, tu_tmp("m1.safetensors"), &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(pmp_safetensors_count(st), 3);
+    assert_string_equal(pmp_safetensors_tensor_at(st, 0)->name, "a.bias");   /* sorted */
+    const pmp_safetensors_tensor *t = pmp_safetensors_find(st, "z.weight");
     assert_non_null(t);
     assert_int_equal(t->ndim, 2);
     assert_int_equal(t->shape[0], 2);
     assert_int_equal(t->shape[1], 3);
     float got[6];
-    assert_int_equal(pmp_st_read_f32(st, "z.weight", got, 6, &err), 0);
+    assert_int_equal(pmp_safetensors_read_f32(st, "z.weight", got, 6, &err), 0);
     assert_memory_equal(got, a, sizeof a);
-    assert_int_equal(pmp_st_read_f32(st, "a.bias", got, 3, &err), 0);
+    assert_int_equal(pmp_safetensors_read_f32(st, "a.bias", got, 3, &err), 0);
     assert_memory_equal(got, b, sizeof b);
-    assert_int_equal(pmp_st_read_f32(st, "a.bias", got, 4, &err), -1);
-    assert_int_equal(pmp_st_find(st, "scalar")->ndim, 0);
-    assert_string_equal(pmp_st_metadata(st, "format"), "pt");
-    assert_null(pmp_st_metadata(st, "nope"));
-    pmp_st_close(st);
+    assert_int_equal(pmp_safetensors_read_f32(st, "a.bias", got, 4, &err), -1);
+    assert_int_equal(pmp_safetensors_find(st, "scalar")->ndim, 0);
+    assert_string_equal(pmp_safetensors_metadata(st, "format"), "pt");
+    assert_null(pmp_safetensors_metadata(st, "nope"));
+    pmp_safetensors_close(st);
     free(f1);
     free(f2);
 }
@@ -86,7 +86,7 @@ static void expect_reject(const char *header, size_t data_len, const char *needl
     make_file(&f, header, data_len);
     pmp_safetensors *st;
     pmp_err err = {0};
-    if (pmp_st_parse(&st, f.data, f.len, &err) == 0) fail_msg("accepted: %s", header);
+    if (pmp_safetensors_parse(&st, f.data, f.len, &err) == 0) fail_msg("accepted: %s", header);
     if (!strstr(err.msg, needle)) fail_msg("%s: expected '%s' in '%s'", header, needle, err.msg);
     pmp_buf_free(&f);
 }
@@ -113,13 +113,13 @@ static void test_rejects_malformed(void **state)
     pmp_safetensors *st;
     pmp_err err;
     unsigned char big[16] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, '{', '}'};
-    assert_int_equal(pmp_st_parse(&st, big, sizeof big, &err), -1);
+    assert_int_equal(pmp_safetensors_parse(&st, big, sizeof big, &err), -1);
     assert_non_null(strstr(err.msg, "100 MiB"));
     unsigned char past[12] = {100, 0, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' '};
-    assert_int_equal(pmp_st_parse(&st, past, sizeof past, &err), -1);
+    assert_int_equal(pmp_safetensors_parse(&st, past, sizeof past, &err), -1);
     assert_non_null(strstr(err.msg, "past the end"));
-    assert_int_equal(pmp_st_parse(&st, past, 5, &err), -1);
-    assert_int_equal(pmp_st_open(&st, tu_tmp("does-not-exist"), &err), -1);
+    assert_int_equal(pmp_safetensors_parse(&st, past, 5, &err), -1);
+    assert_int_equal(pmp_safetensors_open(&st, tu_tmp("does-not-exist"), &err), -1);
     assert_non_null(strstr(err.msg, "does-not-exist"));
 }
 
@@ -136,14 +136,14 @@ static void test_half_precision(void **state)
     pmp_buf_append(&f, bf16, 4);
     pmp_safetensors *st;
     pmp_err err;
-    if (pmp_st_parse(&st, f.data, f.len, &err) != 0) fail_msg("%s", err.msg);
+    if (pmp_safetensors_parse(&st, f.data, f.len, &err) != 0) fail_msg("%s", err.msg);
     float out[4];
-    assert_int_equal(pmp_st_read_f32(st, "h", out, 4, &err), 0);
+    assert_int_equal(pmp_safetensors_read_f32(st, "h", out, 4, &err), 0);
     assert_true(out[0] == 1.0f && out[1] == -2.0f && out[2] == 65504.0f);
     assert_true(out[3] == 5.9604644775390625e-08f);
-    assert_int_equal(pmp_st_read_f32(st, "b", out, 2, &err), 0);
+    assert_int_equal(pmp_safetensors_read_f32(st, "b", out, 2, &err), 0);
     assert_true(out[0] == 1.0f && out[1] == -0.5f);
-    pmp_st_close(st);
+    pmp_safetensors_close(st);
     pmp_buf_free(&f);
 }
 
@@ -169,17 +169,17 @@ static void test_random_mutations_never_crash(void **state)
         }
         pmp_safetensors *st;
         pmp_err err;
-        if (pmp_st_parse(&st, buf, n, &err) == 0) {
+        if (pmp_safetensors_parse(&st, buf, n, &err) == 0) {
             accepted++;
             /* Whatever is accepted must be readable in full. */
-            for (size_t i = 0; i < pmp_st_count(st); i++) {
-                const pmp_st_tensor *t = pmp_st_tensor_at(st, i);
-                const unsigned char *p = pmp_st_data(st, t);
+            for (size_t i = 0; i < pmp_safetensors_count(st); i++) {
+                const pmp_safetensors_tensor *t = pmp_safetensors_tensor_at(st, i);
+                const unsigned char *p = pmp_safetensors_data(st, t);
                 volatile unsigned char sink = 0;
                 for (uint64_t j = t->begin; j < t->end; j++) sink ^= p[j - t->begin];
                 (void)sink;
             }
-            pmp_st_close(st);
+            pmp_safetensors_close(st);
         }
         free(buf);
     }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_trainer.h"
+#include "pmp_model.h"
 
 static void put_ints(pmp_buf *o, const char *key, const int32_t *v, int n)
 {

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "layers.h"
-#include "pmp_trainer.h"
+#include "pmp_model.h"
 
 typedef double (*fwd_fn)(void *ctx);
 

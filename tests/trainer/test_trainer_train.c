@@ -10,9 +10,7 @@
 
 #include <cmocka.h>
 
-#include "gpt2io.h"
-#include "optim.h"
-#include "pmp_trainer.h"
+#include "pmp_model.h"
 #include "test_util.h"
 
 /* synthetic vocabulary: 0..27 content, 28 marker, 29 GOOD, 30 BAD, 31 EOC */

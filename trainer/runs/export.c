@@ -1,4 +1,4 @@
-/* export.c — a checkpoint out of pmp (pmp_run_export in pmp_trainer.h): the GPT-2
+/* export.c — a checkpoint out of pmp (pmp_run_export in pmp_runs.h): the GPT-2
  * safetensors file --init reads back, or a Hugging Face model directory that
  * GPT2ForSequenceClassification loads with the reward where pmp reads it. */
 #include <json-c/json.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpt2io.h"
+#include "pmp_runs.h"
 #include "pmp_bpe.h"
 #include "run_internal.h"
 

@@ -9,8 +9,8 @@ set -eu
 B="$PMP_BIN"; T="$PMP_TMP"; rm -rf "$T"; mkdir -p "$T"; cd "$T"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 hash_of() { sed -n 's/.*"params_xxh64":"\([0-9a-f]*\)".*/\1/p' "$1"; }
-python3 "$PMP_SRC/tests/train/reward_groups.py" stackexchange 5 24 > a.jsonl
-python3 "$PMP_SRC/tests/train/reward_groups.py" reddit 21 40 > b.jsonl
+python3 "$PMP_SRC/tests/trainer/reward_groups.py" stackexchange 5 24 > a.jsonl
+python3 "$PMP_SRC/tests/trainer/reward_groups.py" reddit 21 40 > b.jsonl
 cat a.jsonl b.jsonl > ab.jsonl
 "$B/pmp-bpe" train -q --vocab-size 300 --special '<|endoftext|>' --groups -o tok.json ab.jsonl
 "$B/pmp-tokenize" -q --tokenizer tok.json -o A a.jsonl

@@ -1,4 +1,4 @@
-#include "pmp_trainer.h"
+#include "pmp_model.h"
 
 #include <math.h>
 

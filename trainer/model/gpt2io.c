@@ -1,5 +1,5 @@
-/* gpt2io.c — GPT-2 safetensors import/export (gpt2io.h). */
-#include "gpt2io.h"
+/* gpt2io.c — GPT-2 safetensors import/export (pmp_model.h). */
+#include "pmp_model.h"
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -120,20 +120,21 @@ static void layer_shape(const pmp_model *m, size_t off, int *rows_out, int *cols
     *cols_out = k;
 }
 
-static const pmp_st_tensor *find(const pmp_safetensors *st, const char *name, pmp_buf *tmp)
+static const pmp_safetensors_tensor *find(const pmp_safetensors *st, const char *name, pmp_buf *tmp)
 {
-    const pmp_st_tensor *t = pmp_st_find(st, name);
+    const pmp_safetensors_tensor *t = pmp_safetensors_find(st, name);
     if (t) return t;
     pmp_buf_clear(tmp);
     pmp_buf_printf(tmp, "transformer.%s", name);
-    return pmp_st_find(st, tmp->data);
+    return pmp_safetensors_find(st, tmp->data);
 }
 
 static int load(const pmp_safetensors *st, const char *name, float *dst, uint64_t n, pmp_err *err)
 {
     pmp_buf alt = PMP_BUF_INIT;
-    const pmp_st_tensor *t = find(st, name, &alt);
-    int rc = t ? pmp_st_read_f32(st, t->name, dst, n, err) : pmp_err_setc(err, PMP_E_INPUT, "no tensor \"%s\"", name);
+    const pmp_safetensors_tensor *t = find(st, name, &alt);
+    int rc = t ? pmp_safetensors_read_f32(st, t->name, dst, n, err)
+               : pmp_err_setc(err, PMP_E_INPUT, "no tensor \"%s\"", name);
     pmp_buf_free(&alt);
     return rc;
 }
@@ -143,11 +144,11 @@ static int load(const pmp_safetensors *st, const char *name, float *dst, uint64_
 static int load_rows(const pmp_safetensors *st, const char *name, float *dst, int rows, int C, pmp_buf *alt,
                      pmp_err *err)
 {
-    const pmp_st_tensor *t = find(st, name, alt);
+    const pmp_safetensors_tensor *t = find(st, name, alt);
     if (!t || t->ndim != 2 || t->shape[1] != C || t->shape[0] < rows)
         return pmp_err_setc(err, PMP_E_INPUT, "%s must be [>= %d, %d]", name, rows, C);
     float *all = pmp_xmalloc(t->numel * sizeof *all);
-    int rc = pmp_st_read_f32(st, t->name, all, t->numel, err);
+    int rc = pmp_safetensors_read_f32(st, t->name, all, t->numel, err);
     if (rc == 0) memcpy(dst, all, (size_t)rows * C * sizeof *all);
     free(all);
     return rc;
@@ -156,7 +157,7 @@ static int load_rows(const pmp_safetensors *st, const char *name, float *dst, in
 int pmp_gpt2_import(pmp_model *m, const char *path, int *has_head, pmp_err *err)
 {
     pmp_safetensors *st;
-    if (pmp_st_open(&st, path, err) < 0) return -1;
+    if (pmp_safetensors_open(&st, path, err) < 0) return -1;
     const pmp_config *c = &m->cfg;
     const pmp_params *p = &m->params;
     int C = c->C, rc = 0;
@@ -194,7 +195,7 @@ int pmp_gpt2_import(pmp_model *m, const char *path, int *has_head, pmp_err *err)
     free(tmp);
     pmp_buf_free(&name);
     pmp_buf_free(&alt);
-    pmp_st_close(st);
+    pmp_safetensors_close(st);
     return rc;
 }
 
@@ -219,19 +220,19 @@ int pmp_gpt2_export(const pmp_model *m, pmp_gpt2_layout layout, const char *path
         wte = pmp_xcalloc((size_t)(c->V + 1) * C, sizeof *wte);
         memcpy(wte, p->wte, (size_t)c->V * C * sizeof *wte);
     }
-    pmp_st_writer *w = pmp_st_writer_new();
-    pmp_st_writer_metadata(w, "format", "pt");
-    pmp_st_writer_metadata(w, "producer", "pmp " PMP_VERSION);
+    pmp_safetensors_writer *w = pmp_safetensors_writer_new();
+    pmp_safetensors_writer_metadata(w, "format", "pt");
+    pmp_safetensors_writer_metadata(w, "producer", "pmp " PMP_VERSION);
     pmp_buf name = PMP_BUF_INIT;
     int64_t s2[2];
     int rc = 0;
     s2[0] = hf ? c->V + 1 : c->V; s2[1] = C;
     pmp_buf_printf(&name, "%swte.weight", prefix);
-    rc = pmp_st_writer_add_f32(w, name.data, s2, 2, wte, err);
+    rc = pmp_safetensors_writer_add_f32(w, name.data, s2, 2, wte, err);
     s2[0] = c->maxT;
     pmp_buf_clear(&name);
     pmp_buf_printf(&name, "%swpe.weight", prefix);
-    if (rc == 0) rc = pmp_st_writer_add_f32(w, name.data, s2, 2, p->wpe, err);
+    if (rc == 0) rc = pmp_safetensors_writer_add_f32(w, name.data, s2, 2, p->wpe, err);
     for (size_t r = 0; r < sizeof rows / sizeof rows[0] && rc == 0; r++) {
         int nr, nc;
         layer_shape(m, rows[r].field, &nr, &nc);
@@ -243,21 +244,21 @@ int pmp_gpt2_export(const pmp_model *m, pmp_gpt2_layout layout, const char *path
             const float *src = field(p, rows[r].field) + (size_t)l * per;
             if (!rows[r].transpose) {
                 int64_t s1 = nr;
-                rc = pmp_st_writer_add_f32(w, name.data, &s1, 1, src, err);
+                rc = pmp_safetensors_writer_add_f32(w, name.data, &s1, 1, src, err);
                 continue;
             }
             for (int i = 0; i < nr; i++)
                 for (int k = 0; k < nc; k++) tp[(size_t)k * nr + i] = src[(size_t)i * nc + k];
             int64_t hs[2] = {nc, nr};
-            rc = pmp_st_writer_add_f32(w, name.data, hs, 2, tp, err);
+            rc = pmp_safetensors_writer_add_f32(w, name.data, hs, 2, tp, err);
             tp += per;
         }
     }
     int64_t sw[2] = {1, C}, sb = 1;
-    if (rc == 0) rc = pmp_st_writer_add_f32(w, "score.weight", sw, 2, p->rw, err);
-    if (rc == 0 && !hf) rc = pmp_st_writer_add_f32(w, "score.bias", &sb, 1, p->rb, err);
-    if (rc == 0) rc = pmp_st_writer_write(w, path, err);
-    pmp_st_writer_free(w);
+    if (rc == 0) rc = pmp_safetensors_writer_add_f32(w, "score.weight", sw, 2, p->rw, err);
+    if (rc == 0 && !hf) rc = pmp_safetensors_writer_add_f32(w, "score.bias", &sb, 1, p->rb, err);
+    if (rc == 0) rc = pmp_safetensors_writer_write(w, path, err);
+    pmp_safetensors_writer_free(w);
     pmp_buf_free(&name);
     if (wte != p->wte) free(wte);
     free(tbuf);

@@ -6,8 +6,7 @@
 
 #include "pmp_ckpt.h"
 #include "loader.h"
-#include "optim.h"
-#include "pmp_trainer.h"
+#include "pmp_runs.h"
 
 typedef struct run_ctx {
     pmp_loader *train, *eval;
@@ -79,7 +78,7 @@ int pmp_run_save_checkpoint(run_ctx *r, const pmp_run_opts *o, long step, pmp_er
  * over. */
 int pmp_run_open_init_ckpt(const char *path, pmp_ckpt **out, long *step,
                            void (*warn)(void *ctx, const char *msg), void *ctx, pmp_err *err);
-/* What score and export open (pmp_ckpt_pick in pmp_trainer.h; pick may be NULL):
+/* What score and export open (pmp_ckpt_pick in pmp_runs.h; pick may be NULL):
  * fallbacks reported, and a checkpoint of another run than its RUN_DIR refused. */
 int pmp_run_open_run_ckpt(const char *path, pmp_ckpt **out, pmp_ckpt_pick *pick, pmp_err *err);
 int pmp_run_ckpt_config(const pmp_ckpt *ck, pmp_config *cfg, pmp_err *err);

@@ -16,8 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dist.h"
-#include "gpt2io.h"
+#include "pmp_runs.h"
 #include "run_internal.h"
 
 static void ckpt_dir(pmp_buf *b, const char *out_dir)
@@ -290,7 +289,7 @@ static int plan_from_config(run_ctx *r, const pmp_run_opts *o, json_object *have
 }
 
 /* Resuming at r->start_step on another number of MPI ranks than the run had there: the
- * global batches stay the same (dist.h), only the order of the gradient sums changes,
+ * global batches stay the same (pmp_model.h, ranks), only the order of the gradient sums changes,
  * so it goes on and records the change. Changes the resumed history never reached
  * (at or after the checkpoint's step) are dropped first. Returns 1 when the record
  * changed (config.json must be written again). */

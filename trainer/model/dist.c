@@ -1,5 +1,5 @@
-/* dist.c — the ranks of an MPI job, or one rank (dist.h). */
-#include "dist.h"
+/* dist.c — the ranks of an MPI job, or one rank (pmp_model.h). */
+#include "pmp_model.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -57,7 +57,7 @@ void pmp_matmul_backward(float *dinp, float *dw, float *db, const float *dout,
 void pmp_gelu_forward(float *out, const float *inp, size_t n);
 void pmp_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
 
-/* Where each packed sequence's attention keys are (pmp_trainer.h): sequence s
+/* Where each packed sequence's attention keys are (pmp_model.h): sequence s
  * owns the M_s tokens [start[s], start[s+1]) at positions shared[s] ...; its first
  * P_s = shared[s] positions are the first P_s tokens of root[s]. A family (a root
  * and the sequences sharing with it) is contiguous: family f is sequences

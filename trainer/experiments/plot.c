@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 extern char **environ;
 

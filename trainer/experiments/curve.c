@@ -6,9 +6,13 @@
  * Each cell runs in a forked child (a crash or an OOM kill loses one cell, not the
  * sweep; threads are split between --jobs children). The parent alone writes
  * curve.csv, rewriting it durably after every finished cell, so it never holds a
- * partial row; a resumed sweep skips the cells already in it and redoes the rest. */
+ * partial row; a resumed sweep skips the cells already in it and redoes the rest.
+ * A child prints nothing: a failed cell sends its pmp_err up a pipe, and the parent
+ * returns it (or hands it to cell_error when the sweep is already stopping). */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 const char pmp_curve_csv_header[] =
     "target,init,replicate,size,seed,pairs,groups,steps,eval_pairs,accuracy,accuracy_se,"
@@ -72,6 +76,7 @@ typedef struct cell {
     int seed;
     int done;
     pid_t pid;
+    int errfd;   /* read end of the child's error pipe, while it runs */
 } cell;
 
 static int read_file_opt(const char *path, char **out, size_t *len, pmp_err *err)
@@ -184,8 +189,32 @@ static void cell_dir(const pmp_curve_opts *o, const cell *c, pmp_buf *out)
     cell_name(o, c, out);
 }
 
-/* The child: one finetune; its row goes to CELL_DIR/row.csv (durably), then exit. */
-static int run_cell(const pmp_curve_opts *o, const cell *c, int threads)
+/* The child's error, whole, up its pipe (sizeof(pmp_err) < PIPE_BUF: one atomic write
+ * into an empty pipe, which cannot block). */
+_Static_assert(sizeof(pmp_err) <= PIPE_BUF, "a cell's error must fit one atomic pipe write");
+static void send_error(int fd, const pmp_err *err)
+{
+    ssize_t n = write(fd, err, sizeof *err);
+    (void)n;   /* nothing to do about it in the child: the parent then says "failed" */
+}
+
+/* The parent: the error a finished child sent, if it sent one whole. */
+static int receive_error(int fd, pmp_err *out)
+{
+    size_t got = 0;
+    while (got < sizeof *out) {
+        ssize_t n = read(fd, (char *)out + got, sizeof *out - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    out->msg[sizeof out->msg - 1] = '\0';
+    return got == sizeof *out;
+}
+
+/* The child: one finetune; its row goes to CELL_DIR/row.csv (durably), then exit.
+ * A failure goes up errfd. */
+static int run_cell(const pmp_curve_opts *o, const cell *c, int threads, int errfd)
 {
     pmp_buf dir = PMP_BUF_INIT, row = PMP_BUF_INIT, path = PMP_BUF_INIT;
     cell_dir(o, c, &dir);
@@ -214,7 +243,8 @@ static int run_cell(const pmp_curve_opts *o, const cell *c, int threads)
     int rc = pmp_run_train(&r, &res, &err);
     if (rc == 0 && !res.evaluated) rc = pmp_err_setc(&err, PMP_E_INTERNAL, "no evaluation was made");
     if (rc < 0) {
-        fprintf(stderr, "pmp-curve: cell %s: %s\n", dir.data, err.msg);
+        pmp_err_prefix(&err, "cell %s", dir.data);
+        send_error(errfd, &err);
         return 1;
     }
     const pmp_eval_result *e = &res.eval;
@@ -245,14 +275,15 @@ static int run_cell(const pmp_curve_opts *o, const cell *c, int threads)
     pmp_buf_clear(&path);
     pmp_buf_printf(&path, "%s/row.csv", dir.data);
     if (rc == 0) rc = pmp_write_file_durable(path.data, row.data, row.len, &err);
-    if (rc < 0) fprintf(stderr, "pmp-curve: %s\n", err.msg);
+    if (rc < 0) send_error(errfd, &err);
     pmp_buf_free(&dir);
     pmp_buf_free(&row);
     pmp_buf_free(&path);
     return rc < 0 ? 1 : 0;
 }
 
-/* The parent, when a child ends: its row joins curve.csv (rewritten durably). */
+/* The parent, when a child ends: its row joins curve.csv (rewritten durably); a failed
+ * child's own error, when it sent one, is the error. */
 static int collect(const pmp_curve_opts *o, cell *c, int status, const char *csv_path,
                    pmp_buf *csv, pmp_err *err)
 {
@@ -262,9 +293,18 @@ static int collect(const pmp_curve_opts *o, cell *c, int status, const char *csv
     char *row = NULL;
     size_t len = 0;
     int rc = 0;
+    pmp_err sent;
+    int have_sent = receive_error(c->errfd, &sent);
+    close(c->errfd);
+    c->errfd = -1;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        rc = pmp_err_setc(err, PMP_E_FAIL, "cell %s %s", dir.data,
-                         WIFSIGNALED(status) ? "was killed" : "failed (its error is above)");
+        if (have_sent && !WIFSIGNALED(status)) {
+            *err = sent;
+            rc = -1;
+        } else {
+            rc = pmp_err_setc(err, PMP_E_FAIL, "cell %s %s", dir.data,
+                              WIFSIGNALED(status) ? "was killed" : "failed");
+        }
     } else if (read_file_opt(path.data, &row, &len, err) <= 0 || !len || row[len - 1] != '\n') {
         rc = pmp_err_setc(err, PMP_E_INTERNAL, "cell %s: no result row", dir.data);
     } else {
@@ -302,7 +342,7 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
             for (size_t rep = 0; rep < 64; rep++)
                 for (size_t i = 0; i < o->n_inits; i++)
                     if (rep < o->inits[i].n_srcs)
-                        cells[k++] = (cell){(int)i, (int)rep, o->sizes[s], seed, 0, 0};
+                        cells[k++] = (cell){(int)i, (int)rep, o->sizes[s], seed, 0, 0, -1};
     if (k != n_cells) {
         free(cells);
         return pmp_err_setc(err, PMP_E_USAGE, "at most 64 replicates per init");
@@ -334,10 +374,17 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
         while (rc == 0 && running < (size_t)o->jobs && next < n_cells) {
             cell *c = &cells[next++];
             if (c->done) continue;
+            int pfd[2];
+            if (pipe2(pfd, O_CLOEXEC) < 0) {
+                rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "pipe: %s", strerror(errno));
+                break;
+            }
             fflush(NULL);
             pid_t pid = fork();
             if (pid < 0) {
                 rc = pmp_err_setc(err, pmp_errcode_from_errno(errno), "fork: %s", strerror(errno));
+                close(pfd[0]);
+                close(pfd[1]);
                 break;
             }
             if (pid == 0) {
@@ -345,8 +392,11 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
                  * cell directory the resumed sweep is redoing */
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (getppid() == 1) _exit(1);
-                _exit(run_cell(o, c, per_job));
+                close(pfd[0]);
+                _exit(run_cell(o, c, per_job, pfd[1]));
             }
+            close(pfd[1]);
+            c->errfd = pfd[0];
             c->pid = pid;
             running++;
         }
@@ -382,7 +432,8 @@ int pmp_curve_run(const pmp_curve_opts *o, pmp_curve_result *res, pmp_err *err)
                 cells[i].pid = 0;
                 running--;
                 pmp_err e2;
-                collect(o, &cells[i], status, path.data, &csv, &e2);
+                if (collect(o, &cells[i], status, path.data, &csv, &e2) < 0 && o->cell_error)
+                    o->cell_error(o->ctx, &e2);
             }
     }
     res->seconds = pmp_now() - t0;

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 /* ---- Student's t: the regularized incomplete beta by its continued fraction ---- */
 

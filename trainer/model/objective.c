@@ -1,5 +1,5 @@
 /* Packed batches, the binarised view, and the losses of the four objectives. */
-#include "pmp_trainer.h"
+#include "pmp_model.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Data-parallel pmp-train over MPI (trainer/dist.h): 2 ranks give 1 rank's loss curve
+# Data-parallel pmp-train over MPI (trainer/model/dist.c, pmp_model.h): 2 ranks give 1 rank's loss curve
 # (same global batch) to fp32 tolerance over 40 steps; an MPI run is bit-identical to
 # itself, and killed with kill -9 then resumed it ends with the uninterrupted run's
 # checkpoint bytes; --allreduce overlap gives the fused sum's bits on 2 ranks and a run
@@ -42,12 +42,13 @@ $MPI "$B/pmp-train" $SMALL --steps 300 --ckpt-every 10 --out ref2 -q || fail "se
 cmp -s ref/checkpoints/step-000000300 ref2/checkpoints/step-000000300 || fail "two MPI runs differ"
 for victim in 0 1; do
   rm -rf k
-  $MPI "$B/pmp-train" $SMALL --steps 300 --ckpt-every 10 --out k -q 2>/dev/null &
+  $MPI "$B/pmp-train" $SMALL --steps 300 --ckpt-every 10 --out "$T/k" -q 2>/dev/null &
   job=$!
   # any checkpoint (older ones are pruned: --keep 3)
   for _ in $(seq 400); do compgen -G "k/checkpoints/step-0*" >/dev/null && break; sleep 0.05; done
-  # the ranks (argv[0] is pmp-train's path), not mpirun, whose command line names it too
-  pid=$(pgrep -f "^[^ ]*/pmp-train .*--out k" | sed -n "$((victim + 1))p" || true)
+  # the ranks (argv[0] is pmp-train's path), not mpirun, whose command line names it too;
+  # by this test's own directory, never another test's pmp-train (extend.sh's --out k)
+  pid=$(pgrep -f "^[^ ]*/pmp-train .*--out $T/k( |\$)" | sed -n "$((victim + 1))p" || true)
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
   rc=0; timeout 60 bash -c "wait $job" 2>/dev/null || rc=$?
   wait $job 2>/dev/null || rc=$?
@@ -80,14 +81,18 @@ grep -q "fused or overlap" u.err || fail "bad --allreduce: $(cat u.err)"
 
 # a rank that dies: the job ends with an error, not a hang
 rm -rf d
-$MPI "$B/pmp-train" $SMALL --steps 100000 --ckpt-every 1000 --out d -q 2>/dev/null &
+$MPI "$B/pmp-train" $SMALL --steps 100000 --ckpt-every 1000 --out "$T/d" -q 2>/dev/null &
 job=$!
-for _ in $(seq 200); do [ "$(pgrep -f '^[^ ]*/pmp-train .*--out d' | wc -l)" -ge 2 ] && break; sleep 0.05; done
+# both ranks up and training (config.json is written after RUN/lock is taken); a loaded
+# machine may take seconds to start them
+for _ in $(seq 1200); do
+  [ "$(pgrep -f "^[^ ]*/pmp-train .*--out $T/d( |\$)" | wc -l)" -ge 2 ] && [ -e d/config.json ] && break; sleep 0.05
+done
 sleep 0.5
 # while it runs, a second training of the same directory is refused (RUN/lock)
 if "$B/pmp-train" $SMALL --steps 10 --out d --resume -q 2> lock.err; then fail "a second training of d/ started"; fi
 grep -q "being trained by another pmp-train" lock.err || fail "lock refusal: $(cat lock.err)"
-kill -9 "$(pgrep -f '^[^ ]*/pmp-train .*--out d' | tail -n 1)"
+kill -9 "$(pgrep -f "^[^ ]*/pmp-train .*--out $T/d( |\$)" | tail -n 1)"
 start=$(date +%s); rc=0
 while kill -0 $job 2>/dev/null; do
   [ $(( $(date +%s) - start )) -lt 60 ] || { kill -9 $job; fail "mpirun still running 60 s after a rank died"; }

@@ -6,7 +6,7 @@
 set -eu
 B="$PMP_BIN"; T="$PMP_TMP"; rm -rf "$T"; mkdir -p "$T"; cd "$T"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-python3 "$PMP_SRC/tests/train/reward_groups.py" stackexchange 5 24 > g.jsonl
+python3 "$PMP_SRC/tests/trainer/reward_groups.py" stackexchange 5 24 > g.jsonl
 "$B/pmp-bpe" train -q --vocab-size 300 --special '<|endoftext|>' --groups -o tok.json g.jsonl
 "$B/pmp-tokenize" -q --tokenizer tok.json -o shards g.jsonl
 P=$(python3 -c "import json; print(json.load(open('shards/manifest.json'))['stats']['pairs'])")
@@ -104,7 +104,7 @@ rc=0; "$B/pmp-train" score c --data shards --normalize -q > /dev/null 2> n.err |
 
 # TensorBoard (RUN/tb/): killed (PMP_FAULT) while writing the step-8 checkpoint, with
 # half a record cut off the event file's end, then resumed from step 4: the independent
-# reader (tests/train/tb_read.py) finds every checksum good, steps 1..12 once each, and
+# reader (tests/trainer/tb_read.py) finds every checksum good, steps 1..12 once each, and
 # every scalar equal to the log.jsonl line of its step.
 TB="$SMALL --data shards --eval shards --batch-pairs 8 --steps 12 --eval-every 5 --ckpt-every 4 --lr 1e-3"
 (PMP_FAULT=kill@40 "$B/pmp-train" $TB --out tb -q 2>/dev/null) 2>/dev/null && fail "PMP_FAULT=kill@40 did not stop the run"
@@ -115,5 +115,5 @@ truncate -s -7 "$ev"
 "$B/pmp-train" --resume --out tb -q || fail "resume"
 # Debian's python3, where python3-protobuf is (the reader cross-checks with it when there)
 PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-"$PY" "$PMP_SRC/tests/train/tb_read.py" tb --tsv tb.tsv || fail "TensorBoard events after a resume"
+"$PY" "$PMP_SRC/tests/trainer/tb_read.py" tb --tsv tb.tsv || fail "TensorBoard events after a resume"
 echo "reward.sh: ok"

@@ -8,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 static int num(json_object *o, const char *key, double *v)
 {

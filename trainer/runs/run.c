@@ -1,6 +1,6 @@
 /* run.c — the training loop over shards, with evaluation, log and exact resume
- * (pmp_trainer.h). Checkpoint sections: docs/checkpoint.md. */
-#include "pmp_trainer.h"
+ * (pmp_runs.h). Checkpoint sections: docs/checkpoint.md. */
+#include "pmp_runs.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -13,10 +13,7 @@
 
 #include "pmp_bpe.h"
 #include "pmp_ckpt.h"
-#include "dist.h"
-#include "gpt2io.h"
 #include "loader.h"
-#include "optim.h"
 #include "pmp_tfevents.h"
 #include "run_internal.h"
 
@@ -86,7 +83,7 @@ static pmp_batch_opts batch_opts(const run_ctx *r, const pmp_run_opts *o, int ev
     bo.binarize = o->binarize;
     bo.lm_targets = o->objective == PMP_OBJ_RANK && o->lm_coef > 0;
     bo.eval = eval;
-    bo.share_context = 1;   /* same results, fewer tokens (pmp_trainer.h) */
+    bo.share_context = 1;   /* same results, fewer tokens (pmp_model.h) */
     bo.eoc = r->eoc;
     bo.good_prefix = r->good;
     bo.bad_prefix = r->bad;
@@ -374,7 +371,7 @@ static int build_step(run_ctx *r, const pmp_run_opts *o, long s, pmp_batch *micr
 {
     uint64_t n = pmp_loader_pairs(r->train);
     pmp_batch_opts bo = batch_opts(r, o, 0);
-    /* this rank's micro-batches [rank*K, (rank+1)*K) of the step's ranks*K (dist.h) */
+    /* this rank's micro-batches [rank*K, (rank+1)*K) of the step's ranks*K (pmp_model.h, ranks) */
     int K = o->micro_batches, per = o->batch_pairs / (K * pmp_dist_size());
     int j0 = pmp_dist_rank() * K * per;
     *tokens = 0;

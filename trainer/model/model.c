@@ -1,5 +1,5 @@
 /* The model: parameter layout, activations, forward and backward over a packed batch. */
-#include "pmp_trainer.h"
+#include "pmp_model.h"
 
 #include <cblas.h>
 #include <dlfcn.h>

@@ -22,7 +22,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 for f in model.safetensors config.json tokenizer.json tokenizer_config.json; do
   [ -s "pm/$f" ] || fail "pm/$f missing"
 done
-/usr/bin/python3 "$PMP_SRC/tests/train/torch_rewards.py" --hf-dir pm scores.jsonl || fail "rewards from the directory"
+/usr/bin/python3 "$PMP_SRC/tests/trainer/torch_rewards.py" --hf-dir pm scores.jsonl || fail "rewards from the directory"
 
 if command -v node >/dev/null 2>&1 && [ -d "$PMP_SRC/bench/tokenizer/node_modules/tokenizers" ]; then
   # every pair is uncut at context 256: (prompt, chosen) must give exactly better_tokens

@@ -1,7 +1,6 @@
 /* AdamW, learning-rate schedule, clipping, and the training step. */
-#include "optim.h"
+#include "pmp_model.h"
 
-#include "dist.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -100,7 +99,7 @@ int pmp_optim_step(pmp_model *m, pmp_adamw *o, const pmp_schedule *s, float clip
 }
 
 /* --allreduce overlap: each gradient block's sum starts as the backward pass of the
- * step's last micro-batch finishes it (dist.h). */
+ * step's last micro-batch finishes it (pmp_model.h, ranks). */
 typedef struct block_sums {
     pmp_model *m;
     pmp_err *err;

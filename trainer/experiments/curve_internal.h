@@ -3,7 +3,7 @@
 #ifndef PMP_CURVE_INTERNAL_H
 #define PMP_CURVE_INTERNAL_H
 
-#include "pmp_trainer.h"
+#include "pmp_experiments.h"
 
 typedef struct curve_cell {   /* one row of a curve.csv */
     int target, init, rep, seed;
