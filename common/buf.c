@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void oom(size_t n)
 {
@@ -21,6 +22,20 @@ void *pmp_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p) oom(n * size);
+    return p;
+}
+
+void *pmp_xcalloc_huge(size_t n)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (n < huge) return pmp_xcalloc(1, n);
+    n = (n + huge - 1) / huge * huge;
+    void *p = aligned_alloc(huge, n);
+    if (!p) oom(n);
+#ifdef MADV_HUGEPAGE
+    madvise(p, n, MADV_HUGEPAGE);   /* advice only: without it the table still works */
+#endif
+    memset(p, 0, n);
     return p;
 }
 

@@ -89,6 +89,10 @@ char *pmp_buf_detach(pmp_buf *b);
 void *pmp_xmalloc(size_t n);
 void *pmp_xcalloc(size_t n, size_t size);
 void *pmp_xrealloc(void *p, size_t n);
+/* Zeroed memory for a large table read at random (free() releases it): from 2 MiB
+ * up, aligned to 2 MiB and marked for transparent huge pages where the system has
+ * them, so that lookups spread over many megabytes do not miss the TLB at every one. */
+void *pmp_xcalloc_huge(size_t n);
 char *pmp_xstrdup(const char *s);
 char *pmp_xstrndup(const char *s, size_t n);
 /* 1 when s ends with suffix. */

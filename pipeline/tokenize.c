@@ -19,7 +19,10 @@
 #include "pmp_tokenize.h"
 #include "tokenize_internal.h"
 
-#define BATCH_TEXT_BYTES (32u << 20)
+/* 4 MiB, not 32: the two alternating batches then reuse buffers that are still warm; at
+ * 32 MiB a run of a few batches first-touched every page (page faults were a fifth of
+ * the CPU time on 30 MB of groups, and 0.93 -> 0.80 CPU s with 4 MiB). */
+#define BATCH_TEXT_BYTES (4u << 20)
 
 void pmp_tokenize_opts_default(pmp_tokenize_opts *o)
 {

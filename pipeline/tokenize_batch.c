@@ -84,38 +84,53 @@ int pmp_tok_batch_encode(pmp_tok_batch *b, const pmp_bpe *bpe, pmp_bpe_scratch *
 {
     if (b->n_txt > b->cap_ids) {
         b->ids = pmp_xrealloc(b->ids, b->n_txt * sizeof *b->ids);
-        for (size_t i = b->cap_ids; i < b->n_txt; i++) b->ids[i] = (pmp_ids)PMP_IDS_INIT;
+        b->ids_arena = pmp_xrealloc(b->ids_arena, b->n_txt * sizeof *b->ids_arena);
+        b->ids_off = pmp_xrealloc(b->ids_off, b->n_txt * sizeof *b->ids_off);
         b->cap_ids = b->n_txt;
     }
+    if (threads > b->n_arena) {
+        b->arena = pmp_xrealloc(b->arena, (size_t)threads * sizeof *b->arena);
+        for (int t = b->n_arena; t < threads; t++) b->arena[t] = (pmp_ids)PMP_IDS_INIT;
+        b->n_arena = threads;
+    }
+    for (int t = 0; t < b->n_arena; t++) pmp_ids_clear(&b->arena[t]);
     int failed = 0;
     size_t bad = 0;
     long nt = (long)b->n_txt;
 #pragma omp parallel num_threads(threads)
     {
-        pmp_bpe_scratch *s = scratch[omp_get_thread_num()];
+        int th = omp_get_thread_num();
+        pmp_bpe_scratch *s = scratch[th];
+        pmp_ids *a = &b->arena[th];
 #pragma omp for schedule(dynamic, 8)
         for (long i = 0; i < nt; i++) {
-            pmp_ids_clear(&b->ids[i]);
-            if (pmp_bpe_encode(bpe, s, b->txt[i], b->len[i], 0, &b->ids[i], NULL) < 0) {
+            b->ids_arena[i] = th;
+            b->ids_off[i] = a->len;
+            if (pmp_bpe_encode(bpe, s, b->txt[i], b->len[i], 0, a, NULL) < 0) {
 #pragma omp critical
                 {
                     failed = 1;
                     bad = (size_t)i;
                 }
             }
+            b->ids[i].len = a->len - b->ids_off[i];
         }
     }
     if (failed) return pmp_err_setc(err, PMP_E_INPUT, "tokenizer failed on a text (text %zu of a batch)", bad);
+    /* the arenas no longer move: point each text's view into its arena */
+    for (size_t i = 0; i < b->n_txt; i++) {
+        b->ids[i].data = b->arena[b->ids_arena[i]].data + b->ids_off[i];
+        b->ids[i].cap = 0;
+    }
     return 0;
 }
 
 void pmp_tok_batch_reset(pmp_tok_batch *b)
 {
-    /* A slot keeps its token buffer for the next batch, unless a long text made
-     * it large: otherwise every slot would drift up to the longest text it ever
-     * held, and memory would creep with the input's size. */
-    for (size_t i = 0; i < b->n_txt && i < b->cap_ids; i++)
-        if (b->ids[i].cap > 8192) pmp_ids_free(&b->ids[i]);
+    /* An arena keeps its memory for the next batch, unless a long text made it large
+     * (16 MiB of ids): memory stays bounded by the batch size, not the longest line. */
+    for (int t = 0; t < b->n_arena; t++)
+        if (b->arena[t].cap > ((size_t)4 << 20)) pmp_ids_free(&b->arena[t]);
     for (size_t k = 0; k < b->nl; k++) {
         free(b->perr[k]);
         b->perr[k] = NULL;
@@ -144,7 +159,10 @@ void pmp_tok_batch_free(pmp_tok_batch *b)
     free(b->txt);
     free(b->len);
     free(b->role);
-    for (size_t i = 0; i < b->cap_ids; i++) pmp_ids_free(&b->ids[i]);
+    for (int t = 0; t < b->n_arena; t++) pmp_ids_free(&b->arena[t]);
+    free(b->arena);
     free(b->ids);
+    free(b->ids_arena);
+    free(b->ids_off);
     memset(b, 0, sizeof *b);
 }

@@ -29,9 +29,15 @@ typedef struct pmp_tok_batch {
     const char **txt;
     size_t *len;
     int *role;
-    pmp_ids *ids;
+    pmp_ids *ids;            /* views into the arenas (cap 0: they own nothing) */
     size_t *first_text;      /* n + 1 entries */
     size_t n_txt, cap_txt, cap_ids;
+    /* the ids of the texts, one arena per encoding thread, kept from batch to batch:
+     * text i is arena[ids_arena[i]] from ids_off[i] (no allocation per text) */
+    pmp_ids *arena;
+    int n_arena;
+    int *ids_arena;
+    size_t *ids_off;
 } pmp_tok_batch;
 
 void pmp_tok_batch_add_line(pmp_tok_batch *b, const char *line, size_t len, uint64_t lno);

@@ -22,6 +22,7 @@ enum { TOK_UNUSED = 0, TOK_ORDINARY = 1, TOK_SPECIAL = 2 };
  * merge loop may produce, as in tiktoken. len == 0 marks an empty slot. */
 typedef struct bpe_slot {
     uint64_t head;     /* the first 8 bytes (zero-padded): short tokens never touch pool */
+    uint64_t tail;     /* the last 8 bytes if len > 8: tokens up to 16 bytes never do either */
     uint32_t off;      /* into pool */
     uint16_t len;
     uint16_t tag;      /* high bits of the hash: most misses end without a compare */
@@ -118,17 +119,21 @@ static inline uint64_t hash_key(const unsigned char *p, size_t len, uint64_t hea
     return XXH3_64bits(p, len);
 }
 
-/* Bytes 8..len of a and b equal, given their first 8 do: up to 16 bytes by one
- * overlapping 8-byte load each, not a call to memcmp. */
-static inline int tail_equal(const void *a, const void *b, size_t len)
+/* The last 8 bytes of p[0..len), len > 8 (a load inside the string). */
+static inline uint64_t load_tail(const unsigned char *p, size_t len)
 {
-    if (len <= 16) {
-        uint64_t x, y;
-        memcpy(&x, (const char *)a + len - 8, 8);
-        memcpy(&y, (const char *)b + len - 8, 8);
-        return x == y;
-    }
-    return memcmp((const char *)a + 8, (const char *)b + 8, len - 8) == 0;
+    uint64_t w;
+    memcpy(&w, p + len - 8, 8);
+    return w;
+}
+
+/* Bytes 8..len of slot s's token and of p equal, given their first 8 do (len > 8):
+ * up to 16 bytes by the slot's copy of its last 8, without touching the pool. */
+static inline int tail_equal(const char *pool, const struct bpe_slot *s, const unsigned char *p,
+                             size_t len)
+{
+    if (s->tail != load_tail(p, len)) return 0;
+    return len <= 16 || memcmp(pool + s->off + 8, p + 8, len - 16) == 0;
 }
 
 /* Lookup with the hash already computed (bpe_key), so that callers can
@@ -141,7 +146,7 @@ static inline const bpe_slot *bpe_find_h(const pmp_bpe *b, const unsigned char *
         const bpe_slot *s = &b->slots[i];
         if (!s->len) return NULL;
         if (s->tag == tag && s->len == len && s->head == head &&
-            (len <= 8 || tail_equal(b->pool.data + s->off, p, len)))
+            (len <= 8 || tail_equal(b->pool.data, s, p, len)))
             return s;
     }
 }

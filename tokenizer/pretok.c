@@ -103,6 +103,41 @@ static inline size_t run_letters(const unsigned char *t, size_t len, size_t k)
 
 static inline int is_crlf(unsigned b) { return b == '\r' || b == '\n'; }
 
+/* ASCII byte classes for the fast paths below: each piece that starts and ends among
+ * ASCII bytes is cut by one table lookup per decision; a decision that meets a byte
+ * >= 0x80 hands the piece to the general matcher, from its start. */
+enum { A_LOW = 1, A_UP = 2, A_DIG = 4, A_WS = 8, A_CRLF = 16, A_O = 32, A_HI = 64 };
+#define A_LET (A_LOW | A_UP)
+#define A_ROW(b)                                                                                  \
+    ((b) >= 0x80 ? A_HI                                                                           \
+     : (b) >= 'a' && (b) <= 'z' ? A_LOW                                                          \
+     : (b) >= 'A' && (b) <= 'Z' ? A_UP                                                           \
+     : (b) >= '0' && (b) <= '9' ? A_DIG                                                          \
+     : (b) == '\r' || (b) == '\n' ? (A_WS | A_CRLF)                                               \
+     : (b) == ' ' || ((b) >= 0x09 && (b) <= 0x0D) ? A_WS                                          \
+                                                 : A_O)
+#define A_R4(b) A_ROW(b), A_ROW((b) + 1), A_ROW((b) + 2), A_ROW((b) + 3)
+#define A_R16(b) A_R4(b), A_R4((b) + 4), A_R4((b) + 8), A_R4((b) + 12)
+#define A_R64(b) A_R16(b), A_R16((b) + 16), A_R16((b) + 32), A_R16((b) + 48)
+static const unsigned char acls[256] = {A_R64(0), A_R64(64), A_R64(128), A_R64(192)};
+
+/* Class of t[k], or A_HI past the end (so "past the end" needs no test of its own
+ * where the decision is the same as for a non-ASCII byte: fall back). */
+static inline unsigned acl(const unsigned char *t, size_t len, size_t k)
+{
+    return k < len ? acls[t[k]] : A_HI;
+}
+
+/* End of the run of ASCII bytes of class mask from k; a byte >= 0x80 where the run
+ * stops continues it through the general classes (gmask): the same end as run(). */
+static inline size_t arun(const unsigned char *t, size_t len, size_t k, unsigned mask,
+                          unsigned gmask)
+{
+    while (k < len && (acls[t[k]] & mask)) k++;
+    if (k < len && t[k] >= 0x80) return run(t, len, k, gmask);
+    return k;
+}
+
 /* A whitespace run starting at i (the character there is White_Space):
  * cl100k and o200k first try `\s*[\r\n]+` (crlf = 1), which ends after the run's
  * last CR or LF; then `\s+(?!\S)`: the run to the end of the text, or all but its
@@ -150,7 +185,37 @@ static inline size_t contraction_i(const unsigned char *t, size_t len, size_t i)
 }
 
 /* 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
-static size_t gpt2_piece(const unsigned char *t, size_t len, size_t i)
+static size_t gpt2_general(const unsigned char *t, size_t len, size_t i);
+
+/* gpt2 when t[i] (and t[i+1] after a space) is ASCII; 0: use gpt2_general. */
+static inline size_t gpt2_ascii(const unsigned char *t, size_t len, size_t i)
+{
+    unsigned a = acls[t[i]];
+    size_t j = i;
+    if (t[i] == ' ') {
+        unsigned a2 = acl(t, len, i + 1);
+        if (a2 & A_HI) return 0;   /* a non-ASCII character, or the end */
+        if (!(a2 & A_WS)) {
+            j = i + 1;
+            a = a2;
+        }
+    } else if (t[i] == '\'') {
+        size_t c = contraction(t, len, i);
+        if (c) return i + c;
+    }
+    if (a & A_LET) return run_letters(t, len, j + 1);
+    if (a & A_DIG) return arun(t, len, j + 1, A_DIG, M_N);
+    if (a & A_O) return arun(t, len, j + 1, A_O, M_O);
+    return 0;   /* whitespace, or a byte >= 0x80 */
+}
+
+static inline size_t gpt2_piece(const unsigned char *t, size_t len, size_t i)
+{
+    size_t e = gpt2_ascii(t, len, i);
+    return e ? e : gpt2_general(t, len, i);
+}
+
+static size_t gpt2_general(const unsigned char *t, size_t len, size_t i)
 {
     if (t[i] == '\'') {
         size_t c = contraction(t, len, i);
@@ -176,7 +241,58 @@ static size_t gpt2_piece(const unsigned char *t, size_t len, size_t i)
 
 /* (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
  * ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
-static size_t cl100k_piece(const unsigned char *t, size_t len, size_t i)
+static size_t cl100k_general(const unsigned char *t, size_t len, size_t i);
+
+/* Up to 3 digits from i (t[i] is one) where all are ASCII and so is the byte after;
+ * 0 if a byte >= 0x80 comes first (it may be a digit of another script). */
+static inline size_t digits3(const unsigned char *t, size_t len, size_t i)
+{
+    size_t k = i + 1;
+    for (int d = 1; d < 3; d++, k++) {
+        unsigned a = acl(t, len, k);
+        if (a & A_DIG) continue;
+        return k < len && (a & A_HI) ? 0 : k;
+    }
+    return k;
+}
+
+/* cl100k when the bytes it decides on are ASCII; 0: use cl100k_general. */
+static inline size_t cl100k_ascii(const unsigned char *t, size_t len, size_t i)
+{
+    unsigned a = acls[t[i]];
+    if (a & A_LET) return run_letters(t, len, i + 1);
+    if (a & A_HI) return 0;
+    if (t[i] == '\'') {
+        size_t c = contraction_i(t, len, i);
+        if (c) return i + c;
+    }
+    if (a & A_DIG) return digits3(t, len, i);
+    unsigned a2 = acl(t, len, i + 1);
+    if (!(a & A_CRLF)) {
+        /* [^\r\n\p{L}\p{N}]\p{L}+ */
+        if (a2 & A_LET) return run_letters(t, len, i + 2);
+        if (a2 & A_HI) return 0;
+    }
+    size_t j = i;
+    if (t[i] == ' ' && (a2 & A_O)) {
+        j = i + 1;
+        a = a2;
+    }
+    if (a & A_O) {
+        size_t k = arun(t, len, j + 1, A_O, M_O);
+        while (k < len && is_crlf(t[k])) k++;
+        return k;
+    }
+    return 0;   /* whitespace */
+}
+
+static inline size_t cl100k_piece(const unsigned char *t, size_t len, size_t i)
+{
+    size_t e = cl100k_ascii(t, len, i);
+    return e ? e : cl100k_general(t, len, i);
+}
+
+static size_t cl100k_general(const unsigned char *t, size_t len, size_t i)
 {
     size_t c = contraction_i(t, len, i);
     if (c) return i + c;
@@ -247,7 +363,62 @@ static size_t o200k_letters(const unsigned char *t, size_t len, size_t s, int se
 /* [^\r\n\p{L}\p{N}]?[UP]*[LO]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|
  * [^\r\n\p{L}\p{N}]?[UP]+[LO]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}|
  *  ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
-static size_t o200k_piece(const unsigned char *t, size_t len, size_t i)
+static size_t o200k_general(const unsigned char *t, size_t len, size_t i);
+
+/* o200k's letters from s (t[s] an ASCII letter): capitals [A-Z]* then lower case.
+ * Either alternative matches (a capital start makes [UP]+ non-empty, a lower-case
+ * one [LO]+), and both end at the end of the lower-case run: ASCII capitals are
+ * never LO, so [UP]*[LO]+ has nothing to give back. 0 if the capitals run into a
+ * byte >= 0x80 (a non-ASCII UP character may be LO as well: the general path). */
+static inline size_t o200k_ascii_word(const unsigned char *t, size_t len, size_t s)
+{
+    size_t k = s;
+    while (k < len && (unsigned)(t[k] - 'A') < 26) k++;
+    if (k < len && t[k] >= 0x80) return 0;
+    size_t w = ascii_run_end(t, len, k, 1);
+    if (w < len && t[w] >= 0x80) w = run(t, len, w, M_LO);
+    return w;
+}
+
+/* o200k when the bytes it decides on are ASCII; 0: use o200k_general. */
+static inline size_t o200k_ascii(const unsigned char *t, size_t len, size_t i)
+{
+    unsigned a = acls[t[i]];
+    size_t e = 0;
+    if (a & A_LET) {
+        e = o200k_ascii_word(t, len, i);
+    } else if (a & A_HI) {
+        return 0;
+    } else if (a & A_DIG) {
+        return digits3(t, len, i);
+    } else {
+        unsigned a2 = acl(t, len, i + 1);
+        if (!(a & A_CRLF) && (a2 & A_LET)) {
+            e = o200k_ascii_word(t, len, i + 1);
+        } else {
+            if (a2 & A_HI) return 0;
+            /* no letters: ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, else whitespace */
+            size_t j = i;
+            if (t[i] == ' ' && (a2 & A_O)) {
+                j = i + 1;
+                a = a2;
+            }
+            if (!(a & A_O)) return 0;
+            size_t k = arun(t, len, j + 1, A_O, M_O);
+            while (k < len && (is_crlf(t[k]) || t[k] == '/')) k++;
+            return k;
+        }
+    }
+    return e ? e + contraction_i(t, len, e) : 0;
+}
+
+static inline size_t o200k_piece(const unsigned char *t, size_t len, size_t i)
+{
+    size_t e = o200k_ascii(t, len, i);
+    return e ? e : o200k_general(t, len, i);
+}
+
+static size_t o200k_general(const unsigned char *t, size_t len, size_t i)
 {
     unsigned n, cls = peek(t, i, &n);
     /* The prefix [^\r\n\p{L}\p{N}] is tried first, then no prefix; the first

@@ -43,6 +43,7 @@ static void slot_insert(bpe_slot *slots, uint32_t mask, const char *pool, bpe_sl
 {
     const unsigned char *p = (const unsigned char *)pool + v.off;
     v.head = load_head(p, v.len);
+    v.tail = v.len > 8 ? load_tail(p, v.len) : 0;
     uint64_t h = hash_key(p, v.len, v.head);
     v.tag = (uint16_t)(h >> 48);
     uint32_t i = (uint32_t)h & mask;
@@ -53,7 +54,7 @@ static void slot_insert(bpe_slot *slots, uint32_t mask, const char *pool, bpe_sl
 static void grow_slots(pmp_bpe *b)
 {
     uint32_t mask = b->slot_mask * 2 + 1;
-    bpe_slot *ns = pmp_xcalloc((size_t)mask + 1, sizeof *ns);
+    bpe_slot *ns = pmp_xcalloc_huge(((size_t)mask + 1) * sizeof *ns);
     for (uint32_t i = 0; i <= b->slot_mask; i++)
         if (b->slots[i].len) slot_insert(ns, mask, b->pool.data, b->slots[i]);
     free(b->slots);
@@ -128,7 +129,7 @@ int pmp_bpe_add_token(pmp_bpe *b, uint32_t id, const void *bytes, size_t len, ui
         b->byte_id[*(const unsigned char *)bytes] = id;
     if (rank != BPE_NO_RANK) {
         if ((b->n_slots_used + 1) * 2 > b->slot_mask) grow_slots(b);
-        bpe_slot v = {0, off, (uint16_t)len, 0, rank, id};
+        bpe_slot v = {0, 0, off, (uint16_t)len, 0, rank, id};
         slot_insert(b->slots, b->slot_mask, b->pool.data, v);
         b->n_slots_used++;
     }

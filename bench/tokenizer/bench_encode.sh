@@ -28,6 +28,9 @@ ROUNDS=${ROUNDS:-2}
 CORPORA=${CORPORA:-"hh se"}
 H="$PMP_SRC/bench/tokenizer"
 mkdir -p "$PMP_TMP"
+# absolute paths: the script works inside PMP_TMP (PMP_BIN=build/bin used to fail there)
+PMP_BIN=$(cd "$PMP_BIN" && pwd) PMP_SRC=$(cd "$PMP_SRC" && pwd) PMP_SHARED=$(cd "$PMP_SHARED" && pwd) PMP_TMP=$(cd "$PMP_TMP" && pwd)
+D="$PMP_SHARED/bpe" H="$PMP_SRC/bench/tokenizer"
 cd "$PMP_TMP"
 PY=/usr/bin/python3
 $PY - "$PMP_SHARED/hhh/hh-rlhf-harmless-base-test.jsonl.gz" > hh.jsonl <<'PYEOF'
