@@ -1,4 +1,4 @@
-/* groupby.c — the external group-by of groupby.h.
+/* groupby.c — the external group-by of pmp_groupby.h.
  *
  * Adding: records are appended to one arena (u32 klen, u32 vlen, key, value) with
  * an index entry each (8-byte key prefix + arena offset). When the next record
@@ -23,7 +23,7 @@
  * so the output is the same for every budget and every limit. A run at rest is a
  * bare descriptor; buffers exist only while a run is written or merged.
  */
-#include "groupby.h"
+#include "pmp_groupby.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* hh.c — hh-rlhf pairs to comparison groups (hh.h). */
-#include "hh.h"
+#include "pmp_hh.h"
 
 #include <json-c/json.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
-/* pairing.c — ranked pairs from a group (pairing.h). */
+/* pairing.c — ranked pairs from a group (pmp_pairing.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
-#include "pairing.h"
+#include "pmp_pairing.h"
 
 #define PAIR_SEED 0x706d702d70616972ull   /* "pmp-pair" */
 

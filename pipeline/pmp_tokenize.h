@@ -72,4 +72,16 @@ int pmp_tokenize_dir_nonempty(const char *dir, pmp_err *err);
 int pmp_tokenize_dir_clean(const char *dir, const pmp_manifest *m, int drop_manifest,
                            pmp_err *err);
 
+/* ---- a set of distinct texts (tokenize_text.c): --text keeps the first occurrence
+ * of each text; pmp-shard leaks finds the keys and contexts both splits hold ---- */
+
+typedef struct pmp_text_set pmp_text_set;
+pmp_text_set *pmp_text_set_new(void);
+void pmp_text_set_free(pmp_text_set *s);
+/* 1 if the text was new (now added), 0 if seen before. */
+int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len);
+/* 1 if the text is in the set (nothing is added). */
+int pmp_text_set_has(const pmp_text_set *s, const char *text, size_t len);
+size_t pmp_text_set_size(const pmp_text_set *s);
+
 #endif

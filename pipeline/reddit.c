@@ -1,12 +1,12 @@
 /* reddit.c — the whole extraction: dump lines -> items keyed by thread through
  * the external group-by -> one thread at a time -> groups. */
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "groupby.h"
+#include "pmp_groupby.h"
 #include "pmp_input.h"
 
 typedef struct run {

@@ -1,6 +1,6 @@
 /* reddit_parse.c — one pushshift NDJSON line -> pmp_reddit_item, base36 ids,
  * and the compact binary form items take through the group-by. */
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * comments, from the group-by) -> one group per parent with >= 2 eligible replies
  * of differing scores. The thread is small next to a month, so it is held in
  * memory, turned into groups, and dropped. */
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 #include <math.h>
 #include <stdlib.h>

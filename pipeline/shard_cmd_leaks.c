@@ -18,7 +18,7 @@
 
 #include "pmp_dedup.h"
 #include "shard_cmd.h"
-#include "tokenize_internal.h"
+#include "pmp_tokenize.h"
 
 typedef struct leak_source {
     char *name;

@@ -1,7 +1,7 @@
 /* source_hh.c — `pmp-extract hh` as a pmp_source: the flags and stats of pmp_hh_extract(). */
 #include <stdio.h>
 
-#include "hh.h"
+#include "pmp_hh.h"
 #include "pmp_extract.h"
 
 PMP_EXTRACT_COUNTS(pmp_hh_stats);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "pmp_extract.h"
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 typedef struct reddit_state {
     pmp_reddit_opts o;

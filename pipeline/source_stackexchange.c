@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "pmp_extract.h"
-#include "stackexchange.h"
+#include "pmp_stackexchange.h"
 
 PMP_EXTRACT_COUNTS(pmp_se_stats);
 

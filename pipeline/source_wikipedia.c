@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "pmp_extract.h"
-#include "wikipedia.h"
+#include "pmp_wikipedia.h"
 
 PMP_EXTRACT_COUNTS(pmp_wiki_stats);
 

@@ -11,13 +11,13 @@
  * Bodies travel as raw HTML and are converted to text only for questions that
  * make a group: most answers never need it.
  */
-#include "stackexchange.h"
+#include "pmp_stackexchange.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "groupby.h"
+#include "pmp_groupby.h"
 #include "html_text.h"
 
 #define DEFAULT_MEM (1ULL << 30)

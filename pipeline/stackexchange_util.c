@@ -1,6 +1,6 @@
 /* stackexchange_util.c — the small pure rules of the StackExchange extractor:
  * site names, the PMP score, dump dates, tags. */
-#include "stackexchange.h"
+#include "pmp_stackexchange.h"
 
 #include <math.h>
 #include <string.h>

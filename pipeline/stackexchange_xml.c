@@ -9,7 +9,7 @@
  * An undeclared entity reference is a well-formedness error. libxml2 never prints:
  * its errors are captured and returned as "file:line: message".
  */
-#include "stackexchange.h"
+#include "pmp_stackexchange.h"
 
 #include <stdlib.h>
 #include <string.h>

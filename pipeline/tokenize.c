@@ -14,7 +14,7 @@
 #include "pmp_bpe.h"
 #include "pmp_group.h"
 #include "pmp_input.h"
-#include "pairing.h"
+#include "pmp_pairing.h"
 #include "pmp_shard.h"
 #include "pmp_tokenize.h"
 #include "tokenize_internal.h"

@@ -9,6 +9,7 @@
 
 #include "pmp_bpe.h"
 #include "pmp_group.h"
+#include "pmp_tokenize.h"
 
 typedef struct pmp_tok_batch {
     /* raw lines, parsed in parallel into groups[0..nl) */
@@ -49,21 +50,14 @@ int pmp_tok_batch_encode(pmp_tok_batch *b, const pmp_bpe *bpe, pmp_bpe_scratch *
 void pmp_tok_batch_reset(pmp_tok_batch *b);
 void pmp_tok_batch_free(pmp_tok_batch *b);
 
-/* ---- --text: the distinct texts seen so far (tokenize_text.c) ---- */
+/* ---- --text: the distinct texts seen so far (tokenize_text.c; the set itself is
+ * public, pmp_tokenize.h, for pmp-shard leaks) ---- */
 
-typedef struct pmp_text_set pmp_text_set;
 typedef struct pmp_text_counts {
     uint64_t texts;        /* non-empty contexts and responses read */
     uint64_t duplicates;   /* of those, the ones seen before */
 } pmp_text_counts;
 
-pmp_text_set *pmp_text_set_new(void);
-void pmp_text_set_free(pmp_text_set *s);
-/* 1 if the text was new (now added), 0 if seen before. */
-int pmp_text_set_add(pmp_text_set *s, const char *text, size_t len);
-/* 1 if the text is in the set (nothing is added). */
-int pmp_text_set_has(const pmp_text_set *s, const char *text, size_t len);
-size_t pmp_text_set_size(const pmp_text_set *s);
 /* Adds g's texts in order (context, then responses); keep[i] = 1 for each one that was
  * new and non-empty (keep has 1 + n_responses entries). Returns 1 if any was. */
 int pmp_text_set_mark(pmp_text_set *s, const pmp_group *g, unsigned char *keep,

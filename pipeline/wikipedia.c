@@ -6,7 +6,7 @@
  * B's (the previous one), whatever the radius.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "wikipedia.h"
+#include "pmp_wikipedia.h"
 
 #include <math.h>
 #include <pcre2.h>

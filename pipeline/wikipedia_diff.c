@@ -7,7 +7,7 @@
  * table (a rewrite, not vandalism), it is treated as one change, which the
  * caller then drops as too large.
  */
-#include "wikipedia.h"
+#include "pmp_wikipedia.h"
 
 #include <stdlib.h>
 #include <string.h>

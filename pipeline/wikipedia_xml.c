@@ -6,7 +6,7 @@
  * parser runs with XML_PARSE_NONET and without XML_PARSE_NOENT / DTDLOAD: the
  * export format needs only the predefined entities, which SAX2 decodes anyway.
  */
-#include "wikipedia.h"
+#include "pmp_wikipedia.h"
 
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>

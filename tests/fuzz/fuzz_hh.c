@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "fuzz_util.h"
-#include "hh.h"
+#include "pmp_hh.h"
 
 static char in_path[320], out_path[320];
 

@@ -27,7 +27,7 @@
 
 #include "fuzz_util.h"
 #include "pmp_ndjson.h"
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 static const char *const keys[] = {"id", "body", "score", "parent_id", "link_id", "title",
                                    "stickied", "created_utc", "", "a"};

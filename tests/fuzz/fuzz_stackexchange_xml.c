@@ -29,7 +29,7 @@
 
 #include "fuzz_util.h"
 #include "fuzz_xml.h"
-#include "stackexchange.h"
+#include "pmp_stackexchange.h"
 
 static char posts_path[320], votes_path[320], out_path[320];
 

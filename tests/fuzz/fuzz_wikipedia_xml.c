@@ -24,7 +24,7 @@
 
 #include "fuzz_util.h"
 #include "fuzz_xml.h"
-#include "wikipedia.h"
+#include "pmp_wikipedia.h"
 
 static char in_path[320];
 

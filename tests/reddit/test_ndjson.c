@@ -15,7 +15,7 @@
 
 #include "pmp_input.h"
 #include "pmp_ndjson.h"
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 static const char *const K[] = {"a", "b", "c"};
 

@@ -1,10 +1,10 @@
-/* reddit.h — pushshift Reddit dumps (RC_ comments, RS_ submissions; NDJSON,
+/* pmp_reddit.h — pushshift Reddit dumps (RC_ comments, RS_ submissions; NDJSON,
  * any compression pmp_input reads) -> sibling-comment comparison groups.
  *
  * One group per parent (a submission t3_ or a comment t1_) with >= 2 eligible
  * direct replies carrying >= 2 distinct scores. Comments of one thread are spread
  * over a whole month, so every comment (and every submission) goes through the
- * external group-by (groupby.h) keyed by its thread (link_id as a big-endian
+ * external group-by (pmp_groupby.h) keyed by its thread (link_id as a big-endian
  * u64); each key group is then one whole thread, whose tree is built in memory,
  * turned into groups and freed. Output order (docs/reddit.md):
  *   threads by numeric link id; inside a thread, the submission's group first, then

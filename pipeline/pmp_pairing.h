@@ -1,4 +1,4 @@
-/* pairing.h — which ranked pairs (better, worse) a comparison group yields
+/* pmp_pairing.h — which ranked pairs (better, worse) a comparison group yields
  * (docs/tokenize.md, "pairing policy"). One module, so pmp-tokenize, the tests
  * and the docs agree on a single definition. */
 #ifndef PMP_PAIRING_H

@@ -1,4 +1,4 @@
-/* stackexchange.h — StackExchange data dumps (Posts.xml, Votes.xml) to
+/* pmp_stackexchange.h — StackExchange data dumps (Posts.xml, Votes.xml) to
  * comparison groups (docs/stackexchange.md).
  *
  * One group per question with at least two answers: context = title, blank line,
@@ -9,7 +9,7 @@
  *
  * Streaming and bounded memory: the XML is read with libxml2's SAX2 push parser
  * (no DTD, no entity substitution, no network) and questions and answers meet in
- * the external group-by (groupby.h), keyed by question Id, so rows may come in
+ * the external group-by (pmp_groupby.h), keyed by question Id, so rows may come in
  * any order and the output, ordered by question Id, is the same for every memory
  * budget.
  */

@@ -1,4 +1,4 @@
-/* groupby.h — external group-by: bring together records that share a key
+/* pmp_groupby.h — external group-by: bring together records that share a key
  * when the input is far larger than memory.
  *
  * Records (key, value) are added in any order. Up to mem_budget bytes are held in

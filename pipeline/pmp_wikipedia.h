@@ -1,4 +1,4 @@
-/* wikipedia.h — vandalism-revert comparison groups from MediaWiki XML
+/* pmp_wikipedia.h — vandalism-revert comparison groups from MediaWiki XML
  * exports with full revision history (export schemas 0.3 to 0.11), streamed.
  *
  * The rule (docs/wikipedia.md): revision R is an identity revert when its text

@@ -1,4 +1,4 @@
-/* hh.h — Anthropic hh-rlhf ({"chosen": ..., "rejected": ...} JSONL) to
+/* pmp_hh.h — Anthropic hh-rlhf ({"chosen": ..., "rejected": ...} JSONL) to
  * two-response comparison groups.
  *
  * Context is the dialogue up to and including the last "\n\nAssistant:" of each
