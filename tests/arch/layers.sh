@@ -5,9 +5,14 @@
 #     never another folder's internal header;
 #  2. every symbol a layer's library exports starts with pmp_ (internal functions
 #     too: a static library exports everything that is not static).
-# A layer may have rooms, subfolders with a library of their own (pipeline/dedup/):
-# a room is a folder of its layer, so its internal headers stay inside it, and its
-# public header (pmp_*.h) is one more public header of the layer.
+# A layer may have rooms, subfolders holding C sources (pipeline/dedup/,
+# pipeline/extract/sources/hh/): a room is a folder of its layer, so its internal
+# headers stay inside it, and its public header (pmp_*.h) is one more public header
+# of the layer. A layer with rooms orders them in LAYER/rooms.txt, bottom up, one
+# level a line (several rooms on a line, or a glob, are peers):
+#  3. a room includes only the public headers of rooms on lower lines; peers never
+#     include each other. The layer's own folder comes after all its rooms (".", on a
+#     line of its own, places it lower); a room missing from rooms.txt is an error.
 # Usage: layers.sh SRC_DIR [LIBRARY.a ...]
 set -u
 SRC="$1"; shift
@@ -22,6 +27,36 @@ for d in "${LAYERS[@]}"; do
   FOLDERS+=("$d")
   while IFS= read -r room; do FOLDERS+=("${room#$SRC/}"); done < <(
     find "$SRC/$d" -mindepth 1 -type d -exec sh -c 'ls "$1"/*.[ch] >/dev/null 2>&1' _ {} \; -print | sort)
+done
+
+# The room order: level[folder] within its layer, from LAYER/rooms.txt.
+declare -A level
+for d in "${LAYERS[@]}"; do
+  [ -d "$SRC/$d" ] || continue
+  rooms=(); for f in "${FOLDERS[@]}"; do [[ "$f" == "$d"/* ]] && rooms+=("${f#$d/}"); done
+  level[$d]=1000000
+  [ ${#rooms[@]} = 0 ] && continue
+  if [ ! -f "$SRC/$d/rooms.txt" ]; then
+    echo "layers: $d/ has rooms (${rooms[*]}) but no $d/rooms.txt ordering them"; fail=1; continue
+  fi
+  n=0
+  while IFS= read -r line; do
+    line=${line%%#*}; read -ra globs <<< "$line"
+    [ ${#globs[@]} = 0 ] && continue
+    for g in "${globs[@]}"; do
+      hit=0
+      if [ "$g" = . ]; then level[$d]=$n; continue; fi
+      for r in "${rooms[@]}"; do
+        # shellcheck disable=SC2053   # $g is a glob on purpose
+        if [[ "$r" == $g ]]; then level[$d/$r]=$n; hit=1; fi
+      done
+      [ $hit = 1 ] || { echo "layers: $d/rooms.txt names $g, which is no room of $d/"; fail=1; }
+    done
+    n=$((n + 1))
+  done < "$SRC/$d/rooms.txt"
+  for r in "${rooms[@]}"; do
+    [ -n "${level[$d/$r]:-}" ] || { echo "layers: $d/$r/ is a room missing from $d/rooms.txt"; fail=1; }
+  done
 done
 
 declare -A home   # header name -> folder (layer or layer/room)
@@ -49,6 +84,8 @@ for d in "${FOLDERS[@]}"; do
         echo "layers: $d/$(basename "$f"):$line includes $owner/$inc: $owner/ is a layer above $d/"; fail=1
       elif [[ "$inc" != pmp_*.h ]]; then
         echo "layers: $d/$(basename "$f"):$line includes $owner/$inc, an internal header of $owner/"; fail=1
+      elif [ "${owner%%/*}" = "${d%%/*}" ] && [ "${level[$owner]:-0}" -ge "${level[$d]:-0}" ]; then
+        echo "layers: $d/$(basename "$f"):$line includes $owner/$inc: $owner/ is not below $d/ in ${d%%/*}/rooms.txt"; fail=1
       fi
     done < <(grep -n '^#include "' "$f" | sed 's/^\([0-9]*\):#include /\1:/')
   done
