@@ -8,26 +8,19 @@
 
 #include "pmp_extract.h"
 
-extern const pmp_source pmp_source_hh, pmp_source_reddit, pmp_source_stackexchange,
-    pmp_source_wikipedia;
-
-static const pmp_source *const sources[] = {
-    &pmp_source_hh,
-    &pmp_source_reddit,
-    &pmp_source_stackexchange,
-    &pmp_source_wikipedia,
-};
+/* extract_sources.c, generated from sources.list: {&pmp_source_NAME, ..., NULL} */
+extern const pmp_source *const pmp_extract_table[];
 
 const pmp_source *const *pmp_extract_sources(size_t *n)
 {
-    *n = sizeof sources / sizeof sources[0];
-    return sources;
+    for (*n = 0; pmp_extract_table[*n];) ++*n;
+    return pmp_extract_table;
 }
 
 const pmp_source *pmp_extract_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++)
-        if (!strcmp(sources[i]->name, name)) return sources[i];
+    for (size_t i = 0; pmp_extract_table[i]; i++)
+        if (!strcmp(pmp_extract_table[i]->name, name)) return pmp_extract_table[i];
     return NULL;
 }
 
@@ -51,6 +44,12 @@ void pmp_extract_report_str(pmp_extract_report *r, const char *key, const char *
 {
     pmp_extract_stat *s = report_slot(r, key);
     if (s) s->str = v;
+}
+
+void pmp_extract_progress(const pmp_extract_sink *sink, uint64_t in_bytes, uint64_t items,
+                          const char *unit)
+{
+    if (sink->progress) sink->progress(sink->ctx, in_bytes, items, unit);
 }
 
 static void on_progress(void *ctx, uint64_t in_bytes, uint64_t items, const char *unit)

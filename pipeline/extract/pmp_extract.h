@@ -1,16 +1,23 @@
 /* pmp_extract.h — the extractor interface: a public dump in, comparison groups out
- * (records: docs/records.md).
+ * (records: docs/records.md; adding a source: docs/sources.md).
  *
- * Every source (hh, reddit, stackexchange, wikipedia) is one pmp_source: its own
- * options with their defaults, a run that pushes groups to a writer, and its stats
- * as a table of named counters. The pmp-extract driver (extract.c) does the rest
- * once for all of them: flags, --help, input arguments (any number, read in order,
- * "-" at most once), the group writer, progress,
- * --quiet/--json and the error-to-exit-status mapping.
- *
- * Adding a fifth source is one file pair (the extractor NAME.c/NAME.h and its
- * adapter source_NAME.c defining `const pmp_source pmp_source_NAME`) and one row
- * in pmp_extract_sources().
+ * Every source (the list: sources.list) is a room extract/sources/NAME/ with two
+ * faces, both the same shape for every source:
+ *  - its extractor, declared in its public header pmp_NAME.h with its own prefix P
+ *    (pmp_hh_, pmp_se_, pmp_reddit_, pmp_wiki_): a P_options struct, its documented
+ *    defaults from P_options_init(), and one push function over any number of inputs,
+ *        int P_extract(const P_options *o, const char *const *paths, size_t n_paths,
+ *                      const pmp_extract_sink *sink, P_stats *st, pmp_err *err);
+ *    that reads the inputs in order ("-" = standard input), pushes groups to
+ *    sink->writer and progress to pmp_extract_progress(), and leaves in *st the stats
+ *    summed over the inputs, also after a failure (errors name the file and its
+ *    line or offset);
+ *  - its command, `const pmp_source pmp_source_NAME` (source_NAME.c): flags, help
+ *    and the stats report around P_extract().
+ * The pmp-extract driver (extract.c) does the rest once for all of them: flags,
+ * --help, input arguments ("-" at most once), the group writer, progress,
+ * --quiet/--json and the error-to-exit-status mapping. Its table of sources is
+ * generated from sources.list (extract_sources.c in the build directory).
  */
 #ifndef PMP_EXTRACT_H
 #define PMP_EXTRACT_H
@@ -29,6 +36,11 @@ typedef struct pmp_extract_sink {
     void (*progress)(void *ctx, uint64_t in_bytes, uint64_t items, const char *unit);
     void *ctx;
 } pmp_extract_sink;
+
+/* Progress from a source's extractor: input bytes read so far, items (lines, rows,
+ * groups: unit) read so far. Cheap; sink->progress may be NULL (tests, fuzz targets). */
+void pmp_extract_progress(const pmp_extract_sink *sink, uint64_t in_bytes, uint64_t items,
+                          const char *unit);
 
 /* A source's stats: named counters in the order they are reported (the keys of
  * the --json summary), plus at most one warning for the user. Keys are copied. */
@@ -64,9 +76,8 @@ typedef struct pmp_source {
      * are none. The driver then refuses "-" more than once. Errors are PMP_E_USAGE. */
     int (*inputs)(void *state, int n, char *const *args, const char *const **paths,
                   size_t *n_paths, pmp_err *err);
-    /* Reads the inputs in order and pushes groups to sink->writer, as from one input
-     * (errors name the file and its line or offset). Stats stay in the state, summed
-     * over the inputs, also after a failure, so the summary reports how far it got. */
+    /* Calls the source's P_extract() with the options and stats in the state (the
+     * stats stay there, so the summary reports how far a failed run got). */
     int (*run)(void *state, const char *const *paths, size_t n_paths,
                const pmp_extract_sink *sink, pmp_err *err);
     /* input: the inputs for the summary, one path or "a + b + ...". */
@@ -83,7 +94,7 @@ void pmp_extract_add_counts(void *total, const void *part, size_t size);
     _Static_assert(sizeof(T) % sizeof(uint64_t) == 0 && _Alignof(T) == _Alignof(uint64_t), \
                    #T " is summed as uint64_t[] by pmp_extract_add_counts")
 
-/* The table of sources, in `--help` order. */
+/* The table of sources, in `--help` order: sources.list's. */
 const pmp_source *const *pmp_extract_sources(size_t *n);
 const pmp_source *pmp_extract_find(const char *name);
 

@@ -1,4 +1,4 @@
-/* hh.c — hh-rlhf pairs to comparison groups (hh.h). */
+/* hh.c — hh-rlhf pairs to comparison groups (pmp_hh.h). */
 #include "pmp_hh.h"
 
 #include <json-c/json.h>
@@ -118,8 +118,11 @@ static int parse_line(json_tokener *tok, const char *line, size_t len, json_obje
     return get_text(*obj, "rejected", rj, rjl, err);
 }
 
-int pmp_hh_extract(const char *path, const pmp_hh_options *opt, pmp_group_writer *w,
-                   pmp_hh_stats *stats, pmp_err *err)
+void pmp_hh_options_init(pmp_hh_options *o) { memset(o, 0, sizeof *o); }
+
+/* One input; its stats in *stats. */
+static int extract_one(const char *path, const pmp_hh_options *opt, const pmp_extract_sink *sink,
+                       pmp_hh_stats *stats, pmp_err *err)
 {
     memset(stats, 0, sizeof *stats);
     pmp_input *in;
@@ -140,7 +143,7 @@ int pmp_hh_extract(const char *path, const pmp_hh_options *opt, pmp_group_writer
     while ((rc = pmp_input_line(in, &line, &len, err)) == 1) {
         uint64_t lineno = pmp_input_line_number(in);
         stats->lines++;
-        if (opt->on_line) opt->on_line(opt->ctx, pmp_input_offset(in), stats->lines);
+        pmp_extract_progress(sink, pmp_input_offset(in), stats->lines, "lines");
         if (len == 0) continue;
         json_object *obj = NULL;
         const char *ch = NULL, *rj = NULL;
@@ -166,7 +169,7 @@ int pmp_hh_extract(const char *path, const pmp_hh_options *opt, pmp_group_writer
             stats->skipped[why]++;
             continue;
         }
-        if (pmp_group_writer_write(w, &g, err) < 0) {
+        if (pmp_group_writer_write(sink->writer, &g, err) < 0) {
             rc = -1;
             break;
         }
@@ -177,4 +180,19 @@ int pmp_hh_extract(const char *path, const pmp_hh_options *opt, pmp_group_writer
     json_tokener_free(tok);
     pmp_input_close(in);
     return rc < 0 ? -1 : 0;
+}
+
+PMP_EXTRACT_COUNTS(pmp_hh_stats);
+
+int pmp_hh_extract(const pmp_hh_options *o, const char *const *paths, size_t n_paths,
+                   const pmp_extract_sink *sink, pmp_hh_stats *st, pmp_err *err)
+{
+    memset(st, 0, sizeof *st);
+    int rc = 0;
+    for (size_t i = 0; i < n_paths && rc == 0; i++) {
+        pmp_hh_stats one;
+        rc = extract_one(paths[i], o, sink, &one, err);
+        pmp_extract_add_counts(st, &one, sizeof one);
+    }
+    return rc;
 }

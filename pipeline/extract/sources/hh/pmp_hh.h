@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "pmp_common.h"
+#include "pmp_extract.h"
 #include "pmp_group.h"
 
 typedef enum pmp_hh_skip {
@@ -44,16 +45,15 @@ typedef struct pmp_hh_stats {
 } pmp_hh_stats;
 
 typedef struct pmp_hh_options {
-    const char *name;            /* file name used in ids; default: the path's basename */
+    const char *name;            /* file name used in ids; default: each input's basename */
     int skip_bad;                /* count bad lines and go on, instead of failing */
-    /* Called after every line (progress); may be NULL. */
-    void (*on_line)(void *ctx, uint64_t compressed_offset, uint64_t lines);
-    void *ctx;
 } pmp_hh_options;
 
-/* Reads path ("-" = stdin; plain or compressed) and writes groups to w.
- * Errors name file:line. */
-int pmp_hh_extract(const char *path, const pmp_hh_options *opt, pmp_group_writer *w,
-                   pmp_hh_stats *stats, pmp_err *err);
+void pmp_hh_options_init(pmp_hh_options *o);   /* the documented defaults */
+
+/* The source interface (pmp_extract.h): reads the inputs in order ("-" = stdin;
+ * plain or compressed) and pushes their groups to sink. Errors name file:line. */
+int pmp_hh_extract(const pmp_hh_options *o, const char *const *paths, size_t n_paths,
+                   const pmp_extract_sink *sink, pmp_hh_stats *st, pmp_err *err);
 
 #endif

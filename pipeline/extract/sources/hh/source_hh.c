@@ -2,14 +2,10 @@
 #include <stdio.h>
 
 #include "pmp_hh.h"
-#include "pmp_extract.h"
-
-PMP_EXTRACT_COUNTS(pmp_hh_stats);
 
 typedef struct hh_state {
     pmp_hh_options opt;
     pmp_hh_stats st;
-    const pmp_extract_sink *sink;
 } hh_state;
 
 enum { OPT_NAME = PMP_OPT_FIRST_FREE, OPT_SKIP_BAD };
@@ -19,7 +15,11 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static void init(void *state) { (void)state; }
+static void init(void *state)
+{
+    hh_state *s = state;
+    pmp_hh_options_init(&s->opt);
+}
 
 static int set(void *state, int id, const char *arg, pmp_err *err)
 {
@@ -31,25 +31,11 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
     return pmp_err_setc(err, PMP_E_USAGE, "unexpected option");
 }
 
-static void on_line(void *ctx, uint64_t offset, uint64_t lines)
-{
-    const pmp_extract_sink *sink = ctx;
-    sink->progress(sink->ctx, offset, lines, "lines");
-}
-
 static int run(void *state, const char *const *paths, size_t n, const pmp_extract_sink *sink,
                pmp_err *err)
 {
     hh_state *s = state;
-    s->opt.on_line = on_line;
-    s->opt.ctx = (void *)sink;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        pmp_hh_stats one;
-        rc = pmp_hh_extract(paths[i], &s->opt, sink->writer, &one, err);
-        pmp_extract_add_counts(&s->st, &one, sizeof one);
-    }
-    return rc;
+    return pmp_hh_extract(&s->opt, paths, n, sink, &s->st, err);
 }
 
 static void report(const void *state, const char *path, double seconds, pmp_extract_report *r)

@@ -18,11 +18,12 @@
 #include <stdint.h>
 
 #include "pmp_common.h"
+#include "pmp_extract.h"
 #include "pmp_group.h"
 
 /* ---------- options ---------- */
 
-/* Eligibility filters on by default; a set bit in pmp_reddit_opts.keep turns one off. */
+/* Eligibility filters on by default; a set bit in pmp_reddit_options.keep turns one off. */
 enum {
     PMP_REDDIT_KEEP_EMPTY = 1 << 0,           /* empty / whitespace-only bodies */
     PMP_REDDIT_KEEP_DELETED_BODY = 1 << 1,    /* body "[deleted]" / "[removed]" */
@@ -32,15 +33,16 @@ enum {
     PMP_REDDIT_KEEP_MODERATOR = 1 << 5,       /* distinguished == "moderator" */
 };
 
-typedef struct pmp_reddit_opts {
+typedef struct pmp_reddit_options {
     /* RS files (paths or "-"), read before the comments: several months' dumps make
      * one joined input, so a comment meets its submission whatever month each is in */
     const char *const *submissions;
     size_t n_submissions;
-    /* files whose kind (submissions or comments) is read from their lines, read
-     * after the submissions; each must hold one kind only */
-    const char *const *detect;
-    size_t n_detect;
+    /* comments files (paths or "-"), read last. The inputs given to
+     * pmp_reddit_extract() are read between the two, each submissions or comments by
+     * what its lines hold (one kind a file) */
+    const char *const *comments;
+    size_t n_comments;
     int max_depth;             /* ancestors of the parent comment put in the context */
     unsigned keep;             /* PMP_REDDIT_KEEP_* */
     int has_min_score;
@@ -57,9 +59,9 @@ typedef struct pmp_reddit_opts {
     int shp;
     uint64_t mem;              /* group-by memory budget in bytes */
     const char *tmpdir;        /* NULL: $TMPDIR or /tmp */
-} pmp_reddit_opts;
+} pmp_reddit_options;
 
-void pmp_reddit_opts_init(pmp_reddit_opts *o);   /* the documented defaults */
+void pmp_reddit_options_init(pmp_reddit_options *o);   /* the documented defaults */
 
 /* ---------- one dump line ---------- */
 
@@ -143,20 +145,16 @@ typedef struct pmp_reddit_stats {
 /* Called once per group, in the documented order; return 0 to continue or -1
  * (with err filled) to stop. */
 typedef int (*pmp_reddit_emit_fn)(void *ctx, const pmp_group *g, pmp_err *err);
-/* Progress hook (may be NULL), called now and then while reading. */
-typedef void (*pmp_reddit_progress_fn)(void *ctx, uint64_t in_bytes, uint64_t lines);
 
-/* Reads the submissions files (if any), then the comments files, in order, as one
- * input, then emits the groups. Returns 0 or -1 ("file:line: reason" / "file: offset
- * N: reason"). */
-int pmp_reddit_extract(const pmp_reddit_opts *o, const char *const *comments_paths,
-                       size_t n_comments,
-                       pmp_reddit_emit_fn emit, pmp_reddit_progress_fn progress, void *ctx,
-                       pmp_reddit_stats *stats, pmp_err *err);
+/* The source interface (pmp_extract.h): reads o->submissions, then the inputs (kind
+ * detected), then o->comments, in order, as one input, then pushes the groups to
+ * sink. Returns 0 or -1 ("file:line: reason" / "file: offset N: reason"). */
+int pmp_reddit_extract(const pmp_reddit_options *o, const char *const *paths, size_t n_paths,
+                       const pmp_extract_sink *sink, pmp_reddit_stats *st, pmp_err *err);
 
 /* One thread's records (encoded items, any order) -> its groups. Exposed for tests. */
 typedef struct pmp_reddit_thread pmp_reddit_thread;
-pmp_reddit_thread *pmp_reddit_thread_new(const pmp_reddit_opts *o);
+pmp_reddit_thread *pmp_reddit_thread_new(const pmp_reddit_options *o);
 void pmp_reddit_thread_free(pmp_reddit_thread *t);
 void pmp_reddit_thread_add(pmp_reddit_thread *t, const void *rec, size_t n);
 /* Builds the tree, emits the groups, and empties t for the next thread. */

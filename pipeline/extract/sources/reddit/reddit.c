@@ -10,17 +10,16 @@
 #include "pmp_input.h"
 
 typedef struct run {
-    const pmp_reddit_opts *o;
+    const pmp_reddit_options *o;
     pmp_reddit_stats *st;
     pmp_groupby *gb;
     pmp_reddit_parser *parser;
     pmp_buf rec;
-    pmp_reddit_progress_fn progress;
-    void *ctx;
+    const pmp_extract_sink *sink;
     uint64_t base_bytes;   /* decoded bytes of the files already read */
 } run;
 
-static int wanted_subreddit(const pmp_reddit_opts *o, const pmp_reddit_item *it)
+static int wanted_subreddit(const pmp_reddit_options *o, const pmp_reddit_item *it)
 {
     if (!o->subreddits) return 1;
     for (size_t i = 0; i < o->n_subreddits; i++) {
@@ -46,8 +45,9 @@ static int add_file(run *r, const char *path, int kind, pmp_err *err)
     uint64_t kind_line = 0;   /* the line that decided a detected file's kind */
     while ((rc = pmp_input_line(in, &line, &len, err)) == 1) {
         r->st->lines++;
-        if ((r->st->lines & 0xFFFF) == 0 && r->progress)
-            r->progress(r->ctx, r->base_bytes + pmp_input_decoded(in), r->st->lines);
+        if ((r->st->lines & 0xFFFF) == 0)
+            pmp_extract_progress(r->sink, r->base_bytes + pmp_input_decoded(in), r->st->lines,
+                                 "lines");
         if (len == 0 || (len == 1 && line[0] == '\r')) continue;   /* blank line */
         int pr = pmp_reddit_parse(r->parser, line, len, kind, &it, &perr);
         if (pr < 0) {
@@ -107,18 +107,22 @@ static int add_file(run *r, const char *path, int kind, pmp_err *err)
     return rc < 0 ? -1 : 0;
 }
 
-int pmp_reddit_extract(const pmp_reddit_opts *o, const char *const *comments_paths,
-                       size_t n_comments,
-                       pmp_reddit_emit_fn emit, pmp_reddit_progress_fn progress, void *ctx,
-                       pmp_reddit_stats *stats, pmp_err *err)
+static int emit(void *ctx, const pmp_group *g, pmp_err *err)
 {
+    const pmp_extract_sink *sink = ctx;
+    return pmp_group_writer_write(sink->writer, g, err);
+}
+
+int pmp_reddit_extract(const pmp_reddit_options *o, const char *const *paths, size_t n_paths,
+                       const pmp_extract_sink *sink, pmp_reddit_stats *stats, pmp_err *err)
+{
+    void *ctx = (void *)sink;
     run r;
     memset(&r, 0, sizeof r);
     memset(stats, 0, sizeof *stats);
     r.o = o;
     r.st = stats;
-    r.progress = progress;
-    r.ctx = ctx;
+    r.sink = sink;
     if (pmp_groupby_open(&r.gb, o->mem, o->tmpdir, err)) return -1;
     r.parser = pmp_reddit_parser_new();
     pmp_reddit_thread *t = pmp_reddit_thread_new(o);
@@ -127,10 +131,10 @@ int pmp_reddit_extract(const pmp_reddit_opts *o, const char *const *comments_pat
      * the first copy of a duplicated id is the one kept. */
     for (size_t i = 0; i < o->n_submissions; i++)
         if (add_file(&r, o->submissions[i], 1, err)) goto done;
-    for (size_t i = 0; i < o->n_detect; i++)
-        if (add_file(&r, o->detect[i], -1, err)) goto done;
-    for (size_t i = 0; i < n_comments; i++)
-        if (add_file(&r, comments_paths[i], 0, err)) goto done;
+    for (size_t i = 0; i < n_paths; i++)
+        if (add_file(&r, paths[i], -1, err)) goto done;
+    for (size_t i = 0; i < o->n_comments; i++)
+        if (add_file(&r, o->comments[i], 0, err)) goto done;
     if (pmp_groupby_finish(r.gb, err)) goto done;
     const void *key, *val;
     size_t klen, vlen;

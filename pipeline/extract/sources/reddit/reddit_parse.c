@@ -25,7 +25,7 @@ struct pmp_reddit_parser {
     pmp_jfield f[F_N];
 };
 
-void pmp_reddit_opts_init(pmp_reddit_opts *o)
+void pmp_reddit_options_init(pmp_reddit_options *o)
 {
     memset(o, 0, sizeof *o);
     o->max_depth = 3;

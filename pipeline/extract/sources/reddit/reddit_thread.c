@@ -9,7 +9,7 @@
 #include <string.h>
 
 struct pmp_reddit_thread {
-    pmp_reddit_opts o;
+    pmp_reddit_options o;
     pmp_buf arena;                 /* the records, back to back */
     size_t *offs;                  /* record i spans arena[offs[i], offs[i+1]) */
     size_t n, cap;
@@ -21,7 +21,7 @@ struct pmp_reddit_thread {
     pmp_buf ctx, text, tmp, meta;
 };
 
-pmp_reddit_thread *pmp_reddit_thread_new(const pmp_reddit_opts *o)
+pmp_reddit_thread *pmp_reddit_thread_new(const pmp_reddit_options *o)
 {
     pmp_reddit_thread *t = pmp_xcalloc(1, sizeof *t);
     t->o = *o;
@@ -121,7 +121,7 @@ static int usable_as_context(const pmp_reddit_item *c)
 }
 
 /* sub: the thread's submission, or NULL when unknown. */
-static int eligible(const pmp_reddit_opts *o, const pmp_reddit_item *c, const pmp_reddit_item *sub)
+static int eligible(const pmp_reddit_options *o, const pmp_reddit_item *c, const pmp_reddit_item *sub)
 {
     unsigned f = c->flags;
     if (o->shp && sub && c->author_hash && c->author_hash == sub->author_hash) return 0;

@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pmp_extract.h"
 #include "pmp_reddit.h"
 
 typedef struct reddit_state {
-    pmp_reddit_opts o;
+    pmp_reddit_options o;
     pmp_reddit_stats st;
     /* the inputs: --submissions, the FILEs (kind read from their lines), --comments */
     const char **subs, **detect, **comments, **all;
@@ -51,7 +50,7 @@ static const struct option options[] = {
 static void init(void *state)
 {
     reddit_state *s = state;
-    pmp_reddit_opts_init(&s->o);
+    pmp_reddit_options_init(&s->o);
 }
 
 static void free_state(void *state)
@@ -113,7 +112,7 @@ static size_t split_list(const char *list, char **storage, const char ***out)
 static int set(void *state, int id, const char *arg, pmp_err *err)
 {
     reddit_state *s = state;
-    pmp_reddit_opts *o = &s->o;
+    pmp_reddit_options *o = &s->o;
     double d;
     switch (id) {
     case OPT_COMMENTS: push(&s->comments, &s->n_comments, arg); return 0;
@@ -180,8 +179,8 @@ static int inputs(void *state, int n, char *const *args, const char *const **pat
     if (!s->n_comments && !s->n_detect) push(&s->detect, &s->n_detect, "-");
     s->o.submissions = s->subs;
     s->o.n_submissions = s->n_subs;
-    s->o.detect = s->detect;
-    s->o.n_detect = s->n_detect;
+    s->o.comments = s->comments;
+    s->o.n_comments = s->n_comments;
     for (size_t i = 0; i < s->n_subs; i++) push(&s->all, n_paths, s->subs[i]);
     for (size_t i = 0; i < s->n_detect; i++) push(&s->all, n_paths, s->detect[i]);
     for (size_t i = 0; i < s->n_comments; i++) push(&s->all, n_paths, s->comments[i]);
@@ -189,26 +188,14 @@ static int inputs(void *state, int n, char *const *args, const char *const **pat
     return 0;
 }
 
-static int emit(void *ctx, const pmp_group *g, pmp_err *err)
-{
-    const pmp_extract_sink *sink = ctx;
-    return pmp_group_writer_write(sink->writer, g, err);
-}
-
-static void progress(void *ctx, uint64_t in_bytes, uint64_t lines)
-{
-    const pmp_extract_sink *sink = ctx;
-    sink->progress(sink->ctx, in_bytes, lines, "lines");
-}
-
 static int run(void *state, const char *const *paths, size_t n, const pmp_extract_sink *sink,
                pmp_err *err)
 {
     reddit_state *s = state;
-    (void)paths;   /* the same files, sorted into submissions and comments by inputs() */
+    (void)paths;   /* the same files, sorted by inputs() into --submissions, the FILEs
+                    * (kind detected) and --comments; pmp_reddit_extract takes the FILEs */
     (void)n;
-    return pmp_reddit_extract(&s->o, s->comments, s->n_comments, emit, progress, (void *)sink,
-                              &s->st, err);
+    return pmp_reddit_extract(&s->o, s->detect, s->n_detect, sink, &s->st, err);
 }
 
 static void report(const void *state, const char *path, double seconds, pmp_extract_report *r)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "pmp_common.h"
+#include "pmp_extract.h"
 #include "pmp_group.h"
 
 /* ---- the extractor ---- */
@@ -39,14 +40,14 @@ const char *pmp_se_skip_name(pmp_se_skip s);
 
 typedef struct pmp_se_options {
     const char *site;          /* NULL: from the file name (pmp_se_site_from_path) */
-    const char *votes_path;    /* NULL: upvotes = Score */
+    const char *votes_path;    /* NULL: upvotes = Score (one input only) */
+    int votes_beside;          /* each SITE-Posts.xml reads the SITE-Votes.xml beside it */
     uint64_t mem;              /* group-by memory budget in bytes; 0 = 1 GiB */
     const char *tmpdir;        /* NULL: $TMPDIR, else /tmp */
     int strict;                /* a bad row is an error instead of a skip */
-    /* Optional progress: decoded bytes and rows of the current file so far. */
-    void (*on_progress)(void *ctx, uint64_t bytes, uint64_t rows);
-    void *ctx;
 } pmp_se_options;
+
+void pmp_se_options_init(pmp_se_options *o);   /* the documented defaults */
 
 typedef struct pmp_se_stats {
     uint64_t rows;              /* Posts.xml rows */
@@ -63,11 +64,12 @@ typedef struct pmp_se_stats {
     uint64_t skipped[PMP_SE_SKIP_REASONS];
 } pmp_se_stats;
 
-/* Reads posts_path ("-" = stdin; plain or compressed), writes the groups to w.
- * Groups already written when an error is found are whole records; the error
- * names the file and line. */
-int pmp_se_extract(const char *posts_path, const pmp_se_options *opt,
-                   pmp_group_writer *w, pmp_se_stats *st, pmp_err *err);
+/* The source interface (pmp_extract.h): reads each Posts.xml ("-" = stdin; plain or
+ * compressed) in order, each with its own site name and grouping, and pushes its
+ * groups to sink. Groups already written when an error is found are whole records;
+ * the error names the file and line. */
+int pmp_se_extract(const pmp_se_options *o, const char *const *paths, size_t n_paths,
+                   const pmp_extract_sink *sink, pmp_se_stats *st, pmp_err *err);
 
 /* The site name from a dump path: "cooking.stackexchange.com-Posts.xml",
  * "cooking.stackexchange.com-2020-Posts.xml.zst" and

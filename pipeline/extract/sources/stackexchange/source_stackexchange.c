@@ -5,15 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pmp_extract.h"
 #include "pmp_stackexchange.h"
-
-PMP_EXTRACT_COUNTS(pmp_se_stats);
 
 typedef struct se_state {
     pmp_se_options opt;
     pmp_se_stats st;
-    int votes_beside;          /* each SITE-Posts.xml reads the SITE-Votes.xml beside it */
 } se_state;
 
 enum { OPT_SITE = PMP_OPT_FIRST_FREE, OPT_VOTES, OPT_VOTES_BESIDE, OPT_MEM, OPT_TMP, OPT_STRICT };
@@ -27,7 +23,11 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static void init(void *state) { (void)state; }
+static void init(void *state)
+{
+    se_state *s = state;
+    pmp_se_options_init(&s->opt);
+}
 
 static int set(void *state, int id, const char *arg, pmp_err *err)
 {
@@ -38,7 +38,7 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
         s->opt.site = arg;
         return 0;
     case OPT_VOTES: s->opt.votes_path = arg; return 0;
-    case OPT_VOTES_BESIDE: s->votes_beside = 1; return 0;
+    case OPT_VOTES_BESIDE: s->opt.votes_beside = 1; return 0;
     case OPT_MEM:
         if (pmp_parse_size(arg, &s->opt.mem) != 0 || s->opt.mem == 0)
             return pmp_err_setc(err, PMP_E_USAGE, "--mem: '%s' is not a size (e.g. 64M, 1G)",
@@ -50,12 +50,6 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
     return pmp_err_setc(err, PMP_E_USAGE, "unexpected option");
 }
 
-static void on_progress(void *ctx, uint64_t bytes, uint64_t rows)
-{
-    const pmp_extract_sink *sink = ctx;
-    sink->progress(sink->ctx, bytes, rows, "rows");
-}
-
 /* --votes names one file, so it goes with one input; --votes-beside with any. */
 static int inputs(void *state, int n, char *const *args, const char *const **paths,
                   size_t *n_paths, pmp_err *err)
@@ -64,60 +58,22 @@ static int inputs(void *state, int n, char *const *args, const char *const **pat
     se_state *s = state;
     *paths = n ? (const char *const *)args : stdin_only;
     *n_paths = n ? (size_t)n : 1;
-    if (s->opt.votes_path && s->votes_beside)
+    if (s->opt.votes_path && s->opt.votes_beside)
         return pmp_err_setc(err, PMP_E_USAGE, "--votes and --votes-beside exclude each other");
     if (s->opt.votes_path && *n_paths > 1)
         return pmp_err_setc(err, PMP_E_USAGE, "--votes names the Votes.xml of one input; with "
                             "several inputs use --votes-beside");
-    for (size_t i = 0; s->votes_beside && i < *n_paths; i++)
+    for (size_t i = 0; s->opt.votes_beside && i < *n_paths; i++)
         if (!strcmp((*paths)[i], "-"))
             return pmp_err_setc(err, PMP_E_USAGE, "--votes-beside: standard input has no file beside it");
     return 0;
-}
-
-/* The Votes.xml beside a Posts.xml: the last "Posts" of the file name replaced by
- * "Votes" (cooking.stackexchange.com-Posts.xml.zst -> ...-Votes.xml.zst,
- * site/Posts.xml -> site/Votes.xml). NULL when the name has no "Posts". */
-static char *votes_beside(const char *posts)
-{
-    const char *base = strrchr(posts, '/');
-    base = base ? base + 1 : posts;
-    const char *at = NULL;
-    for (const char *p = strstr(base, "Posts"); p; p = strstr(p + 1, "Posts")) at = p;
-    if (!at) return NULL;
-    char *v = pmp_xstrdup(posts);
-    memcpy(v + (at - posts), "Votes", 5);
-    return v;
 }
 
 static int run(void *state, const char *const *paths, size_t n, const pmp_extract_sink *sink,
                pmp_err *err)
 {
     se_state *s = state;
-    s->opt.on_progress = on_progress;
-    s->opt.ctx = (void *)sink;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        pmp_se_options o = s->opt;
-        char *votes = NULL;
-        if (s->votes_beside) {
-            votes = votes_beside(paths[i]);
-            if (!votes)
-                return pmp_err_setc(err, PMP_E_INPUT, "%s: --votes-beside: the file name has no "
-                                    "\"Posts\" to find its Votes.xml by", paths[i]);
-            if (access(votes, R_OK) != 0) {
-                pmp_err_setc(err, PMP_E_INPUT, "%s: --votes-beside: no readable %s", paths[i], votes);
-                free(votes);
-                return -1;
-            }
-            o.votes_path = votes;
-        }
-        pmp_se_stats one;
-        rc = pmp_se_extract(paths[i], &o, sink->writer, &one, err);
-        pmp_extract_add_counts(&s->st, &one, sizeof one);
-        free(votes);
-    }
-    return rc;
+    return pmp_se_extract(&s->opt, paths, n, sink, &s->st, err);
 }
 
 static void report(const void *state, const char *path, double seconds, pmp_extract_report *r)
@@ -127,14 +83,14 @@ static void report(const void *state, const char *path, double seconds, pmp_extr
     (void)seconds;
     pmp_extract_report_str(r, "input", path);
     if (s->opt.votes_path) pmp_extract_report_str(r, "votes", s->opt.votes_path);
-    if (s->votes_beside) pmp_extract_report_str(r, "votes", "beside each input");
+    if (s->opt.votes_beside) pmp_extract_report_str(r, "votes", "beside each input");
     pmp_extract_report_num(r, "rows", (double)st->rows);
     pmp_extract_report_num(r, "questions", (double)st->questions);
     pmp_extract_report_num(r, "answers", (double)st->answers);
     pmp_extract_report_num(r, "groups", (double)st->groups);
     pmp_extract_report_num(r, "responses", (double)st->responses);
     pmp_extract_report_num(r, "orphans", (double)st->skipped[PMP_SE_SKIP_ORPHAN]);
-    if (s->opt.votes_path || s->votes_beside) {
+    if (s->opt.votes_path || s->opt.votes_beside) {
         pmp_extract_report_num(r, "vote_rows", (double)st->vote_rows);
         pmp_extract_report_num(r, "upvotes", (double)st->upvotes);
         pmp_extract_report_num(r, "upvotes_matched", (double)st->upvotes_matched);

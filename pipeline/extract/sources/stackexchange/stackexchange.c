@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pmp_groupby.h"
 #include "html_text.h"
@@ -566,8 +567,14 @@ static int emit_groups(pmp_groupby *by_question, const char *site, int with_vote
 
 /* ---- the whole run ---- */
 
-int pmp_se_extract(const char *posts_path, const pmp_se_options *opt,
-                   pmp_group_writer *w, pmp_se_stats *st, pmp_err *err)
+static void on_progress(void *ctx, uint64_t bytes, uint64_t rows)
+{
+    pmp_extract_progress(ctx, bytes, rows, "rows");
+}
+
+/* One Posts.xml; its stats in *st. */
+static int extract_one(const char *posts_path, const pmp_se_options *opt,
+                       const pmp_extract_sink *sink, pmp_se_stats *st, pmp_err *err)
 {
     memset(st, 0, sizeof *st);
     uint64_t mem = opt->mem ? opt->mem : DEFAULT_MEM;
@@ -580,10 +587,10 @@ int pmp_se_extract(const char *posts_path, const pmp_se_options *opt,
     if (pmp_groupby_open(&r.by_question, share, opt->tmpdir, err) != 0) goto out;
     if (opt->votes_path && pmp_groupby_open(&r.by_answer, share, opt->tmpdir, err) != 0)
         goto out;
-    if (pmp_se_read_rows(posts_path, on_post, &r, opt->on_progress, opt->ctx, err) != 0)
+    if (pmp_se_read_rows(posts_path, on_post, &r, on_progress, (void *)sink, err) != 0)
         goto out;
     if (opt->votes_path) {
-        if (pmp_se_read_rows(opt->votes_path, on_vote, &r, opt->on_progress, opt->ctx, err) != 0)
+        if (pmp_se_read_rows(opt->votes_path, on_vote, &r, on_progress, (void *)sink, err) != 0)
             goto out;
         if (join_votes(&r, err) != 0) goto out;
         st->runs += pmp_groupby_runs(r.by_answer);
@@ -593,7 +600,7 @@ int pmp_se_extract(const char *posts_path, const pmp_se_options *opt,
         r.by_answer = NULL;
     }
     if (pmp_groupby_finish(r.by_question, err) != 0) goto out;
-    rc = emit_groups(r.by_question, site, opt->votes_path != NULL, w, st, err);
+    rc = emit_groups(r.by_question, site, opt->votes_path != NULL, sink->writer, st, err);
     st->runs += pmp_groupby_runs(r.by_question);
     st->spill_bytes += pmp_groupby_spill_bytes(r.by_question);
     st->spill_peak_bytes += pmp_groupby_spill_peak(r.by_question);
@@ -603,5 +610,52 @@ out:
     pmp_buf_free(&r.val);
     for (int i = 0; i < 3; i++) pmp_buf_free(&r.scratch[i]);
     free(site);
+    return rc;
+}
+
+void pmp_se_options_init(pmp_se_options *o) { memset(o, 0, sizeof *o); }
+
+/* The Votes.xml beside a Posts.xml: the last "Posts" of the file name replaced by
+ * "Votes" (cooking.stackexchange.com-Posts.xml.zst -> ...-Votes.xml.zst,
+ * site/Posts.xml -> site/Votes.xml). NULL when the name has no "Posts". */
+static char *votes_beside(const char *posts)
+{
+    const char *base = strrchr(posts, '/');
+    base = base ? base + 1 : posts;
+    const char *at = NULL;
+    for (const char *p = strstr(base, "Posts"); p; p = strstr(p + 1, "Posts")) at = p;
+    if (!at) return NULL;
+    char *v = pmp_xstrdup(posts);
+    memcpy(v + (at - posts), "Votes", 5);
+    return v;
+}
+
+PMP_EXTRACT_COUNTS(pmp_se_stats);
+
+int pmp_se_extract(const pmp_se_options *o, const char *const *paths, size_t n_paths,
+                   const pmp_extract_sink *sink, pmp_se_stats *st, pmp_err *err)
+{
+    memset(st, 0, sizeof *st);
+    int rc = 0;
+    for (size_t i = 0; i < n_paths && rc == 0; i++) {
+        pmp_se_options one_opt = *o;
+        char *votes = NULL;
+        if (o->votes_beside) {
+            votes = votes_beside(paths[i]);
+            if (!votes)
+                return pmp_err_setc(err, PMP_E_INPUT, "%s: --votes-beside: the file name has no "
+                                    "\"Posts\" to find its Votes.xml by", paths[i]);
+            if (access(votes, R_OK) != 0) {
+                pmp_err_setc(err, PMP_E_INPUT, "%s: --votes-beside: no readable %s", paths[i], votes);
+                free(votes);
+                return -1;
+            }
+            one_opt.votes_path = votes;
+        }
+        pmp_se_stats one;
+        rc = extract_one(paths[i], &one_opt, sink, &one, err);
+        pmp_extract_add_counts(st, &one, sizeof one);
+        free(votes);
+    }
     return rc;
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "pmp_common.h"
+#include "pmp_extract.h"
 #include "pmp_group.h"
 
 /* One identity revert, reported before any filtering by comment. Strings are
@@ -31,7 +32,7 @@ typedef struct pmp_wiki_revert {
     int comment_matches;     /* the comment pattern matched */
 } pmp_wiki_revert;
 
-typedef struct pmp_wiki_opts {
+typedef struct pmp_wiki_options {
     int radius;                  /* revisions looked back (default 15) */
     const char *comment_pattern; /* NULL: pmp_wiki_default_comment_pattern */
     int any_revert;              /* keep reverts whatever their comment */
@@ -41,15 +42,19 @@ typedef struct pmp_wiki_opts {
     int keep_blanking;           /* keep regions where one side is empty */
     int latest_text;             /* instead of reverts: each used page's last revision, as
                                   * plain text, one "group" with no responses (--text) */
+    int list_reverts;            /* pmp_wiki_extract: instead of groups, every identity
+                                  * revert as a line page_id TAB R TAB G TAB B TAB
+                                  * comment_matched(0/1) (--list-reverts) */
     int all_ns;                  /* every namespace; else the list below */
     int ns[64];
     size_t n_ns;                 /* default: {0} */
-    /* Called for every identity revert found (optional). */
+    /* Called for every identity revert found (optional; pmp_wiki_extract uses it
+     * for list_reverts). */
     void (*on_revert)(void *ud, const pmp_wiki_revert *r);
     void *ud;
-} pmp_wiki_opts;
+} pmp_wiki_options;
 
-void pmp_wiki_opts_init(pmp_wiki_opts *o);
+void pmp_wiki_options_init(pmp_wiki_options *o);
 
 typedef struct pmp_wiki_stats {
     uint64_t xml_bytes;          /* decompressed XML read */
@@ -68,16 +73,24 @@ typedef struct pmp_wiki_stats {
     uint64_t groups;             /* groups written (--text: documents) */
 } pmp_wiki_stats;
 
+/* The source interface (pmp_extract.h): reads the exports in order ("-" = stdin;
+ * compression detected) and pushes their groups (or, with latest_text, the pages'
+ * texts; with list_reverts, the revert lines) to sink. Errors name the file, line
+ * and offset. */
+int pmp_wiki_extract(const pmp_wiki_options *o, const char *const *paths, size_t n_paths,
+                     const pmp_extract_sink *sink, pmp_wiki_stats *st, pmp_err *err);
+
+/* ---- building blocks (exposed for tests and benchmarks) ---- */
+
+/* The stream pmp_wiki_extract drives, one input: groups pulled one at a time.
+ * path "-" is stdin; compression is detected (pmp_input). */
 typedef struct pmp_wiki pmp_wiki;
 
-/* path "-" is stdin; compression is detected (pmp_input). */
-int pmp_wiki_open(pmp_wiki **out, const char *path, const pmp_wiki_opts *o, pmp_err *err);
+int pmp_wiki_open(pmp_wiki **out, const char *path, const pmp_wiki_options *o, pmp_err *err);
 /* 1: g holds the next group; 0: end; -1: error (file, line and offset in err). */
 int pmp_wiki_next(pmp_wiki *w, pmp_group *g, pmp_err *err);
 const pmp_wiki_stats *pmp_wiki_get_stats(const pmp_wiki *w);
 void pmp_wiki_close(pmp_wiki *w);
-
-/* ---- building blocks (exposed for tests and benchmarks) ---- */
 
 /* Streaming export parser: libxml2 SAX2 push parser without network, DTD
  * loading or entity substitution. */

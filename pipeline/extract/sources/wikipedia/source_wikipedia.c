@@ -1,22 +1,14 @@
-/* source_wikipedia.c — `pmp-extract wikipedia` as a pmp_source: the flags of the
- * pmp_wiki stream, its groups pushed to the writer (or, with --list-reverts, the
- * reverts printed as TSV instead), and its stats. */
+/* source_wikipedia.c — `pmp-extract wikipedia` as a pmp_source: the flags and stats
+ * of pmp_wiki_extract(). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "pmp_extract.h"
 #include "pmp_wikipedia.h"
 
-PMP_EXTRACT_COUNTS(pmp_wiki_stats);
-
 typedef struct wiki_state {
-    pmp_wiki_opts o;
-    pmp_wiki_stats st;   /* copied from the stream before it closes */
-    int list;
-    pmp_group_writer *list_out;   /* --list-reverts: the lines go to the sink's writer */
-    pmp_err list_err;
-    int list_failed;
+    pmp_wiki_options o;
+    pmp_wiki_stats st;
 } wiki_state;
 
 enum {
@@ -40,11 +32,11 @@ static const struct option options[] = {
 static void init(void *state)
 {
     wiki_state *s = state;
-    pmp_wiki_opts_init(&s->o);
+    pmp_wiki_options_init(&s->o);
 }
 
 /* "all" or a comma-separated list of namespace numbers. */
-static int parse_ns(const char *s, pmp_wiki_opts *o)
+static int parse_ns(const char *s, pmp_wiki_options *o)
 {
     if (!strcmp(s, "all")) {
         o->all_ns = 1;
@@ -98,68 +90,17 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
         s->o.max_change_chars = (size_t)v;
         return 0;
     case OPT_BLANK: s->o.keep_blanking = 1; return 0;
-    case OPT_LIST: s->list = 1; return 0;
+    case OPT_LIST: s->o.list_reverts = 1; return 0;
     case OPT_TEXT: s->o.latest_text = 1; return 0;
     }
     return pmp_err_setc(err, PMP_E_USAGE, "unexpected option");
-}
-
-static void print_revert(void *ud, const pmp_wiki_revert *r)
-{
-    wiki_state *s = ud;
-    if (s->list_failed) return;   /* the first write error is the one reported */
-    pmp_buf line = PMP_BUF_INIT;
-    pmp_buf_printf(&line, "%s\t%s\t%s\t%s\t%d\n", r->page_id, r->revert_rev, r->good_rev, r->bad_rev,
-                   r->comment_matches);
-    if (pmp_group_writer_write_line(s->list_out, line.data, line.len, &s->list_err) < 0) s->list_failed = 1;
-    pmp_buf_free(&line);
-}
-
-/* One input; its stats are added to s->st. */
-static int run_one(wiki_state *s, const char *path, const pmp_extract_sink *sink, pmp_err *err)
-{
-    pmp_wiki *w;
-    if (pmp_wiki_open(&w, path, &s->o, err) < 0) return -1;
-    const pmp_wiki_stats before = s->st;
-    pmp_group g;
-    pmp_group_init(&g);
-    int rc;
-    while ((rc = pmp_wiki_next(w, &g, err)) == 1) {
-        /* --list-reverts output comes from the callback: drain without writing */
-        int wrc = s->list ? 0
-                  : s->o.latest_text
-                      ? pmp_group_writer_write_text(sink->writer, g.source, strlen(g.source), g.id,
-                                                    strlen(g.id), g.split_key,
-                                                    g.split_key ? strlen(g.split_key) : 0,
-                                                    g.context, g.context_len, err)
-                      : pmp_group_writer_write(sink->writer, &g, err);
-        if (wrc < 0) {
-            rc = -1;
-            break;
-        }
-        const pmp_wiki_stats *st = pmp_wiki_get_stats(w);
-        sink->progress(sink->ctx, before.xml_bytes + st->xml_bytes, before.groups + st->groups,
-                       "groups");
-    }
-    pmp_group_clear(&g);
-    s->st = before;
-    pmp_extract_add_counts(&s->st, pmp_wiki_get_stats(w), sizeof s->st);
-    pmp_wiki_close(w);
-    return rc < 0 ? -1 : 0;
 }
 
 static int run(void *state, const char *const *paths, size_t n, const pmp_extract_sink *sink,
                pmp_err *err)
 {
     wiki_state *s = state;
-    if (s->list) s->o.on_revert = print_revert, s->o.ud = s, s->list_out = sink->writer;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0 && !s->list_failed; i++) rc = run_one(s, paths[i], sink, err);
-    if (rc == 0 && s->list_failed) {
-        *err = s->list_err;
-        return -1;
-    }
-    return rc < 0 ? -1 : 0;
+    return pmp_wiki_extract(&s->o, paths, n, sink, &s->st, err);
 }
 
 static void report(const void *state, const char *path, double seconds, pmp_extract_report *r)

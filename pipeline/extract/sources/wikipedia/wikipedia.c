@@ -33,7 +33,7 @@ typedef struct slot {
 } slot;
 
 struct pmp_wiki {
-    pmp_wiki_opts o;
+    pmp_wiki_options o;
     pmp_input *in;
     pmp_wiki_xml *xml;
     pmp_wikitext *wt;
@@ -66,7 +66,7 @@ struct pmp_wiki {
 
 enum { CHUNK = 1 << 18 };
 
-void pmp_wiki_opts_init(pmp_wiki_opts *o)
+void pmp_wiki_options_init(pmp_wiki_options *o)
 {
     memset(o, 0, sizeof *o);
     o->radius = 15;
@@ -76,7 +76,7 @@ void pmp_wiki_opts_init(pmp_wiki_opts *o)
     o->n_ns = 1;
 }
 
-static int ns_wanted(const pmp_wiki_opts *o, int ns)
+static int ns_wanted(const pmp_wiki_options *o, int ns)
 {
     if (o->all_ns) return 1;
     for (size_t i = 0; i < o->n_ns; i++)
@@ -391,7 +391,7 @@ static void on_revision(void *ud, const pmp_wiki_page *p, const pmp_wiki_rev *r)
     w->nrev++;
 }
 
-int pmp_wiki_open(pmp_wiki **out, const char *path, const pmp_wiki_opts *o, pmp_err *err)
+int pmp_wiki_open(pmp_wiki **out, const char *path, const pmp_wiki_options *o, pmp_err *err)
 {
     pmp_wiki *w = pmp_xcalloc(1, sizeof *w);
     w->o = *o;
@@ -468,4 +468,78 @@ void pmp_wiki_close(pmp_wiki *w)
     free(w->ring);
     free(w->chunk);
     free(w);
+}
+
+/* ---- the source interface: every input pushed to the sink ---- */
+
+typedef struct extract_run {
+    const pmp_extract_sink *sink;
+    pmp_wiki_stats *st;       /* summed over the inputs read so far */
+    pmp_err list_err;         /* list_reverts: the first write error */
+    int list_failed;
+} extract_run;
+
+static void print_revert(void *ud, const pmp_wiki_revert *r)
+{
+    extract_run *x = ud;
+    if (x->list_failed) return;   /* the first write error is the one reported */
+    pmp_buf line = PMP_BUF_INIT;
+    pmp_buf_printf(&line, "%s\t%s\t%s\t%s\t%d\n", r->page_id, r->revert_rev, r->good_rev, r->bad_rev,
+                   r->comment_matches);
+    if (pmp_group_writer_write_line(x->sink->writer, line.data, line.len, &x->list_err) < 0)
+        x->list_failed = 1;
+    pmp_buf_free(&line);
+}
+
+/* One input; its stats are added to *x->st. */
+static int extract_one(extract_run *x, const pmp_wiki_options *o, const char *path, pmp_err *err)
+{
+    pmp_wiki *w;
+    if (pmp_wiki_open(&w, path, o, err) < 0) return -1;
+    const pmp_wiki_stats before = *x->st;
+    pmp_group g;
+    pmp_group_init(&g);
+    int rc;
+    while ((rc = pmp_wiki_next(w, &g, err)) == 1) {
+        /* list_reverts output comes from the callback: drain without writing */
+        pmp_group_writer *out = x->sink->writer;
+        int wrc = o->list_reverts ? 0
+                  : o->latest_text
+                      ? pmp_group_writer_write_text(out, g.source, strlen(g.source), g.id,
+                                                    strlen(g.id), g.split_key,
+                                                    g.split_key ? strlen(g.split_key) : 0,
+                                                    g.context, g.context_len, err)
+                      : pmp_group_writer_write(out, &g, err);
+        if (wrc < 0) {
+            rc = -1;
+            break;
+        }
+        const pmp_wiki_stats *st = pmp_wiki_get_stats(w);
+        pmp_extract_progress(x->sink, before.xml_bytes + st->xml_bytes, before.groups + st->groups,
+                             "groups");
+    }
+    pmp_group_clear(&g);
+    *x->st = before;
+    pmp_extract_add_counts(x->st, pmp_wiki_get_stats(w), sizeof *x->st);
+    pmp_wiki_close(w);
+    return rc < 0 ? -1 : 0;
+}
+
+PMP_EXTRACT_COUNTS(pmp_wiki_stats);
+
+int pmp_wiki_extract(const pmp_wiki_options *o, const char *const *paths, size_t n_paths,
+                     const pmp_extract_sink *sink, pmp_wiki_stats *st, pmp_err *err)
+{
+    memset(st, 0, sizeof *st);
+    extract_run x = {.sink = sink, .st = st};
+    pmp_wiki_options opt = *o;
+    if (o->list_reverts) opt.on_revert = print_revert, opt.ud = &x;
+    int rc = 0;
+    for (size_t i = 0; i < n_paths && rc == 0 && !x.list_failed; i++)
+        rc = extract_one(&x, &opt, paths[i], err);
+    if (rc == 0 && x.list_failed) {
+        *err = x.list_err;
+        return -1;
+    }
+    return rc < 0 ? -1 : 0;
 }
