@@ -18,7 +18,8 @@ set -u
 SRC="$1"; shift
 LAYERS=(common formats tokenizer pipeline trainer)   # bottom up
 fail=0
-rank_of() { local i; for i in "${!LAYERS[@]}"; do [ "${LAYERS[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo -1; }
+# (few processes: on a loaded machine each fork costs, and ctest gives this 60 s)
+declare -A rank; for i in "${!LAYERS[@]}"; do rank[${LAYERS[$i]}]=$i; done
 
 # The folders: each layer and its rooms (subfolders holding C sources).
 FOLDERS=()
@@ -26,7 +27,7 @@ for d in "${LAYERS[@]}"; do
   [ -d "$SRC/$d" ] || continue
   FOLDERS+=("$d")
   while IFS= read -r room; do FOLDERS+=("${room#$SRC/}"); done < <(
-    find "$SRC/$d" -mindepth 1 -type d -exec sh -c 'ls "$1"/*.[ch] >/dev/null 2>&1' _ {} \; -print | sort)
+    find "$SRC/$d" -mindepth 2 -name '*.[ch]' -printf '%h\n' | sort -u)
 done
 
 # The room order: level[folder] within its layer, from LAYER/rooms.txt.
@@ -69,27 +70,24 @@ for d in "${FOLDERS[@]}"; do
   done
 done
 
-for d in "${FOLDERS[@]}"; do
-  r=$(rank_of "${d%%/*}")
-  for f in "$SRC/$d"/*.c "$SRC/$d"/*.h; do
-    [ -e "$f" ] || continue
-    while IFS=: read -r line inc; do
-      inc=${inc#*\"}; inc=${inc%\"*}
-      owner=${home[$inc]:-}
-      if [ -z "$owner" ]; then
-        echo "layers: $d/$(basename "$f"):$line includes \"$inc\", which is in no layer folder"; fail=1; continue
-      fi
-      [ "$owner" = "$d" ] && continue
-      if [ "$(rank_of "${owner%%/*}")" -gt "$r" ]; then
-        echo "layers: $d/$(basename "$f"):$line includes $owner/$inc: $owner/ is a layer above $d/"; fail=1
-      elif [[ "$inc" != pmp_*.h ]]; then
-        echo "layers: $d/$(basename "$f"):$line includes $owner/$inc, an internal header of $owner/"; fail=1
-      elif [ "${owner%%/*}" = "${d%%/*}" ] && [ "${level[$owner]:-0}" -ge "${level[$d]:-0}" ]; then
-        echo "layers: $d/$(basename "$f"):$line includes $owner/$inc: $owner/ is not below $d/ in ${d%%/*}/rooms.txt"; fail=1
-      fi
-    done < <(grep -n '^#include "' "$f" | sed 's/^\([0-9]*\):#include /\1:/')
-  done
-done
+files=(); for d in "${FOLDERS[@]}"; do for f in "$SRC/$d"/*.[ch]; do [ -e "$f" ] && files+=("$f"); done; done
+while IFS=: read -r f line inc; do
+  d=${f#$SRC/}; name=${d##*/}; d=${d%/*}
+  r=${rank[${d%%/*}]}
+  inc=${inc#*\"}; inc=${inc%\"*}
+  owner=${home[$inc]:-}
+  if [ -z "$owner" ]; then
+    echo "layers: $d/$name:$line includes \"$inc\", which is in no layer folder"; fail=1; continue
+  fi
+  [ "$owner" = "$d" ] && continue
+  if [ "${rank[${owner%%/*}]}" -gt "$r" ]; then
+    echo "layers: $d/$name:$line includes $owner/$inc: $owner/ is a layer above $d/"; fail=1
+  elif [[ "$inc" != pmp_*.h ]]; then
+    echo "layers: $d/$name:$line includes $owner/$inc, an internal header of $owner/"; fail=1
+  elif [ "${owner%%/*}" = "${d%%/*}" ] && [ "${level[$owner]:-0}" -ge "${level[$d]:-0}" ]; then
+    echo "layers: $d/$name:$line includes $owner/$inc: $owner/ is not below $d/ in ${d%%/*}/rooms.txt"; fail=1
+  fi
+done < <([ ${#files[@]} = 0 ] || grep -Hn '^#include "' "${files[@]}")
 
 for lib in "$@"; do
   # (ASan builds add __odr_asan.* aliases of every global: not ours to name)
@@ -98,7 +96,6 @@ for lib in "$@"; do
 done
 
 if [ "$fail" = 0 ]; then
-  n=0; for d in "${FOLDERS[@]}"; do n=$((n + $(find "$SRC/$d" -maxdepth 1 -name "*.[ch]" | wc -l))); done
-  echo "layers: ok ($n files in ${#LAYERS[@]} layers and $((${#FOLDERS[@]} - ${#LAYERS[@]})) rooms, $# libraries)"
+  echo "layers: ok (${#files[@]} files in ${#LAYERS[@]} layers and $((${#FOLDERS[@]} - ${#LAYERS[@]})) rooms, $# libraries)"
 fi
 exit $fail
