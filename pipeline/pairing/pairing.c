@@ -16,6 +16,23 @@ void pmp_pairs_policy_default(pmp_pairs_policy *p)
     p->shp_rule = 0;
 }
 
+void pmp_pairs_policy_to_manifest(const pmp_pairs_policy *p, pmp_manifest_policy *m)
+{
+    m->max_pairs_per_group = p->max_pairs_per_group;
+    m->min_score_gap = p->min_score_gap;
+    m->time_rule = p->time_rule;
+    m->shp_rule = p->shp_rule;
+}
+
+void pmp_pairs_policy_from_manifest(const pmp_manifest_policy *m, pmp_pairs_policy *p)
+{
+    /* pmp-tokenize refuses --max-pairs-per-group above UINT32_MAX */
+    p->max_pairs_per_group = (uint32_t)m->max_pairs_per_group;
+    p->min_score_gap = m->min_score_gap;
+    p->time_rule = m->time_rule;
+    p->shp_rule = m->shp_rule;
+}
+
 /* SHP's first-mover correction: an earlier comment has had more time to collect
  * votes, so "a beats b" is trusted only if a was posted no later than b, or if
  * a's score is at least twice b's. Applies only when both times are known. */

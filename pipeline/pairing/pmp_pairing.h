@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "pmp_common.h"
+#include "pmp_shard.h"
 
 typedef struct pmp_pairs_policy {
     uint32_t max_pairs_per_group;  /* 0 = unlimited; default 8 */
@@ -17,6 +18,12 @@ typedef struct pmp_pairs_policy {
 } pmp_pairs_policy;
 
 void pmp_pairs_policy_default(pmp_pairs_policy *p);
+
+/* The pairing fields of a manifest's policy (pmp_shard.h), where pmp-tokenize keeps
+ * them between its flags and the shards: copied both ways field by field, so the
+ * defaults above are the only ones. */
+void pmp_pairs_policy_to_manifest(const pmp_pairs_policy *p, pmp_manifest_policy *m);
+void pmp_pairs_policy_from_manifest(const pmp_manifest_policy *m, pmp_pairs_policy *p);
 
 /* Counters for the stats. */
 typedef struct pmp_pairs_stats {

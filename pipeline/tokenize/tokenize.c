@@ -25,7 +25,9 @@ void pmp_tokenize_opts_default(pmp_tokenize_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->input = "-";
-    o->policy.max_pairs_per_group = 8;
+    pmp_pairs_policy pairs;
+    pmp_pairs_policy_default(&pairs);
+    pmp_pairs_policy_to_manifest(&pairs, &o->policy);
     o->policy.shard_size = 64u << 20;
     o->batch_groups = 4096;
     o->max_line_bytes = (size_t)64 << 20;
@@ -368,8 +370,8 @@ static int place_group(run *r, const pmp_tok_batch *b, size_t k, pmp_err *err)
     }
     sg.resp = r->resp;
     sg.n_resp = (uint32_t)n;
-    pmp_pairs_policy pp = {(uint32_t)o->policy.max_pairs_per_group, o->policy.min_score_gap,
-                           o->policy.time_rule, o->policy.shp_rule};
+    pmp_pairs_policy pp;
+    pmp_pairs_policy_from_manifest(&o->policy, &pp);
     pmp_pairs_stats ps = {0};
     sg.n_pairs = (uint32_t)pmp_pairs_form(&pp, g->id, sg.id_len, r->scores, r->times, n,
                                           &r->pairs, &r->pairs_cap, &ps);
