@@ -12,7 +12,9 @@ PY=/usr/bin/python3
 [ -x $PY ] || { echo "skip: no /usr/bin/python3"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 rm -rf "$T"; mkdir -p "$T/tree"
-tar -C "$SRC" --exclude=./.git --exclude='./build*' -cf - . | tar -C "$T/tree" -xf -
+# the tree without .git and build directories (nor this test's own directory)
+self=$(realpath --relative-to="$SRC" "$T")
+tar -C "$SRC" --exclude=./.git --exclude='./build*' --exclude="./$self" -cf - . | tar -C "$T/tree" -xf -
 
 # 1. the recipe, applied from the doc alone
 $PY - "$T/tree" <<'PYEOF'
