@@ -3,13 +3,14 @@
 # output, so two builds (before and after a restructuring) can be compared byte for byte:
 #   scripts/golden.sh OLD_BUILD/bin /tmp/old > old.sha; scripts/golden.sh build/bin /tmp/new > new.sha
 #   diff old.sha new.sha
-# Outputs that record a path or a time (manifest input path, run log timings) are
-# normalised before hashing; everything else is hashed as written.
+# Every output is written and named relative to OUT (the programs run inside it), so
+# manifests, their manifest_xxh64 and run/args.json read the same whatever OUT is;
+# only wall-clock times are normalised before hashing.
 set -euo pipefail
-BIN="$1"; OUT="$2"
-DATA="${3:-$(cd "$(dirname "$0")/.." && pwd)/../shared/data}"
-[ -d "$DATA" ] || { echo "golden: no shared data at $DATA" >&2; exit 77; }
-rm -rf "$OUT"; mkdir -p "$OUT"
+BIN="$(cd "$1" && pwd)"; OUT="$2"
+DATA="$(cd "${3:-$(dirname "$0")/../../shared/data}" 2>/dev/null && pwd)" ||
+  { echo "golden: no shared data at ${3:-../shared/data}" >&2; exit 77; }
+rm -rf "$OUT"; mkdir -p "$OUT"; cd "$OUT"; OUT=.
 export OMP_NUM_THREADS=2
 q() { "$@" 2>>"$OUT/stderr.log"; }
 
@@ -57,10 +58,8 @@ q "$BIN/pmp-train" -q --data "$OUT/shards" --binarize --objective binary --layer
 q "$BIN/pmp-train" export "$OUT/run" -o "$OUT/pm.safetensors" --config-out "$OUT/pm-config.json"
 q "$BIN/pmp-train" score "$OUT/run" --data "$OUT/shards/eval" --pairs 40 > "$OUT/scores.jsonl"
 
-cd "$OUT"
-# Manifests, info lines and logs name this output directory and carry wall-clock times:
-# replace the directory by OUT and times by 0 before hashing; everything else is as written.
-norm() { sed -E -e "s#$OUT#OUT#g" \
+# Manifests, info lines and logs carry wall-clock times: 0 before hashing.
+norm() { sed -E \
   -e 's#"(ms|seconds|mb_per_s|peak_rss_mb|steps_per_s|tokens_per_s|pairs_per_s)":[0-9.e+-]+#"\1":0#g' "$1" > "$1.norm"; rm "$1"; }
 for f in $(find . -name manifest.json -o -name log.jsonl -o -name config.json | sort) \
          shard-info.txt shard-verify.txt reddit-stats.json; do norm "$f"; done

@@ -15,7 +15,7 @@
 
 #include "pmp_common.h"
 #include "pmp_ndjson.h"
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 static const char *const keys[] = {"id", "parent_id", "link_id", "body", "score",
                                    "created_utc", "author", "subreddit", "stickied",

@@ -5,29 +5,21 @@
 #     never another folder's internal header;
 #  2. every symbol a layer's library exports starts with pmp_ (internal functions
 #     too: a static library exports everything that is not static).
-# A layer may have rooms, subfolders with a library of their own (pipeline/dedup/):
-# a room is a folder of its layer, so its internal headers stay inside it, and its
-# public header (pmp_*.h) is one more public header of the layer. The rooms of a layer
-# are declared in order, bottom up (ROOMS below), and rule 1 holds between them as
-# between layers: a room includes the public headers of the rooms below it, never a
-# header of a room above it, nor of its layer's own folder, which is above all its
-# rooms (the programs live there). A folder inside a room belongs to that room.
+# A layer may have rooms, subfolders holding C sources (pipeline/dedup/,
+# pipeline/extract/sources/hh/): a room is a folder of its layer, so its internal
+# headers stay inside it, and its public header (pmp_*.h) is one more public header
+# of the layer. A layer with rooms orders them in LAYER/rooms.txt, bottom up, one
+# level a line (several rooms on a line, or a glob, are peers):
+#  3. a room includes only the public headers of rooms on lower lines; peers never
+#     include each other. The layer's own folder comes after all its rooms (".", on a
+#     line of its own, places it lower); a room missing from rooms.txt is an error.
 # Usage: layers.sh SRC_DIR [LIBRARY.a ...]
 set -u
 SRC="$1"; shift
 LAYERS=(common formats tokenizer pipeline trainer)   # bottom up
 fail=0
-declare -A ROOMS=([pipeline]="dedup" [trainer]="model runs experiments")   # bottom up
-rank_of() { local i; for i in "${!LAYERS[@]}"; do [ "${LAYERS[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo -1; }
-# A folder's place inside its layer: its room's position in ROOMS, the layer's own
-# folder above every room (999), -1 for a room not declared.
-room_rank() {
-  local layer=${1%%/*} room i=0 r
-  [ "$1" = "$layer" ] && { echo 999; return; }
-  room=${1#*/}; room=${room%%/*}
-  for r in ${ROOMS[$layer]:-}; do [ "$r" = "$room" ] && { echo "$i"; return; }; i=$((i + 1)); done
-  echo -1
-}
+# (few processes: on a loaded machine each fork costs, and ctest gives this 60 s)
+declare -A rank; for i in "${!LAYERS[@]}"; do rank[${LAYERS[$i]}]=$i; done
 
 # The folders: each layer and its rooms (subfolders holding C sources).
 FOLDERS=()
@@ -35,46 +27,67 @@ for d in "${LAYERS[@]}"; do
   [ -d "$SRC/$d" ] || continue
   FOLDERS+=("$d")
   while IFS= read -r room; do FOLDERS+=("${room#$SRC/}"); done < <(
-    find "$SRC/$d" -mindepth 1 -type d -exec sh -c 'ls "$1"/*.[ch] >/dev/null 2>&1' _ {} \; -print | sort)
+    find "$SRC/$d" -mindepth 2 -name '*.[ch]' -printf '%h\n' | sort -u)
 done
 
-declare -A LR RR   # folder -> its layer's rank, its place among its layer's rooms
-for d in "${FOLDERS[@]}"; do
-  LR[$d]=$(rank_of "${d%%/*}"); RR[$d]=$(room_rank "$d")
-  if [ "${RR[$d]}" = -1 ]; then
-    echo "layers: $d/ is a room not declared in the order of ${d%%/*}/'s rooms (ROOMS in tests/arch/layers.sh)"; fail=1
+# The room order: level[folder] within its layer, from LAYER/rooms.txt.
+declare -A level
+for d in "${LAYERS[@]}"; do
+  [ -d "$SRC/$d" ] || continue
+  rooms=(); for f in "${FOLDERS[@]}"; do [[ "$f" == "$d"/* ]] && rooms+=("${f#$d/}"); done
+  level[$d]=1000000
+  [ ${#rooms[@]} = 0 ] && continue
+  if [ ! -f "$SRC/$d/rooms.txt" ]; then
+    echo "layers: $d/ has rooms (${rooms[*]}) but no $d/rooms.txt ordering them"; fail=1; continue
   fi
+  n=0
+  while IFS= read -r line; do
+    line=${line%%#*}; read -ra globs <<< "$line"
+    [ ${#globs[@]} = 0 ] && continue
+    for g in "${globs[@]}"; do
+      hit=0
+      if [ "$g" = . ]; then level[$d]=$n; continue; fi
+      for r in "${rooms[@]}"; do
+        # shellcheck disable=SC2053   # $g is a glob on purpose
+        if [[ "$r" == $g ]]; then level[$d/$r]=$n; hit=1; fi
+      done
+      [ $hit = 1 ] || { echo "layers: $d/rooms.txt names $g, which is no room of $d/"; fail=1; }
+    done
+    n=$((n + 1))
+  done < "$SRC/$d/rooms.txt"
+  for r in "${rooms[@]}"; do
+    [ -n "${level[$d/$r]:-}" ] || { echo "layers: $d/$r/ is a room missing from $d/rooms.txt"; fail=1; }
+  done
 done
 
 declare -A home   # header name -> folder (layer or layer/room)
 for d in "${FOLDERS[@]}"; do
   for h in "$SRC/$d"/*.h; do
     [ -e "$h" ] || continue
-    b=${h##*/}
+    b=$(basename "$h")
     if [ -n "${home[$b]:-}" ]; then echo "layers: $b exists in both ${home[$b]}/ and $d/"; fail=1; fi
     home[$b]=$d
   done
 done
 
-for d in "${FOLDERS[@]}"; do
-  r=${LR[$d]}
-  # one grep per folder: FILE:LINE:#include "X"
-  while IFS=: read -r f line inc; do
-    inc=${inc#*\"}; inc=${inc%\"*}
-    owner=${home[$inc]:-}
-    if [ -z "$owner" ]; then
-      echo "layers: $d/${f##*/}:$line includes \"$inc\", which is in no layer folder"; fail=1; continue
-    fi
-    [ "$owner" = "$d" ] && continue
-    if [ "${LR[$owner]}" -gt "$r" ]; then
-      echo "layers: $d/${f##*/}:$line includes $owner/$inc: $owner/ is a layer above $d/"; fail=1
-    elif [ "${LR[$owner]}" = "$r" ] && [ "${RR[$owner]}" -gt "${RR[$d]}" ]; then
-      echo "layers: $d/${f##*/}:$line includes $owner/$inc: $owner/ is above $d/ in ${d%%/*}/ (rooms bottom up: ${ROOMS[${d%%/*}]}, then ${d%%/*}/ itself)"; fail=1
-    elif [[ "$inc" != pmp_*.h ]]; then
-      echo "layers: $d/${f##*/}:$line includes $owner/$inc, an internal header of $owner/"; fail=1
-    fi
-  done < <(find "$SRC/$d" -maxdepth 1 -name '*.[ch]' -exec grep -Hn '^#include "' {} + | sort -t: -k1,1 -k2,2n)
-done
+files=(); for d in "${FOLDERS[@]}"; do for f in "$SRC/$d"/*.[ch]; do [ -e "$f" ] && files+=("$f"); done; done
+while IFS=: read -r f line inc; do
+  d=${f#$SRC/}; name=${d##*/}; d=${d%/*}
+  r=${rank[${d%%/*}]}
+  inc=${inc#*\"}; inc=${inc%\"*}
+  owner=${home[$inc]:-}
+  if [ -z "$owner" ]; then
+    echo "layers: $d/$name:$line includes \"$inc\", which is in no layer folder"; fail=1; continue
+  fi
+  [ "$owner" = "$d" ] && continue
+  if [ "${rank[${owner%%/*}]}" -gt "$r" ]; then
+    echo "layers: $d/$name:$line includes $owner/$inc: $owner/ is a layer above $d/"; fail=1
+  elif [[ "$inc" != pmp_*.h ]]; then
+    echo "layers: $d/$name:$line includes $owner/$inc, an internal header of $owner/"; fail=1
+  elif [ "${owner%%/*}" = "${d%%/*}" ] && [ "${level[$owner]:-0}" -ge "${level[$d]:-0}" ]; then
+    echo "layers: $d/$name:$line includes $owner/$inc: $owner/ is not below $d/ in ${d%%/*}/rooms.txt"; fail=1
+  fi
+done < <([ ${#files[@]} = 0 ] || grep -Hn '^#include "' "${files[@]}")
 
 for lib in "$@"; do
   # (ASan builds add __odr_asan.* aliases of every global: not ours to name)
@@ -83,7 +96,6 @@ for lib in "$@"; do
 done
 
 if [ "$fail" = 0 ]; then
-  n=0; for d in "${FOLDERS[@]}"; do n=$((n + $(find "$SRC/$d" -maxdepth 1 -name "*.[ch]" | wc -l))); done
-  echo "layers: ok ($n files in ${#LAYERS[@]} layers and $((${#FOLDERS[@]} - ${#LAYERS[@]})) rooms, $# libraries)"
+  echo "layers: ok (${#files[@]} files in ${#LAYERS[@]} layers and $((${#FOLDERS[@]} - ${#LAYERS[@]})) rooms, $# libraries)"
 fi
 exit $fail

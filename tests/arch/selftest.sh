@@ -27,14 +27,30 @@ mk room; mkdir -p "$T/room/pipeline/dedup"; echo '/* x */' > "$T/room/pipeline/d
 echo '/* x */' > "$T/room/pipeline/dedup/dedup_internal.h"
 printf '#include "pmp_dedup.h"\n#include "dedup_internal.h"\n#include "pmp_common.h"\n' > "$T/room/pipeline/dedup/a.c"
 printf '#include "pmp_dedup.h"\n' > "$T/room/pipeline/b.c"
+expect room_unordered 1 "$T/room"
+echo dedup > "$T/room/pipeline/rooms.txt"
 expect room 0 "$T/room"
 printf '#include "dedup_internal.h"\n' > "$T/room/pipeline/c.c"
 expect room_internal 1 "$T/room"
 rm "$T/room/pipeline/c.c"; printf '#include "pmp_dedup.h"\n' > "$T/room/formats/c.c"
 expect room_upward 1 "$T/room"
+# rooms.txt: lower lines may use upper ones' public headers, never the reverse, and
+# peers (one line, or one glob) never each other
+mk order; for r in base top src/a src/b; do mkdir -p "$T/order/pipeline/$r"; echo '/* x */' > "$T/order/pipeline/$r/pmp_${r#src/}.h"; done
+printf 'base\nsrc/*\ntop\n' > "$T/order/pipeline/rooms.txt"
+printf '#include "pmp_base.h"\n#include "pmp_a.h"\n' > "$T/order/pipeline/top/t.c"
+printf '#include "pmp_base.h"\n' > "$T/order/pipeline/src/a/a.c"
+expect room_order 0 "$T/order"
+printf '#include "pmp_top.h"\n' > "$T/order/pipeline/base/x.c"
+expect room_order_up 1 "$T/order"
+rm "$T/order/pipeline/base/x.c"; printf '#include "pmp_b.h"\n' > "$T/order/pipeline/src/a/x.c"
+expect room_peer 1 "$T/order"
+rm "$T/order/pipeline/src/a/x.c"; mkdir "$T/order/pipeline/new"; echo '/* x */' > "$T/order/pipeline/new/n.c"
+expect room_unlisted 1 "$T/order"
 # trainer/'s rooms, bottom up: model < runs < experiments < trainer/ itself
 mk rooms; for r in model runs experiments; do mkdir -p "$T/rooms/trainer/$r"; echo '/* x */' > "$T/rooms/trainer/$r/pmp_$r.h"; done
 echo '/* x */' > "$T/rooms/trainer/model/layers.h"
+printf 'model\nruns\nexperiments\n' > "$T/rooms/trainer/rooms.txt"
 printf '#include "pmp_model.h"\n#include "layers.h"\n#include "pmp_common.h"\n' > "$T/rooms/trainer/model/a.c"
 printf '#include "pmp_runs.h"\n#include "pmp_model.h"\n' > "$T/rooms/trainer/runs/a.c"
 printf '#include "pmp_experiments.h"\n#include "pmp_runs.h"\n#include "pmp_model.h"\n' > "$T/rooms/trainer/experiments/a.c"

@@ -24,9 +24,9 @@ for ps in $LIST; do
   echo "#== $p $s" >> "$T/help.txt"
   "$B/$p" $s --help >> "$T/help.txt" 2>&1 || fail "$p $s --help"
 done
-# every subcommand a program lists must be in LIST
-for p in pmp-bpe pmp-shard; do
-  for s in $("$B/$p" --help | awk '/^Commands:/{c=1; next} c && /^  [a-z]/{print $1} c && /^$/{c=0}'); do
+# every subcommand a program lists (pmp-extract: every source of sources.list) must be in LIST
+for p in pmp-extract pmp-bpe pmp-shard; do
+  for s in $("$B/$p" --help | awk '/^(Commands|Sources):/{c=1; next} c && /^  [a-z]/{print $1} c && /^$/{c=0}'); do
     case " $(echo $LIST) " in *" $p:$s "*) ;; *) fail "$p $s has an example not run here: add it to LIST" ;; esac
   done
 done

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "fuzz_util.h"
-#include "hh.h"
+#include "pmp_hh.h"
 
 static char in_path[320], out_path[320];
 
@@ -67,9 +67,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pmp_err err;
     pmp_group_writer *w;
     if (pmp_group_writer_open(&w, out_path, &err) != 0) abort();
-    pmp_hh_options opt = {.name = "fuzz", .skip_bad = 1};
+    pmp_hh_options opt;
+    pmp_hh_options_init(&opt);
+    opt.name = "fuzz";
+    opt.skip_bad = 1;
     pmp_hh_stats st;
-    int rc = pmp_hh_extract(in_path, &opt, w, &st, &err);
+    const char *paths[] = {in_path};
+    pmp_extract_sink sink = {w, NULL, NULL};
+    int rc = pmp_hh_extract(&opt, paths, 1, &sink, &st, &err);
     if (pmp_group_writer_close(w, &err) != 0 || rc != 0) abort();
     uint64_t skipped = 0;
     for (int i = 0; i < PMP_HH_SKIP_REASONS; i++) skipped += st.skipped[i];

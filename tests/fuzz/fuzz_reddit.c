@@ -27,7 +27,7 @@
 
 #include "fuzz_util.h"
 #include "pmp_ndjson.h"
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 static const char *const keys[] = {"id", "body", "score", "parent_id", "link_id", "title",
                                    "stickied", "created_utc", "", "a"};
@@ -289,8 +289,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* no UTF-8 validation: the scanner repairs what json-c would refuse */
         tok = json_tokener_new_ex(70);
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-        pmp_reddit_opts o;
-        pmp_reddit_opts_init(&o);
+        pmp_reddit_options o;
+        pmp_reddit_options_init(&o);
         o.max_depth = 64;
         thread = pmp_reddit_thread_new(&o);
     }

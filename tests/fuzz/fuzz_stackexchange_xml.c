@@ -29,7 +29,7 @@
 
 #include "fuzz_util.h"
 #include "fuzz_xml.h"
-#include "stackexchange.h"
+#include "pmp_stackexchange.h"
 
 static char posts_path[320], votes_path[320], out_path[320];
 
@@ -88,11 +88,16 @@ static void extract(int with_votes)
     pmp_err err;
     pmp_group_writer *w;
     FUZZ_CHECK(pmp_group_writer_open(&w, out_path, &err) == 0);
-    pmp_se_options opt = {.site = "fuzz.stackexchange.com",
-                          .votes_path = with_votes ? votes_path : NULL,
-                          .mem = 1024, .tmpdir = "/tmp"};
+    pmp_se_options opt;
+    pmp_se_options_init(&opt);
+    opt.site = "fuzz.stackexchange.com";
+    opt.votes_path = with_votes ? votes_path : NULL;
+    opt.mem = 1024;
+    opt.tmpdir = "/tmp";
     pmp_se_stats st;
-    int rc = pmp_se_extract(posts_path, &opt, w, &st, &err);
+    const char *paths[] = {posts_path};
+    pmp_extract_sink sink = {w, NULL, NULL};
+    int rc = pmp_se_extract(&opt, paths, 1, &sink, &st, &err);
     FUZZ_CHECK(rc == 0 || err.msg[0]);
     pmp_err werr;
     FUZZ_CHECK(pmp_group_writer_close(w, &werr) == 0);

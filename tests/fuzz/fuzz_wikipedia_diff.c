@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "wikipedia.h"
+#include "pmp_wikipedia.h"
 
 static void strip_ws(pmp_buf *out, const char *s, size_t n)
 {

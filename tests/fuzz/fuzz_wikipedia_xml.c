@@ -24,7 +24,7 @@
 
 #include "fuzz_util.h"
 #include "fuzz_xml.h"
-#include "wikipedia.h"
+#include "pmp_wikipedia.h"
 
 static char in_path[320];
 
@@ -104,8 +104,8 @@ static int feed(const char *s, size_t n, size_t step, events *e)
 static void source(const uint8_t *data, size_t size)
 {
     fuzz_write(in_path, data, size);
-    pmp_wiki_opts o;
-    pmp_wiki_opts_init(&o);
+    pmp_wiki_options o;
+    pmp_wiki_options_init(&o);
     o.radius = 3;
     o.any_revert = 1;
     o.all_ns = 1;

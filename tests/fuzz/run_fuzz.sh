@@ -8,7 +8,7 @@
 set -eu
 bin=$1; secs=${FUZZ_SECONDS:-$2}; shift 2
 name=$(basename "$bin")
-seeds="$PMP_SRC/tests/fuzz/seeds/$name"
+seeds="${PMP_FUZZ_SEEDS:-$PMP_SRC/tests/fuzz/seeds/$name}"   # fuzz_source_NAME: samples/NAME
 T="$PMP_TMP"; mkdir -p "$T/corpus"
 [ -d "$seeds" ] || { echo "$name: no seed corpus at $seeds" >&2; exit 1; }
 # Cuts of the real data (never committed): tests/fuzz/seeds/NAME.shared lists

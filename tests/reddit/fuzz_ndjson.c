@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "pmp_ndjson.h"
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,7 +15,7 @@
 
 #include "pmp_input.h"
 #include "pmp_ndjson.h"
-#include "reddit.h"
+#include "pmp_reddit.h"
 
 static const char *const K[] = {"a", "b", "c"};
 
@@ -243,8 +243,8 @@ static int count_group(void *ctx, const pmp_group *g, pmp_err *err)
 static void test_empty_thread(void **state)
 {
     (void)state;
-    pmp_reddit_opts o;
-    pmp_reddit_opts_init(&o);
+    pmp_reddit_options o;
+    pmp_reddit_options_init(&o);
     pmp_reddit_thread *t = pmp_reddit_thread_new(&o);
     pmp_reddit_stats st;
     memset(&st, 0, sizeof st);

@@ -16,7 +16,7 @@
 
 #include <xxhash.h>
 
-#include "pairing.h"
+#include "pmp_pairing.h"
 #include "pmp_shard.h"
 #include "test_util.h"
 

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "groupby.h"
+#include "pmp_groupby.h"
 #include "test_util.h"
 
 typedef struct rec {

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "html_text.h"
-#include "stackexchange.h"
+#include "pmp_stackexchange.h"
 #include "test_util.h"
 
 static char *convert(const char *html)

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "pmp_input.h"
-#include "wikipedia.h"
+#include "pmp_wikipedia.h"
 #include "wikitext.h"
 #include "test_util.h"
 
