@@ -7,16 +7,21 @@
 #
 #   SCALE_BASE_MB   size of the 1x input per source, MB of uncompressed text (100)
 #   SCALE_FACTORS   multiples to run ("1 4")
-#   SCALE_FULL=1    the full run: SCALE_BASE_MB=1300, SCALE_FACTORS="1 4 16" (16x =
-#                   ~21 GB of comments or posts per source; Wikipedia "1 4"); one
-#                   source's files at a time, deleted as soon as they are read
+#   SCALE_SIZES_MB  the sizes to run, MB (instead of base x factors); the table's
+#                   second column is then the size, not the factor
+#   SCALE_FULL=1    the full run: SCALE_SIZES_MB="50 200 1300 15000" (Reddit: MB of
+#                   comments, plus ~40 % of submissions; StackExchange: MB of
+#                   Posts.xml, plus ~45 % of Votes.xml; so ~21 GB at the largest);
+#                   Wikipedia "50 200 1300"; one source's files at a time, deleted as
+#                   soon as they are read
 #   SCALE_SOURCES   "reddit stackexchange wikipedia"
 #   SCALE_MEM       --mem for the extractors (64M)
 #   SCALE_PIPE=1    pipe pmp-extract into pmp-tokenize instead of through a file (the
 #                   groups never touch the disk; each program is still measured alone)
-#   SCALE_TSV       the table (default $PMP_TMP/../scale.tsv). It is kept between runs
-#                   and a (source, x) row already in it is skipped, so a killed run is
-#                   resumed by running it again.
+#   SCALE_TSV       the table (default $PMP_TMP/../scale.tsv)
+#   SCALE_RESUME=1  keep SCALE_TSV and skip the (source, size) rows already in it, so
+#                   a killed run goes on where it was by running it again (without it
+#                   the table starts afresh)
 # Inputs never exist uncompressed on disk: the generator writes into FIFOs read by
 # zstd; StackExchange's Posts.xml reaches pmp-extract through `zstd -dc |` (its CPU
 # time is pmp-extract's alone, as for a plain file), a Reddit month is read as the
@@ -27,8 +32,9 @@ B="$PMP_BIN"; D="$PMP_SHARED"; T="$PMP_TMP"; G="$PMP_SRC/bench/scale/gen.py"
 [ -d "$D/reddit" ] || { echo "skip: no shared data"; exit 77; }
 command -v zstd >/dev/null || { echo "skip: no zstd"; exit 77; }
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || { echo "skip: no python3-numpy"; exit 77; }
-if [ "${SCALE_FULL:-0}" = 1 ]; then BASE=1300; FACTORS="1 4 16"; else
-    BASE=${SCALE_BASE_MB:-100}; FACTORS=${SCALE_FACTORS:-1 4}; fi
+BASE=${SCALE_BASE_MB:-100}; FACTORS=${SCALE_FACTORS:-1 4}
+SIZES=${SCALE_SIZES_MB:-}
+[ "${SCALE_FULL:-0}" = 1 ] && SIZES=${SCALE_SIZES_MB:-50 200 1300 15000}
 SOURCES=${SCALE_SOURCES:-reddit stackexchange wikipedia}
 MEM=${SCALE_MEM:-64M}
 mkdir -p "$T"; cd "$T"
@@ -37,6 +43,7 @@ log() { echo "$(date -u +%H:%M:%S) $*" >&2; }
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(nproc) cores; flags: $(grep -m1 -o -w 'avx2\|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' '); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -s stats.json ] || /usr/bin/python3 "$G" fit "$D" stats.json
 [ -s gpt2.json ] || "$B/pmp-bpe" convert -q -t "$D/bpe/gpt2" -o gpt2.json
+[ "${SCALE_RESUME:-0}" = 1 ] || rm -f "$TSV"
 [ -s "$TSV" ] || printf 'source\tx\tstage\tinput_bytes\tcpu_s\twall_s\tpeak_rss_mb\tspill_bytes\tspill_peak_bytes\toutput_bytes\tthreads\tload1\n' > "$TSV"
 
 tsec() {   # time.txt of /usr/bin/time -f "%e %U %S %M": sets cpu wall rss
@@ -48,13 +55,13 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 TIME=(/usr/bin/time -f "%e %U %S %M")
 
 for src in $SOURCES; do
-    fs=$FACTORS
-    [ "$src" = wikipedia ] && [ "${SCALE_FULL:-0}" = 1 ] && fs="1 4"
+    fs=${SIZES:-$FACTORS}
+    [ "$src" = wikipedia ] && [ "${SCALE_FULL:-0}" = 1 ] && fs="50 200 1300"
     for x in $fs; do
         if awk -F'\t' -v s="$src" -v x="$x" '$1 == s && $2 == x && $3 == "tokenize" { f = 1 } END { exit !f }' "$TSV"; then
             log "$src ${x}x: in the table, skipped"; continue
         fi
-        mb=$((BASE * x))
+        if [ -n "$SIZES" ]; then mb=$x; else mb=$((BASE * x)); fi
         rm -rf in out spill groups.jsonl; mkdir -p in spill
         log "$src ${x}x: generating $mb MB"
         case $src in
