@@ -12,6 +12,7 @@ usage: gen.py fit SHARED STATS.json
            OUT_DIR/history.xml (a pages-meta-history, about MB megabytes)
        gen.py check STATS.json KIND FILE...
            measures a generated file as fit measured the sample and prints both
+           (stackexchange: Posts.xml [Votes.xml])
 
 How each statistic is matched (`fit` measures it on the sample, the generator draws
 from the measured distribution, `check` measures the output the same way):
@@ -26,10 +27,15 @@ from the measured distribution, `check` measures the output the same way):
     as in a real month. No RS file is published for the sample months: submissions get
     a score drawn from the comment-score distribution times 3 and a self-post rate of
     1/2 (not fitted).
-  stackexchange: answers per question including zero (empirical), question and answer
-    score, body length (characters of the HTML Body), accepted-answer rate among
-    answered questions, answer delay; rows in Id order, answers interleaved with later
-    questions by time.
+  stackexchange: answers per question including zero (empirical), body length
+    (characters of the HTML Body), answer delay; rows in Id order, answers
+    interleaved with later questions by time. Votes.xml from the three sample sites
+    that publish one: per question and per answer the joint (UpMod, DownMod, other)
+    counts, drawn together, and the post's Score is UpMod - DownMod (exactly so on
+    the samples), so the scores follow those three sites (check prints the nine
+    sites' scores beside them); other vote types in the sample's shares; each vote a
+    sample delay in days after its post, the file in vote time order as dumps are.
+    AcceptedAnswerId is not written.
   wikipedia: revisions per page with the page's median article length, drawn as one
     pair from the histories' pages (a page cut to a quarter of the output);
     share of revisions that are identity reverts (revert rate) and of those with a
@@ -631,6 +637,26 @@ def check(stats, kind, files):
         print("answer score        ", quantiles(s["answer_score"]), "|", quantiles(as_))
         print("question body chars ", quantiles(s["question_body_len"]), "|", quantiles(ql))
         print("answer body chars   ", quantiles(s["answer_body_len"]), "|", quantiles(al))
+        if len(files) > 1 and "votes" in stats:   # Posts.xml Votes.xml
+            v, up, dn, other, n = stats["votes"], {}, {}, 0, 0
+            for _, el in ET.iterparse(files[1]):
+                if el.tag == "row":
+                    n += 1
+                    t, pid = el.get("VoteTypeId"), el.get("PostId")
+                    if t == "2":
+                        up[pid] = up.get(pid, 0) + 1
+                    elif t == "3":
+                        dn[pid] = dn.get(pid, 0) + 1
+                    else:
+                        other += 1
+                    el.clear()
+            sv = [a[0] for a in v["answer_votes"]] + [q[0] for q in v["question_votes"]]
+            sd = [a[1] for a in v["answer_votes"]] + [q[1] for q in v["question_votes"]]
+            npost = len(qs) + len(as_)
+            print("UpMod per post      ", quantiles(sv), "|", quantiles(list(up.values()) + [0] * (npost - len(up))))
+            print("DownMod per post    ", quantiles(sd), "|", quantiles(list(dn.values()) + [0] * (npost - len(dn))))
+            so = sum(c for _, c in v["other_types"])
+            print("other votes / all    %.3f | %.3f" % (so / max(1, so + sum(sv) + sum(sd)), other / max(1, n)))
     elif kind == "wikipedia":
         s = stats["wikipedia"]
         g = fit_wikipedia_file(files[0])
