@@ -2,6 +2,7 @@
 """What a full dump costs, from the growth table (bench/scale/run.sh's TSV).
 
 usage: sizing.py GROWTH.tsv [SOURCE=GB ...]
+       sizing.py --table GROWTH.tsv   (the growth table as docs/scaling.md shows it)
        (default: reddit=30 stackexchange=100: a 30 GB Reddit month, a 100 GB
        Stack Overflow Posts.xml + Votes.xml)
 
@@ -15,7 +16,31 @@ import csv
 import sys
 
 
+def table(path):
+    rows = list(csv.DictReader(open(path), delimiter="\t"))
+    rows.sort(key=lambda r: (r["source"], int(r["input_bytes"]) if r["stage"] == "extract" else 0))
+    order = {}
+    for r in rows:
+        if r["stage"] == "extract":
+            order[(r["source"], r["x"])] = int(r["input_bytes"])
+    rows.sort(key=lambda r: (r["source"], order.get((r["source"], r["x"]), 0), r["stage"]))
+    print("| source | input GB | stage | stage input MB | CPU s | MB per CPU-s | wall s | peak RSS MB | "
+          "spill MB written (most on disk) | output MB | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        mb, cpu = int(r["input_bytes"]) / 1e6, float(r["cpu_s"])
+        sp = "%.0f (%.0f)" % (float(r["spill_bytes"]) / 1e6, float(r["spill_peak_bytes"]) / 1e6) \
+            if r["stage"] == "extract" and r["source"] != "wikipedia" else "–"
+        gb = order.get((r["source"], r["x"]), 0) / 1e9
+        print("| %s | %.2f | %s | %.0f | %.1f | %.1f | %.0f | %s | %s | %.0f | %s |" % (
+            r["source"], gb, r["stage"], mb, cpu, mb / cpu, float(r["wall_s"]), r["peak_rss_mb"], sp,
+            int(r["output_bytes"]) / 1e6, r.get("load1") or "–"))
+
+
 def main():
+    if sys.argv[1] == "--table":
+        table(sys.argv[2])
+        return 0
     rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
     want = dict(a.split("=") for a in sys.argv[2:]) or {"reddit": "30", "stackexchange": "100"}
     print("| dump | measured at | extract CPU-h | peak RSS extract | spill on disk | groups | "
