@@ -125,9 +125,20 @@ for src in $SOURCES; do
         rm -rf in out groups.jsonl spill
     done
 done
-/usr/bin/python3 - "$TSV" <<'PYEOF'
+/usr/bin/python3 - "$TSV" "$MEM" <<'PYEOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+# The memory bounds docs/scaling.md states, checked on every row: extract within --mem
+# + 100 MB (+ the 2 GiB zstd window for a Reddit month), pmp-tokenize within 300 MB
+# (two batches of at most 4,096 groups or 32 MB of lines, ~230 MB measured).
+m = sys.argv[2]
+mem = float(m[:-1]) * {"K": 1 / 1024, "M": 1, "G": 1024}[m[-1].upper()] if m[-1].isalpha() else float(m) / 2 ** 20
+bad = []
+for r in rows:
+    rss = int(r["peak_rss_mb"])
+    lim = 300 if r["stage"] == "tokenize" else mem + 100 + (2048 if r["source"] == "reddit" else 0)
+    if rss > lim:
+        bad.append("%s %s %s: peak RSS %d MB over the bound %d MB" % (r["source"], r["x"], r["stage"], rss, lim))
 print("| source | x | stage | input MB | CPU s | wall s | MB per CPU-s | peak RSS MB | spill MB (peak) | output MB | cores busy / threads | load |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
@@ -135,4 +146,7 @@ for r in rows:
     sp = "%.0f (%.0f)" % (int(float(r["spill_bytes"])) / 1e6, int(float(r["spill_peak_bytes"])) / 1e6) if r["stage"] == "extract" and r["source"] != "wikipedia" else "-"
     busy = "%.2f / %s" % (cpu / wall, r["threads"]) if wall > 0 else "-"
     print(f"| {r['source']} | {r['x']} | {r['stage']} | {mb:.0f} | {cpu:.1f} | {wall:.1f} | {mb / cpu:.1f} | {r['peak_rss_mb']} | {sp} | {int(r['output_bytes']) / 1e6:.1f} | {busy} | {r.get('load1') or '-'} |")
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
 PYEOF
