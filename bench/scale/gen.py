@@ -12,6 +12,7 @@ usage: gen.py fit SHARED STATS.json
            OUT_DIR/history.xml (a pages-meta-history, about MB megabytes)
        gen.py check STATS.json KIND FILE...
            measures a generated file as fit measured the sample and prints both
+           (stackexchange: Posts.xml [Votes.xml])
 
 How each statistic is matched (`fit` measures it on the sample, the generator draws
 from the measured distribution, `check` measures the output the same way):
@@ -26,10 +27,15 @@ from the measured distribution, `check` measures the output the same way):
     as in a real month. No RS file is published for the sample months: submissions get
     a score drawn from the comment-score distribution times 3 and a self-post rate of
     1/2 (not fitted).
-  stackexchange: answers per question including zero (empirical), question and answer
-    score, body length (characters of the HTML Body), accepted-answer rate among
-    answered questions, answer delay; rows in Id order, answers interleaved with later
-    questions by time.
+  stackexchange: answers per question including zero (empirical), body length
+    (characters of the HTML Body), answer delay; rows in Id order, answers
+    interleaved with later questions by time. Votes.xml from the three sample sites
+    that publish one: per question and per answer the joint (UpMod, DownMod, other)
+    counts, drawn together, and the post's Score is UpMod - DownMod (exactly so on
+    the samples), so the scores follow those three sites (check prints the nine
+    sites' scores beside them); other vote types in the sample's shares; each vote a
+    sample delay in days after its post, the file in vote time order as dumps are.
+    AcceptedAnswerId is not written.
   wikipedia: revisions per page with the page's median article length, drawn as one
     pair from the histories' pages (a page cut to a quarter of the output);
     share of revisions that are identity reverts (revert rate) and of those with a
@@ -39,6 +45,7 @@ Text is drawn from a Zipf distribution over 40,000 made-up words (so it varies a
 compresses about as well as English, unlike copies), ids are fresh (base 36 counters
 from a seeded start). Same arguments, same bytes.
 """
+import array
 import bisect
 import glob
 import heapq
@@ -48,6 +55,7 @@ import random
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from html import escape as html_escape
 
@@ -57,7 +65,15 @@ MONTH = 30 * 86400
 # ---------- text ----------
 
 class Words:
+    """Text drawn word by word from a Zipf distribution over made-up words.
+
+    Words are drawn a million at a time with numpy into one running stream, and
+    each text() is the next stretch of it, so no two texts share a byte sequence
+    beyond chance (a pool reused at random offsets would compress to nothing under
+    zstd --long). About 60 MB of text per CPU-second."""
+
     def __init__(self, rng, n=40000):
+        import numpy as np
         cons, vow = "bcdfghjklmnprstvwz", "aeiou"
         seen, words = set(), []
         while len(words) < n:
@@ -69,43 +85,63 @@ class Words:
                 seen.add(w)
                 words.append(w)
         self.words = words
-        acc, cum = 0.0, []
-        for r in range(1, n + 1):
-            acc += 1.0 / r ** 1.05
-            cum.append(acc)
-        self.cum = cum
-        self.rng = rng
+        w = np.arange(1, n + 1, dtype=np.float64) ** -1.05
+        cum = np.cumsum(w) / w.sum()
+        # the inverse CDF as a table of 2^22 slots: a draw is one gather (the rarest
+        # word has probability 1.6e-6, 6.6 slots)
+        self.table = np.minimum(np.searchsorted(cum, (np.arange(1 << 22) + 0.5) / (1 << 22)),
+                                n - 1).astype(np.int32)
+        # a sentence ends after a word with probability 1/11 (5..18 words, mean 11)
+        self.vocab = np.array(words + [x + "." for x in words], dtype=object)
+        self.np = np
+        self.g = np.random.default_rng(rng.randrange(2 ** 63))
+        self.buf, self.pos = "", 0
+
+    def _refill(self, need):
+        np, n = self.np, len(self.words)
+        k = max(1 << 20, need // 3)
+        idx = self.table[self.g.integers(0, 1 << 22, k)] + n * (self.g.random(k) < 1 / 11)
+        self.buf = self.buf[self.pos:] + " " + " ".join(self.vocab[idx].tolist())
+        self.pos = 1 if self.buf.startswith(" ") else 0
 
     def text(self, nchars):
         """About nchars characters of sentences."""
         if nchars <= 0:
             return ""
-        nw = max(1, nchars // 4)   # more than enough words; cut to nchars below
-        ws = self.rng.choices(self.words, cum_weights=self.cum, k=nw)
-        out, i = [], 0
-        while i < nw:
-            k = self.rng.randint(5, 18)
-            s = " ".join(ws[i:i + k])
-            out.append(s[:1].upper() + s[1:] + ".")
-            i += k
-        s = " ".join(out)
-        if len(s) > nchars:
-            cut = s.rfind(" ", 0, nchars)
-            s = s[:cut if cut > 0 else nchars].rstrip(".") + "."
-        return s
+        if self.pos + nchars + 64 > len(self.buf):
+            self._refill(nchars + 64)
+        b, p = self.buf, self.pos
+        cut = b.rfind(" ", p, p + nchars)
+        if cut <= p:
+            cut = b.find(" ", p + 1)
+        self.pos = cut + 1
+        s = b[p:cut]
+        return s[:1].upper() + s[1:] + ("" if s.endswith(".") else ".")
 
 
 def draw(rng, values):
     return values[rng.randrange(len(values))]
 
 
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_B36_3 = None
+
+
 def b36(n):
-    s = ""
-    while True:
-        n, d = divmod(n, 36)
-        s = "0123456789abcdefghijklmnopqrstuvwxyz"[d] + s
-        if n == 0:
-            return s
+    """n in base 36 (ids below 36^9: three table look-ups)."""
+    global _B36_3
+    if _B36_3 is None:
+        _B36_3 = [a + b + c for a in _B36 for b in _B36 for c in _B36]
+    if n >= 36 ** 9:
+        s = ""
+        while True:
+            n, d = divmod(n, 36)
+            s = _B36[d] + s
+            if n == 0:
+                return s
+    hi, lo = divmod(n, 46656)
+    s = _B36_3[hi // 46656] + _B36_3[hi % 46656] + _B36_3[lo]
+    return s.lstrip("0") or "0"
 
 
 # ---------- fit ----------
@@ -176,6 +212,35 @@ def fit_stackexchange(shared):
             "accepted_rate": acc / max(1, answered), "bytes_per_row": total_bytes / max(1, rows)}
 
 
+def fit_votes(shared):
+    """Votes.xml of the sites that publish one beside Posts.xml: per question and per
+    answer the joint (UpMod, DownMod, other votes) counts (a post's Score is exactly
+    UpMod - DownMod on these sites), the other vote types' shares, and the delay of
+    a vote after its post in days."""
+    import datetime
+    day = lambda d: datetime.date.fromisoformat(d[:10]).toordinal()
+    q, a, other, delay = [], [], {}, []
+    for vpath in sorted(glob.glob(os.path.join(shared, "stackexchange", "*Votes.xml"))):
+        ppath = vpath[: vpath.rindex("Votes")] + "Posts" + vpath[vpath.rindex("Votes") + 5:]
+        posts = {}
+        for _, el in ET.iterparse(ppath):
+            if el.tag == "row":
+                posts[el.get("Id")] = [el.get("PostTypeId"), day(el.get("CreationDate")), 0, 0, 0]
+            el.clear()
+        for _, el in ET.iterparse(vpath):
+            if el.tag == "row" and el.get("PostId") in posts:
+                p, t = posts[el.get("PostId")], el.get("VoteTypeId")
+                p[2 if t == "2" else 3 if t == "3" else 4] += 1
+                if t not in ("2", "3"):
+                    other[t] = other.get(t, 0) + 1
+                delay.append(max(0, day(el.get("CreationDate")) - p[1]))
+            el.clear()
+        for p in posts.values():
+            (q if p[0] == "1" else a if p[0] == "2" else []).append(p[2:])
+    return {"question_votes": q, "answer_votes": a, "other_types": sorted(other.items()),
+            "delay_days": sorted(delay)}
+
+
 def wiki_pages(path):
     opener = ["zstd", "-q", "-dc", "--long=27", path] if path.endswith(".zst") else \
         ["gzip", "-dc", path] if path.endswith(".gz") else ["cat", path]
@@ -225,9 +290,13 @@ def fit_wikipedia(shared, skip_large=True):
 
 # ---------- reddit ----------
 
-def gen_reddit(stats, out_dir, mb, seed):
+def gen_reddit(stats, out_dir, mb, seed, rs_path=None, rc_path=None):
+    """Streams: memory holds the threads still receiving comments (one heap entry
+    and the last few comment ids each), not the month."""
+    import numpy as np
     s = stats["reddit"]
     rng = random.Random(seed)
+    g = np.random.default_rng(seed)
     words = Words(random.Random(seed + 1))
     target = mb * 1e6
     n_comments = int(target / s["bytes_per_comment"] / 0.78)   # generated lines are shorter
@@ -236,128 +305,203 @@ def gen_reddit(stats, out_dir, mb, seed):
     n, t = s["comments"], s["threads"]
     p_top = (s["top_level"] * n - t) / (n - t)
     # threads, each starting uniformly in the month; sizes resampled from the sample
-    threads, total = [], 0
-    while total < n_comments:
-        k = draw(rng, s["thread_size"])
-        threads.append((rng.random() * MONTH, k))
-        total += k
-    threads.sort()
+    sizes_s = np.array(s["thread_size"])
+    sizes = sizes_s[g.integers(0, len(sizes_s), int(n_comments / sizes_s.mean() * 1.1) + 64)]
+    k_threads = min(len(sizes), int(np.searchsorted(np.cumsum(sizes), n_comments)) + 1)
+    # array, not list: 8 bytes a thread (14 M threads at 21 GB)
+    sizes = array.array("q", sizes[:k_threads].astype(np.int64).tobytes())
+    starts = array.array("d", (np.sort(g.random(k_threads)) * MONTH).tobytes())
+    delay_s = np.array(s["delay"], dtype=np.float64)
+    score_s, blen_s = np.array(s["score"]), np.array(s["body_len"])
+
+    class Pool:   # values drawn from an empirical list a block at a time
+        def __init__(self, values):
+            self.v, self.it = values, iter(())
+
+        def __call__(self):
+            try:
+                return next(self.it)
+            except StopIteration:
+                self.it = iter(self.v[g.integers(0, len(self.v), 1 << 16)].tolist())
+                return next(self.it)
+
+    class Unit:   # uniform [0, 1) in blocks
+        def __init__(self):
+            self.it = iter(())
+
+        def __call__(self):
+            try:
+                return next(self.it)
+            except StopIteration:
+                self.it = iter(g.random(1 << 16).tolist())
+                return next(self.it)
+
+    score, blen, unit = Pool(score_s), Pool(blen_s), Unit()
     base_t = 1_600_000_000
     link0 = 36 ** 5 + rng.randrange(36 ** 5)
     com0 = 36 ** 6 + rng.randrange(36 ** 6)
-    # pending comments: (time, thread index, seq within thread); ids by time order
-    heap, next_id = [], com0
-    tinfo = []   # per thread: [link id, n written, ids written]
-    with open(os.path.join(out_dir, "RS_gen.ndjson"), "w") as rs:
-        for i, (t0, k) in enumerate(threads):
+    heap, next_id, active = [], com0, {}
+    # the outputs may be FIFOs (run.sh compresses as they are written): no tell()
+    rs = open(rs_path or os.path.join(out_dir, "RS_gen.ndjson"), "w", buffering=1 << 20)
+    rc = open(rc_path or os.path.join(out_dir, "RC_gen.ndjson"), "w", buffering=1 << 20)
+    rs_bytes = rc_bytes = 0
+    retrieved = int(base_t + MONTH + 86400)
+    nxt = 0   # next thread to start
+    while nxt < k_threads or heap:
+        if nxt < k_threads and (not heap or starts[nxt] <= heap[0][0]):
+            i, t0, k = nxt, starts[nxt], sizes[nxt]
+            nxt += 1
             link = b36(link0 + i)
-            tinfo.append([link, []])
-            is_self = rng.random() < 0.5
-            rs.write(json.dumps({
+            is_self = unit() < 0.5
+            line = json.dumps({
                 "id": link, "name": "t3_" + link, "author": "u_" + b36(rng.randrange(36 ** 6)),
                 "created_utc": int(base_t + t0), "subreddit": "gen%d" % (i % 50),
                 "title": words.text(rng.randint(20, 120)).rstrip("."),
-                "selftext": words.text(draw(rng, s["body_len"]) * 2) if is_self else "",
-                "is_self": is_self, "over_18": rng.random() < 0.03,
-                "score": max(0, draw(rng, s["score"]) * 3), "num_comments": k,
-                "stickied": False, "url": "https://example.invalid/" + link}) + "\n")
-            for j in range(k):
-                d = 0 if j == 0 else draw(rng, s["delay"])
-                heapq.heappush(heap, (t0 + d, i, j))
-    with open(os.path.join(out_dir, "RC_gen.ndjson"), "w") as rc:
-        while heap:
-            t, i, j = heapq.heappop(heap)
-            link, ids = tinfo[i]
-            if not ids or rng.random() < p_top:
-                parent = "t3_" + link
-            else:
-                # replies go mostly to recent comments (conversations), which gives
-                # the sample's depth; uniform choice gives too shallow trees
-                back = min(len(ids) - 1, int(rng.expovariate(0.7)))
-                parent = "t1_" + ids[len(ids) - 1 - back]
-            cid = b36(next_id)
-            next_id += 1
-            ids.append(cid)
-            r = rng.random()
-            body = "[deleted]" if r < s["deleted_body"] else words.text(draw(rng, s["body_len"]))
-            author = "[deleted]" if rng.random() < s["deleted_author"] else "u_" + b36(rng.randrange(36 ** 6))
-            rc.write(json.dumps({
-                "author": author, "body": body, "controversiality": 0,
-                "created_utc": int(base_t + t), "distinguished": None, "edited": False,
-                "gilded": 0, "id": cid, "link_id": "t3_" + link, "parent_id": parent,
-                "retrieved_on": int(base_t + MONTH + 86400), "score": draw(rng, s["score"]),
-                "stickied": False, "subreddit": "gen%d" % (i % 50)}) + "\n")
-            if len(ids) == threads[i][1]:
-                tinfo[i] = None   # thread done: free its ids
+                "selftext": words.text(blen() * 2) if is_self else "",
+                "is_self": is_self, "over_18": unit() < 0.03,
+                "score": max(0, score() * 3), "num_comments": k,
+                "stickied": False, "url": "https://example.invalid/" + link}) + "\n"
+            rs.write(line)
+            rs_bytes += len(line)   # ASCII: json.dumps escapes the rest
+            d = [0.0] + sorted(delay_s[g.integers(0, len(delay_s), k - 1)].tolist()) if k > 1 else [0.0]
+            active[i] = [link, [], d, k]
+            heapq.heappush(heap, (t0, i, 0))
+            continue
+        tm, i, j = heapq.heappop(heap)
+        link, ids, d, k = active[i]
+        if not ids or unit() < p_top:
+            parent = "t3_" + link
+        else:
+            # replies go mostly to recent comments (conversations), which gives
+            # the sample's depth; uniform choice gives too shallow trees
+            back = min(len(ids) - 1, int(rng.expovariate(0.7)))
+            parent = "t1_" + ids[len(ids) - 1 - back]
+        cid = b36(next_id)
+        next_id += 1
+        ids.append(cid)
+        if len(ids) > 40:
+            del ids[:20]   # an exponential step back of 20 has probability 1e-6
+        body = "[deleted]" if unit() < s["deleted_body"] else words.text(blen())
+        author = "[deleted]" if unit() < s["deleted_author"] else "u_" + b36(rng.randrange(36 ** 6))
+        line = ('{"author":"%s","body":"%s","controversiality":0,"created_utc":%d,'
+                 '"distinguished":null,"edited":false,"gilded":0,"id":"%s","link_id":"t3_%s",'
+                 '"parent_id":"%s","retrieved_on":%d,"score":%d,"stickied":false,'
+                 '"subreddit":"gen%d"}\n' % (author, body, int(base_t + tm), cid, link, parent,
+                                            retrieved, score(), i % 50))
+        rc.write(line)
+        rc_bytes += len(line)
+        if j + 1 < k:
+            heapq.heappush(heap, (starts[i] + d[j + 1], i, j + 1))
+        else:
+            del active[i]   # thread done: free its ids
+    sizes = {"RS_gen.ndjson": rs_bytes, "RC_gen.ndjson": rc_bytes}
+    rs.close()
+    rc.close()
+    return sizes
 
 
 # ---------- stackexchange ----------
 
 def gen_stackexchange(stats, out_dir, mb, seed):
-    s = stats["stackexchange"]
+    """Posts.xml and its Votes.xml. Streams: memory holds the answers not yet due and
+    the votes not yet cast, a few days' worth."""
+    import datetime
+    s, v = stats["stackexchange"], stats["votes"]
     rng = random.Random(seed)
     words = Words(random.Random(seed + 1))
     target = mb * 1e6
     base_t = 1_500_000_000
+    epoch_day = datetime.date(1970, 1, 1).toordinal()
+    other_types = [int(t) for t, c in v["other_types"] for _ in range(c)]
 
     def html(n):
         paras, out = max(1, n // 400), []
         per = max(1, n // paras)
         for _ in range(paras):
-            out.append("<p>" + words.text(per - 7) + "</p>")
-        return "\n".join(out)
+            out.append("&lt;p&gt;" + words.text(per - 7) + "&lt;/p&gt;")
+        return "&#xA;".join(out)
 
     def ts(t):
-        import time
         return time.strftime("%Y-%m-%dT%H:%M:%S.000", time.gmtime(base_t + t))
 
-    heap, next_id, written, qn, t = [], 1, 0, 0, 0.0
-    path = os.path.join(out_dir, "Posts.xml")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write('\ufeff<?xml version="1.0" encoding="utf-8"?>\n<posts>\n')
+    posts = open(os.path.join(out_dir, "Posts.xml"), "w", encoding="utf-8", buffering=1 << 20)
+    votes = open(os.path.join(out_dir, "Votes.xml"), "w", encoding="utf-8", buffering=1 << 20)
+    head = '\ufeff<?xml version="1.0" encoding="utf-8"?>\n'
+    posts.write(head + "<posts>\n")
+    votes.write(head + "<votes>\n")
+    n_posts = len((head + "<posts>\n").encode())
+    n_votes = len((head + "<votes>\n").encode())
+    vheap, vote_id = [], 1
 
-        def row(attrs):
-            line = "  <row " + " ".join('%s="%s"' % (k, html_escape(str(v), quote=True))
-                                        for k, v in attrs) + " />\n"
-            f.write(line)
-            return len(line.encode())
+    def cast(pid, t, joint):
+        # a post's votes: UpMod (2), DownMod (3) and the other types, each on a day
+        # drawn from the sample's delays after the post
+        up, down, other = joint
+        for vt in [2] * up + [3] * down + [draw(rng, other_types) for _ in range(other)]:
+            heapq.heappush(vheap, (t + 86400 * draw(rng, v["delay_days"]) + rng.random() * 86400, pid, vt))
 
-        while written < target or heap:
-            if written < target:
-                t += rng.expovariate(1 / 600)
-                # answers due before this question come first (Id order is time order)
-                while heap and heap[0][0] <= t:
-                    at, qid, accepted = heapq.heappop(heap)
-                    written += row([("Id", next_id), ("PostTypeId", 2), ("ParentId", qid),
-                                    ("CreationDate", ts(at)), ("Score", draw(rng, s["answer_score"])),
-                                    ("Body", html(draw(rng, s["answer_body_len"]))),
-                                    ("OwnerUserId", rng.randrange(1, 10 ** 6)),
-                                    ("CommentCount", 0), ("ContentLicense", "CC BY-SA 4.0")])
-                    next_id += 1
-                qid = next_id
+    def votes_until(t):
+        nonlocal vote_id, n_votes
+        while vheap and vheap[0][0] <= t:
+            vt_, pid, vt = heapq.heappop(vheap)
+            d = datetime.date.fromordinal(epoch_day + int((base_t + vt_) // 86400)).isoformat()
+            line = '  <row Id="%d" PostId="%d" VoteTypeId="%d" CreationDate="%sT00:00:00.000" />\n' % (
+                vote_id, pid, vt, d)
+            votes.write(line)
+            n_votes += len(line)
+            vote_id += 1
+
+    def answer(aid, at, qid):
+        joint = draw(rng, v["answer_votes"])
+        cast(aid, at, joint)
+        return ('  <row Id="%d" PostTypeId="2" ParentId="%d" CreationDate="%s" Score="%d" '
+                'Body="%s" OwnerUserId="%d" CommentCount="0" ContentLicense="CC BY-SA 4.0" />\n'
+                % (aid, qid, ts(at), joint[0] - joint[1], html(draw(rng, s["answer_body_len"])),
+                   rng.randrange(1, 10 ** 6)))
+
+    heap, next_id, written, t = [], 1, 0, 0.0
+    while written < target or heap:
+        if written < target:
+            t += rng.expovariate(1 / 600)
+            # answers due before this question come first (Id order is time order)
+            while heap and heap[0][0] <= t:
+                at, qid = heapq.heappop(heap)
+                votes_until(at)
+                line = answer(next_id, at, qid)
                 next_id += 1
-                na = draw(rng, s["answers_per_question"])
-                written += row([("Id", qid), ("PostTypeId", 1),
-                                ("CreationDate", ts(t)), ("Score", draw(rng, s["question_score"])),
-                                ("ViewCount", rng.randrange(10, 5000)),
-                                ("Body", html(draw(rng, s["question_body_len"]))),
-                                ("OwnerUserId", rng.randrange(1, 10 ** 6)),
-                                ("Title", words.text(rng.randint(30, 90)).rstrip(".") + "?"),
-                                ("Tags", "|%s|" % draw(rng, words.words)), ("AnswerCount", na),
-                                ("CommentCount", 0), ("ContentLicense", "CC BY-SA 4.0")])
-                qn += 1
-                for _ in range(na):
-                    heapq.heappush(heap, (t + rng.expovariate(1 / 7200), qid, 0))
-            else:
-                at, qid, _ = heapq.heappop(heap)
-                written += row([("Id", next_id), ("PostTypeId", 2), ("ParentId", qid),
-                                ("CreationDate", ts(at)), ("Score", draw(rng, s["answer_score"])),
-                                ("Body", html(draw(rng, s["answer_body_len"]))),
-                                ("CommentCount", 0), ("ContentLicense", "CC BY-SA 4.0")])
-                next_id += 1
-        f.write("</posts>\n")
+                posts.write(line)
+                written += len(line.encode())
+            votes_until(t)
+            qid = next_id
+            next_id += 1
+            na = draw(rng, s["answers_per_question"])
+            joint = draw(rng, v["question_votes"])
+            cast(qid, t, joint)
+            line = ('  <row Id="%d" PostTypeId="1" CreationDate="%s" Score="%d" ViewCount="%d" '
+                    'Body="%s" OwnerUserId="%d" Title="%s?" Tags="|%s|" AnswerCount="%d" '
+                    'CommentCount="0" ContentLicense="CC BY-SA 4.0" />\n'
+                    % (qid, ts(t), joint[0] - joint[1], rng.randrange(10, 5000),
+                       html(draw(rng, s["question_body_len"])), rng.randrange(1, 10 ** 6),
+                       words.text(rng.randint(30, 90)).rstrip("."), draw(rng, words.words), na))
+            posts.write(line)
+            written += len(line.encode())
+            for _ in range(na):
+                heapq.heappush(heap, (t + rng.expovariate(1 / 7200), qid))
+        else:
+            at, qid = heapq.heappop(heap)
+            votes_until(at)
+            line = answer(next_id, at, qid)
+            next_id += 1
+            posts.write(line)
+            written += len(line.encode())
+    votes_until(float("inf"))
+    posts.write("</posts>\n")
+    votes.write("</votes>\n")
+    posts.close()
+    votes.close()
     # AcceptedAnswerId needs the answers' Ids, known only after writing: the
     # accepted rate is matched by pmp's score rule instead (not written); see check.
+    return {"Posts.xml": n_posts + written + 9, "Votes.xml": n_votes + 9}
 
 
 # ---------- wikipedia ----------
@@ -372,9 +516,10 @@ def gen_wikipedia(stats, out_dir, mb, seed):
     vandal_comments = ["rvv", "Reverted edits by %s to last version", "revert vandalism",
                        "Undid vandalism by %s"]
     with open(path, "w", encoding="utf-8") as f:
-        f.write('<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10">\n'
+        head = ('<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10">\n'
                 '<siteinfo><sitename>Genpedia</sitename><namespaces>'
                 '<namespace key="0" case="first-letter" /></namespaces></siteinfo>\n')
+        f.write(head)
         while written < target:
             page += 1
             # a page's revision count and article length drawn together (a long
@@ -412,6 +557,7 @@ def gen_wikipedia(stats, out_dir, mb, seed):
             f.write(text)
             written += len(text.encode())
         f.write("</mediawiki>\n")
+    return {"history.xml": len(head) + written + len("</mediawiki>\n")}
 
 
 def rev_xml(rid, user, comment, paras):
@@ -491,6 +637,26 @@ def check(stats, kind, files):
         print("answer score        ", quantiles(s["answer_score"]), "|", quantiles(as_))
         print("question body chars ", quantiles(s["question_body_len"]), "|", quantiles(ql))
         print("answer body chars   ", quantiles(s["answer_body_len"]), "|", quantiles(al))
+        if len(files) > 1 and "votes" in stats:   # Posts.xml Votes.xml
+            v, up, dn, other, n = stats["votes"], {}, {}, 0, 0
+            for _, el in ET.iterparse(files[1]):
+                if el.tag == "row":
+                    n += 1
+                    t, pid = el.get("VoteTypeId"), el.get("PostId")
+                    if t == "2":
+                        up[pid] = up.get(pid, 0) + 1
+                    elif t == "3":
+                        dn[pid] = dn.get(pid, 0) + 1
+                    else:
+                        other += 1
+                    el.clear()
+            sv = [a[0] for a in v["answer_votes"]] + [q[0] for q in v["question_votes"]]
+            sd = [a[1] for a in v["answer_votes"]] + [q[1] for q in v["question_votes"]]
+            npost = len(qs) + len(as_)
+            print("UpMod per post      ", quantiles(sv), "|", quantiles(list(up.values()) + [0] * (npost - len(up))))
+            print("DownMod per post    ", quantiles(sd), "|", quantiles(list(dn.values()) + [0] * (npost - len(dn))))
+            so = sum(c for _, c in v["other_types"])
+            print("other votes / all    %.3f | %.3f" % (so / max(1, so + sum(sv) + sum(sd)), other / max(1, n)))
     elif kind == "wikipedia":
         s = stats["wikipedia"]
         g = fit_wikipedia_file(files[0])
@@ -525,6 +691,7 @@ def main():
     if cmd == "fit":
         shared, out = sys.argv[2], sys.argv[3]
         st = {"reddit": fit_reddit(shared), "stackexchange": fit_stackexchange(shared),
+              "votes": fit_votes(shared),
               "wikipedia": fit_wikipedia(shared)}
         rows = []
         for path in sorted(glob.glob(os.path.join(shared, "reddit", "RC_*.zst"))):
@@ -549,8 +716,10 @@ def main():
     out_dir, mb = sys.argv[3], float(sys.argv[4])
     seed = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     os.makedirs(out_dir, exist_ok=True)
-    {"reddit": gen_reddit, "stackexchange": gen_stackexchange,
-     "wikipedia": gen_wikipedia}[cmd](stats, out_dir, mb, seed)
+    sizes = {"reddit": gen_reddit, "stackexchange": gen_stackexchange,
+             "wikipedia": gen_wikipedia}[cmd](stats, out_dir, mb, seed)
+    if sizes:   # bytes written per file, for a caller whose outputs are pipes
+        print(json.dumps(sizes))
     return 0
 
 
