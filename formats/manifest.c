@@ -114,7 +114,10 @@ static void manifest_json(pmp_buf *b, const pmp_manifest *m, int with_sum, uint6
     pmp_jobj_object_lines(&j, "policy");
     pmp_jobj_u64(&j, "max_pairs_per_group", p->max_pairs_per_group);
     pmp_jobj_num(&j, "min_score_gap", p->min_score_gap);
-    pmp_jobj_bool(&j, "time_rule", p->time_rule);
+    if (p->time_rule == PMP_TIME_RULE_LATER_OR_2X)
+        pmp_jobj_str(&j, "time_rule", "later-or-2x");
+    else
+        pmp_jobj_bool(&j, "time_rule", p->time_rule == PMP_TIME_RULE_EARLIER_OR_2X);
     if (p->shp_rule) pmp_jobj_bool(&j, "shp_rule", 1);
     pmp_jobj_u64(&j, "max_context_tokens", p->max_context_tokens);
     pmp_jobj_u64(&j, "max_response_tokens", p->max_response_tokens);
@@ -310,7 +313,16 @@ int pmp_manifest_load(pmp_manifest *m, const char *dir, pmp_err *err)
     json_object *p = get(root, "policy");
     m->policy.max_pairs_per_group = u64(p, "max_pairs_per_group", &bad);
     m->policy.min_score_gap = num(p, "min_score_gap", &bad);
-    m->policy.time_rule = json_object_get_boolean(get(p, "time_rule"));
+    json_object *tr = get(p, "time_rule");
+    if (tr && json_object_is_type(tr, json_type_string)) {
+        if (strcmp(json_object_get_string(tr), "later-or-2x") == 0)
+            m->policy.time_rule = PMP_TIME_RULE_LATER_OR_2X;
+        else
+            bad = 1;
+    } else {
+        m->policy.time_rule = json_object_get_boolean(tr) ? PMP_TIME_RULE_EARLIER_OR_2X
+                                                          : PMP_TIME_RULE_OFF;
+    }
     m->policy.shp_rule = json_object_get_boolean(get(p, "shp_rule"));
     m->policy.max_context_tokens = u64(p, "max_context_tokens", &bad);
     m->policy.max_response_tokens = u64(p, "max_response_tokens", &bad);
@@ -453,6 +465,11 @@ int pmp_manifest_policy_cmp(const pmp_manifest_policy *a, const pmp_manifest_pol
     CMP(text_chunk_tokens, "--text / --chunk-tokens")
     CMP(max_pairs_per_group, "--max-pairs-per-group")
     CMP(min_score_gap, "--min-score-gap")
+    if (a->time_rule != b->time_rule &&
+        (a->time_rule == PMP_TIME_RULE_EARLIER_OR_2X || b->time_rule == PMP_TIME_RULE_EARLIER_OR_2X))
+        return pmp_err_setc(err, PMP_E_MISMATCH,
+                            "--time-rule differs: the directory was written by the earlier "
+                            "rule that kept earlier winners (docs/tokenize.md); write a new one");
     CMP(time_rule, "--time-rule")
     CMP(shp_rule, "--preset shp")
     CMP(max_context_tokens, "--max-context-tokens")

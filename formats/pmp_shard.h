@@ -216,10 +216,20 @@ typedef struct pmp_manifest_shard {
     uint64_t index_xxh64;
 } pmp_manifest_shard;
 
+/* policy.time_rule: which first-mover rule formed the pairs (docs/tokenize.md).
+ * In manifest.json: false, "later-or-2x", or true for directories written before
+ * 2026-12-07 by the rule that kept earlier winners (read, never written, and
+ * refused by --resume). */
+enum {
+    PMP_TIME_RULE_OFF = 0,
+    PMP_TIME_RULE_EARLIER_OR_2X = 1,
+    PMP_TIME_RULE_LATER_OR_2X = 2,
+};
+
 typedef struct pmp_manifest_policy {
     uint64_t max_pairs_per_group;
     double min_score_gap;
-    int time_rule;
+    int time_rule;                  /* PMP_TIME_RULE_* */
     int shp_rule;                   /* written only when on (older manifests lack it) */
     uint64_t max_context_tokens;    /* 0 = no limit */
     uint64_t max_response_tokens;

@@ -33,13 +33,17 @@ void pmp_pairs_policy_from_manifest(const pmp_manifest_policy *m, pmp_pairs_poli
     p->shp_rule = m->shp_rule;
 }
 
-/* SHP's first-mover correction: an earlier comment has had more time to collect
- * votes, so "a beats b" is trusted only if a was posted no later than b, or if
- * a's score is at least twice b's. Applies only when both times are known. */
+/* A first-mover correction: an earlier comment has had more time to collect
+ * votes, so "a beats b" is trusted if a was posted no earlier than b (it won
+ * without that head start), or if a's score is at least twice b's (a margin the
+ * head start is unlikely to explain). Applies only when both times are known.
+ * Until 2026-12-07 the first test was the other way round (ta <= tb), which kept
+ * exactly the pairs the head start can explain; manifests record which rule
+ * wrote a shard directory (PMP_TIME_RULE_*, pmp_shard.h). */
 static int time_ok(double sa, double sb, double ta, double tb)
 {
     if (isnan(ta) || isnan(tb)) return 1;
-    return ta <= tb || sa >= 2 * sb;
+    return ta >= tb || sa >= 2 * sb;
 }
 
 /* Stanford SHP's pair rule: "a beats b" only if a (the higher score) was written

@@ -13,7 +13,7 @@
 typedef struct pmp_pairs_policy {
     uint32_t max_pairs_per_group;  /* 0 = unlimited; default 8 */
     double min_score_gap;          /* keep a pair only if |score_a - score_b| >= this (> 0 always) */
-    int time_rule;                 /* first-mover correction (docs/tokenize.md) */
+    int time_rule;                 /* PMP_TIME_RULE_*: first-mover correction (docs/tokenize.md) */
     int shp_rule;                  /* Stanford SHP's pair rule (docs/tokenize.md) */
 } pmp_pairs_policy;
 

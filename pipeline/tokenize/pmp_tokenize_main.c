@@ -166,7 +166,7 @@ int main(int argc, char **argv)
             if (pmp_parse_double(optarg, 0, DBL_MAX, &o.policy.min_score_gap) < 0)
                 return pmp_cli_usage_error(&cli, "--min-score-gap: expected a number >= 0");
             break;
-        case OPT_TIME_RULE: o.policy.time_rule = pairing = 1; break;
+        case OPT_TIME_RULE: o.policy.time_rule = PMP_TIME_RULE_LATER_OR_2X; pairing = 1; break;
         case OPT_PRESET:
             if (strcmp(optarg, "shp"))
                 return pmp_cli_usage_error(&cli, "--preset: unknown preset (known: shp)");

@@ -45,7 +45,7 @@ def want_pairs(g, gap=0.0, time_rule=False):
                 continue
             ta, tb = rs[a].get("created_utc"), rs[b].get("created_utc")
             if time_rule and ta is not None and tb is not None:
-                if not (ta <= tb or rs[a]["score"] >= 2 * rs[b]["score"]):
+                if not (ta >= tb or rs[a]["score"] >= 2 * rs[b]["score"]):
                     continue
             out.append((a, b))
     return out

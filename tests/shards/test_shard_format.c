@@ -365,9 +365,9 @@ static void test_pairing_rules(void **state)
     assert_int_equal(n, want);
     assert_int_equal(st.dropped_gap, 13 - want);
 
-    /* Time rule: A > B kept iff t(A) <= t(B) or s(A) >= 2 s(B), when both known. */
+    /* Time rule: A > B kept iff t(A) >= t(B) or s(A) >= 2 s(B), when both known. */
     p.min_score_gap = 0;
-    p.time_rule = 1;
+    p.time_rule = PMP_TIME_RULE_LATER_OR_2X;
     memset(&st, 0, sizeof st);
     n = pmp_pairs_form(&p, "x", 1, s, tm, 6, &out, &cap, &st);
     want = 0;
@@ -376,10 +376,28 @@ static void test_pairing_rules(void **state)
             if (s[i] == s[j]) continue;
             int a = s[i] > s[j] ? i : j, b = a == i ? j : i;
             int known = !isnan(tm[a]) && !isnan(tm[b]);
-            want += !known || tm[a] <= tm[b] || s[a] >= 2 * s[b];
+            want += !known || tm[a] >= tm[b] || s[a] >= 2 * s[b];
         }
     assert_int_equal(n, want);
     assert_true(st.dropped_time > 0);
+    /* By hand: 0 beats 1 (3 > 2) posted later (100 > 50): kept; 0 beats 5 (3 > 2)
+     * posted earlier (100 < 300) by less than 2x: dropped (the head start explains it). */
+    int kept01 = 0, kept05 = 0;
+    for (size_t k = 0; k < n; k++) {
+        kept01 |= out[2 * k] == 0 && out[2 * k + 1] == 1;
+        kept05 |= out[2 * k] == 0 && out[2 * k + 1] == 5;
+    }
+    assert_true(kept01);
+    assert_false(kept05);
+    /* A directory written by the rule before 2026-12-07 is refused, by name. */
+    pmp_manifest_policy old_rule = {0}, new_rule = {0};
+    old_rule.time_rule = PMP_TIME_RULE_EARLIER_OR_2X;
+    new_rule.time_rule = PMP_TIME_RULE_LATER_OR_2X;
+    pmp_err e = {0};
+    assert_int_equal(pmp_manifest_policy_cmp(&old_rule, &new_rule, &e), -1);
+    assert_int_equal(e.code, PMP_E_MISMATCH);
+    assert_non_null(strstr(e.msg, "earlier rule"));
+    assert_int_equal(pmp_manifest_policy_cmp(&new_rule, &new_rule, &e), 0);
 
     /* Cap: K pairs, a subset of the uncapped ones, the same for the same id,
      * in enumeration order. */
