@@ -22,6 +22,12 @@
  * each replaced in place by its result, keeps the creation order of every record,
  * so the output is the same for every budget and every limit. A run at rest is a
  * bare descriptor; buffers exist only while a run is written or merged.
+ *
+ * Run files are zstd frames (level SPILL_LEVEL, a window of 2^SPILL_WINDOW_LOG
+ * bytes): JSON-like values shrink about 3-4x, so the temporary disk a dump needs
+ * and the bytes a merge rewrites shrink with them. The small window bounds what
+ * each reader of a merge holds (its decoder's window and block, about
+ * 2 x 2^SPILL_WINDOW_LOG) whatever the file says: decoding refuses a larger one.
  */
 #include "pmp_groupby.h"
 
@@ -34,8 +40,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #define MERGE_FANIN 64
+#define SPILL_LEVEL 1
+#define SPILL_WINDOW_LOG 16
 #define REC_HDR 8   /* u32 klen + u32 vlen in the arena */
 /* Descriptors left to the caller (inputs, outputs, decompressors, libraries) out
  * of what RLIMIT_NOFILE allows beyond those already open, and the group-bys one
@@ -57,18 +66,31 @@ typedef struct gb_run {
     uint64_t bytes;
 } gb_run;
 
-/* Writing a run: a plain buffer over the descriptor. */
+/* Writing a run: records gather in buf, which is compressed through the
+ * group-by's one compressor (one run is written at a time) into zbuf and
+ * written to the descriptor. */
 typedef struct gb_writer {
     int fd;
-    unsigned char *buf;
-    size_t len, cap;
-    uint64_t bytes;    /* written so far */
+    ZSTD_CCtx *z;
+    unsigned char *buf, *zbuf;
+    size_t len, cap, zcap;
+    uint64_t bytes;    /* written to the file so far (compressed) */
     int err;           /* errno of the first failed write, 0 if none */
+    const char *zerr;  /* the compressor's error, NULL if none */
 } gb_writer;
 
+/* Reading a run: compressed bytes from the descriptor into in, decoded into out,
+ * handed out from out[pos..len). */
 typedef struct gb_reader {
-    FILE *f;
-    char *iobuf;
+    int fd;
+    ZSTD_DCtx *z;
+    unsigned char *in, *out;
+    size_t in_cap, out_cap;
+    ZSTD_inBuffer zin;
+    size_t pos, len;
+    size_t frame_left; /* the decoder's last hint: 0 when a frame just ended */
+    int eof;           /* the descriptor is exhausted */
+    const char *why;   /* what went wrong, for the message */
     pmp_buf key, val;
     size_t order;      /* run number: ties go to the lower one */
 } gb_reader;
@@ -77,6 +99,7 @@ struct pmp_groupby {
     uint64_t budget;
     char *tmpdir;
     size_t iobuf_size;
+    ZSTD_CCtx *zc;      /* made at the first spill */
     size_t max_open;   /* descriptors this group-by may hold */
     size_t fanin;      /* runs merged into one */
 
@@ -219,25 +242,56 @@ static int run_create(pmp_groupby *g, gb_writer *w, pmp_err *err)
      * left behind whatever way the process ends. */
     unlink(path.data);
     pmp_buf_free(&path);
+    if (!g->zc) {
+        g->zc = ZSTD_createCCtx();
+        if (!g->zc || ZSTD_isError(ZSTD_CCtx_setParameter(g->zc, ZSTD_c_compressionLevel, SPILL_LEVEL)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(g->zc, ZSTD_c_windowLog, SPILL_WINDOW_LOG))) {
+            close(fd);
+            return pmp_err_setc(err, PMP_E_INTERNAL, "groupby: cannot set up the run compressor");
+        }
+    }
+    ZSTD_CCtx_reset(g->zc, ZSTD_reset_session_only);
     w->fd = fd;
+    w->z = g->zc;
     w->cap = g->iobuf_size;
     w->buf = pmp_xmalloc(w->cap);
+    w->zcap = ZSTD_CStreamOutSize();
+    w->zbuf = pmp_xmalloc(w->zcap);
     w->len = 0;
     w->bytes = 0;
     w->err = 0;
+    w->zerr = NULL;
     return 0;
 }
 
-static void wr_flush(gb_writer *w)
+static void wr_raw(gb_writer *w, const unsigned char *p, size_t len)
 {
     size_t off = 0;
-    while (off < w->len && !w->err) {
-        ssize_t n = write(w->fd, w->buf + off, w->len - off);
+    while (off < len && !w->err) {
+        ssize_t n = write(w->fd, p + off, len - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) w->err = n < 0 ? errno : EIO;
         else off += (size_t)n;
     }
     w->bytes += off;
+}
+
+/* Compresses buf[0..len) and writes what the compressor gives; end closes the frame. */
+static void wr_flush(gb_writer *w, int end)
+{
+    ZSTD_inBuffer in = {w->buf, w->len, 0};
+    ZSTD_EndDirective mode = end ? ZSTD_e_end : ZSTD_e_continue;
+    for (;;) {
+        if (w->err || w->zerr) break;
+        ZSTD_outBuffer out = {w->zbuf, w->zcap, 0};
+        size_t left = ZSTD_compressStream2(w->z, &out, &in, mode);
+        if (ZSTD_isError(left)) {
+            w->zerr = ZSTD_getErrorName(left);
+            break;
+        }
+        wr_raw(w, w->zbuf, out.pos);
+        if (end ? left == 0 : in.pos == in.size) break;
+    }
     w->len = 0;
 }
 
@@ -245,7 +299,7 @@ static void wr_bytes(gb_writer *w, const void *p, size_t n)
 {
     const unsigned char *s = p;
     while (n) {
-        if (w->len == w->cap) wr_flush(w);
+        if (w->len == w->cap) wr_flush(w, 0);
         size_t step = w->cap - w->len < n ? w->cap - w->len : n;
         memcpy(w->buf + w->len, s, step);
         w->len += step;
@@ -266,12 +320,70 @@ static void put_varint(gb_writer *w, uint64_t v)
     wr_bytes(w, b, n);
 }
 
+/* Decodes the next stretch of the run into out. Returns 1, 0 at a clean end
+ * (every frame complete), -1 on a read error or a corrupt or truncated file. */
+static int rd_fill(gb_reader *r)
+{
+    r->pos = r->len = 0;
+    for (;;) {
+        if (r->zin.pos == r->zin.size && !r->eof) {
+            ssize_t n = read(r->fd, r->in, r->in_cap);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                r->why = strerror(errno);
+                return -1;
+            }
+            if (n == 0) r->eof = 1;
+            r->zin = (ZSTD_inBuffer){r->in, (size_t)n, 0};
+        }
+        if (r->zin.pos == r->zin.size && r->eof) {
+            if (r->frame_left == 0) return 0;
+            r->why = "short read";
+            return -1;
+        }
+        ZSTD_outBuffer ob = {r->out, r->out_cap, 0};
+        size_t hint = ZSTD_decompressStream(r->z, &ob, &r->zin);
+        if (ZSTD_isError(hint)) {
+            r->why = ZSTD_getErrorName(hint);
+            return -1;
+        }
+        r->frame_left = hint;
+        if (ob.pos) {
+            r->len = ob.pos;
+            return 1;
+        }
+    }
+}
+
+static int rd_getc(gb_reader *r)
+{
+    if (r->pos == r->len) {
+        int rc = rd_fill(r);
+        if (rc <= 0) return rc == 0 ? EOF : -2;
+    }
+    return r->out[r->pos++];
+}
+
+static size_t rd_read(gb_reader *r, unsigned char *dst, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        if (r->pos == r->len && rd_fill(r) != 1) break;
+        size_t step = r->len - r->pos < n - got ? r->len - r->pos : n - got;
+        memcpy(dst + got, r->out + r->pos, step);
+        r->pos += step;
+        got += step;
+    }
+    return got;
+}
+
 /* Returns 1, 0 at a clean end of file, -1 on a truncated or corrupt file. */
-static int get_varint(FILE *f, uint64_t *out, int first)
+static int get_varint(gb_reader *r, uint64_t *out, int first)
 {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-        int c = getc_unlocked(f);
+        int c = rd_getc(r);
+        if (c == -2) return -1;
         if (c == EOF) return (first && shift == 0) ? 0 : -1;
         v |= (uint64_t)(c & 0x7f) << shift;
         if (!(c & 0x80)) {
@@ -294,15 +406,21 @@ static void writer_abandon(gb_writer *w)
 {
     if (w->fd >= 0) close(w->fd);
     free(w->buf);
+    free(w->zbuf);
     w->fd = -1;
-    w->buf = NULL;
+    w->buf = w->zbuf = NULL;
 }
 
 /* Flushes the writer and turns it into a run at rest (rewound, no buffer). */
 static int writer_seal(pmp_groupby *g, gb_writer *w, unsigned level, gb_run *out,
                        pmp_err *err)
 {
-    wr_flush(w);
+    wr_flush(w, 1);
+    if (w->zerr) {
+        pmp_err_setc(err, PMP_E_INTERNAL, "groupby: compressing a run file: %s", w->zerr);
+        writer_abandon(w);
+        return -1;
+    }
     if (w->err) {
         pmp_err_setc(err, pmp_errcode_from_errno(errno), "groupby: writing a run file in '%s': %s", g->tmpdir,
                     strerror(w->err));
@@ -315,7 +433,8 @@ static int writer_seal(pmp_groupby *g, gb_writer *w, unsigned level, gb_run *out
         return -1;
     }
     free(w->buf);
-    w->buf = NULL;
+    free(w->zbuf);
+    w->buf = w->zbuf = NULL;
     out->fd = w->fd;
     out->level = level;
     out->bytes = w->bytes;
@@ -416,13 +535,13 @@ int pmp_groupby_add(pmp_groupby *g, const void *key, size_t klen, const void *va
 /* Reads n bytes into b (NUL-terminated), growing it as the bytes arrive, so that
  * a corrupt length in a short run file fails at the read instead of allocating
  * up to 4 GiB first. */
-static int read_field(FILE *f, pmp_buf *b, uint64_t n)
+static int read_field(gb_reader *r, pmp_buf *b, uint64_t n)
 {
     pmp_buf_clear(b);
     while (b->len < n) {
         size_t step = n - b->len < (1u << 20) ? (size_t)(n - b->len) : (size_t)1 << 20;
         pmp_buf_reserve(b, step);
-        size_t got = fread(b->data + b->len, 1, step, f);
+        size_t got = rd_read(r, (unsigned char *)b->data + b->len, step);
         b->len += got;
         if (got != step) return -1;
     }
@@ -434,14 +553,15 @@ static int read_field(FILE *f, pmp_buf *b, uint64_t n)
 static int reader_next(gb_reader *r, pmp_err *err)
 {
     uint64_t klen, vlen;
-    int rc = get_varint(r->f, &klen, 1);
+    r->why = NULL;
+    int rc = get_varint(r, &klen, 1);
     if (rc == 0) return 0;
-    if (rc < 0 || get_varint(r->f, &vlen, 0) != 1 || klen > UINT32_MAX ||
-        vlen > UINT32_MAX)
-        return pmp_err_setc(err, PMP_E_CORRUPT, "groupby: run file truncated or corrupt");
-    if (read_field(r->f, &r->key, klen) != 0 || read_field(r->f, &r->val, vlen) != 0)
+    if (rc < 0 || get_varint(r, &vlen, 0) != 1 || klen > UINT32_MAX || vlen > UINT32_MAX)
+        return pmp_err_setc(err, PMP_E_CORRUPT, "groupby: run file truncated or corrupt%s%s%s",
+                            r->why ? " (" : "", r->why ? r->why : "", r->why ? ")" : "");
+    if (read_field(r, &r->key, klen) != 0 || read_field(r, &r->val, vlen) != 0)
         return pmp_err_setc(err, PMP_E_CORRUPT, "groupby: run file truncated (%s)",
-                           ferror(r->f) ? strerror(errno) : "short read");
+                            r->why ? r->why : "short read");
     return 1;
 }
 
@@ -469,8 +589,10 @@ static void sift_down(const gb_reader *rd, size_t *h, size_t n, size_t i)
 static void merge_free(pmp_groupby *g)
 {
     for (size_t i = 0; i < g->nrd; i++) {
-        if (g->rd[i].f) fclose(g->rd[i].f);
-        free(g->rd[i].iobuf);
+        if (g->rd[i].fd >= 0) close(g->rd[i].fd);
+        ZSTD_freeDCtx(g->rd[i].z);
+        free(g->rd[i].in);
+        free(g->rd[i].out);
         pmp_buf_free(&g->rd[i].key);
         pmp_buf_free(&g->rd[i].val);
     }
@@ -492,22 +614,27 @@ static int merge_start(pmp_groupby *g, gb_run *runs, size_t n, pmp_err *err)
     g->nheap = 0;
     g->have_last = 0;
     int failed = 0;
+    size_t half = g->iobuf_size / 2 < 4096 ? 4096 : g->iobuf_size / 2;
     for (size_t i = 0; i < n; i++) {
-        g->rd[i].order = i;
+        gb_reader *r = &g->rd[i];
+        r->order = i;
+        r->fd = -1;
         if (failed) {
             run_close(&runs[i]);
             continue;
         }
-        g->rd[i].f = fdopen(runs[i].fd, "rb");
-        if (!g->rd[i].f) {
-            pmp_err_setc(err, pmp_errcode_from_errno(errno), "groupby: fdopen: %s", strerror(errno));
+        r->z = ZSTD_createDCtx();
+        if (!r->z || ZSTD_isError(ZSTD_DCtx_setParameter(r->z, ZSTD_d_windowLogMax, SPILL_WINDOW_LOG))) {
+            pmp_err_setc(err, PMP_E_INTERNAL, "groupby: cannot set up a run decoder");
             run_close(&runs[i]);
             failed = 1;
             continue;
         }
+        r->fd = runs[i].fd;
         runs[i].fd = -1;
-        g->rd[i].iobuf = pmp_xmalloc(g->iobuf_size);
-        setvbuf(g->rd[i].f, g->rd[i].iobuf, _IOFBF, g->iobuf_size);
+        r->in_cap = r->out_cap = half;
+        r->in = pmp_xmalloc(r->in_cap);
+        r->out = pmp_xmalloc(r->out_cap);
     }
     if (failed) return -1;
     for (size_t i = 0; i < n; i++) {
@@ -676,6 +803,7 @@ void pmp_groupby_close(pmp_groupby *g)
     if (!g) return;
     merge_free(g);
     for (size_t i = 0; i < g->nruns; i++) run_close(&g->runs[i]);
+    ZSTD_freeCCtx(g->zc);
     free(g->runs);
     free(g->arena);
     free(g->idx);

@@ -5,17 +5,21 @@
  *
  *  1. Runs: byte 0 picks 1..70 runs (above MERGE_FANIN = 64 the multi-pass merge,
  *     which writes merged runs to /tmp, runs too); the rest of the input is cut
- *     into that many run files (memory streams). A model decoder written here
- *     (varint klen, varint vlen, key, value; the end of a file only between
- *     records) says what each run holds. Oracles: a corrupt run makes finish or
- *     next fail, never a clean end; clean runs give exactly their records, and
- *     when each run is in key order the output is the stable merge (key, then
- *     run, then position).
+ *     into that many run files (memory streams). Run files are zstd frames: each
+ *     piece is compressed as the group-by would, so that the record reader sees
+ *     arbitrary records; a model decoder written here (varint klen, varint vlen,
+ *     key, value; the end of a file only between records) says what each run
+ *     holds. Oracles: a corrupt run makes finish or next fail, never a clean end;
+ *     clean runs give exactly their records, and when each run is in key order
+ *     the output is the stable merge (key, then run, then position). When byte
+ *     0 is 210 or more the pieces go in as they are, not compressed, for the
+ *     decoder: then the only oracle is an end or an error naming a run file.
  *  2. Round trip: records cut from the first 4 KB are added under a tiny memory
  *     budget (so they spill), and come back as the stable sort by key. */
 #include "groupby.c"
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zstd.h>
 #include "fuzz_util.h"
 
 typedef struct mrec {
@@ -114,6 +118,7 @@ static void runs_from_bytes(const uint8_t *data, size_t size)
     size_t nruns = 1 + data[0] % 70;
     const unsigned char *body = data + 1;
     size_t blen = size - 1, piece = blen / nruns;
+    int raw = data[0] >= 210;
     pmp_groupby *g;
     pmp_err err;
     FUZZ_CHECK(pmp_groupby_open(&g, 1 << 16, "/tmp", &err) == 0);
@@ -128,12 +133,27 @@ static void runs_from_bytes(const uint8_t *data, size_t size)
         /* a run is a bare descriptor: an anonymous in-memory file holding the bytes */
         int fd = memfd_create("fuzz_run", MFD_CLOEXEC);
         FUZZ_CHECK(fd >= 0);
-        FUZZ_CHECK(n == 0 || write(fd, p, n) == (ssize_t)n);
+        if (raw) {
+            FUZZ_CHECK(n == 0 || write(fd, p, n) == (ssize_t)n);
+        } else {
+            size_t zcap = ZSTD_compressBound(n);
+            void *z = pmp_xmalloc(zcap);
+            size_t zl = ZSTD_compress(z, zcap, p, n, 1);
+            FUZZ_CHECK(!ZSTD_isError(zl) && write(fd, z, zl) == (ssize_t)zl);
+            free(z);
+        }
         FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0);
         push_run(g, (gb_run){fd, 0, n});
         g->runs_total++;
     }
-    if (!clean) {
+    if (raw) {
+        int rc = pmp_groupby_finish(g, &err);
+        const void *k, *v;
+        size_t kl, vl;
+        if (rc == 0)
+            while ((rc = pmp_groupby_next(g, &k, &kl, &v, &vl, &err)) == 1) {}
+        FUZZ_CHECK(rc == 0 || (rc == -1 && strstr(err.msg, "groupby: run file")));
+    } else if (!clean) {
         int rc = pmp_groupby_finish(g, &err);
         const void *k, *v;
         size_t kl, vl;

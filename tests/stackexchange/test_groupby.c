@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <zstd.h>
 
 #include <dirent.h>
 #include <stdio.h>
@@ -338,8 +339,13 @@ static int corrupt_run_child(const char *dir)
     }
     if (d) closedir(d);
     if (fd < 0) return 15;
+    /* the bad length inside a well-formed zstd frame, as run files are, so that
+     * the record reader (not the decoder) meets it */
     static const unsigned char bad[] = {0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x00};
-    if (pwrite(fd, bad, sizeof bad, 0) != (ssize_t)sizeof bad) return 16;
+    unsigned char frame[64];
+    size_t fl = ZSTD_compress(frame, sizeof frame, bad, sizeof bad, 1);
+    if (ZSTD_isError(fl)) return 18;
+    if (pwrite(fd, frame, fl, 0) != (ssize_t)fl || ftruncate(fd, (off_t)fl) != 0) return 16;
     int rc = pmp_groupby_finish(g, &err);
     const void *k, *val;
     size_t kl, vl;
