@@ -16,6 +16,7 @@
 #                   soon as they are read
 #   SCALE_SOURCES   "reddit stackexchange wikipedia"
 #   SCALE_MEM       --mem for the extractors (64M)
+#   SCALE_TMP_COMPRESS=1  pass --tmp-compress (zstd spill runs) to the extractors
 #   SCALE_PIPE=1    pipe pmp-extract into pmp-tokenize instead of through a file (the
 #                   groups never touch the disk; each program is still measured alone)
 #   SCALE_TSV       the table (default $PMP_TMP/../scale.tsv)
@@ -37,6 +38,7 @@ SIZES=${SCALE_SIZES_MB:-}
 [ "${SCALE_FULL:-0}" = 1 ] && SIZES=${SCALE_SIZES_MB:-50 200 1300 15000}
 SOURCES=${SCALE_SOURCES:-reddit stackexchange wikipedia}
 MEM=${SCALE_MEM:-64M}
+TMPZ=(); [ "${SCALE_TMP_COMPRESS:-0}" = 1 ] && TMPZ=(--tmp-compress)
 mkdir -p "$T"; cd "$T"
 TSV=${SCALE_TSV:-$T/../scale.tsv}
 log() { echo "$(date -u +%H:%M:%S) $*" >&2; }
@@ -73,7 +75,7 @@ for src in $SOURCES; do
             "${TIME[@]}" -o gen.time /usr/bin/python3 "$G" reddit stats.json in "$mb" 1 > sizes.json
             wait $z1 $z2; rm -f in/*.ndjson
             inb=$(/usr/bin/python3 -c 'import json,sys; print(sum(json.load(open(sys.argv[1])).values()))' sizes.json)
-            ex=("$B/pmp-extract" reddit --json --mem "$MEM" --tmp spill in/RS_gen.zst in/RC_gen.zst)
+            ex=("$B/pmp-extract" reddit --json --mem "$MEM" --tmp spill "${TMPZ[@]}" in/RS_gen.zst in/RC_gen.zst)
             src_in=() ;;
         stackexchange)
             mkfifo in/Posts.xml in/Votes.xml
@@ -83,7 +85,7 @@ for src in $SOURCES; do
             wait $z1 $z2; rm -f in/Posts.xml in/Votes.xml
             # input = Posts.xml + Votes.xml, both read by pmp-extract
             inb=$(/usr/bin/python3 -c 'import json,sys; print(sum(json.load(open(sys.argv[1])).values()))' sizes.json)
-            ex=("$B/pmp-extract" stackexchange --json --mem "$MEM" --tmp spill --votes in/Votes.xml.zst -)
+            ex=("$B/pmp-extract" stackexchange --json --mem "$MEM" --tmp spill "${TMPZ[@]}" --votes in/Votes.xml.zst -)
             src_in=(zstd -q -dc in/Posts.xml.zst) ;;
         wikipedia)
             mkfifo in/history.xml

@@ -23,11 +23,13 @@
  * so the output is the same for every budget and every limit. A run at rest is a
  * bare descriptor; buffers exist only while a run is written or merged.
  *
- * Run files are zstd frames (level SPILL_LEVEL, a window of 2^SPILL_WINDOW_LOG
- * bytes): JSON-like values shrink about 3-4x, so the temporary disk a dump needs
- * and the bytes a merge rewrites shrink with them. The small window bounds what
- * each reader of a merge holds (its decoder's window and block, about
- * 2 x 2^SPILL_WINDOW_LOG) whatever the file says: decoding refuses a larger one.
+ * With pmp_groupby_compress_runs, run files are zstd frames (a window of
+ * 2^SPILL_WINDOW_LOG bytes): the groups of a dump shrink 2.3-2.5x at level 1, and
+ * the temporary disk with them, for about 7 CPU-s per GB of runs (measured on this
+ * project's generated dumps: it is off by default, since that is more than the
+ * extractors' own cost). The small window bounds what each reader of a merge
+ * holds (its decoder's window and block, about 2 x 2^SPILL_WINDOW_LOG) whatever
+ * the file says: decoding refuses a larger one.
  */
 #include "pmp_groupby.h"
 
@@ -43,7 +45,6 @@
 #include <zstd.h>
 
 #define MERGE_FANIN 64
-#define SPILL_LEVEL 1
 #define SPILL_WINDOW_LOG 16
 #define REC_HDR 8   /* u32 klen + u32 vlen in the arena */
 /* Descriptors left to the caller (inputs, outputs, decompressors, libraries) out
@@ -66,12 +67,12 @@ typedef struct gb_run {
     uint64_t bytes;
 } gb_run;
 
-/* Writing a run: records gather in buf, which is compressed through the
- * group-by's one compressor (one run is written at a time) into zbuf and
- * written to the descriptor. */
+/* Writing a run: records gather in buf, which is written to the descriptor, or
+ * compressed through the group-by's one compressor (one run is written at a
+ * time) into zbuf and that written. */
 typedef struct gb_writer {
     int fd;
-    ZSTD_CCtx *z;
+    ZSTD_CCtx *z;      /* NULL: runs are plain */
     unsigned char *buf, *zbuf;
     size_t len, cap, zcap;
     uint64_t bytes;    /* written to the file so far (compressed) */
@@ -79,11 +80,11 @@ typedef struct gb_writer {
     const char *zerr;  /* the compressor's error, NULL if none */
 } gb_writer;
 
-/* Reading a run: compressed bytes from the descriptor into in, decoded into out,
- * handed out from out[pos..len). */
+/* Reading a run: bytes from the descriptor into out, or (compressed runs) into
+ * in and decoded into out; handed out from out[pos..len). */
 typedef struct gb_reader {
     int fd;
-    ZSTD_DCtx *z;
+    ZSTD_DCtx *z;      /* NULL: a plain run */
     unsigned char *in, *out;
     size_t in_cap, out_cap;
     ZSTD_inBuffer zin;
@@ -99,7 +100,8 @@ struct pmp_groupby {
     uint64_t budget;
     char *tmpdir;
     size_t iobuf_size;
-    ZSTD_CCtx *zc;      /* made at the first spill */
+    int zlevel;         /* run compression level; 0: plain runs */
+    ZSTD_CCtx *zc;      /* made at the first spill when zlevel */
     size_t max_open;   /* descriptors this group-by may hold */
     size_t fanin;      /* runs merged into one */
 
@@ -242,21 +244,21 @@ static int run_create(pmp_groupby *g, gb_writer *w, pmp_err *err)
      * left behind whatever way the process ends. */
     unlink(path.data);
     pmp_buf_free(&path);
-    if (!g->zc) {
+    if (g->zlevel && !g->zc) {
         g->zc = ZSTD_createCCtx();
-        if (!g->zc || ZSTD_isError(ZSTD_CCtx_setParameter(g->zc, ZSTD_c_compressionLevel, SPILL_LEVEL)) ||
+        if (!g->zc || ZSTD_isError(ZSTD_CCtx_setParameter(g->zc, ZSTD_c_compressionLevel, g->zlevel)) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(g->zc, ZSTD_c_windowLog, SPILL_WINDOW_LOG))) {
             close(fd);
             return pmp_err_setc(err, PMP_E_INTERNAL, "groupby: cannot set up the run compressor");
         }
     }
-    ZSTD_CCtx_reset(g->zc, ZSTD_reset_session_only);
+    if (g->zc) ZSTD_CCtx_reset(g->zc, ZSTD_reset_session_only);
     w->fd = fd;
     w->z = g->zc;
     w->cap = g->iobuf_size;
     w->buf = pmp_xmalloc(w->cap);
-    w->zcap = ZSTD_CStreamOutSize();
-    w->zbuf = pmp_xmalloc(w->zcap);
+    w->zcap = g->zc ? ZSTD_CStreamOutSize() : 0;
+    w->zbuf = g->zc ? pmp_xmalloc(w->zcap) : NULL;
     w->len = 0;
     w->bytes = 0;
     w->err = 0;
@@ -279,6 +281,11 @@ static void wr_raw(gb_writer *w, const unsigned char *p, size_t len)
 /* Compresses buf[0..len) and writes what the compressor gives; end closes the frame. */
 static void wr_flush(gb_writer *w, int end)
 {
+    if (!w->z) {
+        wr_raw(w, w->buf, w->len);
+        w->len = 0;
+        return;
+    }
     ZSTD_inBuffer in = {w->buf, w->len, 0};
     ZSTD_EndDirective mode = end ? ZSTD_e_end : ZSTD_e_continue;
     for (;;) {
@@ -325,6 +332,16 @@ static void put_varint(gb_writer *w, uint64_t v)
 static int rd_fill(gb_reader *r)
 {
     r->pos = r->len = 0;
+    while (!r->z) {
+        ssize_t n = read(r->fd, r->out, r->out_cap);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            r->why = strerror(errno);
+            return -1;
+        }
+        r->len = (size_t)n;
+        return n > 0;
+    }
     for (;;) {
         if (r->zin.pos == r->zin.size && !r->eof) {
             ssize_t n = read(r->fd, r->in, r->in_cap);
@@ -623,17 +640,20 @@ static int merge_start(pmp_groupby *g, gb_run *runs, size_t n, pmp_err *err)
             run_close(&runs[i]);
             continue;
         }
-        r->z = ZSTD_createDCtx();
-        if (!r->z || ZSTD_isError(ZSTD_DCtx_setParameter(r->z, ZSTD_d_windowLogMax, SPILL_WINDOW_LOG))) {
-            pmp_err_setc(err, PMP_E_INTERNAL, "groupby: cannot set up a run decoder");
-            run_close(&runs[i]);
-            failed = 1;
-            continue;
+        if (g->zlevel) {
+            r->z = ZSTD_createDCtx();
+            if (!r->z || ZSTD_isError(ZSTD_DCtx_setParameter(r->z, ZSTD_d_windowLogMax, SPILL_WINDOW_LOG))) {
+                pmp_err_setc(err, PMP_E_INTERNAL, "groupby: cannot set up a run decoder");
+                run_close(&runs[i]);
+                failed = 1;
+                continue;
+            }
         }
         r->fd = runs[i].fd;
         runs[i].fd = -1;
-        r->in_cap = r->out_cap = half;
-        r->in = pmp_xmalloc(r->in_cap);
+        r->in_cap = r->z ? half : 0;
+        r->out_cap = r->z ? half : g->iobuf_size;
+        r->in = r->z ? pmp_xmalloc(r->in_cap) : NULL;
         r->out = pmp_xmalloc(r->out_cap);
     }
     if (failed) return -1;
@@ -776,6 +796,17 @@ int pmp_groupby_next(pmp_groupby *g, const void **key, size_t *klen, const void 
     *val = r->val.data;
     *vlen = r->val.len;
     return 1;
+}
+
+int pmp_groupby_compress_runs(pmp_groupby *g, int level, pmp_err *err)
+{
+    if (g->runs_total || g->n)
+        return pmp_err_setc(err, PMP_E_INTERNAL, "groupby: run compression set after the first record");
+    if (level < 0 || level > ZSTD_maxCLevel())
+        return pmp_err_setc(err, PMP_E_USAGE, "groupby: run compression level %d is not in 0..%d", level,
+                            ZSTD_maxCLevel());
+    g->zlevel = level;
+    return 0;
 }
 
 uint64_t pmp_groupby_runs(const pmp_groupby *g)

@@ -30,4 +30,18 @@ cmp "$T/free.jsonl" "$T/low.jsonl" || fail "stackexchange output differs under t
 runs=$(runs_of "$T/low.json"); echo "$runs runs"
 [ "$runs" -gt 500 ] || fail "expected hundreds of runs, got $runs"
 [ -z "$(ls -A "$T/spill")" ] || fail "files left in --tmp"
+
+echo "== --tmp-compress: the same output from zstd runs, fewer spill bytes"
+spill_of() { sed -n 's/.*"spill_bytes":\([0-9]*\).*/\1/p' "$1"; }
+"$X" reddit -q --json --mem 64K --tmp "$T/spill" "$D/reddit/RC_2006-01.zst" > "$T/plain.jsonl" 2> "$T/plain.json"
+"$X" reddit -q --json --mem 64K --tmp "$T/spill" --tmp-compress "$D/reddit/RC_2006-01.zst" \
+    > "$T/z.jsonl" 2> "$T/z.json" || { cat "$T/z.json"; fail "reddit --tmp-compress"; }
+cmp "$T/plain.jsonl" "$T/z.jsonl" || fail "reddit output differs with --tmp-compress"
+zs=$(spill_of "$T/z.json"); ps=$(spill_of "$T/plain.json")
+[ "$zs" -lt "$ps" ] || fail "reddit: compressed runs are not smaller"
+echo "reddit spill bytes: $ps plain, $zs compressed"
+( ulimit -n 48; "$X" stackexchange -q --json --mem 16K --tmp "$T/spill" --tmp-compress --votes "$V" "$P" \
+    > "$T/z.jsonl" 2> "$T/z.json" ) || { cat "$T/z.json"; fail "stackexchange --tmp-compress"; }
+cmp "$T/free.jsonl" "$T/z.jsonl" || fail "stackexchange output differs with --tmp-compress"
+[ -z "$(ls -A "$T/spill")" ] || fail "files left in --tmp"
 echo PASS

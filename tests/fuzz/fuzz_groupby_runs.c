@@ -5,16 +5,18 @@
  *
  *  1. Runs: byte 0 picks 1..70 runs (above MERGE_FANIN = 64 the multi-pass merge,
  *     which writes merged runs to /tmp, runs too); the rest of the input is cut
- *     into that many run files (memory streams). Run files are zstd frames: each
- *     piece is compressed as the group-by would, so that the record reader sees
- *     arbitrary records; a model decoder written here (varint klen, varint vlen,
+ *     into that many run files (memory streams). From 128 on the group-by's runs
+ *     are compressed (pmp_groupby_compress_runs) and each piece is compressed as
+ *     the group-by would, so that the record reader still sees arbitrary
+ *     records; a model decoder written here (varint klen, varint vlen,
  *     key, value; the end of a file only between records) says what each run
  *     holds. Oracles: a corrupt run makes finish or next fail, never a clean end;
  *     clean runs give exactly their records, and when each run is in key order
  *     the output is the stable merge (key, then run, then position). When byte
  *     0 is 210 or more the pieces go in as they are, not compressed, for the
  *     decoder: then the only oracle is an end or an error naming a run file.
- *  2. Round trip: records cut from the first 4 KB are added under a tiny memory
+ *  2. Round trip (runs compressed when byte 1 is odd): records cut from the first
+ *     4 KB are added under a tiny memory
  *     budget (so they spill), and come back as the stable sort by key. */
 #include "groupby.c"
 #include <sys/mman.h>
@@ -122,6 +124,9 @@ static void runs_from_bytes(const uint8_t *data, size_t size)
     pmp_groupby *g;
     pmp_err err;
     FUZZ_CHECK(pmp_groupby_open(&g, 1 << 16, "/tmp", &err) == 0);
+    /* compressed runs from 128 on (raw bytes then go to the decoder from 210) */
+    int zrun = data[0] >= 128;
+    FUZZ_CHECK(pmp_groupby_compress_runs(g, zrun, &err) == 0);
     model m = {0};
     int clean = 1, sorted = 1;
     for (size_t r = 0; r < nruns; r++) {
@@ -133,7 +138,7 @@ static void runs_from_bytes(const uint8_t *data, size_t size)
         /* a run is a bare descriptor: an anonymous in-memory file holding the bytes */
         int fd = memfd_create("fuzz_run", MFD_CLOEXEC);
         FUZZ_CHECK(fd >= 0);
-        if (raw) {
+        if (raw || !zrun) {
             FUZZ_CHECK(n == 0 || write(fd, p, n) == (ssize_t)n);
         } else {
             size_t zcap = ZSTD_compressBound(n);
@@ -177,6 +182,7 @@ static void round_trip(const uint8_t *data, size_t size)
     pmp_err err;
     uint64_t budget = 1 + (size ? data[0] : 0) * 8u;
     FUZZ_CHECK(pmp_groupby_open(&g, budget, "/tmp", &err) == 0);
+    FUZZ_CHECK(pmp_groupby_compress_runs(g, size > 1 && (data[1] & 1), &err) == 0);
     model m = {0};
     for (size_t i = 1; i < size;) {
         size_t kl = data[i] % 12, vl = (data[i] / 12) % 9;

@@ -94,14 +94,16 @@ static int count_entries(const char *dir)
     return n;
 }
 
-/* Runs the group-by over recs and checks the output against sorted. */
-static uint64_t check_budget(rec *recs, const rec *sorted, size_t n, uint64_t budget)
+/* Runs the group-by over recs (runs compressed at zlevel, 0: plain) and checks
+ * the output against sorted. */
+static uint64_t check_budget_z(rec *recs, const rec *sorted, size_t n, uint64_t budget, int zlevel)
 {
     const char *dir = tu_tmpdir();
     int fds = count_fds();
     pmp_groupby *g;
     pmp_err err;
     assert_int_equal(pmp_groupby_open(&g, budget, dir, &err), 0);
+    assert_int_equal(pmp_groupby_compress_runs(g, zlevel, &err), 0);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(pmp_groupby_add(g, recs[i].key, recs[i].klen, recs[i].val,
                                          recs[i].vlen, &err), 0);
@@ -129,6 +131,11 @@ static uint64_t check_budget(rec *recs, const rec *sorted, size_t n, uint64_t bu
     return runs;
 }
 
+static uint64_t check_budget(rec *recs, const rec *sorted, size_t n, uint64_t budget)
+{
+    return check_budget_z(recs, sorted, n, budget, 0);
+}
+
 static void test_random_budgets(void **state)
 {
     (void)state;
@@ -143,6 +150,9 @@ static void test_random_budgets(void **state)
     assert_true(r64k >= 10);
     uint64_t r4k = check_budget(recs, sorted, n, 4 << 10);
     assert_true(r4k > 64);   /* more than one merge fan-in: multi-pass merge */
+    /* Compressed runs (pmp_groupby_compress_runs): the same output, the same runs. */
+    assert_int_equal(check_budget_z(recs, sorted, n, 64 << 10, 1), r64k);
+    assert_int_equal(check_budget_z(recs, sorted, n, 4 << 10, 3), r4k);
     /* Smaller than any record: one record per run. On a prefix of the input
      * (file creation dominates the time here). */
     size_t n1 = 1500;
@@ -307,7 +317,7 @@ static void test_bad_tmpdir(void **state)
 #endif
 #endif
 
-static int corrupt_run_child(const char *dir)
+static int corrupt_run_child(const char *dir, int zlevel)
 {
 #ifndef PMP_TEST_ASAN
     long pages = 0;
@@ -320,7 +330,8 @@ static int corrupt_run_child(const char *dir)
 #endif
     pmp_groupby *g;
     pmp_err err;
-    if (pmp_groupby_open(&g, 64, dir, &err) != 0) return 12;
+    if (pmp_groupby_open(&g, 64, dir, &err) != 0 || pmp_groupby_compress_runs(g, zlevel, &err) != 0)
+        return 12;
     char v[40] = {0};
     for (int i = 0; i < 3; i++)
         if (pmp_groupby_add(g, "key", 3, v, sizeof v, &err) != 0) return 13;
@@ -339,13 +350,18 @@ static int corrupt_run_child(const char *dir)
     }
     if (d) closedir(d);
     if (fd < 0) return 15;
-    /* the bad length inside a well-formed zstd frame, as run files are, so that
+    /* compressed runs: the bad length inside a well-formed zstd frame, so that
      * the record reader (not the decoder) meets it */
     static const unsigned char bad[] = {0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x00};
     unsigned char frame[64];
-    size_t fl = ZSTD_compress(frame, sizeof frame, bad, sizeof bad, 1);
-    if (ZSTD_isError(fl)) return 18;
-    if (pwrite(fd, frame, fl, 0) != (ssize_t)fl || ftruncate(fd, (off_t)fl) != 0) return 16;
+    const unsigned char *put = bad;
+    size_t fl = sizeof bad;
+    if (zlevel) {
+        fl = ZSTD_compress(frame, sizeof frame, bad, sizeof bad, zlevel);
+        if (ZSTD_isError(fl)) return 18;
+        put = frame;
+    }
+    if (pwrite(fd, put, fl, 0) != (ssize_t)fl || ftruncate(fd, (off_t)fl) != 0) return 16;
     int rc = pmp_groupby_finish(g, &err);
     const void *k, *val;
     size_t kl, vl;
@@ -360,14 +376,16 @@ static void test_corrupt_run(void **state)
 {
     (void)state;
     const char *dir = tu_tmpdir();
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) _exit(corrupt_run_child(dir));
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    if (!WIFEXITED(status)) fail_msg("child killed by signal %d", WTERMSIG(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    for (int zlevel = 0; zlevel <= 1; zlevel++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) _exit(corrupt_run_child(dir, zlevel));
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!WIFEXITED(status)) fail_msg("child killed by signal %d", WTERMSIG(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
 }
 
 int main(void)

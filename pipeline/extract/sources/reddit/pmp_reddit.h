@@ -59,6 +59,7 @@ typedef struct pmp_reddit_options {
     int shp;
     uint64_t mem;              /* group-by memory budget in bytes */
     const char *tmpdir;        /* NULL: $TMPDIR or /tmp */
+    int tmp_compress;          /* zstd level of the spill runs; 0: plain (pmp_groupby.h) */
 } pmp_reddit_options;
 
 void pmp_reddit_options_init(pmp_reddit_options *o);   /* the documented defaults */

@@ -124,6 +124,10 @@ int pmp_reddit_extract(const pmp_reddit_options *o, const char *const *paths, si
     r.st = stats;
     r.sink = sink;
     if (pmp_groupby_open(&r.gb, o->mem, o->tmpdir, err)) return -1;
+    if (pmp_groupby_compress_runs(r.gb, o->tmp_compress, err)) {
+        pmp_groupby_close(r.gb);
+        return -1;
+    }
     r.parser = pmp_reddit_parser_new();
     pmp_reddit_thread *t = pmp_reddit_thread_new(o);
     int rc = -1;

@@ -44,6 +44,7 @@ typedef struct pmp_se_options {
     int votes_beside;          /* each SITE-Posts.xml reads the SITE-Votes.xml beside it */
     uint64_t mem;              /* group-by memory budget in bytes; 0 = 1 GiB */
     const char *tmpdir;        /* NULL: $TMPDIR, else /tmp */
+    int tmp_compress;          /* zstd level of the spill runs; 0: plain (pmp_groupby.h) */
     int strict;                /* a bad row is an error instead of a skip */
 } pmp_se_options;
 

@@ -12,13 +12,14 @@ typedef struct se_state {
     pmp_se_stats st;
 } se_state;
 
-enum { OPT_SITE = PMP_OPT_FIRST_FREE, OPT_VOTES, OPT_VOTES_BESIDE, OPT_MEM, OPT_TMP, OPT_STRICT };
+enum { OPT_SITE = PMP_OPT_FIRST_FREE, OPT_VOTES, OPT_VOTES_BESIDE, OPT_MEM, OPT_TMP, OPT_TMP_COMPRESS, OPT_STRICT };
 static const struct option options[] = {
     {"site", required_argument, NULL, OPT_SITE},
     {"votes", required_argument, NULL, OPT_VOTES},
     {"votes-beside", no_argument, NULL, OPT_VOTES_BESIDE},
     {"mem", required_argument, NULL, OPT_MEM},
     {"tmp", required_argument, NULL, OPT_TMP},
+    {"tmp-compress", no_argument, NULL, OPT_TMP_COMPRESS},
     {"strict", no_argument, NULL, OPT_STRICT},
     {NULL, 0, NULL, 0},
 };
@@ -45,6 +46,7 @@ static int set(void *state, int id, const char *arg, pmp_err *err)
                                 arg);
         return 0;
     case OPT_TMP: s->opt.tmpdir = arg; return 0;
+    case OPT_TMP_COMPRESS: s->opt.tmp_compress = 1; return 0;
     case OPT_STRICT: s->opt.strict = 1; return 0;
     }
     return pmp_err_setc(err, PMP_E_USAGE, "unexpected option");
@@ -140,6 +142,7 @@ const pmp_source pmp_source_stackexchange = {
         "                  with Votes for Posts, which must exist\n"
         "  --mem SIZE      memory for grouping before spilling sorted runs (default 1G)\n"
         "  --tmp DIR       directory for spilled runs (default $TMPDIR, else /tmp)\n"
+        "  --tmp-compress  zstd the spilled runs: ~2.5x less disk, ~7 CPU-s more per GB spilled\n"
         "  --strict        fail on the first bad row instead of counting and skipping it\n"
         "  -q, --quiet     no progress or summary on stderr\n"
         "      --json      print the final stats as one JSON object on stderr\n"

@@ -584,8 +584,11 @@ static int extract_one(const char *posts_path, const pmp_se_options *opt,
     if (!site) site = pmp_xstrdup("stackexchange");
 
     uint64_t share = opt->votes_path ? mem / 2 : mem;
-    if (pmp_groupby_open(&r.by_question, share, opt->tmpdir, err) != 0) goto out;
-    if (opt->votes_path && pmp_groupby_open(&r.by_answer, share, opt->tmpdir, err) != 0)
+    if (pmp_groupby_open(&r.by_question, share, opt->tmpdir, err) != 0 ||
+        pmp_groupby_compress_runs(r.by_question, opt->tmp_compress, err) != 0)
+        goto out;
+    if (opt->votes_path && (pmp_groupby_open(&r.by_answer, share, opt->tmpdir, err) != 0 ||
+                            pmp_groupby_compress_runs(r.by_answer, opt->tmp_compress, err) != 0))
         goto out;
     if (pmp_se_read_rows(posts_path, on_post, &r, on_progress, (void *)sink, err) != 0)
         goto out;
