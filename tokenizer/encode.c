@@ -23,16 +23,9 @@ typedef struct heap_ent {
     uint32_t ver;      /* node version when pushed; stale entries are skipped */
 } heap_ent;
 
-/* A piece on its way to encode_piece, with its first bytes and hash. */
-typedef struct pending {
-    const unsigned char *p;
-    size_t len;
-    uint64_t head, h;
-} pending;
-
-/* Pieces are encoded in blocks of up to BLOCK (encode_block): their hashes first,
- * with the table slots they will read prefetched, so that the cache misses of a
- * block's lookups overlap instead of following each other; then their ids. */
+/* Pieces are encoded in blocks of up to BLOCK (encode_block): the long ones'
+ * hashes first, with the table slots they will read prefetched, so that the cache
+ * misses of a block's lookups overlap instead of following each other; then ids. */
 #define BLOCK 64
 
 /* The piece cache: pieces of 2..CACHE_MAX_PIECE bytes that are not one token,
@@ -53,17 +46,28 @@ typedef struct cache_slot {
 } cache_slot;
 
 /* The hot table: byte strings of 2..8 bytes with their rank and id, or the
- * fact that they are no token, direct-mapped by hash and overwritten on a miss.
- * Whole pieces and the merge loop's candidate pairs both look here first.
- * 16,384 entries of 16 bytes (256 KiB) stay in a core's L2 cache, where the
- * vocabulary's table (4-16 MB) does not. */
-#define HOT_ENTRIES (1u << 14)
-#define HOT_NO_RANK 0x0FFFFFFFu
+ * fact that they are no token, direct-mapped by the string's first 8 bytes and
+ * overwritten on a miss. Whole pieces and the merge loop's candidate pairs both
+ * look here first. 16,384 entries of 16 bytes (256 KiB) stay in a core's L2
+ * cache, where the vocabulary's table (4-16 MB) does not. One word holds the id
+ * (below 2^24), the length and whether the string is a token, so that the block
+ * loop's hit test is two compares. */
+#define HOT_BITS 14
+#define HOT_ENTRIES (1u << HOT_BITS)
+#define HOT_ID_MASK 0x00FFFFFFu
+#define HOT_TOKEN (16u << 24)    /* with the length in bits 24-27 */
 typedef struct hot_entry {
     uint64_t head;
-    uint32_t id;
-    uint32_t len_rank;   /* len in bits 0-3 (0: empty), rank above (HOT_NO_RANK: no token) */
+    uint32_t id_len;     /* id in bits 0-23, len in 24-27 (0: empty), HOT_TOKEN if a token */
+    uint32_t rank;
 } hot_entry;
+
+/* The entry of a string by its zero-padded first 8 bytes (Fibonacci hashing: the
+ * top bits of the product depend on every byte). */
+static inline uint32_t hot_index(uint64_t head)
+{
+    return (uint32_t)((head * 0x9E3779B97F4A7C15ULL) >> (64 - HOT_BITS));
+}
 
 struct pmp_bpe_scratch {
     bpe_matcher m;
@@ -80,24 +84,22 @@ struct pmp_bpe_scratch {
     size_t cap_long, cap_heap;
 };
 
-/* Rank of the string p[0..len) (2 <= len <= 8; head, h: load_head, hash_key),
- * BPE_NO_RANK if it is no token; *id its id when ranked. */
+/* Rank of the string p[0..len) (2 <= len <= 8; head: load_head), BPE_NO_RANK if
+ * it is no token; *id its id when ranked. */
 static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
-                                size_t len, uint64_t head, uint64_t h, uint32_t *id)
+                                size_t len, uint64_t head, uint32_t *id)
 {
-    hot_entry *e = &s->hot[(h >> 40) & (HOT_ENTRIES - 1)];
-    if (e->head == head && (e->len_rank & 15) == len) {
-        *id = e->id;
-        uint32_t r = e->len_rank >> 4;
-        return r == HOT_NO_RANK ? BPE_NO_RANK : r;
+    hot_entry *e = &s->hot[hot_index(head)];
+    if (e->head == head && (e->id_len >> 24 & 15) == len) {
+        *id = e->id_len & HOT_ID_MASK;
+        return e->id_len & HOT_TOKEN ? e->rank : BPE_NO_RANK;
     }
-    const bpe_slot *sl = bpe_find_h(b, p, len, head, h);
+    const bpe_slot *sl = bpe_find_h(b, p, len, head, hash_key(p, len, head));
     *id = sl ? sl->id : 0;
-    if (sl && sl->rank >= HOT_NO_RANK) return sl->rank;   /* too large to keep: not cached */
     e->head = head;
-    e->id = *id;
-    e->len_rank = (sl ? sl->rank : HOT_NO_RANK) << 4 | (uint32_t)len;
-    return sl ? sl->rank : BPE_NO_RANK;
+    e->id_len = (sl ? (sl->id | HOT_TOKEN) : 0) | (uint32_t)len << 24;
+    e->rank = sl ? sl->rank : BPE_NO_RANK;
+    return e->rank;
 }
 
 static inline void hot_alloc(pmp_bpe_scratch *s)
@@ -137,8 +139,7 @@ static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const uns
         return r < max_rank ? r : BPE_NO_RANK;
     }
     if (n <= 8) {
-        uint64_t head = load_head(p + from, n);
-        uint32_t id, r = hot_rank(b, s, p + from, n, head, hash_key(p + from, n, head), &id);
+        uint32_t id, r = hot_rank(b, s, p + from, n, load_head(p + from, n), &id);
         return r < max_rank ? r : BPE_NO_RANK;
     }
     const bpe_slot *sl = bpe_find(b, p + from, n);
@@ -157,23 +158,28 @@ static void reserve_short(pmp_bpe_scratch *s, size_t n)
 }
 
 /* tiktoken's loop: bounds[0..m] are part starts plus the end; ranks[i] is the
- * rank of parts i and i+1 joined. */
+ * rank of parts i and i+1 joined. The arrays are short (a piece of up to
+ * LONG_PIECE bytes, most under 16): moved by plain loops, not memmove calls. */
 static size_t merge_short(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
                           size_t len, uint32_t max_rank, uint32_t *bounds)
 {
     uint32_t *r = s->ranks;
     size_t m = len;   /* parts */
     for (size_t i = 0; i <= len; i++) bounds[i] = (uint32_t)i;
-    for (size_t i = 0; i + 1 < m; i++) r[i] = pair_rank(b, s, p, bounds[i], bounds[i + 2], max_rank);
+    /* the first candidates are all byte pairs: the pair table, no hashing */
+    for (size_t i = 0; i + 1 < m; i++) {
+        uint32_t pr = b->pair_rank[p[i] << 8 | p[i + 1]];
+        r[i] = pr < max_rank ? pr : BPE_NO_RANK;
+    }
     while (m > 1) {
-        uint32_t best = BPE_NO_RANK;
+        uint32_t best = r[0];
         size_t bi = 0;
-        for (size_t i = 0; i + 1 < m; i++)
+        for (size_t i = 1; i + 1 < m; i++)
             if (r[i] < best) { best = r[i]; bi = i; }
         if (best == BPE_NO_RANK) break;
-        /* Join parts bi and bi+1: drop boundary bi+1. */
-        memmove(bounds + bi + 1, bounds + bi + 2, (m - bi - 1) * sizeof *bounds);
-        memmove(r + bi + 1, r + bi + 2, (m >= bi + 3 ? m - bi - 3 : 0) * sizeof *r);
+        /* Join parts bi and bi+1: drop boundary bi+1 and rank bi+1. */
+        for (size_t i = bi + 1; i < m; i++) bounds[i] = bounds[i + 1];
+        for (size_t i = bi + 1; i + 2 < m; i++) r[i] = r[i + 1];
         m--;
         if (bi + 1 < m) r[bi] = pair_rank(b, s, p, bounds[bi], bounds[bi + 2], max_rank);
         else r[bi] = BPE_NO_RANK;
@@ -321,25 +327,20 @@ static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p,
     s->cused++;
 }
 
-static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc, pmp_ids *out)
+/* A piece that is not one byte and not a hot-table token: a ranked token found in the
+ * vocabulary, the piece cache's ids, or a merge. h: hash_key of the piece. */
+static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
+                         uint64_t head, uint64_t h, pmp_ids *out)
 {
-    const unsigned char *p = pc->p;
-    size_t len = pc->len;
-    /* A piece never has more ids than bytes: room for that, growing by doubling
-     * (reserving the whole text's length up front made 4 bytes per input byte). */
-    if (out->cap - out->len < len) ids_reserve(out, len);
-    if (len == 1) {
-        out->data[out->len++] = b->byte_id[p[0]];
-        return;
-    }
+    /* room for len ids: encode_block reserved a byte's worth for its pieces */
     if (len <= 8) {
         uint32_t id;
-        if (hot_rank(b, s, p, len, pc->head, pc->h, &id) != BPE_NO_RANK) {
+        if (hot_rank(b, s, p, len, head, &id) != BPE_NO_RANK) {
             out->data[out->len++] = id;
             return;
         }
     } else {
-        const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, pc->head, pc->h) : NULL;
+        const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, head, h) : NULL;
         if (whole) {
             out->data[out->len++] = whole->id;
             return;
@@ -351,7 +352,7 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc
             s->cslots = pmp_xcalloc(CACHE_SLOTS, sizeof *s->cslots);
             s->cpool = pmp_xmalloc(CACHE_POOL_WORDS * sizeof *s->cpool);
         }
-        c = cache_probe(s, p, len, pc->h);
+        c = cache_probe(s, p, len, h);
         if (c->len) {
             memcpy(out->data + out->len, s->cpool + c->off + words_of(len), c->n * sizeof *out->data);
             out->len += c->n;
@@ -363,10 +364,12 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc
     uint32_t *ids = out->data + out->len;
     for (size_t i = 0; i < m; i++) {
         uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
-        ids[i] = n == 1 ? b->byte_id[p[from]] : bpe_find(b, p + from, n)->id;
+        if (n == 1) ids[i] = b->byte_id[p[from]];
+        else if (n <= 8) hot_rank(b, s, p + from, n, load_head(p + from, n), &ids[i]);
+        else ids[i] = bpe_find(b, p + from, n)->id;
     }
     out->len += m;
-    if (c) cache_put(s, c, p, len, pc->h, ids, m);
+    if (c) cache_put(s, c, p, len, h, ids, m);
 }
 
 /* Runs the pattern over valid UTF-8 text. Text the pattern does not match
@@ -499,28 +502,24 @@ void pmp_bpe_matcher_free(bpe_matcher *m)
 /* Encodes the pieces v[from..ends[0]), v[ends[0]..ends[1]), ... (0 < n <= BLOCK);
  * end: one past the text's last byte (8-byte loads stay before it). Pieces of one
  * byte and pieces of up to 8 bytes that the hot table knows as one token (most of
- * English) are written here; the others go to encode_piece. */
+ * English) are written here; the others go to encode_piece. Pieces longer than 8
+ * bytes are hashed first, with the vocabulary and piece-cache slots they will read
+ * prefetched, so that the cache misses of a block's long pieces overlap instead of
+ * following each other. */
 static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *v,
                          size_t from, const size_t *ends, size_t n, const unsigned char *end,
                          pmp_ids *out)
 {
-    uint64_t head[BLOCK], hash[BLOCK];
+    uint64_t hash[BLOCK];
     size_t st = from;
     for (size_t k = 0; k < n; k++) {
         size_t len = ends[k] - st;
         const unsigned char *p = v + st;
         st = ends[k];
-        head[k] = hash[k] = 0;
-        if (len < 2 || len > UINT16_MAX) continue;
-        uint64_t hd = load_head_within(p, len, end), h = hash_key(p, len, hd);
-        head[k] = hd;
-        hash[k] = h;
-        /* A piece of up to 8 bytes is found in the hot table 9 times in 10 on English:
-         * its vocabulary slot is not loaded ahead (that cost more than the rare miss). */
-        if (len <= 8) {
-            __builtin_prefetch(&s->hot[(h >> 40) & (HOT_ENTRIES - 1)]);
-        } else {
-            /* a long piece is less often one token: its piece-cache slot too */
+        hash[k] = 0;
+        if (len > 8 && len <= UINT16_MAX) {
+            uint64_t h = hash_key(p, len, load_head(p, len));
+            hash[k] = h;
             if (s->cslots && len <= CACHE_MAX_PIECE)
                 __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
             __builtin_prefetch(&b->slots[(uint32_t)h & b->slot_mask]);
@@ -528,26 +527,36 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
     }
     /* a piece has at most as many ids as bytes */
     if (out->cap - out->len < ends[n - 1] - from) ids_reserve(out, ends[n - 1] - from);
+    const hot_entry *hot = s->hot;
+    const uint32_t *byte_id = b->byte_id;
+    uint32_t *o = out->data + out->len;
     st = from;
     for (size_t k = 0; k < n; k++) {
         size_t len = ends[k] - st;
         const unsigned char *p = v + st;
         st = ends[k];
         if (len == 1) {
-            out->data[out->len++] = b->byte_id[p[0]];
+            *o++ = byte_id[p[0]];
             continue;
         }
+        uint64_t head, h;
         if (len <= 8) {
-            const hot_entry *e = &s->hot[(hash[k] >> 40) & (HOT_ENTRIES - 1)];
-            if (e->head == head[k] && (e->len_rank & 15) == len &&
-                e->len_rank >> 4 != HOT_NO_RANK) {
-                out->data[out->len++] = e->id;
+            head = load_head_within(p, len, end);
+            const hot_entry *e = &hot[hot_index(head)];
+            if (e->head == head && (e->id_len >> 24) == (HOT_TOKEN >> 24 | len)) {
+                *o++ = e->id_len & HOT_ID_MASK;
                 continue;
             }
+            h = hash_key(p, len, head);
+        } else {
+            head = load_head(p, len);
+            h = hash[k];
         }
-        pending pc = {p, len, head[k], hash[k]};
-        encode_piece(b, s, &pc, out);
+        out->len = (size_t)(o - out->data);
+        encode_piece(b, s, p, len, head, h, out);
+        o = out->data + out->len;
     }
+    out->len = (size_t)(o - out->data);
 }
 
 /* The pieces of a custom pattern (pmp_bpe_split's callback), gathered into blocks. */
