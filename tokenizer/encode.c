@@ -78,6 +78,9 @@ struct pmp_bpe_scratch {
     /* merge buffers, grown on demand */
     uint32_t *bounds, *ranks;
     size_t cap;
+    /* the piece being merged, followed by 8 zero bytes (load_padded) */
+    unsigned char *pad;
+    size_t cap_pad;
     /* heap path */
     uint32_t *next, *prev, *ver;
     heap_ent *heap;
@@ -123,6 +126,7 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
     free(s->cpool);
     free(s->bounds);
     free(s->ranks);
+    free(s->pad);
     free(s->next);
     free(s->prev);
     free(s->ver);
@@ -130,6 +134,20 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
     free(s);
 }
 
+/* load_head of p[0..n) (n <= 8) when 8 bytes are readable from p (the merge
+ * loop's copy of its piece is followed by 8 zero bytes): one load and a mask. */
+static inline uint64_t load_padded(const unsigned char *p, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w & (~0ULL >> (64 - 8 * n));
+#else
+    return load_head(p, n);
+#endif
+}
+
+/* Rank of p[from..to) (p: the padded copy), or BPE_NO_RANK if none below max_rank. */
 static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
                                  uint32_t from, uint32_t to, uint32_t max_rank)
 {
@@ -139,7 +157,7 @@ static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const uns
         return r < max_rank ? r : BPE_NO_RANK;
     }
     if (n <= 8) {
-        uint32_t id, r = hot_rank(b, s, p + from, n, load_head(p + from, n), &id);
+        uint32_t id, r = hot_rank(b, s, p + from, n, load_padded(p + from, n), &id);
         return r < max_rank ? r : BPE_NO_RANK;
     }
     const bpe_slot *sl = bpe_find(b, p + from, n);
@@ -279,6 +297,14 @@ size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
                        uint32_t max_rank, uint32_t *bounds)
 {
     hot_alloc(s);
+    if (len + 8 > s->cap_pad) {
+        s->cap_pad = len + 8 > 256 ? len + 8 : 256;
+        free(s->pad);
+        s->pad = pmp_xmalloc(s->cap_pad);
+    }
+    memcpy(s->pad, p, len);
+    memset(s->pad + len, 0, 8);
+    p = s->pad;
     if (len <= LONG_PIECE) {
         reserve_short(s, len + 1);
         return merge_short(b, s, p, len, max_rank, bounds);
@@ -296,16 +322,24 @@ static void ids_reserve(pmp_ids *out, size_t more)
     out->cap = cap;
 }
 
-static inline size_t words_of(size_t len) { return (len + 3) / 4; }
+/* A piece's bytes take whole 8-byte units of the pool (zero-padded), so that
+ * its first 8 bytes compare as one word. */
+static inline size_t words_of(size_t len) { return (len + 7) / 8 * 2; }
 
-/* The slot of piece p (hash h) in the cache: a hit, or the empty slot to fill. */
+/* The slot of piece p (head: load_head, hash h) in the cache: a hit, or the empty
+ * slot to fill. */
 static inline cache_slot *cache_probe(pmp_bpe_scratch *s, const unsigned char *p, size_t len,
-                                      uint64_t h)
+                                      uint64_t head, uint64_t h)
 {
     for (uint32_t i = (uint32_t)(h >> 32) & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
         cache_slot *c = &s->cslots[i];
-        if (!c->len || (c->h == h && c->len == len && memcmp(s->cpool + c->off, p, len) == 0))
-            return c;
+        if (!c->len) return c;
+        if (c->h == h && c->len == len) {
+            const unsigned char *q = (const unsigned char *)(s->cpool + c->off);
+            uint64_t w;
+            memcpy(&w, q, 8);
+            if (w == head && (len <= 8 || memcmp(q + 8, p + 8, len - 8) == 0)) return c;
+        }
     }
 }
 
@@ -316,10 +350,10 @@ static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p,
     if (s->cused >= CACHE_MAX_PIECES || s->cpool_len + w + n > CACHE_POOL_WORDS) {
         memset(s->cslots, 0, CACHE_SLOTS * sizeof *s->cslots);
         s->cused = s->cpool_len = 0;
-        c = cache_probe(s, p, len, h);
+        c = cache_probe(s, p, len, load_head(p, len), h);
     }
     uint32_t *dst = s->cpool + s->cpool_len;
-    dst[w - 1] = 0;
+    dst[w - 1] = dst[w - 2] = 0;
     memcpy(dst, p, len);
     memcpy(dst + w, ids, n * sizeof *ids);
     *c = (cache_slot){h, s->cpool_len, (uint16_t)len, (uint16_t)n};
@@ -327,12 +361,32 @@ static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p,
     s->cused++;
 }
 
+/* Merges piece p (not one token) into out and keeps its ids in the piece cache
+ * slot c (NULL: not cached). Out of line: encode_piece's quick answers stay cheap. */
+static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scratch *s,
+                                                 const unsigned char *p, size_t len, uint64_t h,
+                                                 cache_slot *c, pmp_ids *out)
+{
+    reserve_short(s, len + 1);
+    size_t m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
+    const unsigned char *q = s->pad;   /* p's padded copy */
+    uint32_t *ids = out->data + out->len;
+    for (size_t i = 0; i < m; i++) {
+        uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
+        if (n == 1) ids[i] = b->byte_id[p[from]];
+        else if (n <= 8) hot_rank(b, s, q + from, n, load_padded(q + from, n), &ids[i]);
+        else ids[i] = bpe_find(b, p + from, n)->id;
+    }
+    out->len += m;
+    if (c) cache_put(s, c, p, len, h, ids, m);
+}
+
 /* A piece that is not one byte and not a hot-table token: a ranked token found in the
- * vocabulary, the piece cache's ids, or a merge. h: hash_key of the piece. */
+ * vocabulary, the piece cache's ids, or a merge. head: load_head; h: hash_key. Room
+ * for len ids: encode_block reserved a byte's worth for its pieces. */
 static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
                          uint64_t head, uint64_t h, pmp_ids *out)
 {
-    /* room for len ids: encode_block reserved a byte's worth for its pieces */
     if (len <= 8) {
         uint32_t id;
         if (hot_rank(b, s, p, len, head, &id) != BPE_NO_RANK) {
@@ -350,26 +404,19 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
     if (len <= CACHE_MAX_PIECE) {
         if (!s->cslots) {
             s->cslots = pmp_xcalloc(CACHE_SLOTS, sizeof *s->cslots);
-            s->cpool = pmp_xmalloc(CACHE_POOL_WORDS * sizeof *s->cpool);
+            s->cpool = pmp_xmalloc((CACHE_POOL_WORDS + 4) * sizeof *s->cpool);
         }
-        c = cache_probe(s, p, len, h);
+        c = cache_probe(s, p, len, head, h);
         if (c->len) {
-            memcpy(out->data + out->len, s->cpool + c->off + words_of(len), c->n * sizeof *out->data);
+            const uint32_t *ids = s->cpool + c->off + words_of(len);
+            uint32_t *o = out->data + out->len;
+            /* 4 ids at a time: the pool and the output have room past the end */
+            for (size_t i = 0; i < c->n; i += 4) memcpy(o + i, ids + i, 16);
             out->len += c->n;
             return;
         }
     }
-    reserve_short(s, len + 1);
-    size_t m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
-    uint32_t *ids = out->data + out->len;
-    for (size_t i = 0; i < m; i++) {
-        uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
-        if (n == 1) ids[i] = b->byte_id[p[from]];
-        else if (n <= 8) hot_rank(b, s, p + from, n, load_head(p + from, n), &ids[i]);
-        else ids[i] = bpe_find(b, p + from, n)->id;
-    }
-    out->len += m;
-    if (c) cache_put(s, c, p, len, h, ids, m);
+    merge_into(b, s, p, len, h, c, out);
 }
 
 /* Runs the pattern over valid UTF-8 text. Text the pattern does not match
@@ -525,8 +572,8 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
             __builtin_prefetch(&b->slots[(uint32_t)h & b->slot_mask]);
         }
     }
-    /* a piece has at most as many ids as bytes */
-    if (out->cap - out->len < ends[n - 1] - from) ids_reserve(out, ends[n - 1] - from);
+    /* a piece has at most as many ids as bytes; 4 more for encode_piece's copies */
+    if (out->cap - out->len < ends[n - 1] - from + 4) ids_reserve(out, ends[n - 1] - from + 4);
     const hot_entry *hot = s->hot;
     const uint32_t *byte_id = b->byte_id;
     uint32_t *o = out->data + out->len;
