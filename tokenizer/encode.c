@@ -27,16 +27,17 @@ typedef struct heap_ent {
  * hashes first, with the table slots they will read prefetched, so that the cache
  * misses of a block's lookups overlap instead of following each other; then ids. */
 #define BLOCK 64
+_Static_assert(BLOCK <= 64, "encode_block marks a block's long pieces in a 64-bit mask");
 
 /* The piece cache: pieces of 2..CACHE_MAX_PIECE bytes that are not one token,
  * with their ids, per scratch (so per thread, no locks). Budget: CACHE_SLOTS slots
- * of 16 bytes (512 KiB) at most half full, and a pool of CACHE_POOL_WORDS 32-bit
- * words (1 MiB) for the pieces' bytes and ids: 1.5 MiB per scratch, allocated on
+ * of 16 bytes (1 MiB) at most half full, and a pool of CACHE_POOL_WORDS 32-bit
+ * words (2 MiB) for the pieces' bytes and ids: 3 MiB per scratch, allocated on
  * the first piece that needs merging. When full it is emptied and refilled (the
  * ids never depend on it). */
-#define CACHE_SLOTS (1u << 15)
+#define CACHE_SLOTS (1u << 16)
 #define CACHE_MAX_PIECES (CACHE_SLOTS / 2)
-#define CACHE_POOL_WORDS (1u << 18)
+#define CACHE_POOL_WORDS (1u << 19)
 #define CACHE_MAX_PIECE 128
 typedef struct cache_slot {
     uint64_t h;
@@ -71,6 +72,7 @@ static inline uint32_t hot_index(uint64_t head)
 
 struct pmp_bpe_scratch {
     bpe_matcher m;
+    uint64_t hash[BLOCK];   /* encode_block: the hashes of its long pieces */
     hot_entry *hot;
     cache_slot *cslots;
     uint32_t *cpool;
@@ -557,27 +559,25 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
                          size_t from, const size_t *ends, size_t n, const unsigned char *end,
                          pmp_ids *out)
 {
-    uint64_t hash[BLOCK];
-    size_t st = from;
-    for (size_t k = 0; k < n; k++) {
-        size_t len = ends[k] - st;
+    uint64_t *hash = s->hash;
+    /* which pieces are longer than 8 bytes: a branch-free pass, then only those */
+    uint64_t longs = ends[0] - from > 8;
+    for (size_t k = 1; k < n; k++) longs |= (uint64_t)(ends[k] - ends[k - 1] > 8) << k;
+    for (uint64_t m = longs; m; m &= m - 1) {
+        size_t k = (size_t)__builtin_ctzll(m), st = k ? ends[k - 1] : from, len = ends[k] - st;
         const unsigned char *p = v + st;
-        st = ends[k];
-        hash[k] = 0;
-        if (len > 8 && len <= UINT16_MAX) {
-            uint64_t h = hash_key(p, len, load_head(p, len));
-            hash[k] = h;
-            if (s->cslots && len <= CACHE_MAX_PIECE)
-                __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
-            __builtin_prefetch(&b->slots[(uint32_t)h & b->slot_mask]);
-        }
+        uint64_t h = len <= UINT16_MAX ? hash_key(p, len, load_head(p, len)) : 0;
+        hash[k] = h;
+        if (s->cslots && len <= CACHE_MAX_PIECE)
+            __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
+        __builtin_prefetch(&b->slots[(uint32_t)h & b->slot_mask]);
     }
     /* a piece has at most as many ids as bytes; 4 more for encode_piece's copies */
     if (out->cap - out->len < ends[n - 1] - from + 4) ids_reserve(out, ends[n - 1] - from + 4);
     const hot_entry *hot = s->hot;
     const uint32_t *byte_id = b->byte_id;
     uint32_t *o = out->data + out->len;
-    st = from;
+    size_t st = from;
     for (size_t k = 0; k < n; k++) {
         size_t len = ends[k] - st;
         const unsigned char *p = v + st;
