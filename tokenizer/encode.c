@@ -99,7 +99,8 @@ static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsi
         *id = e->id_len & HOT_ID_MASK;
         return e->id_len & HOT_TOKEN ? e->rank : BPE_NO_RANK;
     }
-    const bpe_slot *sl = bpe_find_h(b, p, len, head, hash_key(p, len, head));
+    uint64_t h = hash_key(p, len, head);
+    const bpe_slot *sl = bpe_short_maybe(b, h) ? bpe_find_h(b, p, len, head, h) : NULL;
     *id = sl ? sl->id : 0;
     e->head = head;
     e->id_len = (sl ? (sl->id | HOT_TOKEN) : 0) | (uint32_t)len << 24;
