@@ -215,7 +215,7 @@ static void compute_identity(pmp_bpe *b)
              (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
-/* The short-token filter (bpe_short_maybe): at least 8 bits per ranked token of
+/* The short-token filter (bpe_short_maybe): at least 4 bits per ranked token of
  * 2..8 bytes, a power of two of 64-bit words. */
 static void build_short_filter(pmp_bpe *b)
 {
@@ -223,7 +223,7 @@ static void build_short_filter(pmp_bpe *b)
     for (uint32_t i = 0; i <= b->slot_mask; i++)
         if (b->slots[i].len >= 2 && b->slots[i].len <= 8) n++;
     size_t words = 64;
-    while (words * 64 < n * 8) words *= 2;
+    while (words * 64 < n * 4) words *= 2;
     free(b->short_filter);
     b->short_filter = pmp_xcalloc(words, sizeof *b->short_filter);
     b->filter_mask = (uint32_t)(words - 1);
