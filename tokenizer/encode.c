@@ -392,6 +392,8 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
 {
     if (len <= 8) {
         uint32_t id;
+        /* if it is no token, its piece-cache slot is read next: load it meanwhile */
+        if (s->cslots) __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
         if (hot_rank(b, s, p, len, head, &id) != BPE_NO_RANK) {
             out->data[out->len++] = id;
             return;
@@ -549,6 +551,20 @@ void pmp_bpe_matcher_free(bpe_matcher *m)
     if (m->jstack) pcre2_jit_stack_free(m->jstack);
 }
 
+/* load_head_within for 2 <= len <= 8: the mask without a test of len. */
+static inline uint64_t load_short_within(const unsigned char *p, size_t len,
+                                         const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        return w & (~0ULL >> (64 - 8 * len));
+    }
+#endif
+    return load_head_within(p, len, end);
+}
+
 /* Encodes the pieces v[from..ends[0]), v[ends[0]..ends[1]), ... (0 < n <= BLOCK);
  * end: one past the text's last byte (8-byte loads stay before it). Pieces of one
  * byte and pieces of up to 8 bytes that the hot table knows as one token (most of
@@ -589,7 +605,7 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         }
         uint64_t head, h;
         if (len <= 8) {
-            head = load_head_within(p, len, end);
+            head = load_short_within(p, len, end);
             const hot_entry *e = &hot[hot_index(head)];
             if (e->head == head && (e->id_len >> 24) == (HOT_TOKEN >> 24 | len)) {
                 *o++ = e->id_len & HOT_ID_MASK;
