@@ -80,7 +80,7 @@ struct pmp_bpe_scratch {
     /* merge buffers, grown on demand */
     uint32_t *bounds, *ranks;
     size_t cap;
-    /* the piece being merged, followed by 8 zero bytes (load_padded) */
+    /* the piece being merged, followed by 8 zero bytes (8-byte loads anywhere in it) */
     unsigned char *pad;
     size_t cap_pad;
     /* heap path */
@@ -137,20 +137,22 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
     free(s);
 }
 
-/* load_head of p[0..n) (n <= 8) when 8 bytes are readable from p (the merge
- * loop's copy of its piece is followed by 8 zero bytes): one load and a mask. */
-static inline uint64_t load_padded(const unsigned char *p, size_t n)
+/* load_head_within for 2 <= len <= 8: the mask without a test of len. */
+static inline uint64_t load_short_within(const unsigned char *p, size_t len,
+                                         const unsigned char *end)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return w & (~0ULL >> (64 - 8 * n));
-#else
-    return load_head(p, n);
+    if (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        return w & (~0ULL >> (64 - 8 * len));
+    }
 #endif
+    return load_head_within(p, len, end);
 }
 
-/* Rank of p[from..to) (p: the padded copy), or BPE_NO_RANK if none below max_rank. */
+/* Rank of p[from..to) (p: the padded copy, 8 bytes readable past any part), or
+ * BPE_NO_RANK if none below max_rank. */
 static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
                                  uint32_t from, uint32_t to, uint32_t max_rank)
 {
@@ -160,7 +162,7 @@ static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const uns
         return r < max_rank ? r : BPE_NO_RANK;
     }
     if (n <= 8) {
-        uint32_t id, r = hot_rank(b, s, p + from, n, load_padded(p + from, n), &id);
+        uint32_t id, r = hot_rank(b, s, p + from, n, load_short_within(p + from, n, p + from + 8), &id);
         return r < max_rank ? r : BPE_NO_RANK;
     }
     const bpe_slot *sl = bpe_find(b, p + from, n);
@@ -377,7 +379,7 @@ static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scrat
     for (size_t i = 0; i < m; i++) {
         uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
         if (n == 1) ids[i] = b->byte_id[p[from]];
-        else if (n <= 8) hot_rank(b, s, q + from, n, load_padded(q + from, n), &ids[i]);
+        else if (n <= 8) hot_rank(b, s, q + from, n, load_short_within(q + from, n, q + from + 8), &ids[i]);
         else ids[i] = bpe_find(b, p + from, n)->id;
     }
     out->len += m;
@@ -549,20 +551,6 @@ void pmp_bpe_matcher_free(bpe_matcher *m)
     pcre2_match_data_free(m->md);
     if (m->mctx) pcre2_match_context_free(m->mctx);
     if (m->jstack) pcre2_jit_stack_free(m->jstack);
-}
-
-/* load_head_within for 2 <= len <= 8: the mask without a test of len. */
-static inline uint64_t load_short_within(const unsigned char *p, size_t len,
-                                         const unsigned char *end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        return w & (~0ULL >> (64 - 8 * len));
-    }
-#endif
-    return load_head_within(p, len, end);
 }
 
 /* Encodes the pieces v[from..ends[0]), v[ends[0]..ends[1]), ... (0 < n <= BLOCK);
