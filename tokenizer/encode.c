@@ -57,10 +57,12 @@ typedef struct cache_slot {
 #define HOT_ENTRIES (1u << HOT_BITS)
 #define HOT_ID_MASK 0x00FFFFFFu
 #define HOT_TOKEN (16u << 24)    /* with the length in bits 24-27 */
+#define HOT_PAIR (32u << 24)     /* no token, but a piece whose merge gave two tokens */
 typedef struct hot_entry {
     uint64_t head;
-    uint32_t id_len;     /* id in bits 0-23, len in 24-27 (0: empty), HOT_TOKEN if a token */
-    uint32_t rank;
+    uint32_t id_len;     /* id in bits 0-23, len in 24-27 (0: empty), HOT_TOKEN if a token,
+                          * HOT_PAIR if a piece of two tokens (the first id here) */
+    uint32_t rank;       /* HOT_PAIR: the second id */
 } hot_entry;
 
 /* The entry of a string by its zero-padded first 8 bytes (Fibonacci hashing: the
@@ -106,6 +108,17 @@ static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsi
     e->id_len = (sl ? (sl->id | HOT_TOKEN) : 0) | (uint32_t)len << 24;
     e->rank = sl ? sl->rank : BPE_NO_RANK;
     return e->rank;
+}
+
+/* Records that piece p (2..8 bytes, no token; head: load_head) merges into ids a, b:
+ * the block loop writes both from the hot table the next time it sees the piece. */
+static inline void hot_put_pair(pmp_bpe_scratch *s, size_t len, uint64_t head, uint32_t a,
+                                uint32_t b)
+{
+    hot_entry *e = &s->hot[hot_index(head)];
+    e->head = head;
+    e->id_len = a | HOT_PAIR | (uint32_t)len << 24;
+    e->rank = b;
 }
 
 static inline void hot_alloc(pmp_bpe_scratch *s)
@@ -383,6 +396,7 @@ static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scrat
         else ids[i] = bpe_find(b, p + from, n)->id;
     }
     out->len += m;
+    if (len <= 8 && m == 2) hot_put_pair(s, len, load_short_within(q, len, q + 8), ids[0], ids[1]);
     if (c) cache_put(s, c, p, len, h, ids, m);
 }
 
@@ -416,6 +430,7 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         c = cache_probe(s, p, len, head, h);
         if (c->len) {
             const uint32_t *ids = s->cpool + c->off + words_of(len);
+            if (len <= 8 && c->n == 2) hot_put_pair(s, len, head, ids[0], ids[1]);
             uint32_t *o = out->data + out->len;
             /* 4 ids at a time: the pool and the output have room past the end */
             for (size_t i = 0; i < c->n; i += 4) memcpy(o + i, ids + i, 16);
@@ -595,9 +610,18 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         if (len <= 8) {
             head = load_short_within(p, len, end);
             const hot_entry *e = &hot[hot_index(head)];
-            if (e->head == head && (e->id_len >> 24) == (HOT_TOKEN >> 24 | len)) {
-                *o++ = e->id_len & HOT_ID_MASK;
-                continue;
+            if (e->head == head) {
+                uint32_t tag = e->id_len >> 24;
+                if (tag == (HOT_TOKEN >> 24 | len)) {
+                    *o++ = e->id_len & HOT_ID_MASK;
+                    continue;
+                }
+                if (tag == (HOT_PAIR >> 24 | len)) {
+                    o[0] = e->id_len & HOT_ID_MASK;
+                    o[1] = e->rank;
+                    o += 2;
+                    continue;
+                }
             }
             h = hash_key(p, len, head);
         } else {
