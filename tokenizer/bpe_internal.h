@@ -45,6 +45,13 @@ struct pmp_bpe {
 
     bpe_slot *slots;
     uint32_t slot_mask, n_slots_used;
+    /* A blocked Bloom filter of the ranked tokens of 2..8 bytes by hash_key (built by
+     * pmp_bpe_finish; 4-8 bits a token: 32/64/128 KiB and about 6-7 % false positives
+     * for r50k/cl100k/o200k; larger filters gave more L2 misses, not fewer): 4 in 10
+     * of the merge loop's candidates that miss the hot table are no token, and those
+     * are answered here, in cache, not by a probe of the vocabulary's table (4-16 MB). */
+    uint64_t *short_filter;
+    uint32_t filter_mask;      /* words - 1 */
 
     /* special tokens, sorted by id */
     size_t n_specials;
@@ -157,6 +164,20 @@ static inline const bpe_slot *bpe_find(const pmp_bpe *b, const void *bytes, size
     const unsigned char *p = bytes;
     uint64_t head = load_head(p, len);
     return bpe_find_h(b, p, len, head, hash_key(p, len, head));
+}
+
+/* The filter's two bits of hash h in one 64-bit word (bits 8-19 choose them, bits
+ * 20- the word: independent of each other). */
+static inline uint64_t short_filter_bits(uint64_t h)
+{
+    return 1ULL << (h >> 8 & 63) | 1ULL << (h >> 14 & 63);
+}
+
+/* 0 if no ranked token of 2..8 bytes has hash h (exact); 1 if one may. */
+static inline int bpe_short_maybe(const pmp_bpe *b, uint64_t h)
+{
+    uint64_t m = short_filter_bits(h);
+    return (b->short_filter[(h >> 20) & b->filter_mask] & m) == m;
 }
 
 /* pattern.c */

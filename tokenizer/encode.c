@@ -23,27 +23,21 @@ typedef struct heap_ent {
     uint32_t ver;      /* node version when pushed; stale entries are skipped */
 } heap_ent;
 
-/* A piece on its way to encode_piece, with its first bytes and hash. */
-typedef struct pending {
-    const unsigned char *p;
-    size_t len;
-    uint64_t head, h;
-} pending;
-
-/* Pieces are encoded in blocks of up to BLOCK (encode_block): their hashes first,
- * with the table slots they will read prefetched, so that the cache misses of a
- * block's lookups overlap instead of following each other; then their ids. */
+/* Pieces are encoded in blocks of up to BLOCK (encode_block): the long ones'
+ * hashes first, with the table slots they will read prefetched, so that the cache
+ * misses of a block's lookups overlap instead of following each other; then ids. */
 #define BLOCK 64
+_Static_assert(BLOCK <= 64, "encode_block marks a block's long pieces in a 64-bit mask");
 
 /* The piece cache: pieces of 2..CACHE_MAX_PIECE bytes that are not one token,
  * with their ids, per scratch (so per thread, no locks). Budget: CACHE_SLOTS slots
- * of 16 bytes (512 KiB) at most half full, and a pool of CACHE_POOL_WORDS 32-bit
- * words (1 MiB) for the pieces' bytes and ids: 1.5 MiB per scratch, allocated on
+ * of 16 bytes (1 MiB) at most half full, and a pool of CACHE_POOL_WORDS 32-bit
+ * words (2 MiB) for the pieces' bytes and ids: 3 MiB per scratch, allocated on
  * the first piece that needs merging. When full it is emptied and refilled (the
  * ids never depend on it). */
-#define CACHE_SLOTS (1u << 15)
+#define CACHE_SLOTS (1u << 16)
 #define CACHE_MAX_PIECES (CACHE_SLOTS / 2)
-#define CACHE_POOL_WORDS (1u << 18)
+#define CACHE_POOL_WORDS (1u << 19)
 #define CACHE_MAX_PIECE 128
 typedef struct cache_slot {
     uint64_t h;
@@ -53,20 +47,34 @@ typedef struct cache_slot {
 } cache_slot;
 
 /* The hot table: byte strings of 2..8 bytes with their rank and id, or the
- * fact that they are no token, direct-mapped by hash and overwritten on a miss.
- * Whole pieces and the merge loop's candidate pairs both look here first.
- * 16,384 entries of 16 bytes (256 KiB) stay in a core's L2 cache, where the
- * vocabulary's table (4-16 MB) does not. */
-#define HOT_ENTRIES (1u << 14)
-#define HOT_NO_RANK 0x0FFFFFFFu
+ * fact that they are no token, direct-mapped by the string's first 8 bytes and
+ * overwritten on a miss. Whole pieces and the merge loop's candidate pairs both
+ * look here first. 16,384 entries of 16 bytes (256 KiB) stay in a core's L2
+ * cache, where the vocabulary's table (4-16 MB) does not. One word holds the id
+ * (below 2^24), the length and whether the string is a token, so that the block
+ * loop's hit test is two compares. */
+#define HOT_BITS 14
+#define HOT_ENTRIES (1u << HOT_BITS)
+#define HOT_ID_MASK 0x00FFFFFFu
+#define HOT_TOKEN (16u << 24)    /* with the length in bits 24-27 */
+#define HOT_PAIR (32u << 24)     /* no token, but a piece whose merge gave two tokens */
 typedef struct hot_entry {
     uint64_t head;
-    uint32_t id;
-    uint32_t len_rank;   /* len in bits 0-3 (0: empty), rank above (HOT_NO_RANK: no token) */
+    uint32_t id_len;     /* id in bits 0-23, len in 24-27 (0: empty), HOT_TOKEN if a token,
+                          * HOT_PAIR if a piece of two tokens (the first id here) */
+    uint32_t rank;       /* HOT_PAIR: the second id */
 } hot_entry;
+
+/* The entry of a string by its zero-padded first 8 bytes (Fibonacci hashing: the
+ * top bits of the product depend on every byte). */
+static inline uint32_t hot_index(uint64_t head)
+{
+    return (uint32_t)((head * 0x9E3779B97F4A7C15ULL) >> (64 - HOT_BITS));
+}
 
 struct pmp_bpe_scratch {
     bpe_matcher m;
+    uint64_t hash[BLOCK];   /* encode_block: the hashes of its long pieces */
     hot_entry *hot;
     cache_slot *cslots;
     uint32_t *cpool;
@@ -74,30 +82,43 @@ struct pmp_bpe_scratch {
     /* merge buffers, grown on demand */
     uint32_t *bounds, *ranks;
     size_t cap;
+    /* the piece being merged, followed by 8 zero bytes (8-byte loads anywhere in it) */
+    unsigned char *pad;
+    size_t cap_pad;
     /* heap path */
     uint32_t *next, *prev, *ver;
     heap_ent *heap;
     size_t cap_long, cap_heap;
 };
 
-/* Rank of the string p[0..len) (2 <= len <= 8; head, h: load_head, hash_key),
- * BPE_NO_RANK if it is no token; *id its id when ranked. */
+/* Rank of the string p[0..len) (2 <= len <= 8; head: load_head), BPE_NO_RANK if
+ * it is no token; *id its id when ranked. */
 static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
-                                size_t len, uint64_t head, uint64_t h, uint32_t *id)
+                                size_t len, uint64_t head, uint32_t *id)
 {
-    hot_entry *e = &s->hot[(h >> 40) & (HOT_ENTRIES - 1)];
-    if (e->head == head && (e->len_rank & 15) == len) {
-        *id = e->id;
-        uint32_t r = e->len_rank >> 4;
-        return r == HOT_NO_RANK ? BPE_NO_RANK : r;
+    hot_entry *e = &s->hot[hot_index(head)];
+    if (e->head == head && (e->id_len >> 24 & 15) == len) {
+        *id = e->id_len & HOT_ID_MASK;
+        return e->id_len & HOT_TOKEN ? e->rank : BPE_NO_RANK;
     }
-    const bpe_slot *sl = bpe_find_h(b, p, len, head, h);
+    uint64_t h = hash_key(p, len, head);
+    const bpe_slot *sl = bpe_short_maybe(b, h) ? bpe_find_h(b, p, len, head, h) : NULL;
     *id = sl ? sl->id : 0;
-    if (sl && sl->rank >= HOT_NO_RANK) return sl->rank;   /* too large to keep: not cached */
     e->head = head;
-    e->id = *id;
-    e->len_rank = (sl ? sl->rank : HOT_NO_RANK) << 4 | (uint32_t)len;
-    return sl ? sl->rank : BPE_NO_RANK;
+    e->id_len = (sl ? (sl->id | HOT_TOKEN) : 0) | (uint32_t)len << 24;
+    e->rank = sl ? sl->rank : BPE_NO_RANK;
+    return e->rank;
+}
+
+/* Records that piece p (2..8 bytes, no token; head: load_head) merges into ids a, b:
+ * the block loop writes both from the hot table the next time it sees the piece. */
+static inline void hot_put_pair(pmp_bpe_scratch *s, size_t len, uint64_t head, uint32_t a,
+                                uint32_t b)
+{
+    hot_entry *e = &s->hot[hot_index(head)];
+    e->head = head;
+    e->id_len = a | HOT_PAIR | (uint32_t)len << 24;
+    e->rank = b;
 }
 
 static inline void hot_alloc(pmp_bpe_scratch *s)
@@ -121,6 +142,7 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
     free(s->cpool);
     free(s->bounds);
     free(s->ranks);
+    free(s->pad);
     free(s->next);
     free(s->prev);
     free(s->ver);
@@ -128,6 +150,22 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
     free(s);
 }
 
+/* load_head_within for 2 <= len <= 8: the mask without a test of len. */
+static inline uint64_t load_short_within(const unsigned char *p, size_t len,
+                                         const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        return w & (~0ULL >> (64 - 8 * len));
+    }
+#endif
+    return load_head_within(p, len, end);
+}
+
+/* Rank of p[from..to) (p: the padded copy, 8 bytes readable past any part), or
+ * BPE_NO_RANK if none below max_rank. */
 static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
                                  uint32_t from, uint32_t to, uint32_t max_rank)
 {
@@ -137,8 +175,7 @@ static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const uns
         return r < max_rank ? r : BPE_NO_RANK;
     }
     if (n <= 8) {
-        uint64_t head = load_head(p + from, n);
-        uint32_t id, r = hot_rank(b, s, p + from, n, head, hash_key(p + from, n, head), &id);
+        uint32_t id, r = hot_rank(b, s, p + from, n, load_short_within(p + from, n, p + from + 8), &id);
         return r < max_rank ? r : BPE_NO_RANK;
     }
     const bpe_slot *sl = bpe_find(b, p + from, n);
@@ -157,23 +194,28 @@ static void reserve_short(pmp_bpe_scratch *s, size_t n)
 }
 
 /* tiktoken's loop: bounds[0..m] are part starts plus the end; ranks[i] is the
- * rank of parts i and i+1 joined. */
+ * rank of parts i and i+1 joined. The arrays are short (a piece of up to
+ * LONG_PIECE bytes, most under 16): moved by plain loops, not memmove calls. */
 static size_t merge_short(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
                           size_t len, uint32_t max_rank, uint32_t *bounds)
 {
     uint32_t *r = s->ranks;
     size_t m = len;   /* parts */
     for (size_t i = 0; i <= len; i++) bounds[i] = (uint32_t)i;
-    for (size_t i = 0; i + 1 < m; i++) r[i] = pair_rank(b, s, p, bounds[i], bounds[i + 2], max_rank);
+    /* the first candidates are all byte pairs: the pair table, no hashing */
+    for (size_t i = 0; i + 1 < m; i++) {
+        uint32_t pr = b->pair_rank[p[i] << 8 | p[i + 1]];
+        r[i] = pr < max_rank ? pr : BPE_NO_RANK;
+    }
     while (m > 1) {
-        uint32_t best = BPE_NO_RANK;
+        uint32_t best = r[0];
         size_t bi = 0;
-        for (size_t i = 0; i + 1 < m; i++)
+        for (size_t i = 1; i + 1 < m; i++)
             if (r[i] < best) { best = r[i]; bi = i; }
         if (best == BPE_NO_RANK) break;
-        /* Join parts bi and bi+1: drop boundary bi+1. */
-        memmove(bounds + bi + 1, bounds + bi + 2, (m - bi - 1) * sizeof *bounds);
-        memmove(r + bi + 1, r + bi + 2, (m >= bi + 3 ? m - bi - 3 : 0) * sizeof *r);
+        /* Join parts bi and bi+1: drop boundary bi+1 and rank bi+1. */
+        for (size_t i = bi + 1; i < m; i++) bounds[i] = bounds[i + 1];
+        for (size_t i = bi + 1; i + 2 < m; i++) r[i] = r[i + 1];
         m--;
         if (bi + 1 < m) r[bi] = pair_rank(b, s, p, bounds[bi], bounds[bi + 2], max_rank);
         else r[bi] = BPE_NO_RANK;
@@ -273,6 +315,14 @@ size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
                        uint32_t max_rank, uint32_t *bounds)
 {
     hot_alloc(s);
+    if (len + 8 > s->cap_pad) {
+        s->cap_pad = len + 8 > 256 ? len + 8 : 256;
+        free(s->pad);
+        s->pad = pmp_xmalloc(s->cap_pad);
+    }
+    memcpy(s->pad, p, len);
+    memset(s->pad + len, 0, 8);
+    p = s->pad;
     if (len <= LONG_PIECE) {
         reserve_short(s, len + 1);
         return merge_short(b, s, p, len, max_rank, bounds);
@@ -290,16 +340,24 @@ static void ids_reserve(pmp_ids *out, size_t more)
     out->cap = cap;
 }
 
-static inline size_t words_of(size_t len) { return (len + 3) / 4; }
+/* A piece's bytes take whole 8-byte units of the pool (zero-padded), so that
+ * its first 8 bytes compare as one word. */
+static inline size_t words_of(size_t len) { return (len + 7) / 8 * 2; }
 
-/* The slot of piece p (hash h) in the cache: a hit, or the empty slot to fill. */
+/* The slot of piece p (head: load_head, hash h) in the cache: a hit, or the empty
+ * slot to fill. */
 static inline cache_slot *cache_probe(pmp_bpe_scratch *s, const unsigned char *p, size_t len,
-                                      uint64_t h)
+                                      uint64_t head, uint64_t h)
 {
     for (uint32_t i = (uint32_t)(h >> 32) & (CACHE_SLOTS - 1);; i = (i + 1) & (CACHE_SLOTS - 1)) {
         cache_slot *c = &s->cslots[i];
-        if (!c->len || (c->h == h && c->len == len && memcmp(s->cpool + c->off, p, len) == 0))
-            return c;
+        if (!c->len) return c;
+        if (c->h == h && c->len == len) {
+            const unsigned char *q = (const unsigned char *)(s->cpool + c->off);
+            uint64_t w;
+            memcpy(&w, q, 8);
+            if (w == head && (len <= 8 || memcmp(q + 8, p + 8, len - 8) == 0)) return c;
+        }
     }
 }
 
@@ -310,10 +368,10 @@ static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p,
     if (s->cused >= CACHE_MAX_PIECES || s->cpool_len + w + n > CACHE_POOL_WORDS) {
         memset(s->cslots, 0, CACHE_SLOTS * sizeof *s->cslots);
         s->cused = s->cpool_len = 0;
-        c = cache_probe(s, p, len, h);
+        c = cache_probe(s, p, len, load_head(p, len), h);
     }
     uint32_t *dst = s->cpool + s->cpool_len;
-    dst[w - 1] = 0;
+    dst[w - 1] = dst[w - 2] = 0;
     memcpy(dst, p, len);
     memcpy(dst + w, ids, n * sizeof *ids);
     *c = (cache_slot){h, s->cpool_len, (uint16_t)len, (uint16_t)n};
@@ -321,25 +379,43 @@ static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p,
     s->cused++;
 }
 
-static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc, pmp_ids *out)
+/* Merges piece p (not one token) into out and keeps its ids in the piece cache
+ * slot c (NULL: not cached). Out of line: encode_piece's quick answers stay cheap. */
+static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scratch *s,
+                                                 const unsigned char *p, size_t len, uint64_t h,
+                                                 cache_slot *c, pmp_ids *out)
 {
-    const unsigned char *p = pc->p;
-    size_t len = pc->len;
-    /* A piece never has more ids than bytes: room for that, growing by doubling
-     * (reserving the whole text's length up front made 4 bytes per input byte). */
-    if (out->cap - out->len < len) ids_reserve(out, len);
-    if (len == 1) {
-        out->data[out->len++] = b->byte_id[p[0]];
-        return;
+    reserve_short(s, len + 1);
+    size_t m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
+    const unsigned char *q = s->pad;   /* p's padded copy */
+    uint32_t *ids = out->data + out->len;
+    for (size_t i = 0; i < m; i++) {
+        uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
+        if (n == 1) ids[i] = b->byte_id[p[from]];
+        else if (n <= 8) hot_rank(b, s, q + from, n, load_short_within(q + from, n, q + from + 8), &ids[i]);
+        else ids[i] = bpe_find(b, p + from, n)->id;
     }
+    out->len += m;
+    if (len <= 8 && m == 2) hot_put_pair(s, len, load_short_within(q, len, q + 8), ids[0], ids[1]);
+    if (c) cache_put(s, c, p, len, h, ids, m);
+}
+
+/* A piece that is not one byte and not a hot-table token: a ranked token found in the
+ * vocabulary, the piece cache's ids, or a merge. head: load_head; h: hash_key. Room
+ * for len ids: encode_block reserved a byte's worth for its pieces. */
+static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
+                         uint64_t head, uint64_t h, pmp_ids *out)
+{
     if (len <= 8) {
         uint32_t id;
-        if (hot_rank(b, s, p, len, pc->head, pc->h, &id) != BPE_NO_RANK) {
+        /* if it is no token, its piece-cache slot is read next: load it meanwhile */
+        if (s->cslots) __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
+        if (hot_rank(b, s, p, len, head, &id) != BPE_NO_RANK) {
             out->data[out->len++] = id;
             return;
         }
     } else {
-        const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, pc->head, pc->h) : NULL;
+        const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, head, h) : NULL;
         if (whole) {
             out->data[out->len++] = whole->id;
             return;
@@ -349,24 +425,20 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const pending *pc
     if (len <= CACHE_MAX_PIECE) {
         if (!s->cslots) {
             s->cslots = pmp_xcalloc(CACHE_SLOTS, sizeof *s->cslots);
-            s->cpool = pmp_xmalloc(CACHE_POOL_WORDS * sizeof *s->cpool);
+            s->cpool = pmp_xmalloc((CACHE_POOL_WORDS + 4) * sizeof *s->cpool);
         }
-        c = cache_probe(s, p, len, pc->h);
+        c = cache_probe(s, p, len, head, h);
         if (c->len) {
-            memcpy(out->data + out->len, s->cpool + c->off + words_of(len), c->n * sizeof *out->data);
+            const uint32_t *ids = s->cpool + c->off + words_of(len);
+            if (len <= 8 && c->n == 2) hot_put_pair(s, len, head, ids[0], ids[1]);
+            uint32_t *o = out->data + out->len;
+            /* 4 ids at a time: the pool and the output have room past the end */
+            for (size_t i = 0; i < c->n; i += 4) memcpy(o + i, ids + i, 16);
             out->len += c->n;
             return;
         }
     }
-    reserve_short(s, len + 1);
-    size_t m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
-    uint32_t *ids = out->data + out->len;
-    for (size_t i = 0; i < m; i++) {
-        uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
-        ids[i] = n == 1 ? b->byte_id[p[from]] : bpe_find(b, p + from, n)->id;
-    }
-    out->len += m;
-    if (c) cache_put(s, c, p, len, pc->h, ids, m);
+    merge_into(b, s, p, len, h, c, out);
 }
 
 /* Runs the pattern over valid UTF-8 text. Text the pattern does not match
@@ -499,55 +571,68 @@ void pmp_bpe_matcher_free(bpe_matcher *m)
 /* Encodes the pieces v[from..ends[0]), v[ends[0]..ends[1]), ... (0 < n <= BLOCK);
  * end: one past the text's last byte (8-byte loads stay before it). Pieces of one
  * byte and pieces of up to 8 bytes that the hot table knows as one token (most of
- * English) are written here; the others go to encode_piece. */
+ * English) are written here; the others go to encode_piece. Pieces longer than 8
+ * bytes are hashed first, with the vocabulary and piece-cache slots they will read
+ * prefetched, so that the cache misses of a block's long pieces overlap instead of
+ * following each other. */
 static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *v,
                          size_t from, const size_t *ends, size_t n, const unsigned char *end,
                          pmp_ids *out)
 {
-    uint64_t head[BLOCK], hash[BLOCK];
+    uint64_t *hash = s->hash;
+    /* which pieces are longer than 8 bytes: a branch-free pass, then only those */
+    uint64_t longs = ends[0] - from > 8;
+    for (size_t k = 1; k < n; k++) longs |= (uint64_t)(ends[k] - ends[k - 1] > 8) << k;
+    for (uint64_t m = longs; m; m &= m - 1) {
+        size_t k = (size_t)__builtin_ctzll(m), st = k ? ends[k - 1] : from, len = ends[k] - st;
+        const unsigned char *p = v + st;
+        uint64_t h = len <= UINT16_MAX ? hash_key(p, len, load_head(p, len)) : 0;
+        hash[k] = h;
+        if (s->cslots && len <= CACHE_MAX_PIECE)
+            __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
+        __builtin_prefetch(&b->slots[(uint32_t)h & b->slot_mask]);
+    }
+    /* a piece has at most as many ids as bytes; 4 more for encode_piece's copies */
+    if (out->cap - out->len < ends[n - 1] - from + 4) ids_reserve(out, ends[n - 1] - from + 4);
+    const hot_entry *hot = s->hot;
+    const uint32_t *byte_id = b->byte_id;
+    uint32_t *o = out->data + out->len;
     size_t st = from;
     for (size_t k = 0; k < n; k++) {
         size_t len = ends[k] - st;
         const unsigned char *p = v + st;
         st = ends[k];
-        head[k] = hash[k] = 0;
-        if (len < 2 || len > UINT16_MAX) continue;
-        uint64_t hd = load_head_within(p, len, end), h = hash_key(p, len, hd);
-        head[k] = hd;
-        hash[k] = h;
-        /* A piece of up to 8 bytes is found in the hot table 9 times in 10 on English:
-         * its vocabulary slot is not loaded ahead (that cost more than the rare miss). */
-        if (len <= 8) {
-            __builtin_prefetch(&s->hot[(h >> 40) & (HOT_ENTRIES - 1)]);
-        } else {
-            /* a long piece is less often one token: its piece-cache slot too */
-            if (s->cslots && len <= CACHE_MAX_PIECE)
-                __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
-            __builtin_prefetch(&b->slots[(uint32_t)h & b->slot_mask]);
-        }
-    }
-    /* a piece has at most as many ids as bytes */
-    if (out->cap - out->len < ends[n - 1] - from) ids_reserve(out, ends[n - 1] - from);
-    st = from;
-    for (size_t k = 0; k < n; k++) {
-        size_t len = ends[k] - st;
-        const unsigned char *p = v + st;
-        st = ends[k];
         if (len == 1) {
-            out->data[out->len++] = b->byte_id[p[0]];
+            *o++ = byte_id[p[0]];
             continue;
         }
+        uint64_t head, h;
         if (len <= 8) {
-            const hot_entry *e = &s->hot[(hash[k] >> 40) & (HOT_ENTRIES - 1)];
-            if (e->head == head[k] && (e->len_rank & 15) == len &&
-                e->len_rank >> 4 != HOT_NO_RANK) {
-                out->data[out->len++] = e->id;
-                continue;
+            head = load_short_within(p, len, end);
+            const hot_entry *e = &hot[hot_index(head)];
+            if (e->head == head) {
+                uint32_t tag = e->id_len >> 24;
+                if (tag == (HOT_TOKEN >> 24 | len)) {
+                    *o++ = e->id_len & HOT_ID_MASK;
+                    continue;
+                }
+                if (tag == (HOT_PAIR >> 24 | len)) {
+                    o[0] = e->id_len & HOT_ID_MASK;
+                    o[1] = e->rank;
+                    o += 2;
+                    continue;
+                }
             }
+            h = hash_key(p, len, head);
+        } else {
+            head = load_head(p, len);
+            h = hash[k];
         }
-        pending pc = {p, len, head[k], hash[k]};
-        encode_piece(b, s, &pc, out);
+        out->len = (size_t)(o - out->data);
+        encode_piece(b, s, p, len, head, h, out);
+        o = out->data + out->len;
     }
+    out->len = (size_t)(o - out->data);
 }
 
 /* The pieces of a custom pattern (pmp_bpe_split's callback), gathered into blocks. */

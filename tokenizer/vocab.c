@@ -29,6 +29,7 @@ void pmp_bpe_free(pmp_bpe *b)
     pmp_buf_free(&b->pool);
     free(b->slots);
     free(b->pair_rank);
+    free(b->short_filter);
     for (size_t i = 0; i < b->n_specials; i++) free(b->sp_text[i]);
     free(b->sp_text);
     free(b->sp_len);
@@ -214,6 +215,27 @@ static void compute_identity(pmp_bpe *b)
              (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
+/* The short-token filter (bpe_short_maybe): at least 4 bits per ranked token of
+ * 2..8 bytes, a power of two of 64-bit words. */
+static void build_short_filter(pmp_bpe *b)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i <= b->slot_mask; i++)
+        if (b->slots[i].len >= 2 && b->slots[i].len <= 8) n++;
+    size_t words = 64;
+    while (words * 64 < n * 4) words *= 2;
+    free(b->short_filter);
+    b->short_filter = pmp_xcalloc(words, sizeof *b->short_filter);
+    b->filter_mask = (uint32_t)(words - 1);
+    for (uint32_t i = 0; i <= b->slot_mask; i++) {
+        const bpe_slot *sl = &b->slots[i];
+        if (sl->len < 2 || sl->len > 8) continue;
+        /* hash_key reads only the head for up to 8 bytes */
+        uint64_t h = hash_key(NULL, sl->len, sl->head);
+        b->short_filter[(h >> 20) & b->filter_mask] |= short_filter_bits(h);
+    }
+}
+
 int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const char *where,
                pmp_err *err)
 {
@@ -246,6 +268,7 @@ int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const
         const bpe_slot *sl = bpe_find(b, two, 2);
         b->pair_rank[k] = sl ? sl->rank : BPE_NO_RANK;
     }
+    build_short_filter(b);
     compute_identity(b);
     return 0;
 }
