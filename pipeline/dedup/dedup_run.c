@@ -15,6 +15,7 @@
 
 #include "dedup_internal.h"
 #include "pmp_group.h"
+#include "pmp_groupby.h"
 #include "pmp_input.h"
 
 #define BATCH_TEXT_BYTES ((size_t)32 << 20)
@@ -68,6 +69,10 @@ int pmp_dedup_new(pmp_dedup **out, const pmp_dedup_opts *o, pmp_err *err)
 {
     *out = NULL;
     if (pmp_dedup_opts_check(o, err) < 0) return -1;
+    /* the external mode's directory, checked now: a typo fails at the start, not at
+     * the switch an hour into the input */
+    const char *tmpdir;
+    if (pmp_groupby_tmpdir(o->tmpdir, &tmpdir, err) != 0) return -1;
     pmp_dedup *d = pmp_xcalloc(1, sizeof *d);
     d->o = *o;
     if (!d->o.batch_groups) d->o.batch_groups = 2048;
