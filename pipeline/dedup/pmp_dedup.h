@@ -1,6 +1,8 @@
 /* pmp_dedup.h — data hygiene for group JSONL (the library behind pmp-dedup;
  * docs/dedup.md): exact duplicates, near duplicates and decontamination against
- * evaluation sets, in one streaming pass.
+ * evaluation sets, in one streaming pass; past half of the memory budget, rules 3 and 4
+ * are decided from sorted runs on disk at the end of the input (the external mode), with
+ * the same output byte for byte.
  *
  * Every text is normalised the same way before it is compared: Unicode NFC, case
  * folded (utf8proc), whitespace runs taken as one space, leading and trailing
