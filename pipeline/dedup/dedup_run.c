@@ -8,7 +8,6 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -298,9 +297,7 @@ typedef struct run {
     feat *feats;
     uint32_t *sigs;
     const char *name;          /* of the input being read */
-    /* for the --mem estimate */
-    uint64_t total_size;       /* compressed bytes of all inputs, 0 when unknown */
-    uint64_t consumed;         /* compressed bytes consumed so far */
+    uint64_t consumed;         /* compressed bytes consumed so far (progress) */
 } run;
 
 int pmp_dedup_write_all(int fd, pmp_buf *b, pmp_err *err)
@@ -501,14 +498,6 @@ int pmp_dedup_run(pmp_dedup *d, const char *const *paths, size_t n_paths, int ou
     for (int t = 0; t < r.threads; t++) {
         r.workers[t].gp = pmp_group_parser_new();
         pmp_group_init(&r.workers[t].g);
-    }
-    for (size_t i = 0; i < n_paths; i++) {
-        struct stat sb;
-        if (strcmp(paths[i], "-") == 0 || stat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            r.total_size = 0;
-            break;
-        }
-        r.total_size += (uint64_t)sb.st_size;
     }
     int rc = 0;
     uint64_t base = 0;
