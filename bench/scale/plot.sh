@@ -5,7 +5,7 @@
 set -eu
 TSV=$1; OUT=$2; D=$(mktemp -d)
 trap 'rm -rf "$D"' EXIT
-for s in reddit stackexchange wikipedia; do for st in extract tokenize; do
+for s in reddit stackexchange wikipedia; do for st in extract dedup tokenize; do
     awk -F'\t' -v s=$s -v st=$st 'NR > 1 && $1 == s && $3 == st { print $4 / 1e6, $5, $7, $4 / 1e6 / $5 }' "$TSV" \
         | sort -g > "$D/$s-$st.dat"
 done; done
@@ -36,7 +36,7 @@ set ylabel 'MB of stage input per CPU-second'
 set title 'throughput (flat = linear time)'
 plot $plots_rate
 set ylabel 'peak RSS (MB)'
-set title 'peak memory (extract --mem 64M)'
+set title 'peak memory (extract and dedup --mem 64M)'
 plot $plots_rss
 unset multiplot
 GP

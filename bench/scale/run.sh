@@ -1,6 +1,6 @@
 #!/bin/bash
 # Cost growth with input size (issue 30): generated inputs with the statistics of the
-# real samples (gen.py), extract -> tokenize at growing multiples of a base size;
+# real samples (gen.py), extract -> dedup -> tokenize at growing multiples of a base size;
 # per stage: input bytes, CPU seconds (user + sys), wall, peak RSS, spill (bytes the
 # group-by wrote / most held on disk at once), output size, threads, and the machine's
 # 1-minute load average when the stage ended.
@@ -15,9 +15,11 @@
 #                   Wikipedia "50 200 1300"; one source's files at a time, deleted as
 #                   soon as they are read
 #   SCALE_SOURCES   "reddit stackexchange wikipedia"
-#   SCALE_MEM       --mem for the extractors (64M)
+#   SCALE_MEM       --mem for the extractors and pmp-dedup (64M)
 #   SCALE_TMP_COMPRESS=1  pass --tmp-compress (zstd spill runs) to the extractors
-#   SCALE_PIPE=1    pipe pmp-extract into pmp-tokenize instead of through a file (the
+#   SCALE_STAGES    the stages after extract ("dedup tokenize"; "dedup" alone skips
+#                   tokenizing, "tokenize" alone pipes extract into tokenize as before)
+#   SCALE_PIPE=1    pipe the stages instead of going through files (the
 #                   groups never touch the disk; each program is still measured alone)
 #   SCALE_TSV       the table (default $PMP_TMP/../scale.tsv)
 #   SCALE_RESUME=1  keep SCALE_TSV and skip the (source, size) rows already in it, so
@@ -39,6 +41,9 @@ SIZES=${SCALE_SIZES_MB:-}
 SOURCES=${SCALE_SOURCES:-reddit stackexchange wikipedia}
 MEM=${SCALE_MEM:-64M}
 TMPZ=(); [ "${SCALE_TMP_COMPRESS:-0}" = 1 ] && TMPZ=(--tmp-compress)
+STAGES=${SCALE_STAGES:-dedup tokenize}
+has() { case " $STAGES " in *" $1 "*) return 0 ;; esac; return 1; }
+LAST=extract; for st in $STAGES; do LAST=$st; done
 mkdir -p "$T"; cd "$T"
 TSV=${SCALE_TSV:-$T/../scale.tsv}
 log() { echo "$(date -u +%H:%M:%S) $*" >&2; }
@@ -64,7 +69,7 @@ for src in $SOURCES; do
             log "$src ${x}x: in the table, skipped"; continue
         fi
         if [ -n "$SIZES" ]; then mb=$x; else mb=$((BASE * x)); fi
-        rm -rf in out spill groups.jsonl; mkdir -p in spill
+        rm -rf in out spill groups.jsonl dedup.jsonl; mkdir -p in spill
         log "$src ${x}x: generating $mb MB"
         case $src in
         reddit)
@@ -98,33 +103,65 @@ for src in $SOURCES; do
         esac
         tsec gen.time; log "$src ${x}x: generated $inb bytes ($(du -sb in | cut -f1) compressed) in $cpu CPU-s, $wall s; $rss MB"
         tok=("$B/pmp-tokenize" -q --json -t gpt2.json -o out)
+        dd=("$B/pmp-dedup" -q --json --mem "$MEM" --tmp spill)
         feed() { if [ ${#src_in[@]} -gt 0 ]; then "${src_in[@]}"; else cat /dev/null; fi; }
+        rows=()
         if [ "${SCALE_PIPE:-0}" = 1 ]; then
-            log "$src ${x}x: extract | tokenize"
-            feed | "${TIME[@]}" -o ex.time "${ex[@]}" 2> ex.json | tee >(wc -c > groups.bytes) \
-                | "${TIME[@]}" -o tok.time "${tok[@]}" - 2> tok.json
-            sleep 1; gb=$(cat groups.bytes)
-            ex_load=$(load1)
+            log "$src ${x}x: extract | $STAGES"
+            if has dedup && has tokenize; then
+                feed | "${TIME[@]}" -o ex.time "${ex[@]}" 2> ex.json | tee >(wc -c > groups.bytes) \
+                    | "${TIME[@]}" -o dd.time "${dd[@]}" - 2> dd.json | tee >(wc -c > dedup.bytes) \
+                    | "${TIME[@]}" -o tok.time "${tok[@]}" - 2> tok.json
+            elif has dedup; then
+                feed | "${TIME[@]}" -o ex.time "${ex[@]}" 2> ex.json | tee >(wc -c > groups.bytes) \
+                    | "${TIME[@]}" -o dd.time "${dd[@]}" - 2> dd.json | wc -c > dedup.bytes
+            else
+                feed | "${TIME[@]}" -o ex.time "${ex[@]}" 2> ex.json | tee >(wc -c > groups.bytes) \
+                    | "${TIME[@]}" -o tok.time "${tok[@]}" - 2> tok.json
+            fi
+            sleep 1; gb=$(cat groups.bytes); db=$(cat dedup.bytes 2> /dev/null || echo 0)
+            ex_load=$(load1); dd_load=$ex_load
+            tok_in=$gb; has dedup && tok_in=$db
         else
             log "$src ${x}x: extract"
             feed | "${TIME[@]}" -o ex.time "${ex[@]}" > groups.jsonl 2> ex.json
             ex_load=$(load1)
             gb=$(stat -c %s groups.jsonl)
             rm -rf in
-            log "$src ${x}x: tokenize $gb bytes of groups"
-            "${TIME[@]}" -o tok.time "${tok[@]}" groups.jsonl 2> tok.json
+            tok_file=groups.jsonl; tok_in=$gb
+            if has dedup; then
+                log "$src ${x}x: dedup $gb bytes of groups"
+                "${TIME[@]}" -o dd.time "${dd[@]}" groups.jsonl > dedup.jsonl 2> dd.json
+                dd_load=$(load1)
+                db=$(stat -c %s dedup.jsonl)
+                rm -f groups.jsonl
+                tok_file=dedup.jsonl; tok_in=$db
+            fi
+            if has tokenize; then
+                log "$src ${x}x: tokenize $tok_in bytes of groups"
+                "${TIME[@]}" -o tok.time "${tok[@]}" "$tok_file" 2> tok.json
+            fi
         fi
         tsec ex.time
         sb=$(jnum spill_bytes ex.json); sp=$(jnum spill_peak_bytes ex.json)
-        row1=$(printf '%s\t%s\textract\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t1\t%s' "$src" "$x" "$inb" "$cpu" "$wall" "$rss" \
-            "${sb:-0}" "${sp:-0}" "$gb" "$ex_load")
-        tsec tok.time
-        thr=$(jnum threads tok.json)
-        row2=$(printf '%s\t%s\ttokenize\t%s\t%s\t%s\t%s\t0\t0\t%s\t%s\t%s' "$src" "$x" "$gb" "$cpu" "$wall" "$rss" \
-            "$(du -sb out | cut -f1)" "${thr:-?}" "$(load1)")
-        printf '%s\n%s\n' "$row1" "$row2" >> "$TSV"
-        log "$src ${x}x: done"; printf '%s\n%s\n' "$row1" "$row2" >&2
-        rm -rf in out groups.jsonl spill
+        rows+=("$(printf '%s\t%s\textract\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t1\t%s' "$src" "$x" "$inb" "$cpu" "$wall" "$rss" \
+            "${sb:-0}" "${sp:-0}" "$gb" "$ex_load")")
+        if has dedup; then
+            tsec dd.time
+            sb=$(jnum spill_bytes dd.json); sp=$(jnum spill_peak_bytes dd.json); thr=$(jnum threads dd.json)
+            rows+=("$(printf '%s\t%s\tdedup\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$src" "$x" "$gb" "$cpu" "$wall" "$rss" \
+                "${sb:-0}" "${sp:-0}" "$db" "${thr:-?}" "$dd_load")")
+        fi
+        if has tokenize; then
+            tsec tok.time
+            thr=$(jnum threads tok.json)
+            rows+=("$(printf '%s\t%s\ttokenize\t%s\t%s\t%s\t%s\t0\t0\t%s\t%s\t%s' "$src" "$x" "$tok_in" "$cpu" "$wall" "$rss" \
+                "$(du -sb out | cut -f1)" "${thr:-?}" "$(load1)")")
+        fi
+        printf '%s\n' "${rows[@]}" >> "$TSV"
+        printf '%s\n' "${rows[@]}" >&2
+        log "$src ${x}x: done"
+        rm -rf in out groups.jsonl dedup.jsonl spill
     done
 done
 /usr/bin/python3 - "$TSV" "$MEM" <<'PYEOF'
@@ -132,20 +169,23 @@ import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 # The memory bounds docs/scaling.md states, checked on every row: extract within --mem
 # + 100 MB (+ the 2 GiB zstd window for a Reddit month), pmp-tokenize within 300 MB
-# (two batches of at most 4,096 groups or 32 MB of lines, ~230 MB measured).
+# (two batches of at most 4,096 groups or 32 MB of lines, ~230 MB measured), pmp-dedup
+# within --mem + 100 MB (batches of 2,048 groups or 32 MB of lines, the bitmaps of the
+# external mode: 2 bits per group).
 m = sys.argv[2]
 mem = float(m[:-1]) * {"K": 1 / 1024, "M": 1, "G": 1024}[m[-1].upper()] if m[-1].isalpha() else float(m) / 2 ** 20
 bad = []
 for r in rows:
     rss = int(r["peak_rss_mb"])
-    lim = 300 if r["stage"] == "tokenize" else mem + 100 + (2048 if r["source"] == "reddit" else 0)
+    lim = 300 if r["stage"] == "tokenize" else mem + 100 if r["stage"] == "dedup" else \
+        mem + 100 + (2048 if r["source"] == "reddit" else 0)
     if rss > lim:
         bad.append("%s %s %s: peak RSS %d MB over the bound %d MB" % (r["source"], r["x"], r["stage"], rss, lim))
 print("| source | x | stage | input MB | CPU s | wall s | MB per CPU-s | peak RSS MB | spill MB (peak) | output MB | cores busy / threads | load |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     mb, cpu, wall = int(r["input_bytes"]) / 1e6, float(r["cpu_s"]), float(r["wall_s"])
-    sp = "%.0f (%.0f)" % (int(float(r["spill_bytes"])) / 1e6, int(float(r["spill_peak_bytes"])) / 1e6) if r["stage"] == "extract" and r["source"] != "wikipedia" else "-"
+    sp = "%.0f (%.0f)" % (int(float(r["spill_bytes"])) / 1e6, int(float(r["spill_peak_bytes"])) / 1e6) if r["stage"] in ("extract", "dedup") and int(float(r["spill_bytes"])) > 0 else "-"
     busy = "%.2f / %s" % (cpu / wall, r["threads"]) if wall > 0 else "-"
     print(f"| {r['source']} | {r['x']} | {r['stage']} | {mb:.0f} | {cpu:.1f} | {wall:.1f} | {mb / cpu:.1f} | {r['peak_rss_mb']} | {sp} | {int(r['output_bytes']) / 1e6:.1f} | {busy} | {r.get('load1') or '-'} |")
 for b in bad:

@@ -45,6 +45,12 @@ uint64_t pmp_dedup_lsh_bytes_after_insert(const pmp_dedup_lsh *x);
 uint64_t pmp_dedup_lsh_bytes(const pmp_dedup_lsh *x);
 void pmp_dedup_lsh_insert(pmp_dedup_lsh *x, const uint32_t *sig);
 
+/* The estimated Jaccard similarity of two signatures of perms low-16-bit minima. */
+double pmp_dedup_sig_estimate(const pmp_dedup_minhash *m, const uint16_t *a, const uint16_t *b);
+/* The high 32 bits of band `band`'s key of sig: what the LSH table matches on (a
+ * match of these bits in any band makes a candidate). */
+uint32_t pmp_dedup_band_hi(const pmp_dedup_minhash *m, const uint32_t *sig, unsigned band);
+
 /* ---- a set of 128-bit keys (dedup_minhash.c) ---- */
 typedef struct pmp_dedup_keyset {
     uint64_t *k;                   /* pairs; (0, 0) empty (a real (0,0) key is stored as (0,1)) */
@@ -106,6 +112,26 @@ typedef struct pmp_dedup_source {
     pmp_dedup_counts c;
 } pmp_dedup_source;
 
+/* ---- the external mode (dedup_external.c) ----
+ * Past half of --mem, the run stops holding rule 3's and rule 4's indexes: groups that
+ * reach rule 3 are spooled to a temporary file, their exact keys, signatures and band
+ * keys go to disk (sorted runs of pmp_groupby), and at the end of the input the
+ * decisions are made from those and the spooled groups written (docs/dedup.md). */
+typedef struct pmp_dedup_ext pmp_dedup_ext;
+/* Switches d to the external mode: the groups kept so far and the exact keys are
+ * carried over from the in-memory indexes, which are then freed. */
+int pmp_dedup_ext_start(pmp_dedup *d, pmp_err *err);
+/* A group that reached rule 3 (in input order): its exact key, its signature (NULL:
+ * no word) and what to write if it is kept: the line read (a newline is added) or,
+ * when rewritten, the group re-serialised; source indexes d->src. */
+int pmp_dedup_ext_add(pmp_dedup *d, const uint64_t key[2], const uint32_t *sig, size_t source,
+                      const char *bytes, size_t len, int rewritten, pmp_err *err);
+/* Decides rules 3 and 4 for every group added and writes the kept ones to out_fd. */
+int pmp_dedup_ext_finish(pmp_dedup *d, int out_fd, pmp_err *err);
+void pmp_dedup_ext_free(pmp_dedup_ext *x);
+/* Writes all of b to fd (EINTR retried) and empties b. */
+int pmp_dedup_write_all(int fd, pmp_buf *b, pmp_err *err);
+
 struct pmp_dedup {
     pmp_dedup_opts o;
     pmp_dedup_minhash mh;
@@ -115,6 +141,7 @@ struct pmp_dedup {
     pmp_dedup_source *src;
     size_t n_src, cap_src;
     pmp_dedup_stats st;
+    pmp_dedup_ext *ext;            /* NULL: in-memory mode */
 };
 
 pmp_dedup_counts *pmp_dedup_source_counts(pmp_dedup *d, const char *name);

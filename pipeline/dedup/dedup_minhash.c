@@ -145,22 +145,29 @@ void pmp_dedup_lsh_insert(pmp_dedup_lsh *x, const uint32_t *sig)
 
 /* b-bit MinHash (Li & Koenig 2010) with b = 16: two different minima agree in their
  * low 16 bits with probability 2^-16, so E[match] = J + (1 - J) 2^-16. */
-static double estimate(const pmp_dedup_minhash *m, const uint16_t *kept, const uint32_t *sig)
+double pmp_dedup_sig_estimate(const pmp_dedup_minhash *m, const uint16_t *a, const uint16_t *b)
 {
     unsigned same = 0;
-    for (unsigned i = 0; i < m->perms; i++) same += kept[i] == (uint16_t)sig[i];
+    for (unsigned i = 0; i < m->perms; i++) same += a[i] == b[i];
     const double c = 1.0 / 65536;
     return ((double)same / m->perms - c) / (1 - c);
+}
+
+uint32_t pmp_dedup_band_hi(const pmp_dedup_minhash *m, const uint32_t *sig, unsigned band)
+{
+    return (uint32_t)(band_key(m, sig, band) >> 32);
 }
 
 int pmp_dedup_lsh_query(pmp_dedup_lsh *x, const uint32_t *sig, double near, uint64_t *candidates)
 {
     const pmp_dedup_minhash *m = x->m;
     if (!x->n) return 0;
+    uint16_t low[PMP_DEDUP_MAX_PERMS];
+    for (unsigned i = 0; i < m->perms; i++) low[i] = (uint16_t)sig[i];
     x->n_seen = 0;
     size_t mask = x->n_slots - 1;
     for (unsigned b = 0; b < m->bands; b++) {
-        uint32_t hi = (uint32_t)(band_key(m, sig, b) >> 32);
+        uint32_t hi = pmp_dedup_band_hi(m, sig, b);
         for (size_t i = slot_home(hi, mask); x->slots[i]; i = (i + 1) & mask) {
             if ((uint32_t)(x->slots[i] >> 32) != hi) continue;
             uint32_t g = (uint32_t)x->slots[i] - 1;
@@ -173,7 +180,7 @@ int pmp_dedup_lsh_query(pmp_dedup_lsh *x, const uint32_t *sig, double near, uint
             }
             x->seen[x->n_seen++] = g;
             (*candidates)++;
-            if (estimate(m, x->sigs + (size_t)g * m->perms, sig) >= near) return 1;
+            if (pmp_dedup_sig_estimate(m, x->sigs + (size_t)g * m->perms, low) >= near) return 1;
         }
     }
     return 0;

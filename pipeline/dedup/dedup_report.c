@@ -126,6 +126,18 @@ void pmp_dedup_report_json(const pmp_dedup *d, pmp_buf *out)
     pmp_dedup_cost_per_group(d, &pk, &pe);
     pmp_jobj_num(&j, "bytes_per_kept_group", pk + pe);
     pmp_jobj_close(&j);
+    /* Past half of --mem: rules 3 and 4 decided from sorted runs at the end (the index
+     * figures above are those of the groups before the switch). */
+    pmp_jobj_object_lines(&j, "external");
+    pmp_jobj_bool(&j, "used", st.external);
+    pmp_jobj_u64(&j, "groups_spooled", st.ext_groups);
+    pmp_jobj_u64(&j, "kept_before_switch", st.ext_prefix_kept);
+    pmp_jobj_u64(&j, "pairs_verified", st.ext_pairs);
+    pmp_jobj_u64(&j, "near_duplicate_pairs", st.ext_edges);
+    pmp_jobj_u64(&j, "oversized_band_buckets", st.ext_big_buckets);
+    pmp_jobj_u64(&j, "spill_bytes", st.spill_bytes);
+    pmp_jobj_u64(&j, "spill_peak_bytes", st.spill_peak_bytes);
+    pmp_jobj_close(&j);
     pmp_jobj_object_lines(&j, "input");
     pmp_jobj_u64(&j, "bytes", st.input_bytes);
     pmp_jobj_u64(&j, "text_bytes", st.text_bytes);

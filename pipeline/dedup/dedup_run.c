@@ -3,17 +3,18 @@
  * n-grams: all read-only work), then decided serially in input order against the
  * indexes of the groups kept so far, so the result is the same for any thread count. */
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "dedup_internal.h"
 #include "pmp_group.h"
+#include "pmp_groupby.h"
 #include "pmp_input.h"
 
 #define BATCH_TEXT_BYTES ((size_t)32 << 20)
@@ -67,6 +68,10 @@ int pmp_dedup_new(pmp_dedup **out, const pmp_dedup_opts *o, pmp_err *err)
 {
     *out = NULL;
     if (pmp_dedup_opts_check(o, err) < 0) return -1;
+    /* the external mode's directory, checked now: a typo fails at the start, not at
+     * the switch an hour into the input */
+    const char *tmpdir;
+    if (pmp_groupby_tmpdir(o->tmpdir, &tmpdir, err) != 0) return -1;
     pmp_dedup *d = pmp_xcalloc(1, sizeof *d);
     d->o = *o;
     if (!d->o.batch_groups) d->o.batch_groups = 2048;
@@ -82,6 +87,7 @@ int pmp_dedup_new(pmp_dedup **out, const pmp_dedup_opts *o, pmp_err *err)
 void pmp_dedup_free(pmp_dedup *d)
 {
     if (!d) return;
+    pmp_dedup_ext_free(d->ext);
     pmp_dedup_lsh_free(&d->lsh);
     pmp_dedup_minhash_free(&d->mh);
     pmp_dedup_keyset_free(&d->exact);
@@ -291,43 +297,38 @@ typedef struct run {
     feat *feats;
     uint32_t *sigs;
     const char *name;          /* of the input being read */
-    /* for the --mem estimate */
-    uint64_t total_size;       /* compressed bytes of all inputs, 0 when unknown */
-    uint64_t consumed;         /* compressed bytes consumed so far */
+    uint64_t consumed;         /* compressed bytes consumed so far (progress) */
 } run;
 
-static int flush_out(run *r, pmp_err *err)
+int pmp_dedup_write_all(int fd, pmp_buf *b, pmp_err *err)
 {
-    const char *p = r->out.data;
-    size_t n = r->out.len;
+    const char *p = b->data;
+    size_t n = b->len;
     while (n > 0) {
-        ssize_t k = write(r->out_fd, p, n);
+        ssize_t k = write(fd, p, n);
         if (k < 0 && errno == EINTR) continue;
         if (k < 0) return pmp_err_errno(err, errno, "standard output: write");
         p += k;
         n -= (size_t)k;
     }
-    pmp_buf_clear(&r->out);
+    pmp_buf_clear(b);
     return 0;
 }
 
-static int mem_refuse(run *r, uint64_t need, pmp_err *err)
+static int flush_out(run *r, pmp_err *err) { return pmp_dedup_write_all(r->out_fd, &r->out, err); }
+
+/* Returns 0 when group k's rules 3 and 4 can be decided in memory (the indexes after
+ * it stay within half of --mem), else switches to the external mode: then d->ext is
+ * set (or an error returned). */
+static int switch_external(run *r, const feat *f, pmp_err *err)
 {
     pmp_dedup *d = r->d;
-    double per_kept, per_exact;
-    pmp_dedup_cost_per_group(d, &per_kept, &per_exact);
-    char whole[200] = "";
-    if (r->total_size && r->consumed)
-        snprintf(whole, sizeof whole, "; at this rate the whole input (%.1f%% read) needs about %.0f MiB",
-                 100.0 * r->consumed / r->total_size, need * ((double)r->total_size / r->consumed) / 1048576.0);
-    return pmp_err_setc(err, PMP_E_NOSPACE,
-                        "%s: the indexes would exceed --mem %.0f MiB after %llu groups (%llu kept): "
-                        "exact set %.1f MiB, LSH index and signatures %.1f MiB, evaluation n-grams %.1f MiB; "
-                        "about %.0f bytes per kept group%s. Raise --mem (nothing is swapped or dropped silently)",
-                        r->name, d->o.mem_bytes / 1048576.0, (unsigned long long)d->st.total.groups_in,
-                        (unsigned long long)d->st.total.groups_out, pmp_dedup_keyset_bytes(&d->exact) / 1048576.0,
-                        pmp_dedup_lsh_bytes(&d->lsh) / 1048576.0, pmp_dedup_evalset_bytes(&d->eval) / 1048576.0,
-                        per_kept, whole);
+    uint64_t need = pmp_dedup_keyset_bytes_after_insert(&d->exact) + pmp_dedup_evalset_bytes(&d->eval) +
+                    (d->o.near > 0 && f->shingles ? pmp_dedup_lsh_bytes_after_insert(&d->lsh)
+                                                  : pmp_dedup_lsh_bytes(&d->lsh));
+    if (need <= d->o.mem_bytes / 2) return 0;
+    if (pmp_dedup_ext_start(d, err) != 0) return -1;
+    return 1;
 }
 
 static int decide(run *r, size_t k, pmp_err *err)
@@ -354,22 +355,23 @@ static int decide(run *r, size_t k, pmp_err *err)
         which = &c[0]->contaminated;
         size_t kept = f->n_hits < MAX_HITS_KEPT ? f->n_hits : MAX_HITS_KEPT;
         for (size_t i = 0; i < kept; i++) d->eval.hits[f->hits[i]]++;
+    } else if (d->ext || switch_external(r, f, err) != 0) {
+        /* rules 3 and 4 at the end of the input (dedup_external.c) */
+        if (!d->ext) return -1;
+        const char *bytes = f->rewritten ? f->rewritten : r->lines.data + r->off[k];
+        size_t len = f->rewritten ? f->rewritten_len : r->len[k];
+        const uint32_t *sig = d->o.near > 0 && f->shingles ? r->sigs + k * d->mh.perms : NULL;
+        size_t src = (size_t)((pmp_dedup_source *)((char *)c[1] - offsetof(pmp_dedup_source, c)) - d->src);
+        return pmp_dedup_ext_add(d, f->key, sig, src, bytes, len, f->rewritten != NULL, err);
     } else {
-        uint64_t need = pmp_dedup_keyset_bytes_after_insert(&d->exact) + pmp_dedup_lsh_bytes(&d->lsh) +
-                        pmp_dedup_evalset_bytes(&d->eval);
-        if (need > d->o.mem_bytes) return mem_refuse(r, need, err);
         if (pmp_dedup_keyset_add(&d->exact, f->key)) {
             which = &c[0]->exact_dups;
         } else if (d->o.near > 0 && f->shingles) {
             const uint32_t *sig = r->sigs + k * d->mh.perms;
-            if (pmp_dedup_lsh_query(&d->lsh, sig, d->o.near, &d->st.candidates)) {
+            if (pmp_dedup_lsh_query(&d->lsh, sig, d->o.near, &d->st.candidates))
                 which = &c[0]->near_dups;
-            } else {
-                need = pmp_dedup_keyset_bytes(&d->exact) + pmp_dedup_lsh_bytes_after_insert(&d->lsh) +
-                       pmp_dedup_evalset_bytes(&d->eval);
-                if (need > d->o.mem_bytes) return mem_refuse(r, need, err);
+            else
                 pmp_dedup_lsh_insert(&d->lsh, sig);
-            }
         } else if (d->o.near > 0) {
             d->st.no_words++;
         }
@@ -497,14 +499,6 @@ int pmp_dedup_run(pmp_dedup *d, const char *const *paths, size_t n_paths, int ou
         r.workers[t].gp = pmp_group_parser_new();
         pmp_group_init(&r.workers[t].g);
     }
-    for (size_t i = 0; i < n_paths; i++) {
-        struct stat sb;
-        if (strcmp(paths[i], "-") == 0 || stat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            r.total_size = 0;
-            break;
-        }
-        r.total_size += (uint64_t)sb.st_size;
-    }
     int rc = 0;
     uint64_t base = 0;
     for (size_t i = 0; i < n_paths && rc == 0; i++) {
@@ -518,6 +512,15 @@ int pmp_dedup_run(pmp_dedup *d, const char *const *paths, size_t n_paths, int ou
         rc = read_input(&r, in, base, err);
         base += pmp_input_offset(in);
         pmp_input_close(in);
+    }
+    /* The groups spooled before an input error are decided and written as in memory
+     * mode (an error of the external mode itself ends the run). */
+    if (d->ext && (rc == 0 || err->code == PMP_E_INPUT)) {
+        pmp_err e2;
+        if (pmp_dedup_ext_finish(d, out_fd, &e2) != 0 && rc == 0) {
+            *err = e2;
+            rc = -1;
+        }
     }
     for (int t = 0; t < r.threads; t++) worker_free(&r.workers[t]);
     free(r.workers);

@@ -1,6 +1,8 @@
 /* pmp_dedup.h — data hygiene for group JSONL (the library behind pmp-dedup;
  * docs/dedup.md): exact duplicates, near duplicates and decontamination against
- * evaluation sets, in one streaming pass.
+ * evaluation sets, in one streaming pass; past half of the memory budget, rules 3 and 4
+ * are decided from sorted runs on disk at the end of the input (the external mode), with
+ * the same output byte for byte.
  *
  * Every text is normalised the same way before it is compared: Unicode NFC, case
  * folded (utf8proc), whitespace runs taken as one space, leading and trailing
@@ -48,11 +50,15 @@ typedef struct pmp_dedup_opts {
     unsigned bands;             /* LSH bands; perms % bands == 0; 0 = chosen from near */
     unsigned ngram;             /* words per decontamination n-gram (default 13) */
     uint64_t seed;              /* of the MinHash permutations */
-    uint64_t mem_bytes;         /* budget for the indexes; past it the run fails */
+    uint64_t mem_bytes;         /* memory budget: the indexes stay in memory up to half of it,
+                                   then the run goes on external (spilling to tmpdir) */
+    const char *tmpdir;         /* for the external mode; NULL: $TMPDIR, else /tmp */
     int threads;                /* 0 = OpenMP's default */
     int skip_bad;               /* count and skip invalid lines instead of failing */
     size_t max_line_bytes;      /* a longer line is bad (default 64 MiB) */
     size_t batch_groups;        /* groups analysed per parallel batch (default 2048) */
+    unsigned big_bucket;        /* external mode: groups of one band key paired directly, at
+                                   most (0: 128); more are checked at the replay (tests) */
     /* Progress (may be NULL): input bytes consumed, groups read. */
     void (*progress)(void *ctx, uint64_t in_bytes, uint64_t groups);
     void *ctx;
@@ -110,6 +116,15 @@ typedef struct pmp_dedup_stats {
     uint64_t kept_signatures;
     unsigned bands, rows;
     int threads;
+    /* The external mode (0 when the indexes stayed within half of mem_bytes): */
+    int external;
+    uint64_t ext_groups;             /* groups that reached rule 3 after the switch */
+    uint64_t ext_prefix_kept;        /* kept groups carried over from memory */
+    uint64_t ext_pairs;              /* candidate pairs verified (replaces candidates) */
+    uint64_t ext_edges;              /* of them, near-duplicate pairs */
+    uint64_t ext_big_buckets;        /* band keys shared by too many groups to pair */
+    uint64_t spill_bytes;            /* written to temporary files */
+    uint64_t spill_peak_bytes;       /* most held in them at once (upper bound) */
     double seconds_analyse, seconds_decide;
 } pmp_dedup_stats;
 

@@ -32,8 +32,12 @@ static const char usage[] =
     "      --ngram N         words per decontamination n-gram (default 13)\n"
     "      --report FILE     write a JSON report: counts per source, evaluation items hit,\n"
     "                        index sizes\n"
-    "      --mem SIZE        memory budget of the indexes (default: half the RAM); past it the\n"
-    "                        run fails with the figure it needs (K/M/G)\n"
+    "      --mem SIZE        memory budget (default: half the RAM; K/M/G): the indexes stay in\n"
+    "                        memory up to half of it, then the run goes on external (sorted\n"
+    "                        runs and the groups spooled in --tmp; the output comes at the\n"
+    "                        end of the input, byte for byte the same)\n"
+    "      --tmp DIR         directory for the external mode's files (default $TMPDIR, else\n"
+    "                        /tmp; unlinked at once, nothing is left behind)\n"
     "  -j, --threads N       analysis threads (default: OpenMP's); output is identical for any N\n"
     "      --skip-bad        count and skip invalid input lines (default: fail)\n"
     "      --max-line-bytes SIZE  a longer input line is bad (default 64M)\n"
@@ -60,6 +64,8 @@ enum {
     OPT_SKIP_BAD,
     OPT_MAX_LINE,
     OPT_BATCH,
+    OPT_TMP,
+    OPT_BIG_BUCKET,
 };
 
 static void on_progress(void *ctx, uint64_t in_bytes, uint64_t groups)
@@ -86,6 +92,8 @@ int main(int argc, char **argv)
         {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
         {"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
         {"batch", required_argument, NULL, OPT_BATCH},
+        {"tmp", required_argument, NULL, OPT_TMP},
+        {"big-bucket", required_argument, NULL, OPT_BIG_BUCKET},   /* for tests, as --batch */
         {NULL, 0, NULL, 0},
     };
     pmp_dedup_opts o;
@@ -144,6 +152,11 @@ int main(int argc, char **argv)
             o.threads = (int)v;
             break;
         case OPT_SKIP_BAD: o.skip_bad = 1; break;
+        case OPT_TMP: o.tmpdir = optarg; break;
+        case OPT_BIG_BUCKET:
+            if (pmp_parse_int(optarg, 2, 1 << 20, &v) < 0) return pmp_cli_bad_value(&cli, longopts, c, optarg);
+            o.big_bucket = (unsigned)v;
+            break;
         case OPT_MAX_LINE:
             if (pmp_parse_size(optarg, &size) < 0 || size < 1) return pmp_cli_bad_value(&cli, longopts, c, optarg);
             o.max_line_bytes = (size_t)size;
@@ -202,6 +215,9 @@ int main(int argc, char **argv)
     pmp_cli_stat_num(&cli, "shingles", (double)st.shingles);
     pmp_cli_stat_num(&cli, "index_mb", (double)(st.index_bytes + st.eval_bytes) / 1048576.0);
     pmp_cli_stat_num(&cli, "threads", st.threads);
+    pmp_cli_stat_num(&cli, "external", st.external);
+    pmp_cli_stat_num(&cli, "spill_bytes", (double)st.spill_bytes);
+    pmp_cli_stat_num(&cli, "spill_peak_bytes", (double)st.spill_peak_bytes);
     pmp_cli_stat_num(&cli, "text_bytes", (double)st.text_bytes);
     double secs = pmp_now() - cli.t_start;
     pmp_cli_stat_num(&cli, "text_mb_s", secs > 0 ? (double)st.text_bytes / 1e6 / secs : 0);

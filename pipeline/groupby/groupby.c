@@ -202,12 +202,11 @@ static size_t fd_budget(void)
     return (size_t)share;
 }
 
-int pmp_groupby_open(pmp_groupby **out, uint64_t mem_budget, const char *tmpdir,
-                     pmp_err *err)
+int pmp_groupby_tmpdir(const char *tmpdir, const char **resolved, pmp_err *err)
 {
-    *out = NULL;
     if (!tmpdir || !*tmpdir) tmpdir = getenv("TMPDIR");
     if (!tmpdir || !*tmpdir) tmpdir = "/tmp";
+    *resolved = tmpdir;
     /* Checked now so that a typo fails at the start, not after an hour of input. */
     struct stat st;
     if (stat(tmpdir, &st) != 0)
@@ -216,6 +215,32 @@ int pmp_groupby_open(pmp_groupby **out, uint64_t mem_budget, const char *tmpdir,
     if (!S_ISDIR(st.st_mode))
         return pmp_err_setc(err, PMP_E_IO, "groupby: temporary directory '%s': not a directory",
                            tmpdir);
+    return 0;
+}
+
+int pmp_groupby_tmpfile(const char *tmpdir, pmp_err *err)
+{
+    pmp_buf path = PMP_BUF_INIT;
+    pmp_buf_printf(&path, "%s/pmp-groupby-XXXXXX", tmpdir);
+    int fd = mkstemp(path.data);
+    if (fd < 0) {
+        pmp_err_setc(err, pmp_errcode_from_errno(errno), "groupby: cannot create a run file in '%s': %s", tmpdir,
+                    strerror(errno));
+        pmp_buf_free(&path);
+        return -1;
+    }
+    /* Unlinked at once: the data lives as long as the descriptor, and nothing is
+     * left behind whatever way the process ends. */
+    unlink(path.data);
+    pmp_buf_free(&path);
+    return fd;
+}
+
+int pmp_groupby_open(pmp_groupby **out, uint64_t mem_budget, const char *tmpdir,
+                     pmp_err *err)
+{
+    *out = NULL;
+    if (pmp_groupby_tmpdir(tmpdir, &tmpdir, err) != 0) return -1;
     pmp_groupby *g = pmp_xcalloc(1, sizeof *g);
     g->budget = mem_budget ? mem_budget : 1;
     g->tmpdir = pmp_xstrdup(tmpdir);
@@ -231,19 +256,8 @@ int pmp_groupby_open(pmp_groupby **out, uint64_t mem_budget, const char *tmpdir,
 
 static int run_create(pmp_groupby *g, gb_writer *w, pmp_err *err)
 {
-    pmp_buf path = PMP_BUF_INIT;
-    pmp_buf_printf(&path, "%s/pmp-groupby-XXXXXX", g->tmpdir);
-    int fd = mkstemp(path.data);
-    if (fd < 0) {
-        pmp_err_setc(err, pmp_errcode_from_errno(errno), "groupby: cannot create a run file in '%s': %s", g->tmpdir,
-                    strerror(errno));
-        pmp_buf_free(&path);
-        return -1;
-    }
-    /* Unlinked at once: the data lives as long as the descriptor, and nothing is
-     * left behind whatever way the process ends. */
-    unlink(path.data);
-    pmp_buf_free(&path);
+    int fd = pmp_groupby_tmpfile(g->tmpdir, err);
+    if (fd < 0) return -1;
     if (g->zlevel && !g->zc) {
         g->zc = ZSTD_createCCtx();
         if (!g->zc || ZSTD_isError(ZSTD_CCtx_setParameter(g->zc, ZSTD_c_compressionLevel, g->zlevel)) ||

@@ -46,6 +46,14 @@ uint64_t pmp_groupby_spill_peak(const pmp_groupby *g);
 size_t pmp_groupby_max_open(const pmp_groupby *g);
 void pmp_groupby_close(pmp_groupby *g);
 
+/* The temporary directory: tmpdir, or $TMPDIR when NULL or empty, else /tmp; checked
+ * to be a directory (PMP_E_* otherwise). */
+int pmp_groupby_tmpdir(const char *tmpdir, const char **resolved, pmp_err *err);
+/* A new file in the directory tmpdir (resolved by pmp_groupby_tmpdir), unlinked at once:
+ * its data lives as long as the descriptor returned (read-write), so nothing is left
+ * behind however the process ends. -1 on error. Other spills (pmp-dedup's) use it too. */
+int pmp_groupby_tmpfile(const char *tmpdir, pmp_err *err);
+
 /* Writes v big-endian into out[8], so that memcmp order is numeric order. */
 void pmp_groupby_key_u64(unsigned char out[8], uint64_t v);
 
