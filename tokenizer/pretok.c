@@ -456,6 +456,142 @@ static size_t o200k_general(const unsigned char *t, size_t len, size_t i)
     return ws_piece(t, len, i, 1);
 }
 
+/* ---- 64 bytes at a time ------------------------------------------------------
+ * Where the next 64 bytes are ASCII, the piece starts among them follow from a
+ * few bit masks of byte classes (bit j = byte i + j), so the pieces of a block
+ * are cut with shifts, ANDs and one count of trailing zeros per piece, without a
+ * branch per byte or per piece kind. The block starts at a piece start i, which
+ * for these patterns (no lookbehind) is the same as the start of the text: so
+ * bit 0 has no predecessor (prv() shifts in a zero). What the masks cannot
+ * decide is "hard": a byte >= 0x80 (any class; NBSP is whitespace, U+017F a
+ * contraction's s), an apostrophe before a letter (a contraction, or o200k's
+ * suffix), the unknown byte after the block. A start at j depends on the bytes
+ * up to j + 1 (one byte of lookahead: a run's end, `(?!\S)`), except the start
+ * after the last CR/LF of a whitespace run (cl100k, o200k), which depends on
+ * where the run ends; so only starts before the first hard byte less one, and
+ * before a whitespace run that reaches it, are taken, and the matchers above
+ * cut the rest, from the last start taken. */
+
+typedef struct blockmask {
+    uint64_t let, low, dig, sp, ws, crlf, hi, apos, slash;
+} blockmask;
+
+static inline void classify64(const unsigned char *t, blockmask *m)
+{
+#if defined(__SSE2__) && !defined(PMP_NO_SIMD)
+    const __m128i c20 = _mm_set1_epi8(0x20), a1 = _mm_set1_epi8('a' - 1),
+                  z1 = _mm_set1_epi8('z' + 1), d0 = _mm_set1_epi8('0' - 1),
+                  d9 = _mm_set1_epi8('9' + 1), w8 = _mm_set1_epi8(8), w14 = _mm_set1_epi8(14),
+                  sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  ap = _mm_set1_epi8('\''), sl = _mm_set1_epi8('/');
+    uint64_t let = 0, low = 0, dig = 0, spc = 0, ws = 0, crlf = 0, hi = 0, apos = 0, slash = 0;
+    for (int q = 0; q < 4; q++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + 16 * q));
+        __m128i f = _mm_or_si128(v, c20);
+        /* signed compares: bytes >= 0x80 are negative, in no ASCII class */
+        __m128i isl = _mm_and_si128(_mm_cmpgt_epi8(f, a1), _mm_cmplt_epi8(f, z1));
+        __m128i islo = _mm_and_si128(_mm_cmpgt_epi8(v, a1), _mm_cmplt_epi8(v, z1));
+        __m128i isd = _mm_and_si128(_mm_cmpgt_epi8(v, d0), _mm_cmplt_epi8(v, d9));
+        __m128i issp = _mm_cmpeq_epi8(v, sp);
+        __m128i isws = _mm_or_si128(issp, _mm_and_si128(_mm_cmpgt_epi8(v, w8), _mm_cmplt_epi8(v, w14)));
+        __m128i isr = _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr));
+        int sh = 16 * q;
+        let |= (uint64_t)(unsigned)_mm_movemask_epi8(isl) << sh;
+        low |= (uint64_t)(unsigned)_mm_movemask_epi8(islo) << sh;
+        dig |= (uint64_t)(unsigned)_mm_movemask_epi8(isd) << sh;
+        spc |= (uint64_t)(unsigned)_mm_movemask_epi8(issp) << sh;
+        ws |= (uint64_t)(unsigned)_mm_movemask_epi8(isws) << sh;
+        crlf |= (uint64_t)(unsigned)_mm_movemask_epi8(isr) << sh;
+        hi |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << sh;
+        apos |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ap)) << sh;
+        slash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sl)) << sh;
+    }
+    *m = (blockmask){let, low, dig, spc, ws, crlf, hi, apos, slash};
+#else
+    blockmask r = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int j = 0; j < 64; j++) {
+        uint64_t bit = (uint64_t)1 << j;
+        unsigned b = t[j], a = acls[b];
+        if (a & A_LET) r.let |= bit;
+        if (a & A_LOW) r.low |= bit;
+        if (a & A_DIG) r.dig |= bit;
+        if (b == ' ') r.sp |= bit;
+        if (a & A_WS) r.ws |= bit;
+        if (a & A_CRLF) r.crlf |= bit;
+        if (a & A_HI) r.hi |= bit;
+        if (b == '\'') r.apos |= bit;
+        if (b == '/') r.slash |= bit;
+    }
+    *m = r;
+#endif
+}
+
+static inline uint64_t prv(uint64_t x) { return x << 1; }   /* bit j: byte j - 1 */
+static inline uint64_t nxt(uint64_t x) { return x >> 1; }   /* bit j: byte j + 1 */
+
+/* Starts of the digit groups \p{N}{1,3}: each run's first digit, then every third. */
+static inline uint64_t digit_groups(uint64_t dig)
+{
+    uint64_t g = dig & ~prv(dig);
+    uint64_t three = dig & prv(dig) & prv(prv(dig));   /* j, j-1, j-2 digits */
+    for (uint64_t add = (g << 3) & three; add; add = (add << 3) & three) g |= add;
+    return g;
+}
+
+/* Piece starts in bits 1.. of the block at t (its first 64 bytes readable), and
+ * in *lim the bits that may be taken (1 << k for k below the limit, minus 1). */
+static inline uint64_t block_starts(int kind, const unsigned char *t, uint64_t *lim)
+{
+    blockmask m;
+    classify64(t, &m);
+    uint64_t L = m.let, D = m.dig, W = m.ws, Sp = m.sp, H = m.hi;
+    uint64_t O = ~(L | D | W | H), X = L | D | O;
+    uint64_t hard = H | (m.apos & nxt(L));
+    uint64_t st;
+    if (kind == PRETOK_GPT2) {
+        /* ` ?X+` for each class, `\s+(?!\S)`, `\s+` */
+        uint64_t chg = (L & ~prv(L)) | (D & ~prv(D)) | (O & ~prv(O));
+        st = (chg & ~prv(Sp)) | (W & ~prv(W)) | (W & nxt(X));
+    } else {
+        /* The CR/LF run right after a piece of punctuation is part of it
+         * (`[\r\n]*`, o200k `[\r\n/]*`): the carry of adding the run's first bit
+         * clears exactly that run. */
+        uint64_t R = m.crlf, run = R;
+        if (kind == PRETOK_O200K) run |= m.slash;
+        uint64_t ab = run & ~(run + (R & prv(O)));
+        uint64_t O2 = O & ~ab, W2 = W & ~ab, R2 = R & ~ab, ST = W & ~R;
+        /* a piece of letters takes one non-CR/LF non-letter-digit before it when
+         * that one starts a piece: a whitespace's last, or punctuation alone */
+        uint64_t LP = nxt(L) & (ST | (O2 & ~prv(O2) & ~prv(Sp)));
+        /* After the last CR/LF of a whitespace run (`\s*[\r\n]+` ends there), a
+         * stretch of other whitespace starts a piece; after an earlier CR/LF,
+         * one that runs into another CR/LF does not. */
+        uint64_t a = ST & prv(R2);
+        uint64_t ends = (ST + a) & ~ST & R2;
+        if (ends) {
+            uint64_t f = nxt(ends) & ST, g;
+            while ((g = f | (nxt(f) & ST)) != f) f = g;
+            a &= ~f;
+        }
+        st = LP | (L & ~prv(L) & ~prv(LP)) | digit_groups(D) | (O2 & ~prv(O2) & ~prv(Sp)) |
+             (W2 & ~prv(W2)) | a | (ST & nxt(X));
+        if (kind == PRETOK_O200K) st |= L & ~m.low & prv(m.low);   /* [UP]*[LO]+ ends */
+    }
+    /* First hard byte (64: the unknown byte after the block); starts before it
+     * less one are decided. */
+    unsigned h = hard ? (unsigned)__builtin_ctzll(hard) : 64;
+    if (kind != PRETOK_GPT2 && h > 0 && ((W >> (h - 1)) & 1)) {
+        /* ... and before the whitespace run that reaches it, whose stretch after
+         * a CR/LF may go on into a CR/LF */
+        uint64_t notw = ~W & ((h == 64 ? 0 : (uint64_t)1 << h) - 1);
+        h = notw ? 64 - (unsigned)__builtin_clzll(notw) : 0;
+    } else {
+        h = h > 0 ? h - 1 : 0;
+    }
+    *lim = h >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << h) - 1;
+    return st & ~(uint64_t)1;
+}
+
 int pmp_bpe_pretok_kind(const char *pattern_name)
 {
     if (!strcmp(pattern_name, "gpt2")) return PRETOK_GPT2;
@@ -464,8 +600,52 @@ int pmp_bpe_pretok_kind(const char *pattern_name)
     return PRETOK_NONE;
 }
 
+/* One scalar piece from i. */
+static inline size_t one_piece(int kind, const unsigned char *t, size_t len, size_t i)
+{
+    switch (kind) {
+    case PRETOK_GPT2: return gpt2_piece(t, len, i);
+    case PRETOK_CL100K: return cl100k_piece(t, len, i);
+    default: return o200k_piece(t, len, i);
+    }
+}
+
+static inline size_t pretok_blocks(int kind, const unsigned char *t, size_t len, size_t *pos,
+                                   size_t *ends, size_t max)
+{
+    size_t i = *pos, n = 0;
+    while (i < len && n < max) {
+        if (len - i >= 64) {
+            uint64_t lim, st = block_starts(kind, t + i, &lim);
+            st &= lim;
+            if (st) {
+                do {
+                    ends[n++] = i + (size_t)__builtin_ctzll(st);
+                    st &= st - 1;
+                } while (st && n < max);
+                i = ends[n - 1];
+                continue;
+            }
+        }
+        ends[n++] = i = one_piece(kind, t, len, i);
+    }
+    *pos = i;
+    return n;
+}
+
 size_t pmp_bpe_pretok(int kind, const unsigned char *t, size_t len, size_t *pos, size_t *ends,
                       size_t max)
+{
+    switch (kind) {
+    case PRETOK_GPT2: return pretok_blocks(PRETOK_GPT2, t, len, pos, ends, max);
+    case PRETOK_CL100K: return pretok_blocks(PRETOK_CL100K, t, len, pos, ends, max);
+    default: return pretok_blocks(PRETOK_O200K, t, len, pos, ends, max);
+    }
+}
+
+/* The matchers alone, piece by piece (the reference for the blocks in tests). */
+size_t pmp_bpe_pretok_scalar(int kind, const unsigned char *t, size_t len, size_t *pos,
+                             size_t *ends, size_t max)
 {
     size_t i = *pos, n = 0;
     switch (kind) {
