@@ -538,9 +538,11 @@ static inline uint64_t digit_groups(uint64_t dig)
     return g;
 }
 
-/* Piece starts in bits 1.. of the block at t (its first 64 bytes readable), and
- * in *lim the bits that may be taken (1 << k for k below the limit, minus 1). */
-static inline uint64_t block_starts(int kind, const unsigned char *t, uint64_t *lim)
+/* The piece starts that are decided in bits 1.. of the block at t (64 bytes
+ * readable, the first avail of them text; the rest, if any, are spaces standing
+ * for the text's end), and in *hard_at the first hard byte (64: none). */
+static inline uint64_t block_starts(int kind, const unsigned char *t, unsigned avail,
+                                    unsigned *hard_at)
 {
     blockmask m;
     classify64(t, &m);
@@ -577,9 +579,21 @@ static inline uint64_t block_starts(int kind, const unsigned char *t, uint64_t *
              (W2 & ~prv(W2)) | a | (ST & nxt(X));
         if (kind == PRETOK_O200K) st |= L & ~m.low & prv(m.low);   /* [UP]*[LO]+ ends */
     }
-    /* First hard byte (64: the unknown byte after the block); starts before it
-     * less one are decided. */
+    st &= ~(uint64_t)1;
     unsigned h = hard ? (unsigned)__builtin_ctzll(hard) : 64;
+    *hard_at = h;
+    if (avail < 64) {
+        /* The text ends in the block: the spaces after it end every run as the
+         * end does, are no X for `(?!\S)`, and continue a whitespace run, which
+         * at the end is one piece after its last CR/LF (as `\s+(?!\S)` takes it). */
+        uint64_t real = ((uint64_t)1 << avail) - 1;
+        if (!(hard & real)) {
+            *hard_at = 64;
+            return st & real;
+        }
+    }
+    /* Starts before the first hard byte less one are decided (64: the unknown
+     * byte after the block). */
     if (kind != PRETOK_GPT2 && h > 0 && ((W >> (h - 1)) & 1)) {
         /* ... and before the whitespace run that reaches it, whose stretch after
          * a CR/LF may go on into a CR/LF */
@@ -588,8 +602,7 @@ static inline uint64_t block_starts(int kind, const unsigned char *t, uint64_t *
     } else {
         h = h > 0 ? h - 1 : 0;
     }
-    *lim = h >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << h) - 1;
-    return st & ~(uint64_t)1;
+    return h >= 64 ? st : st & (((uint64_t)1 << h) - 1);
 }
 
 int pmp_bpe_pretok_kind(const char *pattern_name)
@@ -615,19 +628,27 @@ static inline size_t pretok_blocks(int kind, const unsigned char *t, size_t len,
 {
     size_t i = *pos, n = 0;
     while (i < len && n < max) {
-        if (len - i >= 64) {
-            uint64_t lim, st = block_starts(kind, t + i, &lim);
-            st &= lim;
-            if (st) {
-                do {
-                    ends[n++] = i + (size_t)__builtin_ctzll(st);
-                    st &= st - 1;
-                } while (st && n < max);
-                i = ends[n - 1];
-                continue;
-            }
+        const unsigned char *b = t + i;
+        unsigned char pad[64];
+        unsigned avail = 64, h;
+        if (len - i < 64) {
+            avail = (unsigned)(len - i);
+            memcpy(pad, b, avail);
+            memset(pad + avail, ' ', 64 - avail);
+            b = pad;
         }
-        ends[n++] = i = one_piece(kind, t, len, i);
+        uint64_t st = block_starts(kind, b, avail, &h);
+        size_t base = i;
+        for (; st && n < max; st &= st - 1) ends[n++] = i = base + (size_t)__builtin_ctzll(st);
+        if (n == max) break;
+        if (h == 64) {
+            if (avail < 64) ends[n++] = i = len;   /* the last piece, decided */
+            else if (i == base) ends[n++] = i = one_piece(kind, t, len, i);   /* > 63 bytes */
+            continue;
+        }
+        /* The matchers from the last start taken to past the hard byte. */
+        size_t past = base + h;
+        while (i <= past && n < max) ends[n++] = i = one_piece(kind, t, len, i);
     }
     *pos = i;
     return n;
