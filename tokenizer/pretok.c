@@ -15,6 +15,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 /* Class byte: category in bits 0-2, White_Space in bit 3 (as gen_uclass writes). */
 enum { UC_OTHER, UC_LU, UC_LT, UC_LL, UC_LM, UC_LO, UC_M, UC_N };
@@ -478,7 +481,40 @@ typedef struct blockmask {
 
 static inline void classify64(const unsigned char *t, blockmask *m)
 {
-#if defined(__SSE2__) && !defined(PMP_NO_SIMD)
+#if defined(__AVX2__) && !defined(PMP_NO_SIMD)
+    /* 32 bytes a compare where the build targets AVX2 (PMP_NATIVE on this machine
+     * kind); the same masks as the SSE2 and the portable code below. */
+    const __m256i c20 = _mm256_set1_epi8(0x20), a1 = _mm256_set1_epi8('a' - 1),
+                  z1 = _mm256_set1_epi8('z' + 1), d0 = _mm256_set1_epi8('0' - 1),
+                  d9 = _mm256_set1_epi8('9' + 1), w8 = _mm256_set1_epi8(8),
+                  w14 = _mm256_set1_epi8(14), sp = _mm256_set1_epi8(' '),
+                  nl = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r'),
+                  ap = _mm256_set1_epi8('\''), sl = _mm256_set1_epi8('/');
+    uint64_t let = 0, low = 0, dig = 0, spc = 0, ws = 0, crlf = 0, hi = 0, apos = 0, slash = 0;
+    for (int q = 0; q < 2; q++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(t + 32 * q));
+        __m256i f = _mm256_or_si256(v, c20);
+        /* signed compares: bytes >= 0x80 are negative, in no ASCII class */
+        __m256i isl = _mm256_and_si256(_mm256_cmpgt_epi8(f, a1), _mm256_cmpgt_epi8(z1, f));
+        __m256i islo = _mm256_and_si256(_mm256_cmpgt_epi8(v, a1), _mm256_cmpgt_epi8(z1, v));
+        __m256i isd = _mm256_and_si256(_mm256_cmpgt_epi8(v, d0), _mm256_cmpgt_epi8(d9, v));
+        __m256i issp = _mm256_cmpeq_epi8(v, sp);
+        __m256i isws = _mm256_or_si256(
+            issp, _mm256_and_si256(_mm256_cmpgt_epi8(v, w8), _mm256_cmpgt_epi8(w14, v)));
+        __m256i isr = _mm256_or_si256(_mm256_cmpeq_epi8(v, nl), _mm256_cmpeq_epi8(v, cr));
+        int sh = 32 * q;
+        let |= (uint64_t)(unsigned)_mm256_movemask_epi8(isl) << sh;
+        low |= (uint64_t)(unsigned)_mm256_movemask_epi8(islo) << sh;
+        dig |= (uint64_t)(unsigned)_mm256_movemask_epi8(isd) << sh;
+        spc |= (uint64_t)(unsigned)_mm256_movemask_epi8(issp) << sh;
+        ws |= (uint64_t)(unsigned)_mm256_movemask_epi8(isws) << sh;
+        crlf |= (uint64_t)(unsigned)_mm256_movemask_epi8(isr) << sh;
+        hi |= (uint64_t)(unsigned)_mm256_movemask_epi8(v) << sh;
+        apos |= (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, ap)) << sh;
+        slash |= (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, sl)) << sh;
+    }
+    *m = (blockmask){let, low, dig, spc, ws, crlf, hi, apos, slash};
+#elif defined(__SSE2__) && !defined(PMP_NO_SIMD)
     const __m128i c20 = _mm_set1_epi8(0x20), a1 = _mm_set1_epi8('a' - 1),
                   z1 = _mm_set1_epi8('z' + 1), d0 = _mm_set1_epi8('0' - 1),
                   d9 = _mm_set1_epi8('9' + 1), w8 = _mm_set1_epi8(8), w14 = _mm_set1_epi8(14),
@@ -639,8 +675,22 @@ static inline size_t pretok_blocks(int kind, const unsigned char *t, size_t len,
         }
         uint64_t st = block_starts(kind, b, avail, &h);
         size_t base = i;
-        for (; st && n < max; st &= st - 1) ends[n++] = i = base + (size_t)__builtin_ctzll(st);
-        if (n == max) break;
+        if (st) {
+            size_t room = max - n;
+            if ((size_t)__builtin_popcountll(st) > room) {
+                /* keep the first room starts */
+                while ((size_t)__builtin_popcountll(st) > room)
+                    st &= ~((uint64_t)1 << (63 - __builtin_clzll(st)));
+            }
+            size_t *e = ends + n;
+            do {
+                *e++ = base + (size_t)__builtin_ctzll(st);
+                st &= st - 1;
+            } while (st);
+            n = (size_t)(e - ends);
+            i = e[-1];
+            if (n == max) break;
+        }
         if (h == 64) {
             if (avail < 64) ends[n++] = i = len;   /* the last piece, decided */
             else if (i == base) ends[n++] = i = one_piece(kind, t, len, i);   /* > 63 bytes */
