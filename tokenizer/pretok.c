@@ -594,9 +594,17 @@ static inline uint64_t block_starts(int kind, const unsigned char *t, unsigned a
         /* The CR/LF run right after a piece of punctuation is part of it
          * (`[\r\n]*`, o200k `[\r\n/]*`): the carry of adding the run's first bit
          * clears exactly that run. */
-        uint64_t R = m.crlf, run = R;
-        if (kind == PRETOK_O200K) run |= m.slash;
-        uint64_t ab = run & ~(run + (R & prv(O)));
+        uint64_t R = m.crlf, ab;
+        if (kind == PRETOK_O200K) {
+            /* o200k: the run of CR, LF and '/' from the first CR/LF after
+             * punctuation, which may be a '/' of the same run: clear each run's
+             * part below its first such CR/LF (the carry from the run's start
+             * stops there), keep the rest */
+            uint64_t run = R | m.slash, seed = R & prv(O), below = run & ~seed;
+            ab = run & ~(below & ~(below + (run & ~prv(run) & ~seed)));
+        } else {
+            ab = R & ~(R + (R & prv(O)));
+        }
         uint64_t O2 = O & ~ab, W2 = W & ~ab, R2 = R & ~ab, ST = W & ~R;
         /* a piece of letters takes one non-CR/LF non-letter-digit before it when
          * that one starts a piece: a whitespace's last, or punctuation alone */
