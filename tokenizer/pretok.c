@@ -686,9 +686,10 @@ static inline size_t pretok_blocks(int kind, const unsigned char *t, size_t len,
         if (st) {
             size_t room = max - n;
             if ((size_t)__builtin_popcountll(st) > room) {
-                /* keep the first room starts */
-                while ((size_t)__builtin_popcountll(st) > room)
-                    st &= ~((uint64_t)1 << (63 - __builtin_clzll(st)));
+                /* the first room starts fill ends */
+                for (; n < max; st &= st - 1) ends[n++] = base + (size_t)__builtin_ctzll(st);
+                i = ends[n - 1];
+                break;
             }
             size_t *e = ends + n;
             do {
