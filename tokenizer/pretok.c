@@ -584,7 +584,11 @@ static inline uint64_t block_starts(int kind, const unsigned char *t, unsigned a
     classify64(t, &m);
     uint64_t L = m.let, D = m.dig, W = m.ws, Sp = m.sp, H = m.hi;
     uint64_t O = ~(L | D | W | H), X = L | D | O;
-    uint64_t hard = H | (m.apos & nxt(L));
+    /* an apostrophe before a letter may start a contraction: decided below,
+     * from the bytes, where the block holds them */
+    uint64_t cand = m.apos & nxt(L), late = cand & ~(((uint64_t)1 << 61) - 1);
+    uint64_t hard = H | late;
+    cand &= ~late;
     uint64_t st;
     if (kind == PRETOK_GPT2) {
         /* ` ?X+` for each class, `\s+(?!\S)`, `\s+` */
@@ -622,6 +626,23 @@ static inline uint64_t block_starts(int kind, const unsigned char *t, unsigned a
         st = LP | (L & ~prv(L) & ~prv(LP)) | digit_groups(D) | (O2 & ~prv(O2) & ~prv(Sp)) |
              (W2 & ~prv(W2)) | a | (ST & nxt(X));
         if (kind == PRETOK_O200K) st |= L & ~m.low & prv(m.low);   /* [UP]*[LO]+ ends */
+    }
+    /* Contractions ('s 't 're 've 'm 'll 'd; gpt2 lower case only): in gpt2 and
+     * cl100k, one at a piece start is a piece (the letters after it start the
+     * next); in o200k one right after a letter piece ends that piece (not after a
+     * contraction: "x's's" is "x's", "'s"). bits j .. j+2 are in the block. */
+    for (unsigned after = 64; cand; cand &= cand - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(cand);
+        size_t c = kind == PRETOK_GPT2 ? contraction(t, 64, j) : contraction_i(t, 64, j);
+        if (!c) continue;
+        uint64_t in = (((uint64_t)1 << c) - 1) << j, end = (uint64_t)1 << (j + c);
+        if (kind == PRETOK_O200K) {
+            if (j == 0 || !((L >> (j - 1)) & 1) || j == after) continue;
+            st = (st & ~in) | end;
+            after = j + (unsigned)c;
+        } else if ((st >> j) & 1) {
+            st = (st & ~(in << 1)) | end;
+        }
     }
     st &= ~(uint64_t)1;
     unsigned h = hard ? (unsigned)__builtin_ctzll(hard) : 64;
