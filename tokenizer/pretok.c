@@ -544,20 +544,37 @@ static inline void classify64(const unsigned char *t, blockmask *m)
     }
     *m = (blockmask){let, low, dig, spc, ws, crlf, hi, apos, slash};
 #else
+    /* Eight bytes a word (SWAR): for a byte x < 0x80, x + 0x80 - a has its top
+     * bit set iff x >= a, with no carry into the next byte; the top bits of the
+     * eight bytes are then gathered into eight mask bits by one multiply. */
+#define REP(x) ((uint64_t)(x) * 0x0101010101010101u)
+#define GE(w, a) (((w) + REP(0x80 - (a))) & REP(0x80))
+#define IN(w, a, b) (GE(w, a) & ~GE(w, (b) + 1))
+#define GATHER(p) ((((p) >> 7) * 0x0102040810204080u) >> 56)
     blockmask r = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    for (int j = 0; j < 64; j++) {
-        uint64_t bit = (uint64_t)1 << j;
-        unsigned b = t[j], a = acls[b];
-        if (a & A_LET) r.let |= bit;
-        if (a & A_LOW) r.low |= bit;
-        if (a & A_DIG) r.dig |= bit;
-        if (b == ' ') r.sp |= bit;
-        if (a & A_WS) r.ws |= bit;
-        if (a & A_CRLF) r.crlf |= bit;
-        if (a & A_HI) r.hi |= bit;
-        if (b == '\'') r.apos |= bit;
-        if (b == '/') r.slash |= bit;
+    for (int q = 0; q < 8; q++) {
+        uint64_t w;
+        memcpy(&w, t + 8 * q, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);   /* byte j of the text in bits 8j.. */
+#endif
+        uint64_t hi = w & REP(0x80), ascii = ~w & REP(0x80), w7 = w & REP(0x7F);
+        uint64_t sp = IN(w7, ' ', ' ') & ascii;
+        int sh = 8 * q;
+        r.let |= GATHER(IN(w7 | REP(0x20), 'a', 'z') & ascii) << sh;
+        r.low |= GATHER(IN(w7, 'a', 'z') & ascii) << sh;
+        r.dig |= GATHER(IN(w7, '0', '9') & ascii) << sh;
+        r.sp |= GATHER(sp) << sh;
+        r.ws |= GATHER((IN(w7, 0x09, 0x0D) & ascii) | sp) << sh;
+        r.crlf |= GATHER((IN(w7, '\n', '\n') | IN(w7, '\r', '\r')) & ascii) << sh;
+        r.hi |= GATHER(hi) << sh;
+        r.apos |= GATHER(IN(w7, '\'', '\'') & ascii) << sh;
+        r.slash |= GATHER(IN(w7, '/', '/') & ascii) << sh;
     }
+#undef REP
+#undef GE
+#undef IN
+#undef GATHER
     *m = r;
 #endif
 }
