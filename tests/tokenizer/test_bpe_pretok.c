@@ -149,8 +149,9 @@ static void test_shared_files(void **state)
 
 /* Random texts from a palette that is mostly ASCII (letters of the contractions in
  * both cases, digits, each ASCII whitespace, CR/LF, '/', the apostrophe,
- * punctuation, controls), with some characters >= 0x80 among them (NBSP and the
- * ideographic space, which are whitespace; letters; U+017F), 1 to 400 bytes long:
+ * punctuation, controls), with some characters >= 0x80 among them (NBSP, U+2028
+ * and the ideographic space, which are whitespace; letters; U+017F; the curly
+ * quotes and their neighbours E2 80 xx), 1 to 400 bytes long:
  * the splitter's 64-byte blocks, their ends and the text's end land on every mix
  * of classes, and the matchers take over from the blocks at every kind of byte. */
 static void test_random(void **state)
@@ -162,6 +163,8 @@ static void test_random(void **state)
         "\n", "\n", "\r", "\r\n", "\v", "\f", "0", "1", "9", "123", ".", ",", "!", "\"", "-",
         "/", "//", "\x01", "\x1F", "\x7F", "\xC2\xA0", "\xE3\x80\x80", "\xC3\xA9", "\xC3\x89",
         "\xC5\xBF", "\xCA\xB0", "\xE4\xB8\xAD", "\xD9\xA3", "\xCC\x81",
+        "\xE2\x80\x99", "\xE2\x80\x98", "\xE2\x80\x9C", "\xE2\x80\x9D", "\xE2\x80\x9A",
+        "\xE2\x80\x9B", "\xE2\x80\x8B", "\xE2\x80\xA8", "\xE2\x81\x99",
     };
     size_t np = sizeof PALETTE / sizeof PALETTE[0];
     uint64_t rng = 0x9E3779B97F4A7C15u;
@@ -174,7 +177,7 @@ static void test_random(void **state)
         int ascii = (rng >> 20) % 4 == 0;
         while (len < want) {
             rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-            const char *c = PALETTE[rng % (ascii ? np - 9 : np)];
+            const char *c = PALETTE[rng % (ascii ? np - 18 : np)];
             size_t n = strlen(c);
             if (len + n > sizeof text) break;
             memcpy(text + len, c, n);
