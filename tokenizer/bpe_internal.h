@@ -209,9 +209,6 @@ int pmp_bpe_pretok_kind(const char *pattern_name);
  * of up to max pieces to ends, advances *pos past them, returns how many. */
 size_t pmp_bpe_pretok(int kind, const unsigned char *t, size_t len, size_t *pos, size_t *ends,
                       size_t max);
-/* The same, piece by piece without the 64-byte blocks (a reference for tests). */
-size_t pmp_bpe_pretok_scalar(int kind, const unsigned char *t, size_t len, size_t *pos,
-                             size_t *ends, size_t max);
 /* pmp_bpe_split with the hand-written splitter (kind != PRETOK_NONE): the same pieces. */
 int pmp_bpe_split_pretok(int kind, const unsigned char *t, size_t len, bpe_piece_fn fn, void *ctx);
 

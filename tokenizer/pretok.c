@@ -776,23 +776,3 @@ size_t pmp_bpe_pretok(int kind, const unsigned char *t, size_t len, size_t *pos,
     default: return pretok_blocks(PRETOK_O200K, t, len, pos, ends, max);
     }
 }
-
-/* The matchers alone, piece by piece (the reference for the blocks in tests). */
-size_t pmp_bpe_pretok_scalar(int kind, const unsigned char *t, size_t len, size_t *pos,
-                             size_t *ends, size_t max)
-{
-    size_t i = *pos, n = 0;
-    switch (kind) {
-    case PRETOK_GPT2:
-        while (i < len && n < max) ends[n++] = i = gpt2_piece(t, len, i);
-        break;
-    case PRETOK_CL100K:
-        while (i < len && n < max) ends[n++] = i = cl100k_piece(t, len, i);
-        break;
-    default:
-        while (i < len && n < max) ends[n++] = i = o200k_piece(t, len, i);
-        break;
-    }
-    *pos = i;
-    return n;
-}
