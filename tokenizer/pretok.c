@@ -465,10 +465,11 @@ static size_t o200k_general(const unsigned char *t, size_t len, size_t i)
  * are cut with shifts, ANDs and one count of trailing zeros per piece, without a
  * branch per byte or per piece kind. The block starts at a piece start i, which
  * for these patterns (no lookbehind) is the same as the start of the text: so
- * bit 0 has no predecessor (prv() shifts in a zero). What the masks cannot
- * decide is "hard": a byte >= 0x80 (any class; NBSP is whitespace, U+017F a
- * contraction's s), an apostrophe before a letter (a contraction, or o200k's
- * suffix), the unknown byte after the block. A start at j depends on the bytes
+ * bit 0 has no predecessor (prv() shifts in a zero). Contractions and the curly
+ * quotes are decided from the bytes where the block holds all they need. What
+ * the block cannot decide is "hard": any other byte >= 0x80 (any class; NBSP is
+ * whitespace, U+017F a contraction's s), an apostrophe before a letter too near
+ * the block's end, the unknown byte after the block. A start at j depends on the bytes
  * up to j + 1 (one byte of lookahead: a run's end, `(?!\S)`), except the start
  * after the last CR/LF of a whitespace run (cl100k, o200k), which depends on
  * where the run ends; so only starts before the first hard byte less one, and
@@ -614,7 +615,8 @@ static inline uint64_t block_starts(int kind, const unsigned char *t, unsigned a
     }
     uint64_t O = ~(L | D | W | H), X = L | D | O;
     /* an apostrophe before a letter may start a contraction: decided below,
-     * from the bytes, where the block holds them */
+     * from the bytes, where the block holds them (up to j + 2, and j + 3 is
+     * the start after it) */
     uint64_t cand = m.apos & nxt(L), late = cand & ~(((uint64_t)1 << 61) - 1);
     uint64_t hard = H | late;
     cand &= ~late;
