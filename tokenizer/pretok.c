@@ -15,6 +15,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 /* Class byte: category in bits 0-2, White_Space in bit 3 (as gen_uclass writes). */
 enum { UC_OTHER, UC_LU, UC_LT, UC_LL, UC_LM, UC_LO, UC_M, UC_N };
@@ -456,6 +459,252 @@ static size_t o200k_general(const unsigned char *t, size_t len, size_t i)
     return ws_piece(t, len, i, 1);
 }
 
+/* ---- 64 bytes at a time ------------------------------------------------------
+ * Where the next 64 bytes are ASCII, the piece starts among them follow from a
+ * few bit masks of byte classes (bit j = byte i + j), so the pieces of a block
+ * are cut with shifts, ANDs and one count of trailing zeros per piece, without a
+ * branch per byte or per piece kind. The block starts at a piece start i, which
+ * for these patterns (no lookbehind) is the same as the start of the text: so
+ * bit 0 has no predecessor (prv() shifts in a zero). Contractions and the curly
+ * quotes are decided from the bytes where the block holds all they need. What
+ * the block cannot decide is "hard": any other byte >= 0x80 (any class; NBSP is
+ * whitespace, U+017F a contraction's s), an apostrophe before a letter too near
+ * the block's end, the unknown byte after the block. A start at j depends on the bytes
+ * up to j + 1 (one byte of lookahead: a run's end, `(?!\S)`), except the start
+ * after the last CR/LF of a whitespace run (cl100k, o200k), which depends on
+ * where the run ends; so only starts before the first hard byte less one, and
+ * before a whitespace run that reaches it, are taken, and the matchers above
+ * cut the rest, from the last start taken. */
+
+typedef struct blockmask {
+    uint64_t let, low, dig, sp, ws, crlf, hi, apos, slash;
+} blockmask;
+
+static inline void classify64(const unsigned char *t, blockmask *m)
+{
+#if defined(__AVX2__) && !defined(PMP_NO_SIMD)
+    /* 32 bytes a compare where the build targets AVX2 (PMP_NATIVE on this machine
+     * kind); the same masks as the SSE2 and the portable code below. */
+    const __m256i c20 = _mm256_set1_epi8(0x20), a1 = _mm256_set1_epi8('a' - 1),
+                  z1 = _mm256_set1_epi8('z' + 1), d0 = _mm256_set1_epi8('0' - 1),
+                  d9 = _mm256_set1_epi8('9' + 1), w8 = _mm256_set1_epi8(8),
+                  w14 = _mm256_set1_epi8(14), sp = _mm256_set1_epi8(' '),
+                  nl = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r'),
+                  ap = _mm256_set1_epi8('\''), sl = _mm256_set1_epi8('/');
+    uint64_t let = 0, low = 0, dig = 0, spc = 0, ws = 0, crlf = 0, hi = 0, apos = 0, slash = 0;
+    for (int q = 0; q < 2; q++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(t + 32 * q));
+        __m256i f = _mm256_or_si256(v, c20);
+        /* signed compares: bytes >= 0x80 are negative, in no ASCII class */
+        __m256i isl = _mm256_and_si256(_mm256_cmpgt_epi8(f, a1), _mm256_cmpgt_epi8(z1, f));
+        __m256i islo = _mm256_and_si256(_mm256_cmpgt_epi8(v, a1), _mm256_cmpgt_epi8(z1, v));
+        __m256i isd = _mm256_and_si256(_mm256_cmpgt_epi8(v, d0), _mm256_cmpgt_epi8(d9, v));
+        __m256i issp = _mm256_cmpeq_epi8(v, sp);
+        __m256i isws = _mm256_or_si256(
+            issp, _mm256_and_si256(_mm256_cmpgt_epi8(v, w8), _mm256_cmpgt_epi8(w14, v)));
+        __m256i isr = _mm256_or_si256(_mm256_cmpeq_epi8(v, nl), _mm256_cmpeq_epi8(v, cr));
+        int sh = 32 * q;
+        let |= (uint64_t)(unsigned)_mm256_movemask_epi8(isl) << sh;
+        low |= (uint64_t)(unsigned)_mm256_movemask_epi8(islo) << sh;
+        dig |= (uint64_t)(unsigned)_mm256_movemask_epi8(isd) << sh;
+        spc |= (uint64_t)(unsigned)_mm256_movemask_epi8(issp) << sh;
+        ws |= (uint64_t)(unsigned)_mm256_movemask_epi8(isws) << sh;
+        crlf |= (uint64_t)(unsigned)_mm256_movemask_epi8(isr) << sh;
+        hi |= (uint64_t)(unsigned)_mm256_movemask_epi8(v) << sh;
+        apos |= (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, ap)) << sh;
+        slash |= (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, sl)) << sh;
+    }
+    *m = (blockmask){let, low, dig, spc, ws, crlf, hi, apos, slash};
+#elif defined(__SSE2__) && !defined(PMP_NO_SIMD)
+    const __m128i c20 = _mm_set1_epi8(0x20), a1 = _mm_set1_epi8('a' - 1),
+                  z1 = _mm_set1_epi8('z' + 1), d0 = _mm_set1_epi8('0' - 1),
+                  d9 = _mm_set1_epi8('9' + 1), w8 = _mm_set1_epi8(8), w14 = _mm_set1_epi8(14),
+                  sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  ap = _mm_set1_epi8('\''), sl = _mm_set1_epi8('/');
+    uint64_t let = 0, low = 0, dig = 0, spc = 0, ws = 0, crlf = 0, hi = 0, apos = 0, slash = 0;
+    for (int q = 0; q < 4; q++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + 16 * q));
+        __m128i f = _mm_or_si128(v, c20);
+        /* signed compares: bytes >= 0x80 are negative, in no ASCII class */
+        __m128i isl = _mm_and_si128(_mm_cmpgt_epi8(f, a1), _mm_cmplt_epi8(f, z1));
+        __m128i islo = _mm_and_si128(_mm_cmpgt_epi8(v, a1), _mm_cmplt_epi8(v, z1));
+        __m128i isd = _mm_and_si128(_mm_cmpgt_epi8(v, d0), _mm_cmplt_epi8(v, d9));
+        __m128i issp = _mm_cmpeq_epi8(v, sp);
+        __m128i isws = _mm_or_si128(issp, _mm_and_si128(_mm_cmpgt_epi8(v, w8), _mm_cmplt_epi8(v, w14)));
+        __m128i isr = _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr));
+        int sh = 16 * q;
+        let |= (uint64_t)(unsigned)_mm_movemask_epi8(isl) << sh;
+        low |= (uint64_t)(unsigned)_mm_movemask_epi8(islo) << sh;
+        dig |= (uint64_t)(unsigned)_mm_movemask_epi8(isd) << sh;
+        spc |= (uint64_t)(unsigned)_mm_movemask_epi8(issp) << sh;
+        ws |= (uint64_t)(unsigned)_mm_movemask_epi8(isws) << sh;
+        crlf |= (uint64_t)(unsigned)_mm_movemask_epi8(isr) << sh;
+        hi |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << sh;
+        apos |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ap)) << sh;
+        slash |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sl)) << sh;
+    }
+    *m = (blockmask){let, low, dig, spc, ws, crlf, hi, apos, slash};
+#else
+    /* Eight bytes a word (SWAR): for a byte x < 0x80, x + 0x80 - a has its top
+     * bit set iff x >= a, with no carry into the next byte; the top bits of the
+     * eight bytes are then gathered into eight mask bits by one multiply. */
+#define REP(x) ((uint64_t)(x) * 0x0101010101010101u)
+#define GE(w, a) (((w) + REP(0x80 - (a))) & REP(0x80))
+#define IN(w, a, b) (GE(w, a) & ~GE(w, (b) + 1))
+#define GATHER(p) ((((p) >> 7) * 0x0102040810204080u) >> 56)
+    blockmask r = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int q = 0; q < 8; q++) {
+        uint64_t w;
+        memcpy(&w, t + 8 * q, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);   /* byte j of the text in bits 8j.. */
+#endif
+        uint64_t hi = w & REP(0x80), ascii = ~w & REP(0x80), w7 = w & REP(0x7F);
+        uint64_t sp = IN(w7, ' ', ' ') & ascii;
+        int sh = 8 * q;
+        r.let |= GATHER(IN(w7 | REP(0x20), 'a', 'z') & ascii) << sh;
+        r.low |= GATHER(IN(w7, 'a', 'z') & ascii) << sh;
+        r.dig |= GATHER(IN(w7, '0', '9') & ascii) << sh;
+        r.sp |= GATHER(sp) << sh;
+        r.ws |= GATHER((IN(w7, 0x09, 0x0D) & ascii) | sp) << sh;
+        r.crlf |= GATHER((IN(w7, '\n', '\n') | IN(w7, '\r', '\r')) & ascii) << sh;
+        r.hi |= GATHER(hi) << sh;
+        r.apos |= GATHER(IN(w7, '\'', '\'') & ascii) << sh;
+        r.slash |= GATHER(IN(w7, '/', '/') & ascii) << sh;
+    }
+#undef REP
+#undef GE
+#undef IN
+#undef GATHER
+    *m = r;
+#endif
+}
+
+static inline uint64_t prv(uint64_t x) { return x << 1; }   /* bit j: byte j - 1 */
+static inline uint64_t nxt(uint64_t x) { return x >> 1; }   /* bit j: byte j + 1 */
+
+/* Starts of the digit groups \p{N}{1,3}: each run's first digit, then every third. */
+static inline uint64_t digit_groups(uint64_t dig)
+{
+    uint64_t g = dig & ~prv(dig);
+    uint64_t three = dig & prv(dig) & prv(prv(dig));   /* j, j-1, j-2 digits */
+    for (uint64_t add = (g << 3) & three; add; add = (add << 3) & three) g |= add;
+    return g;
+}
+
+/* The piece starts that are decided in bits 1.. of the block at t (64 bytes
+ * readable, the first avail of them text; the rest, if any, are spaces standing
+ * for the text's end), and in *hard_at the first hard byte (64: none). */
+static inline uint64_t block_starts(int kind, const unsigned char *t, unsigned avail,
+                                    unsigned *hard_at)
+{
+    blockmask m;
+    classify64(t, &m);
+    uint64_t L = m.let, D = m.dig, W = m.ws, Sp = m.sp, H = m.hi, Q = 0;
+    if (H) {
+        /* The curly quotes U+2018 U+2019 U+201C U+201D (E2 80 98/99/9C/9D, Pi and
+         * Pf: punctuation, one character of three bytes), common in English, are
+         * decided here too where a run of bytes >= 0x80 starts with one and the
+         * byte after it is in the block; each lead byte in Q. */
+        for (uint64_t lead = H & ~prv(H); lead; lead &= lead - 1) {
+            unsigned j = (unsigned)__builtin_ctzll(lead);
+            if (j > 60) break;
+            if (t[j] == 0xE2 && t[j + 1] == 0x80 && (t[j + 2] & 0xFA) == 0x98) Q |= (uint64_t)1 << j;
+        }
+        H &= ~(Q | Q << 1 | Q << 2);
+    }
+    uint64_t O = ~(L | D | W | H), X = L | D | O;
+    /* an apostrophe before a letter may start a contraction: decided below,
+     * from the bytes, where the block holds them (up to j + 2, and j + 3 is
+     * the start after it) */
+    uint64_t cand = m.apos & nxt(L), late = cand & ~(((uint64_t)1 << 61) - 1);
+    uint64_t hard = H | late;
+    cand &= ~late;
+    uint64_t st;
+    if (kind == PRETOK_GPT2) {
+        /* ` ?X+` for each class, `\s+(?!\S)`, `\s+` */
+        uint64_t chg = (L & ~prv(L)) | (D & ~prv(D)) | (O & ~prv(O));
+        st = (chg & ~prv(Sp)) | (W & ~prv(W)) | (W & nxt(X));
+    } else {
+        /* The CR/LF run right after a piece of punctuation is part of it
+         * (`[\r\n]*`, o200k `[\r\n/]*`): the carry of adding the run's first bit
+         * clears exactly that run. */
+        uint64_t R = m.crlf, ab;
+        if (kind == PRETOK_O200K) {
+            /* o200k: the run of CR, LF and '/' from the first CR/LF after
+             * punctuation, which may be a '/' of the same run: clear each run's
+             * part below its first such CR/LF (the carry from the run's start
+             * stops there), keep the rest */
+            uint64_t run = R | m.slash, seed = R & prv(O), below = run & ~seed;
+            ab = run & ~(below & ~(below + (run & ~prv(run) & ~seed)));
+        } else {
+            ab = R & ~(R + (R & prv(O)));
+        }
+        uint64_t O2 = O & ~ab, W2 = W & ~ab, R2 = R & ~ab, ST = W & ~R;
+        /* a piece of letters takes one non-CR/LF non-letter-digit before it when
+         * that one starts a piece: a whitespace's last, or punctuation alone */
+        uint64_t LP = nxt(L) & (ST | (O2 & ~prv(O2) & ~prv(Sp)));
+        /* a curly quote alone before letters is their prefix too (one character):
+         * its letters start three bytes on */
+        uint64_t LP3 = Q & (L >> 3) & ~prv(O2) & ~prv(Sp);
+        /* After the last CR/LF of a whitespace run (`\s*[\r\n]+` ends there), a
+         * stretch of other whitespace starts a piece; after an earlier CR/LF,
+         * one that runs into another CR/LF does not. */
+        uint64_t a = ST & prv(R2);
+        uint64_t ends = (ST + a) & ~ST & R2;
+        if (ends) {
+            uint64_t f = nxt(ends) & ST, g;
+            while ((g = f | (nxt(f) & ST)) != f) f = g;
+            a &= ~f;
+        }
+        st = LP | (L & ~prv(L) & ~prv(LP) & ~(LP3 << 3)) | digit_groups(D) |
+             (O2 & ~prv(O2) & ~prv(Sp)) |
+             (W2 & ~prv(W2)) | a | (ST & nxt(X));
+        if (kind == PRETOK_O200K) st |= L & ~m.low & prv(m.low);   /* [UP]*[LO]+ ends */
+    }
+    /* Contractions ('s 't 're 've 'm 'll 'd; gpt2 lower case only): in gpt2 and
+     * cl100k, one at a piece start is a piece (the letters after it start the
+     * next); in o200k one right after a letter piece ends that piece (not after a
+     * contraction: "x's's" is "x's", "'s"). bits j .. j+2 are in the block. */
+    for (unsigned after = 64; cand; cand &= cand - 1) {
+        unsigned j = (unsigned)__builtin_ctzll(cand);
+        size_t c = kind == PRETOK_GPT2 ? contraction(t, 64, j) : contraction_i(t, 64, j);
+        if (!c) continue;
+        uint64_t in = (((uint64_t)1 << c) - 1) << j, end = (uint64_t)1 << (j + c);
+        if (kind == PRETOK_O200K) {
+            if (j == 0 || !((L >> (j - 1)) & 1) || j == after) continue;
+            st = (st & ~in) | end;
+            after = j + (unsigned)c;
+        } else if ((st >> j) & 1) {
+            st = (st & ~(in << 1)) | end;
+        }
+    }
+    st &= ~(uint64_t)1;
+    unsigned h = hard ? (unsigned)__builtin_ctzll(hard) : 64;
+    *hard_at = h;
+    if (avail < 64) {
+        /* The text ends in the block: the spaces after it end every run as the
+         * end does, are no X for `(?!\S)`, and continue a whitespace run, which
+         * at the end is one piece after its last CR/LF (as `\s+(?!\S)` takes it). */
+        uint64_t real = ((uint64_t)1 << avail) - 1;
+        if (!(hard & real)) {
+            *hard_at = 64;
+            return st & real;
+        }
+    }
+    /* Starts before the first hard byte less one are decided (64: the unknown
+     * byte after the block). */
+    if (kind != PRETOK_GPT2 && h > 0 && ((W >> (h - 1)) & 1)) {
+        /* ... and before the whitespace run that reaches it, whose stretch after
+         * a CR/LF may go on into a CR/LF */
+        uint64_t notw = ~W & ((h == 64 ? 0 : (uint64_t)1 << h) - 1);
+        h = notw ? 64 - (unsigned)__builtin_clzll(notw) : 0;
+    } else {
+        h = h > 0 ? h - 1 : 0;
+    }
+    return h >= 64 ? st : st & (((uint64_t)1 << h) - 1);
+}
+
 int pmp_bpe_pretok_kind(const char *pattern_name)
 {
     if (!strcmp(pattern_name, "gpt2")) return PRETOK_GPT2;
@@ -464,21 +713,68 @@ int pmp_bpe_pretok_kind(const char *pattern_name)
     return PRETOK_NONE;
 }
 
-size_t pmp_bpe_pretok(int kind, const unsigned char *t, size_t len, size_t *pos, size_t *ends,
-                      size_t max)
+/* One scalar piece from i. */
+static inline size_t one_piece(int kind, const unsigned char *t, size_t len, size_t i)
+{
+    switch (kind) {
+    case PRETOK_GPT2: return gpt2_piece(t, len, i);
+    case PRETOK_CL100K: return cl100k_piece(t, len, i);
+    default: return o200k_piece(t, len, i);
+    }
+}
+
+static inline size_t pretok_blocks(int kind, const unsigned char *t, size_t len, size_t *pos,
+                                   size_t *ends, size_t max)
 {
     size_t i = *pos, n = 0;
-    switch (kind) {
-    case PRETOK_GPT2:
-        while (i < len && n < max) ends[n++] = i = gpt2_piece(t, len, i);
-        break;
-    case PRETOK_CL100K:
-        while (i < len && n < max) ends[n++] = i = cl100k_piece(t, len, i);
-        break;
-    default:
-        while (i < len && n < max) ends[n++] = i = o200k_piece(t, len, i);
-        break;
+    while (i < len && n < max) {
+        const unsigned char *b = t + i;
+        unsigned char pad[64];
+        unsigned avail = 64, h;
+        if (len - i < 64) {
+            avail = (unsigned)(len - i);
+            memcpy(pad, b, avail);
+            memset(pad + avail, ' ', 64 - avail);
+            b = pad;
+        }
+        uint64_t st = block_starts(kind, b, avail, &h);
+        size_t base = i;
+        if (st) {
+            size_t room = max - n;
+            if ((size_t)__builtin_popcountll(st) > room) {
+                /* the first room starts fill ends */
+                for (; n < max; st &= st - 1) ends[n++] = base + (size_t)__builtin_ctzll(st);
+                i = ends[n - 1];
+                break;
+            }
+            size_t *e = ends + n;
+            do {
+                *e++ = base + (size_t)__builtin_ctzll(st);
+                st &= st - 1;
+            } while (st);
+            n = (size_t)(e - ends);
+            i = e[-1];
+            if (n == max) break;
+        }
+        if (h == 64) {
+            if (avail < 64) ends[n++] = i = len;   /* the last piece, decided */
+            else if (i == base) ends[n++] = i = one_piece(kind, t, len, i);   /* > 63 bytes */
+            continue;
+        }
+        /* The matchers from the last start taken to past the hard byte. */
+        size_t past = base + h;
+        while (i <= past && n < max) ends[n++] = i = one_piece(kind, t, len, i);
     }
     *pos = i;
     return n;
+}
+
+size_t pmp_bpe_pretok(int kind, const unsigned char *t, size_t len, size_t *pos, size_t *ends,
+                      size_t max)
+{
+    switch (kind) {
+    case PRETOK_GPT2: return pretok_blocks(PRETOK_GPT2, t, len, pos, ends, max);
+    case PRETOK_CL100K: return pretok_blocks(PRETOK_CL100K, t, len, pos, ends, max);
+    default: return pretok_blocks(PRETOK_O200K, t, len, pos, ends, max);
+    }
 }

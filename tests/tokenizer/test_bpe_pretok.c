@@ -147,6 +147,48 @@ static void test_shared_files(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* Random texts from a palette that is mostly ASCII (letters of the contractions in
+ * both cases, digits, each ASCII whitespace, CR/LF, '/', the apostrophe,
+ * punctuation, controls), with some characters >= 0x80 among them (NBSP, U+2028
+ * and the ideographic space, which are whitespace; letters; U+017F; the curly
+ * quotes and their neighbours E2 80 xx), 1 to 400 bytes long:
+ * the splitter's 64-byte blocks, their ends and the text's end land on every mix
+ * of classes, and the matchers take over from the blocks at every kind of byte. */
+static void test_random(void **state)
+{
+    (void)state;
+    static const char *const PALETTE[] = {
+        "a", "b", "s", "t", "r", "e", "v", "m", "l", "d", "x", "S", "T", "R", "E", "V", "M",
+        "L", "D", "Q", "word", "Word", "WORD", "wOrd", "'", "'", " ", " ", " ", " ", "  ", "\t",
+        "\n", "\n", "\r", "\r\n", "\v", "\f", "0", "1", "9", "123", ".", ",", "!", "\"", "-",
+        "/", "//", "\x01", "\x1F", "\x7F", "\xC2\xA0", "\xE3\x80\x80", "\xC3\xA9", "\xC3\x89",
+        "\xC5\xBF", "\xCA\xB0", "\xE4\xB8\xAD", "\xD9\xA3", "\xCC\x81",
+        "\xE2\x80\x99", "\xE2\x80\x98", "\xE2\x80\x9C", "\xE2\x80\x9D", "\xE2\x80\x9A",
+        "\xE2\x80\x9B", "\xE2\x80\x8B", "\xE2\x80\xA8", "\xE2\x81\x99",
+    };
+    size_t np = sizeof PALETTE / sizeof PALETTE[0];
+    uint64_t rng = 0x9E3779B97F4A7C15u;
+    long before = checked;
+    char text[512];
+    for (int r = 0; r < 30000; r++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        size_t want = 1 + rng % 400, len = 0;
+        /* one text in four is ASCII only, so blocks run long */
+        int ascii = (rng >> 20) % 4 == 0;
+        while (len < want) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            const char *c = PALETTE[rng % (ascii ? np - 18 : np)];
+            size_t n = strlen(c);
+            if (len + n > sizeof text) break;
+            memcpy(text + len, c, n);
+            len += n;
+        }
+        compare("random", (size_t)r, text, len);
+    }
+    fprintf(stderr, "random texts: %ld comparisons, %ld failures\n", checked - before, failures);
+    assert_int_equal(failures, 0);
+}
+
 /* Loading a tokenizer with a named pattern picks the hand-written splitter, and a
  * custom pattern (even one equal in meaning) keeps PCRE2. */
 static void test_selected(void **state)
@@ -184,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_corpora),
         cmocka_unit_test(test_shared_files),
+        cmocka_unit_test(test_random),
         cmocka_unit_test(test_selected),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
