@@ -600,19 +600,7 @@ static inline uint64_t block_starts(int kind, const unsigned char *t, unsigned a
 {
     blockmask m;
     classify64(t, &m);
-    uint64_t L = m.let, D = m.dig, W = m.ws, Sp = m.sp, H = m.hi, Q = 0;
-    if (H) {
-        /* The curly quotes U+2018 U+2019 U+201C U+201D (E2 80 98/99/9C/9D, Pi and
-         * Pf: punctuation, one character of three bytes), common in English, are
-         * decided here too where a run of bytes >= 0x80 starts with one and the
-         * byte after it is in the block; each lead byte in Q. */
-        for (uint64_t lead = H & ~prv(H); lead; lead &= lead - 1) {
-            unsigned j = (unsigned)__builtin_ctzll(lead);
-            if (j > 60) break;
-            if (t[j] == 0xE2 && t[j + 1] == 0x80 && (t[j + 2] & 0xFA) == 0x98) Q |= (uint64_t)1 << j;
-        }
-        H &= ~(Q | Q << 1 | Q << 2);
-    }
+    uint64_t L = m.let, D = m.dig, W = m.ws, Sp = m.sp, H = m.hi;
     uint64_t O = ~(L | D | W | H), X = L | D | O;
     /* an apostrophe before a letter may start a contraction: decided below,
      * from the bytes, where the block holds them (up to j + 2, and j + 3 is
@@ -644,9 +632,6 @@ static inline uint64_t block_starts(int kind, const unsigned char *t, unsigned a
         /* a piece of letters takes one non-CR/LF non-letter-digit before it when
          * that one starts a piece: a whitespace's last, or punctuation alone */
         uint64_t LP = nxt(L) & (ST | (O2 & ~prv(O2) & ~prv(Sp)));
-        /* a curly quote alone before letters is their prefix too (one character):
-         * its letters start three bytes on */
-        uint64_t LP3 = Q & (L >> 3) & ~prv(O2) & ~prv(Sp);
         /* After the last CR/LF of a whitespace run (`\s*[\r\n]+` ends there), a
          * stretch of other whitespace starts a piece; after an earlier CR/LF,
          * one that runs into another CR/LF does not. */
@@ -657,8 +642,7 @@ static inline uint64_t block_starts(int kind, const unsigned char *t, unsigned a
             while ((g = f | (nxt(f) & ST)) != f) f = g;
             a &= ~f;
         }
-        st = LP | (L & ~prv(L) & ~prv(LP) & ~(LP3 << 3)) | digit_groups(D) |
-             (O2 & ~prv(O2) & ~prv(Sp)) |
+        st = LP | (L & ~prv(L) & ~prv(LP)) | digit_groups(D) | (O2 & ~prv(O2) & ~prv(Sp)) |
              (W2 & ~prv(W2)) | a | (ST & nxt(X));
         if (kind == PRETOK_O200K) st |= L & ~m.low & prv(m.low);   /* [UP]*[LO]+ ends */
     }
