@@ -465,9 +465,9 @@ static size_t o200k_general(const unsigned char *t, size_t len, size_t i)
  * are cut with shifts, ANDs and one count of trailing zeros per piece, without a
  * branch per byte or per piece kind. The block starts at a piece start i, which
  * for these patterns (no lookbehind) is the same as the start of the text: so
- * bit 0 has no predecessor (prv() shifts in a zero). Contractions and the curly
- * quotes are decided from the bytes where the block holds all they need. What
- * the block cannot decide is "hard": any other byte >= 0x80 (any class; NBSP is
+ * bit 0 has no predecessor (prv() shifts in a zero). Contractions are decided
+ * from the bytes where the block holds all they need. What the block cannot
+ * decide is "hard": any byte >= 0x80 (any class; NBSP is
  * whitespace, U+017F a contraction's s), an apostrophe before a letter too near
  * the block's end, the unknown byte after the block. A start at j depends on the bytes
  * up to j + 1 (one byte of lookahead: a run's end, `(?!\S)`), except the start
