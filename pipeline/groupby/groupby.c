@@ -343,27 +343,30 @@ static void put_varint(gb_writer *w, uint64_t v)
 
 /* Decodes the next stretch of the run into out. Returns 1, 0 at a clean end
  * (every frame complete), -1 on a read error or a corrupt or truncated file. */
+/* One read of the run's descriptor into buf: the bytes read (0 at its end), or
+ * -1 with r->why set. */
+static ssize_t rd_some(gb_reader *r, unsigned char *buf, size_t cap)
+{
+    ssize_t n;
+    do n = read(r->fd, buf, cap);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) r->why = strerror(errno);
+    return n;
+}
+
 static int rd_fill(gb_reader *r)
 {
     r->pos = r->len = 0;
-    while (!r->z) {
-        ssize_t n = read(r->fd, r->out, r->out_cap);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            r->why = strerror(errno);
-            return -1;
-        }
+    if (!r->z) {
+        ssize_t n = rd_some(r, r->out, r->out_cap);
+        if (n < 0) return -1;
         r->len = (size_t)n;
         return n > 0;
     }
     for (;;) {
         if (r->zin.pos == r->zin.size && !r->eof) {
-            ssize_t n = read(r->fd, r->in, r->in_cap);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                r->why = strerror(errno);
-                return -1;
-            }
+            ssize_t n = rd_some(r, r->in, r->in_cap);
+            if (n < 0) return -1;
             if (n == 0) r->eof = 1;
             r->zin = (ZSTD_inBuffer){r->in, (size_t)n, 0};
         }
