@@ -30,6 +30,14 @@ typedef struct bpe_slot {
     uint32_t id;
 } bpe_slot;
 
+/* One entry of the short-token table: the string's zero-padded bytes, its id in
+ * bits 0-23 and its length in bits 24-27 of id_len (0: empty), its rank. */
+typedef struct bpe_short {
+    uint64_t head;
+    uint32_t id_len;
+    uint32_t rank;
+} bpe_short;
+
 struct pmp_bpe {
     /* per id (0 .. n_ids-1) */
     uint32_t n_ids, cap_ids;
@@ -52,6 +60,21 @@ struct pmp_bpe {
      * are answered here, in cache, not by a probe of the vocabulary's table (4-16 MB). */
     uint64_t *short_filter;
     uint32_t filter_mask;      /* words - 1 */
+    /* The same for the ranked tokens longer than 8 bytes (bpe_long_maybe; 8-16 bits a
+     * token, 8/32/64 KiB): 4 in 5 of the merge loop's candidates of 9 or more bytes
+     * are no token, and each of those was a probe of `slots`. */
+    uint64_t *long_filter;
+    uint32_t long_filter_mask;
+    /* The ranked tokens of 2..8 bytes again, in a table of 16-byte entries at most
+     * two thirds full (built by pmp_bpe_finish): 1/2/4 MiB for r50k/cl100k/o200k
+     * against 4/8/16 MiB for their part of `slots`. A lookup that misses the
+     * encoder's hot table lands here; on this machine kind a random read costs about
+     * 20-30 ns in a table of 4 MiB and 140-160 ns in one of 16 MiB (bench/tokenizer
+     * mem_latency.c), and for o200k these lookups were a third of encoding time. */
+    bpe_short *short_tab;
+    uint32_t short_mask;       /* entries - 1 */
+    /* What a new scratch's hot table starts as (encode.c: bpe_hot_seed_build). */
+    void *hot_seed;
 
     /* special tokens, sorted by id */
     size_t n_specials;
@@ -179,6 +202,30 @@ static inline int bpe_short_maybe(const pmp_bpe *b, uint64_t h)
     uint64_t m = short_filter_bits(h);
     return (b->short_filter[(h >> 20) & b->filter_mask] & m) == m;
 }
+
+/* 0 if no ranked token of more than 8 bytes has hash h (exact); 1 if one may. */
+static inline int bpe_long_maybe(const pmp_bpe *b, uint64_t h)
+{
+    uint64_t m = short_filter_bits(h);
+    return (b->long_filter[(h >> 20) & b->long_filter_mask] & m) == m;
+}
+
+/* The short-token table's entry of the ranked token p[0..len) (2 <= len <= 8;
+ * head: load_head, h: hash_key), or NULL if it is no ranked token. */
+static inline const bpe_short *bpe_short_find(const pmp_bpe *b, size_t len, uint64_t head,
+                                              uint64_t h)
+{
+    uint32_t want = (uint32_t)len << 24;
+    for (uint32_t i = (uint32_t)(h >> 40) & b->short_mask;; i = (i + 1) & b->short_mask) {
+        const bpe_short *e = &b->short_tab[i];
+        if (!e->id_len) return NULL;
+        if (e->head == head && (e->id_len & 0x0F000000u) == want) return e;
+    }
+}
+
+/* encode.c: the first contents of every scratch's hot table, built once per
+ * vocabulary (malloc'd; pmp_bpe_free frees it). */
+void *bpe_hot_seed_build(const pmp_bpe *b);
 
 /* pattern.c */
 /* Resolves a name to its regex (or returns spec) and sets *name. */

@@ -101,12 +101,19 @@ static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsi
         *id = e->id_len & HOT_ID_MASK;
         return e->id_len & HOT_TOKEN ? e->rank : BPE_NO_RANK;
     }
+    (void)p;
     uint64_t h = hash_key(p, len, head);
-    const bpe_slot *sl = bpe_short_maybe(b, h) ? bpe_find_h(b, p, len, head, h) : NULL;
-    *id = sl ? sl->id : 0;
+    const bpe_short *sh = bpe_short_maybe(b, h) ? bpe_short_find(b, len, head, h) : NULL;
     e->head = head;
-    e->id_len = (sl ? (sl->id | HOT_TOKEN) : 0) | (uint32_t)len << 24;
-    e->rank = sl ? sl->rank : BPE_NO_RANK;
+    if (sh) {
+        *id = sh->id_len & HOT_ID_MASK;
+        e->id_len = sh->id_len | HOT_TOKEN;
+        e->rank = sh->rank;
+    } else {
+        *id = 0;
+        e->id_len = (uint32_t)len << 24;
+        e->rank = BPE_NO_RANK;
+    }
     return e->rank;
 }
 
@@ -121,9 +128,45 @@ static inline void hot_put_pair(pmp_bpe_scratch *s, size_t len, uint64_t head, u
     e->rank = b;
 }
 
-static inline void hot_alloc(pmp_bpe_scratch *s)
+static inline void hot_alloc(const pmp_bpe *b, pmp_bpe_scratch *s)
 {
-    if (!s->hot) s->hot = pmp_xcalloc(HOT_ENTRIES, sizeof *s->hot);
+    if (s->hot) return;
+    s->hot = pmp_xmalloc(HOT_ENTRIES * sizeof *s->hot);
+    memcpy(s->hot, b->hot_seed, HOT_ENTRIES * sizeof *s->hot);
+}
+
+/* A new hot table is not empty: each entry holds the lowest-ranked token of 2..8
+ * bytes that maps to it. BPE ranks follow merge order, and merges were learned in
+ * order of frequency, so low ranks are the common words (" the", " and", "ing"):
+ * without the seed each of them costs a read of the short-token table (L3 or
+ * memory) on its first occurrence in every scratch. The seed uses the vocabulary
+ * only, never the text being encoded. */
+static int cmp_by_rank(const void *x, const void *y, void *ctx)
+{
+    const uint32_t *rank = ctx;
+    uint32_t a = rank[*(const uint32_t *)x], c = rank[*(const uint32_t *)y];
+    return (a > c) - (a < c);
+}
+
+void *bpe_hot_seed_build(const pmp_bpe *b)
+{
+    hot_entry *seed = pmp_xcalloc(HOT_ENTRIES, sizeof *seed);
+    uint32_t *ids = pmp_xmalloc(((size_t)b->n_ids + 1) * sizeof *ids);
+    size_t n = 0;
+    for (uint32_t id = 0; id < b->n_ids; id++)
+        if (b->tok_type[id] == TOK_ORDINARY && b->tok_rank[id] != BPE_NO_RANK &&
+            b->tok_len[id] >= 2 && b->tok_len[id] <= 8)
+            ids[n++] = id;
+    qsort_r(ids, n, sizeof *ids, cmp_by_rank, b->tok_rank);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = ids[i], len = b->tok_len[id];
+        uint64_t head = load_head((const unsigned char *)b->pool.data + b->tok_off[id], len);
+        hot_entry *e = &seed[hot_index(head)];
+        if (e->id_len) continue;
+        *e = (hot_entry){head, id | HOT_TOKEN | len << 24, b->tok_rank[id]};
+    }
+    free(ids);
+    return seed;
 }
 
 pmp_bpe_scratch *pmp_bpe_scratch_new(const pmp_bpe *b)
@@ -178,7 +221,9 @@ static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const uns
         uint32_t id, r = hot_rank(b, s, p + from, n, load_short_within(p + from, n, p + from + 8), &id);
         return r < max_rank ? r : BPE_NO_RANK;
     }
-    const bpe_slot *sl = bpe_find(b, p + from, n);
+    uint64_t head = load_short_within(p + from, 8, p + from + 8), h = hash_key(p + from, n, head);
+    if (!bpe_long_maybe(b, h)) return BPE_NO_RANK;
+    const bpe_slot *sl = bpe_find_h(b, p + from, n, head, h);
     if (!sl || sl->rank >= max_rank) return BPE_NO_RANK;
     return sl->rank;
 }
@@ -314,7 +359,7 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
 size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
                        uint32_t max_rank, uint32_t *bounds)
 {
-    hot_alloc(s);
+    hot_alloc(b, s);
     if (len + 8 > s->cap_pad) {
         s->cap_pad = len + 8 > 256 ? len + 8 : 256;
         free(s->pad);
@@ -415,7 +460,8 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
             return;
         }
     } else {
-        const bpe_slot *whole = len <= UINT16_MAX ? bpe_find_h(b, p, len, head, h) : NULL;
+        const bpe_slot *whole =
+            len <= UINT16_MAX && bpe_long_maybe(b, h) ? bpe_find_h(b, p, len, head, h) : NULL;
         if (whole) {
             out->data[out->len++] = whole->id;
             return;
@@ -590,7 +636,7 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         hash[k] = h;
         if (s->cslots && len <= CACHE_MAX_PIECE)
             __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
-        __builtin_prefetch(&b->slots[(uint32_t)h & b->slot_mask]);
+        if (bpe_long_maybe(b, h)) __builtin_prefetch(&b->slots[(uint32_t)h & b->slot_mask]);
     }
     /* a piece has at most as many ids as bytes; 4 more for encode_piece's copies */
     if (out->cap - out->len < ends[n - 1] - from + 4) ids_reserve(out, ends[n - 1] - from + 4);
@@ -667,7 +713,7 @@ static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
      * text's length (a byte of ids per byte of text) up front, instead of a chain of
      * doublings, each one copying, for a new or small id buffer. */
     if (out->cap - out->len < len / 4 + 16) ids_reserve(out, len / 4 + 16);
-    hot_alloc(s);
+    hot_alloc(b, s);
     int rc = 0;
     if (b->pretok) {
         /* The splitter's loop written out here: its blocks of ends go straight to

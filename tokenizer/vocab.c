@@ -30,6 +30,9 @@ void pmp_bpe_free(pmp_bpe *b)
     free(b->slots);
     free(b->pair_rank);
     free(b->short_filter);
+    free(b->long_filter);
+    free(b->short_tab);
+    free(b->hot_seed);
     for (size_t i = 0; i < b->n_specials; i++) free(b->sp_text[i]);
     free(b->sp_text);
     free(b->sp_len);
@@ -215,24 +218,51 @@ static void compute_identity(pmp_bpe *b)
              (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
-/* The short-token filter (bpe_short_maybe): at least 4 bits per ranked token of
- * 2..8 bytes, a power of two of 64-bit words. */
-static void build_short_filter(pmp_bpe *b)
+/* A filter of the ranked tokens whose length is in [minlen, maxlen]: at least
+ * bits_per bits per token, a power of two of 64-bit words (*mask: words - 1). The
+ * short filter (bpe_short_maybe) takes 2..8 bytes at 4 bits, the long one
+ * (bpe_long_maybe) the rest at 8: it is small, and its false positives cost a probe
+ * of `slots` each. */
+static uint64_t *build_filter(const pmp_bpe *b, size_t minlen, size_t maxlen, size_t bits_per,
+                              uint32_t *mask)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i <= b->slot_mask; i++)
+        if (b->slots[i].len >= minlen && b->slots[i].len <= maxlen) n++;
+    size_t words = 64;
+    while (words * 64 < n * bits_per) words *= 2;
+    uint64_t *f = pmp_xcalloc(words, sizeof *f);
+    *mask = (uint32_t)(words - 1);
+    for (uint32_t i = 0; i <= b->slot_mask; i++) {
+        const bpe_slot *sl = &b->slots[i];
+        if (sl->len < minlen || sl->len > maxlen) continue;
+        const unsigned char *p = (const unsigned char *)b->pool.data + sl->off;
+        uint64_t h = hash_key(p, sl->len, sl->head);
+        f[(h >> 20) & *mask] |= short_filter_bits(h);
+    }
+    return f;
+}
+
+/* The short-token table (bpe_short_find): a power of two of entries, at least
+ * 1.5 per ranked token of 2..8 bytes. */
+static void build_short_table(pmp_bpe *b)
 {
     size_t n = 0;
     for (uint32_t i = 0; i <= b->slot_mask; i++)
         if (b->slots[i].len >= 2 && b->slots[i].len <= 8) n++;
-    size_t words = 64;
-    while (words * 64 < n * 4) words *= 2;
-    free(b->short_filter);
-    b->short_filter = pmp_xcalloc(words, sizeof *b->short_filter);
-    b->filter_mask = (uint32_t)(words - 1);
+    size_t entries = 64;
+    while (entries * 2 < n * 3) entries *= 2;
+    free(b->short_tab);
+    b->short_tab = pmp_xcalloc_huge(entries * sizeof *b->short_tab);
+    b->short_mask = (uint32_t)(entries - 1);
     for (uint32_t i = 0; i <= b->slot_mask; i++) {
         const bpe_slot *sl = &b->slots[i];
         if (sl->len < 2 || sl->len > 8) continue;
-        /* hash_key reads only the head for up to 8 bytes */
         uint64_t h = hash_key(NULL, sl->len, sl->head);
-        b->short_filter[(h >> 20) & b->filter_mask] |= short_filter_bits(h);
+        uint32_t k = (uint32_t)(h >> 40) & b->short_mask;
+        while (b->short_tab[k].id_len) k = (k + 1) & b->short_mask;
+        /* ids are below 2^24 (BPE_MAX_ID), and an entry with id 0 still has its length */
+        b->short_tab[k] = (bpe_short){sl->head, sl->id | (uint32_t)sl->len << 24, sl->rank};
     }
 }
 
@@ -268,7 +298,12 @@ int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const
         const bpe_slot *sl = bpe_find(b, two, 2);
         b->pair_rank[k] = sl ? sl->rank : BPE_NO_RANK;
     }
-    build_short_filter(b);
+    free(b->short_filter);
+    free(b->long_filter);
+    b->short_filter = build_filter(b, 2, 8, 4, &b->filter_mask);
+    b->long_filter = build_filter(b, 9, UINT16_MAX, 8, &b->long_filter_mask);
+    build_short_table(b);
+    b->hot_seed = bpe_hot_seed_build(b);
     compute_identity(b);
     return 0;
 }
