@@ -14,6 +14,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__AVX2__) && !defined(PMP_NO_SIMD)
+#include <immintrin.h>
+#endif
 
 #define LONG_PIECE 256
 
@@ -614,6 +617,28 @@ void pmp_bpe_matcher_free(bpe_matcher *m)
     if (m->jstack) pcre2_jit_stack_free(m->jstack);
 }
 
+/* Which of the pieces v[from..ends[0]), v[ends[0]..ends[1]), ... (n <= BLOCK) are
+ * longer than 8 bytes: bit k for piece k. Branch-free; with AVX2 four pieces per
+ * compare (the scalar loop was a sixth of the block loop's instructions). */
+static inline uint64_t long_pieces(size_t from, const size_t *ends, size_t n)
+{
+    uint64_t longs = ends[0] - from > 8;
+    size_t k = 1;
+#if defined(__AVX2__) && !defined(PMP_NO_SIMD)
+    _Static_assert(sizeof(size_t) == 8, "ends are 64-bit lanes");
+    const __m256i eight = _mm256_set1_epi64x(8);
+    for (; k + 4 <= n; k += 4) {
+        __m256i cur = _mm256_loadu_si256((const __m256i *)(ends + k));
+        __m256i prev = _mm256_loadu_si256((const __m256i *)(ends + k - 1));
+        /* lengths are below 2^63: the signed compare is exact */
+        __m256i gt = _mm256_cmpgt_epi64(_mm256_sub_epi64(cur, prev), eight);
+        longs |= (uint64_t)(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(gt)) << k;
+    }
+#endif
+    for (; k < n; k++) longs |= (uint64_t)(ends[k] - ends[k - 1] > 8) << k;
+    return longs;
+}
+
 /* Encodes the pieces v[from..ends[0]), v[ends[0]..ends[1]), ... (0 < n <= BLOCK);
  * end: one past the text's last byte (8-byte loads stay before it). Pieces of one
  * byte and pieces of up to 8 bytes that the hot table knows as one token (most of
@@ -626,9 +651,7 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
                          pmp_ids *out)
 {
     uint64_t *hash = s->hash;
-    /* which pieces are longer than 8 bytes: a branch-free pass, then only those */
-    uint64_t longs = ends[0] - from > 8;
-    for (size_t k = 1; k < n; k++) longs |= (uint64_t)(ends[k] - ends[k - 1] > 8) << k;
+    uint64_t longs = long_pieces(from, ends, n);
     for (uint64_t m = longs; m; m &= m - 1) {
         size_t k = (size_t)__builtin_ctzll(m), st = k ? ends[k - 1] : from, len = ends[k] - st;
         const unsigned char *p = v + st;
