@@ -29,7 +29,7 @@ static const char usage[] =
     "                               written no earlier than B and A's score >= 2 x B's\n"
     "                               (both times known); with pmp-extract reddit --preset shp\n"
     "      --time-rule              first-mover rule: keep A > B only if A was posted no\n"
-    "                               later than B or A's score is at least twice B's\n"
+    "                               earlier than B or A's score is at least twice B's\n"
     "      --max-context-tokens N   keep the last N context tokens (default: all)\n"
     "      --max-response-tokens N  keep the first N tokens of each response (default: all)\n"
     "      --split eval=F[,fold=K]  put a fraction F of the groups (by a hash of the group's\n"
