@@ -73,7 +73,7 @@ struct pmp_bpe {
      * mem_latency.c), and for o200k these lookups were a third of encoding time. */
     bpe_short *short_tab;
     uint32_t short_mask;       /* entries - 1 */
-    /* What a new scratch's hot table starts as (encode.c: bpe_hot_seed_build). */
+    /* What a new scratch's hot table starts as (encode.c: pmp_bpe_hot_seed_build). */
     void *hot_seed;
 
     /* special tokens, sorted by id */
@@ -225,7 +225,7 @@ static inline const bpe_short *bpe_short_find(const pmp_bpe *b, size_t len, uint
 
 /* encode.c: the first contents of every scratch's hot table, built once per
  * vocabulary (malloc'd; pmp_bpe_free frees it). */
-void *bpe_hot_seed_build(const pmp_bpe *b);
+void *pmp_bpe_hot_seed_build(const pmp_bpe *b);
 
 /* pattern.c */
 /* Resolves a name to its regex (or returns spec) and sets *name. */

@@ -151,7 +151,7 @@ static int cmp_by_rank(const void *x, const void *y, void *ctx)
     return (a > c) - (a < c);
 }
 
-void *bpe_hot_seed_build(const pmp_bpe *b)
+void *pmp_bpe_hot_seed_build(const pmp_bpe *b)
 {
     hot_entry *seed = pmp_xcalloc(HOT_ENTRIES, sizeof *seed);
     uint32_t *ids = pmp_xmalloc(((size_t)b->n_ids + 1) * sizeof *ids);

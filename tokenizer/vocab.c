@@ -303,7 +303,7 @@ int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const
     b->short_filter = build_filter(b, 2, 8, 4, &b->filter_mask);
     b->long_filter = build_filter(b, 9, UINT16_MAX, 8, &b->long_filter_mask);
     build_short_table(b);
-    b->hot_seed = bpe_hot_seed_build(b);
+    b->hot_seed = pmp_bpe_hot_seed_build(b);
     compute_identity(b);
     return 0;
 }
