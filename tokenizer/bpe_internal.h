@@ -60,17 +60,18 @@ struct pmp_bpe {
      * are answered here, in cache, not by a probe of the vocabulary's table (4-16 MB). */
     uint64_t *short_filter;
     uint32_t filter_mask;      /* words - 1 */
-    /* The same for the ranked tokens longer than 8 bytes (bpe_long_maybe; 8-16 bits a
-     * token, 8/32/64 KiB): 4 in 5 of the merge loop's candidates of 9 or more bytes
+    /* The same for the ranked tokens longer than 8 bytes (bpe_long_maybe; 10-13 bits a
+     * token, 16/32/64 KiB): 4 in 5 of the merge loop's candidates of 9 or more bytes
      * are no token, and each of those was a probe of `slots`. */
     uint64_t *long_filter;
     uint32_t long_filter_mask;
     /* The ranked tokens of 2..8 bytes again, in a table of 16-byte entries at most
      * two thirds full (built by pmp_bpe_finish): 1/2/4 MiB for r50k/cl100k/o200k
      * against 4/8/16 MiB for their part of `slots`. A lookup that misses the
-     * encoder's hot table lands here; on this machine kind a random read costs about
-     * 20-30 ns in a table of 4 MiB and 140-160 ns in one of 16 MiB (bench/tokenizer
-     * mem_latency.c), and for o200k these lookups were a third of encoding time. */
+     * encoder's hot table lands here; on the 2-core EPYC of docs/tokenizer.md a random
+     * read costs about 20-30 ns in a table of 4 MiB and 140-160 ns in one of 16 MiB (a
+     * pointer chase on 2 MiB pages), and for o200k these lookups were a third of the
+     * encoding time. */
     bpe_short *short_tab;
     uint32_t short_mask;       /* entries - 1 */
     /* What a new scratch's hot table starts as (encode.c: pmp_bpe_hot_seed_build). */

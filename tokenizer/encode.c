@@ -104,7 +104,6 @@ static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsi
         *id = e->id_len & HOT_ID_MASK;
         return e->id_len & HOT_TOKEN ? e->rank : BPE_NO_RANK;
     }
-    (void)p;
     uint64_t h = hash_key(p, len, head);
     const bpe_short *sh = bpe_short_maybe(b, h) ? bpe_short_find(b, len, head, h) : NULL;
     e->head = head;
