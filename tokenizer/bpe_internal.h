@@ -70,7 +70,7 @@ struct pmp_bpe {
      * against 4/8/16 MiB for their part of `slots`. A lookup that misses the
      * encoder's hot table lands here; on the 2-core EPYC of docs/tokenizer.md a random
      * read costs about 20-30 ns in a table of 4 MiB and 140-160 ns in one of 16 MiB (a
-     * pointer chase on 2 MiB pages), and for o200k these lookups were a third of the
+     * pointer chase), and for o200k these lookups were a third of the
      * encoding time. */
     bpe_short *short_tab;
     uint32_t short_mask;       /* entries - 1 */
