@@ -55,10 +55,12 @@ static const curve_sum *row(const view *v, int init, long size)
 static void title_of(const view *v, pmp_buf *b)
 {
     const curve_table *t = v->t;
-    long pairs = 0;
+    long pairs = 0, fewest = 0;   /* pooled: the targets' eval sets differ in size */
     size_t reps = 0, seeds = 0;
     for (size_t i = 0; i < t->n_sums; i++) {
         const curve_sum *s = &t->sums[i];
+        if (v->target < 0 && s->target >= 0 && s->pairs && (!fewest || s->pairs < fewest))
+            fewest = s->pairs;
         if (s->target != v->target) continue;
         if (s->pairs > pairs) pairs = s->pairs;
         if (s->reps > reps) reps = s->reps;
@@ -72,7 +74,9 @@ static void title_of(const view *v, pmp_buf *b)
         for (size_t i = 0; i < t->n_targets; i++) pmp_buf_printf(b, "%s %s", i ? "," : "", t->targets[i]);
     }
     pmp_buf_appends(b, "\n");
-    if (pairs) pmp_buf_printf(b, "eval n = %ld pairs%s", pairs, v->target < 0 ? " per target" : "");
+    if (pairs && fewest && fewest < pairs)
+        pmp_buf_printf(b, "eval n = %ld-%ld pairs per target", fewest, pairs);
+    else if (pairs) pmp_buf_printf(b, "eval n = %ld pairs%s", pairs, v->target < 0 ? " per target" : "");
     else pmp_buf_appends(b, "eval n unknown (no margins)");
     if (t->params) pmp_buf_printf(b, "; model %.2fM parameters", (double)t->params / 1e6);
     pmp_buf_printf(b, "; up to %zu run%s x %zu seeds\n", reps, reps == 1 ? "" : "s", seeds);
