@@ -224,9 +224,13 @@ static inline const bpe_short *bpe_short_find(const pmp_bpe *b, size_t len, uint
     }
 }
 
+/* The ranked ordinary tokens of 2 or more bytes, in rank order (merge order): what
+ * the identity hashes, what a tokenizer.json lists as merges, what the hot table is
+ * seeded with. malloc'd; *n: how many. */
+uint32_t *pmp_bpe_rank_order(const pmp_bpe *b, size_t *n);
 /* encode.c: the first contents of every scratch's hot table, built once per
- * vocabulary (malloc'd; pmp_bpe_free frees it). */
-void *pmp_bpe_hot_seed_build(const pmp_bpe *b);
+ * vocabulary from its rank order (malloc'd; pmp_bpe_free frees it). */
+void *pmp_bpe_hot_seed_build(const pmp_bpe *b, const uint32_t *order, size_t n);
 
 /* pattern.c */
 /* Resolves a name to its regex (or returns spec) and sets *name. */

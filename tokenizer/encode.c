@@ -143,31 +143,17 @@ static inline void hot_alloc(const pmp_bpe *b, pmp_bpe_scratch *s)
  * without the seed each of them costs a read of the short-token table (L3 or
  * memory) on its first occurrence in every scratch. The seed uses the vocabulary
  * only, never the text being encoded. */
-static int cmp_by_rank(const void *x, const void *y, void *ctx)
-{
-    const uint32_t *rank = ctx;
-    uint32_t a = rank[*(const uint32_t *)x], c = rank[*(const uint32_t *)y];
-    return (a > c) - (a < c);
-}
-
-void *pmp_bpe_hot_seed_build(const pmp_bpe *b)
+void *pmp_bpe_hot_seed_build(const pmp_bpe *b, const uint32_t *order, size_t n)
 {
     hot_entry *seed = pmp_xcalloc(HOT_ENTRIES, sizeof *seed);
-    uint32_t *ids = pmp_xmalloc(((size_t)b->n_ids + 1) * sizeof *ids);
-    size_t n = 0;
-    for (uint32_t id = 0; id < b->n_ids; id++)
-        if (b->tok_type[id] == TOK_ORDINARY && b->tok_rank[id] != BPE_NO_RANK &&
-            b->tok_len[id] >= 2 && b->tok_len[id] <= 8)
-            ids[n++] = id;
-    qsort_r(ids, n, sizeof *ids, cmp_by_rank, b->tok_rank);
     for (size_t i = 0; i < n; i++) {
-        uint32_t id = ids[i], len = b->tok_len[id];
+        uint32_t id = order[i], len = b->tok_len[id];
+        if (len > 8) continue;
         uint64_t head = load_head((const unsigned char *)b->pool.data + b->tok_off[id], len);
         hot_entry *e = &seed[hot_index(head)];
         if (e->id_len) continue;
         *e = (hot_entry){head, id | HOT_TOKEN | len << 24, b->tok_rank[id]};
     }
-    free(ids);
     return seed;
 }
 

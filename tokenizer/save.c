@@ -14,13 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int cmp_rank(const void *a, const void *b, void *ctx)
-{
-    const uint32_t *rank = ctx;
-    uint32_t x = rank[*(const uint32_t *)a], y = rank[*(const uint32_t *)b];
-    return (x > y) - (x < y);
-}
-
 /* A token's bytes as Hugging Face spells them. GPT-2's byte alphabet has no NUL and
  * tokens are never empty, so the spelling is a C string (and can be a key). */
 static void spell(pmp_buf *sp, const char *bytes, size_t len)
@@ -182,14 +175,10 @@ static int write_json(const pmp_bpe *b, const pmp_bpe_json_extra *x, pmp_buf *ou
     pmp_jobj_break(&j);
     pmp_jobj_array_lines(&j, "merges");
     /* Multi-byte ranked tokens in rank order. */
-    uint32_t *order = pmp_xmalloc(((size_t)b->n_ids + 1) * sizeof *order);
-    size_t n = 0, maxlen = 1;
-    for (uint32_t id = 0; id < b->n_ids; id++)
-        if (b->tok_type[id] == TOK_ORDINARY && b->tok_rank[id] != BPE_NO_RANK && b->tok_len[id] > 1) {
-            order[n++] = id;
-            if (b->tok_len[id] > maxlen) maxlen = b->tok_len[id];
-        }
-    qsort_r(order, n, sizeof *order, cmp_rank, b->tok_rank);
+    size_t n, maxlen = 1;
+    uint32_t *order = pmp_bpe_rank_order(b, &n);
+    for (size_t k = 0; k < n; k++)
+        if (b->tok_len[order[k]] > maxlen) maxlen = b->tok_len[order[k]];
     pmp_bpe_scratch *s = pmp_bpe_scratch_new(b);
     uint32_t *bounds = pmp_xmalloc((maxlen + 1) * sizeof *bounds);
     int rc = 0;

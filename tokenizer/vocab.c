@@ -182,11 +182,23 @@ static int cmp_rank(const void *a, const void *b, void *ctx)
     return (x > y) - (x < y);
 }
 
+uint32_t *pmp_bpe_rank_order(const pmp_bpe *b, size_t *n)
+{
+    uint32_t *order = pmp_xmalloc(((size_t)b->n_ids + 1) * sizeof *order);
+    size_t k = 0;
+    for (uint32_t id = 0; id < b->n_ids; id++)
+        if (b->tok_type[id] == TOK_ORDINARY && b->tok_rank[id] != BPE_NO_RANK && b->tok_len[id] > 1)
+            order[k++] = id;
+    qsort_r(order, k, sizeof *order, cmp_rank, b->tok_rank);
+    *n = k;
+    return order;
+}
+
 /* The identity hashes a canonical form, so the same tokenizer gets the same
  * identity whichever file kind it came from: the pattern, then every id with
  * its type and bytes, then the ids of multi-byte ranked tokens in rank order
  * (the merge order). The ranks' absolute values do not enter, only their order. */
-static void compute_identity(pmp_bpe *b)
+static void compute_identity(pmp_bpe *b, const uint32_t *order, size_t n_order)
 {
     XXH3_state_t *st = XXH3_createState();
     XXH3_128bits_reset(st);
@@ -197,23 +209,16 @@ static void compute_identity(pmp_bpe *b)
     XXH3_128bits_update(st, b->pattern, w[0]);
     w[0] = b->n_ids;
     XXH3_128bits_update(st, w, 4);
-    uint32_t *order = pmp_xmalloc((size_t)b->n_ids * sizeof *order + 1);
-    size_t n_order = 0;
     for (uint32_t id = 0; id < b->n_ids; id++) {
         w[0] = id;
         w[1] = b->tok_type[id];
         w[2] = b->tok_len[id];
         XXH3_128bits_update(st, w, 12);
         XXH3_128bits_update(st, b->pool.data + b->tok_off[id], b->tok_len[id]);
-        if (b->tok_type[id] == TOK_ORDINARY && b->tok_rank[id] != BPE_NO_RANK &&
-            b->tok_len[id] > 1)
-            order[n_order++] = id;
     }
-    qsort_r(order, n_order, sizeof *order, cmp_rank, b->tok_rank);
     XXH3_128bits_update(st, order, n_order * sizeof *order);
     XXH128_hash_t h = XXH3_128bits_digest(st);
     XXH3_freeState(st);
-    free(order);
     snprintf(b->identity, sizeof b->identity, "bpe1:%016llx%016llx",
              (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
@@ -303,8 +308,11 @@ int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const
     b->short_filter = build_filter(b, 2, 8, 4, &b->filter_mask);
     b->long_filter = build_filter(b, 9, UINT16_MAX, 8, &b->long_filter_mask);
     build_short_table(b);
-    b->hot_seed = pmp_bpe_hot_seed_build(b);
-    compute_identity(b);
+    size_t n_order;
+    uint32_t *order = pmp_bpe_rank_order(b, &n_order);
+    b->hot_seed = pmp_bpe_hot_seed_build(b, order, n_order);
+    compute_identity(b, order, n_order);
+    free(order);
     return 0;
 }
 
