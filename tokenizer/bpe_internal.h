@@ -74,6 +74,14 @@ struct pmp_bpe {
      * encoding time. */
     bpe_short *short_tab;
     uint32_t short_mask;       /* entries - 1 */
+    /* The ranked tokens longer than 8 bytes again, in their own table of `slots`'
+     * layout at most two thirds full (built by pmp_bpe_finish): 1/1/4 MiB for
+     * r50k/cl100k/o200k against 4/8/16 MiB for the whole of `slots`, where a random
+     * read cost about 150 ns on the machine of docs/tokenizer.md. The encoder reads it
+     * for every piece of 9 or more bytes (most of them whole tokens) and for the
+     * merge loop's long candidates. */
+    bpe_slot *long_tab;
+    uint32_t long_mask;        /* entries - 1 */
     /* What a new scratch's hot table starts as (encode.c: pmp_bpe_hot_seed_build). */
     void *hot_seed;
 
@@ -167,19 +175,36 @@ static inline int tail_equal(const char *pool, const struct bpe_slot *s, const u
     return len <= 16 || memcmp(pool + s->off + 8, p + 8, len - 16) == 0;
 }
 
+/* The slot of p[0..len) in a table of slots (mask: entries - 1; head: load_head, h:
+ * hash_key), or NULL: `slots` and the long-token table share the layout and the probe. */
+static inline const bpe_slot *slot_probe(const bpe_slot *tab, uint32_t mask, const char *pool,
+                                         const unsigned char *p, size_t len, uint64_t head,
+                                         uint64_t h)
+{
+    uint16_t tag = (uint16_t)(h >> 48);
+    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+        const bpe_slot *s = &tab[i];
+        if (!s->len) return NULL;
+        if (s->tag == tag && s->len == len && s->head == head &&
+            (len <= 8 || tail_equal(pool, s, p, len)))
+            return s;
+    }
+}
+
 /* Lookup with the hash already computed (bpe_key), so that callers can
  * prefetch the slot first. */
 static inline const bpe_slot *bpe_find_h(const pmp_bpe *b, const unsigned char *p, size_t len,
                                          uint64_t head, uint64_t h)
 {
-    uint16_t tag = (uint16_t)(h >> 48);
-    for (uint32_t i = (uint32_t)h & b->slot_mask;; i = (i + 1) & b->slot_mask) {
-        const bpe_slot *s = &b->slots[i];
-        if (!s->len) return NULL;
-        if (s->tag == tag && s->len == len && s->head == head &&
-            (len <= 8 || tail_equal(b->pool.data, s, p, len)))
-            return s;
-    }
+    return slot_probe(b->slots, b->slot_mask, b->pool.data, p, len, head, h);
+}
+
+/* The long-token table's slot of the ranked token p[0..len) (9 <= len <= UINT16_MAX;
+ * head: load_head, h: hash_key), or NULL if it is no ranked token. */
+static inline const bpe_slot *bpe_long_find(const pmp_bpe *b, const unsigned char *p, size_t len,
+                                            uint64_t head, uint64_t h)
+{
+    return slot_probe(b->long_tab, b->long_mask, b->pool.data, p, len, head, h);
 }
 
 static inline const bpe_slot *bpe_find(const pmp_bpe *b, const void *bytes, size_t len)

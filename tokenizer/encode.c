@@ -6,10 +6,12 @@
  * differ from merging); otherwise the piece cache of the scratch may hold its ids
  * from an earlier occurrence; otherwise adjacent parts are merged, always the pair
  * whose concatenation has the lowest rank, leftmost first, and the result goes
- * into the cache. Short pieces use tiktoken's quadratic scan (fastest for the
- * usual few bytes); pieces longer than LONG_PIECE use a heap over a linked list,
- * O(n log n), so a 100 MB run of letters does not take hours. Both give the same
- * result: the same pair is chosen at every step. */
+ * into the cache. Pieces of up to SMALL_PIECE bytes (nearly all) are merged with
+ * their parts as the bits of one word and their ranks scanned eight at a time
+ * (merge_small); longer ones up to LONG_PIECE by tiktoken's quadratic scan
+ * (merge_short); longer still by a heap over a linked list, O(n log n), so a 100 MB
+ * run of letters does not take hours. All give the same result: the same pair is
+ * chosen at every step. */
 #include "bpe_internal.h"
 
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <immintrin.h>
 #endif
 
+#define SMALL_PIECE 63   /* merge_small: a bit per byte and one for the end in a word */
 #define LONG_PIECE 256
 
 typedef struct heap_ent {
@@ -49,7 +52,7 @@ typedef struct cache_slot {
     uint16_t n;
 } cache_slot;
 
-/* The hot table: byte strings of 2..8 bytes with their rank and id, or the
+/* The hot table: byte strings of 1..8 bytes with their rank and id, or the
  * fact that they are no token, direct-mapped by the string's first 8 bytes and
  * overwritten on a miss. Whole pieces and the merge loop's candidate pairs both
  * look here first. 16,384 entries of 16 bytes (256 KiB) stay in a core's L2
@@ -105,7 +108,12 @@ static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsi
         return e->id_len & HOT_TOKEN ? e->rank : BPE_NO_RANK;
     }
     uint64_t h = hash_key(p, len, head);
-    const bpe_short *sh = bpe_short_maybe(b, h) ? bpe_short_find(b, len, head, h) : NULL;
+    /* the filter's no is as quick as a hit here: such a string takes no entry from a token */
+    if (!bpe_short_maybe(b, h)) {
+        *id = 0;
+        return BPE_NO_RANK;
+    }
+    const bpe_short *sh = bpe_short_find(b, len, head, h);
     e->head = head;
     if (sh) {
         *id = sh->id_len & HOT_ID_MASK;
@@ -130,6 +138,13 @@ static inline void hot_put_pair(pmp_bpe_scratch *s, size_t len, uint64_t head, u
     e->rank = b;
 }
 
+/* Puts single byte c (id) in the hot table. */
+static inline void hot_put_byte(pmp_bpe_scratch *s, unsigned c, uint32_t id)
+{
+    if (id > HOT_ID_MASK) return;   /* a byte without a token: the slow path reports it */
+    s->hot[hot_index(c)] = (hot_entry){c, id | HOT_TOKEN | 1u << 24, 0};
+}
+
 static inline void hot_alloc(const pmp_bpe *b, pmp_bpe_scratch *s)
 {
     if (s->hot) return;
@@ -146,6 +161,14 @@ static inline void hot_alloc(const pmp_bpe *b, pmp_bpe_scratch *s)
 void *pmp_bpe_hot_seed_build(const pmp_bpe *b, const uint32_t *order, size_t n)
 {
     hot_entry *seed = pmp_xcalloc(HOT_ENTRIES, sizeof *seed);
+    /* the single bytes first: a tenth of English pieces are one byte (punctuation,
+     * single spaces and newlines), and the block loop finds them here */
+    for (unsigned c = 0; c < 256; c++) {
+        uint32_t id = b->byte_id[c];
+        hot_entry *e = &seed[hot_index(c)];
+        if (id > HOT_ID_MASK || e->id_len) continue;
+        *e = (hot_entry){c, id | HOT_TOKEN | 1u << 24, 0};
+    }
     for (size_t i = 0; i < n; i++) {
         uint32_t id = order[i], len = b->tok_len[id];
         if (len > 8) continue;
@@ -195,25 +218,41 @@ static inline uint64_t load_short_within(const unsigned char *p, size_t len,
     return load_head_within(p, len, end);
 }
 
+/* Rank and id of the ranked token q[0..n) (n > 8; q: 8 bytes readable past q[n - 1]),
+ * BPE_NO_RANK if it is none. Out of line: the merge loop's long candidates are few,
+ * and the hash of a long string is much code. */
+static __attribute__((noinline)) uint32_t long_rank(const pmp_bpe *b, const unsigned char *q,
+                                                    uint32_t n, uint32_t *id)
+{
+    uint64_t head = load_short_within(q, 8, q + 8), h = hash_key(q, n, head);
+    const bpe_slot *sl = bpe_long_maybe(b, h) ? bpe_long_find(b, q, n, head, h) : NULL;
+    if (!sl) return BPE_NO_RANK;
+    *id = sl->id;
+    return sl->rank;
+}
+
+/* Rank and id of the candidate p[from..from+n) (n >= 3; p: 8 bytes readable past
+ * from), BPE_NO_RANK if it is no token below max_rank. */
+static inline uint32_t cand_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
+                                 uint32_t from, uint32_t n, uint32_t max_rank, uint32_t *id)
+{
+    const unsigned char *q = p + from;
+    uint32_t r = n <= 8 ? hot_rank(b, s, q, n, load_short_within(q, n, q + 8), id)
+                        : long_rank(b, q, n, id);
+    return r < max_rank ? r : BPE_NO_RANK;
+}
+
 /* Rank of p[from..to) (p: the padded copy, 8 bytes readable past any part), or
  * BPE_NO_RANK if none below max_rank. */
 static inline uint32_t pair_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
                                  uint32_t from, uint32_t to, uint32_t max_rank)
 {
-    size_t n = to - from;
+    uint32_t n = to - from, id;
     if (n == 2) {
         uint32_t r = b->pair_rank[p[from] << 8 | p[from + 1]];
         return r < max_rank ? r : BPE_NO_RANK;
     }
-    if (n <= 8) {
-        uint32_t id, r = hot_rank(b, s, p + from, n, load_short_within(p + from, n, p + from + 8), &id);
-        return r < max_rank ? r : BPE_NO_RANK;
-    }
-    uint64_t head = load_short_within(p + from, 8, p + from + 8), h = hash_key(p + from, n, head);
-    if (!bpe_long_maybe(b, h)) return BPE_NO_RANK;
-    const bpe_slot *sl = bpe_find_h(b, p + from, n, head, h);
-    if (!sl || sl->rank >= max_rank) return BPE_NO_RANK;
-    return sl->rank;
+    return cand_rank(b, s, p, from, n, max_rank, &id);
 }
 
 static void reserve_short(pmp_bpe_scratch *s, size_t n)
@@ -344,6 +383,115 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
     return m;
 }
 
+/* The index of the lowest of r[0..n) (n a multiple of 8, r 32-byte aligned, and
+ * r[n..16) BPE_NO_RANK when n < 16), the first on a tie. With AVX2 eight ranks a
+ * step: the merge loop's scan was a third of its instructions on pieces of 16 bytes
+ * or more. */
+static inline uint32_t min_rank_at(const uint32_t *r, uint32_t n)
+{
+#if defined(__AVX2__) && !defined(PMP_NO_SIMD)
+    __m256i m0 = _mm256_load_si256((const __m256i *)r),
+            m1 = _mm256_load_si256((const __m256i *)(r + 8));
+    if (n <= 16) {
+        /* most pieces: no loop (its trip count was a mispredicted branch a step) */
+        __m256i m = _mm256_min_epu32(m0, m1);
+        __m128i x = _mm_min_epu32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+        x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0x4E));
+        x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0xB1));
+        __m256i best = _mm256_broadcastd_epi32(x);
+        unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(m0, best))) |
+                        (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(m1, best))) << 8;
+        return (uint32_t)__builtin_ctz(mask);
+    }
+    __m256i m = _mm256_min_epu32(m0, m1);
+    for (uint32_t i = 16; i < n; i += 8) m = _mm256_min_epu32(m, _mm256_load_si256((const __m256i *)(r + i)));
+    __m128i x = _mm_min_epu32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+    x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0x4E));
+    x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0xB1));
+    __m256i best = _mm256_broadcastd_epi32(x);
+    for (uint32_t i = 0;; i += 8) {
+        __m256i eq = _mm256_cmpeq_epi32(_mm256_load_si256((const __m256i *)(r + i)), best);
+        unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(eq));
+        if (mask) return i + (uint32_t)__builtin_ctz(mask);
+    }
+#else
+    uint32_t best = r[0], bi = 0;
+    for (uint32_t i = 1; i < n; i++) {
+        int lt = r[i] < best;
+        best = lt ? r[i] : best;
+        bi = lt ? i : bi;
+    }
+    return bi;
+#endif
+}
+
+/* The first part start above i in alive (a bit per part start, and bit len set: i <
+ * len < 64), len if none. Two shifts: i + 1 may be 64. */
+static inline uint32_t next_start(uint64_t alive, uint32_t i)
+{
+    return (uint32_t)__builtin_ctzll(alive & (~0ULL << i << 1));
+}
+
+/* The merge loop for pieces of 2..SMALL_PIECE bytes, the same choices as
+ * merge_short (lowest rank, leftmost first) kept differently: a part is named by
+ * its start byte, the live starts are the bits of one word, and rank[i] is the rank
+ * of the part at i joined with the next (BPE_NO_RANK if none, or if i is no start).
+ * A join clears one bit and recomputes two ranks: nothing moves. The id of each
+ * joined string comes with its rank (cand[i]), so the parts' ids are known at the
+ * end without looking them up again; ids may be NULL. p: 8 bytes readable past
+ * p[len - 1]. Returns the number of parts; bounds gets their starts and len. */
+static size_t merge_small(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
+                          uint32_t len, uint32_t max_rank, uint32_t *bounds, uint32_t *ids)
+{
+    uint32_t rank[64] __attribute__((aligned(32))), cand[64], part[64];
+    /* every byte starts a part; bit len marks the end */
+    uint64_t alive = (2ULL << len) - 1;
+    /* the pairs' ranks, and no pair at len - 1 nor up to a multiple of 8: a loop of
+     * a whole number of 8s (p is readable 8 bytes past its end) */
+    uint32_t n8 = (len + 7) & ~7u;
+    for (uint32_t i = n8; i < 16; i++) rank[i] = BPE_NO_RANK;   /* min_rank_at reads 16 at least */
+    for (uint32_t i = 0; i < n8; i++) {
+        uint32_t pr = b->pair_rank[p[i] << 8 | p[i + 1]];
+        rank[i] = pr < max_rank && i + 1 < len ? pr : BPE_NO_RANK;
+    }
+    for (;;) {
+        uint32_t bi = min_rank_at(rank, n8);
+        if (rank[bi] == BPE_NO_RANK) break;
+        uint32_t j = next_start(alive, bi);   /* the part joined to bi's */
+        alive &= ~(1ULL << j);
+        rank[j] = BPE_NO_RANK;
+        uint32_t k = next_start(alive, bi);   /* the part after the new one */
+        /* the joined part's id came with its rank, but for a pair of bytes (the
+         * pair table has ranks only): looked up at the end */
+        part[bi] = k - bi == 2 ? BPE_NO_RANK : cand[bi];
+        if (k < len) {
+            uint32_t e = next_start(alive, k);
+            rank[bi] = cand_rank(b, s, p, bi, e - bi, max_rank, &cand[bi]);
+        } else {
+            rank[bi] = BPE_NO_RANK;
+        }
+        uint64_t below = alive & ((1ULL << bi) - 1);
+        if (below) {
+            uint32_t h = 63 - (uint32_t)__builtin_clzll(below);
+            rank[h] = cand_rank(b, s, p, h, k - h, max_rank, &cand[h]);
+        }
+    }
+    size_t m = 0;
+    for (uint64_t a = alive & ~(1ULL << len); a; a &= a - 1) {
+        uint32_t i = (uint32_t)__builtin_ctzll(a);
+        bounds[m] = i;
+        if (ids) {
+            uint32_t n = next_start(alive, i) - i;
+            if (n == 1) ids[m] = b->byte_id[p[i]];
+            else if (part[i] != BPE_NO_RANK) ids[m] = part[i];
+            else hot_rank(b, s, p + i, n, load_short_within(p + i, n, p + i + 8), &ids[m]);
+        }
+        m++;
+    }
+    bounds[m] = len;
+    return m;
+}
+
 size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
                        uint32_t max_rank, uint32_t *bounds)
 {
@@ -356,6 +504,7 @@ size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
     memcpy(s->pad, p, len);
     memset(s->pad + len, 0, 8);
     p = s->pad;
+    if (len <= SMALL_PIECE) return merge_small(b, s, p, (uint32_t)len, max_rank, bounds, NULL);
     if (len <= LONG_PIECE) {
         reserve_short(s, len + 1);
         return merge_short(b, s, p, len, max_rank, bounds);
@@ -415,10 +564,32 @@ static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p,
 /* Merges piece p (not one token) into out and keeps its ids in the piece cache
  * slot c (NULL: not cached). Out of line: encode_piece's quick answers stay cheap. */
 static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scratch *s,
-                                                 const unsigned char *p, size_t len, uint64_t h,
+                                                 const unsigned char *p, size_t len,
+                                                 const unsigned char *end, uint64_t h,
                                                  cache_slot *c, pmp_ids *out)
 {
     reserve_short(s, len + 1);
+    if (len <= SMALL_PIECE) {
+        hot_alloc(b, s);
+        const unsigned char *q = p;
+        if (end - p < (ptrdiff_t)len + 8) {
+            /* too near the text's end for 8-byte loads: a padded copy */
+            if (s->cap_pad < 256) {
+                free(s->pad);
+                s->cap_pad = 256;
+                s->pad = pmp_xmalloc(s->cap_pad);
+            }
+            memcpy(s->pad, p, len);
+            memset(s->pad + len, 0, 8);
+            q = s->pad;
+        }
+        uint32_t *ids = out->data + out->len;
+        size_t m = merge_small(b, s, q, (uint32_t)len, BPE_NO_RANK, s->bounds, ids);
+        out->len += m;
+        if (len <= 8 && m == 2) hot_put_pair(s, len, load_short_within(q, len, q + 8), ids[0], ids[1]);
+        if (c) cache_put(s, c, p, len, h, ids, m);
+        return;
+    }
     size_t m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
     const unsigned char *q = s->pad;   /* p's padded copy */
     uint32_t *ids = out->data + out->len;
@@ -426,7 +597,7 @@ static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scrat
         uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
         if (n == 1) ids[i] = b->byte_id[p[from]];
         else if (n <= 8) hot_rank(b, s, q + from, n, load_short_within(q + from, n, q + from + 8), &ids[i]);
-        else ids[i] = bpe_find(b, p + from, n)->id;
+        else long_rank(b, q + from, n, &ids[i]);
     }
     out->len += m;
     if (len <= 8 && m == 2) hot_put_pair(s, len, load_short_within(q, len, q + 8), ids[0], ids[1]);
@@ -437,7 +608,7 @@ static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scrat
  * vocabulary, the piece cache's ids, or a merge. head: load_head; h: hash_key. Room
  * for len ids: encode_block reserved a byte's worth for its pieces. */
 static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
-                         uint64_t head, uint64_t h, pmp_ids *out)
+                         const unsigned char *end, uint64_t head, uint64_t h, pmp_ids *out)
 {
     if (len <= 8) {
         uint32_t id;
@@ -449,7 +620,7 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         }
     } else {
         const bpe_slot *whole =
-            len <= UINT16_MAX && bpe_long_maybe(b, h) ? bpe_find_h(b, p, len, head, h) : NULL;
+            len <= UINT16_MAX && bpe_long_maybe(b, h) ? bpe_long_find(b, p, len, head, h) : NULL;
         if (whole) {
             out->data[out->len++] = whole->id;
             return;
@@ -472,7 +643,7 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
             return;
         }
     }
-    merge_into(b, s, p, len, h, c, out);
+    merge_into(b, s, p, len, end, h, c, out);
 }
 
 /* Runs the pattern over valid UTF-8 text. Text the pattern does not match
@@ -644,7 +815,7 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         hash[k] = h;
         if (s->cslots && len <= CACHE_MAX_PIECE)
             __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
-        if (bpe_long_maybe(b, h)) __builtin_prefetch(&b->slots[(uint32_t)h & b->slot_mask]);
+        if (bpe_long_maybe(b, h)) __builtin_prefetch(&b->long_tab[(uint32_t)h & b->long_mask]);
     }
     /* a piece has at most as many ids as bytes; 4 more for encode_piece's copies */
     if (out->cap - out->len < ends[n - 1] - from + 4) ids_reserve(out, ends[n - 1] - from + 4);
@@ -656,12 +827,10 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
         size_t len = ends[k] - st;
         const unsigned char *p = v + st;
         st = ends[k];
-        if (len == 1) {
-            *o++ = byte_id[p[0]];
-            continue;
-        }
         uint64_t head, h;
         if (len <= 8) {
+            /* single bytes too: the hot table is seeded with them, and a test of
+             * len == 1 here was the block loop's most mispredicted branch */
             head = load_short_within(p, len, end);
             const hot_entry *e = &hot[hot_index(head)];
             if (e->head == head) {
@@ -677,13 +846,19 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
                     continue;
                 }
             }
+            if (len == 1) {
+                /* a byte the hot table lost, or one without a token: put back */
+                *o++ = byte_id[p[0]];
+                hot_put_byte(s, p[0], byte_id[p[0]]);
+                continue;
+            }
             h = hash_key(p, len, head);
         } else {
             head = load_head(p, len);
             h = hash[k];
         }
         out->len = (size_t)(o - out->data);
-        encode_piece(b, s, p, len, head, h, out);
+        encode_piece(b, s, p, len, end, head, h, out);
         o = out->data + out->len;
     }
     out->len = (size_t)(o - out->data);

@@ -32,6 +32,7 @@ void pmp_bpe_free(pmp_bpe *b)
     free(b->short_filter);
     free(b->long_filter);
     free(b->short_tab);
+    free(b->long_tab);
     free(b->hot_seed);
     for (size_t i = 0; i < b->n_specials; i++) free(b->sp_text[i]);
     free(b->sp_text);
@@ -271,6 +272,22 @@ static void build_short_table(pmp_bpe *b)
     }
 }
 
+/* The long-token table (bpe_long_find): a power of two of `slots`-like entries, at
+ * least 1.5 per ranked token of more than 8 bytes. */
+static void build_long_table(pmp_bpe *b)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i <= b->slot_mask; i++)
+        if (b->slots[i].len > 8) n++;
+    size_t entries = 64;
+    while (entries * 2 < n * 3) entries *= 2;
+    free(b->long_tab);
+    b->long_tab = pmp_xcalloc_huge(entries * sizeof *b->long_tab);
+    b->long_mask = (uint32_t)(entries - 1);
+    for (uint32_t i = 0; i <= b->slot_mask; i++)
+        if (b->slots[i].len > 8) slot_insert(b->long_tab, b->long_mask, b->pool.data, b->slots[i]);
+}
+
 int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const char *where,
                pmp_err *err)
 {
@@ -308,6 +325,7 @@ int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const
     b->short_filter = build_filter(b, 2, 8, 4, &b->filter_mask);
     b->long_filter = build_filter(b, 9, UINT16_MAX, 8, &b->long_filter_mask);
     build_short_table(b);
+    build_long_table(b);
     size_t n_order;
     uint32_t *order = pmp_bpe_rank_order(b, &n_order);
     b->hot_seed = pmp_bpe_hot_seed_build(b, order, n_order);
