@@ -7,8 +7,8 @@
  * from an earlier occurrence; otherwise adjacent parts are merged, always the pair
  * whose concatenation has the lowest rank, leftmost first, and the result goes
  * into the cache. Pieces of up to SMALL_PIECE bytes (nearly all) are merged with
- * their parts as the bits of one word and their ranks scanned eight at a time
- * (merge_small); longer ones up to LONG_PIECE by tiktoken's quadratic scan
+ * their parts as the bits of one word and their ranks scanned sixteen at a time
+ * with AVX2 (merge_small); longer ones up to LONG_PIECE by tiktoken's quadratic scan
  * (merge_short); longer still by a heap over a linked list, O(n log n), so a 100 MB
  * run of letters does not take hours. All give the same result: the same pair is
  * chosen at every step. */
@@ -385,8 +385,8 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
 
 /* The index of the lowest of r[0..n) (n a multiple of 8, r 32-byte aligned, and
  * r[n..16) BPE_NO_RANK when n < 16), the first on a tie. With AVX2 eight ranks a
- * step: the merge loop's scan was a third of its instructions on pieces of 16 bytes
- * or more. */
+ * vector, and up to 16 without a loop (a scalar scan was a third of the merge loop's
+ * instructions on pieces of 16 bytes or more). */
 static inline uint32_t min_rank_at(const uint32_t *r, uint32_t n)
 {
 #if defined(__AVX2__) && !defined(PMP_NO_SIMD)
