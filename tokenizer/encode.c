@@ -138,11 +138,17 @@ static inline void hot_put_pair(pmp_bpe_scratch *s, size_t len, uint64_t head, u
     e->rank = b;
 }
 
+/* The hot-table entry of single byte c, a token with this id. */
+static inline hot_entry byte_entry(unsigned c, uint32_t id)
+{
+    return (hot_entry){c, id | HOT_TOKEN | 1u << 24, 0};
+}
+
 /* Puts single byte c (id) in the hot table. */
 static inline void hot_put_byte(pmp_bpe_scratch *s, unsigned c, uint32_t id)
 {
     if (id > HOT_ID_MASK) return;   /* a byte without a token: the slow path reports it */
-    s->hot[hot_index(c)] = (hot_entry){c, id | HOT_TOKEN | 1u << 24, 0};
+    s->hot[hot_index(c)] = byte_entry(c, id);
 }
 
 static inline void hot_alloc(const pmp_bpe *b, pmp_bpe_scratch *s)
@@ -167,7 +173,7 @@ void *pmp_bpe_hot_seed_build(const pmp_bpe *b, const uint32_t *order, size_t n)
         uint32_t id = b->byte_id[c];
         hot_entry *e = &seed[hot_index(c)];
         if (id > HOT_ID_MASK || e->id_len) continue;
-        *e = (hot_entry){c, id | HOT_TOKEN | 1u << 24, 0};
+        *e = byte_entry(c, id);
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t id = order[i], len = b->tok_len[id];
@@ -492,10 +498,10 @@ static size_t merge_small(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned c
     return m;
 }
 
-size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
-                       uint32_t max_rank, uint32_t *bounds)
+/* p[0..len) copied into the scratch's pad with 8 zero bytes after it, so that 8-byte
+ * loads anywhere in the piece stay inside the copy. */
+static const unsigned char *pad_copy(pmp_bpe_scratch *s, const unsigned char *p, size_t len)
 {
-    hot_alloc(b, s);
     if (len + 8 > s->cap_pad) {
         s->cap_pad = len + 8 > 256 ? len + 8 : 256;
         free(s->pad);
@@ -503,7 +509,14 @@ size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
     }
     memcpy(s->pad, p, len);
     memset(s->pad + len, 0, 8);
-    p = s->pad;
+    return s->pad;
+}
+
+size_t pmp_bpe_merge_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
+                       uint32_t max_rank, uint32_t *bounds)
+{
+    hot_alloc(b, s);
+    p = pad_copy(s, p, len);
     if (len <= SMALL_PIECE) return merge_small(b, s, p, (uint32_t)len, max_rank, bounds, NULL);
     if (len <= LONG_PIECE) {
         reserve_short(s, len + 1);
@@ -562,45 +575,32 @@ static void cache_put(pmp_bpe_scratch *s, cache_slot *c, const unsigned char *p,
 }
 
 /* Merges piece p (not one token) into out and keeps its ids in the piece cache
- * slot c (NULL: not cached). Out of line: encode_piece's quick answers stay cheap. */
+ * slot c (NULL: not cached); end: one past the text's last byte. The hot table exists
+ * (encode_ordinary made it). Out of line: encode_piece's quick answers stay cheap. */
 static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scratch *s,
                                                  const unsigned char *p, size_t len,
                                                  const unsigned char *end, uint64_t h,
                                                  cache_slot *c, pmp_ids *out)
 {
     reserve_short(s, len + 1);
-    if (len <= SMALL_PIECE) {
-        hot_alloc(b, s);
-        const unsigned char *q = p;
-        if (end - p < (ptrdiff_t)len + 8) {
-            /* too near the text's end for 8-byte loads: a padded copy */
-            if (s->cap_pad < 256) {
-                free(s->pad);
-                s->cap_pad = 256;
-                s->pad = pmp_xmalloc(s->cap_pad);
-            }
-            memcpy(s->pad, p, len);
-            memset(s->pad + len, 0, 8);
-            q = s->pad;
-        }
-        uint32_t *ids = out->data + out->len;
-        size_t m = merge_small(b, s, q, (uint32_t)len, BPE_NO_RANK, s->bounds, ids);
-        out->len += m;
-        if (len <= 8 && m == 2) hot_put_pair(s, len, load_short_within(q, len, q + 8), ids[0], ids[1]);
-        if (c) cache_put(s, c, p, len, h, ids, m);
-        return;
-    }
-    size_t m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
-    const unsigned char *q = s->pad;   /* p's padded copy */
     uint32_t *ids = out->data + out->len;
-    for (size_t i = 0; i < m; i++) {
-        uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
-        if (n == 1) ids[i] = b->byte_id[p[from]];
-        else if (n <= 8) hot_rank(b, s, q + from, n, load_short_within(q + from, n, q + from + 8), &ids[i]);
-        else long_rank(b, q + from, n, &ids[i]);
+    size_t m;
+    if (len <= SMALL_PIECE) {
+        /* in place, unless too near the text's end for 8-byte loads */
+        const unsigned char *q = end - p >= (ptrdiff_t)len + 8 ? p : pad_copy(s, p, len);
+        m = merge_small(b, s, q, (uint32_t)len, BPE_NO_RANK, s->bounds, ids);
+        if (len <= 8 && m == 2) hot_put_pair(s, len, load_short_within(q, len, q + 8), ids[0], ids[1]);
+    } else {
+        m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
+        const unsigned char *q = s->pad;   /* p's padded copy */
+        for (size_t i = 0; i < m; i++) {
+            uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
+            if (n == 1) ids[i] = b->byte_id[p[from]];
+            else if (n <= 8) hot_rank(b, s, q + from, n, load_short_within(q + from, n, q + from + 8), &ids[i]);
+            else long_rank(b, q + from, n, &ids[i]);
+        }
     }
     out->len += m;
-    if (len <= 8 && m == 2) hot_put_pair(s, len, load_short_within(q, len, q + 8), ids[0], ids[1]);
     if (c) cache_put(s, c, p, len, h, ids, m);
 }
 

@@ -249,6 +249,15 @@ static uint64_t *build_filter(const pmp_bpe *b, size_t minlen, size_t maxlen, si
     return f;
 }
 
+/* Entries for a lookup table of n tokens: a power of two, at least 1.5 per token (at
+ * most two thirds full, so that linear probes stay short), at least 64. */
+static size_t table_entries(size_t n)
+{
+    size_t entries = 64;
+    while (entries * 2 < n * 3) entries *= 2;
+    return entries;
+}
+
 /* The short-token table (bpe_short_find): a power of two of entries, at least
  * 1.5 per ranked token of 2..8 bytes. */
 static void build_short_table(pmp_bpe *b)
@@ -256,8 +265,7 @@ static void build_short_table(pmp_bpe *b)
     size_t n = 0;
     for (uint32_t i = 0; i <= b->slot_mask; i++)
         if (b->slots[i].len >= 2 && b->slots[i].len <= 8) n++;
-    size_t entries = 64;
-    while (entries * 2 < n * 3) entries *= 2;
+    size_t entries = table_entries(n);
     free(b->short_tab);
     b->short_tab = pmp_xcalloc_huge(entries * sizeof *b->short_tab);
     b->short_mask = (uint32_t)(entries - 1);
@@ -279,8 +287,7 @@ static void build_long_table(pmp_bpe *b)
     size_t n = 0;
     for (uint32_t i = 0; i <= b->slot_mask; i++)
         if (b->slots[i].len > 8) n++;
-    size_t entries = 64;
-    while (entries * 2 < n * 3) entries *= 2;
+    size_t entries = table_entries(n);
     free(b->long_tab);
     b->long_tab = pmp_xcalloc_huge(entries * sizeof *b->long_tab);
     b->long_mask = (uint32_t)(entries - 1);
