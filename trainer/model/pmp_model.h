@@ -415,13 +415,17 @@ int pmp_gpt2_export(const pmp_model *m, pmp_gpt2_layout layout, const char *path
  *    global batches and records the change (config.json rank_changes);
  *  - rank 0 alone writes config.json, args.json, log.jsonl, checkpoints and the
  *    summary; every rank reads the same checkpoint on resume;
- *  - an error on one rank aborts the job (MPI_Abort): no rank waits forever. */
+ *  - an error on one rank aborts the job (MPI_Abort): no rank waits forever; an error
+ *    every rank has learnt of (pmp_dist_any_failed) ends it by MPI_Finalize instead,
+ *    so that the failing rank's message is not lost in the abort. */
 void pmp_dist_init(int *argc, char ***argv);   /* once, from main */
 void pmp_dist_finalize(void);
 int pmp_dist_rank(void);
 int pmp_dist_size(void);
 /* Ends the whole job with this exit code when there are other ranks (from main,
- * on a rank that failed: the others would wait for it); with one rank it returns. */
+ * on a rank that failed: the others would wait for it); with one rank, or after
+ * pmp_dist_any_failed told every rank of the failure, it returns (the caller goes on
+ * to pmp_dist_finalize). */
 void pmp_dist_abort(int code);
 /* Ranks on this host (threads per rank default to cores / this). */
 int pmp_dist_local_size(void);
