@@ -16,7 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#if defined(__AVX2__) && !defined(PMP_NO_SIMD)
+#if (defined(__AVX2__) && !defined(PMP_NO_SIMD)) || defined(__BMI2__)
 #include <immintrin.h>
 #endif
 
@@ -210,18 +210,28 @@ void pmp_bpe_scratch_free(pmp_bpe_scratch *s)
     free(s);
 }
 
-/* load_head_within for 2 <= len <= 8: the mask without a test of len. */
+/* The zero-padded first len bytes of p (1 <= len <= 8; 8 bytes readable at p): one
+ * load and a mask (BMI2's bzhi where the build has it), no test of len. */
+static inline uint64_t load_short(const unsigned char *p, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, 8);
+#ifdef __BMI2__
+    return _bzhi_u64(w, (unsigned)(8 * len));
+#else
+    return w & (~0ULL >> (64 - 8 * len));
+#endif
+#else
+    return load_head(p, len);
+#endif
+}
+
+/* load_short where fewer than 8 bytes may be readable at p (end: one past the last). */
 static inline uint64_t load_short_within(const unsigned char *p, size_t len,
                                          const unsigned char *end)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        return w & (~0ULL >> (64 - 8 * len));
-    }
-#endif
-    return load_head_within(p, len, end);
+    return end - p >= 8 ? load_short(p, len) : load_head(p, len);
 }
 
 /* Rank and id of the ranked token q[0..n) (n > 8; q: 8 bytes readable past q[n - 1]),
@@ -230,7 +240,7 @@ static inline uint64_t load_short_within(const unsigned char *p, size_t len,
 static __attribute__((noinline)) uint32_t long_rank(const pmp_bpe *b, const unsigned char *q,
                                                     uint32_t n, uint32_t *id)
 {
-    uint64_t head = load_short_within(q, 8, q + 8), h = hash_key(q, n, head);
+    uint64_t head = load_short(q, 8), h = hash_key(q, n, head);
     const bpe_slot *sl = bpe_long_maybe(b, h) ? bpe_long_find(b, q, n, head, h) : NULL;
     if (!sl) return BPE_NO_RANK;
     *id = sl->id;
@@ -243,7 +253,7 @@ static inline uint32_t cand_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const uns
                                  uint32_t from, uint32_t n, uint32_t max_rank, uint32_t *id)
 {
     const unsigned char *q = p + from;
-    uint32_t r = n <= 8 ? hot_rank(b, s, q, n, load_short_within(q, n, q + 8), id)
+    uint32_t r = n <= 8 ? hot_rank(b, s, q, n, load_short(q, n), id)
                         : long_rank(b, q, n, id);
     return r < max_rank ? r : BPE_NO_RANK;
 }
@@ -389,28 +399,42 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
     return m;
 }
 
-/* The index of the lowest of r[0..n) (n a multiple of 8, r 32-byte aligned, and
- * r[n..16) BPE_NO_RANK when n < 16), the first on a tie. With AVX2 eight ranks a
- * vector, and up to 16 without a loop (a scalar scan was a third of the merge loop's
- * instructions on pieces of 16 bytes or more). */
+#if defined(__AVX2__) && !defined(PMP_NO_SIMD)
+#define MERGE_SIMD 1
+/* The lowest of the sixteen ranks in lo (places 0-7) and hi (8-15), and in *at its
+ * first place. */
+static inline uint32_t min_rank16(__m256i lo, __m256i hi, uint32_t *at)
+{
+    __m256i m = _mm256_min_epu32(lo, hi);
+    __m128i x = _mm_min_epu32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+    x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0x4E));
+    x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0xB1));
+    __m256i best = _mm256_broadcastd_epi32(x);
+    unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(lo, best))) |
+                    (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(hi, best))) << 8;
+    *at = (uint32_t)__builtin_ctz(mask);
+    return (uint32_t)_mm_cvtsi128_si32(x);
+}
+
+/* lo, hi (places 0-7, 8-15) with place i set to v. */
+static inline void set_rank16(__m256i *lo, __m256i *hi, uint32_t i, uint32_t v)
+{
+    const __m256i iota_lo = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                  iota_hi = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
+    __m256i at = _mm256_set1_epi32((int)i), val = _mm256_set1_epi32((int)v);
+    *lo = _mm256_blendv_epi8(*lo, val, _mm256_cmpeq_epi32(iota_lo, at));
+    *hi = _mm256_blendv_epi8(*hi, val, _mm256_cmpeq_epi32(iota_hi, at));
+}
+#endif
+
+/* The index of the lowest of r[0..n) (n a multiple of 8, r 32-byte aligned), the
+ * first on a tie; with AVX2 eight ranks a vector (a scalar scan was a third of the
+ * merge loop's instructions on pieces of 16 bytes or more). */
 static inline uint32_t min_rank_at(const uint32_t *r, uint32_t n)
 {
-#if defined(__AVX2__) && !defined(PMP_NO_SIMD)
-    __m256i m0 = _mm256_load_si256((const __m256i *)r),
-            m1 = _mm256_load_si256((const __m256i *)(r + 8));
-    if (n <= 16) {
-        /* most pieces: no loop (its trip count was a mispredicted branch a step) */
-        __m256i m = _mm256_min_epu32(m0, m1);
-        __m128i x = _mm_min_epu32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
-        x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0x4E));
-        x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0xB1));
-        __m256i best = _mm256_broadcastd_epi32(x);
-        unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(m0, best))) |
-                        (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(m1, best))) << 8;
-        return (uint32_t)__builtin_ctz(mask);
-    }
-    __m256i m = _mm256_min_epu32(m0, m1);
-    for (uint32_t i = 16; i < n; i += 8) m = _mm256_min_epu32(m, _mm256_load_si256((const __m256i *)(r + i)));
+#ifdef MERGE_SIMD
+    __m256i m = _mm256_load_si256((const __m256i *)r);
+    for (uint32_t i = 8; i < n; i += 8) m = _mm256_min_epu32(m, _mm256_load_si256((const __m256i *)(r + i)));
     __m128i x = _mm_min_epu32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
     x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0x4E));
     x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0xB1));
@@ -438,59 +462,94 @@ static inline uint32_t next_start(uint64_t alive, uint32_t i)
     return (uint32_t)__builtin_ctzll(alive & (~0ULL << i << 1));
 }
 
+/* merge_small's state: the live part starts as bits (bit len marks the end), and per
+ * start the id of the candidate that starts there (cand) and of the part (part). */
+typedef struct small_parts {
+    uint64_t alive;
+    uint32_t cand[64], part[64];
+} small_parts;
+
+/* Joins the part at bi with the next one (merge_small's step): clears the next one's
+ * start, which it returns, and gives the ranks that change: *rb of the joined part with
+ * the one after it, and, where a part comes before it (*h its start, else *h = 64),
+ * *rh of that part with the joined one (BPE_NO_RANK where no token). */
+static inline uint32_t join_parts(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
+                                  uint32_t len, uint32_t max_rank, small_parts *sp, uint32_t bi,
+                                  uint32_t *rb, uint32_t *h, uint32_t *rh)
+{
+    uint32_t j = next_start(sp->alive, bi);   /* the part joined to bi's */
+    sp->alive &= ~(1ULL << j);
+    uint32_t k = next_start(sp->alive, bi);   /* the part after the new one */
+    /* the joined part's id came with its rank, but for a pair of bytes (the pair
+     * table has ranks only): looked up at the end */
+    sp->part[bi] = k - bi == 2 ? BPE_NO_RANK : sp->cand[bi];
+    *rb = BPE_NO_RANK;
+    if (k < len) *rb = cand_rank(b, s, p, bi, next_start(sp->alive, k) - bi, max_rank, &sp->cand[bi]);
+    uint64_t below = sp->alive & ((1ULL << bi) - 1);
+    *h = 64;
+    if (below) {
+        *h = 63 - (uint32_t)__builtin_clzll(below);
+        *rh = cand_rank(b, s, p, *h, k - *h, max_rank, &sp->cand[*h]);
+    }
+    return j;
+}
+
 /* The merge loop for pieces of 2..SMALL_PIECE bytes, the same choices as
  * merge_short (lowest rank, leftmost first) kept differently: a part is named by
  * its start byte, the live starts are the bits of one word, and rank[i] is the rank
  * of the part at i joined with the next (BPE_NO_RANK if none, or if i is no start).
  * A join clears one bit and recomputes two ranks: nothing moves. The id of each
  * joined string comes with its rank (cand[i]), so the parts' ids are known at the
- * end without looking them up again; ids may be NULL. p: 8 bytes readable past
- * p[len - 1]. Returns the number of parts; bounds gets their starts and len. */
+ * end without looking them up again; ids may be NULL. Pieces of up to 16 bytes (most
+ * merges) keep their ranks in two AVX2 registers: a new rank stored to memory made
+ * the next minimum's vector load wait for it (the loop in registers was 8 % faster
+ * on merges alone). p: 8 bytes readable past p[len - 1]. Returns the number of parts;
+ * bounds gets their starts and len. */
 static size_t merge_small(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
                           uint32_t len, uint32_t max_rank, uint32_t *bounds, uint32_t *ids)
 {
-    uint32_t rank[64] __attribute__((aligned(32))), cand[64], part[64];
+    uint32_t rank[64] __attribute__((aligned(32)));
+    small_parts sp;
     /* every byte starts a part; bit len marks the end */
-    uint64_t alive = (2ULL << len) - 1;
+    sp.alive = (2ULL << len) - 1;
     /* the pairs' ranks, and no pair at len - 1 nor up to a multiple of 8: a loop of
      * a whole number of 8s (p is readable 8 bytes past its end) */
     uint32_t n8 = (len + 7) & ~7u;
-    for (uint32_t i = n8; i < 16; i++) rank[i] = BPE_NO_RANK;   /* min_rank_at reads 16 at least */
+    for (uint32_t i = n8; i < 16; i++) rank[i] = BPE_NO_RANK;   /* the registers take 16 */
     for (uint32_t i = 0; i < n8; i++) {
         uint32_t pr = b->pair_rank[p[i] << 8 | p[i + 1]];
         rank[i] = pr < max_rank && i + 1 < len ? pr : BPE_NO_RANK;
     }
-    for (;;) {
-        uint32_t bi = min_rank_at(rank, n8);
-        if (rank[bi] == BPE_NO_RANK) break;
-        uint32_t j = next_start(alive, bi);   /* the part joined to bi's */
-        alive &= ~(1ULL << j);
-        rank[j] = BPE_NO_RANK;
-        uint32_t k = next_start(alive, bi);   /* the part after the new one */
-        /* the joined part's id came with its rank, but for a pair of bytes (the
-         * pair table has ranks only): looked up at the end */
-        part[bi] = k - bi == 2 ? BPE_NO_RANK : cand[bi];
-        if (k < len) {
-            uint32_t e = next_start(alive, k);
-            rank[bi] = cand_rank(b, s, p, bi, e - bi, max_rank, &cand[bi]);
-        } else {
-            rank[bi] = BPE_NO_RANK;
+    uint32_t bi, rb, h, rh;
+#ifdef MERGE_SIMD
+    if (n8 <= 16) {
+        __m256i lo = _mm256_load_si256((const __m256i *)rank),
+                hi = _mm256_load_si256((const __m256i *)(rank + 8));
+        while (min_rank16(lo, hi, &bi) != BPE_NO_RANK) {
+            uint32_t j = join_parts(b, s, p, len, max_rank, &sp, bi, &rb, &h, &rh);
+            set_rank16(&lo, &hi, j, BPE_NO_RANK);
+            set_rank16(&lo, &hi, bi, rb);
+            if (h < 64) set_rank16(&lo, &hi, h, rh);
         }
-        uint64_t below = alive & ((1ULL << bi) - 1);
-        if (below) {
-            uint32_t h = 63 - (uint32_t)__builtin_clzll(below);
-            rank[h] = cand_rank(b, s, p, h, k - h, max_rank, &cand[h]);
+    } else
+#endif
+    {
+        while (rank[bi = min_rank_at(rank, n8)] != BPE_NO_RANK) {
+            uint32_t j = join_parts(b, s, p, len, max_rank, &sp, bi, &rb, &h, &rh);
+            rank[j] = BPE_NO_RANK;
+            rank[bi] = rb;
+            if (h < 64) rank[h] = rh;
         }
     }
     size_t m = 0;
-    for (uint64_t a = alive & ~(1ULL << len); a; a &= a - 1) {
+    for (uint64_t a = sp.alive & ~(1ULL << len); a; a &= a - 1) {
         uint32_t i = (uint32_t)__builtin_ctzll(a);
         bounds[m] = i;
         if (ids) {
-            uint32_t n = next_start(alive, i) - i;
+            uint32_t n = next_start(sp.alive, i) - i;
             if (n == 1) ids[m] = b->byte_id[p[i]];
-            else if (part[i] != BPE_NO_RANK) ids[m] = part[i];
-            else hot_rank(b, s, p + i, n, load_short_within(p + i, n, p + i + 8), &ids[m]);
+            else if (sp.part[i] != BPE_NO_RANK) ids[m] = sp.part[i];
+            else hot_rank(b, s, p + i, n, load_short(p + i, n), &ids[m]);
         }
         m++;
     }
@@ -589,14 +648,14 @@ static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scrat
         /* in place, unless too near the text's end for 8-byte loads */
         const unsigned char *q = end - p >= (ptrdiff_t)len + 8 ? p : pad_copy(s, p, len);
         m = merge_small(b, s, q, (uint32_t)len, BPE_NO_RANK, s->bounds, ids);
-        if (len <= 8 && m == 2) hot_put_pair(s, len, load_short_within(q, len, q + 8), ids[0], ids[1]);
+        if (len <= 8 && m == 2) hot_put_pair(s, len, load_short(q, len), ids[0], ids[1]);
     } else {
         m = pmp_bpe_merge_piece(b, s, p, len, BPE_NO_RANK, s->bounds);
         const unsigned char *q = s->pad;   /* p's padded copy */
         for (size_t i = 0; i < m; i++) {
             uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
             if (n == 1) ids[i] = b->byte_id[p[from]];
-            else if (n <= 8) hot_rank(b, s, q + from, n, load_short_within(q + from, n, q + from + 8), &ids[i]);
+            else if (n <= 8) hot_rank(b, s, q + from, n, load_short(q + from, n), &ids[i]);
             else long_rank(b, q + from, n, &ids[i]);
         }
     }
@@ -795,6 +854,58 @@ static inline uint64_t long_pieces(size_t from, const size_t *ends, size_t n)
     return longs;
 }
 
+/* encode_block's loop over pieces k0..k1 (the first starting at v + st), which
+ * start 8 or more bytes before the text's end unless near_end. */
+static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pmp_bpe_scratch *s,
+                                                            const unsigned char *v, size_t st,
+                                                            const size_t *ends, size_t k0,
+                                                            size_t k1, const unsigned char *end,
+                                                            pmp_ids *out, int near_end)
+{
+    const hot_entry *hot = s->hot;
+    const uint32_t *byte_id = b->byte_id;
+    uint32_t *o = out->data + out->len;
+    for (size_t k = k0; k < k1; k++) {
+        size_t len = ends[k] - st;
+        const unsigned char *p = v + st;
+        st = ends[k];
+        uint64_t head, h;
+        if (len <= 8) {
+            /* single bytes too: the hot table is seeded with them, and a test of
+             * len == 1 here was the block loop's most mispredicted branch */
+            head = near_end ? load_short_within(p, len, end) : load_short(p, len);
+            const hot_entry *e = &hot[hot_index(head)];
+            if (e->head == head) {
+                uint32_t tag = e->id_len >> 24;
+                if (tag == (HOT_TOKEN >> 24 | len)) {
+                    *o++ = e->id_len & HOT_ID_MASK;
+                    continue;
+                }
+                if (tag == (HOT_PAIR >> 24 | len)) {
+                    o[0] = e->id_len & HOT_ID_MASK;
+                    o[1] = e->rank;
+                    o += 2;
+                    continue;
+                }
+            }
+            if (len == 1) {
+                /* a byte the hot table lost, or one without a token: put back */
+                *o++ = byte_id[p[0]];
+                hot_put_byte(s, p[0], byte_id[p[0]]);
+                continue;
+            }
+            h = hash_key(p, len, head);
+        } else {
+            head = load_head(p, len);
+            h = s->hash[k];
+        }
+        out->len = (size_t)(o - out->data);
+        encode_piece(b, s, p, len, end, head, h, out);
+        o = out->data + out->len;
+    }
+    out->len = (size_t)(o - out->data);
+}
+
 /* Encodes the pieces v[from..ends[0]), v[ends[0]..ends[1]), ... (0 < n <= BLOCK);
  * end: one past the text's last byte (8-byte loads stay before it). Pieces of one
  * byte and pieces of up to 8 bytes that the hot table knows as one token (most of
@@ -819,49 +930,12 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
     }
     /* a piece has at most as many ids as bytes; 4 more for encode_piece's copies */
     if (out->cap - out->len < ends[n - 1] - from + 4) ids_reserve(out, ends[n - 1] - from + 4);
-    const hot_entry *hot = s->hot;
-    const uint32_t *byte_id = b->byte_id;
-    uint32_t *o = out->data + out->len;
-    size_t st = from;
-    for (size_t k = 0; k < n; k++) {
-        size_t len = ends[k] - st;
-        const unsigned char *p = v + st;
-        st = ends[k];
-        uint64_t head, h;
-        if (len <= 8) {
-            /* single bytes too: the hot table is seeded with them, and a test of
-             * len == 1 here was the block loop's most mispredicted branch */
-            head = load_short_within(p, len, end);
-            const hot_entry *e = &hot[hot_index(head)];
-            if (e->head == head) {
-                uint32_t tag = e->id_len >> 24;
-                if (tag == (HOT_TOKEN >> 24 | len)) {
-                    *o++ = e->id_len & HOT_ID_MASK;
-                    continue;
-                }
-                if (tag == (HOT_PAIR >> 24 | len)) {
-                    o[0] = e->id_len & HOT_ID_MASK;
-                    o[1] = e->rank;
-                    o += 2;
-                    continue;
-                }
-            }
-            if (len == 1) {
-                /* a byte the hot table lost, or one without a token: put back */
-                *o++ = byte_id[p[0]];
-                hot_put_byte(s, p[0], byte_id[p[0]]);
-                continue;
-            }
-            h = hash_key(p, len, head);
-        } else {
-            head = load_head(p, len);
-            h = hash[k];
-        }
-        out->len = (size_t)(o - out->data);
-        encode_piece(b, s, p, len, end, head, h, out);
-        o = out->data + out->len;
-    }
-    out->len = (size_t)(o - out->data);
+    /* the pieces that start 8 or more bytes before the text's end (all but the last
+     * few of a text) load their first 8 bytes without a test */
+    size_t far = n;
+    while (far > 0 && end - (v + (far > 1 ? ends[far - 2] : from)) < 8) far--;
+    block_ids(b, s, v, from, ends, 0, far, end, out, 0);
+    if (far < n) block_ids(b, s, v, far ? ends[far - 1] : from, ends, far, n, end, out, 1);
 }
 
 /* The pieces of a custom pattern (pmp_bpe_split's callback), gathered into blocks. */
@@ -899,17 +973,24 @@ static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
     hot_alloc(b, s);
     int rc = 0;
     if (b->pretok) {
-        /* The splitter's loop written out here: its blocks of ends go straight to
-         * encode_block. */
-        size_t off = 0, ends[BLOCK];
+        /* The splitter's loop written out here: its ends go straight to encode_block,
+         * BLOCK at a time. The splitter is asked for SPLIT_ENDS at once: it cuts 64
+         * bytes at a time, and where a call's last 64 bytes hold more starts than it
+         * has room for, the next call cuts them again (with BLOCK ends a call, one
+         * 64-byte cut in five was such a repeat). */
+        enum { SPLIT_ENDS = 4 * BLOCK };
+        size_t off = 0, ends[SPLIT_ENDS];
         while (off < len) {
             size_t ok = valid_prefix(t + off, len - off);
             const unsigned char *v = t + off;
             size_t pos = 0, from = 0;
             while (pos < ok) {
-                size_t n = pmp_bpe_pretok(b->pretok, v, ok, &pos, ends, BLOCK);
-                encode_block(b, s, v, from, ends, n, t + len, out);
-                from = ends[n - 1];
+                size_t n = pmp_bpe_pretok(b->pretok, v, ok, &pos, ends, SPLIT_ENDS);
+                for (size_t k = 0; k < n; k += BLOCK) {
+                    size_t nb = n - k < BLOCK ? n - k : BLOCK;
+                    encode_block(b, s, v, from, ends + k, nb, t + len, out);
+                    from = ends[k + nb - 1];
+                }
             }
             off += ok;
             if (off < len) {
