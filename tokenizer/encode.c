@@ -55,11 +55,13 @@ typedef struct cache_slot {
 /* The hot table: byte strings of 1..8 bytes with their rank and id, or the
  * fact that they are no token, direct-mapped by the string's first 8 bytes and
  * overwritten on a miss. Whole pieces and the merge loop's candidate pairs both
- * look here first. 16,384 entries of 16 bytes (256 KiB) stay in a core's L2
- * cache, where the vocabulary's table (4-16 MB) does not. One word holds the id
+ * look here first. 65,536 entries of 16 bytes (1 MiB, a core's L2 cache on the
+ * EPYC of docs/tokenizer.md) against 1-4 MiB for the short-token table: 3-4 % faster
+ * than 16,384 entries on the tuning text, for all three encodings (2^17 was no
+ * faster); more of the vocabulary is seeded, fewer tokens miss. One word holds the id
  * (below 2^24), the length and whether the string is a token, so that the block
  * loop's hit test is two compares. */
-#define HOT_BITS 14
+#define HOT_BITS 16
 #define HOT_ENTRIES (1u << HOT_BITS)
 #define HOT_ID_MASK 0x00FFFFFFu
 #define HOT_TOKEN (16u << 24)    /* with the length in bits 24-27 */
@@ -80,7 +82,8 @@ static inline uint32_t hot_index(uint64_t head)
 
 struct pmp_bpe_scratch {
     bpe_matcher m;
-    uint64_t hash[BLOCK];   /* encode_block: the hashes of its long pieces */
+    uint64_t hash[BLOCK];   /* encode_block: the hashes of its long pieces, */
+    uint64_t long_maybe;    /* and which of them the long-token filter lets through */
     hot_entry *hot;
     cache_slot *cslots;
     uint32_t *cpool;
@@ -663,7 +666,8 @@ static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scrat
     if (c) cache_put(s, c, p, len, h, ids, m);
 }
 
-/* A piece that is not one byte and not a hot-table token: a ranked token found in the
+/* A piece that is not one byte, not a hot-table token and not a token of more than 8
+ * bytes (the block loop looked those up): a token of up to 8 bytes found in the
  * vocabulary, the piece cache's ids, or a merge. head: load_head; h: hash_key. Room
  * for len ids: encode_block reserved a byte's worth for its pieces. */
 static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p, size_t len,
@@ -671,17 +675,12 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
 {
     if (len <= 8) {
         uint32_t id;
-        /* if it is no token, its piece-cache slot is read next: load it meanwhile */
-        if (s->cslots) __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
+        /* if the filter says it is no token, its piece-cache slot is read next: load
+         * it meanwhile (most pieces here are tokens, whose slot is never read) */
+        if (s->cslots && !bpe_short_maybe(b, h))
+            __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
         if (hot_rank(b, s, p, len, head, &id) != BPE_NO_RANK) {
             out->data[out->len++] = id;
-            return;
-        }
-    } else {
-        const bpe_slot *whole =
-            len <= UINT16_MAX && bpe_long_maybe(b, h) ? bpe_long_find(b, p, len, head, h) : NULL;
-        if (whole) {
-            out->data[out->len++] = whole->id;
             return;
         }
     }
@@ -898,6 +897,13 @@ static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pm
         } else {
             head = load_head(p, len);
             h = s->hash[k];
+            /* most long pieces are one token, whose slot encode_block prefetched */
+            const bpe_slot *whole =
+                s->long_maybe >> k & 1 ? bpe_long_find(b, p, len, head, h) : NULL;
+            if (whole) {
+                *o++ = whole->id;
+                continue;
+            }
         }
         out->len = (size_t)(o - out->data);
         encode_piece(b, s, p, len, end, head, h, out);
@@ -908,26 +914,31 @@ static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pm
 
 /* Encodes the pieces v[from..ends[0]), v[ends[0]..ends[1]), ... (0 < n <= BLOCK);
  * end: one past the text's last byte (8-byte loads stay before it). Pieces of one
- * byte and pieces of up to 8 bytes that the hot table knows as one token (most of
- * English) are written here; the others go to encode_piece. Pieces longer than 8
- * bytes are hashed first, with the vocabulary and piece-cache slots they will read
- * prefetched, so that the cache misses of a block's long pieces overlap instead of
- * following each other. */
+ * byte, pieces of up to 8 bytes that the hot table knows as one token (most of
+ * English) and longer pieces that are one token are written here; the others go to
+ * encode_piece. Pieces longer than 8 bytes are hashed first, with the vocabulary or
+ * piece-cache slot they will read prefetched, so that the cache misses of a block's
+ * long pieces overlap instead of following each other. */
 static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *v,
                          size_t from, const size_t *ends, size_t n, const unsigned char *end,
                          pmp_ids *out)
 {
-    uint64_t *hash = s->hash;
+    uint64_t *hash = s->hash, maybe = 0;
     uint64_t longs = long_pieces(from, ends, n);
     for (uint64_t m = longs; m; m &= m - 1) {
         size_t k = (size_t)__builtin_ctzll(m), st = k ? ends[k - 1] : from, len = ends[k] - st;
         const unsigned char *p = v + st;
         uint64_t h = len <= UINT16_MAX ? hash_key(p, len, load_head(p, len)) : 0;
         hash[k] = h;
-        if (s->cslots && len <= CACHE_MAX_PIECE)
+        /* most long pieces are one token: their piece-cache slot is never read */
+        if (len <= UINT16_MAX && bpe_long_maybe(b, h)) {
+            __builtin_prefetch(&b->long_tab[(uint32_t)h & b->long_mask]);
+            maybe |= 1ULL << k;
+        } else if (s->cslots && len <= CACHE_MAX_PIECE) {
             __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
-        if (bpe_long_maybe(b, h)) __builtin_prefetch(&b->long_tab[(uint32_t)h & b->long_mask]);
+        }
     }
+    s->long_maybe = maybe;
     /* a piece has at most as many ids as bytes; 4 more for encode_piece's copies */
     if (out->cap - out->len < ends[n - 1] - from + 4) ids_reserve(out, ends[n - 1] - from + 4);
     /* the pieces that start 8 or more bytes before the text's end (all but the last
