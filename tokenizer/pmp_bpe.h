@@ -9,7 +9,7 @@
  * Threads: a pmp_bpe is read-only after loading, so any number of threads may
  * encode and decode with it at once, provided each thread passes its OWN
  * pmp_bpe_scratch (the PCRE2 match data, merge buffers, and the piece caches,
- * about 3.25 MiB once used: keep a scratch for many texts rather than one per
+ * about 4 MiB once used: keep a scratch for many texts rather than one per
  * text). A scratch is never shared between threads at the same time. Typical OpenMP use:
  *
  *   #pragma omp parallel
