@@ -55,8 +55,8 @@ typedef struct cache_slot {
 /* The hot table: byte strings of 1..8 bytes with their rank and id, or the
  * fact that they are no token, direct-mapped by the string's first 8 bytes and
  * overwritten on a miss. Whole pieces and the merge loop's candidate pairs both
- * look here first. 65,536 entries of 16 bytes (1 MiB, a core's L2 cache on the
- * EPYC of docs/tokenizer.md) against 1-4 MiB for the short-token table: 3-4 % faster
+ * look here first. 65,536 entries of 16 bytes (1 MiB, the L2 cache of a Zen 4 or 5
+ * core) against 1-4 MiB for the short-token table: 3-4 % faster
  * than 16,384 entries on the tuning text, for all three encodings (2^17 was no
  * faster); more of the vocabulary is seeded, fewer tokens miss. One word holds the id
  * (below 2^24), the length and whether the string is a token, so that the block
@@ -505,9 +505,9 @@ static inline uint32_t join_parts(const pmp_bpe *b, pmp_bpe_scratch *s, const un
  * joined string comes with its rank (cand[i]), so the parts' ids are known at the
  * end without looking them up again; ids may be NULL. Pieces of up to 16 bytes (most
  * merges) keep their ranks in two AVX2 registers: a new rank stored to memory made
- * the next minimum's vector load wait for it (the loop in registers was 8 % faster
- * on merges alone). p: 8 bytes readable past p[len - 1]. Returns the number of parts;
- * bounds gets their starts and len. */
+ * the next minimum's vector load wait for it (merges alone about 9 % faster).
+ * p: 8 bytes readable past p[len - 1]. Returns the number of parts; bounds gets
+ * their starts and len. */
 static size_t merge_small(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
                           uint32_t len, uint32_t max_rank, uint32_t *bounds, uint32_t *ids)
 {
@@ -994,8 +994,8 @@ static int encode_ordinary(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned 
         /* The splitter's loop written out here: its ends go straight to encode_block,
          * BLOCK at a time. The splitter is asked for SPLIT_ENDS at once: it cuts 64
          * bytes at a time, and where a call's last 64 bytes hold more starts than it
-         * has room for, the next call cuts them again (with BLOCK ends a call, one
-         * 64-byte cut in five was such a repeat). */
+         * has room for, the next call cuts them again (with BLOCK ends a call, which
+         * spans five or six cuts, one of them was such a repeat). */
         enum { SPLIT_ENDS = 4 * BLOCK };
         size_t off = 0, ends[SPLIT_ENDS];
         while (off < len) {
