@@ -50,6 +50,7 @@ struct pmp_bpe {
     uint32_t n_ordinary;
     uint32_t byte_id[256];     /* id of each single byte; UINT32_MAX if missing */
     uint32_t *pair_rank;       /* [65536]: rank of the token of bytes (a, b) at a << 8 | b */
+    int ranks_below_2_24;      /* every rank fits in 24 bits (the merge loop's packed keys) */
 
     bpe_slot *slots;
     uint32_t slot_mask, n_slots_used;

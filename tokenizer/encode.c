@@ -404,18 +404,31 @@ static size_t merge_long(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
 
 #if defined(__AVX2__) && !defined(PMP_NO_SIMD)
 #define MERGE_SIMD 1
-/* The lowest of the sixteen ranks in lo (places 0-7) and hi (8-15), and in *at its
- * first place. */
-static inline uint32_t min_rank16(__m256i lo, __m256i hi, uint32_t *at)
+/* Sixteen places' candidates as keys, rank << 8 | place (all ones for no rank), in two
+ * registers (places 0-7, 8-15): the lowest key is the lowest rank, leftmost on a tie,
+ * and holds its place, so the minimum needs no second search for where it is. Ranks
+ * must fit in 24 bits (ranks_below_2_24). */
+static inline uint32_t rank_key(uint32_t rank, uint32_t at)
+{
+    return rank == BPE_NO_RANK ? BPE_NO_RANK : rank << 8 | at;
+}
+
+/* The keys of ranks r[i..i+8). */
+static inline __m256i rank_keys8(const uint32_t *r, uint32_t i)
+{
+    __m256i v = _mm256_load_si256((const __m256i *)(r + i)),
+            at = _mm256_add_epi32(_mm256_set1_epi32((int)i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_or_si256(_mm256_or_si256(_mm256_slli_epi32(v, 8), at),
+                           _mm256_cmpeq_epi32(v, _mm256_set1_epi32(-1)));
+}
+
+/* The lowest of the sixteen keys. */
+static inline uint32_t min_key16(__m256i lo, __m256i hi)
 {
     __m256i m = _mm256_min_epu32(lo, hi);
     __m128i x = _mm_min_epu32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
     x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0x4E));
     x = _mm_min_epu32(x, _mm_shuffle_epi32(x, 0xB1));
-    __m256i best = _mm256_broadcastd_epi32(x);
-    unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(lo, best))) |
-                    (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(hi, best))) << 8;
-    *at = (uint32_t)__builtin_ctz(mask);
     return (uint32_t)_mm_cvtsi128_si32(x);
 }
 
@@ -525,7 +538,7 @@ static size_t merge_small(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned c
     }
     uint32_t bi, rb, h, rh;
 #ifdef MERGE_SIMD
-    if (n8 <= 16) {
+    if (n8 <= 16 && b->ranks_below_2_24) {
         /* The joins form a chain, each waiting for its lookups; most of the first
          * ones look up strings of 3 and 4 bytes, whose hot-table entries (1 MiB,
          * not all in L2) are fetched here at once instead (merges 10 % faster). */
@@ -533,13 +546,14 @@ static size_t merge_small(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned c
             __builtin_prefetch(&s->hot[hot_index(load_short(p + i, 3))]);
             if (i + 4 <= len) __builtin_prefetch(&s->hot[hot_index(load_short(p + i, 4))]);
         }
-        __m256i lo = _mm256_load_si256((const __m256i *)rank),
-                hi = _mm256_load_si256((const __m256i *)(rank + 8));
-        while (min_rank16(lo, hi, &bi) != BPE_NO_RANK) {
+        __m256i lo = rank_keys8(rank, 0), hi = rank_keys8(rank, 8);
+        uint32_t key;
+        while ((key = min_key16(lo, hi)) != BPE_NO_RANK) {
+            bi = key & 0xFF;
             uint32_t j = join_parts(b, s, p, len, max_rank, &sp, bi, &rb, &h, &rh);
             set_rank16(&lo, &hi, j, BPE_NO_RANK);
-            set_rank16(&lo, &hi, bi, rb);
-            if (h < 64) set_rank16(&lo, &hi, h, rh);
+            set_rank16(&lo, &hi, bi, rank_key(rb, bi));
+            if (h < 64) set_rank16(&lo, &hi, h, rank_key(rh, h));
         }
     } else
 #endif

@@ -327,6 +327,11 @@ int pmp_bpe_finish(pmp_bpe *b, const char *pattern_spec, const char *kind, const
         const bpe_slot *sl = bpe_find(b, two, 2);
         b->pair_rank[k] = sl ? sl->rank : BPE_NO_RANK;
     }
+    b->ranks_below_2_24 = 1;
+    for (uint32_t id = 0; id < b->n_ids; id++)
+        if (b->tok_type[id] == TOK_ORDINARY && b->tok_rank[id] != BPE_NO_RANK &&
+            b->tok_rank[id] >= (1u << 24))
+            b->ranks_below_2_24 = 0;
     free(b->short_filter);
     free(b->long_filter);
     b->short_filter = build_filter(b, 2, 8, 4, &b->filter_mask);
