@@ -731,24 +731,18 @@ static inline size_t pretok_blocks(int kind, const unsigned char *t, size_t len,
                 i = ends[n - 1];
                 break;
             }
-            size_t *e = ends + n, cnt = (size_t)__builtin_popcountll(st);
-            if (room >= 16) {
-                /* sixteen stores whatever the count (those past it are overwritten or
-                 * past n): a loop that ends after the count mispredicted its exit once
-                 * a block, and most blocks have fewer than 16 starts */
-                for (int q = 0; q < 16; q++) {
+            size_t *e = ends + n, cnt = (size_t)__builtin_popcountll(st), q = 0;
+            /* sixteen stores whatever the count where there is room (those past it are
+             * overwritten or past n): a loop that ends after the count mispredicted its
+             * exit once a block, and most blocks have fewer than 16 starts */
+            if (room >= 16)
+                for (; q < 16; q++) {
                     e[q] = base + (size_t)__builtin_ctzll(st | (1ULL << 63));
                     st &= st - 1;
                 }
-                for (size_t q = 16; st; q++) {
-                    e[q] = base + (size_t)__builtin_ctzll(st);
-                    st &= st - 1;
-                }
-            } else {
-                for (size_t q = 0; st; q++) {
-                    e[q] = base + (size_t)__builtin_ctzll(st);
-                    st &= st - 1;
-                }
+            for (; st; q++) {
+                e[q] = base + (size_t)__builtin_ctzll(st);
+                st &= st - 1;
             }
             n += cnt;
             i = ends[n - 1];
