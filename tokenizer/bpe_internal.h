@@ -132,24 +132,6 @@ static inline uint64_t load_head(const unsigned char *p, size_t len)
     return w;
 }
 
-/* load_head when at least 8 bytes are readable from p (end: one past the last
- * readable byte): one unaligned load and a mask instead of a variable-length
- * copy (whose partial stores stall the load that follows). */
-static inline uint64_t load_head_within(const unsigned char *p, size_t len,
-                                        const unsigned char *end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        return len >= 8 ? w : w & (~0ULL >> (64 - 8 * len));
-    }
-#else
-    (void)end;
-#endif
-    return load_head(p, len);
-}
-
 static inline uint64_t hash_key(const unsigned char *p, size_t len, uint64_t head)
 {
     if (len <= 8) {
