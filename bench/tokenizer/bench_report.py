@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Table of bench_encode.sh's results.jsonl: per corpus and encoding, each
 contender's MB/s per core (input bytes / CPU seconds of its process, best pass of
-every round, best over rounds) and wall MB/s, the ratio to pmp one thread, whether
+every round, best over rounds; each round's best beside it, since on a shared host
+they differ by more than most changes do) and wall MB/s, the ratio to pmp one thread, whether
 its ids equal pmp's (digest of all ids), and a native peer's no-op call share;
 then pre-tokenisation alone, the whole pmp-bpe encode command, and the long-input
 checks. Usage: bench_report.py results.jsonl"""
@@ -17,9 +18,10 @@ def best(group, field):
     return max(r[field] for r in group)
 
 
-print("encode, MB/s per core = input bytes / CPU s (best pass over all rounds); wall MB/s beside")
-print(f"{'corpus':6} {'enc':7} {'impl':14} {'thr':>3} {'MB/s/core':>10} {'wall MB/s':>10} "
-      f"{'x pmp-1':>8} {'tokens':>9} {'ids':>5} {'no-op share':>11} {'rounds':>6}")
+print("encode, MB/s per core = input bytes / CPU s (best pass over all rounds; each round's best "
+      "in round order beside it); wall MB/s beside")
+print(f"{'corpus':6} {'enc':7} {'impl':14} {'thr':>3} {'MB/s/core':>10} {'each round':>17} "
+      f"{'wall MB/s':>10} {'x pmp-1':>8} {'tokens':>9} {'ids':>5} {'no-op share':>11}")
 for corpus in dict.fromkeys(k[0] for k in keys):
     for enc in dict.fromkeys(k[1] for k in keys if k[0] == corpus):
         sel = [k for k in keys if k[0] == corpus and k[1] == enc]
@@ -36,8 +38,10 @@ for corpus in dict.fromkeys(k[0] for k in keys):
                 share = f"{min(r['noop_share'] for r in g) * 100:.1f}%"
             ratio = f"{ref / cpu:.1f}" if ref and k[2] != "pmp" else ""
             mark = "-" if same is None else "same" if same else "DIFF"
-            print(f"{corpus:6} {enc:7} {k[2]:14} {k[3]:>3} {cpu:>10.2f} {wall:>10.2f} {ratio:>8} "
-                  f"{g[0]['tokens']:>9} {mark:>5} {share:>11} {len(g):>6}")
+            rounds = "/".join(f"{r['cpu_mb_s']:.0f}" if r["cpu_mb_s"] >= 100 else
+                              f"{r['cpu_mb_s']:.1f}" for r in g)
+            print(f"{corpus:6} {enc:7} {k[2]:14} {k[3]:>3} {cpu:>10.2f} {rounds:>17} {wall:>10.2f} "
+                  f"{ratio:>8} {g[0]['tokens']:>9} {mark:>5} {share:>11}")
 print("x pmp-1: how many times pmp with one thread is faster per core than the peer")
 print("no-op share: CPU time of one native call on the empty string per text / the encode's CPU time")
 print("published (other machines, their corpora): toktok / gigatoken ~240-250 MB/s per core median,")
