@@ -17,8 +17,8 @@ typedef struct curve_sum {    /* one row of summary.csv */
     int target;               /* -1: every target pooled */
     int init;
     long size;
-    size_t targets, reps, seeds;
-    long pairs;               /* eval pairs per cell (0: margins missing) */
+    size_t targets, reps, seeds;   /* reps, seeds and pairs: per cell; in a pooled row */
+    long pairs;               /* the largest over its targets (pairs 0: margins missing) */
     double lw, lwv;
     pmp_contrast acc;
     int has_diff;
