@@ -2,10 +2,10 @@
 """Table of bench_encode.sh's results.jsonl: per corpus and encoding, each
 contender's MB/s per core (input bytes / CPU seconds of its process, best pass of
 every round, best over rounds; each round's best beside it, since on a shared host
-they differ by more than most changes do) and wall MB/s, the ratio to pmp one thread, whether
-its ids equal pmp's (digest of all ids), and a native peer's no-op call share;
-then pre-tokenisation alone, the whole pmp-bpe encode command, and the long-input
-checks. Usage: bench_report.py results.jsonl"""
+they differ by more than most changes do) and wall MB/s, the ratio to pmp one
+thread, whether its ids equal pmp's (digest of all ids), and a native peer's no-op
+call share; then pre-tokenisation alone, the whole pmp-bpe encode command, and the
+long-input checks. Usage: bench_report.py results.jsonl"""
 import json
 import sys
 
