@@ -82,8 +82,7 @@ static inline uint32_t hot_index(uint64_t head)
 
 struct pmp_bpe_scratch {
     bpe_matcher m;
-    uint64_t hash[BLOCK];   /* encode_block: the hashes of its long pieces, */
-    uint64_t long_maybe;    /* and which of them the long-token filter lets through */
+    uint64_t hash[BLOCK];   /* encode_block: the hashes of its long pieces */
     hot_entry *hot;
     cache_slot *cslots;
     uint32_t *cpool;
@@ -876,12 +875,14 @@ static inline uint64_t long_pieces(size_t from, const size_t *ends, size_t n)
 }
 
 /* encode_block's loop over pieces k0..k1 (the first starting at v + st), which
- * start 8 or more bytes before the text's end unless near_end. */
+ * start 8 or more bytes before the text's end unless near_end; long_maybe: bit k for
+ * a long piece the long-token filter lets through. */
 static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pmp_bpe_scratch *s,
                                                             const unsigned char *v, size_t st,
                                                             const size_t *ends, size_t k0,
                                                             size_t k1, const unsigned char *end,
-                                                            pmp_ids *out, int near_end)
+                                                            pmp_ids *out, uint64_t long_maybe,
+                                                            int near_end)
 {
     const hot_entry *hot = s->hot;
     const uint32_t *byte_id = b->byte_id;
@@ -921,7 +922,7 @@ static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pm
             h = s->hash[k];
             /* most long pieces are one token, whose slot encode_block prefetched */
             const bpe_slot *whole =
-                s->long_maybe >> k & 1 ? bpe_long_find(b, p, len, head, h) : NULL;
+                long_maybe >> k & 1 ? bpe_long_find(b, p, len, head, h) : NULL;
             if (whole) {
                 *o++ = whole->id;
                 continue;
@@ -960,15 +961,14 @@ static void encode_block(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
             __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
         }
     }
-    s->long_maybe = maybe;
     /* a piece has at most as many ids as bytes; 4 more for encode_piece's copies */
     if (out->cap - out->len < ends[n - 1] - from + 4) ids_reserve(out, ends[n - 1] - from + 4);
     /* the pieces that start 8 or more bytes before the text's end (all but the last
      * few of a text) load their first 8 bytes without a test */
     size_t far = n;
     while (far > 0 && end - (v + (far > 1 ? ends[far - 2] : from)) < 8) far--;
-    block_ids(b, s, v, from, ends, 0, far, end, out, 0);
-    if (far < n) block_ids(b, s, v, far ? ends[far - 1] : from, ends, far, n, end, out, 1);
+    block_ids(b, s, v, from, ends, 0, far, end, out, maybe, 0);
+    if (far < n) block_ids(b, s, v, far ? ends[far - 1] : from, ends, far, n, end, out, maybe, 1);
 }
 
 /* The pieces of a custom pattern (pmp_bpe_split's callback), gathered into blocks. */

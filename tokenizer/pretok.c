@@ -724,14 +724,14 @@ static inline size_t pretok_blocks(int kind, const unsigned char *t, size_t len,
         uint64_t st = block_starts(kind, b, avail, &h);
         size_t base = i;
         if (st) {
-            size_t room = max - n;
-            if ((size_t)__builtin_popcountll(st) > room) {
+            size_t room = max - n, cnt = (size_t)__builtin_popcountll(st);
+            if (cnt > room) {
                 /* the first room starts fill ends */
                 for (; n < max; st &= st - 1) ends[n++] = base + (size_t)__builtin_ctzll(st);
                 i = ends[n - 1];
                 break;
             }
-            size_t *e = ends + n, cnt = (size_t)__builtin_popcountll(st), q = 0;
+            size_t *e = ends + n, q = 0;
             /* sixteen stores whatever the count where there is room (those past it are
              * overwritten or past n): a loop that ends after the count mispredicted its
              * exit once a block, and most blocks have fewer than 16 starts */
