@@ -874,9 +874,46 @@ static inline uint64_t long_pieces(size_t from, const size_t *ends, size_t n)
     return longs;
 }
 
+/* The run of pieces from k (below k1, each starting 8 or more bytes before the text's
+ * end) that the hot table knows as one token, written to *o: nearly all of English.
+ * Its own loop with its own few variables, so that they stay in registers (inside
+ * block_ids' loop, which calls encode_piece, they were reloaded from the stack every
+ * piece). Returns the first piece it did not write (k1 if none); *st: its start. */
+static inline __attribute__((always_inline)) size_t hot_run(const hot_entry *hot,
+                                                            const unsigned char *v, size_t *st,
+                                                            const size_t *ends, size_t k,
+                                                            size_t k1, uint32_t **o)
+{
+    size_t pos = *st;
+    uint32_t *w = *o;
+    for (; k < k1; k++) {
+        size_t next = ends[k], len = next - pos;
+        if (len > 8) break;
+        uint64_t head = load_short(v + pos, len);
+        const hot_entry *e = &hot[hot_index(head)];
+        if (e->head != head) break;
+        uint32_t tag = e->id_len >> 24;
+        if (tag == (HOT_TOKEN >> 24 | len)) {
+            *w++ = e->id_len & HOT_ID_MASK;
+        } else if (tag == (HOT_PAIR >> 24 | len)) {
+            w[0] = e->id_len & HOT_ID_MASK;
+            w[1] = e->rank;
+            w += 2;
+        } else {
+            break;
+        }
+        pos = next;
+    }
+    *st = pos;
+    *o = w;
+    return k;
+}
+
 /* encode_block's loop over pieces k0..k1 (the first starting at v + st), which
  * start 8 or more bytes before the text's end unless near_end; long_maybe: bit k for
- * a long piece the long-token filter lets through. */
+ * a long piece the long-token filter lets through. Away from the end, hot_run writes
+ * the pieces the hot table knows and the loop body takes the one it stopped at; near
+ * the end (a few pieces a text) the body takes every piece. */
 static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pmp_bpe_scratch *s,
                                                             const unsigned char *v, size_t st,
                                                             const size_t *ends, size_t k0,
@@ -888,6 +925,10 @@ static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pm
     const uint32_t *byte_id = b->byte_id;
     uint32_t *o = out->data + out->len;
     for (size_t k = k0; k < k1; k++) {
+        if (!near_end) {
+            k = hot_run(hot, v, &st, ends, k, k1, &o);
+            if (k == k1) break;
+        }
         size_t len = ends[k] - st;
         const unsigned char *p = v + st;
         st = ends[k];
