@@ -99,17 +99,17 @@ struct pmp_bpe_scratch {
     size_t cap_long, cap_heap;
 };
 
-/* Rank of the string p[0..len) (2 <= len <= 8; head: load_head), BPE_NO_RANK if
- * it is no token; *id its id when ranked. */
+/* Rank of the string p[0..len) (2 <= len <= 8; head: load_head; h: its hash_key, or 0
+ * for not computed yet), BPE_NO_RANK if it is no token; *id its id when ranked. */
 static inline uint32_t hot_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned char *p,
-                                size_t len, uint64_t head, uint32_t *id)
+                                size_t len, uint64_t head, uint64_t h, uint32_t *id)
 {
     hot_entry *e = &s->hot[hot_index(head)];
     if (e->head == head && (e->id_len >> 24 & 15) == len) {
         *id = e->id_len & HOT_ID_MASK;
         return e->id_len & HOT_TOKEN ? e->rank : BPE_NO_RANK;
     }
-    uint64_t h = hash_key(p, len, head);
+    if (!h) h = hash_key(p, len, head);   /* a hash of 0 is only computed again */
     /* the filter's no is as quick as a hit here: such a string takes no entry from a token */
     if (!bpe_short_maybe(b, h)) {
         *id = 0;
@@ -255,7 +255,7 @@ static inline uint32_t cand_rank(const pmp_bpe *b, pmp_bpe_scratch *s, const uns
                                  uint32_t from, uint32_t n, uint32_t max_rank, uint32_t *id)
 {
     const unsigned char *q = p + from;
-    uint32_t r = n <= 8 ? hot_rank(b, s, q, n, load_short(q, n), id)
+    uint32_t r = n <= 8 ? hot_rank(b, s, q, n, load_short(q, n), 0, id)
                         : long_rank(b, q, n, id);
     return r < max_rank ? r : BPE_NO_RANK;
 }
@@ -573,7 +573,7 @@ static size_t merge_small(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned c
             uint32_t n = next_start(sp.alive, i) - i;
             if (n == 1) ids[m] = b->byte_id[p[i]];
             else if (sp.part[i] != BPE_NO_RANK) ids[m] = sp.part[i];
-            else hot_rank(b, s, p + i, n, load_short(p + i, n), &ids[m]);
+            else hot_rank(b, s, p + i, n, load_short(p + i, n), 0, &ids[m]);
         }
         m++;
     }
@@ -679,7 +679,7 @@ static __attribute__((noinline)) void merge_into(const pmp_bpe *b, pmp_bpe_scrat
         for (size_t i = 0; i < m; i++) {
             uint32_t from = s->bounds[i], n = s->bounds[i + 1] - from;
             if (n == 1) ids[i] = b->byte_id[p[from]];
-            else if (n <= 8) hot_rank(b, s, q + from, n, load_short(q + from, n), &ids[i]);
+            else if (n <= 8) hot_rank(b, s, q + from, n, load_short(q + from, n), 0, &ids[i]);
             else long_rank(b, q + from, n, &ids[i]);
         }
     }
@@ -700,7 +700,7 @@ static void encode_piece(const pmp_bpe *b, pmp_bpe_scratch *s, const unsigned ch
          * it meanwhile (most pieces here are tokens, whose slot is never read) */
         if (s->cslots && !bpe_short_maybe(b, h))
             __builtin_prefetch(&s->cslots[(uint32_t)(h >> 32) & (CACHE_SLOTS - 1)]);
-        if (hot_rank(b, s, p, len, head, &id) != BPE_NO_RANK) {
+        if (hot_rank(b, s, p, len, head, h, &id) != BPE_NO_RANK) {
             out->data[out->len++] = id;
             return;
         }
@@ -938,7 +938,8 @@ static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pm
              * len == 1 here was the block loop's most mispredicted branch */
             head = near_end ? load_short_within(p, len, end) : load_short(p, len);
             const hot_entry *e = &hot[hot_index(head)];
-            if (e->head == head) {
+            /* away from the end, hot_run has just found no answer here */
+            if (near_end && e->head == head) {
                 uint32_t tag = e->id_len >> 24;
                 if (tag == (HOT_TOKEN >> 24 | len)) {
                     *o++ = e->id_len & HOT_ID_MASK;
