@@ -874,22 +874,27 @@ static inline uint64_t long_pieces(size_t from, const size_t *ends, size_t n)
     return longs;
 }
 
-/* The run of pieces from k (below k1, each starting 8 or more bytes before the text's
- * end) that the hot table knows as one token, written to *o: nearly all of English.
- * Its own loop with its own few variables, so that they stay in registers (inside
- * block_ids' loop, which calls encode_piece, they were reloaded from the stack every
- * piece). Returns the first piece it did not write (k1 if none); *st: its start. */
+/* The run of pieces from k (below k1) whose ids the hot table holds (one token, or a
+ * piece of two), written to *o: nearly all of English. Its own loop with its own few
+ * variables, so that they stay in registers (inside block_ids' loop, which calls
+ * encode_piece, they were reloaded from the stack every piece). The pieces start 8 or
+ * more bytes before the text's end (end: one past its last byte) unless near_end.
+ * Returns the first piece it did not write (k1 if none); *st: its start. */
 static inline __attribute__((always_inline)) size_t hot_run(const hot_entry *hot,
                                                             const unsigned char *v, size_t *st,
                                                             const size_t *ends, size_t k,
-                                                            size_t k1, uint32_t **o)
+                                                            size_t k1, const unsigned char *end,
+                                                            int near_end, uint32_t **o)
 {
     size_t pos = *st;
     uint32_t *w = *o;
     for (; k < k1; k++) {
         size_t next = ends[k], len = next - pos;
         if (len > 8) break;
-        uint64_t head = load_short(v + pos, len);
+        /* single bytes too: the hot table is seeded with them, and a test of len == 1
+         * here was the block loop's most mispredicted branch */
+        const unsigned char *p = v + pos;
+        uint64_t head = near_end ? load_short_within(p, len, end) : load_short(p, len);
         const hot_entry *e = &hot[hot_index(head)];
         if (e->head != head) break;
         uint32_t tag = e->id_len >> 24;
@@ -911,9 +916,8 @@ static inline __attribute__((always_inline)) size_t hot_run(const hot_entry *hot
 
 /* encode_block's loop over pieces k0..k1 (the first starting at v + st), which
  * start 8 or more bytes before the text's end unless near_end; long_maybe: bit k for
- * a long piece the long-token filter lets through. Away from the end, hot_run writes
- * the pieces the hot table knows and the loop body takes the one it stopped at; near
- * the end (a few pieces a text) the body takes every piece. */
+ * a long piece the long-token filter lets through. hot_run writes the pieces the hot
+ * table knows, and the loop body takes the one it stopped at. */
 static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pmp_bpe_scratch *s,
                                                             const unsigned char *v, size_t st,
                                                             const size_t *ends, size_t k0,
@@ -925,33 +929,15 @@ static inline __attribute__((always_inline)) void block_ids(const pmp_bpe *b, pm
     const uint32_t *byte_id = b->byte_id;
     uint32_t *o = out->data + out->len;
     for (size_t k = k0; k < k1; k++) {
-        if (!near_end) {
-            k = hot_run(hot, v, &st, ends, k, k1, &o);
-            if (k == k1) break;
-        }
+        k = hot_run(hot, v, &st, ends, k, k1, end, near_end, &o);
+        if (k == k1) break;
+        /* piece k: the hot table has no answer for it */
         size_t len = ends[k] - st;
         const unsigned char *p = v + st;
         st = ends[k];
         uint64_t head, h;
         if (len <= 8) {
-            /* single bytes too: the hot table is seeded with them, and a test of
-             * len == 1 here was the block loop's most mispredicted branch */
             head = near_end ? load_short_within(p, len, end) : load_short(p, len);
-            const hot_entry *e = &hot[hot_index(head)];
-            /* away from the end, hot_run has just found no answer here */
-            if (near_end && e->head == head) {
-                uint32_t tag = e->id_len >> 24;
-                if (tag == (HOT_TOKEN >> 24 | len)) {
-                    *o++ = e->id_len & HOT_ID_MASK;
-                    continue;
-                }
-                if (tag == (HOT_PAIR >> 24 | len)) {
-                    o[0] = e->id_len & HOT_ID_MASK;
-                    o[1] = e->rank;
-                    o += 2;
-                    continue;
-                }
-            }
             if (len == 1) {
                 /* a byte the hot table lost, or one without a token: put back */
                 *o++ = byte_id[p[0]];
